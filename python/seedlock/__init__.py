@@ -1,0 +1,130 @@
+"""seedlock: reproducible randomness for ML pipelines.
+
+Load a manifest or lock, resolve seeds (environment, generation, derivation by name), and seed
+python/numpy/torch/tensorflow/R per stage::
+
+    import seedlock
+    lock = seedlock.load("seedlock.json")          # a manifest is resolved, a lock is read as is
+    report = lock.stage("train").apply()           # seeds only the frameworks the stage lists
+    print(report)
+
+Importing this package imports no framework, no numpy and no jsonschema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from .derive import derive, rank_seed, worker_seed  # noqa: E402
+from .errors import CODES, SeedlockError  # noqa: E402
+from .lock import FrameworkSeed, Lock, LockedStage, Resolved  # noqa: E402
+from .manifest import Manifest, Stage  # noqa: E402
+
+if TYPE_CHECKING:
+    from .apply import ApplyReport
+
+LOCK_VARIABLE = "SEEDLOCK_LOCK"
+STAGE_VARIABLE = "SEEDLOCK_STAGE"
+
+
+def parse(data: bytes | str, *, path: str | None = None, schema: bool = True) -> Manifest | Lock:
+    """Parse and validate a manifest or lock from JSON text (spec §1); ``schema`` also runs jsonschema."""
+    from . import _json
+
+    document = _json.loads(data)
+    return from_data(document, path=path, schema=schema)
+
+
+def from_data(document: Any, *, path: str | None = None, schema: bool = True) -> Manifest | Lock:
+    """Validate already-parsed JSON data as a manifest or a lock (a lock has ``lock-version``)."""
+    is_lock = isinstance(document, dict) and "lock-version" in document
+    result: Manifest | Lock = (Lock if is_lock else Manifest).from_dict(document, path=path)
+    if schema:
+        from . import _schema
+
+        _schema.check("lock" if is_lock else "manifest", document)
+    return result
+
+
+def read(path: str | os.PathLike[str], *, schema: bool = True) -> Manifest | Lock:
+    """Read a manifest or a lock from a file without resolving anything."""
+    from ._io import read_bytes
+
+    return parse(read_bytes(path), path=os.fspath(path), schema=schema)
+
+
+def load_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """Read a manifest; a lock given here is ``invalid-value``."""
+    document = read(path)
+    if not isinstance(document, Manifest):
+        raise SeedlockError("invalid-value", f"{os.fspath(path)} is a lock, not a manifest", "/lock-version")
+    return document
+
+
+def load_lock(path: str | os.PathLike[str]) -> Lock:
+    """Read a lock (validated and integrity-checked); a manifest given here is ``missing-field``."""
+    document = read(path)
+    if not isinstance(document, Lock):
+        raise SeedlockError("missing-field", f"{os.fspath(path)} is a manifest, not a lock", "/lock-version")
+    return document
+
+
+def load(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Lock:
+    """Read a lock as is, or read and :func:`resolve` a manifest (with ``env``, default ``os.environ``)."""
+    document = read(path)
+    if isinstance(document, Lock):
+        return document
+    return resolve(document, env=env)
+
+
+def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provenance: bool = True) -> Lock:
+    """Resolve a manifest into a lock, recording provenance (versions, git, CI) unless disabled."""
+    from . import provenance as _prov
+    from .resolve import resolve as _resolve
+
+    env_map = os.environ if env is None else env
+    record = None
+    if provenance:
+        frameworks = {fw for stage in manifest.stages.values() for fw in stage.frameworks}
+        record = _prov.collect(frameworks, manifest_path=manifest.path, env=env_map)
+    return _resolve(manifest, env_map, provenance=record)
+
+
+def apply_from_env(*, strict: bool = False, rank: int | None = None) -> ApplyReport:
+    """Seed this process from ``$SEEDLOCK_LOCK`` and ``$SEEDLOCK_STAGE`` (set by ``seedlock run``)."""
+    lock_path = os.environ.get(LOCK_VARIABLE)
+    stage = os.environ.get(STAGE_VARIABLE)
+    if not lock_path or not stage:
+        raise SeedlockError(
+            "missing-field",
+            f"{LOCK_VARIABLE} and {STAGE_VARIABLE} must be set (start this process with `seedlock run`)",
+        )
+    return load_lock(lock_path).stage(stage).apply(strict=strict, rank=rank)
+
+
+__all__ = [
+    "CODES",
+    "FrameworkSeed",
+    "Lock",
+    "LockedStage",
+    "Manifest",
+    "Resolved",
+    "SeedlockError",
+    "Stage",
+    "__version__",
+    "apply_from_env",
+    "derive",
+    "from_data",
+    "load",
+    "load_lock",
+    "load_manifest",
+    "parse",
+    "rank_seed",
+    "read",
+    "resolve",
+    "worker_seed",
+]

@@ -1,0 +1,7 @@
+"""``python -m seedlock`` is the ``seedlock`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

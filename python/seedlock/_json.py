@@ -1,0 +1,128 @@
+"""Strict JSON reading and canonical writing (spec §1.1, §5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import SeedlockError, pointer_join
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _find_duplicate(text: str) -> str:
+    """Return the JSON pointer of the first duplicated member.
+
+    json's object hook does not know where it is, so walk the document again with a small
+    recursive reader that tracks the path; only runs on the error path.
+    """
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    pos = 0
+
+    def skip_ws(i: int) -> int:
+        while i < len(text) and text[i] in " \t\r\n":
+            i += 1
+        return i
+
+    def value(i: int, path: str) -> int:
+        i = skip_ws(i)
+        if text[i] == "{":
+            i = skip_ws(i + 1)
+            seen: set[str] = set()
+            if text[i] == "}":
+                return i + 1
+            while True:
+                key, i = decoder.raw_decode(text, i)
+                child = pointer_join(path, key)
+                if key in seen:
+                    raise _Found(child)
+                seen.add(key)
+                i = skip_ws(i)
+                i = value(i + 1, child)  # past ':'
+                i = skip_ws(i)
+                if text[i] == "}":
+                    return i + 1
+                i = skip_ws(i + 1)
+        if text[i] == "[":
+            i = skip_ws(i + 1)
+            if text[i] == "]":
+                return i + 1
+            n = 0
+            while True:
+                i = skip_ws(value(i, pointer_join(path, n)))
+                n += 1
+                if text[i] == "]":
+                    return i + 1
+                i += 1
+        _, end = decoder.raw_decode(text, i)
+        return int(end)
+
+    class _Found(Exception):
+        def __init__(self, where: str) -> None:
+            self.where = where
+
+    try:
+        value(pos, "")
+    except _Found as found:
+        return found.where
+    return ""
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse one JSON document with seedlock's rules: UTF-8, optional BOM, no NaN/Infinity,
+    no duplicate member names. Raises :class:`SeedlockError` (``invalid-json``/``duplicate-key``)."""
+    if isinstance(data, bytes):
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise SeedlockError("invalid-json", f"Document larger than {MAX_DOCUMENT_BYTES} bytes")
+        if data.startswith(_BOM):
+            data = data[len(_BOM) :]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SeedlockError("invalid-json", f"Invalid UTF-8 at byte {exc.start}") from None
+    else:
+        text = data[1:] if data.startswith("\ufeff") else data
+    if not text.strip():
+        raise SeedlockError("invalid-json", "Empty document")
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+    except _DuplicateKey as dup:
+        where = _find_duplicate(text)
+        raise SeedlockError("duplicate-key", f"Duplicate key {dup.key!r}", where) from None
+    except RecursionError:
+        raise SeedlockError("invalid-json", "Document nested too deeply") from None
+    except ValueError as exc:
+        msg = getattr(exc, "msg", str(exc))
+        line = getattr(exc, "lineno", None)
+        col = getattr(exc, "colno", None)
+        where = f" (line {line}, column {col})" if line is not None else ""
+        raise SeedlockError("invalid-json", f"Invalid JSON: {msg}{where}") from None
+
+
+def canonical(value: Any) -> str:
+    """The canonical form of spec §5: sorted members, no white space, minimal escaping."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def pretty(value: Any) -> str:
+    """How seedlock writes documents for people: two-space indent, trailing newline."""
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

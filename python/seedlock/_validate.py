@@ -1,0 +1,108 @@
+"""Small checks shared by manifest, lock and settings validation; each raises a coded error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .derive import SEED_MAX
+from .errors import SeedlockError, pointer_join
+
+_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+")
+SUPPORTED_MAJOR = 1
+SUPPORTED_MINOR = 0
+
+_JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``null`` for None)."""
+    return "null" if value is None else _JSON_TYPE.get(type(value), type(value).__name__)
+
+
+def wrong_type(value: Any, expected: str, pointer: str) -> SeedlockError:
+    return SeedlockError("invalid-type", f"Unexpected type {json_type(value)} (expected {expected})", pointer)
+
+
+def obj(value: Any, pointer: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise wrong_type(value, "object", pointer)
+    return value
+
+
+def members(value: dict[str, Any], pointer: str, required: Iterable[str], optional: Iterable[str]) -> None:
+    """Raise ``unknown-field`` for a member not allowed, ``missing-field`` for an absent required one."""
+    required = tuple(required)
+    allowed = set(required) | set(optional)
+    for key in sorted(value):
+        if key not in allowed:
+            raise SeedlockError("unknown-field", f"Unknown field {key!r}", pointer_join(pointer, key))
+    for key in required:
+        if key not in value:
+            raise SeedlockError("missing-field", f"Missing required field {key!r}", pointer_join(pointer, key))
+
+
+def integer(value: Any, pointer: str) -> int:
+    """An integer per spec §1.2: ints, and floats with an integral value (``42.0``); never bools."""
+    if type(value) is int:
+        return value
+    if type(value) is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SeedlockError("invalid-type", f"Unexpected number {value} (expected integer)", pointer)
+        if value.is_integer():
+            return int(value)
+        raise SeedlockError("invalid-type", f"Unexpected non-integral number {value!r} (expected integer)", pointer)
+    raise wrong_type(value, "integer", pointer)
+
+
+def seed(value: Any, pointer: str, *, allow_generate: bool = False) -> int | str:
+    """A seed in [0, 2**31-1], or ``"generate"`` where allowed (spec §1.3)."""
+    expected = 'integer or "generate"' if allow_generate else "integer"
+    if isinstance(value, str):
+        if allow_generate and value == "generate":
+            return value
+        raise SeedlockError("invalid-seed", f"Unexpected string {value!r} (expected {expected})", pointer)
+    if type(value) not in (int, float):
+        raise wrong_type(value, expected, pointer)
+    if value in (float("inf"), float("-inf")):
+        raise SeedlockError("seed-out-of-range", f"Seed {value} is outside [0, {SEED_MAX}]", pointer)
+    number = integer(value, pointer)
+    if not 0 <= number <= SEED_MAX:
+        raise SeedlockError("seed-out-of-range", f"Seed {number} is outside [0, {SEED_MAX}]", pointer)
+    return number
+
+
+def string(value: Any, pointer: str) -> str:
+    if not isinstance(value, str):
+        raise wrong_type(value, "string", pointer)
+    return value
+
+
+def boolean(value: Any, pointer: str) -> bool:
+    if not isinstance(value, bool):
+        raise wrong_type(value, "boolean", pointer)
+    return value
+
+
+def choice(value: Any, allowed: Iterable[str], pointer: str) -> str:
+    allowed = tuple(allowed)
+    string(value, pointer)
+    if value not in allowed:
+        raise SeedlockError("invalid-value", f"Unexpected value {value!r} (expected one of {', '.join(allowed)})", pointer)
+    return value
+
+
+def version(value: Any, pointer: str) -> str:
+    """A ``MAJOR.MINOR`` version this binding implements (spec §2.1)."""
+    string(value, pointer)
+    if _VERSION_RE.fullmatch(value) is None:
+        raise SeedlockError("invalid-value", f"Invalid version {value!r} (expected MAJOR.MINOR)", pointer)
+    major, minor = (int(part) for part in value.split("."))
+    if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
+        raise SeedlockError(
+            "unsupported-version",
+            f"Unsupported version {value!r} (this seedlock reads {SUPPORTED_MAJOR}.0 to {SUPPORTED_MAJOR}.{SUPPORTED_MINOR})",
+            pointer,
+        )
+    return value

@@ -1,0 +1,256 @@
+"""The ``seedlock`` command line. Errors: one line ``seedlock: error[<code>] ... at '<pointer>'``, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from .errors import SeedlockError
+
+if TYPE_CHECKING:
+    from .lock import Lock, LockedStage
+
+EXIT_ERROR = 2
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = _Parser(prog="seedlock", description="Reproducible randomness for ML pipelines.")
+    p.add_argument("--version", action="version", version=f"seedlock {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("validate", help="validate manifests and locks")
+    s.add_argument("files", nargs="+", metavar="FILE")
+
+    s = sub.add_parser("resolve", help="resolve a manifest into a lock (env overrides, generate, provenance)")
+    s.add_argument("manifest", metavar="MANIFEST")
+    s.add_argument("-o", "--output", metavar="LOCK", help="write the lock here (atomically); default stdout")
+    s.add_argument("--no-provenance", action="store_true", help="leave out provenance (versions, git, CI)")
+
+    s = sub.add_parser("show", help="table of stage x framework -> seed, source")
+    s.add_argument("file", metavar="FILE")
+
+    s = sub.add_parser("derive", help="print derive(SEED, LABEL...) as a bare integer")
+    s.add_argument("seed", metavar="SEED")
+    s.add_argument("labels", nargs="+", metavar="LABEL")
+
+    s = sub.add_parser("env", help="print a stage's environment (seeds, PYTHONHASHSEED, determinism variables)")
+    s.add_argument("lock", metavar="LOCK")
+    s.add_argument("--stage", required=True)
+    s.add_argument("--format", choices=("sh", "dotenv", "json"), default="sh")
+
+    s = sub.add_parser("run", help="run CMD as a fresh process with a stage's environment")
+    s.add_argument("lock", metavar="LOCK")
+    s.add_argument("--stage", required=True)
+    s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list[:1] == ["derive"]:
+            return _derive_fast(args_list[1:])
+        args = _parser().parse_args(args_list)
+        return int(_COMMANDS[args.command](args))
+    except SeedlockError as err:
+        _fail(f"error[{err.code}] {err}")
+    except _UsageError as err:
+        _fail(f"usage error: {err} (see `seedlock --help`)")
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    return 0
+
+
+def _fail(line: str) -> NoReturn:
+    print(f"seedlock: {' '.join(line.split())}", file=sys.stderr)
+    raise SystemExit(EXIT_ERROR)
+
+
+def _derive_fast(argv: list[str]) -> int:
+    # Scripts call this in loops: skip argparse and everything but the derivation itself.
+    from .derive import derive
+
+    if len(argv) < 2 or any(a.startswith("-") and a != "-" for a in argv[:1]) or "--help" in argv or "-h" in argv:
+        if "--help" in argv or "-h" in argv:
+            print("usage: seedlock derive SEED LABEL...\n\nPrint derive(SEED, LABEL...) (spec §3) as a bare integer.")
+            return 0
+        raise _UsageError("derive needs SEED and at least one LABEL")
+    raw = argv[0]
+    if not raw.isascii() or not raw.isdigit() or (len(raw) > 1 and raw[0] == "0"):
+        raise SeedlockError("invalid-seed", f"Invalid seed {raw!r} (expected a decimal integer)", "/seed")
+    print(derive(int(raw), *argv[1:]))
+    return 0
+
+
+def _label(path: str, err: SeedlockError) -> SeedlockError:
+    out = SeedlockError(err.code, f"{path}: {err.problem}", err.pointer)
+    return out
+
+
+def _read(path: str):  # type: ignore[no-untyped-def]
+    import seedlock
+
+    try:
+        return seedlock.read(path)
+    except SeedlockError as err:
+        raise _label(path, err) from None
+
+
+def _read_lock(path: str) -> Lock:
+    from .lock import Lock
+
+    document = _read(path)
+    if not isinstance(document, Lock):
+        raise SeedlockError("missing-field", f"{path}: a manifest, not a lock (resolve it first)", "/lock-version")
+    return document
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .lock import Lock
+
+    for path in args.files:
+        document = _read(path)
+        kind = "lock" if isinstance(document, Lock) else "manifest"
+        print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
+    return 0
+
+
+def _cmd_resolve(args: argparse.Namespace) -> int:
+    import seedlock
+
+    from . import _json
+    from ._io import write_atomic
+
+    document = _read(args.manifest)
+    if isinstance(document, seedlock.Lock):
+        raise SeedlockError("invalid-value", f"{args.manifest}: already a lock", "/lock-version")
+    lock = seedlock.resolve(document, provenance=not args.no_provenance)
+    text = _json.pretty(lock.to_dict())
+    if args.output:
+        write_atomic(args.output, text)
+        print(f"seedlock: wrote {args.output} (root seed {lock.root.seed}, {lock.root.source})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    import seedlock
+
+    document = _read(args.file)
+    if isinstance(document, seedlock.Lock):
+        lock, head = document, f"lock {args.file} (manifest sha256 {document.manifest_sha256[:12]})"
+    else:
+        lock = seedlock.resolve(document, provenance=False)
+        head = f"manifest {args.file}, resolved now (generated seeds change on every resolve)"
+    print(head)
+    root = lock.root
+    print(f"root seed {root.seed} ({_source(root.source, root.variable)})")
+    rows = [("stage", "framework", "seed", "source")]
+    for name, stage in lock.stages.items():
+        rows.append((name, "", str(stage.seed), _source(stage.source, stage.variable)))
+        for fw, item in stage.frameworks.items():
+            rows.append(("", fw, str(item.seed), _source(item.source, item.variable)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return 0
+
+
+def _source(source: str, variable: str | None) -> str:
+    return f"env {variable}" if variable else source
+
+
+def stage_environment(lock: Lock, stage: LockedStage, lock_path: str) -> dict[str, str]:
+    """The variables ``seedlock run`` sets for a stage (spec §6)."""
+    env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
+    python = stage.frameworks.get("python")
+    if python is not None and python.settings["hash_seed"]:
+        env["PYTHONHASHSEED"] = str(python.seed)
+    torch = stage.frameworks.get("torch")
+    if torch is not None and torch.settings["deterministic"]:
+        env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    tf = stage.frameworks.get("tensorflow")
+    if tf is not None and tf.settings["op_determinism"]:
+        env["TF_DETERMINISTIC_OPS"] = "1"
+    return env
+
+
+def _cmd_env(args: argparse.Namespace) -> int:
+    lock = _read_lock(args.lock)
+    env = stage_environment(lock, lock.stage(args.stage), args.lock)
+    if args.format == "json":
+        print(json.dumps(env, indent=2, sort_keys=True))
+    elif args.format == "dotenv":
+        for key, value in env.items():
+            print(f"{key}={value}")
+    else:
+        for key, value in env.items():
+            print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    cmd = list(args.cmd)
+    if cmd[:1] == ["--"]:
+        cmd = cmd[1:]
+    if not cmd:
+        raise _UsageError("run needs a command after --")
+    lock = _read_lock(args.lock)
+    env = dict(os.environ)
+    env.update(stage_environment(lock, lock.stage(args.stage), args.lock))
+    return run_child(cmd, env)
+
+
+def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
+    """Run ``cmd`` as a fresh process; forward termination signals; exit code 128+N when killed by N."""
+    try:
+        child = subprocess.Popen(cmd, env=dict(env))
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {exc.strerror or exc}") from None
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        code = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if code < 0:
+        name = signal.Signals(-code).name
+        print(f"seedlock: command {shlex.join(cmd)} was killed by {name}", file=sys.stderr)
+        return 128 - code
+    return code
+
+
+_COMMANDS = {
+    "validate": _cmd_validate,
+    "resolve": _cmd_resolve,
+    "show": _cmd_show,
+    "env": _cmd_env,
+    "run": _cmd_run,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

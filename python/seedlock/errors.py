@@ -1,0 +1,56 @@
+"""The one exception type seedlock raises, and the closed set of error codes (spec §7)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Every code a binding may report; stable across releases (spec §7).
+CODES: Final[frozenset[str]] = frozenset(
+    {
+        "invalid-json",
+        "duplicate-key",
+        "invalid-type",
+        "invalid-value",
+        "missing-field",
+        "unknown-field",
+        "unsupported-version",
+        "unknown-derivation",
+        "seed-out-of-range",
+        "invalid-seed",
+        "invalid-label",
+        "unknown-framework",
+        "duplicate-framework",
+        "unlisted-framework",
+        "env-name-collision",
+        "invalid-env-value",
+        "lock-mismatch",
+        "unknown-stage",
+        "not-applied",
+        "io-error",
+    }
+)
+
+
+class SeedlockError(ValueError):
+    """A document, value or environment that seedlock cannot accept.
+
+    ``code`` is one of :data:`CODES`, ``pointer`` the RFC 6901 JSON pointer of the offending member
+    (``""`` for the whole document) and ``problem`` the message without its location.
+    ``str(err)`` reads ``"<problem> at '<pointer>'"``.
+    """
+
+    def __init__(self, code: str, problem: str, pointer: str = "") -> None:
+        if code not in CODES:
+            raise AssertionError(f"unknown error code {code!r}")
+        self.code = code
+        self.problem = problem
+        self.pointer = pointer
+        super().__init__(f"{problem} at '{pointer}'")
+
+
+def pointer_join(base: str, *parts: str | int) -> str:
+    """Append reference tokens to a JSON pointer, escaping ``~`` and ``/`` (RFC 6901)."""
+    out = base
+    for part in parts:
+        out += "/" + str(part).replace("~", "~0").replace("/", "~1")
+    return out

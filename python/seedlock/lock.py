@@ -1,0 +1,267 @@
+"""The lock (spec §5): every resolved seed with its source; final and self-contained."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import _validate as v
+from .derive import DERIVATION, check_label, derive, rank_seed, worker_seed
+from .errors import SeedlockError, pointer_join
+from .settings import FRAMEWORKS, framework, framework_settings
+
+if TYPE_CHECKING:
+    from .apply import ApplyReport, WorkerInit
+
+Source = Literal["manifest", "env", "generated", "derived"]
+SOURCES: tuple[Source, ...] = ("manifest", "env", "generated", "derived")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolved:
+    """A seed and where it came from (``variable`` names the environment variable for ``env``)."""
+
+    seed: int
+    source: Source
+    variable: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"seed": self.seed, "source": self.source}
+        if self.variable is not None:
+            out["variable"] = self.variable
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrameworkSeed(Resolved):
+    """A framework's seed in a stage, with its complete settings."""
+
+    framework: str
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["settings"] = dict(self.settings)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockedStage(Resolved):
+    """A resolved stage: its seed and one :class:`FrameworkSeed` per framework it lists."""
+
+    name: str
+    frameworks: Mapping[str, FrameworkSeed]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["frameworks"] = {name: fw.to_dict() for name, fw in self.frameworks.items()}
+        return out
+
+    @property
+    def seeds(self) -> dict[str, int]:
+        """Framework name → seed."""
+        return {name: fw.seed for name, fw in self.frameworks.items()}
+
+    def seed_of(self, framework_name: str) -> int:
+        """The seed of one framework the stage lists (``unknown-stage``-style error otherwise)."""
+        return self._fw(framework_name).seed
+
+    def rank_seed(self, framework_name: str, rank: int) -> int:
+        """Seed of a distributed rank for one framework (spec §4.3)."""
+        return rank_seed(self._fw(framework_name).seed, rank)
+
+    def worker_seed(self, framework_name: str, worker: int, rank: int = 0) -> int:
+        """Seed of a data-loader worker for one framework (spec §4.3)."""
+        return worker_seed(self._fw(framework_name).seed, worker, rank)
+
+    def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
+        """Seed exactly the frameworks this stage lists, importing only those.
+
+        Returns a report of what was applied and what was not; with ``strict`` anything not applied
+        raises ``not-applied``. With ``rank`` every framework uses its rank seed.
+        """
+        from .apply import apply_stage
+
+        return apply_stage(self, strict=strict, rank=rank)
+
+    @contextlib.contextmanager
+    def seeded(self, *, strict: bool = False, rank: int | None = None) -> Iterator[ApplyReport]:
+        """Apply the stage, and on exit restore every RNG state and flag it touched."""
+        from .apply import saved_state
+
+        with saved_state(self.frameworks):
+            yield self.apply(strict=strict, rank=rank)
+
+    def numpy_generator(self, *, rank: int | None = None) -> Any:
+        """A fresh ``numpy.random.Generator`` on the stage's bit generator and numpy seed."""
+        from .apply import numpy_generator
+
+        return numpy_generator(self._fw("numpy"), rank)
+
+    def torch_generator(self, *, rank: int | None = None) -> Any:
+        """A fresh CPU ``torch.Generator`` seeded with the stage's torch seed (e.g. for DataLoader)."""
+        from .apply import torch_generator
+
+        return torch_generator(self._fw("torch"), rank)
+
+    def worker_init_fn(self, *, rank: int = 0) -> WorkerInit:
+        """A picklable DataLoader ``worker_init_fn`` seeding python/numpy/torch per worker (spec §4.3)."""
+        from .apply import WorkerInit
+
+        return WorkerInit(seeds={name: fw.seed for name, fw in self.frameworks.items()}, rank=rank)
+
+    def _fw(self, name: str) -> FrameworkSeed:
+        try:
+            return self.frameworks[name]
+        except KeyError:
+            raise SeedlockError(
+                "unknown-stage",
+                f"Stage {self.name!r} does not list framework {name!r} (it lists {', '.join(self.frameworks)})",
+                pointer_join("/stages", self.name, "frameworks"),
+            ) from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lock:
+    """A fully resolved, final record of a run's seeds. Build with :func:`seedlock.resolve` or load."""
+
+    root: Resolved
+    stages: Mapping[str, LockedStage]
+    manifest_sha256: str
+    manifest_path: str | None = None
+    provenance: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    version: str = "1.0"
+    derivation: str = DERIVATION
+    path: str | None = field(default=None, compare=False)
+
+    def stage(self, name: str) -> LockedStage:
+        """One stage; ``unknown-stage`` when the lock has no such stage."""
+        try:
+            return self.stages[name]
+        except KeyError:
+            raise SeedlockError(
+                "unknown-stage", f"No stage {name!r} (stages: {', '.join(self.stages)})", pointer_join("/stages", name)
+            ) from None
+
+    def to_dict(self, *, provenance: bool = True) -> dict[str, Any]:
+        """The lock as JSON data (spec §5)."""
+        manifest: dict[str, Any] = {"sha256": self.manifest_sha256}
+        if self.manifest_path is not None:
+            manifest["path"] = self.manifest_path
+        out: dict[str, Any] = {
+            "lock-version": self.version,
+            "derivation": self.derivation,
+            "root": self.root.to_dict(),
+            "stages": {name: stage.to_dict() for name, stage in self.stages.items()},
+            "manifest": manifest,
+        }
+        if provenance:
+            out["provenance"] = _plain(self.provenance)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: str | None = None) -> Lock:
+        """Validate a parsed lock, including its integrity (spec §5.1)."""
+        v.obj(data, "")
+        if "lock-version" in data:
+            v.version(data["lock-version"], "/lock-version")
+        v.members(data, "", ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance"))
+        if "$schema" in data:
+            v.string(data["$schema"], "/$schema")
+        v.string(data["derivation"], "/derivation")
+        if data["derivation"] != DERIVATION:
+            raise SeedlockError("unknown-derivation", f"Unknown derivation {data['derivation']!r}", "/derivation")
+        root = _resolved(data["root"], "/root", ())
+        stages_raw = v.obj(data["stages"], "/stages")
+        if not stages_raw:
+            raise SeedlockError("invalid-value", "A lock needs at least one stage", "/stages")
+        stages = {}
+        for name in stages_raw:
+            pointer = pointer_join("/stages", name)
+            check_label(name, pointer)
+            stages[name] = _locked_stage(name, stages_raw[name], pointer, root.seed)
+        manifest = v.obj(data["manifest"], "/manifest")
+        v.members(manifest, "/manifest", ("sha256",), ("path",))
+        sha = v.string(manifest["sha256"], "/manifest/sha256")
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise SeedlockError("invalid-value", "Expected 64 lower-case hex digits", "/manifest/sha256")
+        manifest_path = v.string(manifest["path"], "/manifest/path") if "path" in manifest else None
+        provenance = v.obj(data["provenance"], "/provenance") if "provenance" in data else {}
+        return cls(
+            root=root,
+            stages=MappingProxyType(stages),
+            manifest_sha256=sha,
+            manifest_path=manifest_path,
+            provenance=MappingProxyType(dict(provenance)),
+            version=data["lock-version"],
+            derivation=DERIVATION,
+            path=path,
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(x) for k, x in value.items()}
+    return value
+
+
+_RESOLVED_MEMBERS = ("seed", "source")
+
+
+def _resolved_fields(value: Any, pointer: str, extra_required: tuple[str, ...], extra_optional: tuple[str, ...]) -> tuple[int, Source, str | None]:
+    v.obj(value, pointer)
+    v.members(value, pointer, _RESOLVED_MEMBERS + extra_required, ("variable",) + extra_optional)
+    seed = v.seed(value["seed"], pointer_join(pointer, "seed"))
+    source = v.choice(value["source"], SOURCES, pointer_join(pointer, "source"))
+    variable = None
+    if source == "env":
+        if "variable" not in value:
+            raise SeedlockError("missing-field", "Missing required field 'variable' (source is env)", pointer_join(pointer, "variable"))
+        variable = v.string(value["variable"], pointer_join(pointer, "variable"))
+    elif "variable" in value:
+        raise SeedlockError("unknown-field", f"Field 'variable' is only allowed with source env, not {source}", pointer_join(pointer, "variable"))
+    return seed, source, variable  # type: ignore[return-value]
+
+
+def _resolved(value: Any, pointer: str, extra: tuple[str, ...]) -> Resolved:
+    seed, source, variable = _resolved_fields(value, pointer, extra, ())
+    if source == "derived":
+        raise SeedlockError("invalid-value", "The root seed cannot be derived", pointer_join(pointer, "source"))
+    return Resolved(seed=seed, source=source, variable=variable)
+
+
+def _locked_stage(name: str, value: Any, pointer: str, root_seed: int) -> LockedStage:
+    seed, source, variable = _resolved_fields(value, pointer, ("frameworks",), ())
+    if source == "derived" and seed != derive(root_seed, name):
+        raise SeedlockError(
+            "lock-mismatch",
+            f"Stage seed {seed} does not match derive({root_seed}, {name!r}) = {derive(root_seed, name)}",
+            pointer_join(pointer, "seed"),
+        )
+    fws_pointer = pointer_join(pointer, "frameworks")
+    fws_raw = v.obj(value["frameworks"], fws_pointer)
+    if not fws_raw:
+        raise SeedlockError("invalid-value", "A stage needs at least one framework", fws_pointer)
+    fws = {}
+    for fw in fws_raw:
+        fw_pointer = pointer_join(fws_pointer, fw)
+        framework(fw, fw_pointer)
+        fw_seed, fw_source, fw_var = _resolved_fields(fws_raw[fw], fw_pointer, ("settings",), ())
+        if fw_source == "derived" and fw_seed != derive(seed, fw):
+            raise SeedlockError(
+                "lock-mismatch",
+                f"Framework seed {fw_seed} does not match derive({seed}, {fw!r}) = {derive(seed, fw)}",
+                pointer_join(fw_pointer, "seed"),
+            )
+        settings = framework_settings(fw, fws_raw[fw]["settings"], pointer_join(fw_pointer, "settings"), complete=True)
+        fws[fw] = FrameworkSeed(
+            framework=fw, seed=fw_seed, source=fw_source, variable=fw_var, settings=MappingProxyType(settings)
+        )
+    ordered = {fw: fws[fw] for fw in fws_raw}
+    return LockedStage(name=name, seed=seed, source=source, variable=variable, frameworks=MappingProxyType(ordered))
+
+
+__all__ = ["FRAMEWORKS", "FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]

@@ -1,0 +1,184 @@
+"""The seed manifest (spec §2): parsed, validated, immutable."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from . import _json
+from . import _validate as v
+from .derive import DERIVATION, check_label
+from .errors import SeedlockError, pointer_join
+from .settings import framework, settings_block
+
+SeedSpec = int | Literal["generate"]
+_ENV_UNSAFE = re.compile(r"[-.]")
+
+
+def stage_variable(stage: str) -> str:
+    """The variable that overrides a stage's seed: ``pre-process.v2`` → ``SEEDLOCK_SEED_PRE_PROCESS_V2``."""
+    return "SEEDLOCK_SEED_" + _ENV_UNSAFE.sub("_", stage.upper())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage:
+    """One stage of a manifest: which frameworks it seeds and any explicit seeds."""
+
+    name: str
+    frameworks: tuple[str, ...]
+    seed: SeedSpec | None = None
+    seeds: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    description: str | None = None
+
+    @property
+    def variable(self) -> str:
+        """The environment variable that overrides this stage's seed."""
+        return stage_variable(self.name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """A validated manifest. Build one with :meth:`from_dict` or :func:`seedlock.load`."""
+
+    version: str
+    seed: SeedSpec
+    stages: Mapping[str, Stage]
+    derivation: str = DERIVATION
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    description: str | None = None
+    path: str | None = None
+    _normalised: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: str | None = None) -> Manifest:
+        """Validate a parsed manifest (spec §2); raises :class:`SeedlockError` with code and pointer."""
+        v.obj(data, "")
+        # Check the version first: a later version may define members this one calls unknown.
+        if "version" in data:
+            v.version(data["version"], "/version")
+        v.members(data, "", ("version", "seed", "stages"), ("$schema", "description", "derivation", "settings"))
+        for key in ("$schema", "description"):
+            if key in data:
+                v.string(data[key], pointer_join("", key))
+        derivation = _derivation(data.get("derivation", DERIVATION), "/derivation")
+        root = v.seed(data["seed"], "/seed", allow_generate=True)
+        settings = settings_block(data["settings"], "/settings") if "settings" in data else {}
+        stages_raw = v.obj(data["stages"], "/stages")
+        if not stages_raw:
+            raise SeedlockError("invalid-value", "A manifest needs at least one stage", "/stages")
+        stages: dict[str, Stage] = {}
+        variables: dict[str, str] = {}
+        for name in sorted(stages_raw):
+            pointer = pointer_join("/stages", name)
+            check_label(name, pointer)
+            stage = _stage(name, stages_raw[name], pointer)
+            other = variables.get(stage.variable)
+            if other is not None:
+                raise SeedlockError(
+                    "env-name-collision",
+                    f"Stages {other!r} and {name!r} share the variable {stage.variable}",
+                    pointer,
+                )
+            variables[stage.variable] = name
+            stages[name] = stage
+        normalised = _normalise(data, root, stages)
+        return cls(
+            version=data["version"],
+            seed=root,
+            stages=MappingProxyType({name: stages[name] for name in stages_raw}),
+            derivation=derivation,
+            settings=MappingProxyType(settings),
+            description=data.get("description"),
+            path=path,
+            _normalised=MappingProxyType(normalised),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest as plain JSON data, integers normalised (``42.0`` → ``42``)."""
+        return copy.deepcopy(dict(self._normalised))
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the canonical form (spec §5)."""
+        return hashlib.sha256(_json.canonical(self.to_dict()).encode("utf-8")).hexdigest()
+
+
+def _derivation(value: Any, pointer: str) -> str:
+    v.string(value, pointer)
+    if value != DERIVATION:
+        raise SeedlockError("unknown-derivation", f"Unknown derivation {value!r} (expected {DERIVATION!r})", pointer)
+    return value  # type: ignore[no-any-return]
+
+
+def _stage(name: str, value: Any, pointer: str) -> Stage:
+    v.obj(value, pointer)
+    v.members(value, pointer, ("frameworks",), ("description", "seed", "seeds", "settings"))
+    if "description" in value:
+        v.string(value["description"], pointer_join(pointer, "description"))
+    fw_pointer = pointer_join(pointer, "frameworks")
+    fws = value["frameworks"]
+    if not isinstance(fws, list):
+        raise v.wrong_type(fws, "array", fw_pointer)
+    if not fws:
+        raise SeedlockError("invalid-value", "A stage needs at least one framework", fw_pointer)
+    listed: list[str] = []
+    for i, fw in enumerate(fws):
+        item = pointer_join(fw_pointer, i)
+        framework(fw, item)
+        if fw in listed:
+            raise SeedlockError("duplicate-framework", f"Framework {fw!r} is listed twice", item)
+        listed.append(fw)
+    seed = v.seed(value["seed"], pointer_join(pointer, "seed"), allow_generate=True) if "seed" in value else None
+    seeds: dict[str, int] = {}
+    if "seeds" in value:
+        seeds_pointer = pointer_join(pointer, "seeds")
+        for fw in sorted(v.obj(value["seeds"], seeds_pointer)):
+            item = pointer_join(seeds_pointer, fw)
+            framework(fw, item)
+            if fw not in listed:
+                raise SeedlockError("unlisted-framework", f"Seed for {fw!r}, which the stage does not list", item)
+            seeds[fw] = v.seed(value["seeds"][fw], item)  # type: ignore[assignment]
+    settings: dict[str, dict[str, Any]] = {}
+    if "settings" in value:
+        settings_pointer = pointer_join(pointer, "settings")
+        settings = settings_block(value["settings"], settings_pointer)
+        for fw in sorted(settings):
+            if fw not in listed:
+                raise SeedlockError(
+                    "unlisted-framework", f"Settings for {fw!r}, which the stage does not list", pointer_join(settings_pointer, fw)
+                )
+    return Stage(
+        name=name,
+        frameworks=tuple(listed),
+        seed=seed,
+        seeds=MappingProxyType(seeds),
+        settings=MappingProxyType(settings),
+        description=value.get("description"),
+    )
+
+
+def _normalise(data: dict[str, Any], root: SeedSpec, stages: Mapping[str, Stage]) -> dict[str, Any]:
+    """Copy of the manifest with every integer written as an int, for hashing and writing back."""
+    out = dict(data)
+    out["seed"] = root
+    if "settings" in data:
+        out["settings"] = settings_block(data["settings"], "/settings")
+    out_stages = {}
+    for name, raw in data["stages"].items():
+        stage = stages[name]
+        item = dict(raw)
+        if stage.seed is not None:
+            item["seed"] = stage.seed
+        if "seeds" in raw:
+            item["seeds"] = dict(stage.seeds)
+        if "settings" in raw:
+            item["settings"] = {k: dict(s) for k, s in stage.settings.items()}
+        out_stages[name] = item
+    out["stages"] = out_stages
+    return out

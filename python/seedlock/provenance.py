@@ -1,0 +1,129 @@
+"""Provenance recorded in a lock (spec §5): when, where, with which versions. Informative only."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+# Distribution names to ask for each framework's version, without importing the framework.
+_DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = {
+    "numpy": ("numpy",),
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel"),
+    "r": ("rpy2",),
+    "caffe": (),
+}
+
+
+def collect(
+    frameworks: Iterable[str], *, manifest_path: str | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Provenance for a lock resolved now for stages using ``frameworks``."""
+    env = os.environ if env is None else env
+    out: dict[str, Any] = {
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seedlock": __version__,
+        "binding": "python",
+        "python": platform.python_version(),
+        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
+        "frameworks": framework_versions(frameworks),
+    }
+    if manifest_path is not None:
+        git = git_state(Path(manifest_path).resolve().parent)
+        if git:
+            out["git"] = git
+    ci = ci_state(env)
+    if ci:
+        out["ci"] = ci
+    return out
+
+
+def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
+    """Installed version of each framework (``None`` when not installed); ``python`` is the interpreter."""
+    versions: dict[str, str | None] = {}
+    for fw in sorted(set(frameworks)):
+        if fw == "python":
+            versions[fw] = platform.python_version()
+        elif fw == "r":
+            versions[fw] = _r_version()
+        else:
+            versions[fw] = _distribution_version(_DISTRIBUTIONS.get(fw, ()))
+    return versions
+
+
+def _distribution_version(names: Iterable[str]) -> str | None:
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _r_version() -> str | None:
+    try:
+        out = subprocess.run(
+            ["Rscript", "--vanilla", "-e", "cat(as.character(getRversion()))"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def git_state(directory: Path) -> dict[str, Any] | None:
+    """``{"commit", "dirty"}`` when ``directory`` is inside a git work tree, else None."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=30, check=False)
+
+    try:
+        head = git("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return None
+        status = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+_CI_FIELDS: Mapping[str, Mapping[str, str]] = {
+    "gitlab": {
+        "project": "CI_PROJECT_PATH", "pipeline_id": "CI_PIPELINE_ID", "pipeline_url": "CI_PIPELINE_URL",
+        "job_id": "CI_JOB_ID", "job_name": "CI_JOB_NAME", "job_url": "CI_JOB_URL", "commit": "CI_COMMIT_SHA",
+        "ref": "CI_COMMIT_REF_NAME",
+    },
+    "github": {
+        "repository": "GITHUB_REPOSITORY", "workflow": "GITHUB_WORKFLOW", "run_id": "GITHUB_RUN_ID",
+        "run_attempt": "GITHUB_RUN_ATTEMPT", "job": "GITHUB_JOB", "commit": "GITHUB_SHA", "ref": "GITHUB_REF",
+    },
+}
+
+
+def ci_state(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """CI system and identifiers from the standard variables of GitLab CI and GitHub Actions."""
+    if env.get("GITLAB_CI") == "true":
+        system = "gitlab"
+    elif env.get("GITHUB_ACTIONS") == "true":
+        system = "github"
+    elif env.get("CI"):
+        return {"system": "unknown"}
+    else:
+        return None
+    out: dict[str, Any] = {"system": system}
+    for key, variable in _CI_FIELDS[system].items():
+        if env.get(variable):
+            out[key] = env[variable]
+    if system == "github" and env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+        out["run_url"] = f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return out
+
+
+__all__ = ["ci_state", "collect", "framework_versions", "git_state"]

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: system packages, R, venv, Python packages,
+# and the seedlock R package. Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${SEEDLOCK_VENV:-.venv}
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+
+r_pkgs="r-base-core r-base-dev r-cran-jsonlite r-cran-digest r-cran-testthat r-cran-withr"
+missing=""
+for p in $r_pkgs; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages:$missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV"
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+stamp="$VENV/.seedlock-deps"
+reqs="requirements-dev.txt"
+if [ ! -f "$stamp" ] || ! cmp -s "$reqs" "$stamp"; then
+  echo "setup: installing Python packages (torch CPU, tensorflow-cpu, rpy2, ...)"
+  "$PY" -m pip install -q -r "$reqs"
+  cp "$reqs" "$stamp"
+fi
+"$PY" -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || "$PY" -m pip install -q --no-deps -e .
+
+if [ -d r/seedlock ]; then
+  R CMD INSTALL --no-multiarch --no-test-load r/seedlock >/dev/null 2>&1 || R CMD INSTALL r/seedlock
+fi
+echo "setup: ok ($($PY --version), venv $VENV)"

@@ -1,0 +1,473 @@
+"""Write spec/vectors/ from the hand-authored cases below.
+
+Expected seeds are computed here straight from the formula of SPEC.md §3 (hashlib, no seedlock
+import), so the vectors never depend on a binding's implementation. Run from the repository root:
+
+    python3 spec/tools/generate_vectors.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent.parent / "vectors"
+MAX = 2**31 - 1
+
+
+def d(seed: int, *labels: str) -> int:
+    message = f"seedlock/v1:{seed}:{'/'.join(labels)}".encode("ascii")
+    return int.from_bytes(hashlib.sha256(message).digest()[:4], "big") & MAX
+
+
+def canonical_sha(doc: Any) -> str:
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write(area: str, concept: str, description: str, cases: list[dict[str, Any]]) -> None:
+    descriptions = [c["description"] for c in cases]
+    assert len(set(descriptions)) == len(descriptions), f"duplicate descriptions in {area}/{concept}"
+    doc = {"$schema": "../vectors.schema.json", "area": area, "concept": concept, "description": description, "cases": cases}
+    path = OUT / area / f"{concept}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def ok(description: str, seed: int, *labels: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "input": {"seed": seed, "labels": list(labels)},
+        "expected": {"seed": d(seed, *labels), "message": f"seedlock/v1:{seed}:{'/'.join(labels)}"},
+    }
+
+
+def err(description: str, input_: dict[str, Any], code: str, pointer: str = "") -> dict[str, Any]:
+    return {"description": description, "input": input_, "error": {"code": code, "pointer": pointer}}
+
+
+# ---------------------------------------------------------------- derive
+basic = [ok(f"seed {s} with label {lab}", s, lab) for s in (42, 1234) for lab in
+         ("train", "preprocess", "evaluate", "split", "python", "numpy", "torch", "tensorflow", "r", "caffe")]
+basic += [ok("seed 7 with a two-label path", 7, "train", "numpy"), ok("label order matters", 7, "numpy", "train")]
+write("derive", "basic", "derive(seed, labels) for everyday stage and framework names", basic)
+
+edge = [ok(f"seed {s} is derived", s, "train") for s in (0, 1, 9, 10, 99, 100, 65535, 65536, 1000000000,
+                                                          2147483646, 2147483647)]
+edge += [ok("seed 0 with framework label", 0, "numpy"), ok("largest seed with framework label", MAX, "torch")]
+write("derive", "edge-seeds", "derive at the edges of the seed domain; decimal has no sign or leading zeros", edge)
+
+long = [
+    ok("a label of 63 characters", 42, "a" * 63),
+    ok("labels with dot, dash and underscore", 42, "pre-process.v2_final"),
+    ok("a numeric label", 42, "0"),
+    ok("a label starting with a digit", 42, "9lives"),
+    ok("a three-label path", 42, "train", "torch", "rank"),
+    ok("the worker path of rank 3 worker 2", 42, "rank", "3", "worker", "2"),
+    ok("a path of twenty labels", 42, *[f"l{i}" for i in range(20)]),
+    ok("a path of sixty-three-character labels", 2147483647, *["z" * 63] * 4),
+    ok("a path of single characters", 5, *"abcdefghij"),
+    ok("a path with a repeated label", 5, "train", "train"),
+]
+write("derive", "long-paths", "derive with long labels and long label paths", long)
+
+errors = [
+    err("an empty label list is rejected", {"seed": 42, "labels": []}, "invalid-label"),
+    err("an upper-case label is rejected", {"seed": 42, "labels": ["Train"]}, "invalid-label", "/labels/0"),
+    err("a label with a space is rejected", {"seed": 42, "labels": ["my stage"]}, "invalid-label", "/labels/0"),
+    err("a label starting with a dash is rejected", {"seed": 42, "labels": ["-x"]}, "invalid-label", "/labels/0"),
+    err("a label starting with a dot is rejected", {"seed": 42, "labels": [".x"]}, "invalid-label", "/labels/0"),
+    err("a label of 64 characters is rejected", {"seed": 42, "labels": ["a" * 64]}, "invalid-label", "/labels/0"),
+    err("an empty label is rejected", {"seed": 42, "labels": ["train", ""]}, "invalid-label", "/labels/1"),
+    err("a label with a slash is rejected", {"seed": 42, "labels": ["a/b"]}, "invalid-label", "/labels/0"),
+    err("a Cyrillic look-alike label is rejected", {"seed": 42, "labels": ["tr\u0430in"]}, "invalid-label", "/labels/0"),
+    err("a negative seed is rejected", {"seed": -1, "labels": ["train"]}, "seed-out-of-range"),
+    err("seed 2**31 is rejected", {"seed": 2147483648, "labels": ["train"]}, "seed-out-of-range"),
+    err("seed 2**32-1 is rejected", {"seed": 4294967295, "labels": ["train"]}, "seed-out-of-range"),
+    err("seed 2**64 is rejected", {"seed": "18446744073709551616", "labels": ["train"]}, "seed-out-of-range"),
+]
+write("derive", "errors", "derive rejects bad labels and seeds outside the domain (big seeds as strings)", errors)
+
+# ---------------------------------------------------------------- workers
+F = 1677747947
+workers = [
+    {"description": "a non-distributed process uses the framework seed", "input": {"seed": F}, "expected": {"seed": F}},
+    {"description": "rank 0 of a distributed run", "input": {"seed": F, "rank": 0}, "expected": {"seed": d(F, "rank", "0")}},
+    {"description": "rank 3 of a distributed run", "input": {"seed": F, "rank": 3}, "expected": {"seed": d(F, "rank", "3")}},
+    {"description": "worker 0 of a non-distributed process", "input": {"seed": F, "worker": 0},
+     "expected": {"seed": d(F, "rank", "0", "worker", "0")}},
+    {"description": "worker 2 of a non-distributed process", "input": {"seed": F, "worker": 2},
+     "expected": {"seed": d(F, "rank", "0", "worker", "2")}},
+    {"description": "worker 2 of rank 3", "input": {"seed": F, "rank": 3, "worker": 2},
+     "expected": {"seed": d(F, "rank", "3", "worker", "2")}},
+    {"description": "worker 1 of rank 1 from seed 0", "input": {"seed": 0, "rank": 1, "worker": 1},
+     "expected": {"seed": d(0, "rank", "1", "worker", "1")}},
+    {"description": "rank 12 from the largest seed", "input": {"seed": MAX, "rank": 12}, "expected": {"seed": d(MAX, "rank", "12")}},
+    err("a negative rank is rejected", {"seed": F, "rank": -1}, "invalid-value"),
+    err("a negative worker is rejected", {"seed": F, "worker": -2}, "invalid-value"),
+]
+write("workers", "ranks-and-workers", "seeds of distributed ranks and data-loader workers under a framework seed", workers)
+
+
+# ---------------------------------------------------------------- resolve
+def stage_exp(seed: int, source: str, fws: dict[str, tuple[int, str]], variable: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"seed": seed, "source": source}
+    if variable:
+        out["variable"] = variable
+    out["frameworks"] = {fw: {"seed": s, "source": src} for fw, (s, src) in fws.items()}
+    return out
+
+
+def derived_fws(stage_seed: int, *fws: str) -> dict[str, tuple[int, str]]:
+    return {fw: (d(stage_seed, fw), "derived") for fw in fws}
+
+
+def case(description: str, manifest: dict[str, Any], expected: dict[str, Any], env: dict[str, str] | None = None,
+         draws: list[int] | None = None) -> dict[str, Any]:
+    inp: dict[str, Any] = {"manifest": manifest, "env": env or {}}
+    if draws is not None:
+        inp["draws"] = draws
+    return {"description": description, "input": inp, "expected": expected}
+
+
+def m(seed: Any, stages: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"version": "1.0", "seed": seed, "stages": stages, **extra}
+
+
+S1 = {"train": {"frameworks": ["numpy", "torch"]}}
+precedence = [
+    case("stage and framework seeds derive from the root", m(42, S1),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy", "torch"))}}),
+    case("an explicit stage seed replaces the derived one", m(42, {"train": {"seed": 7, "frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(7, "manifest", derived_fws(7, "numpy"))}}),
+    case("an explicit framework seed replaces the derived one",
+         m(42, {"train": {"frameworks": ["numpy", "tensorflow"], "seeds": {"tensorflow": 1234}}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived",
+                                        {"numpy": (d(d(42, "train"), "numpy"), "derived"), "tensorflow": (1234, "manifest")})}}),
+    case("frameworks of one stage get distinct seeds", m(0, {"s": {"frameworks": ["python", "numpy", "torch", "tensorflow", "r", "caffe"]}}),
+         {"root": {"seed": 0, "source": "manifest"},
+          "stages": {"s": stage_exp(d(0, "s"), "derived", derived_fws(d(0, "s"), "python", "numpy", "torch", "tensorflow", "r", "caffe"))}}),
+    case("adding a stage does not change another stage's seed",
+         m(42, {"alpha": {"frameworks": ["numpy"]}, "train": {"frameworks": ["numpy", "torch"]}, "zeta": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"alpha": stage_exp(d(42, "alpha"), "derived", derived_fws(d(42, "alpha"), "numpy")),
+                     "train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy", "torch")),
+                     "zeta": stage_exp(d(42, "zeta"), "derived", derived_fws(d(42, "zeta"), "numpy"))}}),
+    case("an integral float seed is the integer", m(42.0, {"train": {"seed": 7.0, "frameworks": ["numpy"], "seeds": {"numpy": 4.2e1}}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(7, "manifest", {"numpy": (42, "manifest")})}}),
+    case("the seed document's classic pipeline",
+         m(42, {"preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
+                "train": {"frameworks": ["numpy", "tensorflow"], "seeds": {"numpy": 42, "tensorflow": 1234}}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"preprocess": stage_exp(d(42, "preprocess"), "derived", {"numpy": (42, "manifest")}),
+                     "train": stage_exp(d(42, "train"), "derived", {"numpy": (42, "manifest"), "tensorflow": (1234, "manifest")})}}),
+]
+write("resolve", "precedence", "manifest seeds over derived ones; derivation by name", precedence)
+
+env_cases = [
+    case("SEEDLOCK_SEED overrides the manifest root seed", m(42, S1),
+         {"root": {"seed": 5, "source": "env", "variable": "SEEDLOCK_SEED"},
+          "stages": {"train": stage_exp(d(5, "train"), "derived", derived_fws(d(5, "train"), "numpy", "torch"))}},
+         env={"SEEDLOCK_SEED": "5"}),
+    case("a stage variable overrides the stage seed", m(42, {"train": {"seed": 7, "frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(99, "env", derived_fws(99, "numpy"), variable="SEEDLOCK_SEED_TRAIN")}},
+         env={"SEEDLOCK_SEED_TRAIN": "99"}),
+    case("a stage variable overrides a derived stage seed", m(42, S1),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(0, "env", derived_fws(0, "numpy", "torch"), variable="SEEDLOCK_SEED_TRAIN")}},
+         env={"SEEDLOCK_SEED_TRAIN": "0"}),
+    case("dash and dot in a stage name become underscores", m(42, {"pre-process.v2": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"pre-process.v2": stage_exp(11, "env", derived_fws(11, "numpy"), variable="SEEDLOCK_SEED_PRE_PROCESS_V2")}},
+         env={"SEEDLOCK_SEED_PRE_PROCESS_V2": "11"}),
+    case("an empty variable is treated as unset", m(42, S1),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy", "torch"))}},
+         env={"SEEDLOCK_SEED": "", "SEEDLOCK_SEED_TRAIN": ""}),
+    case("the largest seed from a variable", m(42, S1),
+         {"root": {"seed": MAX, "source": "env", "variable": "SEEDLOCK_SEED"},
+          "stages": {"train": stage_exp(d(MAX, "train"), "derived", derived_fws(d(MAX, "train"), "numpy", "torch"))}},
+         env={"SEEDLOCK_SEED": "2147483647"}),
+    case("unrelated variables are ignored", m(42, {"train": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy"))}},
+         env={"SEEDLOCK_SEED_OTHER": "1", "SEEDLOCK_SEEDS": "x"}),
+    err("a variable with a sign is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "+5"}}, "invalid-env-value", "/seed"),
+    err("a negative variable is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "-5"}}, "invalid-env-value", "/seed"),
+    err("a variable with spaces is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": " 5"}}, "invalid-env-value", "/seed"),
+    err("a hexadecimal variable is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "0x2a"}}, "invalid-env-value", "/seed"),
+    err("a variable above 2**31-1 is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "2147483648"}}, "invalid-env-value", "/seed"),
+    err("a variable with leading zeros is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "042"}}, "invalid-env-value", "/seed"),
+    err("a variable with an exponent is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "4e1"}}, "invalid-env-value", "/seed"),
+    err("a malformed stage variable is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED_TRAIN": "seven"}},
+        "invalid-env-value", "/stages/train/seed"),
+    err("a huge stage variable is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED_TRAIN": "99999999999999999999999"}},
+        "invalid-env-value", "/stages/train/seed"),
+]
+write("resolve", "env", "environment variables override the values they shadow; malformed values are errors", env_cases)
+
+generate = [
+    case("a generated root seed comes from the CSPRNG", m("generate", S1),
+         {"root": {"seed": 123456, "source": "generated"},
+          "stages": {"train": stage_exp(d(123456, "train"), "derived", derived_fws(d(123456, "train"), "numpy", "torch"))}},
+         draws=[123456]),
+    case("SEEDLOCK_SEED=generate replaces a manifest seed", m(42, S1),
+         {"root": {"seed": 77, "source": "generated"},
+          "stages": {"train": stage_exp(d(77, "train"), "derived", derived_fws(d(77, "train"), "numpy", "torch"))}},
+         env={"SEEDLOCK_SEED": "generate"}, draws=[77]),
+    case("a generated stage seed", m(42, {"a": {"seed": "generate", "frameworks": ["numpy"]}, "b": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"a": stage_exp(2147483647, "generated", derived_fws(2147483647, "numpy")),
+                     "b": stage_exp(d(42, "b"), "derived", derived_fws(d(42, "b"), "numpy"))}},
+         draws=[2147483647]),
+    case("an environment seed replaces a generate in the manifest", m("generate", S1),
+         {"root": {"seed": 3, "source": "env", "variable": "SEEDLOCK_SEED"},
+          "stages": {"train": stage_exp(d(3, "train"), "derived", derived_fws(d(3, "train"), "numpy", "torch"))}},
+         env={"SEEDLOCK_SEED": "3"}, draws=[]),
+    case("root and stage draws happen in order root then stages by name",
+         m("generate", {"b": {"seed": "generate", "frameworks": ["numpy"]}, "a": {"seed": "generate", "frameworks": ["numpy"]}}),
+         {"root": {"seed": 1, "source": "generated"},
+          "stages": {"a": stage_exp(2, "generated", derived_fws(2, "numpy")),
+                     "b": stage_exp(3, "generated", derived_fws(3, "numpy"))}},
+         draws=[1, 2, 3]),
+]
+write("resolve", "generate", "\"generate\" draws from the OS CSPRNG at resolve time; draws lists what it returns", generate)
+
+
+# ---------------------------------------------------------------- lock
+def full_lock(manifest: dict[str, Any], root: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
+    return {"lock-version": "1.0", "derivation": "sha256-v1", "root": root, "stages": stages,
+            "manifest": {"sha256": canonical_sha(manifest)}}
+
+
+DEFAULTS = {
+    "python": {"hash_seed": True}, "numpy": {"bit_generator": "PCG64"},
+    "torch": {"deterministic": True, "warn_only": False, "num_threads": None},
+    "tensorflow": {"op_determinism": True},
+    "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}, "caffe": {},
+}
+
+
+def fw_entry(seed: int, source: str, fw: str, **settings: Any) -> dict[str, Any]:
+    return {"seed": seed, "source": source, "settings": {**DEFAULTS[fw], **settings}}
+
+
+classic = m(42, {"preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
+                 "train": {"frameworks": ["numpy", "tensorflow"], "seeds": {"numpy": 42, "tensorflow": 1234}}})
+T = d(42, "train")
+settings_manifest = m(7, {"train": {"frameworks": ["torch", "numpy", "r"], "settings": {"torch": {"num_threads": 1}}}},
+                      settings={"torch": {"deterministic": False}, "numpy": {"bit_generator": "MT19937"},
+                                "r": {"sample_kind": "Rounding"}, "python": {"hash_seed": False}})
+T7 = d(7, "train")
+reordered = json.loads('{"stages": {"b": {"frameworks": ["numpy"]}, "a": {"frameworks": ["numpy"]}}, "seed": 1, "version": "1.0"}')
+lock_cases = [
+    {"description": "the classic pipeline locks with explicit seeds and defaults", "input": {"manifest": classic, "env": {}},
+     "expected": {"lock": full_lock(classic, {"seed": 42, "source": "manifest"}, {
+         "preprocess": {"seed": d(42, "preprocess"), "source": "derived", "frameworks": {"numpy": fw_entry(42, "manifest", "numpy")}},
+         "train": {"seed": T, "source": "derived", "frameworks": {
+             "numpy": fw_entry(42, "manifest", "numpy"), "tensorflow": fw_entry(1234, "manifest", "tensorflow")}}})}},
+    {"description": "settings merge defaults, top level and stage", "input": {"manifest": settings_manifest, "env": {}},
+     "expected": {"lock": full_lock(settings_manifest, {"seed": 7, "source": "manifest"}, {
+         "train": {"seed": T7, "source": "derived", "frameworks": {
+             "torch": fw_entry(d(T7, "torch"), "derived", "torch", deterministic=False, num_threads=1),
+             "numpy": fw_entry(d(T7, "numpy"), "derived", "numpy", bit_generator="MT19937"),
+             "r": fw_entry(d(T7, "r"), "derived", "r", sample_kind="Rounding")}}})}},
+    {"description": "member order does not change the manifest hash", "input": {"manifest": reordered, "env": {}},
+     "expected": {"lock": full_lock(reordered, {"seed": 1, "source": "manifest"}, {
+         "b": {"seed": d(1, "b"), "source": "derived", "frameworks": {"numpy": fw_entry(d(d(1, "b"), "numpy"), "derived", "numpy")}},
+         "a": {"seed": d(1, "a"), "source": "derived", "frameworks": {"numpy": fw_entry(d(d(1, "a"), "numpy"), "derived", "numpy")}}})}},
+    {"description": "an environment seed is recorded with its variable", "input": {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED_TRAIN": "8"}},
+     "expected": {"lock": full_lock(m(42, S1), {"seed": 42, "source": "manifest"}, {
+         "train": {"seed": 8, "source": "env", "variable": "SEEDLOCK_SEED_TRAIN", "frameworks": {
+             "numpy": fw_entry(d(8, "numpy"), "derived", "numpy"), "torch": fw_entry(d(8, "torch"), "derived", "torch")}}})}},
+    {"description": "unicode in a description is hashed as UTF-8",
+     "input": {"manifest": m(3, {"s": {"frameworks": ["python"], "description": "Zürich \u2192 δ \"q\"\n"}}), "env": {}},
+     "expected": {"lock": full_lock(m(3, {"s": {"frameworks": ["python"], "description": "Zürich \u2192 δ \"q\"\n"}}),
+                                    {"seed": 3, "source": "manifest"}, {
+         "s": {"seed": d(3, "s"), "source": "derived", "frameworks": {"python": fw_entry(d(d(3, "s"), "python"), "derived", "python")}}})}},
+]
+# An integral float hashes as the integer it denotes.
+lock_cases.append({"description": "an integral float seed hashes as the integer", "input": {"manifest": m(42.0, S1), "env": {}},
+                   "expected": {"lock": full_lock(m(42, S1), {"seed": 42, "source": "manifest"}, {
+                       "train": {"seed": T, "source": "derived", "frameworks": {
+                           "numpy": fw_entry(d(T, "numpy"), "derived", "numpy"), "torch": fw_entry(d(T, "torch"), "derived", "torch")}}})}})
+write("lock", "manifest-to-lock", "a manifest resolves to this lock (provenance and manifest path left out)", lock_cases)
+
+
+# ---------------------------------------------------------------- invalid
+def bad(description: str, document: Any, code: str, pointer: str = "", kind: str = "manifest") -> dict[str, Any]:
+    return err(description, {"kind": kind, "document": document}, code, pointer)
+
+
+def bad_text(description: str, text: str, code: str, pointer: str = "", kind: str = "manifest") -> dict[str, Any]:
+    return err(description, {"kind": kind, "text": text}, code, pointer)
+
+
+def good(**changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}}
+    doc.update(changes)
+    return doc
+
+
+def stage(**fields: Any) -> dict[str, Any]:
+    return good(stages={"train": {"frameworks": ["numpy"], **fields}})
+
+
+syntax = [
+    bad_text("an empty file is rejected", "", "invalid-json"),
+    bad_text("white space only is rejected", "  \n", "invalid-json"),
+    bad_text("truncated JSON is rejected", '{"version": "1.0", "seed": 4', "invalid-json"),
+    bad_text("a trailing comma is rejected", '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}},}', "invalid-json"),
+    bad_text("a comment is rejected", '// seeds\n{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"),
+    bad_text("a NaN seed is rejected", '{"version": "1.0", "seed": NaN, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"),
+    bad_text("an Infinity seed is rejected", '{"version": "1.0", "seed": Infinity, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"),
+    bad_text("text after the document is rejected", '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}} x', "invalid-json"),
+    bad_text("a duplicate seed key is rejected", '{"version": "1.0", "seed": 1, "seed": 2, "stages": {"t": {"frameworks": ["numpy"]}}}',
+             "duplicate-key", "/seed"),
+    bad_text("a duplicate stage name is rejected",
+             '{"version": "1.0", "seed": 1, "stages": {"t": {"frameworks": ["numpy"]}, "t": {"frameworks": ["torch"]}}}',
+             "duplicate-key", "/stages/t"),
+    bad_text("a duplicate key deep inside is rejected",
+             '{"version": "1.0", "seed": 1, "stages": {"t": {"frameworks": ["numpy"], "seeds": {"numpy": 1, "numpy": 2}}}}',
+             "duplicate-key", "/stages/t/seeds/numpy"),
+    bad("a top-level array is rejected", [1, 2], "invalid-type"),
+    bad("a top-level number is rejected", 42, "invalid-type"),
+]
+write("invalid", "json-syntax", "JSON-level faults: syntax, non-standard literals, duplicate keys", syntax)
+
+top = [
+    bad("a missing version is rejected", {"seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}}, "missing-field", "/version"),
+    bad("a missing seed is rejected", {"version": "1.0", "stages": {"train": {"frameworks": ["numpy"]}}}, "missing-field", "/seed"),
+    bad("missing stages are rejected", {"version": "1.0", "seed": 42}, "missing-field", "/stages"),
+    bad("a misspelt top-level field is rejected", good(sed=1), "unknown-field", "/sed"),
+    bad("a numeric version is rejected", good(version=1.0), "invalid-type", "/version"),
+    bad("a malformed version is rejected", good(version="one"), "invalid-value", "/version"),
+    bad("a version without a minor part is rejected", good(version="1"), "invalid-value", "/version"),
+    bad("major version 2 is unsupported", good(version="2.0"), "unsupported-version", "/version"),
+    bad("a later minor version is unsupported", good(version="1.1"), "unsupported-version", "/version"),
+    bad("an unknown derivation is rejected", good(derivation="md5-v1"), "unknown-derivation", "/derivation"),
+    bad("a numeric derivation is rejected", good(derivation=1), "invalid-type", "/derivation"),
+    bad("an empty stages object is rejected", good(stages={}), "invalid-value", "/stages"),
+    bad("stages as an array is rejected", good(stages=[{"frameworks": ["numpy"]}]), "invalid-type", "/stages"),
+    bad("a numeric description is rejected", good(description=5), "invalid-type", "/description"),
+]
+write("invalid", "manifest-structure", "a manifest's top-level members: required, known, well typed", top)
+
+seeds = [
+    bad("a boolean seed is rejected", good(seed=True), "invalid-type", "/seed"),
+    bad("a null seed is rejected", good(seed=None), "invalid-type", "/seed"),
+    bad("a negative seed is rejected", good(seed=-1), "seed-out-of-range", "/seed"),
+    bad("seed 2**31 is rejected", good(seed=2147483648), "seed-out-of-range", "/seed"),
+    bad("seed 2**32 is rejected", good(seed=4294967296), "seed-out-of-range", "/seed"),
+    bad("a non-integral seed is rejected", good(seed=42.5), "invalid-type", "/seed"),
+    bad("a quoted number seed is rejected", good(seed="42"), "invalid-seed", "/seed"),
+    bad("a misspelt generate is rejected", good(seed="Generate"), "invalid-seed", "/seed"),
+    bad("an object seed is rejected", good(seed={"value": 42}), "invalid-type", "/seed"),
+    bad("a negative stage seed is rejected", stage(seed=-7), "seed-out-of-range", "/stages/train/seed"),
+    bad("a boolean stage seed is rejected", stage(seed=False), "invalid-type", "/stages/train/seed"),
+    bad("a framework seed of generate is rejected", stage(seeds={"numpy": "generate"}), "invalid-seed", "/stages/train/seeds/numpy"),
+    bad("a framework seed above the domain is rejected", stage(seeds={"numpy": 2147483648}), "seed-out-of-range",
+        "/stages/train/seeds/numpy"),
+    bad("a non-integral framework seed is rejected", stage(seeds={"numpy": 0.5}), "invalid-type", "/stages/train/seeds/numpy"),
+    bad_text("a seed of 1e400 is out of range", '{"version": "1.0", "seed": 1e400, "stages": {"t": {"frameworks": ["numpy"]}}}',
+             "seed-out-of-range", "/seed"),
+]
+write("invalid", "seeds", "seeds must be integers in [0, 2147483647] (or \"generate\" where allowed)", seeds)
+
+stages = [
+    bad("an upper-case stage name is rejected", good(stages={"Train": {"frameworks": ["numpy"]}}), "invalid-label", "/stages/Train"),
+    bad("a stage name with a space is rejected", good(stages={"my stage": {"frameworks": ["numpy"]}}), "invalid-label", "/stages/my stage"),
+    bad("a stage name with a slash is rejected", good(stages={"a/b": {"frameworks": ["numpy"]}}), "invalid-label", "/stages/a~1b"),
+    bad("a stage that is not an object is rejected", good(stages={"train": ["numpy"]}), "invalid-type", "/stages/train"),
+    bad("a stage without frameworks is rejected", good(stages={"train": {"seed": 1}}), "missing-field", "/stages/train/frameworks"),
+    bad("an empty framework list is rejected", stage(frameworks=[]), "invalid-value", "/stages/train/frameworks"),
+    bad("frameworks as a string is rejected", stage(frameworks="numpy"), "invalid-type", "/stages/train/frameworks"),
+    bad("an unknown framework is rejected", stage(frameworks=["numpy", "jax"]), "unknown-framework", "/stages/train/frameworks/1"),
+    bad("a capitalised framework is rejected", stage(frameworks=["NumPy"]), "unknown-framework", "/stages/train/frameworks/0"),
+    bad("a repeated framework is rejected", stage(frameworks=["numpy", "torch", "numpy"]), "duplicate-framework",
+        "/stages/train/frameworks/2"),
+    bad("a seed for an unlisted framework is rejected", stage(seeds={"torch": 1}), "unlisted-framework", "/stages/train/seeds/torch"),
+    bad("a seed for an unknown framework is rejected", stage(seeds={"jax": 1}), "unknown-framework", "/stages/train/seeds/jax"),
+    bad("a misspelt stage field is rejected", stage(seeeds={"numpy": 1}), "unknown-field", "/stages/train/seeeds"),
+    bad("seeds as an array is rejected", stage(seeds=[1]), "invalid-type", "/stages/train/seeds"),
+    bad("two stages with one variable are rejected",
+        good(stages={"pre-process": {"frameworks": ["numpy"]}, "pre_process": {"frameworks": ["numpy"]}}),
+        "env-name-collision", "/stages/pre_process"),
+    bad("dot and dash stage names that collide are rejected",
+        good(stages={"a.b": {"frameworks": ["numpy"]}, "a-b": {"frameworks": ["numpy"]}}), "env-name-collision", "/stages/a.b"),
+]
+write("invalid", "stages", "stage names, framework lists and explicit framework seeds", stages)
+
+settings_bad = [
+    bad("settings for an unknown framework are rejected", good(settings={"jax": {}}), "unknown-framework", "/settings/jax"),
+    bad("an unknown settings member is rejected", good(settings={"torch": {"determinstic": True}}), "unknown-field",
+        "/settings/torch/determinstic"),
+    bad("a string boolean setting is rejected", good(settings={"torch": {"deterministic": "yes"}}), "invalid-type",
+        "/settings/torch/deterministic"),
+    bad("an unknown bit generator is rejected", good(settings={"numpy": {"bit_generator": "pcg64"}}), "invalid-value",
+        "/settings/numpy/bit_generator"),
+    bad("zero threads are rejected", good(settings={"torch": {"num_threads": 0}}), "invalid-value", "/settings/torch/num_threads"),
+    bad("fractional threads are rejected", good(settings={"torch": {"num_threads": 1.5}}), "invalid-type", "/settings/torch/num_threads"),
+    bad("an unknown R kind is rejected", good(settings={"r": {"kind": "Mersenne Twister"}}), "invalid-value", "/settings/r/kind"),
+    bad("an unknown R sample kind is rejected", good(settings={"r": {"sample_kind": "rejection"}}), "invalid-value",
+        "/settings/r/sample_kind"),
+    bad("stage settings for an unlisted framework are rejected", stage(settings={"torch": {"num_threads": 1}}),
+        "unlisted-framework", "/stages/train/settings/torch"),
+    bad("settings that are not an object are rejected", good(settings={"numpy": "PCG64"}), "invalid-type", "/settings/numpy"),
+]
+write("invalid", "settings", "framework settings: known frameworks, known members, typed values", settings_bad)
+
+N = d(42, "train")
+valid_lock = {
+    "lock-version": "1.0", "derivation": "sha256-v1", "root": {"seed": 42, "source": "manifest"},
+    "stages": {"train": {"seed": N, "source": "derived", "frameworks": {
+        "numpy": {"seed": d(N, "numpy"), "source": "derived", "settings": {"bit_generator": "PCG64"}}}}},
+    "manifest": {"sha256": "0" * 64},
+}
+
+
+def lock_with(path: list[str], value: Any) -> dict[str, Any]:
+    doc = json.loads(json.dumps(valid_lock))
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return doc
+
+
+_DELETE = object()
+locks = [
+    bad("a lock with a wrong derived stage seed is rejected", lock_with(["stages", "train", "seed"], N + 1), "lock-mismatch",
+        "/stages/train/seed", kind="lock"),
+    bad("a lock with a wrong derived framework seed is rejected",
+        lock_with(["stages", "train", "frameworks", "numpy", "seed"], 5), "lock-mismatch", "/stages/train/frameworks/numpy/seed", kind="lock"),
+    bad("a lock without a manifest hash is rejected", lock_with(["manifest", "sha256"], _DELETE), "missing-field", "/manifest/sha256",
+        kind="lock"),
+    bad("a lock with a short manifest hash is rejected", lock_with(["manifest", "sha256"], "abc"), "invalid-value", "/manifest/sha256",
+        kind="lock"),
+    bad("a lock of an unsupported version is rejected", lock_with(["lock-version"], "2.0"), "unsupported-version", "/lock-version",
+        kind="lock"),
+    bad("a lock with an unknown source is rejected", lock_with(["root", "source"], "guessed"), "invalid-value", "/root/source", kind="lock"),
+    bad("a lock env seed without its variable is rejected", lock_with(["root", "source"], "env"), "missing-field", "/root/variable",
+        kind="lock"),
+    bad("a lock with a derived root is rejected", lock_with(["root", "source"], "derived"), "invalid-value", "/root/source", kind="lock"),
+    bad("a lock missing framework settings is rejected", lock_with(["stages", "train", "frameworks", "numpy", "settings"], {}),
+        "missing-field", "/stages/train/frameworks/numpy/settings/bit_generator", kind="lock"),
+    bad("a lock with an out-of-range seed is rejected", lock_with(["root", "seed"], -3), "seed-out-of-range", "/root/seed", kind="lock"),
+    bad("a lock with generate as a seed is rejected", lock_with(["root", "seed"], "generate"), "invalid-seed", "/root/seed", kind="lock"),
+    bad("a lock with an unknown member is rejected", lock_with(["seeds"], {}), "unknown-field", "/seeds", kind="lock"),
+    bad("a lock with an unknown framework is rejected",
+        lock_with(["stages", "train", "frameworks", "jax"], {"seed": 1, "source": "manifest", "settings": {}}),
+        "unknown-framework", "/stages/train/frameworks/jax", kind="lock"),
+]
+write("invalid", "locks", "locks are validated like manifests and checked for integrity", locks)
