@@ -163,10 +163,25 @@ def _tensorflow(seed: int, settings: Mapping[str, Any]) -> list[Action]:
     out.append(_keras(seed))
     if settings["op_determinism"]:
         tf.config.experimental.enable_op_determinism()
-        ok = tf.config.experimental.is_op_determinism_enabled()
+        probe = _tf_determinism()
+        ok = probe is None or probe[0]()
+        detail = "not verifiable in this TensorFlow" if probe is None else ("" if ok else "still disabled after the call")
         out.append(Action(framework="tensorflow", what="enable_op_determinism()",
-                          status="applied" if ok else "failed", detail="" if ok else "still disabled after the call"))
+                          status="applied" if ok else "failed", detail=detail))
     return out
+
+
+def _tf_determinism() -> tuple[Callable[[], bool], Callable[[], None]] | None:
+    """(is_enabled, disable) for op determinism; TensorFlow only exposes ``enable`` publicly."""
+    try:
+        from tensorflow.python.framework import config
+    except ImportError:
+        return None
+    is_enabled = getattr(config, "is_op_determinism_enabled", None)
+    disable = getattr(config, "disable_op_determinism", None)
+    if is_enabled is None or disable is None:
+        return None
+    return is_enabled, disable
 
 
 def _keras_module() -> Any:
@@ -326,7 +341,8 @@ def _save_tensorflow() -> Callable[[], None]:
     from tensorflow.python.eager import context
 
     seed = context.global_seed()
-    det = tf.config.experimental.is_op_determinism_enabled()
+    probe = _tf_determinism()
+    det = probe[0]() if probe is not None else None
     keras_state: tuple[Any, Any, Any] | None = None
     try:
         seed_generator = _keras_module()
@@ -342,10 +358,11 @@ def _save_tensorflow() -> Callable[[], None]:
 
     def restore() -> None:
         tf.random.set_seed(seed)
-        if det and not tf.config.experimental.is_op_determinism_enabled():
-            tf.config.experimental.enable_op_determinism()
-        elif not det and tf.config.experimental.is_op_determinism_enabled():
-            tf.config.experimental.disable_op_determinism()
+        if probe is not None and det is not None and probe[0]() != det:
+            if det:
+                tf.config.experimental.enable_op_determinism()
+            else:
+                probe[1]()
         if keras_state is not None:
             from keras.src.backend.common import global_state
 

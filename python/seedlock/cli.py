@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run CMD as a fresh process with a stage's environment")
     s.add_argument("lock", metavar="LOCK")
     s.add_argument("--stage", required=True)
-    s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
+    s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     return p
 
 
@@ -68,7 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list[:1] == ["derive"]:
             return _derive_fast(args_list[1:])
+        # Everything after the first "--" is the child's command line, never seedlock's options.
+        cmd: list[str] = []
+        if "--" in args_list:
+            cut = args_list.index("--")
+            args_list, cmd = args_list[:cut], args_list[cut + 1 :]
         args = _parser().parse_args(args_list)
+        if cmd:
+            if args.command != "run":
+                raise _UsageError(f"unexpected arguments after -- for {args.command}")
+            args.cmd = list(args.cmd) + cmd
         return int(_COMMANDS[args.command](args))
     except SeedlockError as err:
         _fail(f"error[{err.code}] {err}")
@@ -101,8 +110,8 @@ def _derive_fast(argv: list[str]) -> int:
 
 
 def _label(path: str, err: SeedlockError) -> SeedlockError:
-    out = SeedlockError(err.code, f"{path}: {err.problem}", err.pointer)
-    return out
+    """The same error with the file it concerns named first."""
+    return SeedlockError(err.code, f"{path}: {err.problem}", err.pointer)
 
 
 def _read(path: str):  # type: ignore[no-untyped-def]
@@ -142,7 +151,10 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     document = _read(args.manifest)
     if isinstance(document, seedlock.Lock):
         raise SeedlockError("invalid-value", f"{args.manifest}: already a lock", "/lock-version")
-    lock = seedlock.resolve(document, provenance=not args.no_provenance)
+    try:
+        lock = seedlock.resolve(document, provenance=not args.no_provenance)
+    except SeedlockError as err:
+        raise _label(args.manifest, err) from None
     text = _json.pretty(lock.to_dict())
     if args.output:
         write_atomic(args.output, text)
@@ -159,7 +171,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if isinstance(document, seedlock.Lock):
         lock, head = document, f"lock {args.file} (manifest sha256 {document.manifest_sha256[:12]})"
     else:
-        lock = seedlock.resolve(document, provenance=False)
+        try:
+            lock = seedlock.resolve(document, provenance=False)
+        except SeedlockError as err:
+            raise _label(args.file, err) from None
         head = f"manifest {args.file}, resolved now (generated seeds change on every resolve)"
     print(head)
     root = lock.root
@@ -210,8 +225,6 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     cmd = list(args.cmd)
-    if cmd[:1] == ["--"]:
-        cmd = cmd[1:]
     if not cmd:
         raise _UsageError("run needs a command after --")
     lock = _read_lock(args.lock)

@@ -1,0 +1,45 @@
+"""Shared helpers: the spec vectors, parametrised by file and case description."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seedlock._spec import vectors_dir
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = REPO / "spec"
+
+# Frameworks print start-up noise to stderr; keep subprocess output readable.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+os.environ.update(QUIET_ENV)
+
+
+def vector_files(area: str) -> list[Path]:
+    return sorted((vectors_dir() / area).glob("*.json"))
+
+
+def vector_cases(area: str) -> list[Any]:
+    """pytest params of (case, file name) for every case of ``area``, with readable ids."""
+    params = []
+    for path in vector_files(area):
+        for case in json.loads(path.read_text("utf-8"))["cases"]:
+            params.append(pytest.param(case, id=f"{path.stem}: {case['description']}"))
+    assert params, f"no vectors found for area {area!r} under {vectors_dir()}"
+    return params
+
+
+def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+                 input_: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI as users do: a fresh interpreter."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full_env,
+        cwd=cwd, input=input_, timeout=300,
+    )

@@ -1,0 +1,199 @@
+"""apply(): real numpy, torch and Python; reports, strict mode, state restoration, worker seeds."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import seedlock
+from seedlock.resolve import resolve
+
+ALL = ["python", "numpy", "torch"]
+
+
+def _stage(frameworks: list[str] = ALL, **stage: Any) -> seedlock.LockedStage:
+    manifest = seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": frameworks, **stage}}}
+    )
+    return resolve(manifest, {}).stage("train")
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_rngs() -> Any:
+    state = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.are_deterministic_algorithms_enabled(),
+             torch.get_num_threads())
+    yield
+    random.setstate(state[0])
+    np.random.set_state(state[1])
+    torch.set_rng_state(state[2])
+    torch.use_deterministic_algorithms(state[3])
+    torch.set_num_threads(state[4])
+
+
+def test_numpy_legacy_draws_equal_a_randomstate_with_the_stage_seed() -> None:
+    stage = _stage()
+    stage.apply()
+    expected = np.random.RandomState(stage.seed_of("numpy")).random_sample(10)
+    np.testing.assert_array_equal(np.random.random(10), expected)
+
+
+def test_torch_draws_equal_a_generator_with_the_stage_seed() -> None:
+    stage = _stage()
+    stage.apply()
+    expected = torch.rand(8, generator=torch.Generator().manual_seed(stage.seed_of("torch")))
+    assert torch.equal(torch.rand(8), expected)
+
+
+def test_python_random_is_seeded_with_the_python_seed() -> None:
+    stage = _stage()
+    stage.apply()
+    assert random.random() == random.Random(stage.seed_of("python")).random()
+
+
+def test_frameworks_get_distinct_seeds_so_numpy_and_torch_streams_differ() -> None:
+    stage = _stage()
+    assert len(set(stage.seeds.values())) == 3
+    stage.apply()
+    numpy_words = np.random.randint(0, 2**31, size=6)
+    torch_words = torch.empty(6, dtype=torch.int64).random_(0, 2**31).numpy()
+    assert not np.array_equal(numpy_words, torch_words)
+
+
+def test_the_same_integer_gives_numpy_and_torch_the_same_raw_stream() -> None:
+    # Why frameworks need distinct seeds (shared/facts.md): both are MT19937 with the same
+    # initialisation, and torch's 31-bit draws are the odd words of numpy's raw stream.
+    words = np.random.RandomState(42).randint(0, 2**32, size=6, dtype=np.uint32).astype(np.int64) % 2**31
+    torch.manual_seed(42)
+    torch_words = torch.empty(3, dtype=torch.int64).random_(0, 2**31).numpy()
+    np.testing.assert_array_equal(torch_words, words[1::2])
+
+
+def test_apply_reports_every_framework_and_the_seeds() -> None:
+    stage = _stage(settings={"torch": {"num_threads": 1}})
+    report = stage.apply()
+    assert report.seeds == stage.seeds
+    frameworks = {a.framework for a in report.actions}
+    assert frameworks == {"python", "numpy", "torch"}
+    assert any(a.what == "torch.set_num_threads(1)" and a.status == "applied" for a in report.actions)
+    assert torch.get_num_threads() == 1
+    assert torch.are_deterministic_algorithms_enabled()
+    assert str(report).startswith("seedlock: stage 'train': python=")
+
+
+def test_a_missing_pythonhashseed_is_reported_and_strict_mode_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    stage = _stage(["python"])
+    report = stage.apply()
+    assert not report.ok
+    assert report.failures[0].what == f"PYTHONHASHSEED={stage.seed_of('python')}"
+    with pytest.raises(seedlock.SeedlockError) as info:
+        stage.apply(strict=True)
+    assert info.value.code == "not-applied"
+    assert info.value.pointer == "/stages/train/frameworks/python"
+
+
+def test_a_matching_pythonhashseed_counts_as_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    stage = _stage(["python"])
+    monkeypatch.setenv("PYTHONHASHSEED", str(stage.seed_of("python")))
+    assert stage.apply(strict=True).ok
+
+
+def test_hash_seed_false_does_not_check_pythonhashseed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    stage = _stage(["python"], settings={"python": {"hash_seed": False}})
+    assert stage.apply(strict=True).ok
+
+
+def test_the_cublas_variable_is_skipped_with_a_reason_without_cuda() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the skip path is for CPU-only machines")
+    report = _stage(["torch"]).apply()
+    cublas = [a for a in report.actions if a.what.startswith("CUBLAS_WORKSPACE_CONFIG")]
+    assert cublas and cublas[0].status in ("skipped", "applied")
+
+
+def test_seeded_restores_every_state_it_touched() -> None:
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
+    torch.use_deterministic_algorithms(False)
+    before = (random.random(), np.random.random(), torch.rand(1).item())
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
+    with _stage().seeded():
+        random.random(), np.random.random(), torch.rand(1)
+        assert torch.are_deterministic_algorithms_enabled()
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert (random.random(), np.random.random(), torch.rand(1).item()) == before
+
+
+def test_numpy_generator_uses_the_configured_bit_generator() -> None:
+    stage = _stage(["numpy"], settings={"numpy": {"bit_generator": "Philox"}})
+    gen = stage.numpy_generator()
+    assert isinstance(gen.bit_generator, np.random.Philox)
+    assert gen.random() == np.random.Generator(np.random.Philox(stage.seed_of("numpy"))).random()
+
+
+def test_rank_seeds_follow_the_rank_derivation() -> None:
+    stage = _stage()
+    report = stage.apply(rank=3)
+    assert report.seeds["numpy"] == seedlock.derive(stage.seed_of("numpy"), "rank", "3")
+    assert np.random.random() == np.random.RandomState(report.seeds["numpy"]).random_sample()
+
+
+def test_torch_generator_is_seeded_with_the_torch_seed() -> None:
+    stage = _stage()
+    assert torch.equal(torch.rand(4, generator=stage.torch_generator()),
+                       torch.rand(4, generator=torch.Generator().manual_seed(stage.seed_of("torch"))))
+
+
+def test_worker_init_fn_seeds_each_worker_distinctly_and_reproducibly() -> None:
+    from torch.utils.data import DataLoader, Dataset
+
+    class Draws(Dataset[Any]):
+        def __len__(self) -> int:
+            return 8
+
+        def __getitem__(self, i: int) -> Any:
+            return torch.tensor([np.random.random(), random.random(), torch.rand(1).item()])
+
+    stage = _stage()
+
+    def run() -> torch.Tensor:
+        loader = DataLoader(Draws(), batch_size=2, num_workers=2, worker_init_fn=stage.worker_init_fn(),
+                            generator=stage.torch_generator())
+        return torch.cat(list(loader))
+
+    first, second = run(), run()
+    assert torch.equal(first, second)
+    # Batches 0 and 1 come from workers 0 and 1: their numpy draws must differ.
+    assert first[0, 0] != first[2, 0]
+    worker0 = seedlock.worker_seed(stage.seed_of("numpy"), 0)
+    assert first[0, 0].item() == pytest.approx(np.random.RandomState(worker0).random_sample(), abs=1e-6)
+
+
+def test_asking_for_a_framework_the_stage_does_not_list_is_an_error() -> None:
+    with pytest.raises(seedlock.SeedlockError) as info:
+        _stage(["numpy"]).torch_generator()
+    assert info.value.code == "unknown-stage"
+    assert str(info.value) == "Stage 'train' does not list framework 'torch' (it lists numpy) at '/stages/train/frameworks'"
+
+
+def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stage_lock = resolve(seedlock.Manifest.from_dict({"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["numpy"]}}}), {})
+    path = tmp_path / "x.lock.json"
+    path.write_text(seedlock._json.pretty(stage_lock.to_dict()))
+    monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
+    monkeypatch.setenv("SEEDLOCK_STAGE", "s")
+    report = seedlock.apply_from_env()
+    assert report.seeds == {"numpy": stage_lock.stage("s").seed_of("numpy")}
+    monkeypatch.delenv("SEEDLOCK_STAGE")
+    with pytest.raises(seedlock.SeedlockError, match="SEEDLOCK_STAGE must be set"):
+        seedlock.apply_from_env()
+
+

@@ -1,0 +1,38 @@
+"""Framework imports stay lazy: nothing is imported that the input does not name."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SPEC
+
+HEAVY = ("numpy", "torch", "tensorflow", "jsonschema", "rpy2", "keras")
+
+
+def _imported_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return {m.split(".")[0] for m in json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+def test_import_seedlock_imports_no_framework_numpy_or_jsonschema() -> None:
+    assert _imported_after("import seedlock") == set()
+
+
+def test_the_derive_command_imports_nothing_heavy() -> None:
+    assert _imported_after("import seedlock.cli as c\ntry:\n    c.main(['derive', '1', 'a'])\nexcept SystemExit:\n    pass") == set()
+
+
+def test_resolving_a_numpy_only_manifest_imports_no_framework() -> None:
+    code = f"import seedlock\nseedlock.load({str(SPEC / 'examples' / 'classic.json')!r})"
+    assert _imported_after(code) == {"jsonschema"}
+
+
+def test_applying_a_numpy_stage_imports_numpy_only(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}}))
+    code = f"import seedlock\nseedlock.load({str(manifest)!r}).stage('s').apply()"
+    assert _imported_after(code) == {"jsonschema", "numpy"}

@@ -1,0 +1,85 @@
+"""Resolution and lock vectors: precedence, environment, generation, the whole lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import seedlock
+from conftest import vector_cases
+from seedlock.resolve import resolve as resolve_with
+
+
+def _resolve(inp: dict[str, Any]) -> seedlock.Lock:
+    draws = list(inp.get("draws", []))
+
+    def draw() -> int:
+        assert draws, "the binding drew more seeds than the vector supplies"
+        return draws.pop(0)
+
+    manifest = seedlock.Manifest.from_dict(inp["manifest"])
+    lock = resolve_with(manifest, inp["env"], draw=draw)
+    assert not draws, f"the binding drew fewer seeds than the vector supplies: {draws} left"
+    return lock
+
+
+def _without_settings(stages: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {**{k: v for k, v in st.items() if k != "frameworks"},
+               "frameworks": {fw: {k: v for k, v in e.items() if k != "settings"} for fw, e in st["frameworks"].items()}}
+        for name, st in stages.items()
+    }
+
+
+@pytest.mark.parametrize("case", vector_cases("resolve"))
+def test_resolve_vector(case: dict[str, Any]) -> None:
+    if "error" in case:
+        with pytest.raises(seedlock.SeedlockError) as info:
+            _resolve(case["input"])
+        assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
+        return
+    got = _resolve(case["input"]).to_dict()
+    assert got["root"] == case["expected"]["root"]
+    assert _without_settings(got["stages"]) == case["expected"]["stages"]
+
+
+@pytest.mark.parametrize("case", vector_cases("lock"))
+def test_lock_vector(case: dict[str, Any]) -> None:
+    got = _resolve(case["input"]).to_dict(provenance=False)
+    got["manifest"].pop("path", None)
+    assert got == case["expected"]["lock"]
+
+
+@pytest.mark.parametrize("case", vector_cases("lock"))
+def test_a_written_lock_loads_back_unchanged(case: dict[str, Any]) -> None:
+    lock = _resolve(case["input"])
+    again = seedlock.parse(seedlock._json.pretty(lock.to_dict()))
+    assert isinstance(again, seedlock.Lock)
+    assert again.to_dict() == lock.to_dict()
+
+
+def test_loading_a_lock_never_reads_the_environment(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}})
+    path = tmp_path / "s.lock.json"
+    path.write_text(seedlock._json.pretty(resolve_with(manifest, {}).to_dict()))
+    monkeypatch.setenv("SEEDLOCK_SEED", "99")
+    monkeypatch.setenv("SEEDLOCK_SEED_S", "not a number")
+    lock = seedlock.load(path)
+    assert lock.root.seed == 1
+    assert lock.stage("s").seed == seedlock.derive(1, "s")
+
+
+def test_generate_uses_the_operating_system_and_stays_in_the_domain() -> None:
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": "generate", "stages": {"s": {"frameworks": ["numpy"]}}})
+    seeds = {resolve_with(manifest, {}).root.seed for _ in range(20)}
+    assert len(seeds) > 15
+    assert all(0 <= s <= 2**31 - 1 for s in seeds)
+
+
+def test_an_unknown_stage_is_reported_with_its_pointer() -> None:
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}})
+    with pytest.raises(seedlock.SeedlockError) as info:
+        resolve_with(manifest, {}).stage("train")
+    assert info.value.code == "unknown-stage"
+    assert str(info.value) == "No stage 'train' (stages: s) at '/stages/train'"

@@ -1,0 +1,59 @@
+"""The vector files themselves: well formed, unique, and identical wherever a binding ships them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import REPO, SPEC
+
+VECTOR_FILES = sorted((SPEC / "vectors").rglob("*.json"))
+CASE_FILES = [p for p in VECTOR_FILES if p.name != "vectors.schema.json"]
+
+
+def test_there_are_vectors_in_every_required_area() -> None:
+    areas = {p.parent.name for p in CASE_FILES}
+    assert {"derive", "workers", "resolve", "lock", "invalid"} <= areas
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_vector_file_validates_against_the_vector_schema(path: Path) -> None:
+    schema = json.loads((SPEC / "vectors" / "vectors.schema.json").read_text())
+    doc = json.loads(path.read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    assert doc["area"] == path.parent.name
+    assert doc["concept"] == path.stem
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_case_descriptions_are_unique_and_never_say_should(path: Path) -> None:
+    descriptions = [c["description"] for c in json.loads(path.read_text())["cases"]]
+    assert len(descriptions) == len(set(descriptions))
+    assert not [d for d in descriptions if "should" in d.lower()]
+
+
+def test_the_derive_area_has_at_least_fifty_cases_and_invalid_at_least_forty() -> None:
+    def count(area: str) -> int:
+        return sum(len(json.loads(p.read_text())["cases"]) for p in CASE_FILES if p.parent.name == area)
+
+    assert count("derive") >= 50
+    assert count("invalid") >= 40
+
+
+def test_the_packaged_copies_equal_spec() -> None:
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "sync_spec.py"), "--check"], capture_output=True, text=True)
+    assert out.returncode == 0, "run scripts/sync_spec.py:\n" + out.stdout
+
+
+def test_the_vectors_are_what_the_generator_writes(tmp_path: Path) -> None:
+    # The generator computes expected values from the spec's formula, not from the package.
+    script = (SPEC / "tools" / "generate_vectors.py").read_text()
+    script = script.replace('OUT = Path(__file__).resolve().parent.parent / "vectors"', f"OUT = Path({str(tmp_path)!r})")
+    exec(compile(script, "generate_vectors.py", "exec"), {"__name__": "generated"})
+    for path in CASE_FILES:
+        assert (tmp_path / path.parent.name / path.name).read_text() == path.read_text(), path
