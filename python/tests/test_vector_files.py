@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,5 +57,17 @@ def test_the_vectors_are_what_the_generator_writes(tmp_path: Path) -> None:
     script = (SPEC / "tools" / "generate_vectors.py").read_text()
     script = script.replace('OUT = Path(__file__).resolve().parent.parent / "vectors"', f"OUT = Path({str(tmp_path)!r})")
     exec(compile(script, "generate_vectors.py", "exec"), {"__name__": "generated"})
-    for path in CASE_FILES:
-        assert (tmp_path / path.parent.name / path.name).read_text() == path.read_text(), path
+    written = sorted(tmp_path.rglob("*.json"))
+    assert len(written) >= 10
+    for path in written:
+        assert path.read_text() == (SPEC / "vectors" / path.parent.name / path.name).read_text(), path
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (make setup installs it)")
+def test_the_r_vectors_are_what_real_r_writes(tmp_path: Path) -> None:
+    subprocess.run(["Rscript", str(SPEC / "tools" / "generate_r_vectors.R")], cwd=REPO, check=True,
+                   env={**os.environ, "SEEDLOCK_VECTORS_OUT": str(tmp_path)}, capture_output=True)
+    written = sorted(tmp_path.rglob("*.json"))
+    assert {p.parent.name for p in written} == {"stream", "split"}
+    for path in written:
+        assert path.read_text() == (SPEC / "vectors" / path.parent.name / path.name).read_text(), path
