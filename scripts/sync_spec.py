@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("schema", "vectors")
+SOURCES = ("schema", "vectors", "examples")
 TARGETS = (ROOT / "python" / "seedlock" / "_spec", ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec")
 
 

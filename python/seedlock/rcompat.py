@@ -110,7 +110,9 @@ def check_parts(parts: Any) -> tuple[list[str], list[float]]:
             raise SeedlockError("invalid-value", f"Fraction {fraction!r} is not a positive number", pointer_join("/parts", k, 1))
         names.append(name)
         fractions.append(float(fraction))
-    total = math.fsum(fractions)
+    total = 0.0
+    for fraction in fractions:  # left to right, as R's cumsum() and spec §10
+        total += fraction
     if abs(total - 1.0) > 1e-9:
         raise SeedlockError("invalid-value", f"Fractions sum to {total!r}, not 1", "/parts")
     return names, fractions

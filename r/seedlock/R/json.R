@@ -1,0 +1,119 @@
+# Strict JSON reading (SPEC.md section 1.1) on top of jsonlite, which alone would accept comments
+# and keep duplicate member names.
+
+max_document_bytes <- 16 * 1024 * 1024
+
+read_document_bytes <- function(path) {
+  if (!is.character(path) || length(path) != 1L || is.na(path)) {
+    stop("`path` must be a single file path.", call. = FALSE)
+  }
+  size <- file.info(path)$size
+  if (is.na(size) || dir.exists(path)) {
+    seedlock_abort("io-error", sprintf("Cannot read %s: No such file or directory", path))
+  }
+  con <- tryCatch(file(path, "rb"), error = function(e) NULL, warning = function(w) NULL)
+  if (is.null(con)) seedlock_abort("io-error", sprintf("Cannot read %s: Permission denied", path))
+  on.exit(close(con))
+  readBin(con, "raw", n = max(size, 1))
+}
+
+# Parse one document: raw bytes or a character string. Returns jsonlite's nested lists
+# (objects are named lists, arrays unnamed lists).
+parse_document <- function(data) {
+  if (is.raw(data)) {
+    if (length(data) > max_document_bytes) {
+      seedlock_abort("invalid-json", sprintf("Document larger than %d bytes", max_document_bytes))
+    }
+    if (length(data) >= 3 && identical(data[1:3], as.raw(c(0xef, 0xbb, 0xbf)))) data <- data[-(1:3)]
+    if (any(data == as.raw(0))) seedlock_abort("invalid-json", "Invalid JSON: NUL byte")
+    text <- rawToChar(data)
+    Encoding(text) <- "UTF-8"
+  } else {
+    text <- sub("^\ufeff", "", enc2utf8(data))
+  }
+  if (!validUTF8(text)) seedlock_abort("invalid-json", "Invalid UTF-8")
+  if (!grepl("[^ \t\r\n]", text)) seedlock_abort("invalid-json", "Empty document")
+  # Outside string literals a '/' can only start a comment, which JSON does not have.
+  bare <- gsub('"(?:[^"\\\\]|\\\\.)*"', '""', text, perl = TRUE)
+  if (grepl("/", bare, fixed = TRUE)) seedlock_abort("invalid-json", "Invalid JSON: comments are not allowed")
+  doc <- tryCatch(
+    jsonlite::parse_json(text, simplifyVector = FALSE),
+    error = function(e) seedlock_abort("invalid-json", paste("Invalid JSON:", first_line(conditionMessage(e))))
+  )
+  dup <- find_duplicate(doc, "")
+  if (!is.null(dup)) seedlock_abort("duplicate-key", sprintf("Duplicate key '%s'", dup$key), dup$pointer)
+  doc
+}
+
+first_line <- function(x) trimws(strsplit(x, "\n", fixed = TRUE)[[1]][1])
+
+# The first member name repeated in an object, depth first in document order (as the Python binding).
+find_duplicate <- function(x, pointer) {
+  if (!is.list(x)) return(NULL)
+  keys <- names(x)
+  for (i in seq_along(x)) {
+    child <- if (is.null(keys)) pointer_join(pointer, i - 1L) else pointer_join(pointer, keys[[i]])
+    if (!is.null(keys) && i > 1L && keys[[i]] %in% keys[seq_len(i - 1L)]) {
+      return(list(key = keys[[i]], pointer = child))
+    }
+    found <- find_duplicate(x[[i]], child)
+    if (!is.null(found)) return(found)
+  }
+  NULL
+}
+
+is_object <- function(x) is.list(x) && !is.null(names(x))
+is_array <- function(x) is.list(x) && is.null(names(x))
+
+json_type <- function(x) {
+  if (is.null(x)) return("null")
+  if (is_object(x)) return("object")
+  if (is.list(x)) return("array")
+  if (is.logical(x)) return("boolean")
+  if (is.character(x)) return("string")
+  if (is.integer(x)) return("integer")
+  if (is.numeric(x)) return(if (is.finite(x) && x == floor(x)) "integer" else "number")
+  class(x)[[1]]
+}
+
+#' Canonical JSON of a parsed document
+#'
+#' The canonical form of SPEC.md section 5: members sorted by name in code-point order, no white
+#' space, minimal string escaping, integers written plainly. Its SHA-256 is a lock's
+#' `manifest.sha256`.
+#'
+#' @param x A parsed JSON value (nested lists as returned by [parse_seedlock()]'s reader).
+#' @return A single UTF-8 string.
+#' @examples
+#' canonical_json(list(b = 1L, a = list("x", TRUE)))
+#' @export
+canonical_json <- function(x) {
+  if (is.null(x)) return("null")
+  if (is_object(x)) {
+    keys <- sort(names(x), method = "radix")
+    members <- vapply(keys, function(k) paste0(json_string(k), ":", canonical_json(x[[k]])), character(1))
+    return(paste0("{", paste(members, collapse = ","), "}"))
+  }
+  if (is.list(x)) {
+    return(paste0("[", paste(vapply(x, canonical_json, character(1)), collapse = ","), "]"))
+  }
+  if (is.logical(x)) return(if (isTRUE(x)) "true" else "false")
+  if (is.character(x)) return(json_string(x))
+  if (is.numeric(x)) {
+    if (is.finite(x) && x == floor(x) && abs(x) < 2^53) return(sprintf("%.0f", x))
+    return(sprintf("%.17g", x))
+  }
+  stop("`x` must be parsed JSON.", call. = FALSE)
+}
+
+json_string <- function(s) {
+  codes <- utf8ToInt(enc2utf8(s))
+  short <- c(`8` = "\\b", `9` = "\\t", `10` = "\\n", `12` = "\\f", `13` = "\\r", `34` = "\\\"", `92` = "\\\\")
+  out <- vapply(codes, function(cp) {
+    key <- as.character(cp)
+    if (!is.na(short[key])) return(short[[key]])
+    if (cp < 32L) return(sprintf("\\u%04x", cp))
+    intToUtf8(cp)
+  }, character(1))
+  paste0("\"", paste(out, collapse = ""), "\"")
+}

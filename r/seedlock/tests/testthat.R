@@ -1,0 +1,4 @@
+library(testthat)
+library(seedlock)
+
+test_check("seedlock")

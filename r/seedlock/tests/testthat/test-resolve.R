@@ -1,0 +1,113 @@
+draws_from <- function(values) {
+  values <- unlist(values)
+  i <- 0L
+  function() {
+    i <<- i + 1L
+    if (i > length(values)) stop("drew more seeds than the vector supplies")
+    values[[i]]
+  }
+}
+
+strip_lock <- function(lock) {
+  entry <- function(x) {
+    out <- list(seed = x$seed, source = x$source)
+    if (!is.null(x$variable)) out$variable <- x$variable
+    out
+  }
+  list(root = entry(lock$root), stages = lapply(lock$stages, function(st) {
+    c(entry(st), list(frameworks = lapply(st$frameworks, entry)))
+  }))
+}
+
+normalise <- function(x) jsonlite::fromJSON(jsonlite::toJSON(x, auto_unbox = TRUE, null = "null", digits = NA), simplifyVector = FALSE)
+
+sorted <- function(x) {
+  if (is.list(x) && !is.null(names(x))) x <- x[sort(names(x), method = "radix")]
+  if (is.list(x)) x <- lapply(x, sorted)
+  x
+}
+
+as_env_vector <- function(env) unlist(env) %||% character(0)
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+manifest_of <- function(doc) parse_seedlock(jsonlite::toJSON(doc, auto_unbox = TRUE, digits = NA, null = "null"))
+
+test_that("every resolve vector resolves to the expected seeds and sources", {
+  for (case in vector_cases("resolve")) {
+    inp <- case$input
+    run <- function() resolve_seedlock(manifest_of(inp$manifest), env = as_env_vector(inp$env), draw = draws_from(inp$draws))
+    if (!is.null(case$error)) {
+      expect_seedlock_error(run(), case$error$code, case$error$pointer, label = case$label)
+    } else {
+      expect_identical(sorted(normalise(strip_lock(run()))), sorted(normalise(case$expected)), label = case$label)
+    }
+  }
+})
+
+test_that("every lock vector resolves to the whole expected lock, manifest hash included", {
+  for (case in vector_cases("lock")) {
+    lock <- resolve_seedlock(manifest_of(case$input$manifest), env = as_env_vector(case$input$env))
+    got <- seedlock:::lock_document(lock)
+    got$provenance <- NULL
+    got$manifest$path <- NULL
+    expect_identical(sorted(normalise(got)), sorted(normalise(case$expected$lock)), label = case$label)
+  }
+})
+
+test_that("a written lock reads back identical", {
+  lock <- resolve_seedlock(parse_seedlock(
+    '{"version": "1.0", "seed": 9, "settings": {"torch": {"num_threads": 2}}, "stages": {"t": {"frameworks": ["r", "torch", "caffe"]}}}'),
+    env = c(SEEDLOCK_SEED_T = "4"))
+  path <- tempfile(fileext = ".json")
+  write_seedlock(lock, path)
+  again <- read_seedlock(path)
+  expect_identical(seedlock:::lock_document(again)[c("root", "stages", "manifest")],
+                   seedlock:::lock_document(lock)[c("root", "stages", "manifest")])
+  expect_identical(again$stages$t$frameworks$torch$settings$num_threads, 2L)
+})
+
+test_that("write_seedlock keeps what was there when it cannot write", {
+  dir <- tempfile()
+  target <- file.path(dir, "lock.json")
+  dir.create(target, recursive = TRUE)  # a directory where the lock should go: rename must fail
+  writeLines("previous", file.path(target, "keep.txt"))
+  expect_seedlock_error(write_seedlock(simple_lock(), target), "io-error", "")
+  expect_identical(readLines(file.path(target, "keep.txt")), "previous")
+  expect_identical(list.files(dir, all.files = TRUE, no.. = TRUE), "lock.json")
+})
+
+test_that("loading a lock never reads the environment", {
+  path <- tempfile(fileext = ".json")
+  lock_doc <- list(`lock-version` = "1.0", derivation = "sha256-v1", root = list(seed = 1, source = "manifest"),
+                   stages = list(s = list(seed = derive_seed(1, "s"), source = "derived", frameworks = list(
+                     r = list(seed = 5, source = "manifest",
+                              settings = list(kind = "Mersenne-Twister", normal_kind = "Inversion", sample_kind = "Rejection"))))),
+                   manifest = list(sha256 = strrep("0", 64)))
+  writeLines(jsonlite::toJSON(lock_doc, auto_unbox = TRUE), path)
+  withr::with_envvar(c(SEEDLOCK_SEED = "99", SEEDLOCK_SEED_S = "junk"), {
+    lock <- load_seedlock(path)
+  })
+  expect_identical(lock$root$seed, 1L)
+  expect_identical(stage_seed(lock, "s"), 5L)
+})
+
+test_that("generate draws from the operating system", {
+  m <- parse_seedlock('{"version": "1.0", "seed": "generate", "stages": {"s": {"frameworks": ["r"]}}}')
+  seeds <- vapply(1:20, function(i) resolve_seedlock(m, env = character(0))$root$seed, integer(1))
+  expect_gt(length(unique(seeds)), 15)
+  expect_true(all(seeds >= 0L))
+})
+
+test_that("environment variables come from Sys.getenv() by default", {
+  m <- parse_seedlock('{"version": "1.0", "seed": 1, "stages": {"pre-process.v2": {"frameworks": ["r"]}}}')
+  withr::with_envvar(c(SEEDLOCK_SEED_PRE_PROCESS_V2 = "77"), {
+    lock <- resolve_seedlock(m)
+  })
+  expect_identical(lock$stages[["pre-process.v2"]]$seed, 77L)
+  expect_identical(lock$stages[["pre-process.v2"]]$variable, "SEEDLOCK_SEED_PRE_PROCESS_V2")
+})
+
+test_that("an unknown stage is an unknown-stage error", {
+  expect_seedlock_error(stage_seed(simple_lock(), "deploy"), "unknown-stage", "/stages/deploy")
+  expect_seedlock_error(stage_seed(simple_lock(list("numpy")), "train"), "unknown-stage", "/stages/train/frameworks")
+})
