@@ -1,12 +1,46 @@
 #!/usr/bin/env bash
-# Every test suite of the project: Python (pytest) and, when the R package exists, R (testthat).
-set -euo pipefail
+# Every test suite of the project: Python (pytest), R (testthat, then R CMD check on the built
+# package: no ERROR, no WARNING). Extra arguments go to pytest.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 status=0
 python scripts/sync_spec.py --check || { echo "spec copies are stale: run 'make sync-spec'" >&2; status=1; }
-python -m pytest "$@" || status=1
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+count() { grep -oE "[0-9]+ $2" "$1" 2>/dev/null | tail -n 1 | grep -oE '^[0-9]+' || echo 0; }
+
+echo "== Python: pytest"
+python -m pytest "$@" 2>&1 | tee "$logs/pytest.log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+passed=$(count "$logs/pytest.log" passed)
+failed=$(( $(count "$logs/pytest.log" failed) + $(count "$logs/pytest.log" error) ))
+
 if [ -d r/seedlock ]; then
-  Rscript -e 'testthat::test_local("r/seedlock", reporter = "summary", stop_on_failure = TRUE)' || status=1
+  echo "== R: testthat"
+  Rscript -e 'r <- as.data.frame(testthat::test_local("r/seedlock", reporter = "summary", stop_on_failure = FALSE));
+    cat(sprintf("R testthat: %d passed, %d failed\n", sum(r$failed == 0 & !r$error & !r$skipped), sum(r$failed > 0 | r$error)))' 2>&1 | tee "$logs/r.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  r_passed=$(grep -oE 'R testthat: [0-9]+ passed' "$logs/r.log" | grep -oE '[0-9]+' || echo 0)
+  r_failed=$(grep -oE '[0-9]+ failed' "$logs/r.log" | tail -n 1 | grep -oE '[0-9]+' || echo 1)
+  [ "$r_failed" = 0 ] || status=1
+  passed=$((passed + r_passed)); failed=$((failed + r_failed))
+  echo "== R: R CMD build + R CMD check --no-manual"
+  work=$(mktemp -d)
+  (cd "$work" && R CMD build --no-build-vignettes "$OLDPWD/r/seedlock" >build.log 2>&1) || { cat "$work/build.log"; status=1; }
+  tarball=$(ls "$work"/seedlock_*.tar.gz 2>/dev/null | head -n 1)
+  if [ -n "$tarball" ]; then
+    (cd "$work" && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual "$tarball" >check.log 2>&1)
+    tail -n 3 "$work/check.log"
+    if grep -qE '^\* checking .*\.\.\. (ERROR|WARNING)' "$work/check.log" || ! grep -q '^Status: ' "$work/check.log"; then
+      cat "$work/check.log"; status=1; failed=$((failed + 1))
+    else
+      passed=$((passed + 1))
+    fi
+  fi
+  rm -rf "$work"
 fi
+[ "$status" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "all: $passed passed, $failed failed"
 exit $status
