@@ -16,6 +16,9 @@ demo: setup
 test: setup
 	@bash scripts/test.sh
 
+bench: setup
+	$(PY) bench/run.py
+
 test-python:
 	$(PY) -m pytest
 

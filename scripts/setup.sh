@@ -31,8 +31,11 @@ if [ ! -f "$stamp" ] || ! cmp -s "$reqs" "$stamp"; then
   cp "$reqs" "$stamp"
 fi
 "$PY" -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || "$PY" -m pip install -q --no-deps -e .
+# An editable install is not byte-compiled, and this machine sets PYTHONDONTWRITEBYTECODE: compile
+# once so every `seedlock` start reads .pyc files as a regular install would.
+"$PY" -m compileall -q python/seedlock >/dev/null
 
 if [ -d r/seedlock ]; then
-  R CMD INSTALL --no-multiarch --no-test-load r/seedlock >/dev/null 2>&1 || R CMD INSTALL r/seedlock
+  R CMD INSTALL --no-multiarch r/seedlock >/dev/null 2>&1 || R CMD INSTALL r/seedlock
 fi
 echo "setup: ok ($($PY --version), venv $VENV)"

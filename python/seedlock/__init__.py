@@ -14,18 +14,43 @@ Importing this package imports no framework, no numpy and no jsonschema.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .derive import derive, rank_seed, worker_seed  # noqa: E402
-from .errors import CODES, SeedlockError  # noqa: E402
-from .lock import FrameworkSeed, Lock, LockedStage, Resolved  # noqa: E402
-from .manifest import Manifest, Stage  # noqa: E402
-
+# `typing` alone costs several milliseconds to import; the CLI's fast paths must not pay for it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from .apply import ApplyReport
+    from .derivation import derive, rank_seed, worker_seed
+    from .errors import CODES, SeedlockError
+    from .lock import FrameworkSeed, Lock, LockedStage, Resolved
+    from .manifest import Manifest, Stage
+
+# Public names resolved on first use (PEP 562), so `import seedlock` stays nearly free.
+_LAZY = {
+    "derive": "derivation", "rank_seed": "derivation", "worker_seed": "derivation",
+    "CODES": "errors", "SeedlockError": "errors",
+    "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
+    "Manifest": "manifest", "Stage": "manifest",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seedlock' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 LOCK_VARIABLE = "SEEDLOCK_LOCK"
 STAGE_VARIABLE = "SEEDLOCK_STAGE"
@@ -41,6 +66,9 @@ def parse(data: bytes | str, *, path: str | None = None, schema: bool = True) ->
 
 def from_data(document: Any, *, path: str | None = None, schema: bool = True) -> Manifest | Lock:
     """Validate already-parsed JSON data as a manifest or a lock (a lock has ``lock-version``)."""
+    from .lock import Lock
+    from .manifest import Manifest
+
     is_lock = isinstance(document, dict) and "lock-version" in document
     result: Manifest | Lock = (Lock if is_lock else Manifest).from_dict(document, path=path)
     if schema:
@@ -59,6 +87,9 @@ def read(path: str | os.PathLike[str], *, schema: bool = True) -> Manifest | Loc
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """Read a manifest; a lock given here is ``invalid-value``."""
+    from .errors import SeedlockError
+    from .manifest import Manifest
+
     document = read(path)
     if not isinstance(document, Manifest):
         raise SeedlockError("invalid-value", f"{os.fspath(path)} is a lock, not a manifest", "/lock-version")
@@ -67,6 +98,9 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
 
 def load_lock(path: str | os.PathLike[str]) -> Lock:
     """Read a lock (validated and integrity-checked); a manifest given here is ``missing-field``."""
+    from .errors import SeedlockError
+    from .lock import Lock
+
     document = read(path)
     if not isinstance(document, Lock):
         raise SeedlockError("missing-field", f"{os.fspath(path)} is a manifest, not a lock", "/lock-version")
@@ -75,6 +109,8 @@ def load_lock(path: str | os.PathLike[str]) -> Lock:
 
 def load(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Lock:
     """Read a lock as is, or read and :func:`resolve` a manifest (with ``env``, default ``os.environ``)."""
+    from .lock import Lock
+
     document = read(path)
     if isinstance(document, Lock):
         return document
@@ -84,7 +120,7 @@ def load(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) 
 def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provenance: bool = True) -> Lock:
     """Resolve a manifest into a lock, recording provenance (versions, git, CI) unless disabled."""
     from . import provenance as _prov
-    from .resolve import resolve as _resolve
+    from .resolution import resolve as _resolve
 
     env_map = os.environ if env is None else env
     record = None
@@ -96,6 +132,8 @@ def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provena
 
 def apply_from_env(*, strict: bool = False, rank: int | None = None) -> ApplyReport:
     """Seed this process from ``$SEEDLOCK_LOCK`` and ``$SEEDLOCK_STAGE`` (set by ``seedlock run``)."""
+    from .errors import SeedlockError
+
     lock_path = os.environ.get(LOCK_VARIABLE)
     stage = os.environ.get(STAGE_VARIABLE)
     if not lock_path or not stage:
@@ -108,6 +146,8 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> ApplyRep
 
 __all__ = [
     "CODES",
+    "LOCK_VARIABLE",
+    "STAGE_VARIABLE",
     "FrameworkSeed",
     "Lock",
     "LockedStage",

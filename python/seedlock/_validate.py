@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .derive import SEED_MAX
+from .derivation import SEED_MAX
 from .errors import SeedlockError, pointer_join
 
 _VERSION_RE = re.compile(r"[0-9]+\.[0-9]+")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .derive import derive, rank_seed, worker_seed
+from .derivation import derive, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 from .settings import FRAMEWORKS
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import shlex
-import signal
-import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NoReturn
 
 from .errors import SeedlockError
 
+# Only what `seedlock derive` needs is imported up front: it must start like bare Python.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Mapping, Sequence
+    from typing import NoReturn
+
     from .lock import Lock, LockedStage
 
 EXIT_ERROR = 2
@@ -24,13 +23,14 @@ class _UsageError(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     from . import __version__
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise _UsageError(message)
 
     p = _Parser(prog="seedlock", description="Reproducible randomness for ML pipelines.")
     p.add_argument("--version", action="version", version=f"seedlock {__version__}")
@@ -95,7 +95,7 @@ def _fail(line: str) -> NoReturn:
 
 def _derive_fast(argv: list[str]) -> int:
     # Scripts call this in loops: skip argparse and everything but the derivation itself.
-    from .derive import derive
+    from .derivation import derive
 
     if len(argv) < 2 or any(a.startswith("-") and a != "-" for a in argv[:1]) or "--help" in argv or "-h" in argv:
         if "--help" in argv or "-h" in argv:
@@ -210,6 +210,9 @@ def stage_environment(lock: Lock, stage: LockedStage, lock_path: str) -> dict[st
 
 
 def _cmd_env(args: argparse.Namespace) -> int:
+    import json
+    import shlex
+
     lock = _read_lock(args.lock)
     env = stage_environment(lock, lock.stage(args.stage), args.lock)
     if args.format == "json":
@@ -235,6 +238,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
     """Run ``cmd`` as a fresh process; forward termination signals; exit code 128+N when killed by N."""
+    import shlex
+    import signal
+    import subprocess
+
     try:
         child = subprocess.Popen(cmd, env=dict(env))
     except OSError as exc:

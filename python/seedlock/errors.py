@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 #: Every code a binding may report; stable across releases (spec §7).
-CODES: Final[frozenset[str]] = frozenset(
+CODES: frozenset[str] = frozenset(
     {
         "invalid-json",
         "duplicate-key",

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _validate as v
-from .derive import DERIVATION, check_label, derive, rank_seed, worker_seed
+from .derivation import DERIVATION, check_label, derive, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 from .settings import FRAMEWORKS, framework, framework_settings
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from . import _json
 from . import _validate as v
-from .derive import DERIVATION, check_label
+from .derivation import DERIVATION, check_label
 from .errors import SeedlockError, pointer_join
 from .settings import framework, settings_block
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .derive import SEED_MAX, check_label
+from .derivation import SEED_MAX, check_label
 from .errors import SeedlockError, pointer_join
 
 _MASK = 0xFFFFFFFF
@@ -59,9 +59,12 @@ def r_uniform(seed: int, n: int) -> Any:
     """R's ``runif(n)`` after ``set.seed(seed)`` with the default kinds, bit for bit (float64 array)."""
     import numpy as np
 
-    u = r_words(seed, n).astype(np.float64) * _TWO_M32
-    # R's fixup: 0 is never returned (1 cannot occur: the largest word gives 1 - 2**-32).
-    u[u <= 0.0] = _FIXUP
+    _count(n, "/n")
+    u = _bit_generator(seed).random_raw(n).astype(np.float64)
+    u *= _TWO_M32
+    # R's fixup: 0 becomes 0.5/(2**32-1); every other draw is already at least 2**-32, so max() does it.
+    # (1 cannot occur: the largest word gives 1 - 2**-32.)
+    np.maximum(u, _FIXUP, out=u)
     return u
 
 

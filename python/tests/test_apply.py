@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import seedlock
-from seedlock.resolve import resolve
+from seedlock.resolution import resolve
 
 ALL = ["python", "numpy", "torch"]
 

@@ -10,7 +10,7 @@ import pytest
 
 import seedlock
 from conftest import vector_cases
-from seedlock.derive import derive_many, message
+from seedlock.derivation import derive_many, message
 
 
 def _seed(value: Any) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 import seedlock
 from conftest import vector_cases
-from seedlock.resolve import resolve as resolve_with
+from seedlock.resolution import resolve as resolve_with
 
 
 def _resolve(inp: dict[str, Any]) -> seedlock.Lock:

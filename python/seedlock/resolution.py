@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .derive import SEED_MAX, derive
+from .derivation import SEED_MAX, derive
 from .errors import SeedlockError
 from .lock import FrameworkSeed, Lock, LockedStage, Resolved, Source
 from .manifest import Manifest, SeedSpec

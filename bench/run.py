@@ -1,0 +1,312 @@
+"""Run every seedlock benchmark and write bench/RESULTS.md.
+
+Every figure is the median of repeated runs, reported with its baseline measured in the same run
+(interleaved where both are processes), so the ratios hold on whatever machine runs this.
+
+    make bench            # or: .venv/bin/python bench/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BIN = Path(PY).parent
+QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+@dataclass
+class Row:
+    what: str
+    value: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved(commands: list[list[str]], repeat: int, env: dict[str, str] | None = None) -> list[float]:
+    """Median wall time of each command, runs interleaved so machine noise hits all alike."""
+    samples: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for i, cmd in enumerate(commands):
+            start = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+            samples[i].append(time.perf_counter() - start)
+    return [statistics.median(s) for s in samples]
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:.1f} ms"
+
+
+def bench_cli(repeat: int, tmp: Path) -> list[Row]:
+    manifest = ROOT / "spec" / "examples" / "classic.json"
+    lock = tmp / "classic.lock.json"
+    subprocess.run([str(BIN / "seedlock"), "resolve", str(manifest), "-o", str(lock)], check=True, capture_output=True)
+    bare, derive, imp, js, show = interleaved([
+        [PY, "-c", "pass"],
+        [str(BIN / "seedlock"), "derive", "42", "train", "numpy"],
+        [PY, "-c", "import seedlock"],
+        [PY, "-c", "import jsonschema"],
+        [str(BIN / "seedlock"), "show", str(lock)],
+    ], repeat)
+    return [
+        Row("`seedlock derive 42 train numpy` (CLI wall time)", ms(derive), f"`python -c pass` {ms(bare)}",
+            f"{derive / bare:.2f}x", "<= 1.3x", derive / bare <= 1.3),
+        Row("`seedlock show LOCK` (CLI wall time)", ms(show), f"`python -c 'import jsonschema'` {ms(js)}",
+            f"{show / js:.2f}x", "<= 1.2x", show / js <= 1.2),
+        Row("`import seedlock`", ms(imp), f"`python -c pass` {ms(bare)}", f"+{(imp - bare) * 1000:.1f} ms",
+            "<= +15 ms", imp - bare <= 0.015),
+    ]
+
+
+APPLY_CODE = r"""
+import json, os, random, statistics, time, sys
+os.environ["PYTHONHASHSEED"] = "0"
+import numpy as np, torch, tensorflow as tf
+import seedlock
+from seedlock.resolution import resolve
+m = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "settings": {"python": {"hash_seed": False}},
+    "stages": {"t": {"frameworks": ["numpy", "torch", "tensorflow"]}}})
+stage = resolve(m, {}).stage("t")
+seeds = stage.seeds
+stage.apply()  # warm: first calls initialise framework state
+from keras.src.random import seed_generator
+from keras.src.backend.common import global_state
+def direct():
+    np.random.seed(seeds["numpy"])
+    torch.manual_seed(seeds["torch"])
+    torch.use_deterministic_algorithms(True, warn_only=False)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    tf.random.set_seed(seeds["tensorflow"])
+    seed_generator.python_random = random.Random(seeds["tensorflow"])
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    tf.config.experimental.enable_op_determinism()
+def timed(fn, n=200):
+    out = []
+    for _ in range(n):
+        t = time.perf_counter(); fn(); out.append(time.perf_counter() - t)
+    return statistics.median(out)
+a, b = [], []
+for _ in range(5):
+    a.append(timed(stage.apply)); b.append(timed(direct))
+print(json.dumps({"apply": statistics.median(a), "direct": statistics.median(b)}))
+"""
+
+
+def bench_apply() -> list[Row]:
+    out = subprocess.run([PY, "-c", APPLY_CODE], capture_output=True, text=True, env=QUIET, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    limit = r["direct"] * 1.05 + 0.002
+    return [Row("`stage.apply()` numpy+torch+tensorflow (frameworks imported)", f"{r['apply'] * 1e6:.0f} us",
+                f"direct seed/flag calls {r['direct'] * 1e6:.0f} us", f"{r['apply'] / r['direct']:.2f}x",
+                "<= 1.05x + 2 ms", r["apply"] <= limit,
+                f"absolute overhead {(r['apply'] - r['direct']) * 1e6:.0f} us (report, checks and verification)")]
+
+
+def bench_python_throughput(repeat: int, quick: bool) -> list[Row]:
+    import hashlib
+
+    import numpy as np
+
+    from seedlock.derivation import derive_many
+    from seedlock.rcompat import portable_split, r_uniform
+
+    n = 200_000 if quick else 1_000_000
+    labels = [f"item{i}" for i in range(n)]
+    messages = [b"seedlock/v1:42:" + lab.encode() for lab in labels]
+    sha = hashlib.sha256
+    ours = median_time(lambda: derive_many(42, labels), repeat)
+    raw = median_time(lambda: [sha(m).digest() for m in messages], repeat)
+    rows = [Row(f"derivation throughput, Python (`derive_many`, {n:,} labels)", f"{n / ours / 1e6:.2f} M seeds/s",
+                f"hashlib SHA-256 of the same messages {n / raw / 1e6:.2f} M/s", f"{ours / raw:.2f}x",
+                ">= 1 M/s and <= 1.5x", n / ours >= 1e6 and ours / raw <= 1.5,
+                "includes validating every label; the baseline hashes prebuilt messages")]
+    big = 2_000_000 if quick else 10_000_000
+    bg = np.random.MT19937(1)
+    ours = median_time(lambda: r_uniform(42, big), repeat)
+    raw = median_time(lambda: bg.random_raw(big), repeat)
+    rows.append(Row(f"R-compatible uniform stream, {big:,} draws, Python", ms(ours),
+                    f"`MT19937.random_raw` {ms(raw)}", f"{ours / raw:.2f}x", "<= 2x", ours / raw <= 2))
+    ours = median_time(lambda: portable_split(big, {"train": 0.8, "val": 0.1, "test": 0.1}, 42), repeat)
+    raw = median_time(lambda: np.random.permutation(big), repeat)
+    rows.append(Row(f"portable split of {big:,} rows, Python", ms(ours), f"`numpy.random.permutation` {ms(raw)}",
+                    f"{ours / raw:.2f}x", "<= 2x", ours / raw <= 2))
+    return rows
+
+
+R_CODE = r"""
+suppressMessages(library(seedlock))
+med <- function(f, k) median(vapply(seq_len(k), function(i) system.time(f())[["elapsed"]], numeric(1)))
+n <- as.integer(Sys.getenv("BENCH_N"))
+k <- as.integer(Sys.getenv("BENCH_K"))
+labels <- as.list(sprintf("item%d", seq_len(100000)))
+t_derive <- med(function() derive_seed(42, labels), k)
+t_split <- med(function() portable_split(n, c(train = 0.8, val = 0.1, test = 0.1), 42), k)
+t_sample <- med(function() { set.seed(42); sample(n) }, k)
+cat(jsonlite::toJSON(list(derive = t_derive, split = t_split, sample = t_sample), auto_unbox = TRUE, digits = NA))
+"""
+
+
+def bench_r(repeat: int, quick: bool) -> list[Row]:
+    if shutil.which("Rscript") is None:
+        return [Row("R benchmarks", "-", "-", "-", "-", None, "skipped: R is not installed")]
+    n = 2_000_000 if quick else 10_000_000
+    out = subprocess.run(["Rscript", "--vanilla", "-e", R_CODE], capture_output=True, text=True, check=True,
+                         env={**os.environ, "BENCH_N": str(n), "BENCH_K": str(repeat)})
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    rate = 100_000 / r["derive"]
+    return [
+        Row("derivation throughput, R (`derive_seed`, 100,000 label paths, vectorised)", f"{rate / 1000:.0f} k seeds/s",
+            "-", "-", ">= 100 k/s", rate >= 100_000),
+        Row(f"portable split of {n:,} rows, R", f"{r['split'] * 1000:.0f} ms", f"`sample({n})` {r['sample'] * 1000:.0f} ms",
+            f"{r['split'] / r['sample']:.2f}x", "<= 2x", r["split"] / r["sample"] <= 2),
+    ]
+
+
+TORCH_DET = r"""
+import json, statistics, sys, time, torch
+torch.set_num_threads(1)
+det = sys.argv[1] == "1"
+torch.use_deterministic_algorithms(det)
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+x = torch.randn(256, 64); y = torch.randint(0, 10, (256,))
+def step():
+    opt.zero_grad(); loss = torch.nn.functional.cross_entropy(model(x), y); loss.backward(); opt.step()
+for _ in range(20): step()
+ts = []
+for _ in range(300):
+    t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
+print(json.dumps({"step": statistics.median(ts)}))
+"""
+
+TF_DET = r"""
+import json, os, sys, time
+import numpy as np, tensorflow as tf
+tf.random.set_seed(1)
+if sys.argv[1] == "1":
+    tf.config.experimental.enable_op_determinism()
+x = np.random.RandomState(0).random_sample((2000, 32)); y = np.random.RandomState(1).random_sample((2000, 10))
+model = tf.keras.Sequential([tf.keras.Input(shape=(32,)), tf.keras.layers.Dense(64, activation="relu"),
+                             tf.keras.layers.Dense(64, activation="relu"), tf.keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+t = time.perf_counter(); model.fit(x, y, epochs=3, batch_size=32, verbose=0); print(json.dumps({"fit": time.perf_counter() - t}))
+"""
+
+
+def bench_determinism_cost(repeat: int) -> list[Row]:
+    def run(code: str, flag: str, key: str) -> float:
+        vals = []
+        for _ in range(repeat):
+            out = subprocess.run([PY, "-c", code, flag], capture_output=True, text=True, env=QUIET, check=True)
+            vals.append(json.loads(out.stdout.strip().splitlines()[-1])[key])
+        return statistics.median(vals)
+
+    t_off, t_on = run(TORCH_DET, "0", "step"), run(TORCH_DET, "1", "step")
+    f_off, f_on = run(TF_DET, "0", "fit"), run(TF_DET, "1", "fit")
+    return [
+        Row("torch CPU training step (MLP 64-256-10, batch 256, 1 thread), deterministic on", f"{t_on * 1e6:.0f} us",
+            f"deterministic off {t_off * 1e6:.0f} us", f"{t_on / t_off:.2f}x", "information", None),
+        Row("TensorFlow `fit` (Dense 64-64-10, 3 epochs), op determinism on", f"{f_on * 1000:.0f} ms",
+            f"op determinism off {f_off * 1000:.0f} ms", f"{f_on / f_off:.2f}x", "information", None),
+    ]
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("numpy", "torch", "tensorflow-cpu", "keras", "jsonschema"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    if shutil.which("R"):
+        out["R"] = subprocess.run(["Rscript", "-e", "cat(as.character(getRversion()))"], capture_output=True, text=True).stdout
+    return out
+
+
+def write(rows: list[Row], extra: list[Row], seconds: float, quick: bool) -> Path:
+    v = versions()
+    lines = [
+        "# seedlock benchmarks",
+        "",
+        f"Written by `make bench` (`bench/run.py{' --quick' if quick else ''}`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        f" in {seconds:.0f} s. Each figure is a median of repeated runs; each baseline was measured in the same run.",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        "",
+        "| what | seedlock | baseline (same run) | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        met = "n/a" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(f"| {r.what} | {r.value} | {r.baseline} | {r.ratio} | {r.target} | {met} |")
+    notes = [r for r in rows if r.note]
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {r.what}: {r.note}" for r in notes]
+    lines += ["", "## What determinism costs (information for users)", "", "| what | on | off | ratio |", "|---|---|---|---|"]
+    for r in extra:
+        lines.append(f"| {r.what} | {r.value} | {r.baseline} | {r.ratio} |")
+    history = ROOT / "bench" / "HISTORY.md"
+    if history.exists():
+        lines += ["", history.read_text().rstrip()]
+    path = ROOT / "bench" / "RESULTS.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (a smoke run)")
+    args = parser.parse_args()
+    repeat = 3 if args.quick else 7
+    start = time.perf_counter()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fn in [
+            ("cli", lambda: bench_cli(10 if args.quick else 30, Path(tmp))),
+            ("apply", bench_apply),
+            ("python throughput", lambda: bench_python_throughput(repeat, args.quick)),
+            ("r", lambda: bench_r(repeat, args.quick)),
+        ]:
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            rows += fn()
+    print("bench: determinism costs ...", file=sys.stderr, flush=True)
+    extra = bench_determinism_cost(1 if args.quick else 3)
+    path = write(rows, extra, time.perf_counter() - start, args.quick)
+    print(path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Seed derivation ``sha256-v1`` (spec §3) and the worker/rank label paths (spec §4.3).
+
+Imports nothing but a SHA-256 so that ``seedlock derive`` starts as fast as bare Python.
+"""
+
+from __future__ import annotations
+
+from .errors import SeedlockError
+
+try:
+    # CPython's built-in SHA-256 starts without loading OpenSSL (about 2 ms); bulk paths use hashlib.
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - other interpreters, or Python 3.12+ (_sha2)
+    try:
+        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]
+    except ImportError:
+        from hashlib import sha256 as _sha256  # type: ignore[assignment]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+SEED_MAX = 2**31 - 1
+DERIVATION = "sha256-v1"
+LABEL_PATTERN = r"[a-z0-9][a-z0-9_.-]{0,62}"
+_PREFIX = b"seedlock/v1:"
+_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+# str.translate deletes every allowed character; a label is valid when nothing is left.
+_DELETE_ALLOWED = dict.fromkeys(map(ord, "abcdefghijklmnopqrstuvwxyz0123456789_.-"))
+
+
+def is_label(value: object) -> bool:
+    """True for a string matching ``^[a-z0-9][a-z0-9_.-]{0,62}$``."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 63
+        and value[0] in _FIRST
+        and not value.translate(_DELETE_ALLOWED)
+    )
+
+
+def is_seed(value: object) -> bool:
+    """True for an ``int`` (not ``bool``) in [0, 2**31-1]."""
+    return type(value) is int and 0 <= value <= SEED_MAX
+
+
+def check_seed(value: object, pointer: str = "") -> int:
+    """Return ``value`` if it is a seed, else raise ``invalid-type``/``seed-out-of-range``."""
+    if type(value) is not int:
+        raise SeedlockError("invalid-type", f"Unexpected type {type(value).__name__} (expected int)", pointer)
+    if not 0 <= value <= SEED_MAX:
+        raise SeedlockError("seed-out-of-range", f"Seed {value} is outside [0, {SEED_MAX}]", pointer)
+    return value
+
+
+def check_label(label: object, pointer: str = "") -> str:
+    """Return ``label`` if it matches ``^[a-z0-9][a-z0-9_.-]{0,62}$``, else raise ``invalid-label``."""
+    if not is_label(label):
+        raise SeedlockError(
+            "invalid-label",
+            f"Invalid label {label!r} (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9)",
+            pointer,
+        )
+    return label  # type: ignore[return-value]
+
+
+def message(seed: int, labels: Sequence[str]) -> bytes:
+    """The exact bytes hashed for ``derive(seed, labels)``, e.g. ``b"seedlock/v1:42:train"``."""
+    check_seed(seed)
+    if not labels:
+        raise SeedlockError("invalid-label", "Derivation needs at least one label")
+    for i, label in enumerate(labels):
+        check_label(label, f"/labels/{i}")
+    return _PREFIX + str(seed).encode("ascii") + b":" + "/".join(labels).encode("ascii")
+
+
+def derive(seed: int, *labels: str) -> int:
+    """Derive a seed from ``seed`` and a label path: ``derive(42, "train") == 1677747947``.
+
+    The result depends only on the seed and the labels (by name, never by order of registration).
+    """
+    digest = _sha256(message(seed, labels)).digest()
+    return int.from_bytes(digest[:4], "big") & SEED_MAX
+
+
+def derive_many(seed: int, label_paths: Iterable[str | Sequence[str]]) -> list[int]:
+    """Derive one seed per label path (a label, or a sequence of labels) from the same parent seed.
+
+    Equal to ``[derive(seed, *path) for path in label_paths]``, but validated in bulk and hashed in a
+    tight loop (about 2 M seeds/s on one core).
+    """
+    check_seed(seed)
+    paths = list(label_paths)
+    if not paths:
+        return []
+    try:
+        text = "\n".join(paths)  # type: ignore[arg-type]
+    except TypeError:  # some paths are sequences of labels
+        text = "\n".join(p if isinstance(p, str) else "/".join(p) for p in paths)
+    data = text.encode("ascii") if text.isascii() else b""
+    parts = data.split(b"\n") if data else []
+    if len(parts) != len(paths) or not _valid_paths(data, parts):
+        for path in paths:
+            message(seed, [path] if isinstance(path, str) else list(path))  # raises for the first bad path
+        raise SeedlockError("invalid-label", "Invalid label path")
+    import hashlib
+
+    # Hashing the common prefix once and copying the state is faster than hashing prefix + path.
+    copy = hashlib.sha256(_PREFIX + str(seed).encode("ascii") + b":").copy
+    words = bytearray()
+    for part in parts:
+        h = copy()
+        h.update(part)
+        words += h.digest()[:4]
+    words[0::4] = words[0::4].translate(_CLEAR_TOP_BIT)
+    from array import array
+
+    out = array("I" if array("I").itemsize == 4 else "L")
+    out.frombytes(words)
+    if _LITTLE_ENDIAN:
+        out.byteswap()
+    return out.tolist()
+
+
+_LITTLE_ENDIAN = __import__("sys").byteorder == "little"
+_CLEAR_TOP_BIT = bytes(b & 0x7F for b in range(256))
+_PATH_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789_.-/\n"
+_BAD_PAIRS = (b"//", b"/\n", b"\n/", b"\n\n", b"/_", b"/.", b"/-", b"\n_", b"\n.", b"\n-")
+
+
+def _valid_paths(data: bytes, parts: list[bytes]) -> bool:
+    """Every part is labels joined by '/': allowed bytes only, no empty label, no label starting
+    with '_', '.' or '-', none longer than 63 bytes. Byte-level scans at C speed."""
+    if data.translate(None, _PATH_BYTES) or data[:1] in b"_.-/\n" or data[-1:] in b"/\n":
+        return False
+    if any(pair in data for pair in _BAD_PAIRS):
+        return False
+    return max(map(len, parts)) <= 63 or max(map(len, data.replace(b"/", b"\n").split(b"\n"))) <= 63
+
+
+def rank_seed(framework_seed: int, rank: int) -> int:
+    """Seed of rank ``rank`` of a distributed run (spec §4.3): ``derive(F, "rank", r)``."""
+    return derive(framework_seed, "rank", _index(rank, "rank"))
+
+
+def worker_seed(framework_seed: int, worker: int, rank: int = 0) -> int:
+    """Seed of data-loader worker ``worker`` in the process of rank ``rank`` (0 when not distributed)."""
+    return derive(framework_seed, "rank", _index(rank, "rank"), "worker", _index(worker, "worker"))
+
+
+def _index(value: int, name: str) -> str:
+    if type(value) is not int or value < 0:
+        raise SeedlockError("invalid-value", f"`{name}` must be a non-negative int, not {value!r}")
+    return str(value)
