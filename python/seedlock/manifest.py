@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -106,6 +105,8 @@ class Manifest:
     @property
     def sha256(self) -> str:
         """Hex SHA-256 of the canonical form (spec §5)."""
+        import hashlib  # loads OpenSSL: only when a manifest is resolved, never for showing a lock
+
         return hashlib.sha256(_json.canonical(self.to_dict()).encode("utf-8")).hexdigest()
 
 
