@@ -232,6 +232,9 @@ def _caffe(seed: int, settings: Mapping[str, Any]) -> list[Action]:
     try:
         import caffe  # type: ignore[import-not-found]
     except ImportError:
+        caffe = None
+    if not callable(getattr(caffe, "set_random_seed", None)):
+        # A directory named caffe/ (like this project's examples) imports as an empty namespace package.
         return [Action(framework="caffe", what=what, status="skipped",
                        detail="pycaffe is not importable; seed Caffe through the solver file (random_seed)")]
     caffe.set_random_seed(seed)

@@ -60,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("lock", metavar="LOCK")
     s.add_argument("--stage", required=True)
     s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    s = sub.add_parser("caffe-solver", help="write the stage's caffe seed into solver files as random_seed")
+    s.add_argument("lock", metavar="LOCK")
+    s.add_argument("--stage", required=True)
+    s.add_argument("solvers", nargs="*", metavar="SOLVER", help="default: the stage's caffe `solvers` setting")
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument("-o", "--output", metavar="OUT", help="write the seeded solver here (one SOLVER only)")
+    mode.add_argument("--in-place", action="store_true", help="replace each SOLVER atomically")
+    mode.add_argument("--check", action="store_true", help="validate and report; exit 1 when a seed is missing or differs")
     return p
 
 
@@ -73,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "--" in args_list:
             cut = args_list.index("--")
             args_list, cmd = args_list[:cut], args_list[cut + 1 :]
-        args = _parser().parse_args(args_list)
+        args, extra = _parser().parse_known_args(args_list)
+        # argparse cannot take positionals after an option (`caffe-solver LOCK --stage S SOLVER`).
+        if extra and args.command == "caffe-solver" and not any(e.startswith("-") for e in extra):
+            args.solvers = list(args.solvers) + extra
+        elif extra:
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}")
         if cmd:
             if args.command != "run":
                 raise _UsageError(f"unexpected arguments after -- for {args.command}")
@@ -263,12 +276,70 @@ def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
     return code
 
 
+def _cmd_caffe_solver(args: argparse.Namespace) -> int:
+    from . import caffe_solver
+    from ._io import read_bytes
+
+    lock = _read_lock(args.lock)
+    fw = lock.stage(args.stage)._fw("caffe")
+    solvers = list(args.solvers) or list(fw.settings["solvers"])
+    if not solvers:
+        raise _UsageError("name a SOLVER, or list solvers in the stage's caffe settings")
+    if args.output and len(solvers) != 1:
+        raise _UsageError("-o takes exactly one SOLVER")
+    if not (args.output or args.in_place or args.check) and len(solvers) != 1:
+        raise _UsageError("several solvers need --in-place or --check")
+    status = 0
+    for path in solvers:
+        try:
+            data = read_bytes(path)
+            if args.check:
+                status |= _caffe_check(path, data, fw.seed, caffe_solver)
+                continue
+            out = caffe_solver.set_random_seed(data, fw.seed)
+        except SeedlockError as err:
+            raise _label(path, err) from None
+        if args.output or args.in_place:
+            from ._io import write_atomic
+
+            target = args.output or path
+            write_atomic(target, out, mode=os.stat(path).st_mode & 0o777)
+            print(f"seedlock: {target}: random_seed {fw.seed} (stage {args.stage!r})", file=sys.stderr)
+        else:
+            sys.stdout.buffer.write(out)
+    return status
+
+
+def _caffe_check(path: str, data: bytes, seed: int, caffe_solver) -> int:  # type: ignore[no-untyped-def]
+    info = caffe_solver.validate(data)
+    problems = 0
+    if not info.random_seed_lines:
+        print(f"{path}: random_seed absent (Caffe seeds from the clock); the lock's caffe seed is {seed}")
+        problems = 1
+    elif len(info.random_seed_lines) > 1:
+        print(f"{path}: random_seed set {len(info.random_seed_lines)} times (lines {info.random_seed_lines})")
+        problems = 1
+    elif info.random_seed != seed:
+        print(f"{path}: random_seed {info.random_seed} on line {info.random_seed_lines[0]} differs from the lock's caffe seed {seed}")
+        problems = 1
+    else:
+        print(f"{path}: random_seed {seed} on line {info.random_seed_lines[0]} matches the lock")
+    base = os.path.dirname(os.path.abspath(path))
+    for name, ref, line in info.net_files:
+        exists = os.path.exists(ref) or os.path.exists(os.path.join(base, ref))
+        print(f"{path}: {name} {ref!r} on line {line} ({'found' if exists else 'NOT FOUND'}; left untouched)")
+    for name, line in info.inline_nets:
+        print(f"{path}: inline {name} on line {line} (left untouched; its layers are not validated here)")
+    return problems
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "resolve": _cmd_resolve,
     "show": _cmd_show,
     "env": _cmd_env,
     "run": _cmd_run,
+    "caffe-solver": _cmd_caffe_solver,
 }
 
 

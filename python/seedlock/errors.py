@@ -25,6 +25,7 @@ CODES: frozenset[str] = frozenset(
         "unknown-stage",
         "not-applied",
         "io-error",
+        "invalid-solver",
     }
 )
 

@@ -30,8 +30,18 @@ DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
     "torch": {"deterministic": True, "warn_only": False, "num_threads": None},
     "tensorflow": {"op_determinism": True},
     "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"},
-    "caffe": {},
+    "caffe": {"solvers": []},
 }
+
+
+def _solvers(value: Any, pointer: str) -> list[str]:
+    if not isinstance(value, list):
+        raise v.wrong_type(value, "array", pointer)
+    for i, item in enumerate(value):
+        v.string(item, pointer_join(pointer, i))
+        if not item:
+            raise SeedlockError("invalid-value", "A solver path cannot be empty", pointer_join(pointer, i))
+    return list(value)
 
 
 def _threads(value: Any, pointer: str) -> int | None:
@@ -55,7 +65,7 @@ _CHECKS: Final[Mapping[str, Mapping[str, Callable[[Any, str], Any]]]] = {
         "normal_kind": lambda x, p: v.choice(x, R_NORMAL_KINDS, p),
         "sample_kind": lambda x, p: v.choice(x, R_SAMPLE_KINDS, p),
     },
-    "caffe": {},
+    "caffe": {"solvers": _solvers},
 }
 
 
@@ -87,7 +97,7 @@ def settings_block(value: Any, pointer: str) -> dict[str, dict[str, Any]]:
 
 def merged(name: str, *layers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Defaults, then each layer's settings for ``name`` member by member (later layers win)."""
-    out = dict(DEFAULTS[name])
+    out = {key: list(value) if isinstance(value, list) else value for key, value in DEFAULTS[name].items()}
     for layer in layers:
         out.update(layer.get(name, {}))
     return out

@@ -251,7 +251,7 @@ DEFAULTS = {
     "python": {"hash_seed": True}, "numpy": {"bit_generator": "PCG64"},
     "torch": {"deterministic": True, "warn_only": False, "num_threads": None},
     "tensorflow": {"op_determinism": True},
-    "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}, "caffe": {},
+    "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}, "caffe": {"solvers": []},
 }
 
 
@@ -421,6 +421,10 @@ settings_bad = [
     bad("stage settings for an unlisted framework are rejected", stage(settings={"torch": {"num_threads": 1}}),
         "unlisted-framework", "/stages/train/settings/torch"),
     bad("settings that are not an object are rejected", good(settings={"numpy": "PCG64"}), "invalid-type", "/settings/numpy"),
+    bad("caffe solvers as a string are rejected", good(settings={"caffe": {"solvers": "solver.prototxt"}}), "invalid-type",
+        "/settings/caffe/solvers"),
+    bad("an empty caffe solver path is rejected", good(settings={"caffe": {"solvers": ["a.prototxt", ""]}}), "invalid-value",
+        "/settings/caffe/solvers/1"),
 ]
 write("invalid", "settings", "framework settings: known frameworks, known members, typed values", settings_bad)
 
@@ -471,3 +475,68 @@ locks = [
         "unknown-framework", "/stages/train/frameworks/jax", kind="lock"),
 ]
 write("invalid", "locks", "locks are validated like manifests and checked for integrity", locks)
+
+caffe_manifest = m(5, {"train": {"frameworks": ["caffe", "numpy"],
+                                 "settings": {"caffe": {"solvers": ["caffe/solver.prototxt"]}}}})
+T5 = d(5, "train")
+lock_cases_caffe = [
+    {"description": "caffe solvers are recorded in the lock", "input": {"manifest": caffe_manifest, "env": {}},
+     "expected": {"lock": full_lock(caffe_manifest, {"seed": 5, "source": "manifest"}, {
+         "train": {"seed": T5, "source": "derived", "frameworks": {
+             "caffe": fw_entry(d(T5, "caffe"), "derived", "caffe", solvers=["caffe/solver.prototxt"]),
+             "numpy": fw_entry(d(T5, "numpy"), "derived", "numpy")}}})}},
+]
+write("lock", "caffe-settings", "caffe solver paths pass from the manifest into the lock", lock_cases_caffe)
+
+# ---------------------------------------------------------------- caffe solver writer (golden texts)
+BASE = 'net: "net.prototxt"\nbase_lr: 0.01\nmax_iter: 100\nsolver_mode: CPU\n'
+
+
+def solver(description: str, text: str, seed: int, expected: str) -> dict[str, Any]:
+    return {"description": description, "input": {"solver": text, "seed": seed}, "expected": {"solver": expected}}
+
+
+def solver_error(description: str, text: str, pointer: str = "") -> dict[str, Any]:
+    return err(description, {"solver": text, "seed": 7}, "invalid-solver", pointer)
+
+
+caffe = [
+    solver("an absent random_seed is appended", BASE, 7, BASE + "random_seed: 7\n"),
+    solver("a present random_seed is replaced in place", 'net: "n.prototxt"\nrandom_seed: 1\nbase_lr: 0.1\n', 42,
+           'net: "n.prototxt"\nrandom_seed: 42\nbase_lr: 0.1\n'),
+    solver("the clock default of -1 is replaced", 'net: "n.prototxt"\nrandom_seed: -1\n', 3, 'net: "n.prototxt"\nrandom_seed: 3\n'),
+    solver("a hexadecimal random_seed is replaced", 'net: "n.prototxt"\nrandom_seed: 0x10 # old\n', 3,
+           'net: "n.prototxt"\nrandom_seed: 3 # old\n'),
+    solver("spacing around the value is kept", 'net: "n.prototxt"\n  random_seed :   9   \n', 2147483647,
+           'net: "n.prototxt"\n  random_seed :   2147483647   \n'),
+    solver("CRLF line endings are kept and used for the new line", 'net: "n.prototxt"\r\nbase_lr: 0.1\r\n', 5,
+           'net: "n.prototxt"\r\nbase_lr: 0.1\r\nrandom_seed: 5\r\n'),
+    solver("a file without a final newline gets one before the new line", 'net: "n.prototxt"\nbase_lr: 0.1', 5,
+           'net: "n.prototxt"\nbase_lr: 0.1\nrandom_seed: 5\n'),
+    solver("a commented-out random_seed is not touched", '# random_seed: 1\nnet: "n.prototxt"\n', 8,
+           '# random_seed: 1\nnet: "n.prototxt"\nrandom_seed: 8\n'),
+    solver("random_seed inside a string is not touched", 'net: "random_seed: 1.prototxt"\n', 8,
+           'net: "random_seed: 1.prototxt"\nrandom_seed: 8\n'),
+    solver("unicode comments are kept byte for byte", '# Gewichte für Zürich — δ\nnet: "n.prototxt"\nrandom_seed: 1\n', 0,
+           '# Gewichte für Zürich — δ\nnet: "n.prototxt"\nrandom_seed: 0\n'),
+    solver("a random_seed inside an inline net is not the solver's",
+           'net_param {\n  name: "x"\n  random_seed: 4\n}\nbase_lr: 0.1\n', 6,
+           'net_param {\n  name: "x"\n  random_seed: 4\n}\nbase_lr: 0.1\nrandom_seed: 6\n'),
+    solver("train and test state blocks are kept",
+           'train_net: "t.prototxt"\ntest_net: "v.prototxt"\ntest_iter: 10\ntest_state { phase: TEST stage: "val" }\n'
+           'random_seed: 1\n', 11,
+           'train_net: "t.prototxt"\ntest_net: "v.prototxt"\ntest_iter: 10\ntest_state { phase: TEST stage: "val" }\n'
+           'random_seed: 11\n'),
+    solver("a field order with random_seed first is kept", 'random_seed:5\nnet: "n.prototxt"\n', 12,
+           'random_seed:12\nnet: "n.prototxt"\n'),
+    solver_error("random_seed set twice is rejected", 'net: "n.prototxt"\nrandom_seed: 1\nrandom_seed: 2\n', "/random_seed"),
+    solver_error("a misspelt field is rejected", 'net: "n.prototxt"\nbse_lr: 0.1\n'),
+    solver_error("a string where a number belongs is rejected", 'net: "n.prototxt"\nbase_lr: "fast"\n'),
+    solver_error("an unknown solver mode is rejected", 'net: "n.prototxt"\nsolver_mode: TPU\n'),
+    solver_error("a solver without a train net is rejected", 'base_lr: 0.1\n'),
+    solver_error("a solver with two train nets is rejected", 'net: "a.prototxt"\ntrain_net: "b.prototxt"\n'),
+    solver_error("an unterminated string is rejected", 'net: "n.prototxt\n'),
+    solver_error("an unbalanced brace is rejected", 'net: "n.prototxt"\ntrain_state { phase: TRAIN\n'),
+    solver_error("a non-integer random_seed is rejected", 'net: "n.prototxt"\nrandom_seed: 1.5\n', "/random_seed"),
+]
+write("caffe", "solver-writer", "random_seed written into solver text; every other byte kept", caffe)

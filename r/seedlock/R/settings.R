@@ -14,8 +14,18 @@ settings_defaults <- list(
   torch = list(deterministic = TRUE, warn_only = FALSE, num_threads = NULL),
   tensorflow = list(op_determinism = TRUE),
   r = list(kind = "Mersenne-Twister", normal_kind = "Inversion", sample_kind = "Rejection"),
-  caffe = structure(list(), names = character(0))
+  caffe = list(solvers = list())
 )
+
+check_solvers <- function(x, pointer) {
+  if (!is_array(x)) wrong_type(x, "array", pointer)
+  for (i in seq_along(x)) {
+    item <- pointer_join(pointer, i - 1L)
+    check_string(x[[i]], item)
+    if (!nzchar(x[[i]])) seedlock_abort("invalid-value", "A solver path cannot be empty", item)
+  }
+  x
+}
 
 check_threads <- function(x, pointer) {
   if (is.null(x)) return(NULL)
@@ -37,7 +47,7 @@ settings_checks <- list(
   r = list(kind = function(x, p) check_choice(x, r_kinds, p),
            normal_kind = function(x, p) check_choice(x, r_normal_kinds, p),
            sample_kind = function(x, p) check_choice(x, r_sample_kinds, p)),
-  caffe = list()
+  caffe = list(solvers = check_solvers)
 )
 
 check_framework <- function(name, pointer) {

@@ -1,0 +1,170 @@
+"""Caffe: the solver writer (golden vectors), validation with line numbers, the CLI, real Caffe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import seedlock
+from conftest import REPO, seedlock_cli, vector_cases
+from seedlock import caffe_solver
+from seedlock.resolution import resolve
+
+CAFFE_DIR = REPO / "caffe"
+
+
+@pytest.mark.parametrize("case", vector_cases("caffe"))
+def test_solver_writer_vector(case: dict[str, Any]) -> None:
+    # newline="" semantics: the vector text is exactly the file's bytes, CRLF included.
+    data = case["input"]["solver"].encode("utf-8")
+    if "error" in case:
+        with pytest.raises(seedlock.SeedlockError) as info:
+            caffe_solver.set_random_seed(data, case["input"]["seed"])
+        assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
+        return
+    out = caffe_solver.set_random_seed(data, case["input"]["seed"])
+    assert out == case["expected"]["solver"].encode("utf-8")
+
+
+def test_only_the_random_seed_line_differs(tmp_path: Path) -> None:
+    original = (CAFFE_DIR / "solver.prototxt").read_bytes()
+    seeded = caffe_solver.set_random_seed(original, 123)
+    assert seeded.startswith(original)
+    assert seeded[len(original):] == b"random_seed: 123\n"
+    again = caffe_solver.set_random_seed(seeded, 456)
+    assert [a == b for a, b in zip(seeded.splitlines(), again.splitlines())].count(False) == 1
+
+
+def test_validation_errors_name_the_line() -> None:
+    with pytest.raises(seedlock.SeedlockError) as info:
+        caffe_solver.validate(b'net: "n.prototxt"\nbase_lr: 0.1\n\nbse_lr: 0.2\n')
+    assert str(info.value) == ('Invalid solver: line 4, column 1: Message type "caffe.SolverParameter" has no field named '
+                               '"bse_lr". at \'\'')
+
+
+def test_the_shipped_example_solver_is_valid_and_references_its_net() -> None:
+    info = caffe_solver.validate((CAFFE_DIR / "solver.prototxt").read_bytes())
+    assert info.net_files == (("net", "caffe/net.prototxt", 3),)
+    assert info.random_seed is None
+
+
+def _lock(tmp_path: Path) -> Path:
+    lock = tmp_path / "caffe.lock.json"
+    out = seedlock_cli("resolve", str(CAFFE_DIR / "manifest.json"), "-o", str(lock), cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    return lock
+
+
+def _caffe_seed(lock: Path) -> int:
+    return int(json.loads(lock.read_text())["stages"]["train"]["frameworks"]["caffe"]["seed"])
+
+
+def test_the_cli_writes_the_stage_seed_to_stdout_byte_identically_each_time(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    runs = [seedlock_cli("caffe-solver", str(lock), "--stage", "train", cwd=REPO) for _ in range(2)]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].stdout.endswith(f"random_seed: {_caffe_seed(lock)}\n")
+
+
+def test_in_place_keeps_the_file_mode_and_check_then_passes(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    solver = tmp_path / "solver.prototxt"
+    shutil.copy(CAFFE_DIR / "solver.prototxt", solver)
+    solver.chmod(0o640)
+    before = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--check", cwd=REPO)
+    assert before.returncode == 1 and "random_seed absent" in before.stdout
+    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--in-place", cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert solver.stat().st_mode & 0o777 == 0o640
+    after = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--check", cwd=REPO)
+    assert after.returncode == 0
+    assert f"random_seed {_caffe_seed(lock)} on line 14 matches the lock" in after.stdout
+    assert "net 'caffe/net.prototxt' on line 3 (found; left untouched)" in after.stdout
+
+
+def test_check_reports_a_different_seed(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    solver = tmp_path / "s.prototxt"
+    solver.write_text('net: "caffe/net.prototxt"\nrandom_seed: 5\n')
+    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--check", cwd=REPO)
+    assert out.returncode == 1
+    assert f"random_seed 5 on line 2 differs from the lock's caffe seed {_caffe_seed(lock)}" in out.stdout
+
+
+def test_an_invalid_solver_is_one_line_and_the_file_is_untouched(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    solver = tmp_path / "bad.prototxt"
+    solver.write_text('net: "n.prototxt"\nsolver_mode: TPU\n')
+    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--in-place", cwd=REPO)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"seedlock: error[invalid-solver] {solver}: Invalid solver: line 2, column 14: ")
+    assert out.stderr.count("\n") == 1
+    assert solver.read_text() == 'net: "n.prototxt"\nsolver_mode: TPU\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.prototxt", "caffe.lock.json"]
+
+
+def test_a_stage_without_caffe_is_an_error(tmp_path: Path) -> None:
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": ["numpy"]}}}))
+    lock = tmp_path / "l.json"
+    seedlock_cli("resolve", str(m), "-o", str(lock))
+    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(CAFFE_DIR / "solver.prototxt"))
+    assert out.returncode == 2 and "error[unknown-stage]" in out.stderr
+
+
+def test_the_writer_writes_the_framework_seed_for_every_rank() -> None:
+    # Caffe adds the rank itself; seedlock must not derive per rank as well (spec §6).
+    lock = resolve(seedlock.Manifest.from_dict(json.loads((CAFFE_DIR / "manifest.json").read_text())), {})
+    seed = lock.stage("train").seed_of("caffe")
+    out = caffe_solver.set_random_seed((CAFFE_DIR / "solver.prototxt").read_bytes(), seed)
+    assert out.endswith(f"random_seed: {seed}\n".encode())
+    assert seed + 63 < 2**32
+
+
+def test_apply_without_pycaffe_says_the_solver_file_seeds_caffe() -> None:
+    lock = resolve(seedlock.Manifest.from_dict(json.loads((CAFFE_DIR / "manifest.json").read_text())), {})
+    report = lock.stage("train").apply(strict=True)
+    (action,) = report.actions
+    try:
+        import caffe  # type: ignore[import-not-found]
+    except ImportError:
+        caffe = None
+    if not callable(getattr(caffe, "set_random_seed", None)):
+        assert action.status == "skipped"
+        assert "seed Caffe through the solver file" in action.detail
+    else:
+        assert action.status == "applied"
+
+
+def _caffe_binary() -> str | None:
+    return os.environ.get("SEEDLOCK_CAFFE_BIN") or shutil.which("caffe")
+
+
+@pytest.mark.skipif(_caffe_binary() is None,
+                    reason="no Caffe binary: Caffe is not packaged for this machine; set SEEDLOCK_CAFFE_BIN or put `caffe` "
+                           "on PATH to train the example net for real")
+def test_real_caffe_trains_identical_weights_twice_and_different_with_another_seed(tmp_path: Path) -> None:
+    caffe = _caffe_binary()
+    assert caffe is not None
+    workdir = tmp_path / "work"
+    shutil.copytree(CAFFE_DIR, workdir / "caffe")
+
+    def train(seed: int, name: str) -> bytes:
+        solver = workdir / "caffe" / f"solver-{name}.prototxt"
+        solver.write_bytes(caffe_solver.set_random_seed((workdir / "caffe" / "solver.prototxt").read_bytes(), seed)
+                           .replace(b"caffe/out/tiny", f"caffe/out/{name}".encode()))
+        (workdir / "caffe" / "out").mkdir(exist_ok=True)
+        subprocess.run([caffe, "train", f"--solver={solver}"], cwd=workdir, check=True, capture_output=True, timeout=600)
+        (model,) = (workdir / "caffe" / "out").glob(f"{name}_iter_*.caffemodel")
+        return model.read_bytes()
+
+    a, b, c = train(1234, "a"), train(1234, "b"), train(4321, "c")
+    assert a == b
+    assert a != c
