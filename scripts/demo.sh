@@ -36,3 +36,6 @@ else
   echo "MISMATCH: ${digests[0]} != ${digests[1]}" >&2
   exit 1
 fi
+echo
+echo "== seedlock conformance (every framework, fresh processes: 2 runs + 1 other-seed run each)"
+seedlock conformance --quiet --junit .demo/conformance.xml --json .demo/conformance.json

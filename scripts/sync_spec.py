@@ -1,7 +1,10 @@
-"""Copy spec/schema and spec/vectors into each binding's packaged copy, or check they are equal.
+"""Copy the specification and the conformance data into the bindings' packaged copies, or check them.
 
     python scripts/sync_spec.py          # copy
     python scripts/sync_spec.py --check  # exit 1 listing every difference
+
+spec/{schema,vectors,examples} -> python/seedlock/_spec/ and r/seedlock/inst/extdata/spec/
+conformance/{cases,caffe,*.json} -> python/seedlock/_conformance/
 """
 
 from __future__ import annotations
@@ -12,16 +15,26 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("schema", "vectors", "examples")
-TARGETS = (ROOT / "python" / "seedlock" / "_spec", ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec")
+# (source directory, entries to copy, target directory)
+COPIES = (
+    (ROOT / "spec", ("schema", "vectors", "examples"), ROOT / "python" / "seedlock" / "_spec"),
+    (ROOT / "spec", ("schema", "vectors", "examples"), ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec"),
+    (ROOT / "conformance", ("cases", "caffe", "case.schema.json", "manifest.json", "golden.json"),
+     ROOT / "python" / "seedlock" / "_conformance"),
+)
 
 
-def differences(target: Path) -> list[str]:
+def _files(path: Path) -> set[Path]:
+    if path.is_file():
+        return {Path(".")}
+    return {p.relative_to(path) for p in path.rglob("*") if p.is_file()} if path.exists() else set()
+
+
+def differences(source: Path, entries: tuple[str, ...], target: Path) -> list[str]:
     out = []
-    for part in SOURCES:
-        src, dst = ROOT / "spec" / part, target / part
-        want = {p.relative_to(src) for p in src.rglob("*") if p.is_file()}
-        have = {p.relative_to(dst) for p in dst.rglob("*") if p.is_file()} if dst.exists() else set()
+    for entry in entries:
+        src, dst = source / entry, target / entry
+        want, have = _files(src), _files(dst)
         out += [f"missing {dst / p}" for p in sorted(want - have)]
         out += [f"extra {dst / p}" for p in sorted(have - want)]
         out += [f"differs {dst / p}" for p in sorted(want & have) if not filecmp.cmp(src / p, dst / p, shallow=False)]
@@ -29,17 +42,22 @@ def differences(target: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    targets = [t for t in TARGETS if t.parent.exists()]
+    copies = [c for c in COPIES if c[2].parent.exists()]
     if "--check" in argv:
-        problems = [d for t in targets for d in differences(t)]
+        problems = [d for c in copies for d in differences(*c)]
         for line in problems:
             print(line)
         return 1 if problems else 0
-    for target in targets:
-        for part in SOURCES:
-            if (target / part).exists():
-                shutil.rmtree(target / part)
-            shutil.copytree(ROOT / "spec" / part, target / part)
+    for source, entries, target in copies:
+        target.mkdir(exist_ok=True)
+        for entry in entries:
+            src, dst = source / entry, target / entry
+            if dst.is_dir():
+                shutil.rmtree(dst)
+            if src.is_dir():
+                shutil.copytree(src, dst)
+            else:
+                shutil.copy2(src, dst)
     return 0
 
 

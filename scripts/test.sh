@@ -41,6 +41,14 @@ if [ -d r/seedlock ]; then
   fi
   rm -rf "$work"
 fi
+echo "== Conformance: seedlock conformance --require all-but-caffe"
+mkdir -p build
+if seedlock conformance --quiet --require all-but-caffe --junit build/conformance.xml --json build/conformance.json; then
+  passed=$((passed + 1))
+else
+  status=1; failed=$((failed + 1))
+fi
+
 [ "$status" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "all: $passed passed, $failed failed"
 exit $status

@@ -71,7 +71,11 @@ def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = 
             continue
         seed = fw.seed if rank is None else rank_seed(fw.seed, rank)
         seeds[name] = seed
-        actions.extend(_APPLIERS[name](seed, fw.settings))
+        if name == "python":
+            # Every rank hashes alike (same PYTHONHASHSEED): ranks must agree on e.g. set iteration order.
+            actions.extend(_python(seed, fw.settings, hash_seed=fw.seed))
+        else:
+            actions.extend(_APPLIERS[name](seed, fw.settings))
     report = ApplyReport(stage=stage.name, seeds={n: seeds[n] for n in stage.frameworks}, actions=tuple(actions))
     if strict and report.failures:
         first = report.failures[0]
@@ -83,19 +87,20 @@ def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = 
     return report
 
 
-def _python(seed: int, settings: Mapping[str, Any]) -> list[Action]:
+def _python(seed: int, settings: Mapping[str, Any], hash_seed: int | None = None) -> list[Action]:
     random.seed(seed)
     out = [Action(framework="python", what=f"random.seed({seed})", status="applied")]
+    expected = seed if hash_seed is None else hash_seed
     if settings["hash_seed"]:
         # The hash secret is fixed when the interpreter starts; all we can do here is check it.
         actual = os.environ.get("PYTHONHASHSEED")
-        if actual == str(seed):
-            out.append(Action(framework="python", what=f"PYTHONHASHSEED={seed}", status="applied", detail="set at launch"))
+        if actual == str(expected):
+            out.append(Action(framework="python", what=f"PYTHONHASHSEED={expected}", status="applied", detail="set at launch"))
         else:
             out.append(
                 Action(
                     framework="python",
-                    what=f"PYTHONHASHSEED={seed}",
+                    what=f"PYTHONHASHSEED={expected}",
                     status="failed",
                     detail=f"interpreter started with PYTHONHASHSEED={actual or 'unset'}; launch with `seedlock run`",
                 )

@@ -68,6 +68,26 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("-o", "--output", metavar="OUT", help="write the seeded solver here (one SOLVER only)")
     mode.add_argument("--in-place", action="store_true", help="replace each SOLVER atomically")
     mode.add_argument("--check", action="store_true", help="validate and report; exit 1 when a seed is missing or differs")
+    s = sub.add_parser("verify", help="run your command N times from a lock and compare its outputs")
+    s.add_argument("lock", metavar="LOCK")
+    s.add_argument("--stage", required=True)
+    s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs (default 2)")
+    s.add_argument("--output", action="append", required=True, metavar="PATH",
+                   help="a file or directory the command writes (repeatable)")
+    s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory)")
+    s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+
+    s = sub.add_parser("conformance", help="prove every framework reproduces from a manifest in fresh processes")
+    s.add_argument("--manifest", metavar="FILE", help="your manifest or lock (default: the built-in one)")
+    s.add_argument("--frameworks", nargs="+", metavar="FW", help="only these frameworks' cases")
+    s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs per case with the same seed (default 2)")
+    s.add_argument("--require", metavar="FRAMEWORKS", help="comma list, 'all' or 'all-but-caffe': a skip there fails")
+    s.add_argument("--jobs", type=int, default=0, metavar="N", help="parallel processes (default: cores)")
+    s.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    s.add_argument("--json", metavar="FILE", help="write the JSON report")
+    s.add_argument("--workdir", metavar="DIR", help="keep every run's outputs here")
+    s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
 
@@ -88,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif extra:
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}")
         if cmd:
-            if args.command != "run":
+            if args.command not in ("run", "verify"):
                 raise _UsageError(f"unexpected arguments after -- for {args.command}")
             args.cmd = list(args.cmd) + cmd
         return int(_COMMANDS[args.command](args))
@@ -333,6 +353,96 @@ def _caffe_check(path: str, data: bytes, seed: int, caffe_solver) -> int:  # typ
     return problems
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .conformance.compare import compare_paths
+
+    cmd = list(args.cmd)
+    if not cmd:
+        raise _UsageError("verify needs a command after --")
+    if args.runs < 2:
+        raise _UsageError("--runs must be at least 2")
+    lock = _read_lock(args.lock)
+    env = dict(os.environ)
+    env.update(stage_environment(lock, lock.stage(args.stage), args.lock))
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="seedlock-verify-"))
+    outputs = [Path(p) for p in args.output]
+    before = work / "before"
+    for path in outputs:
+        # Each run must start without the outputs; what was there is kept, not deleted.
+        if path.exists():
+            before.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(before / path.name))
+            print(f"seedlock: moved the existing {path} to {before / path.name}", file=sys.stderr)
+    for i in range(1, args.runs + 1):
+        print(f"seedlock: verify run {i}/{args.runs}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+        code = run_child(cmd, env)
+        if code != 0:
+            print(f"seedlock: verify: run {i} exited {code}; outputs of earlier runs are in {work}")
+            return code if code > 0 else 1
+        for path in outputs:
+            if not path.exists():
+                print(f"seedlock: verify: run {i} did not write {path}")
+                return 1
+            target = work / f"run{i}" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                shutil.rmtree(target) if target.is_dir() else target.unlink()
+            (shutil.copytree if path.is_dir() else shutil.copy2)(path, target)
+            if i < args.runs:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    differences = 0
+    for path in outputs:
+        found = [d for i in range(2, args.runs + 1)
+                 for d in compare_paths(work / "run1" / path.name, work / f"run{i}" / path.name, f"{path} (run 1 vs {i})")]
+        if found:
+            differences += len(found)
+            print(f"DIFFERS {path}:")
+            for diff in found[:20]:
+                print(f"  {diff}")
+            if len(found) > 20:
+                print(f"  ... and {len(found) - 20} more")
+        else:
+            print(f"identical {path} ({args.runs} runs)")
+    print(f"seedlock: verify: {'not reproducible' if differences else 'reproducible'}; runs kept in {work}")
+    return 1 if differences else 0
+
+
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .conformance import Options, run
+    from .settings import FRAMEWORKS
+
+    if args.runs < 2:
+        raise _UsageError("--runs must be at least 2: repeatability needs two runs")
+    required: tuple[str, ...] = ()
+    if args.require:
+        if args.require == "all":
+            required = FRAMEWORKS
+        elif args.require == "all-but-caffe":
+            required = tuple(f for f in FRAMEWORKS if f != "caffe")
+        else:
+            required = tuple(x.strip() for x in args.require.split(",") if x.strip())
+            unknown = [f for f in required if f not in FRAMEWORKS]
+            if unknown:
+                raise _UsageError(f"unknown framework in --require: {', '.join(unknown)}")
+    report = run(Options(
+        manifest=Path(args.manifest) if args.manifest else None,
+        frameworks=tuple(args.frameworks or ()),
+        runs=args.runs, require=required, jobs=args.jobs,
+        workdir=Path(args.workdir) if args.workdir else None,
+        junit=Path(args.junit) if args.junit else None,
+        json_report=Path(args.json) if args.json else None,
+        write_golden=Path(args.write_golden) if args.write_golden else None,
+        progress=not args.quiet,
+    ))
+    return 1 if report.failed else 0
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "resolve": _cmd_resolve,
@@ -340,6 +450,8 @@ _COMMANDS = {
     "env": _cmd_env,
     "run": _cmd_run,
     "caffe-solver": _cmd_caffe_solver,
+    "conformance": _cmd_conformance,
+    "verify": _cmd_verify,
 }
 
 

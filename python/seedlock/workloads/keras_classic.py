@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-stage", default="preprocess", help="stage whose numpy seed makes the data")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--save", metavar="PATH", help="also save the weights as .npz")
+    parser.add_argument("--out", metavar="DIR", help="write outputs.npz and outputs.meta.json here (conformance)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -54,6 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     weights = model.get_weights()
     if args.save:
         np.savez(args.save, *weights)
+    if args.out:
+        from pathlib import Path
+
+        from seedlock.workloads._common import report_meta, save
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        golden = {"tensorflow.stateless_uniform_42": tf.random.stateless_uniform([5], seed=[42, 0]).numpy().tolist()}
+        save(out, {**{f"weight_{i}": w for i, w in enumerate(weights)},
+                   **{f"history_{k}": np.array(v) for k, v in history.history.items()}},
+             {**report_meta(report), "golden": golden, "versions": {"tensorflow": tf.__version__}})
     print(json.dumps({
         "weights_sha256": arrays_sha256(weights),
         "data_sha256": arrays_sha256([data, labels]),

@@ -1,0 +1,37 @@
+"""What every workload shares: seed from the environment, write outputs, record versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def out_dir() -> Path:
+    """The directory given as the first argument, where outputs go."""
+    if len(sys.argv) < 2:
+        raise SystemExit(f"usage: python -m {sys.argv[0]} OUTDIR (run under `seedlock run`)")
+    path = Path(sys.argv[1])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save(directory: Path, arrays: dict[str, Any], meta: dict[str, Any], name: str = "outputs") -> None:
+    """``outputs.npz`` holds what must repeat; ``meta.json`` holds golden draws, versions, the report."""
+    import numpy as np
+
+    np.savez(directory / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+    meta = {"python": platform.python_version(), **meta}
+    (directory / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+
+
+def report_meta(report: Any) -> dict[str, Any]:
+    return {"seeds": dict(report.seeds), "problems": [str(a) for a in report.failures],
+            "actions": [str(a) for a in report.actions]}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))

@@ -1,0 +1,129 @@
+"""The conformance suite and `seedlock verify`, run as users run them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SPEC, seedlock_cli
+from seedlock.conformance.compare import compare_paths
+from seedlock.conformance.runner import load_cases
+
+pytestmark = pytest.mark.slow
+
+
+def _row(stdout: str, case: str) -> list[str]:
+    """The table row of one case, as its cells."""
+    return next(line.split() for line in stdout.splitlines() if line.split()[1:2] == [case])
+
+
+def test_every_case_file_validates_and_names_a_known_kind() -> None:
+    cases = load_cases()
+    assert {c.name for c in cases} >= {"python-random", "numpy-draws", "torch-mlp", "torch-ddp", "torch-cuda",
+                                       "tensorflow-keras", "r-rscript", "r-rpy2", "cross-binding", "caffe-writer",
+                                       "caffe-train"}
+
+
+def test_the_python_and_numpy_cases_pass_with_reports_written(tmp_path: Path) -> None:
+    out = seedlock_cli("conformance", "--frameworks", "python", "numpy", "--quiet", "--require", "python,numpy",
+                       "--junit", str(tmp_path / "j.xml"), "--json", str(tmp_path / "r.json"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _row(out.stdout, "python-random") == ["python", "python-random", "pass", "pass", "pass"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "numpy-draws"}
+    suites = ET.parse(tmp_path / "j.xml").getroot()
+    assert suites.get("failures") == "0"
+    assert {s.get("name") for s in suites} == {"python", "numpy"}
+
+
+def test_a_framework_the_manifest_lacks_is_skipped_and_require_turns_that_into_failure(tmp_path: Path) -> None:
+    manifest = tmp_path / "mine.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 3, "stages": {"prep": {"frameworks": ["python"]}}}))
+    out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "python", "caffe", "--quiet")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "skipped caffe-writer repeat: the manifest has no stage listing caffe" in out.stdout
+    # A missing *installation* is what --require escalates: caffe's binary is absent here.
+    required = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "caffe", "--quiet",
+                            "--require", "all")
+    if "caffe is not installed" in required.stdout:
+        assert required.returncode == 1
+        assert "FAIL    caffe-train repeat: required but skipped: caffe is not installed" in required.stdout
+
+
+def test_a_users_manifest_with_explicit_seeds_still_gets_a_working_negative_control(tmp_path: Path) -> None:
+    manifest = tmp_path / "pinned.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 1,
+                                    "stages": {"numpy": {"frameworks": ["numpy"], "seeds": {"numpy": 42}}}}))
+    out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "numpy", "--quiet")
+    assert out.returncode == 0, out.stdout
+    assert _row(out.stdout, "numpy-draws") == ["numpy", "numpy-draws", "pass", "pass", "pass"]
+
+
+def test_bad_arguments_are_one_line_usage_errors() -> None:
+    out = seedlock_cli("conformance", "--runs", "1")
+    assert (out.returncode, out.stderr.count("\n")) == (2, 1)
+    out = seedlock_cli("conformance", "--require", "jax")
+    assert out.returncode == 2 and "unknown framework in --require: jax" in out.stderr
+
+
+def _lock(tmp_path: Path) -> Path:
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(SPEC / "examples" / "classic.json"), "-o", str(lock)).returncode == 0
+    return lock
+
+
+def test_verify_passes_a_seeded_script(tmp_path: Path) -> None:
+    script = tmp_path / "good.py"
+    script.write_text("import numpy as np, seedlock\nseedlock.apply_from_env()\nnp.save('out.npy', np.random.random(10))\n"
+                      "open('log.csv', 'w').write('a,b\\n1,%r\\n' % np.random.random())\n")
+    out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--output", "out.npy",
+                       "--output", "log.csv", "--", sys.executable, str(script), cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "identical out.npy (2 runs)" in out.stdout and "identical log.csv (2 runs)" in out.stdout
+
+
+def test_verify_catches_a_nondeterministic_script_and_says_where(tmp_path: Path) -> None:
+    script = tmp_path / "bad.py"
+    script.write_text("import numpy as np\nnp.save('out.npy', np.random.default_rng().random(10))\n")
+    out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--runs", "3", "--output", "out.npy",
+                       "--", sys.executable, str(script), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "DIFFERS out.npy:" in out.stdout
+    assert "out.npy (run 1 vs 2): 10 of 10 elements differ; first at (0,):" in out.stdout
+    assert "max abs difference" in out.stdout
+
+
+def test_verify_reports_a_failing_command(tmp_path: Path) -> None:
+    out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--output", "x",
+                       "--", sys.executable, "-c", "raise SystemExit(4)", cwd=tmp_path)
+    assert out.returncode == 4 and "run 1 exited 4" in out.stdout
+
+
+def test_compare_explains_json_csv_and_directory_differences(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d, value in ((a, 1.0), (b, 1.5)):
+        d.mkdir()
+        (d / "m.json").write_text(json.dumps({"loss": [0.5, value], "name": "x"}))
+        (d / "t.csv").write_text(f"step,loss\n1,{value}\n")
+        np.savez(d / "w.npz", w=np.array([1.0, value]), same=np.zeros(2))
+    (a / "only-a.txt").write_text("x")
+    diffs = [str(d) for d in compare_paths(a, b, "out")]
+    assert "out/only-a.txt: only in the first run" in diffs
+    assert "out/m.json[loss]: 1 of 2 elements differ; first at (1,): 1.0 != 1.5; max abs difference 0.5" in diffs
+    assert "out/t.csv: 1 cells differ; first at row 2, column 2: '1.0' != '1.5'; max abs difference 0.5" in diffs
+    assert "out/w.npz[w]: 1 of 2 elements differ; first at (1,): 1.0 != 1.5; max abs difference 0.5" in diffs
+    assert not [d for d in diffs if "[same]" in d]
+
+
+def test_compare_reads_torch_state_dicts(tmp_path: Path) -> None:
+    import torch
+
+    torch.save({"w": torch.tensor([1.0, 2.0])}, tmp_path / "a.pt")
+    torch.save({"w": torch.tensor([1.0, 2.5])}, tmp_path / "b.pt")
+    (diff,) = compare_paths(tmp_path / "a.pt", tmp_path / "b.pt", "model.pt")
+    assert str(diff) == "model.pt[w]: 1 of 2 elements differ; first at (1,): 2.0 != 2.5; max abs difference 0.5"
