@@ -126,7 +126,8 @@ def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provena
     record = None
     if provenance:
         frameworks = {fw for stage in manifest.stages.values() for fw in stage.frameworks}
-        record = _prov.collect(frameworks, manifest_path=manifest.path, env=env_map)
+        record = _prov.collect(frameworks, manifest_path=manifest.path, env=env_map, inputs=manifest.inputs,
+                               params=manifest.params, allow_external_paths=manifest.allow_external_paths)
     return _resolve(manifest, env_map, provenance=record)
 
 

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("manifest", metavar="MANIFEST")
     s.add_argument("-o", "--output", metavar="LOCK", help="write the lock here (atomically); default stdout")
     s.add_argument("--no-provenance", action="store_true", help="leave out provenance (versions, git, CI)")
+    _ledger_options(s)
+    s.add_argument("--dotenv", metavar="FILE", help="write SEEDLOCK_SEED and SEEDLOCK_SEED_<STAGE> lines (GitLab dotenv report)")
+    s.add_argument("--github-output", action="store_true", help="append the seeds to $GITHUB_OUTPUT")
+    s.add_argument("--github-env", action="store_true", help="append the seeds to $GITHUB_ENV for later steps")
 
     s = sub.add_parser("show", help="table of stage x framework -> seed, source")
     s.add_argument("file", metavar="FILE")
@@ -59,7 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run CMD as a fresh process with a stage's environment")
     s.add_argument("lock", metavar="LOCK")
     s.add_argument("--stage", required=True)
+    _ledger_options(s)
     s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    s = sub.add_parser("history", help="runs recorded in the ledger")
+    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+    s.add_argument("--stage", help="only runs with this stage")
+    s.add_argument("--seed", type=int, help="only runs that used this seed (root, stage or framework)")
+    s.add_argument("--commit", help="only runs at this commit (prefix)")
+    s.add_argument("--limit", type=int, default=50, help="newest N runs (default 50; 0 for all)")
+    s.add_argument("--format", choices=("table", "json"), default="table")
+
+    s = sub.add_parser("rerun", help="write the exact lock of a recorded run")
+    s.add_argument("run_id", type=int, metavar="RUN_ID")
+    s.add_argument("-o", "--output", metavar="LOCK", required=True)
+    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+
+    s = sub.add_parser("check", help="would this lock repeat a past run with the same code, inputs and params?")
+    s.add_argument("lock", metavar="LOCK")
+    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+    s.add_argument("--strict", action="store_true", help="exit 1 when the run would add no information")
+
     s = sub.add_parser("caffe-solver", help="write the stage's caffe seed into solver files as random_seed")
     s.add_argument("lock", metavar="LOCK")
     s.add_argument("--stage", required=True)
@@ -89,6 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
     s.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
+
+
+def _ledger_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--record", action="store_true", help="append the lock to the run ledger")
+    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+    s.add_argument("--check-reuse", action="store_true", help="report seeds already used with the same code, inputs, params")
+    s.add_argument("--strict", action="store_true", help="with --check-reuse: fail instead of warning")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,13 +218,74 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         lock = seedlock.resolve(document, provenance=not args.no_provenance)
     except SeedlockError as err:
         raise _label(args.manifest, err) from None
-    text = _json.pretty(lock.to_dict())
+    doc = lock.to_dict()
+    if args.check_reuse and _report_reuse(args, doc):
+        return 1
+    text = _json.pretty(doc)
     if args.output:
         write_atomic(args.output, text)
         print(f"seedlock: wrote {args.output} (root seed {lock.root.seed}, {lock.root.source})", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    if args.record:
+        run_id = _ledger(args).record(doc, event="resolve")
+        print(f"seedlock: recorded as run {run_id} in {_ledger(args).path}", file=sys.stderr)
+    _ci_outputs(args, lock)
     return 0
+
+
+def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .ledger import Ledger, default_path
+
+    return Ledger(args.ledger or default_path())
+
+
+def _report_reuse(args: argparse.Namespace, doc: dict) -> bool:  # type: ignore[type-arg]
+    """Print what a past run shares with this lock; True when --strict should stop here."""
+    uses = _ledger(args).reuse(doc)
+    idle = [u for u in uses if u.adds_no_information]
+    for use in uses:
+        r = use.record
+        if use.adds_no_information:
+            print(f"seedlock: stage {use.stage!r} repeats run {r.id} ({r.created}, {r.event}) with the same seeds, "
+                  f"code {(r.git_commit or '')[:12]}, inputs and params: it adds no information; use fresh seeds "
+                  f"(SEEDLOCK_SEED=generate)", file=sys.stderr)
+        else:
+            changed = [name for name, same in (("code", use.same_code), ("inputs", use.same_inputs),
+                                               ("params", use.same_params)) if not same]
+            print(f"seedlock: stage {use.stage!r} uses the seeds of run {r.id} ({r.created}) with different "
+                  f"{', '.join(changed)}: fine, the comparison is informative", file=sys.stderr)
+    if not uses:
+        print("seedlock: no recorded run used these seeds", file=sys.stderr)
+    return bool(idle) and bool(getattr(args, "strict", False))
+
+
+def _ci_outputs(args: argparse.Namespace, lock: Lock) -> None:
+    from .manifest import stage_variable
+
+    values = {"SEEDLOCK_SEED": str(lock.root.seed)}
+    values.update({stage_variable(name): str(st.seed) for name, st in lock.stages.items()})
+    lines = "".join(f"{k}={v}\n" for k, v in values.items())
+    targets = []
+    if args.dotenv:
+        targets.append((args.dotenv, "w"))
+    for flag, variable in (("github_output", "GITHUB_OUTPUT"), ("github_env", "GITHUB_ENV")):
+        if getattr(args, flag):
+            path = os.environ.get(variable)
+            if not path:
+                raise SeedlockError("missing-field", f"--{flag.replace('_', '-')} needs ${variable} (set by GitHub Actions)")
+            targets.append((path, "a"))
+    for path, mode in targets:
+        if mode == "w":
+            from ._io import write_atomic
+
+            write_atomic(path, lines)
+        else:
+            try:
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write(lines)
+            except OSError as exc:
+                raise SeedlockError("io-error", f"Cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -266,7 +357,49 @@ def _cmd_run(args: argparse.Namespace) -> int:
     lock = _read_lock(args.lock)
     env = dict(os.environ)
     env.update(stage_environment(lock, lock.stage(args.stage), args.lock))
-    return run_child(cmd, env)
+    if args.check_reuse and _report_reuse(args, lock.to_dict()):
+        return 1
+    code = run_child(cmd, env)
+    if args.record:
+        run_id = _ledger(args).record(lock.to_dict(), event="run", stage=args.stage, exit_code=code)
+        print(f"seedlock: recorded as run {run_id} in {_ledger(args).path}", file=sys.stderr)
+    return code
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    import json
+
+    records = _ledger(args).history(stage=args.stage, seed=args.seed, commit=args.commit, limit=args.limit or None)
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in records], indent=1))
+        return 0
+    rows = [("run", "created", "event", "stage", "root seed", "stage seeds", "commit", "ci job")]
+    for r in records:
+        commit = (r.git_commit or "")[:10] + ("+dirty" if r.git_dirty else "")
+        job = str((r.ci or {}).get("job_id") or (r.ci or {}).get("run_id") or "")
+        seeds = " ".join(f"{k}={v}" for k, v in r.stage_seeds.items())
+        rows.append((str(r.id), r.created, r.event + (f" exit {r.exit_code}" if r.exit_code else ""), r.stage or "",
+                     str(r.root_seed), seeds, commit, job))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return 0
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from ._io import write_atomic
+
+    text = _ledger(args).lock_text(args.run_id)
+    write_atomic(args.output, text)
+    print(f"seedlock: wrote the lock of run {args.run_id} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    lock = _read_lock(args.lock)
+    uses = _ledger(args).reuse(lock.to_dict())
+    _report_reuse(args, lock.to_dict())
+    return 1 if args.strict and any(u.adds_no_information for u in uses) else 0
 
 
 def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
@@ -452,6 +585,9 @@ _COMMANDS = {
     "caffe-solver": _cmd_caffe_solver,
     "conformance": _cmd_conformance,
     "verify": _cmd_verify,
+    "history": _cmd_history,
+    "rerun": _cmd_rerun,
+    "check": _cmd_check,
 }
 
 

@@ -26,6 +26,7 @@ CODES: frozenset[str] = frozenset(
         "not-applied",
         "io-error",
         "invalid-solver",
+        "path-outside-root",
     }
 )
 

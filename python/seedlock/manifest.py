@@ -51,6 +51,9 @@ class Manifest:
     derivation: str = DERIVATION
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
     description: str | None = None
+    inputs: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    allow_external_paths: bool = False
     path: str | None = None
     _normalised: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
@@ -61,10 +64,13 @@ class Manifest:
         # Check the version first: a later version may define members this one calls unknown.
         if "version" in data:
             v.version(data["version"], "/version")
-        v.members(data, "", ("version", "seed", "stages"), ("$schema", "description", "derivation", "settings"))
+        v.members(data, "", ("version", "seed", "stages"),
+                  ("$schema", "description", "derivation", "settings", "inputs", "params", "allow_external_paths"))
         for key in ("$schema", "description"):
             if key in data:
                 v.string(data[key], pointer_join("", key))
+        paths = {key: _paths(data[key], pointer_join("", key)) for key in ("inputs", "params") if key in data}
+        allow_external = v.boolean(data["allow_external_paths"], "/allow_external_paths") if "allow_external_paths" in data else False
         derivation = _derivation(data.get("derivation", DERIVATION), "/derivation")
         root = v.seed(data["seed"], "/seed", allow_generate=True)
         settings = settings_block(data["settings"], "/settings") if "settings" in data else {}
@@ -94,6 +100,9 @@ class Manifest:
             derivation=derivation,
             settings=MappingProxyType(settings),
             description=data.get("description"),
+            inputs=tuple(paths.get("inputs", ())),
+            params=tuple(paths.get("params", ())),
+            allow_external_paths=allow_external,
             path=path,
             _normalised=MappingProxyType(normalised),
         )
@@ -108,6 +117,16 @@ class Manifest:
         import hashlib  # loads OpenSSL: only when a manifest is resolved, never for showing a lock
 
         return hashlib.sha256(_json.canonical(self.to_dict()).encode("utf-8")).hexdigest()
+
+
+def _paths(value: Any, pointer: str) -> list[str]:
+    if not isinstance(value, list):
+        raise v.wrong_type(value, "array", pointer)
+    for i, item in enumerate(value):
+        v.string(item, pointer_join(pointer, i))
+        if not item:
+            raise SeedlockError("invalid-value", "A path cannot be empty", pointer_join(pointer, i))
+    return list(value)
 
 
 def _derivation(value: Any, pointer: str) -> str:

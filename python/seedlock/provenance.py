@@ -24,11 +24,21 @@ _DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = {
 
 
 def collect(
-    frameworks: Iterable[str], *, manifest_path: str | None = None, env: Mapping[str, str] | None = None
+    frameworks: Iterable[str],
+    *,
+    manifest_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    inputs: Iterable[str] = (),
+    params: Iterable[str] = (),
+    allow_external_paths: bool = False,
 ) -> dict[str, Any]:
-    """Provenance for a lock resolved now for stages using ``frameworks``."""
+    """Provenance for a lock resolved now for stages using ``frameworks``; hashes inputs and params."""
     env = os.environ if env is None else env
+    import uuid
+
     out: dict[str, Any] = {
+        # Two resolves in the same second must still be two records: the id tells them apart.
+        "id": uuid.uuid4().hex,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seedlock": __version__,
         "binding": "python",
@@ -43,6 +53,15 @@ def collect(
     ci = ci_state(env)
     if ci:
         out["ci"] = ci
+    inputs, params = list(inputs), list(params)
+    if inputs or params:
+        from .fingerprint import fingerprint, project_root
+
+        base = Path(manifest_path).resolve().parent if manifest_path else Path.cwd()
+        root = project_root(base)
+        for key, paths in (("inputs", inputs), ("params", params)):
+            if paths:
+                out[key] = fingerprint(paths, base=base, root=root, allow_external=allow_external_paths, pointer=f"/{key}")
     return out
 
 

@@ -43,3 +43,5 @@ def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None
         [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full_env,
         cwd=cwd, input=input_, timeout=300,
     )
+
+pytest_plugins = ["pytester"]

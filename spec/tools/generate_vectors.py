@@ -161,6 +161,10 @@ precedence = [
     case("an integral float seed is the integer", m(42.0, {"train": {"seed": 7.0, "frameworks": ["numpy"], "seeds": {"numpy": 4.2e1}}}),
          {"root": {"seed": 42, "source": "manifest"},
           "stages": {"train": stage_exp(7, "manifest", {"numpy": (42, "manifest")})}}),
+    case("inputs and params do not change seeds",
+         m(42, S1, inputs=["data"], params=["params.yaml"], allow_external_paths=False),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy", "torch"))}}),
     case("the seed document's classic pipeline",
          m(42, {"preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
                 "train": {"frameworks": ["numpy", "tensorflow"], "seeds": {"numpy": 42, "tensorflow": 1234}}}),
@@ -357,6 +361,10 @@ top = [
     bad("an empty stages object is rejected", good(stages={}), "invalid-value", "/stages"),
     bad("stages as an array is rejected", good(stages=[{"frameworks": ["numpy"]}]), "invalid-type", "/stages"),
     bad("a numeric description is rejected", good(description=5), "invalid-type", "/description"),
+    bad("inputs as a string are rejected", good(inputs="data.csv"), "invalid-type", "/inputs"),
+    bad("an empty params path is rejected", good(params=["p.yaml", ""]), "invalid-value", "/params/1"),
+    bad("a numeric input path is rejected", good(inputs=[3]), "invalid-type", "/inputs/0"),
+    bad("a string allow_external_paths is rejected", good(allow_external_paths="yes"), "invalid-type", "/allow_external_paths"),
 ]
 write("invalid", "manifest-structure", "a manifest's top-level members: required, known, well typed", top)
 

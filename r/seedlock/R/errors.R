@@ -7,7 +7,7 @@ seedlock_codes <- c(
   "unknown-field", "unsupported-version", "unknown-derivation", "seed-out-of-range",
   "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework",
   "unlisted-framework", "env-name-collision", "invalid-env-value", "lock-mismatch",
-  "unknown-stage", "not-applied", "io-error", "invalid-solver"
+  "unknown-stage", "not-applied", "io-error", "invalid-solver", "path-outside-root"
 )
 
 seedlock_abort <- function(code, problem, pointer = "") {

@@ -68,6 +68,16 @@ check_seed_value <- function(x, pointer, allow_generate = FALSE) {
   as.integer(x)
 }
 
+check_paths <- function(x, pointer) {
+  if (!is_array(x)) wrong_type(x, "array", pointer)
+  for (i in seq_along(x)) {
+    item <- pointer_join(pointer, i - 1L)
+    check_string(x[[i]], item)
+    if (!nzchar(x[[i]])) seedlock_abort("invalid-value", "A path cannot be empty", item)
+  }
+  x
+}
+
 check_version <- function(x, pointer) {
   check_string(x, pointer)
   if (!grepl("^[0-9]+\\.[0-9]+$", x)) {
@@ -102,8 +112,11 @@ stage_variable <- function(stage) paste0("SEEDLOCK_SEED_", gsub("[-.]", "_", tou
 validate_manifest <- function(doc, path = NULL) {
   check_object(doc, "")
   if ("version" %in% names(doc)) check_version(doc$version, "/version")
-  check_members(doc, "", c("version", "seed", "stages"), c("$schema", "description", "derivation", "settings"))
+  check_members(doc, "", c("version", "seed", "stages"),
+                c("$schema", "description", "derivation", "settings", "inputs", "params", "allow_external_paths"))
   for (key in c("$schema", "description")) if (key %in% names(doc)) check_string(doc[[key]], pointer_join("", key))
+  for (key in c("inputs", "params")) if (key %in% names(doc)) check_paths(doc[[key]], pointer_join("", key))
+  if ("allow_external_paths" %in% names(doc)) check_boolean(doc$allow_external_paths, "/allow_external_paths")
   derivation <- if ("derivation" %in% names(doc)) check_derivation(doc$derivation, "/derivation") else "sha256-v1"
   root <- check_seed_value(doc$seed, "/seed", allow_generate = TRUE)
   settings <- if ("settings" %in% names(doc)) check_settings_block(doc$settings, "/settings") else list()

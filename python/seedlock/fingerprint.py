@@ -1,0 +1,73 @@
+"""Content hashes of a manifest's inputs and parameter files (spec §5.2), streamed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import SeedlockError, pointer_join
+
+CHUNK = 1 << 20
+
+
+def project_root(manifest_dir: Path) -> Path:
+    """The git work tree holding the manifest, or the manifest's directory outside git."""
+    try:
+        out = subprocess.run(["git", "-C", str(manifest_dir), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return manifest_dir.resolve()
+    return Path(out.stdout.strip()).resolve() if out.returncode == 0 and out.stdout.strip() else manifest_dir.resolve()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def tree_sha256(path: Path) -> str:
+    """SHA-256 of ``sha256sum``-style lines ``<hash>  <relative path>`` for every file, sorted by path."""
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            full = Path(dirpath) / name
+            rel = full.relative_to(path).as_posix()
+            entries.append((rel, full))
+    h = hashlib.sha256()
+    for rel, full in sorted(entries):
+        h.update(f"{file_sha256(full)}  {rel}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def fingerprint(paths: Iterable[str], *, base: Path, root: Path, allow_external: bool, pointer: str) -> dict[str, str]:
+    """``{path as written: sha256}``; ``path-outside-root`` / ``io-error`` name the offending entry."""
+    out: dict[str, str] = {}
+    for i, raw in enumerate(paths):
+        where = pointer_join(pointer, i)
+        candidate = base / raw
+        try:
+            resolved = candidate.resolve(strict=True)
+        except FileNotFoundError:
+            raise SeedlockError("io-error", f"Cannot read {raw}: No such file or directory", where) from None
+        except RuntimeError as exc:  # Python < 3.13 reports symlink loops this way
+            raise SeedlockError("io-error", f"Cannot read {raw}: {exc}", where) from None
+        except OSError as exc:
+            raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
+        if not allow_external and not resolved.is_relative_to(root):
+            raise SeedlockError(
+                "path-outside-root",
+                f"{raw} resolves to {resolved}, outside the project root {root} (set allow_external_paths to allow it)",
+                where,
+            )
+        try:
+            out[raw] = tree_sha256(resolved) if resolved.is_dir() else file_sha256(resolved)
+        except OSError as exc:
+            raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
+    return out
