@@ -1,0 +1,127 @@
+"""The run ledger and atomic lock writes under concurrency, crashes and corruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import seedlock
+from conftest import SPEC, seedlock_cli
+from seedlock.ledger import Ledger
+from seedlock.resolution import resolve
+
+MANIFEST = {"version": "1.0", "seed": "generate", "stages": {"prep": {"frameworks": ["numpy"]}, "train": {"frameworks": ["numpy", "torch"]}}}
+
+
+def _lock_doc(seed: int | None = None) -> dict:
+    m = seedlock.Manifest.from_dict({**MANIFEST, "seed": seed if seed is not None else "generate"})
+    return resolve(m, {}, provenance={"created": "2026-11-26T00:00:00Z", "id": os.urandom(8).hex()}).to_dict()
+
+
+def test_history_filters_by_stage_seed_and_commit(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    a = _lock_doc(1)
+    a["provenance"]["git"] = {"commit": "abc123", "dirty": False}
+    first = ledger.record(a)
+    second = ledger.record(_lock_doc(2))
+    assert [r.id for r in ledger.history()] == [second, first]
+    assert [r.id for r in ledger.history(seed=1)] == [first]
+    train_seed = a["stages"]["train"]["frameworks"]["torch"]["seed"]
+    assert [r.id for r in ledger.history(seed=train_seed)] == [first]
+    assert [r.id for r in ledger.history(commit="abc")] == [first]
+    assert ledger.history(stage="prep", limit=1)[0].id == second
+    assert json.loads(ledger.lock_text(first)) == a
+
+
+def test_an_unknown_run_id_is_an_error(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    ledger.record(_lock_doc(1))
+    with pytest.raises(seedlock.SeedlockError, match="No run 99 in the ledger"):
+        ledger.lock_text(99)
+
+
+def test_twenty_concurrent_recorders_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps(MANIFEST))
+    procs = [subprocess.Popen([sys.executable, "-m", "seedlock", "resolve", str(manifest), "-o", str(tmp_path / f"{i}.json"),
+                               "--record", "--ledger", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(24)]
+    assert [p.wait(timeout=300) for p in procs] == [0] * 24
+    ledger = Ledger(path)
+    records = ledger.history(limit=None)
+    assert len(records) == 24 and sorted(r.id for r in records) == list(range(1, 25))
+    written = {json.loads((tmp_path / f"{i}.json").read_text())["provenance"]["id"] for i in range(24)}
+    stored = {json.loads(ledger.lock_text(r.id))["provenance"]["id"] for r in records}
+    assert written == stored
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT COUNT(*) FROM stage_seeds").fetchone()[0] == 48
+
+
+def test_a_writer_killed_mid_write_leaves_the_previous_lock_intact(tmp_path: Path) -> None:
+    target = tmp_path / "run.lock.json"
+    previous = seedlock._json.pretty(_lock_doc(5))
+    target.write_text(previous)
+    # The child stalls inside write_atomic after writing the temporary file, before the rename.
+    code = f"""
+import os, time, seedlock._io as io
+real = os.fsync
+def stall(fd):
+    real(fd)
+    print("written", flush=True)
+    time.sleep(60)
+os.fsync = stall
+io.write_atomic({str(target)!r}, "{{" * 10_000_000)
+"""
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "written"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert target.read_text() == previous
+    assert isinstance(seedlock.load_lock(target), seedlock.Lock)
+
+
+def test_a_corrupted_ledger_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    out = seedlock_cli("history", "--ledger", str(path))
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"seedlock: error[io-error] The ledger {path} is unreadable or corrupted:")
+    assert "Traceback" not in out.stderr
+
+
+def test_rerun_writes_the_exact_recorded_lock(tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    lock = tmp_path / "a.json"
+    assert seedlock_cli("resolve", str(SPEC / "examples" / "classic.json"), "-o", str(lock), "--record",
+                        "--ledger", str(ledger)).returncode == 0
+    out = seedlock_cli("rerun", "1", "-o", str(tmp_path / "b.json"), "--ledger", str(ledger))
+    assert out.returncode == 0
+    assert (tmp_path / "b.json").read_bytes() == lock.read_bytes()
+
+
+def test_history_without_a_ledger_says_how_to_make_one(tmp_path: Path) -> None:
+    out = seedlock_cli("history", "--ledger", str(tmp_path / "none.sqlite"))
+    assert out.returncode == 2 and "record runs with `seedlock resolve --record`" in out.stderr
+
+
+def test_run_records_the_stage_and_exit_code(tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    lock = tmp_path / "a.json"
+    seedlock_cli("resolve", str(SPEC / "examples" / "classic.json"), "-o", str(lock))
+    out = seedlock_cli("run", str(lock), "--stage", "train", "--record", "--ledger", str(ledger), "--",
+                       sys.executable, "-c", "raise SystemExit(3)")
+    assert out.returncode == 3
+    (record,) = Ledger(ledger).history()
+    assert (record.event, record.stage, record.exit_code) == ("run", "train", 3)
+
+
