@@ -240,6 +240,47 @@ def bench_determinism_cost(repeat: int) -> list[Row]:
     ]
 
 
+def bench_conformance() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "r.json"
+        start = time.perf_counter()
+        subprocess.run([str(BIN / "seedlock"), "conformance", "--quiet", "--json", str(report)], capture_output=True, env=QUIET)
+        wall = time.perf_counter() - start
+        data = json.loads(report.read_text())
+    return [Row("conformance suite, all installed frameworks, 2 runs + 1 other-seed run (`seedlock conformance`)",
+                f"{wall:.1f} s wall", f"sum of workload runtimes {data['task_seconds']:.1f} s",
+                f"parallel efficiency {data['parallel_efficiency']:.0%} on {data['jobs']} jobs", "<= 120 s wall", wall <= 120,
+                f"{sum(r['status'] == 'pass' for r in data['results'])} checks passed, "
+                f"{sum(r['status'] == 'skipped' for r in data['results'])} skipped (no GPU, no Caffe binary)")]
+
+
+def bench_ledger(repeat: int, quick: bool) -> list[Row]:
+    import sqlite3
+
+    from seedlock.ledger import Ledger
+
+    n = 10_000 if quick else 100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = ROOT / "spec" / "examples" / "pipeline.json"
+        empty, full = Path(tmp) / "empty.sqlite", Path(tmp) / "full.sqlite"
+        lock = json.loads(subprocess.run([str(BIN / "seedlock"), "resolve", str(manifest)], capture_output=True,
+                                         text=True, check=True).stdout)
+        Ledger(full).record(lock)
+        with sqlite3.connect(full) as conn:  # fill with copies of the first run in bulk
+            row = conn.execute("SELECT * FROM runs WHERE id = 1").fetchone()
+            stages = conn.execute("SELECT stage, seed, seeds FROM stage_seeds WHERE run_id = 1").fetchall()
+            conn.executemany("INSERT INTO runs VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             [(row[1], row[2], row[3], row[4], f"{i:064x}", *row[6:]) for i in range(n - 1)])
+            conn.executemany("INSERT INTO stage_seeds VALUES (?,?,?,?)",
+                             [(i + 2, st, seed + i, f"{seeds}past{i}:0,") for i in range(n - 1) for st, seed, seeds in stages])
+        def cmd(db: Path) -> list[str]:
+            return [str(BIN / "seedlock"), "resolve", str(manifest), "-o", str(Path(tmp) / "out.json"), "--record",
+                    "--check-reuse", "--ledger", str(db)]
+        t_empty, t_full = interleaved([cmd(empty), cmd(full)], repeat * 2)
+    return [Row(f"`resolve --record --check-reuse` into a ledger with {n:,} past runs", ms(t_full),
+                f"empty ledger {ms(t_empty)}", f"{t_full / t_empty:.2f}x", "<= 2x", t_full / t_empty <= 2)]
+
+
 def versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -298,6 +339,8 @@ def main() -> int:
             ("apply", bench_apply),
             ("python throughput", lambda: bench_python_throughput(repeat, args.quick)),
             ("r", lambda: bench_r(repeat, args.quick)),
+            ("ledger", lambda: bench_ledger(repeat, args.quick)),
+            ("conformance", bench_conformance),
         ]:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             rows += fn()
