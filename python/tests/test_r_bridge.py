@@ -120,3 +120,15 @@ def test_seeded_restores_r_state_through_rpy2(lock_path: Path) -> None:
     assert list(_rbridge.r_call(".Random.seed")) == before
 
 
+
+
+def test_the_readme_r_and_python_scripts_print_the_same_seeds_draws_and_split(tmp_path: Path) -> None:
+    from conftest import REPO
+
+    lock = tmp_path / "run.lock.json"
+    assert seedlock_cli("resolve", str(REPO / "examples" / "r" / "pipeline.json"), "-o", str(lock)).returncode == 0
+    r = seedlock_cli("run", str(lock), "--stage", "preprocess", "--", "Rscript", str(REPO / "examples" / "r" / "preprocess.R"))
+    py = seedlock_cli("run", str(lock), "--stage", "preprocess", "--", sys.executable,
+                      str(REPO / "examples" / "r" / "preprocess.py"))
+    assert r.returncode == 0 and py.returncode == 0, r.stderr + py.stderr
+    assert json.loads(r.stdout) == json.loads(py.stdout)
