@@ -81,8 +81,9 @@ def from_data(document: Any, *, path: str | None = None, schema: bool = True) ->
 def read(path: str | os.PathLike[str], *, schema: bool = True) -> Manifest | Lock:
     """Read a manifest or a lock from a file without resolving anything."""
     from ._io import read_bytes
+    from ._json import MAX_DOCUMENT_BYTES
 
-    return parse(read_bytes(path), path=os.fspath(path), schema=schema)
+    return parse(read_bytes(path, limit=MAX_DOCUMENT_BYTES), path=os.fspath(path), schema=schema)
 
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:

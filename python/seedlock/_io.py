@@ -9,11 +9,20 @@ from pathlib import Path
 from .errors import SeedlockError
 
 
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a file or raise ``io-error`` naming it."""
+def read_bytes(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """Read a file or raise ``io-error`` naming it; with ``limit``, refuse larger files without reading them."""
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            if limit is None:
+                return handle.read()
+            if os.fstat(handle.fileno()).st_size > limit:
+                raise SeedlockError("invalid-json", f"Document larger than {limit} bytes")
+            data = handle.read(limit + 1)  # files that report no size (pipes) are capped too
+            if len(data) > limit:
+                raise SeedlockError("invalid-json", f"Document larger than {limit} bytes")
+            return data
+    except IsADirectoryError:
+        raise SeedlockError("io-error", f"Cannot read {os.fspath(path)}: Is a directory") from None
     except OSError as exc:
         raise SeedlockError("io-error", f"Cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
 

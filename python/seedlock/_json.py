@@ -8,6 +8,8 @@ from typing import Any
 from .errors import SeedlockError, pointer_join
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+_STRING = None  # compiled on first use: the CLI's fast paths never parse JSON
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -103,10 +105,15 @@ def loads(data: bytes | str) -> Any:
         text = data[1:] if data.startswith("\ufeff") else data
     if not text.strip():
         raise SeedlockError("invalid-json", "Empty document")
+    if _depth(text) > MAX_DEPTH:
+        raise SeedlockError("invalid-json", f"Document nested more than {MAX_DEPTH} levels deep")
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+        document = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
     except _DuplicateKey as dup:
-        where = _find_duplicate(text)
+        try:
+            where = _find_duplicate(text)
+        except RecursionError:
+            raise SeedlockError("invalid-json", "Document nested too deeply") from None
         raise SeedlockError("duplicate-key", f"Duplicate key {dup.key!r}", where) from None
     except RecursionError:
         raise SeedlockError("invalid-json", "Document nested too deeply") from None
@@ -116,6 +123,41 @@ def loads(data: bytes | str) -> Any:
         col = getattr(exc, "colno", None)
         where = f" (line {line}, column {col})" if line is not None else ""
         raise SeedlockError("invalid-json", f"Invalid JSON: {msg}{where}") from None
+    if "\\u" in text:
+        _check_unicode(document)
+    return document
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of arrays and objects (spec §1.1), counted outside strings, without recursion."""
+    global _STRING
+    import re
+    from itertools import accumulate
+
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot be too deep: skip the scan for ordinary documents
+    if _STRING is None:
+        _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+    brackets = re.sub(r"[^\[\]{}]", "", _STRING.sub('""', text))
+    steps = {"[": 1, "{": 1, "]": -1, "}": -1}
+    return max(accumulate(map(steps.__getitem__, brackets)), default=0)
+
+
+def _check_unicode(value: Any) -> None:
+    """Reject strings with unpaired surrogates (from escapes like \\ud800): they are not Unicode text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise SeedlockError("invalid-json", "Invalid JSON: unpaired surrogate escape in a string") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def canonical(value: Any) -> str:

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("validate", help="validate manifests and locks")
     s.add_argument("files", nargs="+", metavar="FILE")
+    s.add_argument("--manifest", metavar="MANIFEST", help="also check that each lock was resolved from this manifest")
 
     s = sub.add_parser("resolve", help="resolve a manifest into a lock (env overrides, generate, provenance)")
     s.add_argument("manifest", metavar="MANIFEST")
@@ -198,8 +199,18 @@ def _read_lock(path: str) -> Lock:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .lock import Lock
 
+    manifest = None
+    if args.manifest:
+        manifest = _read(args.manifest)
+        if isinstance(manifest, Lock):
+            raise SeedlockError("invalid-value", f"{args.manifest}: a lock, not a manifest", "/lock-version")
     for path in args.files:
         document = _read(path)
+        if manifest is not None and isinstance(document, Lock):
+            try:
+                document.check_against(manifest)
+            except SeedlockError as err:
+                raise _label(path, err) from None
         kind = "lock" if isinstance(document, Lock) else "manifest"
         print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
     return 0
@@ -367,9 +378,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from .ledger import DamagedLedger
+
+    damaged: DamagedLedger | None = None
+    try:
+        records = _ledger(args).history(stage=args.stage, seed=args.seed, commit=args.commit, limit=args.limit or None)
+    except DamagedLedger as err:
+        # Show what SQLite can still read, then fail with the one-line error.
+        damaged, records = err, err.records
+    if damaged is not None:
+        _print_history(args, records)
+        raise damaged
+    return _print_history(args, records)
+
+
+def _print_history(args: argparse.Namespace, records: list) -> int:  # type: ignore[type-arg]
     import json
 
-    records = _ledger(args).history(stage=args.stage, seed=args.seed, commit=args.commit, limit=args.limit or None)
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in records], indent=1))
         return 0
@@ -402,6 +427,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if args.strict and any(u.adds_no_information for u in uses) else 0
 
 
+def die_with_parent() -> None:
+    """In the child before exec (Linux): get SIGTERM when seedlock dies, even by SIGKILL, so no
+    workload is left running without the process that reports on it."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # no prctl on this libc: the forwarding of SIGTERM/SIGINT/SIGHUP still applies
+
+
 def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
     """Run ``cmd`` as a fresh process; forward termination signals; exit code 128+N when killed by N."""
     import shlex
@@ -409,7 +446,7 @@ def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
     import subprocess
 
     try:
-        child = subprocess.Popen(cmd, env=dict(env))
+        child = subprocess.Popen(cmd, env=dict(env), preexec_fn=die_with_parent if sys.platform == "linux" else None)
     except OSError as exc:
         raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {exc.strerror or exc}") from None
 
@@ -573,6 +610,10 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
         write_golden=Path(args.write_golden) if args.write_golden else None,
         progress=not args.quiet,
     ))
+    if report.interrupted:
+        import signal
+
+        return 128 + int(signal.Signals[report.interrupted])
     return 1 if report.failed else 0
 
 

@@ -189,7 +189,13 @@ class Ledger:
             sql += f" LIMIT {int(limit)}"
         with self._connect(write=False) as conn:
             conn.row_factory = sqlite3.Row
-            rows = conn.execute(sql, args).fetchall()
+            try:
+                rows = conn.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                salvaged, lost = _salvage(conn)
+                if not salvaged:
+                    raise  # nothing readable: reported as an unreadable ledger
+                raise DamagedLedger(self.path, exc, [_record(r, {}) for r in salvaged], lost) from None
             seeds: dict[int, dict[str, int]] = {}
             ids = [r["id"] for r in rows]
             for start in range(0, len(ids), 500):
@@ -229,6 +235,43 @@ class Ledger:
                     out.append(Reuse(record=_record(r, {}), stage=name, same_code=same_code,
                                      same_inputs=r["inputs_sha256"] == inputs, same_params=r["params_sha256"] == params))
         return out
+
+
+class DamagedLedger(SeedlockError):
+    """The ledger is damaged; ``records`` holds the runs that could still be read, newest first."""
+
+    records: list[Record]
+
+    def __init__(self, path: Path, cause: Exception, records: list[Record], lost: int) -> None:
+        super().__init__("io-error", f"The ledger {path} is damaged ({cause}): {len(records)} runs read, {lost} unreadable")
+        self.records = records
+
+
+def _salvage(conn: sqlite3.Connection, give_up_after: int = 1000) -> tuple[list[sqlite3.Row], int]:
+    """Read runs one by one by id, skipping what SQLite cannot read; returns (rows newest first, lost)."""
+    try:
+        top = int(conn.execute("SELECT max(id) FROM runs").fetchone()[0] or 0)
+    except sqlite3.DatabaseError:
+        top = 10**6
+    rows, lost, misses, failures = [], 0, 0, 0
+    for run_id in range(1, top + 1):
+        try:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        except sqlite3.DatabaseError:
+            lost += 1
+            failures += 1
+            if failures > give_up_after:
+                break  # nothing but errors: the file is not a readable database at all
+            continue
+        failures = 0
+        if row is None:
+            misses += 1
+            if misses > give_up_after:
+                break
+            continue
+        misses = 0
+        rows.append(row)
+    return rows[::-1], lost
 
 
 def _stage_key(stage: Mapping[str, Any]) -> str:

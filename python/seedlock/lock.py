@@ -162,6 +162,29 @@ class Lock:
             out["provenance"] = _plain(self.provenance)
         return out
 
+    def check_against(self, manifest: Any) -> None:
+        """Raise ``lock-mismatch`` unless this lock was resolved from ``manifest``: same canonical hash,
+        and every seed the lock says came from the manifest equal to the manifest's value."""
+        if manifest.sha256 != self.manifest_sha256:
+            raise SeedlockError(
+                "lock-mismatch",
+                f"The lock records manifest sha256 {self.manifest_sha256[:12]}..., this manifest is {manifest.sha256[:12]}...",
+                "/manifest/sha256",
+            )
+        if self.root.source == "manifest" and manifest.seed != self.root.seed:
+            raise SeedlockError("lock-mismatch", f"Root seed {self.root.seed} is not the manifest's {manifest.seed!r}", "/root/seed")
+        for name, stage in self.stages.items():
+            declared = manifest.stages.get(name)
+            if declared is None:
+                raise SeedlockError("lock-mismatch", f"Stage {name!r} is not in the manifest", pointer_join("/stages", name))
+            if stage.source == "manifest" and declared.seed != stage.seed:
+                raise SeedlockError("lock-mismatch", f"Stage seed {stage.seed} is not the manifest's {declared.seed!r}",
+                                    pointer_join("/stages", name, "seed"))
+            for fw, entry in stage.frameworks.items():
+                if entry.source == "manifest" and declared.seeds.get(fw) != entry.seed:
+                    raise SeedlockError("lock-mismatch", f"Seed {entry.seed} is not the manifest's {declared.seeds.get(fw)!r}",
+                                        pointer_join("/stages", name, "frameworks", fw, "seed"))
+
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Lock:
         """Validate a parsed lock, including its integrity (spec §5.1)."""

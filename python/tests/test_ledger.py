@@ -125,3 +125,24 @@ def test_run_records_the_stage_and_exit_code(tmp_path: Path) -> None:
     assert (record.event, record.stage, record.exit_code) == ("run", "train", 3)
 
 
+
+
+def test_history_still_shows_what_a_damaged_ledger_can_read(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path)
+    for i in range(150):
+        ledger.record(_lock_doc(i))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    victim = pages // 2
+    data[victim * page_size:(victim + 1) * page_size] = b"\xde\xad\xbe\xef" * (page_size // 4)
+    path.write_bytes(bytes(data))
+    out = seedlock_cli("history", "--ledger", str(path), "--limit", "0", "--format", "json")
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"seedlock: error[io-error] The ledger {path} is damaged (")
+    assert out.stderr.count("\n") == 1
+    shown = json.loads(out.stdout)
+    assert 0 < len(shown) < 150

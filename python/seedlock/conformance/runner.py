@@ -97,10 +97,11 @@ class Report:
     task_seconds: float
     jobs: int
     versions: dict[str, Any]
+    interrupted: str | None = None
 
     @property
     def failed(self) -> bool:
-        return any(r.status == "FAIL" for r in self.results)
+        return self.interrupted is not None or any(r.status == "FAIL" for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -242,26 +243,31 @@ def run(options: Options) -> Report:
         tasks += same + ([control] if control else [])
 
     progress = _Progress(len(tasks), options.progress)
+    children = _Children()
 
     def execute(task: Task) -> None:
+        if children.stopping:
+            return
         stage = plans[task.case.name][1]
         task.out.mkdir(parents=True, exist_ok=True)
         began = time.perf_counter()
         cmd, cwd = _command(task, stage)
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=task.case.timeout, cwd=cwd,
-                                  env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"})
-            task.code, task.stdout, task.stderr = proc.returncode, proc.stdout, proc.stderr
-        except subprocess.TimeoutExpired:
-            task.code, task.stderr = -1, f"timed out after {task.case.timeout:.0f} s"
+        task.code, task.stdout, task.stderr = children.run(
+            cmd, cwd=cwd, timeout=task.case.timeout,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"})
         task.seconds = time.perf_counter() - began
         progress.tick(task)
 
     # Long cases first, so the pool is not left waiting on one at the end.
     heavy = {"torch-ddp": 0, "tensorflow-keras": 1, "torch-mlp": 2}
     ordered = sorted(tasks, key=lambda t: heavy.get(t.case.name, 9))
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with children.on_signals(), ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(execute, ordered))
+    if children.stopping:
+        print(f"seedlock: conformance interrupted by {children.stopping}; every workload process was stopped",
+              file=sys.stderr)
+        return Report(results=[], wall_seconds=time.perf_counter() - start, task_seconds=0.0, jobs=jobs,
+                      versions={}, interrupted=children.stopping)
 
     golden = json.loads((DATA / "golden.json").read_text())
     recorded: dict[str, Any] = {}
@@ -284,6 +290,76 @@ def run(options: Options) -> Report:
     if options.json_report:
         options.json_report.write_text(json.dumps(report.to_dict(), indent=1) + "\n")
     return report
+
+
+class _Children:
+    """Workload processes, each in its own process group, so an interrupted suite stops all of them
+    (and their DataLoader workers and torchrun ranks) instead of leaving orphans."""
+
+    def __init__(self) -> None:
+        self.active: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+        self.stopping: str | None = None
+
+    def run(self, cmd: list[str], *, cwd: str | None, timeout: float, env: dict[str, str]) -> tuple[int, str, str]:
+        with self.lock:
+            if self.stopping:
+                return -1, "", "interrupted"
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+            self.active.add(proc)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            return proc.returncode, out, err
+        except subprocess.TimeoutExpired:
+            self._kill(proc)
+            out, err = proc.communicate()
+            return -1, out, f"timed out after {timeout:.0f} s\n{err}"
+        finally:
+            with self.lock:
+                self.active.discard(proc)
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[str]) -> None:
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(timeout=5)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def stop(self, why: str) -> None:
+        with self.lock:
+            self.stopping = why
+            active = list(self.active)
+        for proc in active:
+            self._kill(proc)
+
+    def on_signals(self) -> Any:
+        import contextlib
+        import signal
+
+        @contextlib.contextmanager
+        def handlers() -> Any:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            def handler(signum: int, _frame: Any) -> None:
+                threading.Thread(target=self.stop, args=(signal.Signals(signum).name,), daemon=True).start()
+            previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+            try:
+                yield
+            finally:
+                for sig, old in previous.items():
+                    signal.signal(sig, old)
+
+        return handlers()
 
 
 def _skip(case: Case, why: str, missing: bool = False) -> list[Result]:

@@ -2,6 +2,14 @@
 # and keep duplicate member names.
 
 max_document_bytes <- 16 * 1024 * 1024
+max_depth <- 64
+
+# Deepest nesting of arrays and objects in text whose strings were blanked (SPEC.md section 1.1).
+json_depth <- function(bare) {
+  codes <- utf8ToInt(gsub("[^][{}]", "", bare))
+  if (length(codes) <= max_depth) return(0)
+  max(cumsum(ifelse(codes == 91L | codes == 123L, 1L, -1L)))
+}
 
 read_document_bytes <- function(path) {
   if (!is.character(path) || length(path) != 1L || is.na(path)) {
@@ -10,6 +18,10 @@ read_document_bytes <- function(path) {
   size <- file.info(path)$size
   if (is.na(size) || dir.exists(path)) {
     seedlock_abort("io-error", sprintf("Cannot read %s: No such file or directory", path))
+  }
+  # Refuse huge files before reading them into memory.
+  if (size > max_document_bytes) {
+    seedlock_abort("invalid-json", sprintf("Document larger than %d bytes", max_document_bytes))
   }
   con <- tryCatch(file(path, "rb"), error = function(e) NULL, warning = function(w) NULL)
   if (is.null(con)) seedlock_abort("io-error", sprintf("Cannot read %s: Permission denied", path))
@@ -36,13 +48,32 @@ parse_document <- function(data) {
   # Outside string literals a '/' can only start a comment, which JSON does not have.
   bare <- gsub('"(?:[^"\\\\]|\\\\.)*"', '""', text, perl = TRUE)
   if (grepl("/", bare, fixed = TRUE)) seedlock_abort("invalid-json", "Invalid JSON: comments are not allowed")
+  if (json_depth(bare) > max_depth) {
+    seedlock_abort("invalid-json", sprintf("Document nested more than %d levels deep", max_depth))
+  }
+  if (has_unpaired_surrogate(text)) {
+    seedlock_abort("invalid-json", "Invalid JSON: unpaired surrogate escape in a string")
+  }
   doc <- tryCatch(
     jsonlite::parse_json(text, simplifyVector = FALSE),
     error = function(e) seedlock_abort("invalid-json", paste("Invalid JSON:", first_line(conditionMessage(e))))
   )
-  dup <- find_duplicate(doc, "")
+  # Deeply nested documents exhaust R's stack in the walk below; say so instead of crashing.
+  dup <- tryCatch(find_duplicate(doc, ""), error = function(e) {
+    if (inherits(e, "seedlock_error")) stop(e)
+    seedlock_abort("invalid-json", "Document nested too deeply")
+  })
   if (!is.null(dup)) seedlock_abort("duplicate-key", sprintf("Duplicate key '%s'", dup$key), dup$pointer)
   doc
+}
+
+# jsonlite turns an unpaired \\ud800 into "?"; Python refuses it. Escaped backslashes go first, so
+# every remaining backslash starts an escape; then valid high+low pairs go; any surrogate left is bad.
+has_unpaired_surrogate <- function(text) {
+  if (!grepl("\\u", text, fixed = TRUE)) return(FALSE)
+  t <- gsub("\\\\", "", text, fixed = TRUE)
+  t <- gsub("\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}", "", t, perl = TRUE)
+  grepl("\\\\u[dD][89a-fA-F][0-9a-fA-F]{2}", t, perl = TRUE)
 }
 
 first_line <- function(x) trimws(strsplit(x, "\n", fixed = TRUE)[[1]][1])
@@ -90,7 +121,7 @@ json_type <- function(x) {
 canonical_json <- function(x) {
   if (is.null(x)) return("null")
   if (is_object(x)) {
-    keys <- sort(names(x), method = "radix")
+    keys <- sorted_names(x)
     members <- vapply(keys, function(k) paste0(json_string(k), ":", canonical_json(x[[k]])), character(1))
     return(paste0("{", paste(members, collapse = ","), "}"))
   }
@@ -116,4 +147,10 @@ json_string <- function(s) {
     intToUtf8(cp)
   }, character(1))
   paste0("\"", paste(out, collapse = ""), "\"")
+}
+
+# Member names in code-point order (C-locale radix sort), empty for lists without names.
+sorted_names <- function(x) {
+  keys <- names(x)
+  if (is.null(keys)) character(0) else sort(keys, method = "radix")
 }

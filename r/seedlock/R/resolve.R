@@ -64,7 +64,7 @@ resolve_seedlock <- function(manifest, env = NULL, draw = NULL) {
   root <- pick("SEEDLOCK_SEED", "/seed", manifest$seed)
   stages <- list()
   # Draws happen root first, then stages in code-point order of their names (SPEC.md section 4.2).
-  for (name in sort(names(manifest$stages), method = "radix")) {
+  for (name in sorted_names(manifest$stages)) {
     st <- manifest$stages[[name]]
     chosen <- pick(stage_variable(name), pointer_join("/stages", name, "seed"), st$seed)
     if (is.null(chosen)) chosen <- list(seed = derive_seed(root$seed, name), source = "derived", variable = NULL)

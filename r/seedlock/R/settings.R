@@ -75,7 +75,7 @@ check_framework_settings <- function(name, value, pointer, complete = FALSE) {
 
 check_settings_block <- function(value, pointer) {
   check_object(value, pointer)
-  for (key in sort(names(value), method = "radix")) check_framework(key, pointer_join(pointer, key))
+  for (key in sorted_names(value)) check_framework(key, pointer_join(pointer, key))
   out <- list()
   for (key in names(value)) out[[key]] <- check_framework_settings(key, value[[key]], pointer_join(pointer, key))
   out

@@ -15,7 +15,7 @@ check_object <- function(x, pointer) {
 
 check_members <- function(x, pointer, required, optional) {
   allowed <- c(required, optional)
-  for (key in sort(names(x), method = "radix")) {
+  for (key in sorted_names(x)) {
     if (!key %in% allowed) seedlock_abort("unknown-field", sprintf("Unknown field '%s'", key), pointer_join(pointer, key))
   }
   for (key in required) {
@@ -124,7 +124,7 @@ validate_manifest <- function(doc, path = NULL) {
   if (length(doc$stages) == 0L) seedlock_abort("invalid-value", "A manifest needs at least one stage", "/stages")
   stages <- list()
   variables <- character(0)
-  for (name in sort(names(doc$stages), method = "radix")) {
+  for (name in sorted_names(doc$stages)) {
     pointer <- pointer_join("/stages", name)
     check_stage_name(name, pointer)
     stage <- validate_stage(name, doc$stages[[name]], pointer)
@@ -161,7 +161,7 @@ validate_stage <- function(name, value, pointer) {
   if ("seeds" %in% names(value)) {
     seeds_pointer <- pointer_join(pointer, "seeds")
     check_object(value$seeds, seeds_pointer)
-    for (fw in sort(names(value$seeds), method = "radix")) {
+    for (fw in sorted_names(value$seeds)) {
       item <- pointer_join(seeds_pointer, fw)
       check_framework(fw, item)
       if (!fw %in% listed) seedlock_abort("unlisted-framework", sprintf("Seed for '%s', which the stage does not list", fw), item)
@@ -172,7 +172,7 @@ validate_stage <- function(name, value, pointer) {
   if ("settings" %in% names(value)) {
     settings_pointer <- pointer_join(pointer, "settings")
     settings <- check_settings_block(value$settings, settings_pointer)
-    for (fw in sort(names(settings), method = "radix")) {
+    for (fw in sorted_names(settings)) {
       if (!fw %in% listed) {
         seedlock_abort("unlisted-framework", sprintf("Settings for '%s', which the stage does not list", fw),
                        pointer_join(settings_pointer, fw))
