@@ -7,15 +7,20 @@ export PATH="$PWD/.venv/bin:$PATH"
 status=0
 python scripts/sync_spec.py --check || { echo "spec copies are stale: run 'make sync-spec'" >&2; status=1; }
 
+passed=0
+failed=0
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 count() { grep -oE "[0-9]+ $2" "$1" 2>/dev/null | tail -n 1 | grep -oE '^[0-9]+' || echo 0; }
 
+echo "== Python: mypy (the package is typed: py.typed)"
+if python -m mypy --ignore-missing-imports python/seedlock; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
+
 echo "== Python: pytest"
 python -m pytest "$@" 2>&1 | tee "$logs/pytest.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
-passed=$(count "$logs/pytest.log" passed)
-failed=$(( $(count "$logs/pytest.log" failed) + $(count "$logs/pytest.log" error) ))
+passed=$((passed + $(count "$logs/pytest.log" passed)))
+failed=$(( failed + $(count "$logs/pytest.log" failed) + $(count "$logs/pytest.log" error) ))
 
 if [ -d r/seedlock ]; then
   echo "== R: testthat"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
@@ -34,7 +34,7 @@ function(kinds, has, seed) {
 """
 
 
-@lru_cache(maxsize=None)
+@cache
 def _functions() -> tuple[Any, Any, Any]:
     try:
         import rpy2.robjects as ro

@@ -8,7 +8,7 @@ editors and other tools, and a document is accepted only when both agree.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from ._spec import schema_path
@@ -27,7 +27,7 @@ _CODE_BY_KEYWORD = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validators() -> dict[str, Any]:
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource

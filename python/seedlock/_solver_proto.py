@@ -9,7 +9,7 @@ fields; they are declared as opaque messages and cut out before parsing (see ``c
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 # (name, number, label, type, enum or message type name)
@@ -67,7 +67,7 @@ INLINE_NETS = ("net_param", "train_net_param", "test_net_param")
 NET_FILES = ("net", "train_net", "test_net")
 
 
-@lru_cache(maxsize=None)
+@cache
 def solver_class() -> Any:
     """The ``SolverParameter`` message class, built once in a private descriptor pool."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory

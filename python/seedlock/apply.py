@@ -234,8 +234,9 @@ def _r(seed: int, settings: Mapping[str, Any]) -> list[Action]:
 
 def _caffe(seed: int, settings: Mapping[str, Any]) -> list[Action]:
     what = f"caffe.set_random_seed({seed})"
+    caffe: Any
     try:
-        import caffe  # type: ignore[import-not-found]
+        import caffe  # type: ignore[import-not-found,no-redef]
     except ImportError:
         caffe = None
     if not callable(getattr(caffe, "set_random_seed", None)):

@@ -140,10 +140,8 @@ def scan(data: bytes) -> tuple[SolverInfo, list[tuple[int, int]], list[_Token]]:
         k += 1
     if depth != 0:
         raise _fail("Unbalanced braces: the file ends inside a message")
-    value = None
-    if len(seeds) == 1:
-        value = _int_value(seeds[0])
-    info = SolverInfo(random_seed=value, random_seed_lines=tuple(t.line for t in seeds),
+    seed_value = _int_value(seeds[0]) if len(seeds) == 1 else None
+    info = SolverInfo(random_seed=seed_value, random_seed_lines=tuple(t.line for t in seeds),
                       net_files=tuple(nets), inline_nets=tuple(inline))
     return info, spans, seeds
 

@@ -42,7 +42,7 @@ def tree_sha256(path: Path) -> str:
             entries.append((rel, full))
     h = hashlib.sha256()
     for rel, full in sorted(entries):
-        h.update(f"{file_sha256(full)}  {rel}\n".encode("utf-8"))
+        h.update(f"{file_sha256(full)}  {rel}\n".encode())
     return h.hexdigest()
 
 

@@ -174,7 +174,8 @@ class Ledger:
     def history(self, *, stage: str | None = None, seed: int | None = None, commit: str | None = None,
                 limit: int | None = None) -> list[Record]:
         """Recorded runs, newest first, filtered by stage, any seed of a stage, or commit prefix."""
-        where, args = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        args: list[Any] = []
         if stage is not None:
             where.append("id IN (SELECT run_id FROM stage_seeds WHERE stage = ?)")
             args.append(stage)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import _json
 from . import _validate as v
@@ -72,7 +72,7 @@ class Manifest:
         paths = {key: _paths(data[key], pointer_join("", key)) for key in ("inputs", "params") if key in data}
         allow_external = v.boolean(data["allow_external_paths"], "/allow_external_paths") if "allow_external_paths" in data else False
         derivation = _derivation(data.get("derivation", DERIVATION), "/derivation")
-        root = v.seed(data["seed"], "/seed", allow_generate=True)
+        root = cast(SeedSpec, v.seed(data["seed"], "/seed", allow_generate=True))
         settings = settings_block(data["settings"], "/settings") if "settings" in data else {}
         stages_raw = v.obj(data["stages"], "/stages")
         if not stages_raw:
@@ -154,7 +154,7 @@ def _stage(name: str, value: Any, pointer: str) -> Stage:
         if fw in listed:
             raise SeedlockError("duplicate-framework", f"Framework {fw!r} is listed twice", item)
         listed.append(fw)
-    seed = v.seed(value["seed"], pointer_join(pointer, "seed"), allow_generate=True) if "seed" in value else None
+    seed = cast(SeedSpec, v.seed(value["seed"], pointer_join(pointer, "seed"), allow_generate=True)) if "seed" in value else None
     seeds: dict[str, int] = {}
     if "seeds" in value:
         seeds_pointer = pointer_join(pointer, "seeds")

@@ -181,7 +181,7 @@ def _pick_stage(case: Case, lock: Any) -> str | None:
 def _other_lock(lock_doc: dict[str, Any], stage: str) -> dict[str, Any]:
     """The lock with every framework seed of ``stage`` replaced: the negative control."""
     doc = json.loads(json.dumps(lock_doc))
-    for fw, entry in doc["stages"][stage]["frameworks"].items():
+    for entry in doc["stages"][stage]["frameworks"].values():
         entry["seed"] = derive(entry["seed"], "conformance", "other")
         entry["source"] = "manifest"
         entry.pop("variable", None)
@@ -271,7 +271,7 @@ def run(options: Options) -> Report:
 
     golden = json.loads((DATA / "golden.json").read_text())
     recorded: dict[str, Any] = {}
-    for name, (case, stage, same, control) in plans.items():
+    for case, stage, same, control in plans.values():
         results += _evaluate(case, stage, same, control, golden, recorded, plans)
     if options.write_golden:
         options.write_golden.write_text(json.dumps(dict(sorted(recorded.items())), indent=1) + "\n")
@@ -444,11 +444,10 @@ def _evaluate(case: Case, stage: str, same: list[Task], control: Task | None, go
 
     if case.kind == "cross-binding":
         base = same[0]
-        diffs = []
-        for other in same[1:]:
-            diffs += [f"python vs {other.label}: {d}" for d in compare_paths(_outputs(base), _outputs(other), "probe")]
-        add("cross-binding", "FAIL" if diffs else "pass",
-            "; ".join(diffs[:3]) if diffs else "derived seeds, R stream and split equal in Python, Rscript and rpy2")
+        found = [f"python vs {other.label}: {d}" for other in same[1:]
+                 for d in compare_paths(_outputs(base), _outputs(other), "probe")]
+        add("cross-binding", "FAIL" if found else "pass",
+            "; ".join(found[:3]) if found else "derived seeds, R stream and split equal in Python, Rscript and rpy2")
         return out
 
     problems = [p for t in same for p in _meta(t).get("problems", [])]
@@ -513,7 +512,9 @@ def _golden(case: Case, meta: dict[str, Any], golden: dict[str, Any], recorded: 
     values = meta.get("golden", {})
     versions = {**meta.get("versions", {}), "python": meta.get("python", meta.get("versions", {}).get("python"))}
     version = str(versions.get(_VERSION_KEY[case.framework]))
-    checked, drift, fails = [], [], []
+    checked: list[str] = []
+    drift: list[str] = []
+    fails: list[str] = []
     for key, got in sorted(values.items()):
         recorded[key] = {"framework": case.framework, "values": got, "recorded_with": version}
         ref = golden.get(key)

@@ -23,7 +23,7 @@ def save(directory: Path, arrays: dict[str, Any], meta: dict[str, Any], name: st
     """``outputs.npz`` holds what must repeat; ``meta.json`` holds golden draws, versions, the report."""
     import numpy as np
 
-    np.savez(directory / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+    np.savez(directory / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     meta = {"python": platform.python_version(), **meta}
     (directory / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
 

@@ -54,8 +54,9 @@ def main() -> None:
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     data = AugmentedData(128)
     # The sampler's shuffle must agree across ranks: it takes the framework seed, not a rank seed.
-    sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=stage.seed_of("torch"))
-    loader = DataLoader(data, batch_size=8, sampler=sampler, num_workers=2, worker_init_fn=stage.worker_init_fn(rank=rank))
+    dataset: Any = data  # a map-style dataset without torch's base class
+    sampler: Any = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=stage.seed_of("torch"))
+    loader = DataLoader(dataset, batch_size=8, sampler=sampler, num_workers=2, worker_init_fn=stage.worker_init_fn(rank=rank))
     streams: dict[int, list[float]] = {}
     for epoch in range(2):
         sampler.set_epoch(epoch)

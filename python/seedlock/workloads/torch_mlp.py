@@ -45,7 +45,8 @@ def main() -> None:
     torch.set_num_threads(1)
     model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(32, 2))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    loader = DataLoader(NoisyData(256), batch_size=32, shuffle=True, num_workers=2,
+    dataset: Any = NoisyData(256)  # a map-style dataset without torch's base class
+    loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2,
                         worker_init_fn=stage.worker_init_fn(), generator=stage.torch_generator(),
                         persistent_workers=True)
     steps, losses = 0, []
