@@ -79,6 +79,17 @@ def string(value: Any, pointer: str) -> str:
     return value
 
 
+def paths(value: Any, pointer: str) -> list[str]:
+    """An array of non-empty strings (file paths)."""
+    if not isinstance(value, list):
+        raise wrong_type(value, "array", pointer)
+    for i, item in enumerate(value):
+        string(item, pointer_join(pointer, i))
+        if not item:
+            raise SeedlockError("invalid-value", "A path cannot be empty", pointer_join(pointer, i))
+    return list(value)
+
+
 def boolean(value: Any, pointer: str) -> bool:
     if not isinstance(value, bool):
         raise wrong_type(value, "boolean", pointer)

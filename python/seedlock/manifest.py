@@ -69,7 +69,7 @@ class Manifest:
         for key in ("$schema", "description"):
             if key in data:
                 v.string(data[key], pointer_join("", key))
-        paths = {key: _paths(data[key], pointer_join("", key)) for key in ("inputs", "params") if key in data}
+        paths = {key: v.paths(data[key], pointer_join("", key)) for key in ("inputs", "params") if key in data}
         allow_external = v.boolean(data["allow_external_paths"], "/allow_external_paths") if "allow_external_paths" in data else False
         derivation = _derivation(data.get("derivation", DERIVATION), "/derivation")
         root = cast(SeedSpec, v.seed(data["seed"], "/seed", allow_generate=True))
@@ -117,16 +117,6 @@ class Manifest:
         import hashlib  # loads OpenSSL: only when a manifest is resolved, never for showing a lock
 
         return hashlib.sha256(_json.canonical(self.to_dict()).encode("utf-8")).hexdigest()
-
-
-def _paths(value: Any, pointer: str) -> list[str]:
-    if not isinstance(value, list):
-        raise v.wrong_type(value, "array", pointer)
-    for i, item in enumerate(value):
-        v.string(item, pointer_join(pointer, i))
-        if not item:
-            raise SeedlockError("invalid-value", "A path cannot be empty", pointer_join(pointer, i))
-    return list(value)
 
 
 def _derivation(value: Any, pointer: str) -> str:

@@ -34,16 +34,6 @@ DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
 }
 
 
-def _solvers(value: Any, pointer: str) -> list[str]:
-    if not isinstance(value, list):
-        raise v.wrong_type(value, "array", pointer)
-    for i, item in enumerate(value):
-        v.string(item, pointer_join(pointer, i))
-        if not item:
-            raise SeedlockError("invalid-value", "A solver path cannot be empty", pointer_join(pointer, i))
-    return list(value)
-
-
 def _threads(value: Any, pointer: str) -> int | None:
     if value is None:
         return None
@@ -65,7 +55,7 @@ _CHECKS: Final[Mapping[str, Mapping[str, Callable[[Any, str], Any]]]] = {
         "normal_kind": lambda x, p: v.choice(x, R_NORMAL_KINDS, p),
         "sample_kind": lambda x, p: v.choice(x, R_SAMPLE_KINDS, p),
     },
-    "caffe": {"solvers": _solvers},
+    "caffe": {"solvers": v.paths},
 }
 
 

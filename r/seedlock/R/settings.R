@@ -17,16 +17,6 @@ settings_defaults <- list(
   caffe = list(solvers = list())
 )
 
-check_solvers <- function(x, pointer) {
-  if (!is_array(x)) wrong_type(x, "array", pointer)
-  for (i in seq_along(x)) {
-    item <- pointer_join(pointer, i - 1L)
-    check_string(x[[i]], item)
-    if (!nzchar(x[[i]])) seedlock_abort("invalid-value", "A solver path cannot be empty", item)
-  }
-  x
-}
-
 check_threads <- function(x, pointer) {
   if (is.null(x)) return(NULL)
   if (!is.numeric(x) || length(x) != 1L) {
@@ -47,7 +37,7 @@ settings_checks <- list(
   r = list(kind = function(x, p) check_choice(x, r_kinds, p),
            normal_kind = function(x, p) check_choice(x, r_normal_kinds, p),
            sample_kind = function(x, p) check_choice(x, r_sample_kinds, p)),
-  caffe = list(solvers = check_solvers)
+  caffe = list(solvers = function(x, p) check_paths(x, p))
 )
 
 check_framework <- function(name, pointer) {
