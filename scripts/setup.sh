@@ -27,7 +27,12 @@ stamp="$VENV/.seedlock-deps"
 reqs="requirements-dev.txt"
 if [ ! -f "$stamp" ] || ! cmp -s "$reqs" "$stamp"; then
   echo "setup: installing Python packages (torch CPU, tensorflow-cpu, rpy2, ...)"
-  "$PY" -m pip install -q -r "$reqs"
+  log="$VENV/pip-install.log"
+  if ! "$PY" -m pip install -q -r "$reqs" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "setup: pip install failed (full log: $log)" >&2
+    exit 1
+  fi
   cp "$reqs" "$stamp"
 fi
 "$PY" -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || "$PY" -m pip install -q --no-deps -e .
