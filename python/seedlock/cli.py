@@ -23,7 +23,8 @@ class _UsageError(Exception):
     pass
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's subparser (building all costs a few ms)."""
     import argparse
 
     from . import __version__
@@ -36,82 +37,97 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"seedlock {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    s = sub.add_parser("validate", help="validate manifests and locks")
-    s.add_argument("files", nargs="+", metavar="FILE")
-    s.add_argument("--manifest", metavar="MANIFEST", help="also check that each lock was resolved from this manifest")
+    def want(name: str) -> bool:
+        return only is None or only == name
 
-    s = sub.add_parser("resolve", help="resolve a manifest into a lock (env overrides, generate, provenance)")
-    s.add_argument("manifest", metavar="MANIFEST")
-    s.add_argument("-o", "--output", metavar="LOCK", help="write the lock here (atomically); default stdout")
-    s.add_argument("--no-provenance", action="store_true", help="leave out provenance (versions, git, CI)")
-    _ledger_options(s)
-    s.add_argument("--dotenv", metavar="FILE", help="write SEEDLOCK_SEED and SEEDLOCK_SEED_<STAGE> lines (GitLab dotenv report)")
-    s.add_argument("--github-output", action="store_true", help="append the seeds to $GITHUB_OUTPUT")
-    s.add_argument("--github-env", action="store_true", help="append the seeds to $GITHUB_ENV for later steps")
+    if want("validate"):
+        s = sub.add_parser("validate", help="validate manifests and locks")
+        s.add_argument("files", nargs="+", metavar="FILE")
+        s.add_argument("--manifest", metavar="MANIFEST", help="also check that each lock was resolved from this manifest")
 
-    s = sub.add_parser("show", help="table of stage x framework -> seed, source")
-    s.add_argument("file", metavar="FILE")
+    if want("resolve"):
+        s = sub.add_parser("resolve", help="resolve a manifest into a lock (env overrides, generate, provenance)")
+        s.add_argument("manifest", metavar="MANIFEST")
+        s.add_argument("-o", "--output", metavar="LOCK", help="write the lock here (atomically); default stdout")
+        s.add_argument("--no-provenance", action="store_true", help="leave out provenance (versions, git, CI)")
+        _ledger_options(s)
+        s.add_argument("--dotenv", metavar="FILE", help="write SEEDLOCK_SEED and SEEDLOCK_SEED_<STAGE> lines (GitLab dotenv report)")
+        s.add_argument("--github-output", action="store_true", help="append the seeds to $GITHUB_OUTPUT")
+        s.add_argument("--github-env", action="store_true", help="append the seeds to $GITHUB_ENV for later steps")
 
-    s = sub.add_parser("derive", help="print derive(SEED, LABEL...) as a bare integer")
-    s.add_argument("seed", metavar="SEED")
-    s.add_argument("labels", nargs="+", metavar="LABEL")
+    if want("show"):
+        s = sub.add_parser("show", help="table of stage x framework -> seed, source")
+        s.add_argument("file", metavar="FILE")
 
-    s = sub.add_parser("env", help="print a stage's environment (seeds, PYTHONHASHSEED, determinism variables)")
-    s.add_argument("lock", metavar="LOCK")
-    s.add_argument("--stage", required=True)
-    s.add_argument("--format", choices=("sh", "dotenv", "json"), default="sh")
+    if want("derive"):
+        s = sub.add_parser("derive", help="print derive(SEED, LABEL...) as a bare integer")
+        s.add_argument("seed", metavar="SEED")
+        s.add_argument("labels", nargs="+", metavar="LABEL")
 
-    s = sub.add_parser("run", help="run CMD as a fresh process with a stage's environment")
-    s.add_argument("lock", metavar="LOCK")
-    s.add_argument("--stage", required=True)
-    _ledger_options(s)
-    s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
-    s = sub.add_parser("history", help="runs recorded in the ledger")
-    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
-    s.add_argument("--stage", help="only runs with this stage")
-    s.add_argument("--seed", type=int, help="only runs that used this seed (root, stage or framework)")
-    s.add_argument("--commit", help="only runs at this commit (prefix)")
-    s.add_argument("--limit", type=int, default=50, help="newest N runs (default 50; 0 for all)")
-    s.add_argument("--format", choices=("table", "json"), default="table")
+    if want("env"):
+        s = sub.add_parser("env", help="print a stage's environment (seeds, PYTHONHASHSEED, determinism variables)")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        s.add_argument("--format", choices=("sh", "dotenv", "json"), default="sh")
 
-    s = sub.add_parser("rerun", help="write the exact lock of a recorded run")
-    s.add_argument("run_id", type=int, metavar="RUN_ID")
-    s.add_argument("-o", "--output", metavar="LOCK", required=True)
-    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+    if want("run"):
+        s = sub.add_parser("run", help="run CMD as a fresh process with a stage's environment")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        _ledger_options(s)
+        s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    if want("history"):
+        s = sub.add_parser("history", help="runs recorded in the ledger")
+        s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+        s.add_argument("--stage", help="only runs with this stage")
+        s.add_argument("--seed", type=int, help="only runs that used this seed (root, stage or framework)")
+        s.add_argument("--commit", help="only runs at this commit (prefix)")
+        s.add_argument("--limit", type=int, default=50, help="newest N runs (default 50; 0 for all)")
+        s.add_argument("--format", choices=("table", "json"), default="table")
 
-    s = sub.add_parser("check", help="would this lock repeat a past run with the same code, inputs and params?")
-    s.add_argument("lock", metavar="LOCK")
-    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
-    s.add_argument("--strict", action="store_true", help="exit 1 when the run would add no information")
+    if want("rerun"):
+        s = sub.add_parser("rerun", help="write the exact lock of a recorded run")
+        s.add_argument("run_id", type=int, metavar="RUN_ID")
+        s.add_argument("-o", "--output", metavar="LOCK", required=True)
+        s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
 
-    s = sub.add_parser("caffe-solver", help="write the stage's caffe seed into solver files as random_seed")
-    s.add_argument("lock", metavar="LOCK")
-    s.add_argument("--stage", required=True)
-    s.add_argument("solvers", nargs="*", metavar="SOLVER", help="default: the stage's caffe `solvers` setting")
-    mode = s.add_mutually_exclusive_group()
-    mode.add_argument("-o", "--output", metavar="OUT", help="write the seeded solver here (one SOLVER only)")
-    mode.add_argument("--in-place", action="store_true", help="replace each SOLVER atomically")
-    mode.add_argument("--check", action="store_true", help="validate and report; exit 1 when a seed is missing or differs")
-    s = sub.add_parser("verify", help="run your command N times from a lock and compare its outputs")
-    s.add_argument("lock", metavar="LOCK")
-    s.add_argument("--stage", required=True)
-    s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs (default 2)")
-    s.add_argument("--output", action="append", required=True, metavar="PATH",
-                   help="a file or directory the command writes (repeatable)")
-    s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory)")
-    s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    if want("check"):
+        s = sub.add_parser("check", help="would this lock repeat a past run with the same code, inputs and params?")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+        s.add_argument("--strict", action="store_true", help="exit 1 when the run would add no information")
 
-    s = sub.add_parser("conformance", help="prove every framework reproduces from a manifest in fresh processes")
-    s.add_argument("--manifest", metavar="FILE", help="your manifest or lock (default: the built-in one)")
-    s.add_argument("--frameworks", nargs="+", metavar="FW", help="only these frameworks' cases")
-    s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs per case with the same seed (default 2)")
-    s.add_argument("--require", metavar="FRAMEWORKS", help="comma list, 'all' or 'all-but-caffe': a skip there fails")
-    s.add_argument("--jobs", type=int, default=0, metavar="N", help="parallel processes (default: cores)")
-    s.add_argument("--junit", metavar="FILE", help="write JUnit XML")
-    s.add_argument("--json", metavar="FILE", help="write the JSON report")
-    s.add_argument("--workdir", metavar="DIR", help="keep every run's outputs here")
-    s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
-    s.add_argument("--quiet", action="store_true", help="no progress lines")
+    if want("caffe-solver"):
+        s = sub.add_parser("caffe-solver", help="write the stage's caffe seed into solver files as random_seed")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        s.add_argument("solvers", nargs="*", metavar="SOLVER", help="default: the stage's caffe `solvers` setting")
+        mode = s.add_mutually_exclusive_group()
+        mode.add_argument("-o", "--output", metavar="OUT", help="write the seeded solver here (one SOLVER only)")
+        mode.add_argument("--in-place", action="store_true", help="replace each SOLVER atomically")
+        mode.add_argument("--check", action="store_true", help="validate and report; exit 1 when a seed is missing or differs")
+    if want("verify"):
+        s = sub.add_parser("verify", help="run your command N times from a lock and compare its outputs")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs (default 2)")
+        s.add_argument("--output", action="append", required=True, metavar="PATH",
+                       help="a file or directory the command writes (repeatable)")
+        s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory)")
+        s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+
+    if want("conformance"):
+        s = sub.add_parser("conformance", help="prove every framework reproduces from a manifest in fresh processes")
+        s.add_argument("--manifest", metavar="FILE", help="your manifest or lock (default: the built-in one)")
+        s.add_argument("--frameworks", nargs="+", metavar="FW", help="only these frameworks' cases")
+        s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs per case with the same seed (default 2)")
+        s.add_argument("--require", metavar="FRAMEWORKS", help="comma list, 'all' or 'all-but-caffe': a skip there fails")
+        s.add_argument("--jobs", type=int, default=0, metavar="N", help="parallel processes (default: cores)")
+        s.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+        s.add_argument("--json", metavar="FILE", help="write the JSON report")
+        s.add_argument("--workdir", metavar="DIR", help="keep every run's outputs here")
+        s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
+        s.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
 
@@ -132,7 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "--" in args_list:
             cut = args_list.index("--")
             args_list, cmd = args_list[:cut], args_list[cut + 1 :]
-        args, extra = _parser().parse_known_args(args_list)
+        first = args_list[0] if args_list else None
+        only = first if first in _COMMANDS else None
+        args, extra = _parser(only).parse_known_args(args_list)
         # argparse cannot take positionals after an option (`caffe-solver LOCK --stage S SOLVER`).
         if extra and args.command == "caffe-solver" and not any(e.startswith("-") for e in extra):
             args.solvers = list(args.solvers) + extra
