@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .lock import Lock, LockedStage
 
 EXIT_ERROR = 2
+_LEDGER_HELP = "ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)"
 
 
 class _UsageError(Exception):
@@ -78,7 +79,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     if want("history"):
         s = sub.add_parser("history", help="runs recorded in the ledger")
-        s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+        s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
         s.add_argument("--stage", help="only runs with this stage")
         s.add_argument("--seed", type=int, help="only runs that used this seed (root, stage or framework)")
         s.add_argument("--commit", help="only runs at this commit (prefix)")
@@ -89,12 +90,12 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s = sub.add_parser("rerun", help="write the exact lock of a recorded run")
         s.add_argument("run_id", type=int, metavar="RUN_ID")
         s.add_argument("-o", "--output", metavar="LOCK", required=True)
-        s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+        s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
 
     if want("check"):
         s = sub.add_parser("check", help="would this lock repeat a past run with the same code, inputs and params?")
         s.add_argument("lock", metavar="LOCK")
-        s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+        s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
         s.add_argument("--strict", action="store_true", help="exit 1 when the run would add no information")
 
     if want("caffe-solver"):
@@ -106,6 +107,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         mode.add_argument("-o", "--output", metavar="OUT", help="write the seeded solver here (one SOLVER only)")
         mode.add_argument("--in-place", action="store_true", help="replace each SOLVER atomically")
         mode.add_argument("--check", action="store_true", help="validate and report; exit 1 when a seed is missing or differs")
+
     if want("verify"):
         s = sub.add_parser("verify", help="run your command N times from a lock and compare its outputs")
         s.add_argument("lock", metavar="LOCK")
@@ -133,7 +135,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _ledger_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--record", action="store_true", help="append the lock to the run ledger")
-    s.add_argument("--ledger", metavar="PATH", help="ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)")
+    s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
     s.add_argument("--check-reuse", action="store_true", help="report seeds already used with the same code, inputs, params")
     s.add_argument("--strict", action="store_true", help="with --check-reuse: fail instead of warning")
 
