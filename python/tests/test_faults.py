@@ -38,6 +38,19 @@ def _wait_gone(pid: int, seconds: float = 10) -> bool:
     return False
 
 
+def _pids_running(needle: str) -> list[int]:
+    """Processes whose command line mentions ``needle`` (reads /proc; no procps needed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.fixture
 def lock(tmp_path: Path) -> Path:
     path = tmp_path / "l.json"
@@ -84,13 +97,13 @@ def test_an_interrupted_conformance_run_stops_every_workload(tmp_path: Path) -> 
     proc = subprocess.Popen([sys.executable, "-m", "seedlock", "conformance", "--frameworks", "torch",
                              "--workdir", str(tmp_path / "w")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)  # the torch workloads are running by now
-    before = subprocess.run(["pgrep", "-f", "seedlock.workloads"], capture_output=True, text=True).stdout.split()
+    before = _pids_running("seedlock.workloads")
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM
     assert "conformance interrupted by SIGTERM" in err
     assert before, "no workload was running when the signal came"
-    assert all(_wait_gone(int(pid)) for pid in before)
+    assert all(_wait_gone(pid) for pid in before)
 
 
 def test_a_full_disk_is_a_clear_error_and_the_previous_lock_stays(lock: Path, tmp_path: Path) -> None:
@@ -138,3 +151,23 @@ def test_paths_escaping_the_project_or_looping_are_refused(tmp_path: Path) -> No
     manifest.write_text('{"version": "1.0", "seed": 1, "inputs": ["link"], "allow_external_paths": true, '
                         '"stages": {"s": {"frameworks": ["numpy"]}}}')
     assert "link" in seedlock.load(manifest).provenance["inputs"]
+
+
+def test_large_inputs_are_hashed_in_chunks_with_bounded_memory(tmp_path: Path) -> None:
+    import hashlib
+    import resource
+
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as handle:
+        handle.truncate(256 * 1024 * 1024)  # sparse: 256 MiB of zeros
+    manifest = tmp_path / "m.json"
+    manifest.write_text('{"version": "1.0", "seed": 1, "inputs": ["big.bin"], "stages": {"s": {"frameworks": ["numpy"]}}}')
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    lock = seedlock.load(manifest)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    expected = hashlib.sha256()
+    chunk = bytes(1 << 20)
+    for _ in range(256):
+        expected.update(chunk)
+    assert lock.provenance["inputs"] == {"big.bin": expected.hexdigest()}
+    assert grown_kib < 64 * 1024
