@@ -7,6 +7,8 @@ import subprocess
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import seedlock
 from conftest import vector_cases
@@ -61,3 +63,23 @@ def test_a_seed_can_be_audited_with_sha256sum(seed: int, labels: list[str]) -> N
 def test_booleans_are_not_seeds() -> None:
     with pytest.raises(seedlock.SeedlockError, match="Unexpected type bool"):
         seedlock.derive(True, "train")  # type: ignore[arg-type]
+
+
+LABEL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_.-/A \n\u0430"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.lists(st.text(LABEL_CHARS, max_size=70), min_size=1, max_size=6))
+def test_bulk_derivation_equals_one_at_a_time_and_rejects_the_same_paths(seed: int, paths: list[str]) -> None:
+    def single(path: str) -> int:
+        return seedlock.derive(seed, *path.split("/"))
+
+    try:
+        expected = [single(p) for p in paths]
+    except seedlock.SeedlockError as err:
+        assert err.code == "invalid-label"
+        with pytest.raises(seedlock.SeedlockError) as info:
+            derive_many(seed, paths)
+        assert info.value.code == "invalid-label"
+        return
+    assert derive_many(seed, paths) == expected
