@@ -19,6 +19,7 @@ _MASK = 0xFFFFFFFF
 _LCG = 69069
 _TWO_M32 = 2.0**-32  # R's 2.3283064365386963e-10 is exactly this double
 _FIXUP = 0.5 / (2.0**32 - 1)  # R's 0.5 * i2_32m1
+_CHUNK = 1 << 16
 
 
 def r_state_words(seed: int) -> list[int]:
@@ -60,11 +61,15 @@ def r_uniform(seed: int, n: int) -> Any:
     import numpy as np
 
     _count(n, "/n")
-    u = _bit_generator(seed).random_raw(n).astype(np.float64)
-    u *= _TWO_M32
-    # R's fixup: 0 becomes 0.5/(2**32-1); every other draw is already at least 2**-32, so max() does it.
-    # (1 cannot occur: the largest word gives 1 - 2**-32.)
-    np.maximum(u, _FIXUP, out=u)
+    bg = _bit_generator(seed)
+    u = np.empty(n, dtype=np.float64)
+    # In cache-sized chunks: the raw words never make a full-size temporary array (80 MB at 10 M).
+    for start in range(0, n, _CHUNK):
+        part = u[start : start + _CHUNK]
+        np.multiply(bg.random_raw(len(part)), _TWO_M32, out=part)
+        # R's fixup: 0 becomes 0.5/(2**32-1); every other draw is at least 2**-32, so max() does it.
+        # (1 cannot occur: the largest word gives 1 - 2**-32.)
+        np.maximum(part, _FIXUP, out=part)
     return u
 
 
