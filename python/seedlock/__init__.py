@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # Public names resolved on first use (PEP 562), so `import seedlock` stays nearly free.
 _LAZY = {
-    "derive": "derivation", "rank_seed": "derivation", "worker_seed": "derivation",
+    "derive": "derivation", "rank_seed": "derivation", "worker_seed": "derivation", "test_seed": "derivation",
     "CODES": "errors", "SeedlockError": "errors",
     "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
     "Manifest": "manifest", "Stage": "manifest",

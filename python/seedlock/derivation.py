@@ -39,11 +39,6 @@ def is_label(value: object) -> bool:
     )
 
 
-def is_seed(value: object) -> bool:
-    """True for an ``int`` (not ``bool``) in [0, 2**31-1]."""
-    return type(value) is int and 0 <= value <= SEED_MAX
-
-
 def check_seed(value: object, pointer: str = "") -> int:
     """Return ``value`` if it is a seed, else raise ``invalid-type``/``seed-out-of-range``."""
     if type(value) is not int:
@@ -156,6 +151,16 @@ def rank_seed(framework_seed: int, rank: int) -> int:
 def worker_seed(framework_seed: int, worker: int, rank: int = 0) -> int:
     """Seed of data-loader worker ``worker`` in the process of rank ``rank`` (0 when not distributed)."""
     return derive(framework_seed, "rank", _index(rank, "rank"), "worker", _index(worker, "worker"))
+
+
+def test_seed(framework_seed: int, test_id: str) -> int:
+    """Seed of one test (spec §4.3): ``derive(F, "pytest", <first 16 hex digits of SHA-256(test_id)>)``."""
+    if not isinstance(test_id, str):
+        raise SeedlockError("invalid-value", f"`test_id` must be a string, not {test_id!r}")
+    return derive(framework_seed, "pytest", _sha256(test_id.encode("utf-8")).hexdigest()[:16])
+
+
+test_seed.__test__ = False  # type: ignore[attr-defined]  # a seed for tests, not a test
 
 
 def _index(value: int, name: str) -> str:

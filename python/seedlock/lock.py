@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import _validate as v
 from .derivation import DERIVATION, check_label, derive, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
-from .settings import FRAMEWORKS, framework, framework_settings
+from .settings import framework, framework_settings
 
 if TYPE_CHECKING:
     from .apply import ApplyReport, WorkerInit
@@ -287,4 +287,4 @@ def _locked_stage(name: str, value: Any, pointer: str, root_seed: int) -> Locked
     return LockedStage(name=name, seed=seed, source=source, variable=variable, frameworks=MappingProxyType(ordered))
 
 
-__all__ = ["FRAMEWORKS", "FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]
+__all__ = ["FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]

@@ -11,7 +11,6 @@ ini option) is given.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Generator
 from types import MappingProxyType
@@ -81,25 +80,16 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
             f"({', '.join(state.stage.frameworks)}); reproduce with --seedlock-seed={root.seed} or --seedlock-seed=last"]
 
 
-def test_seed_label(nodeid: str) -> str:
-    """The label of a test id in the per-test derivation (spec §4.3)."""
-    return hashlib.sha256(nodeid.encode("utf-8")).hexdigest()[:16]
-
-
-test_seed_label.__test__ = False  # type: ignore[attr-defined]  # not a test, despite the name
-
-
 def _test_stage(stage: Any, nodeid: str) -> Any:
-    from .derivation import derive
+    from .derivation import test_seed
     from .lock import FrameworkSeed, LockedStage
 
-    label = test_seed_label(nodeid)
     frameworks = {}
     for name, fw in stage.frameworks.items():
         settings = dict(fw.settings)
         if name == "python":
             settings["hash_seed"] = False  # fixed once per process; cannot differ per test
-        frameworks[name] = FrameworkSeed(framework=name, seed=derive(fw.seed, "pytest", label), source="derived",
+        frameworks[name] = FrameworkSeed(framework=name, seed=test_seed(fw.seed, nodeid), source="derived",
                                          settings=MappingProxyType(settings))
     return LockedStage(name=stage.name, seed=stage.seed, source=stage.source, variable=stage.variable,
                        frameworks=MappingProxyType(frameworks))

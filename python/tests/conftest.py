@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,12 @@ import pytest
 from seedlock._spec import vectors_dir
 
 REPO = Path(__file__).resolve().parents[2]
+
+# R is part of the set-up (`make setup`), so in CI a missing R is a failure, never a silent skip.
+requires_r = pytest.mark.skipif(
+    shutil.which("Rscript") is None and not os.environ.get("CI"),
+    reason="R is not installed: run `make setup` (in CI these tests run, and fail without R)",
+)
 SPEC = REPO / "spec"
 
 # Frameworks print start-up noise to stderr; keep subprocess output readable.

@@ -61,13 +61,17 @@ def _lock(tmp_path: Path) -> Path:
     return lock
 
 
+def _solver_cli(lock: Path, *args: str) -> Any:
+    return seedlock_cli("caffe-solver", str(lock), "--stage", "train", *args, cwd=REPO)
+
+
 def _caffe_seed(lock: Path) -> int:
     return int(json.loads(lock.read_text())["stages"]["train"]["frameworks"]["caffe"]["seed"])
 
 
 def test_the_cli_writes_the_stage_seed_to_stdout_byte_identically_each_time(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
-    runs = [seedlock_cli("caffe-solver", str(lock), "--stage", "train", cwd=REPO) for _ in range(2)]
+    runs = [_solver_cli(lock) for _ in range(2)]
     assert runs[0].returncode == 0, runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
     assert runs[0].stdout.endswith(f"random_seed: {_caffe_seed(lock)}\n")
@@ -78,12 +82,12 @@ def test_in_place_keeps_the_file_mode_and_check_then_passes(tmp_path: Path) -> N
     solver = tmp_path / "solver.prototxt"
     shutil.copy(CAFFE_DIR / "solver.prototxt", solver)
     solver.chmod(0o640)
-    before = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--check", cwd=REPO)
+    before = _solver_cli(lock, str(solver), "--check")
     assert before.returncode == 1 and "random_seed absent" in before.stdout
-    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--in-place", cwd=REPO)
+    out = _solver_cli(lock, str(solver), "--in-place")
     assert out.returncode == 0, out.stderr
     assert solver.stat().st_mode & 0o777 == 0o640
-    after = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--check", cwd=REPO)
+    after = _solver_cli(lock, str(solver), "--check")
     assert after.returncode == 0
     assert f"random_seed {_caffe_seed(lock)} on line 14 matches the lock" in after.stdout
     assert "net 'caffe/net.prototxt' on line 3 (found; left untouched)" in after.stdout
@@ -93,7 +97,7 @@ def test_check_reports_a_different_seed(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
     solver = tmp_path / "s.prototxt"
     solver.write_text('net: "caffe/net.prototxt"\nrandom_seed: 5\n')
-    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--check", cwd=REPO)
+    out = _solver_cli(lock, str(solver), "--check")
     assert out.returncode == 1
     assert f"random_seed 5 on line 2 differs from the lock's caffe seed {_caffe_seed(lock)}" in out.stdout
 
@@ -102,7 +106,7 @@ def test_an_invalid_solver_is_one_line_and_the_file_is_untouched(tmp_path: Path)
     lock = _lock(tmp_path)
     solver = tmp_path / "bad.prototxt"
     solver.write_text('net: "n.prototxt"\nsolver_mode: TPU\n')
-    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(solver), "--in-place", cwd=REPO)
+    out = _solver_cli(lock, str(solver), "--in-place")
     assert out.returncode == 2
     assert out.stderr.startswith(f"seedlock: error[invalid-solver] {solver}: Invalid solver: line 2, column 14: ")
     assert out.stderr.count("\n") == 1

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import seedlock
 from conftest import vector_cases
-from seedlock.derivation import derive_many, message
+from seedlock.derivation import derive_many, message, test_seed
 
 
 def _seed(value: Any) -> int:
@@ -38,6 +38,8 @@ def test_worker_and_rank_vector(case: dict[str, Any]) -> None:
     inp = case["input"]
 
     def compute() -> int:
+        if "test_id" in inp:
+            return test_seed(inp["seed"], inp["test_id"])
         if "worker" in inp:
             return seedlock.worker_seed(inp["seed"], inp["worker"], inp.get("rank", 0))
         if "rank" in inp:

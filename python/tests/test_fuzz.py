@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import seedlock
 from _mutations import VALID_MANIFESTS, corpus, mutate, valid_locks
+from conftest import requires_r
 from seedlock.errors import CODES
 from seedlock.resolution import resolve
 
@@ -116,11 +117,8 @@ def test_the_cli_answers_hostile_files_with_one_line_and_exit_two(tmp_path: Path
         assert "Traceback" not in out.stderr
 
 
+@requires_r
 def test_r_rejects_exactly_what_python_rejects_with_the_same_codes(tmp_path: Path) -> None:
-    import shutil
-
-    if shutil.which("Rscript") is None:
-        pytest.skip("R is not installed (make setup installs it)")
     docs = corpus(2000, seed=42)
     files = []
     (tmp_path / "docs").mkdir()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from conftest import seedlock_cli
+from conftest import requires_r, seedlock_cli
 from seedlock.rcompat import portable_split, r_uniform
 
-pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (make setup installs it)")
+pytestmark = requires_r
 
 MANIFEST = {
     "version": "1.0",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import REPO, SPEC
+from conftest import REPO, SPEC, requires_r
 
 VECTOR_FILES = sorted((SPEC / "vectors").rglob("*.json"))
 CASE_FILES = [p for p in VECTOR_FILES if p.name != "vectors.schema.json"]
@@ -63,7 +62,7 @@ def test_the_vectors_are_what_the_generator_writes(tmp_path: Path) -> None:
         assert path.read_text() == (SPEC / "vectors" / path.parent.name / path.name).read_text(), path
 
 
-@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (make setup installs it)")
+@requires_r
 def test_the_r_vectors_are_what_real_r_writes(tmp_path: Path) -> None:
     subprocess.run(["Rscript", str(SPEC / "tools" / "generate_r_vectors.R")], cwd=REPO, check=True,
                    env={**os.environ, "SEEDLOCK_VECTORS_OUT": str(tmp_path)}, capture_output=True)

@@ -108,6 +108,16 @@ workers = [
     err("a negative rank is rejected", {"seed": F, "rank": -1}, "invalid-value"),
     err("a negative worker is rejected", {"seed": F, "worker": -2}, "invalid-value"),
 ]
+def h16(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+test_ids = [
+    {"description": f"test id {tid!r}", "input": {"seed": s, "test_id": tid}, "expected": {"seed": d(s, "pytest", h16(tid))}}
+    for s, tid in ((F, "tests/test_model.py::test_fit"), (F, "tests/test_model.py::test_fit[cpu-2]"), (0, "test_x.R::split works"),
+                   (MAX, "t.py::Test::test_ünïcode"), (7, ""))
+]
+write("workers", "test-ids", "per-test seeds: derive(F, pytest, first 16 hex digits of SHA-256 of the test id)", test_ids)
 write("workers", "ranks-and-workers", "seeds of distributed ranks and data-loader workers under a framework seed", workers)
 
 

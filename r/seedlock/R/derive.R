@@ -94,6 +94,18 @@ worker_seed <- function(seed, worker, rank = 0) {
   derive_seed(seed, c("rank", index_label(rank, "rank"), "worker", index_label(worker, "worker")))
 }
 
+#' @rdname rank_seed
+#' @param test_id A test's id (e.g. pytest's node id, or "file::test name" for testthat).
+#' @details `test_seed(F, id)` is `derive_seed(F, c("pytest", h))` with `h` the first 16 hex digits of
+#'   the SHA-256 of `id`: the seed the Python pytest plugin gives that test.
+#' @export
+test_seed <- function(seed, test_id) {
+  if (!is.character(test_id) || length(test_id) != 1L || is.na(test_id)) {
+    seedlock_abort("invalid-value", "`test_id` must be a single string")
+  }
+  derive_seed(seed, c("pytest", substr(sha256_hex(enc2utf8(test_id)), 1L, 16L)))
+}
+
 index_label <- function(value, name) {
   if (!is.numeric(value) || length(value) != 1L || is.na(value) || value < 0 || value != floor(value)) {
     seedlock_abort("invalid-value", sprintf("`%s` must be a non-negative whole number, not %s", name, format(value)))
