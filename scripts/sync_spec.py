@@ -42,13 +42,15 @@ def differences(source: Path, entries: tuple[str, ...], target: Path) -> list[st
 
 
 def main(argv: list[str]) -> int:
-    copies = [c for c in COPIES if c[2].parent.exists()]
     if "--check" in argv:
-        problems = [d for c in copies for d in differences(*c)]
+        # A binding directory that is missing is a difference too: a check that compared nothing
+        # must not pass.
+        problems = [f"missing {c[2].parent}" for c in COPIES if not c[2].parent.is_dir()]
+        problems += [d for c in COPIES if c[2].parent.is_dir() for d in differences(*c)]
         for line in problems:
             print(line)
         return 1 if problems else 0
-    for source, entries, target in copies:
+    for source, entries, target in (c for c in COPIES if c[2].parent.is_dir()):
         target.mkdir(exist_ok=True)
         for entry in entries:
             src, dst = source / entry, target / entry

@@ -47,8 +47,11 @@ def _fail(problem: str, pointer: str = "") -> SeedlockError:
     return SeedlockError("invalid-solver", problem, pointer)
 
 
-def _tokens(data: bytes) -> list[_Token]:
-    """Protobuf text-format tokens with byte offsets; comments and white space are skipped."""
+def _tokens(data: bytes, comments: list[tuple[int, int]] | None = None) -> list[_Token]:
+    """Protobuf text-format tokens with byte offsets; comments and white space are skipped.
+
+    The byte ranges of comments are appended to ``comments`` when it is given.
+    """
     out: list[_Token] = []
     i, line, n = 0, 1, len(data)
     while i < n:
@@ -58,7 +61,10 @@ def _tokens(data: bytes) -> list[_Token]:
             i += 1
         elif c == b"#":
             end = data.find(b"\n", i)
-            i = n if end < 0 else end
+            end = n if end < 0 else end
+            if comments is not None:
+                comments.append((i, end))
+            i = end
         elif c in (b'"', b"'"):
             j = i + 1
             while j < n and data[j : j + 1] != c:
@@ -157,10 +163,13 @@ def _int_value(tok: _Token) -> int:
 def validate(data: bytes) -> SolverInfo:
     """Check that ``data`` is a solver Caffe would load; raise ``invalid-solver`` with a line number."""
     info, spans, _ = scan(data)
+    comments: list[tuple[int, int]] = []
+    _tokens(data, comments)
     blanked = bytearray(data)
-    for start, end in spans:
-        # Inline nets are NetParameter messages this check does not describe: blank them out,
-        # keeping line breaks so that line numbers in errors stay right.
+    # Inline nets are NetParameter messages this check does not describe, and comments may hold any
+    # bytes (Caffe reads legacy Latin-1 solvers): blank both out, keeping line breaks so that line
+    # numbers in errors stay right. The file itself is never re-encoded: every byte is kept.
+    for start, end in [*spans, *comments]:
         blanked[start:end] = bytes(b if b == 0x0A else 0x20 for b in data[start:end])
     try:
         text = bytes(blanked).decode("utf-8")

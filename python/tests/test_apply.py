@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any
 
@@ -108,12 +109,21 @@ def test_hash_seed_false_does_not_check_pythonhashseed(monkeypatch: pytest.Monke
     assert stage.apply(strict=True).ok
 
 
-def test_the_cublas_variable_is_skipped_with_a_reason_without_cuda() -> None:
+def test_the_cublas_variable_is_skipped_with_a_reason_without_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the skip path is for CPU-only machines")
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     report = _stage(["torch"]).apply()
-    cublas = [a for a in report.actions if a.what.startswith("CUBLAS_WORKSPACE_CONFIG")]
-    assert cublas and cublas[0].status in ("skipped", "applied")
+    (cublas,) = [a for a in report.actions if a.what.startswith("CUBLAS_WORKSPACE_CONFIG")]
+    assert (cublas.status, cublas.detail) == ("skipped", "no CUDA device")
+    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+
+
+def test_a_cublas_variable_set_by_the_launcher_is_reported_as_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")
+    report = _stage(["torch"]).apply(strict=True)
+    (cublas,) = [a for a in report.actions if a.what.startswith("CUBLAS_WORKSPACE_CONFIG")]
+    assert (cublas.status, cublas.detail) == ("applied", "set to :16:8")
 
 
 def test_seeded_restores_every_state_it_touched() -> None:

@@ -123,13 +123,31 @@ def test_a_stage_without_caffe_is_an_error(tmp_path: Path) -> None:
     assert out.returncode == 2 and "error[unknown-stage]" in out.stderr
 
 
-def test_the_writer_writes_the_framework_seed_for_every_rank() -> None:
-    # Caffe adds the rank itself; seedlock must not derive per rank as well (spec §6).
-    lock = resolve(seedlock.Manifest.from_dict(json.loads((CAFFE_DIR / "manifest.json").read_text())), {})
-    seed = lock.stage("train").seed_of("caffe")
-    out = caffe_solver.set_random_seed((CAFFE_DIR / "solver.prototxt").read_bytes(), seed)
-    assert out.endswith(f"random_seed: {seed}\n".encode())
-    assert seed + 63 < 2**32
+def test_the_solver_gets_the_stage_seed_even_when_launched_as_a_rank(tmp_path: Path) -> None:
+    # Caffe adds the rank itself (rank r trains with random_seed + r): a launcher's rank variables
+    # must not make seedlock derive a rank seed as well, or rank r would be offset twice (spec §6).
+    lock = tmp_path / "l.json"
+    seedlock_cli("resolve", str(CAFFE_DIR / "manifest.json"), "-o", str(lock))
+    seed = seedlock.load_lock(lock).stage("train").seed_of("caffe")
+    ranked = {"RANK": "3", "LOCAL_RANK": "3", "WORLD_SIZE": "4", "SEEDLOCK_RANK": "3"}
+    out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(CAFFE_DIR / "solver.prototxt"), env=ranked)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith(f"random_seed: {seed}\n")
+    assert seed != seedlock.derivation.rank_seed(seed, 3)
+
+
+def test_a_solver_with_latin1_bytes_in_comments_is_seeded_keeping_every_byte() -> None:
+    # Real Caffe 1.0 reads legacy solvers whose comments are Latin-1 (checked against the binary).
+    data = b"# Solver f\xfcr das Netz \xa9 2015\r\nnet: \"train_val.prototxt\"\r\nbase_lr: 0.01 # \xe9t\xe9\r\n"
+    out = caffe_solver.set_random_seed(data, 7)
+    assert out == data + b"random_seed: 7\r\n"
+    assert caffe_solver.validate(out).random_seed == 7
+
+
+def test_non_utf8_bytes_outside_comments_are_still_refused() -> None:
+    with pytest.raises(seedlock.SeedlockError) as err:
+        caffe_solver.validate(b'net: "tr\xe4in.prototxt"\n')
+    assert err.value.code == "invalid-solver"
 
 
 def test_apply_without_pycaffe_says_the_solver_file_seeds_caffe() -> None:

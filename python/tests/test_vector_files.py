@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,15 @@ def test_the_r_vectors_are_what_real_r_writes(tmp_path: Path) -> None:
     assert {p.parent.name for p in written} == {"stream", "split"}
     for path in written:
         assert path.read_text() == (SPEC / "vectors" / path.parent.name / path.name).read_text(), path
+
+
+def test_the_copy_check_fails_when_a_binding_directory_is_missing(tmp_path: Path) -> None:
+    # A copy of the tree without the R package: --check compared nothing for R and must say so.
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "spec", root / "spec")
+    shutil.copytree(REPO / "conformance", root / "conformance")
+    shutil.copytree(REPO / "python" / "seedlock", root / "python" / "seedlock")
+    shutil.copytree(REPO / "scripts", root / "scripts")
+    out = subprocess.run([sys.executable, str(root / "scripts" / "sync_spec.py"), "--check"], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert f"missing {root / 'r' / 'seedlock' / 'inst' / 'extdata'}" in out.stdout.splitlines()
