@@ -218,10 +218,42 @@ def set_random_seed(data: bytes, seed: int) -> bytes:
 
 def write_solver(source: str | os.PathLike[str], seed: int, *, output: str | os.PathLike[str] | None = None) -> bytes:
     """Seed a solver file; write it to ``output`` (atomically; may be ``source`` itself) when given."""
-    from ._io import read_bytes, write_atomic
+    from ._io import read_bytes
 
     out = set_random_seed(read_bytes(source), seed)
     if output is not None:
-        mode = os.stat(source).st_mode & 0o777 if os.path.exists(source) else 0o644
-        write_atomic(output, out, mode=mode)
+        write_file(output, out, like=source)
     return out
+
+
+def write_file(output: str | os.PathLike[str], data: bytes, *, like: str | os.PathLike[str]) -> None:
+    """Write a seeded solver atomically with the permissions of ``like`` (its source)."""
+    from ._io import write_atomic
+
+    mode = os.stat(like).st_mode & 0o777 if os.path.exists(like) else 0o644
+    write_atomic(output, data, mode=mode)
+
+
+def check_solver(path: str | os.PathLike[str], data: bytes, seed: int) -> tuple[bool, list[str]]:
+    """Whether the solver ``data`` (read from ``path``) sets ``random_seed`` once, to ``seed``; and the
+    report lines ``seedlock caffe-solver --check`` prints (the seed, then each net file it references)."""
+    path = os.fspath(path)
+    info = validate(data)
+    lines = info.random_seed_lines
+    ok = False
+    if not lines:
+        report = [f"{path}: random_seed absent (Caffe seeds from the clock); the lock's caffe seed is {seed}"]
+    elif len(lines) > 1:
+        report = [f"{path}: random_seed set {len(lines)} times (lines {lines})"]
+    elif info.random_seed != seed:
+        report = [f"{path}: random_seed {info.random_seed} on line {lines[0]} differs from the lock's caffe seed {seed}"]
+    else:
+        ok = True
+        report = [f"{path}: random_seed {seed} on line {lines[0]} matches the lock"]
+    base = os.path.dirname(os.path.abspath(path))
+    for name, ref, line in info.net_files:
+        exists = os.path.exists(ref) or os.path.exists(os.path.join(base, ref))
+        report.append(f"{path}: {name} {ref!r} on line {line} ({'found' if exists else 'NOT FOUND'}; left untouched)")
+    for name, line in info.inline_nets:
+        report.append(f"{path}: inline {name} on line {line} (left untouched; its layers are not validated here)")
+    return ok, report

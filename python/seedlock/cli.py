@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .errors import SeedlockError
@@ -11,10 +10,8 @@ from .errors import SeedlockError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from typing import NoReturn
-
-    from .lock import Lock, LockedStage
 
 EXIT_ERROR = 2
 _LEDGER_HELP = "ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)"
@@ -193,44 +190,22 @@ def _derive_fast(argv: list[str]) -> int:
     return 0
 
 
-def _label(path: str, err: SeedlockError) -> SeedlockError:
-    """The same error with the file it concerns named first."""
-    return SeedlockError(err.code, f"{path}: {err.problem}", err.pointer)
-
-
-def _read(path: str):  # type: ignore[no-untyped-def]
-    import seedlock
-
-    try:
-        return seedlock.read(path)
-    except SeedlockError as err:
-        raise _label(path, err) from None
-
-
-def _read_lock(path: str) -> Lock:
-    from .lock import Lock
-
-    document = _read(path)
-    if not isinstance(document, Lock):
-        raise SeedlockError("missing-field", f"{path}: a manifest, not a lock (resolve it first)", "/lock-version")
-    return document
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .documents import labelled, read_document
     from .lock import Lock
 
     manifest = None
     if args.manifest:
-        manifest = _read(args.manifest)
+        manifest = read_document(args.manifest)
         if isinstance(manifest, Lock):
             raise SeedlockError("invalid-value", f"{args.manifest}: a lock, not a manifest", "/lock-version")
     for path in args.files:
-        document = _read(path)
+        document = read_document(path)
         if manifest is not None and isinstance(document, Lock):
             try:
                 document.check_against(manifest)
             except SeedlockError as err:
-                raise _label(path, err) from None
+                raise labelled(path, err) from None
         kind = "lock" if isinstance(document, Lock) else "manifest"
         print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
     return 0
@@ -239,16 +214,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_resolve(args: argparse.Namespace) -> int:
     import seedlock
 
-    from . import _json
+    from . import _json, ci
     from ._io import write_atomic
+    from .documents import labelled, read_document
 
-    document = _read(args.manifest)
+    document = read_document(args.manifest)
     if isinstance(document, seedlock.Lock):
         raise SeedlockError("invalid-value", f"{args.manifest}: already a lock", "/lock-version")
     try:
         lock = seedlock.resolve(document, provenance=not args.no_provenance)
     except SeedlockError as err:
-        raise _label(args.manifest, err) from None
+        raise labelled(args.manifest, err) from None
     doc = lock.to_dict()
     if args.check_reuse and _report_reuse(args, doc):
         return 1
@@ -259,9 +235,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.record:
-        run_id = _ledger(args).record(doc, event="resolve")
-        print(f"seedlock: recorded as run {run_id} in {_ledger(args).path}", file=sys.stderr)
-    _ci_outputs(args, lock)
+        _record(args, doc, event="resolve")
+    ci.write_outputs(lock, dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
     return 0
 
 
@@ -271,134 +246,59 @@ def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Ledger(args.ledger or default_path())
 
 
+def _record(args: argparse.Namespace, doc: dict, **how: object) -> None:  # type: ignore[type-arg]
+    ledger = _ledger(args)
+    run_id = ledger.record(doc, **how)
+    print(f"seedlock: recorded as run {run_id} in {ledger.path}", file=sys.stderr)
+
+
 def _report_reuse(args: argparse.Namespace, doc: dict) -> bool:  # type: ignore[type-arg]
     """Print what a past run shares with this lock; True when --strict should stop here."""
+    from .ledger_report import adds_no_information, reuse_lines
+
     uses = _ledger(args).reuse(doc)
-    idle = [u for u in uses if u.adds_no_information]
-    for use in uses:
-        r = use.record
-        if use.adds_no_information:
-            print(f"seedlock: stage {use.stage!r} repeats run {r.id} ({r.created}, {r.event}) with the same seeds, "
-                  f"code {(r.git_commit or '')[:12]}, inputs and params: it adds no information; use fresh seeds "
-                  f"(SEEDLOCK_SEED=generate)", file=sys.stderr)
-        else:
-            changed = [name for name, same in (("code", use.same_code), ("inputs", use.same_inputs),
-                                               ("params", use.same_params)) if not same]
-            print(f"seedlock: stage {use.stage!r} uses the seeds of run {r.id} ({r.created}) with different "
-                  f"{', '.join(changed)}: fine, the comparison is informative", file=sys.stderr)
-    if not uses:
-        print("seedlock: no recorded run used these seeds", file=sys.stderr)
-    return bool(idle) and bool(getattr(args, "strict", False))
-
-
-def _ci_outputs(args: argparse.Namespace, lock: Lock) -> None:
-    from .manifest import stage_variable
-
-    values = {"SEEDLOCK_SEED": str(lock.root.seed)}
-    values.update({stage_variable(name): str(st.seed) for name, st in lock.stages.items()})
-    lines = "".join(f"{k}={v}\n" for k, v in values.items())
-    targets = []
-    if args.dotenv:
-        targets.append((args.dotenv, "w"))
-    for flag, variable in (("github_output", "GITHUB_OUTPUT"), ("github_env", "GITHUB_ENV")):
-        if getattr(args, flag):
-            path = os.environ.get(variable)
-            if not path:
-                raise SeedlockError("missing-field", f"--{flag.replace('_', '-')} needs ${variable} (set by GitHub Actions)")
-            targets.append((path, "a"))
-    for path, mode in targets:
-        if mode == "w":
-            from ._io import write_atomic
-
-            write_atomic(path, lines)
-        else:
-            try:
-                with open(path, "a", encoding="utf-8") as handle:
-                    handle.write(lines)
-            except OSError as exc:
-                raise SeedlockError("io-error", f"Cannot write {path}: {exc.strerror or exc}") from None
+    for line in reuse_lines(uses):
+        print(line, file=sys.stderr)
+    return adds_no_information(uses) and bool(getattr(args, "strict", False))
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    import seedlock
+    from .documents import read_document
+    from .show import render
 
-    document = _read(args.file)
-    if isinstance(document, seedlock.Lock):
-        lock, head = document, f"lock {args.file} (manifest sha256 {document.manifest_sha256[:12]})"
-    else:
-        try:
-            lock = seedlock.resolve(document, provenance=False)
-        except SeedlockError as err:
-            raise _label(args.file, err) from None
-        head = f"manifest {args.file}, resolved now (generated seeds change on every resolve)"
-    print(head)
-    root = lock.root
-    print(f"root seed {root.seed} ({_source(root.source, root.variable)})")
-    rows = [("stage", "framework", "seed", "source")]
-    for name, stage in lock.stages.items():
-        rows.append((name, "", str(stage.seed), _source(stage.source, stage.variable)))
-        for fw, item in stage.frameworks.items():
-            rows.append(("", fw, str(item.seed), _source(item.source, item.variable)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    sys.stdout.write(render(read_document(args.file), args.file))
     return 0
 
 
-def _source(source: str, variable: str | None) -> str:
-    return f"env {variable}" if variable else source
-
-
-def stage_environment(lock: Lock, stage: LockedStage, lock_path: str) -> dict[str, str]:
-    """The variables ``seedlock run`` sets for a stage (spec §6)."""
-    env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
-    python = stage.frameworks.get("python")
-    if python is not None and python.settings["hash_seed"]:
-        env["PYTHONHASHSEED"] = str(python.seed)
-    torch = stage.frameworks.get("torch")
-    if torch is not None and torch.settings["deterministic"]:
-        env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-    tf = stage.frameworks.get("tensorflow")
-    if tf is not None and tf.settings["op_determinism"]:
-        env["TF_DETERMINISTIC_OPS"] = "1"
-    return env
-
-
 def _cmd_env(args: argparse.Namespace) -> int:
-    import json
-    import shlex
+    from .documents import read_lock_document
+    from .launch import format_environment, stage_environment
 
-    lock = _read_lock(args.lock)
-    env = stage_environment(lock, lock.stage(args.stage), args.lock)
-    if args.format == "json":
-        print(json.dumps(env, indent=2, sort_keys=True))
-    elif args.format == "dotenv":
-        for key, value in env.items():
-            print(f"{key}={value}")
-    else:
-        for key, value in env.items():
-            print(f"export {key}={shlex.quote(value)}")
+    lock = read_lock_document(args.lock)
+    sys.stdout.write(format_environment(stage_environment(lock, lock.stage(args.stage), args.lock), args.format))
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .documents import read_lock_document
+    from .launch import child_environment, run_child
+
     cmd = list(args.cmd)
     if not cmd:
         raise _UsageError("run needs a command after --")
-    lock = _read_lock(args.lock)
-    env = dict(os.environ)
-    env.update(stage_environment(lock, lock.stage(args.stage), args.lock))
+    lock = read_lock_document(args.lock)
+    env = child_environment(lock, lock.stage(args.stage), args.lock)
     if args.check_reuse and _report_reuse(args, lock.to_dict()):
         return 1
     code = run_child(cmd, env)
     if args.record:
-        run_id = _ledger(args).record(lock.to_dict(), event="run", stage=args.stage, exit_code=code)
-        print(f"seedlock: recorded as run {run_id} in {_ledger(args).path}", file=sys.stderr)
+        _record(args, lock.to_dict(), event="run", stage=args.stage, exit_code=code)
     return code
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from .ledger import DamagedLedger
+    from .ledger_report import history_json, history_table
 
     damaged: DamagedLedger | None = None
     try:
@@ -406,28 +306,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
     except DamagedLedger as err:
         # Show what SQLite can still read, then fail with the one-line error.
         damaged, records = err, err.records
+    sys.stdout.write(history_json(records) if args.format == "json" else history_table(records))
     if damaged is not None:
-        _print_history(args, records)
         raise damaged
-    return _print_history(args, records)
-
-
-def _print_history(args: argparse.Namespace, records: list) -> int:  # type: ignore[type-arg]
-    import json
-
-    if args.format == "json":
-        print(json.dumps([r.to_dict() for r in records], indent=1))
-        return 0
-    rows = [("run", "created", "event", "stage", "root seed", "stage seeds", "commit", "ci job")]
-    for r in records:
-        commit = (r.git_commit or "")[:10] + ("+dirty" if r.git_dirty else "")
-        job = str((r.ci or {}).get("job_id") or (r.ci or {}).get("run_id") or "")
-        seeds = " ".join(f"{k}={v}" for k, v in r.stage_seeds.items())
-        rows.append((str(r.id), r.created, r.event + (f" exit {r.exit_code}" if r.exit_code else ""), r.stage or "",
-                     str(r.root_seed), seeds, commit, job))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
     return 0
 
 
@@ -441,56 +322,22 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    lock = _read_lock(args.lock)
+    from .documents import read_lock_document
+    from .ledger_report import adds_no_information, reuse_lines
+
+    lock = read_lock_document(args.lock)
     uses = _ledger(args).reuse(lock.to_dict())
-    _report_reuse(args, lock.to_dict())
-    return 1 if args.strict and any(u.adds_no_information for u in uses) else 0
-
-
-def die_with_parent() -> None:
-    """In the child before exec (Linux): get SIGTERM when seedlock dies, even by SIGKILL, so no
-    workload is left running without the process that reports on it."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # no prctl on this libc: the forwarding of SIGTERM/SIGINT/SIGHUP still applies
-
-
-def run_child(cmd: list[str], env: Mapping[str, str]) -> int:
-    """Run ``cmd`` as a fresh process; forward termination signals; exit code 128+N when killed by N."""
-    import shlex
-    import signal
-    import subprocess
-
-    try:
-        child = subprocess.Popen(cmd, env=dict(env), preexec_fn=die_with_parent if sys.platform == "linux" else None)
-    except OSError as exc:
-        raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {exc.strerror or exc}") from None
-
-    def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    try:
-        code = child.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if code < 0:
-        name = signal.Signals(-code).name
-        print(f"seedlock: command {shlex.join(cmd)} was killed by {name}", file=sys.stderr)
-        return 128 - code
-    return code
+    for line in reuse_lines(uses):
+        print(line, file=sys.stderr)
+    return 1 if args.strict and adds_no_information(uses) else 0
 
 
 def _cmd_caffe_solver(args: argparse.Namespace) -> int:
     from . import caffe_solver
     from ._io import read_bytes
+    from .documents import labelled, read_lock_document
 
-    lock = _read_lock(args.lock)
+    lock = read_lock_document(args.lock)
     fw = lock.stage(args.stage)._fw("caffe")
     solvers = list(args.solvers) or list(fw.settings["solvers"])
     if not solvers:
@@ -502,124 +349,49 @@ def _cmd_caffe_solver(args: argparse.Namespace) -> int:
     status = 0
     for path in solvers:
         try:
-            data = read_bytes(path)
             if args.check:
-                status |= _caffe_check(path, data, fw.seed, caffe_solver)
+                ok, lines = caffe_solver.check_solver(path, read_bytes(path), fw.seed)
+                print("\n".join(lines))
+                status |= 0 if ok else 1
                 continue
-            out = caffe_solver.set_random_seed(data, fw.seed)
+            out = caffe_solver.set_random_seed(read_bytes(path), fw.seed)
         except SeedlockError as err:
-            raise _label(path, err) from None
-        if args.output or args.in_place:
-            from ._io import write_atomic
-
-            target = args.output or path
-            write_atomic(target, out, mode=os.stat(path).st_mode & 0o777)
+            raise labelled(path, err) from None
+        target = args.output or (path if args.in_place else None)
+        if target is not None:
+            caffe_solver.write_file(target, out, like=path)
             print(f"seedlock: {target}: random_seed {fw.seed} (stage {args.stage!r})", file=sys.stderr)
         else:
             sys.stdout.buffer.write(out)
     return status
 
 
-def _caffe_check(path: str, data: bytes, seed: int, caffe_solver) -> int:  # type: ignore[no-untyped-def]
-    info = caffe_solver.validate(data)
-    problems = 0
-    if not info.random_seed_lines:
-        print(f"{path}: random_seed absent (Caffe seeds from the clock); the lock's caffe seed is {seed}")
-        problems = 1
-    elif len(info.random_seed_lines) > 1:
-        print(f"{path}: random_seed set {len(info.random_seed_lines)} times (lines {info.random_seed_lines})")
-        problems = 1
-    elif info.random_seed != seed:
-        print(f"{path}: random_seed {info.random_seed} on line {info.random_seed_lines[0]} differs from the lock's caffe seed {seed}")
-        problems = 1
-    else:
-        print(f"{path}: random_seed {seed} on line {info.random_seed_lines[0]} matches the lock")
-    base = os.path.dirname(os.path.abspath(path))
-    for name, ref, line in info.net_files:
-        exists = os.path.exists(ref) or os.path.exists(os.path.join(base, ref))
-        print(f"{path}: {name} {ref!r} on line {line} ({'found' if exists else 'NOT FOUND'}; left untouched)")
-    for name, line in info.inline_nets:
-        print(f"{path}: inline {name} on line {line} (left untouched; its layers are not validated here)")
-    return problems
-
-
 def _cmd_verify(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from .conformance.compare import compare_paths
+    from .documents import read_lock_document
+    from .launch import child_environment
+    from .verify import verify
 
     cmd = list(args.cmd)
     if not cmd:
         raise _UsageError("verify needs a command after --")
     if args.runs < 2:
         raise _UsageError("--runs must be at least 2")
-    lock = _read_lock(args.lock)
-    env = dict(os.environ)
-    env.update(stage_environment(lock, lock.stage(args.stage), args.lock))
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="seedlock-verify-"))
-    outputs = [Path(p) for p in args.output]
-    before = work / "before"
-    for path in outputs:
-        # Each run must start without the outputs; what was there is kept, not deleted.
-        if path.exists():
-            before.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), str(before / path.name))
-            print(f"seedlock: moved the existing {path} to {before / path.name}", file=sys.stderr)
-    for i in range(1, args.runs + 1):
-        print(f"seedlock: verify run {i}/{args.runs}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-        code = run_child(cmd, env)
-        if code != 0:
-            print(f"seedlock: verify: run {i} exited {code}; outputs of earlier runs are in {work}")
-            return code if code > 0 else 1
-        for path in outputs:
-            if not path.exists():
-                print(f"seedlock: verify: run {i} did not write {path}")
-                return 1
-            target = work / f"run{i}" / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                shutil.rmtree(target) if target.is_dir() else target.unlink()
-            (shutil.copytree if path.is_dir() else shutil.copy2)(path, target)
-            if i < args.runs:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-    differences = 0
-    for path in outputs:
-        found = [d for i in range(2, args.runs + 1)
-                 for d in compare_paths(work / "run1" / path.name, work / f"run{i}" / path.name, f"{path} (run 1 vs {i})")]
-        if found:
-            differences += len(found)
-            print(f"DIFFERS {path}:")
-            for diff in found[:20]:
-                print(f"  {diff}")
-            if len(found) > 20:
-                print(f"  ... and {len(found) - 20} more")
-        else:
-            print(f"identical {path} ({args.runs} runs)")
-    print(f"seedlock: verify: {'not reproducible' if differences else 'reproducible'}; runs kept in {work}")
-    return 1 if differences else 0
+    lock = read_lock_document(args.lock)
+    env = child_environment(lock, lock.stage(args.stage), args.lock)
+    return verify(cmd, env, args.output, runs=args.runs, workdir=args.workdir)
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .conformance import Options, run
-    from .settings import FRAMEWORKS
+    from .conformance import Options, required_frameworks, run
 
     if args.runs < 2:
         raise _UsageError("--runs must be at least 2: repeatability needs two runs")
-    required: tuple[str, ...] = ()
-    if args.require:
-        if args.require == "all":
-            required = FRAMEWORKS
-        elif args.require == "all-but-caffe":
-            required = tuple(f for f in FRAMEWORKS if f != "caffe")
-        else:
-            required = tuple(x.strip() for x in args.require.split(",") if x.strip())
-            unknown = [f for f in required if f not in FRAMEWORKS]
-            if unknown:
-                raise _UsageError(f"unknown framework in --require: {', '.join(unknown)}")
+    try:
+        required = required_frameworks(args.require or "")
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
     report = run(Options(
         manifest=Path(args.manifest) if args.manifest else None,
         frameworks=tuple(args.frameworks or ()),
@@ -630,11 +402,7 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
         write_golden=Path(args.write_golden) if args.write_golden else None,
         progress=not args.quiet,
     ))
-    if report.interrupted:
-        import signal
-
-        return 128 + int(signal.Signals[report.interrupted])
-    return 1 if report.failed else 0
+    return report.exit_code
 
 
 _COMMANDS = {

@@ -5,6 +5,6 @@ and checks repeatability, sensitivity (a negative control), golden values and cr
 identity; see :mod:`seedlock.conformance.runner`.
 """
 
-from .runner import Options, Report, run
+from .runner import Options, Report, required_frameworks, run
 
-__all__ = ["Options", "Report", "run"]
+__all__ = ["Options", "Report", "required_frameworks", "run"]

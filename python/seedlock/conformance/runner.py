@@ -31,6 +31,7 @@ from typing import Any
 from .. import _json
 from ..derivation import derive
 from ..errors import SeedlockError
+from ..launch import QUIET_ENV, Supervisor
 from .compare import compare_paths
 
 DATA = Path(__file__).resolve().parent.parent / "_conformance"
@@ -103,6 +104,15 @@ class Report:
     def failed(self) -> bool:
         return self.interrupted is not None or any(r.status == "FAIL" for r in self.results)
 
+    @property
+    def exit_code(self) -> int:
+        """``seedlock conformance``'s exit status: 0 passed, 1 failed, 128+N when stopped by signal N."""
+        if self.interrupted:
+            import signal
+
+            return 128 + int(signal.Signals[self.interrupted])
+        return 1 if self.failed else 0
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": not self.failed,
@@ -113,6 +123,23 @@ class Report:
             "versions": self.versions,
             "results": [r.__dict__ for r in self.results],
         }
+
+
+def required_frameworks(text: str) -> tuple[str, ...]:
+    """``--require``: a comma list, ``all`` or ``all-but-caffe``; ValueError names unknown frameworks."""
+    from ..settings import FRAMEWORKS
+
+    if not text:
+        return ()
+    if text == "all":
+        return tuple(FRAMEWORKS)
+    if text == "all-but-caffe":
+        return tuple(f for f in FRAMEWORKS if f != "caffe")
+    required = tuple(x.strip() for x in text.split(",") if x.strip())
+    unknown = [f for f in required if f not in FRAMEWORKS]
+    if unknown:
+        raise ValueError(f"unknown framework in --require: {', '.join(unknown)}")
+    return required
 
 
 def load_cases(directory: Path | None = None) -> list[Case]:
@@ -243,7 +270,7 @@ def run(options: Options) -> Report:
         tasks += same + ([control] if control else [])
 
     progress = _Progress(len(tasks), options.progress)
-    children = _Children()
+    children = Supervisor(own_group=True)
 
     def execute(task: Task) -> None:
         if children.stopping:
@@ -252,16 +279,15 @@ def run(options: Options) -> Report:
         task.out.mkdir(parents=True, exist_ok=True)
         began = time.perf_counter()
         cmd, cwd = _command(task, stage)
-        task.code, task.stdout, task.stderr = children.run(
-            cmd, cwd=cwd, timeout=task.case.timeout,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"})
+        done = children.run(cmd, cwd=cwd, timeout=task.case.timeout, capture=True, env={**os.environ, **QUIET_ENV})
+        task.code, task.stdout, task.stderr = done.code, done.stdout, done.stderr
         task.seconds = time.perf_counter() - began
         progress.tick(task)
 
     # Long cases first, so the pool is not left waiting on one at the end.
     heavy = {"torch-ddp": 0, "tensorflow-keras": 1, "torch-mlp": 2}
     ordered = sorted(tasks, key=lambda t: heavy.get(t.case.name, 9))
-    with children.on_signals(), ThreadPoolExecutor(max_workers=jobs) as pool:
+    with children.forwarding_signals(stop=True), ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(execute, ordered))
     if children.stopping:
         print(f"seedlock: conformance interrupted by {children.stopping}; every workload process was stopped",
@@ -290,76 +316,6 @@ def run(options: Options) -> Report:
     if options.json_report:
         options.json_report.write_text(json.dumps(report.to_dict(), indent=1) + "\n")
     return report
-
-
-class _Children:
-    """Workload processes, each in its own process group, so an interrupted suite stops all of them
-    (and their DataLoader workers and torchrun ranks) instead of leaving orphans."""
-
-    def __init__(self) -> None:
-        self.active: set[subprocess.Popen[str]] = set()
-        self.lock = threading.Lock()
-        self.stopping: str | None = None
-
-    def run(self, cmd: list[str], *, cwd: str | None, timeout: float, env: dict[str, str]) -> tuple[int, str, str]:
-        with self.lock:
-            if self.stopping:
-                return -1, "", "interrupted"
-            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True)
-            self.active.add(proc)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            return proc.returncode, out, err
-        except subprocess.TimeoutExpired:
-            self._kill(proc)
-            out, err = proc.communicate()
-            return -1, out, f"timed out after {timeout:.0f} s\n{err}"
-        finally:
-            with self.lock:
-                self.active.discard(proc)
-
-    @staticmethod
-    def _kill(proc: subprocess.Popen[str]) -> None:
-        import signal
-
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.wait(timeout=5)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def stop(self, why: str) -> None:
-        with self.lock:
-            self.stopping = why
-            active = list(self.active)
-        for proc in active:
-            self._kill(proc)
-
-    def on_signals(self) -> Any:
-        import contextlib
-        import signal
-
-        @contextlib.contextmanager
-        def handlers() -> Any:
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            def handler(signum: int, _frame: Any) -> None:
-                threading.Thread(target=self.stop, args=(signal.Signals(signum).name,), daemon=True).start()
-            previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-            try:
-                yield
-            finally:
-                for sig, old in previous.items():
-                    signal.signal(sig, old)
-
-        return handlers()
 
 
 def _skip(case: Case, why: str, missing: bool = False) -> list[Result]:

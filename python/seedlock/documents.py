@@ -1,0 +1,38 @@
+"""Reading a user's manifest or lock file for a command: errors name the file first."""
+
+from __future__ import annotations
+
+import os
+
+from .errors import SeedlockError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .lock import Lock
+    from .manifest import Manifest
+
+
+def labelled(path: str | os.PathLike[str], err: SeedlockError) -> SeedlockError:
+    """The same error with the file it concerns named first."""
+    return SeedlockError(err.code, f"{os.fspath(path)}: {err.problem}", err.pointer)
+
+
+def read_document(path: str | os.PathLike[str]) -> Manifest | Lock:
+    """A manifest or a lock, validated; errors start with ``path``."""
+    import seedlock
+
+    try:
+        return seedlock.read(path)
+    except SeedlockError as err:
+        raise labelled(path, err) from None
+
+
+def read_lock_document(path: str | os.PathLike[str]) -> Lock:
+    """A lock; a manifest is ``missing-field`` (resolve it first)."""
+    from .lock import Lock
+
+    document = read_document(path)
+    if not isinstance(document, Lock):
+        raise SeedlockError("missing-field", f"{os.fspath(path)}: a manifest, not a lock (resolve it first)",
+                            "/lock-version")
+    return document

@@ -1,0 +1,239 @@
+"""Launching workloads: a stage's environment (spec §6) and the one child-process supervisor.
+
+``seedlock run``, ``seedlock verify`` and the conformance runner all start their workloads here, so
+the guarantees hold for each of them:
+
+* the child gets ``PR_SET_PDEATHSIG`` (Linux): when seedlock dies, even by SIGKILL, the kernel sends
+  the child SIGTERM, so no workload runs on without the process that reports on it;
+* SIGTERM/SIGINT/SIGHUP sent to seedlock are forwarded to the child (to its whole process group when
+  it has its own), and a child killed by signal N is reported and exits 128+N;
+* with ``own_group=True`` each child leads its own process group, so stopping it also stops its
+  DataLoader workers and torchrun ranks: :meth:`Supervisor.stop` leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Mapping, Sequence
+
+    from .lock import Lock, LockedStage
+
+#: Signals seedlock passes on to its children instead of dying alone.
+FORWARDED_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
+#: Frameworks' start-up noise off (and TF's oneDNN reordering, which changes float results) in workloads
+#: seedlock starts on its own, where nobody reads their stderr unless they fail.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+#: Seconds a stopped process group gets between SIGTERM and SIGKILL.
+KILL_GRACE_SECONDS = 5.0
+_PR_SET_PDEATHSIG = 1
+
+
+def stage_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLike[str]) -> dict[str, str]:
+    """The variables ``seedlock run`` sets for ``stage`` (spec §6): where the lock is, which stage,
+    and the variables a framework reads only at start-up (hash seed, determinism switches)."""
+    env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
+    python = stage.frameworks.get("python")
+    if python is not None and python.settings["hash_seed"]:
+        env["PYTHONHASHSEED"] = str(python.seed)
+    torch = stage.frameworks.get("torch")
+    if torch is not None and torch.settings["deterministic"]:
+        env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    tf = stage.frameworks.get("tensorflow")
+    if tf is not None and tf.settings["op_determinism"]:
+        env["TF_DETERMINISTIC_OPS"] = "1"
+    return env
+
+
+def child_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLike[str],
+                      base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with the stage's variables on top."""
+    env = dict(os.environ if base is None else base)
+    env.update(stage_environment(lock, stage, lock_path))
+    return env
+
+
+def format_environment(env: Mapping[str, str], fmt: str = "sh") -> str:
+    """``env`` as ``sh`` export lines, ``dotenv`` lines or ``json`` (what ``seedlock env`` prints)."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(dict(env), indent=2, sort_keys=True) + "\n"
+    if fmt == "dotenv":
+        return "".join(f"{key}={value}\n" for key, value in env.items())
+    if fmt == "sh":
+        import shlex
+
+        return "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
+    raise ValueError(f"unknown environment format {fmt!r} (sh, dotenv, json)")
+
+
+def _prctl() -> object | None:
+    # Looked up in the parent: the child between fork and exec must not dlopen (another thread may
+    # hold the loader's lock at fork time, and the conformance runner forks from many threads).
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl() if sys.platform == "linux" else None
+
+
+def die_with_parent() -> None:
+    """In the child before exec (Linux): get SIGTERM when seedlock dies, even by SIGKILL.
+
+    The kernel ties PDEATHSIG to the *thread* that forked; :meth:`Supervisor.run` and
+    :func:`run_child` wait for the child in that same thread, so it always outlives the child."""
+    import signal
+
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)  # type: ignore[operator]
+        if os.getppid() == 1:  # the parent died before prctl took effect: nobody would send it
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a supervised child ended. ``code`` is 128+N when signal N killed it, -1 when it timed out or
+    was never started because the supervisor was stopping; ``stdout``/``stderr`` when captured."""
+
+    code: int
+    stdout: str = ""
+    stderr: str = ""
+    signal: str | None = None
+    timed_out: bool = False
+
+
+class Supervisor:
+    """Starts children and stops them all together; one instance per seedlock command."""
+
+    def __init__(self, *, own_group: bool = True) -> None:
+        self.own_group = own_group
+        self.stopping: str | None = None  # the signal name that stopped the supervisor
+        self._active: set[subprocess.Popen[str]] = set()
+        self._lock = threading.Lock()
+
+    def run(self, cmd: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[str] | None = None,
+            capture: bool = False, timeout: float | None = None) -> Finished:
+        """Run ``cmd`` to its end (in the calling thread). Output goes to this process's stdout/stderr
+        unless ``capture``; after ``timeout`` seconds the child (and its group) is killed."""
+        import signal
+        import subprocess
+
+        pipe = subprocess.PIPE if capture else None
+        with self._lock:
+            if self.stopping:
+                return Finished(-1, "", "interrupted")
+            try:
+                proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env), stdout=pipe, stderr=pipe, text=True,
+                                        start_new_session=self.own_group,
+                                        preexec_fn=die_with_parent if _PRCTL is not None else None)
+            except OSError as exc:
+                from .errors import SeedlockError
+
+                raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {exc.strerror or exc}") from None
+            self._active.add(proc)
+        try:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._kill(proc)
+                out, err = proc.communicate()
+                return Finished(-1, out or "", f"timed out after {timeout:.0f} s\n{err or ''}", timed_out=True)
+        finally:
+            with self._lock:
+                self._active.discard(proc)
+        code = proc.returncode
+        if code < 0:
+            return Finished(128 - code, out or "", err or "", signal=signal.Signals(-code).name)
+        return Finished(code, out or "", err or "")
+
+    def send(self, signum: int) -> None:
+        """Pass ``signum`` on to every running child (its whole group when it has one)."""
+        with self._lock:
+            active = list(self._active)
+        for proc in active:
+            try:
+                os.killpg(proc.pid, signum) if self.own_group else proc.send_signal(signum)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, why: str) -> None:
+        """Start no more children; SIGTERM, then SIGKILL, every running one with all its processes."""
+        with self._lock:
+            self.stopping = why
+            active = list(self._active)
+        for proc in active:
+            self._kill(proc)
+
+    def _kill(self, proc: subprocess.Popen[str]) -> None:
+        import signal
+        import subprocess
+
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig) if self.own_group else proc.send_signal(sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(timeout=KILL_GRACE_SECONDS)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def forwarding_signals(self, *, stop: bool = False) -> _SignalScope:
+        """While active (main thread only), SIGTERM/SIGINT/SIGHUP to seedlock go to the children:
+        passed on as they are, or, with ``stop``, by :meth:`stop` (every child and its group ended)."""
+        return _SignalScope(self, stop)
+
+
+class _SignalScope:
+    def __init__(self, supervisor: Supervisor, stop: bool) -> None:
+        self.supervisor, self.stop = supervisor, stop
+        self.previous: dict[int, object] = {}
+
+    def _handler(self, signum: int, _frame: object) -> None:
+        import signal
+
+        if self.stop:
+            # Stopping waits for the children; a handler must not block the thread it interrupted.
+            threading.Thread(target=self.supervisor.stop, args=(signal.Signals(signum).name,), daemon=True).start()
+        else:
+            self.supervisor.send(signum)
+
+    def __enter__(self) -> _SignalScope:
+        import signal
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {getattr(signal, name): signal.signal(getattr(signal, name), self._handler)
+                             for name in FORWARDED_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def run_child(cmd: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run ``cmd`` in the foreground as ``seedlock run`` does: same terminal and process group, signals
+    forwarded, PDEATHSIG set; returns its exit code, 128+N (and says so on stderr) when killed by N."""
+    import shlex
+
+    supervisor = Supervisor(own_group=False)  # Ctrl-C in a terminal reaches the child directly
+    with supervisor.forwarding_signals():
+        done = supervisor.run(cmd, env=env)
+    if done.signal:
+        print(f"seedlock: command {shlex.join(cmd)} was killed by {done.signal}", file=sys.stderr)
+    return done.code
+
