@@ -176,19 +176,36 @@ class Supervisor:
             self._kill(proc)
 
     def _kill(self, proc: subprocess.Popen[str]) -> None:
+        """SIGTERM, a grace period, then SIGKILL: for the whole group when the child has one, where a
+        leader that exits at once must not leave its workers (torchrun ranks, DataLoader workers) behind."""
         import signal
         import subprocess
+        import time
 
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig) if self.own_group else proc.send_signal(sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.wait(timeout=KILL_GRACE_SECONDS)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        if not self.own_group:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                proc.send_signal(sig)
+                try:
+                    proc.wait(timeout=KILL_GRACE_SECONDS)
+                    return
+                except subprocess.TimeoutExpired:
+                    continue
+            return
+        deadline = time.monotonic() + KILL_GRACE_SECONDS
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            while time.monotonic() < deadline:
+                try:
+                    proc.wait(timeout=0.05)  # reaps the leader, so the group test below can succeed
+                except subprocess.TimeoutExpired:
+                    pass
+                os.killpg(proc.pid, 0)  # ProcessLookupError once every process of the group is gone
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        except PermissionError:  # the group id was reused by another user's processes: not ours
+            pass
+        proc.wait()
 
     def forwarding_signals(self, *, stop: bool = False) -> _SignalScope:
         """While active (main thread only), SIGTERM/SIGINT/SIGHUP to seedlock go to the children:
