@@ -1,10 +1,11 @@
-"""Copy the specification and the conformance data into the bindings' packaged copies, or check them.
+"""Copy the specification into the bindings' packaged copies, or check them.
 
     python scripts/sync_spec.py          # copy
     python scripts/sync_spec.py --check  # exit 1 listing every difference
 
 spec/{schema,vectors,examples} -> python/seedlock/_spec/ and r/seedlock/inst/extdata/spec/
-conformance/{cases,caffe,*.json} -> python/seedlock/_conformance/
+
+The conformance data has one copy, python/seedlock/_conformance/ (the wheel ships it); nothing syncs it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 COPIES = (
     (ROOT / "spec", ("schema", "vectors", "examples"), ROOT / "python" / "seedlock" / "_spec"),
     (ROOT / "spec", ("schema", "vectors", "examples"), ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec"),
-    (ROOT / "conformance", ("cases", "caffe", "case.schema.json", "manifest.json", "golden.json"),
-     ROOT / "python" / "seedlock" / "_conformance"),
 )
 
 

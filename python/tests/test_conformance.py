@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SPEC, seedlock_cli
+from conftest import REPO, SPEC, seedlock_cli
+from seedlock.errors import SeedlockError
 from seedlock.conformance.compare import compare_paths
-from seedlock.conformance.runner import load_cases
+from seedlock.conformance.plan import DATA, load_cases
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,34 @@ def test_every_case_file_validates_and_names_a_known_kind() -> None:
     assert {c.name for c in cases} >= {"python-random", "numpy-draws", "torch-mlp", "torch-ddp", "torch-cuda",
                                        "tensorflow-keras", "r-rscript", "r-rpy2", "cross-binding", "caffe-writer",
                                        "caffe-train"}
+
+
+def test_case_knowledge_lives_in_the_case_files() -> None:
+    cases = {c.name: c for c in load_cases()}
+    assert cases["cross-binding"].sides == ("python", "rscript", "rpy2")
+    ddp = cases["torch-ddp"]
+    assert ddp.streams is not None and (ddp.streams.prefix, ddp.streams.count) == ("aug_", 4)
+    assert max(cases.values(), key=lambda c: c.cost).name == "torch-ddp"
+
+
+def test_a_case_file_missing_what_its_kind_or_checks_need_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    for name, drop in (("cross-binding", "sides"), ("torch-ddp", "streams")):
+        base = tmp_path / name
+        (base / "cases").mkdir(parents=True)
+        shutil.copy(DATA / "case.schema.json", base)
+        case = json.loads((DATA / "cases" / f"{name}.json").read_text())
+        del case[drop]
+        (base / "cases" / f"{name}.json").write_text(json.dumps(case))
+        with pytest.raises(SeedlockError) as info:
+            load_cases(base)
+        assert info.value.code == "invalid-value" and f"'{drop}' is a required property" in info.value.problem
+
+
+def test_the_conformance_data_has_one_copy_the_one_the_wheel_ships() -> None:
+    assert sorted(p.name for p in (REPO / "conformance").iterdir()) == ["README.md"]
+    assert (DATA / "manifest.json").is_file() and (DATA / "golden.json").is_file()
 
 
 def test_the_python_and_numpy_cases_pass_with_reports_written(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 ``seedlock conformance`` runs every case under ``_conformance/cases`` (or those of ``--frameworks``)
 and checks repeatability, sensitivity (a negative control), golden values and cross-binding
-identity; see :mod:`seedlock.conformance.runner`.
+identity. Modules: :mod:`.plan` (typed cases and the task plan), :mod:`.execute` (fresh processes
+under the shared supervisor), :mod:`.checks`, :mod:`.report`, and :mod:`.runner` tying them together.
 """
 
 from .runner import Options, Report, required_frameworks, run
