@@ -74,30 +74,38 @@ def format_environment(env: Mapping[str, str], fmt: str = "sh") -> str:
     raise ValueError(f"unknown environment format {fmt!r} (sh, dotenv, json)")
 
 
-def _prctl() -> object | None:
-    # Looked up in the parent: the child between fork and exec must not dlopen (another thread may
-    # hold the loader's lock at fork time, and the conformance runner forks from many threads).
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
+_prctl: object | None = None
+_prctl_loaded = False
 
 
-_PRCTL = _prctl() if sys.platform == "linux" else None
+def _load_prctl() -> object | None:
+    """libc's prctl, looked up once in the parent: the child between fork and exec must not dlopen
+    (another thread may hold the loader's lock at fork time; the conformance runner forks from many)."""
+    global _prctl, _prctl_loaded
+    if not _prctl_loaded:
+        _prctl_loaded = True
+        if sys.platform == "linux":
+            try:
+                import ctypes
+
+                _prctl = ctypes.CDLL(None, use_errno=True).prctl
+            except (OSError, AttributeError):
+                _prctl = None  # no prctl on this libc: the forwarding of SIGTERM/SIGINT/SIGHUP still applies
+    return _prctl
 
 
-def die_with_parent() -> None:
-    """In the child before exec (Linux): get SIGTERM when seedlock dies, even by SIGKILL.
+def die_with_parent(parent: int | None = None) -> None:
+    """In the child before exec (Linux): get SIGTERM when seedlock (pid ``parent``, if given) dies,
+    even by SIGKILL.
 
     The kernel ties PDEATHSIG to the *thread* that forked; :meth:`Supervisor.run` and
     :func:`run_child` wait for the child in that same thread, so it always outlives the child."""
     import signal
 
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)  # type: ignore[operator]
-        if os.getppid() == 1:  # the parent died before prctl took effect: nobody would send it
+    prctl = _load_prctl()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # type: ignore[operator]
+        if parent is not None and os.getppid() != parent:  # it died before prctl took effect
             os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -128,6 +136,7 @@ class Supervisor:
         unless ``capture``; after ``timeout`` seconds the child (and its group) is killed."""
         import signal
         import subprocess
+        from functools import partial
 
         pipe = subprocess.PIPE if capture else None
         with self._lock:
@@ -136,7 +145,7 @@ class Supervisor:
             try:
                 proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env), stdout=pipe, stderr=pipe, text=True,
                                         start_new_session=self.own_group,
-                                        preexec_fn=die_with_parent if _PRCTL is not None else None)
+                                        preexec_fn=partial(die_with_parent, os.getpid()) if _load_prctl() else None)
             except OSError as exc:
                 from .errors import SeedlockError
 

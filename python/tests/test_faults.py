@@ -97,7 +97,8 @@ def test_an_interrupted_conformance_run_stops_every_workload(tmp_path: Path) -> 
     proc = subprocess.Popen([sys.executable, "-m", "seedlock", "conformance", "--frameworks", "torch",
                              "--workdir", str(tmp_path / "w")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)  # the torch workloads are running by now
-    before = _pids_running("seedlock.workloads")
+    # Only this run's processes (their command lines name its workdir): other suites may share the machine.
+    before = _pids_running(str(tmp_path / "w"))
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM
