@@ -38,16 +38,14 @@ _PR_SET_PDEATHSIG = 1
 def stage_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLike[str]) -> dict[str, str]:
     """The variables ``seedlock run`` sets for ``stage`` (spec §6): where the lock is, which stage,
     and the variables a framework reads only at start-up (hash seed, determinism switches)."""
+    from . import frameworks
+
     env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
-    python = stage.frameworks.get("python")
-    if python is not None and python.settings["hash_seed"]:
-        env["PYTHONHASHSEED"] = str(python.seed)
-    torch = stage.frameworks.get("torch")
-    if torch is not None and torch.settings["deterministic"]:
-        env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-    tf = stage.frameworks.get("tensorflow")
-    if tf is not None and tf.settings["op_determinism"]:
-        env["TF_DETERMINISTIC_OPS"] = "1"
+    # Each framework says what it needs at start-up (spec/registry.json lists the same variables).
+    for name in frameworks.NAMES:
+        fw = stage.frameworks.get(name)
+        if fw is not None:
+            env.update(frameworks.get(name).launcher_environment(fw.seed, fw.settings))
     return env
 
 

@@ -5,24 +5,12 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import re
 import subprocess
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-
-# Distribution names to ask for each framework's version, without importing the framework.
-_DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = {
-    "numpy": ("numpy",),
-    "torch": ("torch",),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel"),
-    "r": ("rpy2",),
-    "caffe": (),
-}
-
 
 def collect(
     frameworks: Iterable[str],
@@ -67,35 +55,13 @@ def collect(
 
 
 def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
-    """Installed version of each framework (``None`` when not installed); ``python`` is the interpreter."""
-    versions: dict[str, str | None] = {}
-    for fw in sorted(set(frameworks)):
-        if fw == "python":
-            versions[fw] = platform.python_version()
-        elif fw == "r":
-            versions[fw] = _r_version()
-        else:
-            versions[fw] = _distribution_version(_DISTRIBUTIONS.get(fw, ()))
-    return versions
+    """Installed version of each framework (``None`` when not installed); ``python`` is the interpreter.
 
+    Each framework module says how (``seedlock.frameworks.<name>.version``), without importing it.
+    """
+    from . import frameworks as _frameworks
 
-def _distribution_version(names: Iterable[str]) -> str | None:
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-def _r_version() -> str | None:
-    # `Rscript --version` answers without starting R (about 100 ms saved per resolve).
-    try:
-        out = subprocess.run(["Rscript", "--version"], capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r"version (\d+\.\d+\.\d+)", out.stdout + out.stderr)
-    return match.group(1) if out.returncode == 0 and match else None
+    return {fw: _frameworks.get(fw).version() for fw in sorted(set(frameworks))}
 
 
 def git_state(directory: Path) -> dict[str, Any] | None:

@@ -6,57 +6,22 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from . import _validate as v
+from . import frameworks as _frameworks
 from .errors import SeedlockError, pointer_join
+from .frameworks import numpy as _numpy
+from .frameworks import r as _r
 
 #: Framework names defined by spec 1.0, in the order frameworks are applied.
-FRAMEWORKS: Final = ("tensorflow", "torch", "numpy", "python", "r", "caffe")
+FRAMEWORKS: Final = _frameworks.NAMES
 
-R_KINDS: Final = (
-    "Wichmann-Hill",
-    "Marsaglia-Multicarry",
-    "Super-Duper",
-    "Mersenne-Twister",
-    "Knuth-TAOCP",
-    "Knuth-TAOCP-2002",
-    "L'Ecuyer-CMRG",
-)
-R_NORMAL_KINDS: Final = ("Kinderman-Ramage", "Ahrens-Dieter", "Box-Muller", "Inversion")
-R_SAMPLE_KINDS: Final = ("Rejection", "Rounding")
-BIT_GENERATORS: Final = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+# Kept under their old names: the values belong to the framework modules.
+R_KINDS: Final = _r.KINDS
+R_NORMAL_KINDS: Final = _r.NORMAL_KINDS
+R_SAMPLE_KINDS: Final = _r.SAMPLE_KINDS
+BIT_GENERATORS: Final = _numpy.BIT_GENERATORS
 
-DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
-    "python": {"hash_seed": True},
-    "numpy": {"bit_generator": "PCG64"},
-    "torch": {"deterministic": True, "warn_only": False, "num_threads": None},
-    "tensorflow": {"op_determinism": True},
-    "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"},
-    "caffe": {"solvers": []},
-}
-
-
-def _threads(value: Any, pointer: str) -> int | None:
-    if value is None:
-        return None
-    if type(value) not in (int, float):
-        raise v.wrong_type(value, "integer or null", pointer)
-    number = v.integer(value, pointer)
-    if number < 1:
-        raise SeedlockError("invalid-value", f"Thread count {number} is below 1", pointer)
-    return number
-
-
-_CHECKS: Final[Mapping[str, Mapping[str, Callable[[Any, str], Any]]]] = {
-    "python": {"hash_seed": v.boolean},
-    "numpy": {"bit_generator": lambda x, p: v.choice(x, BIT_GENERATORS, p)},
-    "torch": {"deterministic": v.boolean, "warn_only": v.boolean, "num_threads": _threads},
-    "tensorflow": {"op_determinism": v.boolean},
-    "r": {
-        "kind": lambda x, p: v.choice(x, R_KINDS, p),
-        "normal_kind": lambda x, p: v.choice(x, R_NORMAL_KINDS, p),
-        "sample_kind": lambda x, p: v.choice(x, R_SAMPLE_KINDS, p),
-    },
-    "caffe": {"solvers": v.paths},
-}
+DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {fw.NAME: fw.DEFAULTS for fw in _frameworks.all()}
+_CHECKS: Final[Mapping[str, Mapping[str, Callable[[Any, str], Any]]]] = {fw.NAME: fw.CHECKS for fw in _frameworks.all()}
 
 
 def framework(name: Any, pointer: str) -> str:

@@ -1,0 +1,66 @@
+"""Python's ``random`` module and the interpreter's hash seed (spec §6, ``python``)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .. import _validate as v
+from ..actions import Action
+from . import Check, Context
+
+NAME: Final = "python"
+DISTRIBUTIONS: Final[tuple[str, ...]] = ()
+HASH_SEED_VARIABLE: Final = "PYTHONHASHSEED"
+DEFAULTS: Final[Mapping[str, Any]] = {"hash_seed": True}
+CHECKS: Final[Mapping[str, Check]] = {"hash_seed": v.boolean}
+
+
+def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    random.seed(seed)
+    out = [Action(framework=NAME, what=f"random.seed({seed})", status="applied")]
+    # Every rank hashes alike (the stage's python seed, not the rank seed): ranks must agree on
+    # e.g. set iteration order.
+    expected = context.framework_seed
+    if settings["hash_seed"]:
+        # The hash secret is fixed when the interpreter starts; all we can do here is check it.
+        actual = os.environ.get(HASH_SEED_VARIABLE)
+        if actual == str(expected):
+            out.append(Action(framework=NAME, what=f"{HASH_SEED_VARIABLE}={expected}", status="applied", detail="set at launch"))
+        else:
+            out.append(
+                Action(
+                    framework=NAME,
+                    what=f"{HASH_SEED_VARIABLE}={expected}",
+                    status="failed",
+                    detail=f"interpreter started with {HASH_SEED_VARIABLE}={actual or 'unset'}; launch with `seedlock run`",
+                )
+            )
+    return out
+
+
+def save() -> Callable[[], None]:
+    state = random.getstate()
+    return lambda: random.setstate(state)
+
+
+def capture_state() -> Any:
+    """``random``'s state as plain data: ``{"random": [version, [ints], gauss_next]}``."""
+    version, internal, gauss = random.getstate()
+    return {"random": [version, list(internal), gauss]}
+
+
+def restore_state(state: Any) -> None:
+    version, internal, gauss = state["random"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
+    return {HASH_SEED_VARIABLE: str(seed)} if settings["hash_seed"] else {}
+
+
+def version() -> str | None:
+    return platform.python_version()

@@ -1,0 +1,87 @@
+"""R's RNG in the embedded session, through rpy2 (spec §6, ``r``)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .. import _validate as v
+from ..actions import Action
+from . import Check, Context
+
+NAME: Final = "r"
+# rpy2 carries R into Python; the version provenance records is R's own (see version()).
+DISTRIBUTIONS: Final[tuple[str, ...]] = ("rpy2",)
+KINDS: Final = (
+    "Wichmann-Hill",
+    "Marsaglia-Multicarry",
+    "Super-Duper",
+    "Mersenne-Twister",
+    "Knuth-TAOCP",
+    "Knuth-TAOCP-2002",
+    "L'Ecuyer-CMRG",
+)
+NORMAL_KINDS: Final = ("Kinderman-Ramage", "Ahrens-Dieter", "Box-Muller", "Inversion")
+SAMPLE_KINDS: Final = ("Rejection", "Rounding")
+DEFAULTS: Final[Mapping[str, Any]] = {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}
+CHECKS: Final[Mapping[str, Check]] = {
+    "kind": lambda x, p: v.choice(x, KINDS, p),
+    "normal_kind": lambda x, p: v.choice(x, NORMAL_KINDS, p),
+    "sample_kind": lambda x, p: v.choice(x, SAMPLE_KINDS, p),
+}
+
+
+def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    what = (f"set.seed({seed}, kind={settings['kind']!r}, normal.kind={settings['normal_kind']!r}, "
+            f"sample.kind={settings['sample_kind']!r})")
+    try:
+        from .. import _rbridge
+    except ImportError as exc:
+        return [Action(framework=NAME, what=what, status="failed", detail=f"rpy2 is not usable: {exc}")]
+    try:
+        r_version = _rbridge.set_seed(seed, settings)
+    except _rbridge.RBridgeError as exc:
+        return [Action(framework=NAME, what=what, status="failed", detail=str(exc))]
+    return [Action(framework=NAME, what=what, status="applied", detail=f"embedded R {r_version} via rpy2")]
+
+
+def save() -> Callable[[], None]:
+    try:
+        from .. import _rbridge
+    except ImportError:
+        return lambda: None  # nothing was seeded in R either: apply reports rpy2 as unusable
+    state = _rbridge.get_state()
+    return lambda: _rbridge.set_state(state)
+
+
+def capture_state() -> Any:
+    """R's kinds and ``.Random.seed`` (None when absent) as plain data."""
+    from .. import _rbridge
+
+    kinds, has, seed = _rbridge.get_state()
+    return {"kinds": [str(k) for k in kinds], "random_seed": [int(x) for x in seed] if bool(has[0]) else None}
+
+
+def restore_state(state: Any) -> None:
+    import rpy2.robjects as ro
+
+    from .. import _rbridge
+
+    seed = state["random_seed"]
+    _rbridge.set_state((ro.StrVector(state["kinds"]), seed is not None, ro.IntVector(seed or [])))
+
+
+def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
+    return {}
+
+
+def version() -> str | None:
+    # `Rscript --version` answers without starting R (about 100 ms saved per resolve).
+    try:
+        out = subprocess.run(["Rscript", "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"version (\d+\.\d+\.\d+)", out.stdout + out.stderr)
+    return match.group(1) if out.returncode == 0 and match else None

@@ -1,0 +1,128 @@
+"""PyTorch's generators and determinism flags (spec §6, ``torch``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .. import _validate as v
+from ..actions import Action
+from ..errors import SeedlockError
+from . import Check, Context
+from ._common import distribution_version, restore_env
+
+NAME: Final = "torch"
+DISTRIBUTIONS: Final[tuple[str, ...]] = ("torch",)
+CUBLAS_VARIABLE: Final = "CUBLAS_WORKSPACE_CONFIG"
+CUBLAS_VALUE: Final = ":4096:8"
+# The two workspace sizes cuBLAS documents as deterministic.
+_CUBLAS_DETERMINISTIC: Final = (":4096:8", ":16:8")
+
+
+def _threads(value: Any, pointer: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) not in (int, float):
+        raise v.wrong_type(value, "integer or null", pointer)
+    number = v.integer(value, pointer)
+    if number < 1:
+        raise SeedlockError("invalid-value", f"Thread count {number} is below 1", pointer)
+    return number
+
+
+DEFAULTS: Final[Mapping[str, Any]] = {"deterministic": True, "warn_only": False, "num_threads": None}
+CHECKS: Final[Mapping[str, Check]] = {"deterministic": v.boolean, "warn_only": v.boolean, "num_threads": _threads}
+
+
+def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    import torch
+
+    torch.manual_seed(seed)
+    out = [Action(framework=NAME, what=f"torch.manual_seed({seed})", status="applied")]
+    if settings["num_threads"] is not None:
+        n = settings["num_threads"]
+        torch.set_num_threads(n)
+        got = torch.get_num_threads()
+        out.append(Action(framework=NAME, what=f"torch.set_num_threads({n})",
+                          status="applied" if got == n else "failed", detail="" if got == n else f"got {got}"))
+    if not settings["deterministic"]:
+        return out
+    warn_only = bool(settings["warn_only"])
+    try:
+        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+        ok = torch.are_deterministic_algorithms_enabled()
+        detail = "" if ok else "still disabled after the call"
+    except RuntimeError as exc:
+        ok, detail = False, str(exc)
+    out.append(Action(framework=NAME, what=f"use_deterministic_algorithms(True, warn_only={warn_only})",
+                      status="applied" if ok else "failed", detail=detail))
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    out.append(Action(framework=NAME, what="cudnn.deterministic=True, cudnn.benchmark=False", status="applied"))
+    out.append(_cublas(torch))
+    return out
+
+
+def _cublas(torch: Any) -> Action:
+    what = f"{CUBLAS_VARIABLE}={CUBLAS_VALUE}"
+    current = os.environ.get(CUBLAS_VARIABLE)
+    if current in _CUBLAS_DETERMINISTIC:
+        return Action(framework=NAME, what=what, status="applied", detail=f"set to {current}")
+    if not torch.cuda.is_available():
+        return Action(framework=NAME, what=what, status="skipped", detail="no CUDA device")
+    if torch.cuda.is_initialized():
+        return Action(framework=NAME, what=what, status="failed",
+                      detail="CUDA already initialised; launch with `seedlock run` or set it before using CUDA")
+    # cuBLAS reads the variable when its first handle is created, which has not happened yet.
+    os.environ[CUBLAS_VARIABLE] = CUBLAS_VALUE
+    return Action(framework=NAME, what=what, status="applied", detail="set before CUDA initialisation")
+
+
+def save() -> Callable[[], None]:
+    state = capture_state()
+    return lambda: restore_state(state)
+
+
+def capture_state() -> Any:
+    """CPU (and initialised CUDA) generator states as bytes, the determinism flags, threads, cuBLAS."""
+    import torch
+
+    cuda = None
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        cuda = [bytes(s.numpy().tobytes()) for s in torch.cuda.get_rng_state_all()]
+    return {
+        "cpu": bytes(torch.get_rng_state().numpy().tobytes()),
+        "cuda": cuda,
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
+        "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "num_threads": torch.get_num_threads(),
+        "cublas": os.environ.get(CUBLAS_VARIABLE),
+    }
+
+
+def restore_state(state: Any) -> None:
+    import torch
+
+    def tensor(data: bytes) -> Any:
+        return torch.frombuffer(bytearray(data), dtype=torch.uint8)
+
+    torch.set_rng_state(tensor(state["cpu"]))
+    if state["cuda"] is not None:
+        torch.cuda.set_rng_state_all([tensor(s) for s in state["cuda"]])
+    torch.use_deterministic_algorithms(state["deterministic"], warn_only=state["warn_only"])
+    torch.backends.cudnn.deterministic = state["cudnn_deterministic"]
+    torch.backends.cudnn.benchmark = state["cudnn_benchmark"]
+    if torch.get_num_threads() != state["num_threads"]:
+        torch.set_num_threads(state["num_threads"])
+    restore_env(CUBLAS_VARIABLE, state["cublas"])
+
+
+def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
+    return {CUBLAS_VARIABLE: CUBLAS_VALUE} if settings["deterministic"] else {}
+
+
+def version() -> str | None:
+    return distribution_version(DISTRIBUTIONS)
