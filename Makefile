@@ -26,5 +26,6 @@ sync-spec:
 	python3 scripts/sync_spec.py
 
 vectors:
+	python3 spec/tools/generate_tables.py
 	python3 spec/tools/generate_vectors.py
 	python3 scripts/sync_spec.py

@@ -3,7 +3,7 @@
     python scripts/sync_spec.py          # copy
     python scripts/sync_spec.py --check  # exit 1 listing every difference
 
-spec/{schema,vectors,examples} -> python/seedlock/_spec/ and r/seedlock/inst/extdata/spec/
+spec/{schema,vectors,examples,registry*.json} -> python/seedlock/_spec/ and r/seedlock/inst/extdata/spec/
 
 The conformance data has one copy, python/seedlock/_conformance/ (the wheel ships it); nothing syncs it.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # (source directory, entries to copy, target directory)
 COPIES = (
-    (ROOT / "spec", ("schema", "vectors", "examples"), ROOT / "python" / "seedlock" / "_spec"),
-    (ROOT / "spec", ("schema", "vectors", "examples"), ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec"),
+    (ROOT / "spec", ("schema", "vectors", "examples", "registry.json", "registry.schema.json"), ROOT / "python" / "seedlock" / "_spec"),
+    (ROOT / "spec", ("schema", "vectors", "examples", "registry.json", "registry.schema.json"), ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec"),
 )
 
 

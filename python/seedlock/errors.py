@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-#: Every code a binding may report; stable across releases (spec §7).
+#: Every code a binding may report; stable across releases (spec §7, ``spec/registry.json``; a test
+#: fails when this set and the registry differ).
 CODES: frozenset[str] = frozenset(
     {
         "invalid-json",
@@ -23,10 +24,14 @@ CODES: frozenset[str] = frozenset(
         "invalid-env-value",
         "lock-mismatch",
         "unknown-stage",
+        "framework-not-in-stage",
+        "not-a-lock",
+        "not-a-manifest",
+        "unknown-run",
         "not-applied",
         "io-error",
-        "invalid-solver",
         "path-outside-root",
+        "invalid-solver",
     }
 )
 

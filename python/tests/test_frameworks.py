@@ -21,7 +21,7 @@ from seedlock.resolution import resolve
 
 from conftest import requires_r
 
-INTERFACE = ("NAME", "DISTRIBUTIONS", "DEFAULTS", "CHECKS", "apply", "save", "capture_state", "restore_state",
+INTERFACE = ("NAME", "DISTRIBUTIONS", "DEFAULTS", "VALUES", "CHECKS", "apply", "save", "capture_state", "restore_state",
              "launcher_environment", "version")
 
 

@@ -6,7 +6,8 @@ described by :class:`Framework`:
 * ``NAME``: the framework's name in manifests; ``DISTRIBUTIONS``: distribution names whose
   installed version provenance records (first found wins).
 * ``DEFAULTS``: its settings with their default values; ``CHECKS``: one validator per setting,
-  ``check(value, pointer) -> value`` raising :class:`~seedlock.errors.SeedlockError`.
+  ``check(value, pointer) -> value`` raising :class:`~seedlock.errors.SeedlockError`; ``VALUES``:
+  the allowed values of each setting that takes one of a set of strings.
 * ``apply(seed, settings, context) -> list[Action]``: seed the framework with ``seed`` (the rank
   seed when ``context.rank`` is set) under its complete ``settings``; report every step.
 * ``save() -> Callable[[], None]``: snapshot RNG state and flags in this process; calling the result
@@ -58,6 +59,7 @@ class Framework(Protocol):
     NAME: str
     DISTRIBUTIONS: tuple[str, ...]
     DEFAULTS: Mapping[str, Any]
+    VALUES: Mapping[str, tuple[str, ...]]
     CHECKS: Mapping[str, Check]
 
     def apply(self, seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]: ...

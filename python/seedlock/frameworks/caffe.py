@@ -13,6 +13,7 @@ NAME: Final = "caffe"
 # pycaffe is built from source, not installed as a distribution: there is no version to ask for.
 DISTRIBUTIONS: Final[tuple[str, ...]] = ()
 DEFAULTS: Final[Mapping[str, Any]] = {"solvers": []}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
 CHECKS: Final[Mapping[str, Check]] = {"solvers": v.paths}
 
 

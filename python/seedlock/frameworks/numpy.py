@@ -14,6 +14,7 @@ NAME: Final = "numpy"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("numpy",)
 BIT_GENERATORS: Final = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 DEFAULTS: Final[Mapping[str, Any]] = {"bit_generator": "PCG64"}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {"bit_generator": BIT_GENERATORS}
 CHECKS: Final[Mapping[str, Check]] = {"bit_generator": lambda x, p: v.choice(x, BIT_GENERATORS, p)}
 
 

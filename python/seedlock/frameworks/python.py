@@ -16,6 +16,7 @@ NAME: Final = "python"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ()
 HASH_SEED_VARIABLE: Final = "PYTHONHASHSEED"
 DEFAULTS: Final[Mapping[str, Any]] = {"hash_seed": True}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
 CHECKS: Final[Mapping[str, Check]] = {"hash_seed": v.boolean}
 
 

@@ -26,6 +26,7 @@ KINDS: Final = (
 NORMAL_KINDS: Final = ("Kinderman-Ramage", "Ahrens-Dieter", "Box-Muller", "Inversion")
 SAMPLE_KINDS: Final = ("Rejection", "Rounding")
 DEFAULTS: Final[Mapping[str, Any]] = {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {"kind": KINDS, "normal_kind": NORMAL_KINDS, "sample_kind": SAMPLE_KINDS}
 CHECKS: Final[Mapping[str, Check]] = {
     "kind": lambda x, p: v.choice(x, KINDS, p),
     "normal_kind": lambda x, p: v.choice(x, NORMAL_KINDS, p),

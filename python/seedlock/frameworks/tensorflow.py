@@ -16,6 +16,7 @@ NAME: Final = "tensorflow"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel")
 DETERMINISTIC_OPS_VARIABLE: Final = "TF_DETERMINISTIC_OPS"
 DEFAULTS: Final[Mapping[str, Any]] = {"op_determinism": True}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
 CHECKS: Final[Mapping[str, Check]] = {"op_determinism": v.boolean}
 
 

@@ -32,6 +32,7 @@ def _threads(value: Any, pointer: str) -> int | None:
 
 
 DEFAULTS: Final[Mapping[str, Any]] = {"deterministic": True, "warn_only": False, "num_threads": None}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
 CHECKS: Final[Mapping[str, Check]] = {"deterministic": v.boolean, "warn_only": v.boolean, "num_threads": _threads}
 
 

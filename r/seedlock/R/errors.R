@@ -1,13 +1,15 @@
 # Errors carry a spec error code (SPEC.md section 7) and the JSON pointer of the offending member.
 # Each code has its own condition class, e.g. `seedlock_error_seed_out_of_range`, so callers can
-# catch one fault with tryCatch() and read `code`/`pointer` from the condition.
+# catch one fault with tryCatch() and read `code`/`pointer` from the condition. The codes are those of
+# spec/registry.json (a test fails when they differ).
 
 seedlock_codes <- c(
   "invalid-json", "duplicate-key", "invalid-type", "invalid-value", "missing-field",
   "unknown-field", "unsupported-version", "unknown-derivation", "seed-out-of-range",
   "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework",
   "unlisted-framework", "env-name-collision", "invalid-env-value", "lock-mismatch",
-  "unknown-stage", "not-applied", "io-error", "invalid-solver", "path-outside-root"
+  "unknown-stage", "framework-not-in-stage", "not-a-lock", "not-a-manifest", "unknown-run",
+  "not-applied", "io-error", "path-outside-root", "invalid-solver"
 )
 
 seedlock_abort <- function(code, problem, pointer = "") {

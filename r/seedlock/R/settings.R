@@ -1,4 +1,5 @@
-# Framework names and settings (SPEC.md section 6).
+# Framework names and settings (SPEC.md section 6). spec/registry.json is the source: a test fails
+# when these lists differ from it.
 
 frameworks_all <- c("tensorflow", "torch", "numpy", "python", "r", "caffe")
 
@@ -7,6 +8,12 @@ r_kinds <- c("Wichmann-Hill", "Marsaglia-Multicarry", "Super-Duper", "Mersenne-T
 r_normal_kinds <- c("Kinderman-Ramage", "Ahrens-Dieter", "Box-Muller", "Inversion")
 r_sample_kinds <- c("Rejection", "Rounding")
 bit_generators <- c("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+# The allowed values of each setting that takes one of a set of strings.
+settings_values <- list(
+  numpy = list(bit_generator = bit_generators),
+  r = list(kind = r_kinds, normal_kind = r_normal_kinds, sample_kind = r_sample_kinds)
+)
 
 settings_defaults <- list(
   python = list(hash_seed = TRUE),
