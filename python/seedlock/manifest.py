@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,11 +33,28 @@ class Stage:
     seeds: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
     description: str | None = None
+    #: Optional members (``seeds``, ``settings``) the document wrote even though empty: they count in
+    #: the manifest's hash, so the dict must keep them.
+    explicit: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def variable(self) -> str:
         """The environment variable that overrides this stage's seed."""
         return stage_variable(self.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stage as plain JSON data, built from its fields."""
+        out: dict[str, Any] = {}
+        if self.description is not None:
+            out["description"] = self.description
+        if self.seed is not None:
+            out["seed"] = self.seed
+        out["frameworks"] = list(self.frameworks)
+        if self.seeds or "seeds" in self.explicit:
+            out["seeds"] = dict(self.seeds)
+        if self.settings or "settings" in self.explicit:
+            out["settings"] = _settings_dict(self.settings)
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,8 +70,11 @@ class Manifest:
     inputs: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     allow_external_paths: bool = False
+    schema: str | None = None
     path: str | None = None
-    _normalised: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    #: Optional members the document wrote with their default value (``"derivation": "sha256-v1"``,
+    #: ``"inputs": []``, ...): they count in the hash, so the dict must keep them.
+    explicit: frozenset[str] = field(default=frozenset(), repr=False)
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Manifest:
@@ -92,7 +111,6 @@ class Manifest:
                 )
             variables[stage.variable] = name
             stages[name] = stage
-        normalised = _normalise(data, root, stages)
         return cls(
             version=data["version"],
             seed=root,
@@ -103,13 +121,35 @@ class Manifest:
             inputs=tuple(paths.get("inputs", ())),
             params=tuple(paths.get("params", ())),
             allow_external_paths=allow_external,
+            schema=data.get("$schema"),
             path=path,
-            _normalised=MappingProxyType(normalised),
+            explicit=frozenset(key for key in _OPTIONAL if key in data),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The manifest as plain JSON data, integers normalised (``42.0`` → ``42``)."""
-        return copy.deepcopy(dict(self._normalised))
+        """The manifest as plain JSON data, built from its fields (integers normalised: ``42.0`` → ``42``).
+
+        The canonical hash (:attr:`sha256`) is taken from this dict, so a manifest changed with
+        ``dataclasses.replace`` hashes as its new fields say.
+        """
+        out: dict[str, Any] = {}
+        if self.schema is not None:
+            out["$schema"] = self.schema
+        out["version"] = self.version
+        if self.description is not None:
+            out["description"] = self.description
+        if self.derivation != DERIVATION or "derivation" in self.explicit:
+            out["derivation"] = self.derivation
+        out["seed"] = self.seed
+        if self.settings or "settings" in self.explicit:
+            out["settings"] = _settings_dict(self.settings)
+        for key, paths in (("inputs", self.inputs), ("params", self.params)):
+            if paths or key in self.explicit:
+                out[key] = list(paths)
+        if self.allow_external_paths or "allow_external_paths" in self.explicit:
+            out["allow_external_paths"] = self.allow_external_paths
+        out["stages"] = {name: stage.to_dict() for name, stage in self.stages.items()}
+        return out
 
     @property
     def sha256(self) -> str:
@@ -170,25 +210,13 @@ def _stage(name: str, value: Any, pointer: str) -> Stage:
         seeds=MappingProxyType(seeds),
         settings=MappingProxyType(settings),
         description=value.get("description"),
+        explicit=frozenset(key for key in ("seeds", "settings") if key in value),
     )
 
 
-def _normalise(data: dict[str, Any], root: SeedSpec, stages: Mapping[str, Stage]) -> dict[str, Any]:
-    """Copy of the manifest with every integer written as an int, for hashing and writing back."""
-    out = dict(data)
-    out["seed"] = root
-    if "settings" in data:
-        out["settings"] = settings_block(data["settings"], "/settings")
-    out_stages = {}
-    for name, raw in data["stages"].items():
-        stage = stages[name]
-        item = dict(raw)
-        if stage.seed is not None:
-            item["seed"] = stage.seed
-        if "seeds" in raw:
-            item["seeds"] = dict(stage.seeds)
-        if "settings" in raw:
-            item["settings"] = {k: dict(s) for k, s in stage.settings.items()}
-        out_stages[name] = item
-    out["stages"] = out_stages
-    return out
+_OPTIONAL = ("derivation", "settings", "inputs", "params", "allow_external_paths")
+
+
+def _settings_dict(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: {key: list(value) if isinstance(value, list | tuple) else value for key, value in values.items()}
+            for name, values in settings.items()}

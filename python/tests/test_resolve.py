@@ -83,3 +83,34 @@ def test_an_unknown_stage_is_reported_with_its_pointer() -> None:
         resolve_with(manifest, {}).stage("train")
     assert info.value.code == "unknown-stage"
     assert str(info.value) == "No stage 'train' (stages: s) at '/stages/train'"
+
+
+def test_a_replaced_manifest_locks_the_hash_of_its_new_fields() -> None:
+    import dataclasses
+    import hashlib
+
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}})
+    changed = dataclasses.replace(manifest, seed=7)
+    assert changed.to_dict()["seed"] == 7
+    lock = resolve_with(changed, {})
+    assert lock.root.seed == 7
+    expected = hashlib.sha256(seedlock._json.canonical(changed.to_dict()).encode("utf-8")).hexdigest()
+    assert lock.manifest_sha256 == expected != manifest.sha256
+    assert lock.manifest_sha256 == seedlock.Manifest.from_dict(changed.to_dict()).sha256
+
+
+def test_a_replaced_stage_changes_the_manifest_dict_and_hash() -> None:
+    import dataclasses
+
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}})
+    stage = dataclasses.replace(manifest.stages["train"], frameworks=("numpy", "torch"), description="more")
+    changed = dataclasses.replace(manifest, stages={"train": stage})
+    assert changed.to_dict()["stages"] == {"train": {"frameworks": ["numpy", "torch"], "description": "more"}}
+    assert changed.sha256 == seedlock.Manifest.from_dict(changed.to_dict()).sha256 != manifest.sha256
+
+
+@pytest.mark.parametrize("case", [c for c in vector_cases("lock")] + [c for c in vector_cases("resolve") if "error" not in c])
+def test_a_manifest_rebuilt_from_its_dict_is_equal_and_hashes_alike(case: dict[str, Any]) -> None:
+    manifest = seedlock.Manifest.from_dict(case["input"]["manifest"])
+    again = seedlock.Manifest.from_dict(manifest.to_dict())
+    assert again == manifest and again.sha256 == manifest.sha256 and again.to_dict() == manifest.to_dict()
