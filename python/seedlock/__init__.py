@@ -87,24 +87,24 @@ def read(path: str | os.PathLike[str], *, schema: bool = True) -> Manifest | Loc
 
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read a manifest; a lock given here is ``invalid-value``."""
+    """Read a manifest; a lock given here is ``not-a-manifest``."""
     from .errors import SeedlockError
     from .manifest import Manifest
 
     document = read(path)
     if not isinstance(document, Manifest):
-        raise SeedlockError("invalid-value", f"{os.fspath(path)} is a lock, not a manifest", "/lock-version")
+        raise SeedlockError("not-a-manifest", f"{os.fspath(path)} is a lock, not a manifest", "/lock-version")
     return document
 
 
 def load_lock(path: str | os.PathLike[str]) -> Lock:
-    """Read a lock (validated and integrity-checked); a manifest given here is ``missing-field``."""
+    """Read a lock (validated and integrity-checked); a manifest given here is ``not-a-lock``."""
     from .errors import SeedlockError
     from .lock import Lock
 
     document = read(path)
     if not isinstance(document, Lock):
-        raise SeedlockError("missing-field", f"{os.fspath(path)} is a manifest, not a lock", "/lock-version")
+        raise SeedlockError("not-a-lock", f"{os.fspath(path)} is a manifest, not a lock", "/lock-version")
     return document
 
 

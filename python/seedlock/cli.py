@@ -198,7 +198,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.manifest:
         manifest = read_document(args.manifest)
         if isinstance(manifest, Lock):
-            raise SeedlockError("invalid-value", f"{args.manifest}: a lock, not a manifest", "/lock-version")
+            raise SeedlockError("not-a-manifest", f"{args.manifest}: a lock, not a manifest", "/lock-version")
     for path in args.files:
         document = read_document(path)
         if manifest is not None and isinstance(document, Lock):
@@ -220,7 +220,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     document = read_document(args.manifest)
     if isinstance(document, seedlock.Lock):
-        raise SeedlockError("invalid-value", f"{args.manifest}: already a lock", "/lock-version")
+        raise SeedlockError("not-a-manifest", f"{args.manifest}: already a lock", "/lock-version")
     try:
         lock = seedlock.resolve(document, provenance=not args.no_provenance)
     except SeedlockError as err:

@@ -28,11 +28,11 @@ def read_document(path: str | os.PathLike[str]) -> Manifest | Lock:
 
 
 def read_lock_document(path: str | os.PathLike[str]) -> Lock:
-    """A lock; a manifest is ``missing-field`` (resolve it first)."""
+    """A lock; a manifest is ``not-a-lock`` (resolve it first)."""
     from .lock import Lock
 
     document = read_document(path)
     if not isinstance(document, Lock):
-        raise SeedlockError("missing-field", f"{os.fspath(path)}: a manifest, not a lock (resolve it first)",
+        raise SeedlockError("not-a-lock", f"{os.fspath(path)}: a manifest, not a lock (resolve it first)",
                             "/lock-version")
     return document

@@ -211,7 +211,7 @@ class Ledger:
         with self._connect(write=False) as conn:
             row = conn.execute("SELECT lock FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise SeedlockError("unknown-stage", f"No run {run_id} in the ledger {self.path}", f"/runs/{run_id}")
+            raise SeedlockError("unknown-run", f"No run {run_id} in the ledger {self.path}", f"/runs/{run_id}")
         return str(row[0])
 
     def reuse(self, lock_doc: Mapping[str, Any]) -> list[Reuse]:

@@ -66,7 +66,7 @@ class LockedStage(Resolved):
         return {name: fw.seed for name, fw in self.frameworks.items()}
 
     def seed_of(self, framework_name: str) -> int:
-        """The seed of one framework the stage lists (``unknown-stage``-style error otherwise)."""
+        """The seed of one framework the stage lists (``framework-not-in-stage`` otherwise)."""
         return self._fw(framework_name).seed
 
     def rank_seed(self, framework_name: str, rank: int) -> int:
@@ -118,7 +118,7 @@ class LockedStage(Resolved):
             return self.frameworks[name]
         except KeyError:
             raise SeedlockError(
-                "unknown-stage",
+                "framework-not-in-stage",
                 f"Stage {self.name!r} does not list framework {name!r} (it lists {', '.join(self.frameworks)})",
                 pointer_join("/stages", self.name, "frameworks"),
             ) from None

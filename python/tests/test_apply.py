@@ -190,7 +190,7 @@ def test_worker_init_fn_seeds_each_worker_distinctly_and_reproducibly() -> None:
 def test_asking_for_a_framework_the_stage_does_not_list_is_an_error() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         _stage(["numpy"]).torch_generator()
-    assert info.value.code == "unknown-stage"
+    assert info.value.code == "framework-not-in-stage"
     assert str(info.value) == "Stage 'train' does not list framework 'torch' (it lists numpy) at '/stages/train/frameworks'"
 
 

@@ -120,7 +120,7 @@ def test_a_stage_without_caffe_is_an_error(tmp_path: Path) -> None:
     lock = tmp_path / "l.json"
     seedlock_cli("resolve", str(m), "-o", str(lock))
     out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(CAFFE_DIR / "solver.prototxt"))
-    assert out.returncode == 2 and "error[unknown-stage]" in out.stderr
+    assert out.returncode == 2 and "error[framework-not-in-stage]" in out.stderr
 
 
 def test_the_solver_gets_the_stage_seed_even_when_launched_as_a_rank(tmp_path: Path) -> None:

@@ -137,7 +137,16 @@ def test_env_for_an_unknown_stage_is_an_error(tmp_path: Path) -> None:
 def test_env_refuses_a_manifest(tmp_path: Path) -> None:
     out = seedlock_cli("env", str(CLASSIC), "--stage", "train")
     assert out.returncode == 2
-    assert "error[missing-field]" in out.stderr and "a manifest, not a lock" in out.stderr
+    assert out.stderr == f"seedlock: error[not-a-lock] {CLASSIC}: a manifest, not a lock (resolve it first) at '/lock-version'\n"
+
+
+def test_resolve_and_validate_refuse_a_lock_where_a_manifest_is_required(tmp_path: Path) -> None:
+    lock = tmp_path / "l.json"
+    seedlock_cli("resolve", str(CLASSIC), "-o", str(lock))
+    out = seedlock_cli("resolve", str(lock), "-o", str(tmp_path / "again.json"))
+    assert (out.returncode, out.stderr) == (2, f"seedlock: error[not-a-manifest] {lock}: already a lock at '/lock-version'\n")
+    out = seedlock_cli("validate", "--manifest", str(lock), str(lock))
+    assert (out.returncode, out.stderr) == (2, f"seedlock: error[not-a-manifest] {lock}: a lock, not a manifest at '/lock-version'\n")
 
 
 def test_run_starts_a_fresh_process_whose_hash_seed_and_apply_come_from_the_lock(tmp_path: Path) -> None:

@@ -43,8 +43,9 @@ def test_history_filters_by_stage_seed_and_commit(tmp_path: Path) -> None:
 def test_an_unknown_run_id_is_an_error(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite")
     ledger.record(_lock_doc(1))
-    with pytest.raises(seedlock.SeedlockError, match="No run 99 in the ledger"):
+    with pytest.raises(seedlock.SeedlockError, match="No run 99 in the ledger") as info:
         ledger.lock_text(99)
+    assert (info.value.code, info.value.pointer) == ("unknown-run", "/runs/99")
 
 
 def test_twenty_concurrent_recorders_lose_nothing(tmp_path: Path) -> None:

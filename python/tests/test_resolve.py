@@ -85,6 +85,30 @@ def test_an_unknown_stage_is_reported_with_its_pointer() -> None:
     assert str(info.value) == "No stage 'train' (stages: s) at '/stages/train'"
 
 
+def test_a_framework_the_stage_does_not_list_is_framework_not_in_stage_not_unknown_stage() -> None:
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}})
+    stage = resolve_with(manifest, {}).stage("s")
+    for call in (lambda: stage.seed_of("torch"), lambda: stage.rank_seed("r", 1), lambda: stage.worker_seed("python", 0)):
+        with pytest.raises(seedlock.SeedlockError) as info:
+            call()
+        assert (info.value.code, info.value.pointer) == ("framework-not-in-stage", "/stages/s/frameworks")
+
+
+def test_load_lock_refuses_a_manifest_and_load_manifest_a_lock(tmp_path: Any) -> None:
+    manifest = tmp_path / "m.json"
+    manifest.write_text('{"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}}')
+    with pytest.raises(seedlock.SeedlockError) as info:
+        seedlock.load_lock(manifest)
+    assert info.value.code == "not-a-lock"
+    assert str(info.value) == f"{manifest} is a manifest, not a lock at '/lock-version'"
+    lock = tmp_path / "l.json"
+    lock.write_text(seedlock._json.pretty(seedlock.load(manifest).to_dict()))
+    with pytest.raises(seedlock.SeedlockError) as info:
+        seedlock.load_manifest(lock)
+    assert info.value.code == "not-a-manifest"
+    assert str(info.value) == f"{lock} is a lock, not a manifest at '/lock-version'"
+
+
 def test_a_replaced_manifest_locks_the_hash_of_its_new_fields() -> None:
     import dataclasses
     import hashlib
@@ -114,3 +138,15 @@ def test_a_manifest_rebuilt_from_its_dict_is_equal_and_hashes_alike(case: dict[s
     manifest = seedlock.Manifest.from_dict(case["input"]["manifest"])
     again = seedlock.Manifest.from_dict(manifest.to_dict())
     assert again == manifest and again.sha256 == manifest.sha256 and again.to_dict() == manifest.to_dict()
+
+
+@pytest.mark.parametrize("case", vector_cases("query"))
+def test_query_vector(case: dict[str, Any]) -> None:
+    inp = case["input"]
+    lock = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"])
+    if "error" in case:
+        with pytest.raises(seedlock.SeedlockError) as info:
+            lock.stage(inp["stage"]).seed_of(inp["framework"])
+        assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
+        return
+    assert lock.stage(inp["stage"]).seed_of(inp["framework"]) == case["expected"]["seed"]

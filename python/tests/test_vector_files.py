@@ -20,7 +20,7 @@ CASE_FILES = [p for p in VECTOR_FILES if p.name != "vectors.schema.json"]
 
 def test_there_are_vectors_in_every_required_area() -> None:
     areas = {p.parent.name for p in CASE_FILES}
-    assert {"derive", "workers", "resolve", "lock", "invalid"} <= areas
+    assert {"derive", "workers", "resolve", "lock", "query", "invalid"} <= areas
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")

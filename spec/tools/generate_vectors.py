@@ -315,6 +315,27 @@ lock_cases.append({"description": "an integral float seed hashes as the integer"
 write("lock", "manifest-to-lock", "a manifest resolves to this lock (provenance and manifest path left out)", lock_cases)
 
 
+# ---------------------------------------------------------------- query
+# Asking a resolved lock for one framework's seed in one stage: the seed, or which error.
+query_manifest = m(42, {"train": {"frameworks": ["numpy", "torch"], "seeds": {"torch": 5}}, "eval": {"frameworks": ["r"]}})
+QT = d(42, "train")
+queries = [
+    {"description": "a derived framework seed is answered",
+     "input": {"manifest": query_manifest, "env": {}, "stage": "train", "framework": "numpy"}, "expected": {"seed": d(QT, "numpy")}},
+    {"description": "an explicit framework seed is answered",
+     "input": {"manifest": query_manifest, "env": {}, "stage": "train", "framework": "torch"}, "expected": {"seed": 5}},
+    {"description": "the r seed of another stage is answered",
+     "input": {"manifest": query_manifest, "env": {}, "stage": "eval", "framework": "r"}, "expected": {"seed": d(d(42, "eval"), "r")}},
+    err("a stage the lock does not have is unknown-stage",
+        {"manifest": query_manifest, "env": {}, "stage": "deploy", "framework": "numpy"}, "unknown-stage", "/stages/deploy"),
+    err("a framework the stage does not list is framework-not-in-stage",
+        {"manifest": query_manifest, "env": {}, "stage": "eval", "framework": "numpy"}, "framework-not-in-stage", "/stages/eval/frameworks"),
+    err("a framework of another stage is framework-not-in-stage",
+        {"manifest": query_manifest, "env": {}, "stage": "train", "framework": "r"}, "framework-not-in-stage", "/stages/train/frameworks"),
+]
+write("query", "stage-seeds", "one framework's seed in one stage of a lock, or why there is none", queries)
+
+
 # ---------------------------------------------------------------- invalid
 def bad(description: str, document: Any, code: str, pointer: str = "", kind: str = "manifest") -> dict[str, Any]:
     return err(description, {"kind": kind, "document": document}, code, pointer)

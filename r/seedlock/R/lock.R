@@ -1,8 +1,8 @@
 #' Seeds of a stage
 #'
 #' `stage_seed()` returns one framework's seed in a stage (by default R's), `stage_seeds()` every
-#' framework's, named. Asking for a stage or framework the lock does not have is an
-#' `unknown-stage` error.
+#' framework's, named. Asking for a stage the lock does not have is an `unknown-stage` error, for a
+#' framework the stage does not list a `framework-not-in-stage` error.
 #'
 #' @param lock A lock from [load_seedlock()] or [resolve_seedlock()], or a file path.
 #' @param stage The stage name.
@@ -16,7 +16,7 @@
 stage_seed <- function(lock, stage, framework = "r") {
   st <- lock_stage(as_lock(lock), stage)
   if (!framework %in% names(st$frameworks)) {
-    seedlock_abort("unknown-stage", sprintf("Stage '%s' does not list framework '%s' (it lists %s)", stage, framework,
+    seedlock_abort("framework-not-in-stage", sprintf("Stage '%s' does not list framework '%s' (it lists %s)", stage, framework,
                                             paste(names(st$frameworks), collapse = ", ")),
                    pointer_join("/stages", stage, "frameworks"))
   }

@@ -54,6 +54,18 @@ test_that("every lock vector resolves to the whole expected lock, manifest hash 
   }
 })
 
+test_that("every query vector answers the seed or the error", {
+  for (case in vector_cases("query")) {
+    inp <- case$input
+    lock <- resolve_seedlock(manifest_of(inp$manifest), env = as_env_vector(inp$env))
+    if (!is.null(case$error)) {
+      expect_seedlock_error(stage_seed(lock, inp$stage, inp$framework), case$error$code, case$error$pointer, label = case$label)
+    } else {
+      expect_identical(stage_seed(lock, inp$stage, inp$framework), as.integer(case$expected$seed), label = case$label)
+    }
+  }
+})
+
 test_that("a written lock reads back identical", {
   lock <- resolve_seedlock(parse_seedlock(
     '{"version": "1.0", "seed": 9, "settings": {"torch": {"num_threads": 2}}, "stages": {"t": {"frameworks": ["r", "torch", "caffe"]}}}'),
@@ -109,5 +121,8 @@ test_that("environment variables come from Sys.getenv() by default", {
 
 test_that("an unknown stage is an unknown-stage error", {
   expect_seedlock_error(stage_seed(simple_lock(), "deploy"), "unknown-stage", "/stages/deploy")
-  expect_seedlock_error(stage_seed(simple_lock(list("numpy")), "train"), "unknown-stage", "/stages/train/frameworks")
+})
+
+test_that("a framework the stage does not list is framework-not-in-stage, not unknown-stage", {
+  expect_seedlock_error(stage_seed(simple_lock(list("numpy")), "train"), "framework-not-in-stage", "/stages/train/frameworks")
 })
