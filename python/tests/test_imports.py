@@ -36,3 +36,13 @@ def test_applying_a_numpy_stage_imports_numpy_only(tmp_path: Path) -> None:
     manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}}))
     code = f"import seedlock\nseedlock.load({str(manifest)!r}).stage('s').apply()"
     assert _imported_after(code) == {"jsonschema", "numpy"}
+
+
+def test_the_framework_registry_imports_no_provenance_or_rng_machinery() -> None:
+    # Every lock load imports the framework modules (for their settings checks): version look-ups
+    # (importlib.metadata, subprocess, platform) and RNG modules belong inside their functions.
+    code = ("import sys\nimport seedlock.lock, seedlock.settings, seedlock.frameworks\n"
+            "seedlock.frameworks.all()\n"
+            "print(sorted(m for m in ('importlib.metadata', 'subprocess', 'platform', 'random') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,10 +1,11 @@
-"""Python's ``random`` module and the interpreter's hash seed (spec §6, ``python``)."""
+"""Python's ``random`` module and the interpreter's hash seed (spec §6, ``python``).
+
+Modules are imported inside the functions: loading a lock imports this module, and must stay cheap.
+"""
 
 from __future__ import annotations
 
 import os
-import platform
-import random
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -21,6 +22,8 @@ CHECKS: Final[Mapping[str, Check]] = {"hash_seed": v.boolean}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    import random
+
     random.seed(seed)
     out = [Action(framework=NAME, what=f"random.seed({seed})", status="applied")]
     # Every rank hashes alike (the stage's python seed, not the rank seed): ranks must agree on
@@ -44,17 +47,23 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
 
 
 def save() -> Callable[[], None]:
+    import random
+
     state = random.getstate()
     return lambda: random.setstate(state)
 
 
 def capture_state() -> Any:
     """``random``'s state as plain data: ``{"random": [version, [ints], gauss_next]}``."""
+    import random
+
     version, internal, gauss = random.getstate()
     return {"random": [version, list(internal), gauss]}
 
 
 def restore_state(state: Any) -> None:
+    import random
+
     version, internal, gauss = state["random"]
     random.setstate((version, tuple(internal), gauss))
 
@@ -64,4 +73,6 @@ def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, st
 
 
 def version() -> str | None:
+    import platform
+
     return platform.python_version()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -79,6 +77,9 @@ def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, st
 
 
 def version() -> str | None:
+    import re
+    import subprocess
+
     # `Rscript --version` answers without starting R (about 100 ms saved per resolve).
     try:
         out = subprocess.run(["Rscript", "--version"], capture_output=True, text=True, timeout=30, check=False)

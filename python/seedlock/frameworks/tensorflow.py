@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -63,6 +62,8 @@ def _keras(seed: int) -> Action:
     Keras draws initialiser and global SeedGenerator seeds from Python's ``random`` module
     (``seed_generator.make_default_seed``); reseeding ``random`` itself would clobber the python seed.
     """
+    import random
+
     keras_seed = derive(seed, "keras")
     what = f"Keras default seeds from Random({keras_seed})"
     try:
@@ -155,6 +156,8 @@ def restore_state(state: Any) -> None:
             from keras.src.backend.common import global_state
         except (ImportError, AttributeError):
             return
+        import random
+
         version, internal, gauss = state["keras_random"]
         generator = random.Random()
         generator.setstate((version, tuple(internal), gauss))
