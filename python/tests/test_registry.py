@@ -160,3 +160,24 @@ def test_the_lock_schema_requires_every_registry_setting_of_every_framework() ->
 def test_the_packaged_registry_is_the_spec_registry() -> None:
     packaged = Path(frameworks.__file__).parent.parent / "_spec" / "registry.json"
     assert json.loads(packaged.read_text(encoding="utf-8")) == REGISTRY
+
+
+def test_the_conformance_report_orders_every_registered_framework() -> None:
+    from seedlock.conformance.report import FRAMEWORK_ORDER
+
+    assert sorted(FRAMEWORK_ORDER) == sorted(FRAMEWORKS)
+
+
+def test_the_conformance_versions_include_every_installed_framework_distribution() -> None:
+    from importlib import metadata
+
+    from seedlock.conformance.report import versions
+
+    got = versions()
+    for row in REGISTRY["frameworks"]:
+        for dist in row["distributions"]:
+            try:
+                installed: str | None = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                installed = None
+            assert got.get(dist) == installed, dist

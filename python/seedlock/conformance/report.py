@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+# Display order (python first, as readers meet them); a test checks it names every registered framework.
 FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
 CHECK_ORDER = ("repeat", "sensitivity", "golden", "distinct-streams", "cross-binding")
 STATUSES = ("pass", "FAIL", "drift", "skipped")
@@ -70,8 +71,11 @@ def versions() -> dict[str, Any]:
     """The interpreter and the distributions the results depend on."""
     from importlib import metadata
 
+    from .. import frameworks
+
     out: dict[str, Any] = {"python": sys.version.split()[0]}
-    for dist in ("seedlock", "numpy", "torch", "tensorflow-cpu", "tensorflow", "rpy2"):
+    # Every distribution a framework module names (the same list provenance asks), not a copy of it.
+    for dist in ("seedlock", *(d for fw in frameworks.all() for d in fw.DISTRIBUTIONS)):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
