@@ -118,8 +118,12 @@ def load(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) 
     return resolve(document, env=env)
 
 
-def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provenance: bool = True) -> Lock:
-    """Resolve a manifest into a lock, recording provenance (versions, git, CI) unless disabled."""
+def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provenance: bool = True,
+            strict: bool = False) -> Lock:
+    """Resolve a manifest into a lock, recording provenance (versions, git, CI) unless disabled.
+
+    A ``SEEDLOCK_SEED_*`` variable that matches no stage is a warning, with ``strict`` an error
+    (``unknown-stage-variable``)."""
     from . import provenance as _prov
     from .resolution import resolve as _resolve
 
@@ -129,7 +133,7 @@ def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provena
         frameworks = {fw for stage in manifest.stages.values() for fw in stage.frameworks}
         record = _prov.collect(frameworks, manifest_path=manifest.path, env=env_map, inputs=manifest.inputs,
                                params=manifest.params, allow_external_paths=manifest.allow_external_paths)
-    return _resolve(manifest, env_map, provenance=record)
+    return _resolve(manifest, env_map, provenance=record, strict=strict)
 
 
 def apply_from_env(*, strict: bool = False, rank: int | None = None) -> ApplyReport:

@@ -117,15 +117,24 @@ def loads(data: bytes | str) -> Any:
         raise SeedlockError("duplicate-key", f"Duplicate key {dup.key!r}", where) from None
     except RecursionError:
         raise SeedlockError("invalid-json", "Document nested too deeply") from None
-    except ValueError as exc:
-        msg = getattr(exc, "msg", str(exc))
-        line = getattr(exc, "lineno", None)
-        col = getattr(exc, "colno", None)
-        where = f" (line {line}, column {col})" if line is not None else ""
-        raise SeedlockError("invalid-json", f"Invalid JSON: {msg}{where}") from None
+    except json.JSONDecodeError as exc:
+        raise SeedlockError("invalid-json", f"Invalid JSON: {_syntax_problem(exc)} (line {exc.lineno}, column {exc.colno})",
+                            line=exc.lineno, column=exc.colno) from None
+    except ValueError as exc:  # NaN/Infinity, from parse_constant: json does not say where
+        raise SeedlockError("invalid-json", f"Invalid JSON: {exc}") from None
     if "\\u" in text:
         _check_unicode(document)
     return document
+
+
+def _syntax_problem(exc: json.JSONDecodeError) -> str:
+    """json's message, reworded where it misleads: a trailing comma is not a missing member name."""
+    before = exc.doc[: exc.pos].rstrip(" \t\r\n")
+    if before.endswith(",") and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
+        return f"trailing comma before {exc.doc[exc.pos]!r}"
+    if exc.msg == "Extra data":
+        return "extra data after the document"
+    return exc.msg[:1].lower() + exc.msg[1:]
 
 
 def _depth(text: str) -> int:

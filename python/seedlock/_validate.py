@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from .derivation import SEED_MAX
+from ._suggest import hint
 from .errors import SeedlockError, pointer_join
 
-_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+")
+# Decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0".
+_VERSION_RE = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
 SUPPORTED_MAJOR = 1
 SUPPORTED_MINOR = 0
 
@@ -37,7 +39,7 @@ def members(value: dict[str, Any], pointer: str, required: Iterable[str], option
     allowed = set(required) | set(optional)
     for key in sorted(value):
         if key not in allowed:
-            raise SeedlockError("unknown-field", f"Unknown field {key!r}", pointer_join(pointer, key))
+            raise SeedlockError("unknown-field", f"Unknown field {key!r}{hint(key, allowed - set(value))}", pointer_join(pointer, key))
     for key in required:
         if key not in value:
             raise SeedlockError("missing-field", f"Missing required field {key!r}", pointer_join(pointer, key))

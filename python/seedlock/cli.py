@@ -42,6 +42,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s = sub.add_parser("validate", help="validate manifests and locks")
         s.add_argument("files", nargs="+", metavar="FILE")
         s.add_argument("--manifest", metavar="MANIFEST", help="also check that each lock was resolved from this manifest")
+        s.add_argument("--format", choices=("text", "json"), default="text",
+                       help="json: every file's faults (code, pointer, message, line, column) on stdout, for editors and CI")
 
     if want("resolve"):
         s = sub.add_parser("resolve", help="resolve a manifest into a lock (env overrides, generate, provenance)")
@@ -134,7 +136,8 @@ def _ledger_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--record", action="store_true", help="append the lock to the run ledger")
     s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
     s.add_argument("--check-reuse", action="store_true", help="report seeds already used with the same code, inputs, params")
-    s.add_argument("--strict", action="store_true", help="with --check-reuse: fail instead of warning")
+    s.add_argument("--strict", action="store_true",
+                   help="fail instead of warning: SEEDLOCK_SEED_* variables that match no stage; with --check-reuse, reused seeds")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,7 +194,8 @@ def _derive_fast(argv: list[str]) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .documents import labelled, read_document
+    from . import _diagnostics
+    from .documents import read_document
     from .lock import Lock
 
     manifest = None
@@ -199,22 +203,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         manifest = read_document(args.manifest)
         if isinstance(manifest, Lock):
             raise SeedlockError("not-a-manifest", f"{args.manifest}: a lock, not a manifest", "/lock-version")
-    for path in args.files:
-        document = read_document(path)
-        if manifest is not None and isinstance(document, Lock):
-            try:
-                document.check_against(manifest)
-            except SeedlockError as err:
-                raise labelled(path, err) from None
-        kind = "lock" if isinstance(document, Lock) else "manifest"
-        print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
-    return 0
+    results = {path: _diagnostics.file_problems(path, manifest=manifest) for path in args.files}
+    if args.format == "json":
+        print(_diagnostics.render_json(results))
+    for path, found in results.items():
+        if args.format == "text":
+            for line in _diagnostics.render_text(path, found):
+                print(f"seedlock: {line}", file=sys.stderr)
+            if not found:
+                document = read_document(path)
+                kind = "lock" if isinstance(document, Lock) else "manifest"
+                print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
+    return EXIT_ERROR if any(results.values()) else 0
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
     import seedlock
 
-    from . import _json, ci
+    from . import _diagnostics, _json, ci
     from ._io import write_atomic
     from .documents import labelled, read_document
 
@@ -222,7 +228,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     if isinstance(document, seedlock.Lock):
         raise SeedlockError("not-a-manifest", f"{args.manifest}: already a lock", "/lock-version")
     try:
-        lock = seedlock.resolve(document, provenance=not args.no_provenance)
+        with _diagnostics.warnings_as_lines():
+            lock = seedlock.resolve(document, provenance=not args.no_provenance, strict=args.strict)
     except SeedlockError as err:
         raise labelled(args.manifest, err) from None
     doc = lock.to_dict()

@@ -22,6 +22,7 @@ CODES: frozenset[str] = frozenset(
         "unlisted-framework",
         "env-name-collision",
         "invalid-env-value",
+        "unknown-stage-variable",
         "lock-mismatch",
         "unknown-stage",
         "framework-not-in-stage",
@@ -44,13 +45,30 @@ class SeedlockError(ValueError):
     ``str(err)`` reads ``"<problem> at '<pointer>'"``.
     """
 
-    def __init__(self, code: str, problem: str, pointer: str = "") -> None:
+    def __init__(self, code: str, problem: str, pointer: str = "", *, line: int | None = None,
+                 column: int | None = None) -> None:
         if code not in CODES:
             raise AssertionError(f"unknown error code {code!r}")
         self.code = code
         self.problem = problem
         self.pointer = pointer
+        #: Where an ``invalid-json`` fault is in the text (1-based; columns count characters), if known.
+        self.line = line
+        self.column = column
         super().__init__(f"{problem} at '{pointer}'")
+
+
+class SeedlockWarning(UserWarning):
+    """Something seedlock could do but that is probably a mistake (``unknown-stage-variable``).
+
+    Carries ``code`` and ``pointer`` like :class:`SeedlockError`; strict mode raises the error instead.
+    """
+
+    def __init__(self, error: SeedlockError) -> None:
+        self.code = error.code
+        self.pointer = error.pointer
+        self.problem = error.problem
+        super().__init__(str(error))
 
 
 def pointer_join(base: str, *parts: str | int) -> str:

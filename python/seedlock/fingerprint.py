@@ -46,9 +46,10 @@ def tree_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fingerprint(paths: Iterable[str], *, base: Path, root: Path, allow_external: bool, pointer: str) -> dict[str, str]:
-    """``{path as written: sha256}``; ``path-outside-root`` / ``io-error`` name the offending entry."""
-    out: dict[str, str] = {}
+def locate(paths: Iterable[str], *, base: Path, root: Path, allow_external: bool, pointer: str) -> list[tuple[str, Path, str]]:
+    """``(path as written, resolved path, pointer)`` for each path, or ``path-outside-root`` /
+    ``io-error`` naming the offending entry; reads no content (``validate`` runs this too)."""
+    out = []
     for i, raw in enumerate(paths):
         where = pointer_join(pointer, i)
         candidate = base / raw
@@ -66,8 +67,30 @@ def fingerprint(paths: Iterable[str], *, base: Path, root: Path, allow_external:
                 f"{raw} resolves to {resolved}, outside the project root {root} (set allow_external_paths to allow it)",
                 where,
             )
+        out.append((raw, resolved, where))
+    return out
+
+
+def fingerprint(paths: Iterable[str], *, base: Path, root: Path, allow_external: bool, pointer: str) -> dict[str, str]:
+    """``{path as written: sha256}``; ``path-outside-root`` / ``io-error`` name the offending entry."""
+    out: dict[str, str] = {}
+    for raw, resolved, where in locate(paths, base=base, root=root, allow_external=allow_external, pointer=pointer):
         try:
             out[raw] = tree_sha256(resolved) if resolved.is_dir() else file_sha256(resolved)
         except OSError as exc:
             raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
     return out
+
+
+def check_paths(manifest_path: str | None, inputs: Iterable[str], params: Iterable[str], *, allow_external: bool) -> None:
+    """Raise what :func:`fingerprint` would for a manifest's ``inputs`` and ``params``, reading only
+    metadata: ``validate`` and ``resolve`` agree on which manifests have usable paths."""
+    inputs, params = list(inputs), list(params)
+    if not inputs and not params:
+        return
+    base = Path(manifest_path).resolve().parent if manifest_path else Path.cwd()
+    root = project_root(base)
+    for key, paths in (("inputs", inputs), ("params", params)):
+        for raw, resolved, where in locate(paths, base=base, root=root, allow_external=allow_external, pointer=f"/{key}"):
+            if not os.access(resolved, os.R_OK):
+                raise SeedlockError("io-error", f"Cannot read {raw}: Permission denied", where)

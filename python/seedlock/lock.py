@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _validate as v
+from ._suggest import hint
 from .derivation import DERIVATION, check_label, derive, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 from .settings import framework, framework_settings
@@ -143,7 +144,8 @@ class Lock:
             return self.stages[name]
         except KeyError:
             raise SeedlockError(
-                "unknown-stage", f"No stage {name!r} (stages: {', '.join(self.stages)})", pointer_join("/stages", name)
+                "unknown-stage", f"No stage {name!r}{hint(name, self.stages)} (stages: {', '.join(self.stages)})",
+                pointer_join("/stages", name),
             ) from None
 
     def to_dict(self, *, provenance: bool = True) -> dict[str, Any]:

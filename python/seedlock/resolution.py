@@ -16,6 +16,7 @@ from .manifest import Manifest, SeedSpec
 from .settings import merged
 
 ROOT_VARIABLE = "SEEDLOCK_SEED"
+STAGE_PREFIX = ROOT_VARIABLE + "_"
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 Draw = Callable[[], int]
@@ -43,17 +44,39 @@ def env_seed(env: Mapping[str, str], variable: str, pointer: str) -> SeedSpec | 
     return int(raw)
 
 
+def unknown_stage_variables(manifest: Manifest, env: Mapping[str, str]) -> list[SeedlockError]:
+    """``unknown-stage-variable`` for each set ``SEEDLOCK_SEED_*`` variable that is no stage's (spec §4.4),
+    in code-point order of variable names, with the stage it was probably meant for."""
+    from ._suggest import closest
+
+    by_suffix = {stage.variable[len(STAGE_PREFIX) :]: name for name, stage in manifest.stages.items()}
+    known = {STAGE_PREFIX + suffix for suffix in by_suffix}
+    out = []
+    for variable in sorted(env):
+        if not variable.startswith(STAGE_PREFIX) or variable in known or env[variable] == "":
+            continue
+        guess = closest(variable[len(STAGE_PREFIX) :], by_suffix)
+        meant = (f" (did you mean stage {by_suffix[guess]!r}, whose variable is {STAGE_PREFIX}{guess}?)" if guess
+                 else f" (stages: {', '.join(manifest.stages)})")
+        out.append(SeedlockError("unknown-stage-variable", f"{variable} matches no stage of the manifest{meant}", "/stages"))
+    return out
+
+
 def resolve(
     manifest: Manifest,
     env: Mapping[str, str] | None = None,
     *,
     draw: Draw | None = None,
     provenance: Mapping[str, Any] | None = None,
+    strict: bool = False,
 ) -> Lock:
     """Resolve ``manifest`` into a :class:`Lock`.
 
     ``env`` defaults to ``os.environ``; ``draw`` replaces the CSPRNG (for tests and vectors);
-    ``provenance`` is recorded as given (see :func:`seedlock.provenance.collect`).
+    ``provenance`` is recorded as given (see :func:`seedlock.provenance.collect`). A
+    ``SEEDLOCK_SEED_*`` variable that matches no stage is a :class:`~seedlock.errors.SeedlockWarning`
+    (a misspelt ``SEEDLOCK_SEED_TRIAN`` would otherwise change nothing, silently); with ``strict``
+    it is an ``unknown-stage-variable`` error.
     """
     env = os.environ if env is None else env
     draw = draw or draw_seed
@@ -91,6 +114,16 @@ def resolve(
             variable=chosen.variable,
             frameworks=MappingProxyType(fws),
         )
+    unknown = unknown_stage_variables(manifest, env)
+    if unknown and strict:
+        raise unknown[0]
+    if unknown:
+        import warnings
+
+        from .errors import SeedlockWarning
+
+        for problem in unknown:
+            warnings.warn(SeedlockWarning(problem), stacklevel=2)
     return Lock(
         root=root,
         stages=MappingProxyType({name: stages[name] for name in manifest.stages}),

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from . import _validate as v
 from . import frameworks as _frameworks
+from ._suggest import hint
 from .errors import SeedlockError, pointer_join
 from .frameworks import numpy as _numpy
 from .frameworks import r as _r
@@ -28,9 +29,8 @@ def framework(name: Any, pointer: str) -> str:
     """Return ``name`` if it is a framework of spec 1.0, else raise ``unknown-framework``."""
     v.string(name, pointer)
     if name not in FRAMEWORKS:
-        raise SeedlockError(
-            "unknown-framework", f"Unknown framework {name!r} (expected one of {', '.join(sorted(FRAMEWORKS))})", pointer
-        )
+        guess = hint(name, FRAMEWORKS) or f" (expected one of {', '.join(sorted(FRAMEWORKS))})"
+        raise SeedlockError("unknown-framework", f"Unknown framework {name!r}{guess}", pointer)
     return name
 
 

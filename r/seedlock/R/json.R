@@ -45,11 +45,16 @@ parse_document <- function(data) {
   }
   if (!validUTF8(text)) seedlock_abort("invalid-json", "Invalid UTF-8")
   if (!grepl("[^ \t\r\n]", text)) seedlock_abort("invalid-json", "Empty document")
-  # Outside string literals a '/' can only start a comment, which JSON does not have.
   bare <- gsub('"(?:[^"\\\\]|\\\\.)*"', '""', text, perl = TRUE)
-  if (grepl("/", bare, fixed = TRUE)) seedlock_abort("invalid-json", "Invalid JSON: comments are not allowed")
   if (json_depth(bare) > max_depth) {
     seedlock_abort("invalid-json", sprintf("Document nested more than %d levels deep", max_depth))
+  }
+  # jsonlite (yajl) is lenient: form feed and vertical tab as white space, a stray string after the
+  # document, comments. Check the grammar of RFC 8259 first, so both bindings read the same documents.
+  fault <- json_syntax_error(text)
+  if (!is.null(fault)) {
+    seedlock_abort("invalid-json", sprintf("Invalid JSON: %s (line %d, column %d)", fault$problem, fault$line, fault$column),
+                   line = fault$line, column = fault$column)
   }
   if (has_unpaired_surrogate(text)) {
     seedlock_abort("invalid-json", "Invalid JSON: unpaired surrogate escape in a string")
@@ -74,6 +79,101 @@ has_unpaired_surrogate <- function(text) {
   t <- gsub("\\\\", "", text, fixed = TRUE)
   t <- gsub("\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}", "", t, perl = TRUE)
   grepl("\\\\u[dD][89a-fA-F][0-9a-fA-F]{2}", t, perl = TRUE)
+}
+
+# One token of RFC 8259 JSON, or one character that cannot start one ("." catches it).
+json_token_pattern <- paste0(
+  '(?s)"(?:[^"\\\\\\x00-\\x1f]++|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*+"',
+  '|-?(?:0|[1-9][0-9]*+)(?:\\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+',
+  '|true|false|null|[][{}:,]|[ \\t\\r\\n]++|.')
+json_string_prefix <- '^"(?:[^"\\\\\\x00-\\x1f]++|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*+'
+value_start <- c("{", "[", "s", "v")
+
+# The first place where `text` stops being RFC 8259 JSON, as list(problem, line, column), or NULL.
+# Vectorised over tokens (a loop in R would take seconds on large documents): every token is checked
+# against the one before it and the innermost container it sits in. Positions are the ones Python's
+# json module reports: the first token that cannot follow, columns counted in characters.
+json_syntax_error <- function(text) {
+  m <- gregexpr(json_token_pattern, text, perl = TRUE)[[1]]
+  tok <- regmatches(text, list(m))[[1]]
+  starts <- as.integer(m)
+  first <- substr(tok, 1L, 1L)
+  ty <- rep("X", length(tok))
+  ty[first %in% c(" ", "\t", "\r", "\n")] <- "w"
+  ty[first %in% c("{", "}", "[", "]", ":", ",")] <- first[first %in% c("{", "}", "[", "]", ":", ",")]
+  ty[first == '"' & nchar(tok) >= 2L] <- "s"
+  ty[grepl("^-?[0-9]", tok, perl = TRUE) | tok %in% c("true", "false", "null")] <- "v"
+  keep <- ty != "w"
+  ty <- ty[keep]
+  starts <- starts[keep]
+  tok <- tok[keep]
+  n <- length(ty)
+  opener <- ty == "{" | ty == "["
+  closer <- ty == "}" | ty == "]"
+  after <- cumsum(opener) - cumsum(closer)
+  before <- after + closer - opener
+  # The container of a token at depth d is the latest opener that opened depth d before it.
+  ctx <- character(n)
+  for (level in unique(before[before > 0L])) {
+    at <- which(opener & after == level)
+    who <- which(before == level)
+    idx <- findInterval(who, at)
+    ctx[who[idx > 0L]] <- ty[at[idx[idx > 0L]]]
+  }
+  prev <- c("^", ty[-n])
+  ty[ty == "s" & ctx == "{" & (prev == "{" | prev == ",")] <- "k"  # a member name
+  prev <- c("^", ty[-n])
+  ends <- prev %in% c("s", "v", "}", "]")
+  good <- logical(n)
+  for (p in c("^", ":")) good[prev == p] <- ty[prev == p] %in% value_start
+  good[prev == "{"] <- ty[prev == "{"] %in% c("k", "}")
+  good[prev == "["] <- ty[prev == "["] %in% c(value_start, "]")
+  good[prev == "k"] <- ty[prev == "k"] == ":"
+  comma <- prev == ","
+  good[comma] <- (ctx[comma] == "{" & ty[comma] == "k") | (ctx[comma] == "[" & ty[comma] %in% value_start)
+  good[ends] <- (ty[ends] == "," & ctx[ends] != "") | (ty[ends] == "}" & ctx[ends] == "{") |
+    (ty[ends] == "]" & ctx[ends] == "[")
+  good <- good & before >= 0L
+  bad <- which(!good)
+  if (length(bad) == 0L) {
+    if (after[[n]] == 0L && ty[[n]] %in% c("s", "v", "}", "]")) return(NULL)
+    return(json_fault(text, nchar(text) + 1L, "unexpected end of document"))
+  }
+  i <- bad[[1]]
+  at <- starts[[i]]
+  if (ty[[i]] == "X" && tok[[i]] == '"') {
+    rest <- substring(text, at)
+    stop_at <- at + attr(regexpr(json_string_prefix, rest, perl = TRUE), "match.length")
+    if (stop_at > nchar(text)) return(json_fault(text, at, "unterminated string"))
+    bad_char <- substr(text, stop_at, stop_at)
+    problem <- if (bad_char == "\\") "invalid escape in a string" else "invalid control character in a string"
+    return(json_fault(text, stop_at, problem))
+  }
+  problem <- if (ty[[i]] == "X") {
+    sprintf("unexpected character %s", json_string(tok[[i]]))
+  } else if (prev[[i]] == "," && ty[[i]] %in% c("}", "]")) {
+    sprintf("trailing comma before '%s'", ty[[i]])
+  } else if (ctx[[i]] == "" && prev[[i]] != "^") {
+    "extra data after the document"
+  } else if (prev[[i]] %in% c("{", ",") && ctx[[i]] == "{") {
+    "expecting a member name in double quotes"
+  } else if (prev[[i]] == "k") {
+    "expecting ':' after a member name"
+  } else if (ends[[i]]) {
+    sprintf("expecting ',' or '%s'", if (ctx[[i]] == "{") "}" else "]")
+  } else {
+    "expecting a value"
+  }
+  json_fault(text, at, problem)
+}
+
+json_fault <- function(text, at, problem) {
+  head <- substr(text, 1L, at - 1L)
+  breaks <- gregexpr("\n", head, fixed = TRUE)[[1]]
+  breaks <- breaks[breaks > 0L]
+  line <- length(breaks) + 1L
+  column <- if (length(breaks)) at - breaks[[length(breaks)]] else at
+  list(problem = problem, line = line, column = as.integer(column))
 }
 
 first_line <- function(x) trimws(strsplit(x, "\n", fixed = TRUE)[[1]][1])

@@ -80,7 +80,7 @@ check_paths <- function(x, pointer) {
 
 check_version <- function(x, pointer) {
   check_string(x, pointer)
-  if (!grepl("^[0-9]+\\.[0-9]+$", x)) {
+  if (!grepl("^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$", x)) {
     seedlock_abort("invalid-value", sprintf("Invalid version '%s' (expected MAJOR.MINOR)", x), pointer)
   }
   parts <- as.numeric(strsplit(x, ".", fixed = TRUE)[[1]])
