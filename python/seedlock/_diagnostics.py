@@ -63,8 +63,11 @@ def problems(data: bytes | str, *, limit: int = MAX_PROBLEMS) -> list[Problem]:
 
 def document_problems(document: Any, *, limit: int = MAX_PROBLEMS) -> list[Problem]:
     """Every fault of parsed JSON data, in document order (at most ``limit``); empty when valid."""
-    from . import from_data
+    from .lock import Lock
+    from .manifest import Manifest
 
+    # The kind is the original document's: a repair of `lock-version` must not turn a lock into a manifest.
+    kind = Lock if isinstance(document, dict) and "lock-version" in document else Manifest
     work = copy.deepcopy(document)
     found: list[SeedlockError] = []
     required: set[str] = set()  # pointers whose member was dropped: a missing-field there is ours
@@ -72,7 +75,7 @@ def document_problems(document: Any, *, limit: int = MAX_PROBLEMS) -> list[Probl
         if len(found) >= limit:
             break
         try:
-            from_data(work, schema=False)
+            kind.from_dict(work)
             break
         except SeedlockError as err:
             if err.code == "missing-field" and err.pointer in required:
@@ -121,11 +124,10 @@ def _repair(document: Any, err: SeedlockError, required: set[str]) -> bool:
     except (KeyError, IndexError, ValueError, TypeError):
         return False
     last = tokens[-1]
-    if err.code == "missing-field":
+    if err.code == "missing-field" or (isinstance(parent, dict) and _neutral(document, tokens) is not None):
         return _put_placeholder(document, err.pointer)
     if err.code == "lock-mismatch" and last == "seed" and isinstance(parent, dict):
-        parent["source"] = "manifest"  # the seed stands as recorded; its derivation is not checked again
-        return True
+        return _rederive(document, tokens)
     if isinstance(parent, list):
         index = int(last)
         if len(tokens) >= 2 and tokens[-2] == "frameworks":
@@ -144,16 +146,34 @@ def _repair(document: Any, err: SeedlockError, required: set[str]) -> bool:
     return False
 
 
+def _neutral(document: Any, tokens: list[str]) -> Any:
+    """The value a member gets in place of a faulty or missing one, if it has one."""
+    if tokens[-1] in _PLACEHOLDERS:
+        return _PLACEHOLDERS[tokens[-1]]
+    if tokens == ["seed"] and "lock-version" not in document:
+        return "generate"
+    return None
+
+
+def _rederive(document: Any, tokens: list[str]) -> bool:
+    """Set a lock's mismatched derived seed to its derivation, so seeds derived from it check out."""
+    from .derivation import derive
+
+    try:
+        above = document["root"]["seed"] if len(tokens) == 3 else document["stages"][tokens[1]]["seed"]
+        _parent(document, tokens)["seed"] = derive(int(above), tokens[-2])
+    except (KeyError, TypeError, ValueError, SeedlockError):
+        return False
+    return True
+
+
 def _put_placeholder(document: Any, pointer: str) -> bool:
     """Give a required member a neutral value, or drop its container when it has none."""
     tokens = _tokens(pointer)
     parent = _parent(document, tokens)
-    last = tokens[-1]
-    if last in _PLACEHOLDERS:
-        parent[last] = _PLACEHOLDERS[last]
-        return True
-    if last == "seed" and len(tokens) == 1 and "lock-version" not in document:
-        parent[last] = "generate"
+    neutral = _neutral(document, tokens)
+    if neutral is not None:
+        parent[tokens[-1]] = neutral
         return True
     if len(tokens) < 2:
         return False

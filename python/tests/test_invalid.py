@@ -9,7 +9,7 @@ import pytest
 
 import seedlock
 from conftest import vector_cases
-from seedlock import _json, _schema
+from seedlock import _diagnostics, _json, _schema
 
 # Faults a JSON Schema cannot express: found by the parser or by cross-member rules.
 NOT_SCHEMA_EXPRESSIBLE = {"invalid-json", "duplicate-key", "env-name-collision", "unlisted-framework", "lock-mismatch"}
@@ -19,16 +19,45 @@ def _document_text(inp: dict[str, Any]) -> str:
     return inp["text"] if "text" in inp else json.dumps(inp["document"])
 
 
-@pytest.mark.parametrize("case", vector_cases("invalid"))
+SINGLE = [c for c in vector_cases("invalid") if "error" in c.values[0]]
+SEVERAL = [c for c in vector_cases("invalid") if "errors" in c.values[0]]
+
+
+@pytest.mark.parametrize("case", SINGLE)
 def test_invalid_vector_is_rejected_with_its_code_and_pointer(case: dict[str, Any]) -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         seedlock.parse(_document_text(case["input"]), schema=False)
     assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
     assert str(info.value).endswith(f" at '{case['error']['pointer']}'")
+    if "line" in case["error"]:
+        assert (info.value.line, info.value.column) == (case["error"]["line"], case["error"]["column"])
+        assert f"(line {case['error']['line']}, column {case['error']['column']})" in str(info.value)
+
+
+@pytest.mark.parametrize("case", SINGLE)
+def test_a_document_with_one_fault_lists_exactly_that_fault(case: dict[str, Any]) -> None:
+    found = _diagnostics.problems(_document_text(case["input"]))
+    assert [(p.code, p.pointer) for p in found] == [(case["error"]["code"], case["error"]["pointer"])]
+
+
+@pytest.mark.parametrize("case", SEVERAL)
+def test_every_fault_of_a_document_is_listed_in_document_order(case: dict[str, Any]) -> None:
+    found = _diagnostics.problems(_document_text(case["input"]))
+    assert [{"code": p.code, "pointer": p.pointer} for p in found] == case["errors"]
+    with pytest.raises(seedlock.SeedlockError) as info:  # a reader still stops at one of them
+        seedlock.parse(_document_text(case["input"]), schema=False)
+    assert {"code": info.value.code, "pointer": info.value.pointer} in case["errors"]
+
+
+def test_the_list_of_faults_is_bounded() -> None:
+    document = {"version": "1.0", "seed": 1, "stages": {f"s{i}": {"frameworks": ["numpy"], "sed": i} for i in range(80)}}
+    found = _diagnostics.document_problems(document)
+    assert len(found) == _diagnostics.MAX_PROBLEMS
+    assert [p.pointer for p in found[:2]] == ["/stages/s0/sed", "/stages/s1/sed"]
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in vector_cases("invalid") if c.values[0]["error"]["code"] not in NOT_SCHEMA_EXPRESSIBLE]
+    "case", [c for c in SINGLE if c.values[0]["error"]["code"] not in NOT_SCHEMA_EXPRESSIBLE]
 )
 def test_the_json_schema_rejects_the_same_documents(case: dict[str, Any]) -> None:
     document = _json.loads(_document_text(case["input"]))
@@ -62,6 +91,15 @@ def test_the_json_schema_accepts_every_lock_in_the_vectors(case: dict[str, Any])
          "Unknown framework 'jax' (expected one of caffe, numpy, python, r, tensorflow, torch) at '/stages/t/frameworks/0'"),
         ({"version": "1.0", "seed": 42.5, "stages": {"t": {"frameworks": ["numpy"]}}},
          "Unexpected non-integral number 42.5 (expected integer) at '/seed'"),
+        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["nunpy"]}}},
+         "Unknown framework 'nunpy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'"),
+        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["NumPy"]}}},
+         "Unknown framework 'NumPy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'"),
+        ({"version": "1.0", "sed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}, "Unknown field 'sed' (did you mean 'seed'?) at '/sed'"),
+        ({"version": "1.0", "seed": 42, "stages": {"t": {"framework": ["numpy"]}}},
+         "Unknown field 'framework' (did you mean 'frameworks'?) at '/stages/t/framework'"),
+        ({"version": "1.0", "seed": 42, "settings": {"torch": {"determinstic": True}}, "stages": {"t": {"frameworks": ["torch"]}}},
+         "Unknown field 'determinstic' (did you mean 'deterministic'?) at '/settings/torch/determinstic'"),
     ],
 )
 def test_error_messages_read_as_problem_at_pointer(document: dict[str, Any], message: str) -> None:
@@ -85,3 +123,18 @@ def test_invalid_utf8_is_rejected_with_its_byte_offset() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         seedlock.parse(b'{"version": "1.0", "description": "\xff"}')
     assert (info.value.code, str(info.value)) == ("invalid-json", "Invalid UTF-8 at byte 35 at ''")
+
+
+def test_a_trailing_comma_is_reported_with_its_line_and_column_not_as_a_missing_name() -> None:
+    with pytest.raises(seedlock.SeedlockError) as info:
+        seedlock.parse('{\n  "version": "1.0",\n  "seed": 42,\n}')
+    assert str(info.value) == "Invalid JSON: trailing comma before '}' (line 4, column 1) at ''"
+
+
+def test_a_misspelt_stage_is_answered_with_the_stage_meant() -> None:
+    lock = seedlock.resolve(seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": ["numpy"]}, "eval": {"frameworks": ["numpy"]}}}),
+        env={}, provenance=False)
+    with pytest.raises(seedlock.SeedlockError) as info:
+        lock.stage("trian")
+    assert str(info.value) == "No stage 'trian' (did you mean 'train'?) (stages: train, eval) at '/stages/trian'"

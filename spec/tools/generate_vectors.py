@@ -142,6 +142,10 @@ def case(description: str, manifest: dict[str, Any], expected: dict[str, Any], e
     return {"description": description, "input": inp, "expected": expected}
 
 
+def unknown_var(variable: str, suggestion: str | None) -> dict[str, Any]:
+    return {"code": "unknown-stage-variable", "pointer": "/stages", "variable": variable, "suggestion": suggestion}
+
+
 def m(seed: Any, stages: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"version": "1.0", "seed": seed, "stages": stages, **extra}
 
@@ -212,7 +216,28 @@ env_cases = [
     case("unrelated variables are ignored", m(42, {"train": {"frameworks": ["numpy"]}}),
          {"root": {"seed": 42, "source": "manifest"},
           "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy"))}},
-         env={"SEEDLOCK_SEED_OTHER": "1", "SEEDLOCK_SEEDS": "x"}),
+         env={"SEEDLOCK_SEEDS": "x", "PATH": "/bin", "SEEDLOCK_SEED_": ""}),
+    case("a variable of no stage is reported with the stage meant", m(42, {"train": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy"))},
+          "warnings": [unknown_var("SEEDLOCK_SEED_TRIAN", "train")]},
+         env={"SEEDLOCK_SEED_TRIAN": "5"}),
+    case("variables of no stage are reported in name order",
+         m(42, {"train": {"frameworks": ["numpy"]}, "pre-process": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy")),
+                     "pre-process": stage_exp(3, "env", derived_fws(3, "numpy"), variable="SEEDLOCK_SEED_PRE_PROCESS")},
+          "warnings": [unknown_var("SEEDLOCK_SEED_OTHER", None), unknown_var("SEEDLOCK_SEED_PREPROCESS", "pre-process"),
+                       unknown_var("SEEDLOCK_SEED_train", "train")]},
+         env={"SEEDLOCK_SEED_train": "1", "SEEDLOCK_SEED_PRE_PROCESS": "3", "SEEDLOCK_SEED_PREPROCESS": "2",
+              "SEEDLOCK_SEED_OTHER": "generate"}),
+    case("an empty variable of no stage is not reported", m(42, {"train": {"frameworks": ["numpy"]}}),
+         {"root": {"seed": 42, "source": "manifest"},
+          "stages": {"train": stage_exp(d(42, "train"), "derived", derived_fws(d(42, "train"), "numpy"))}},
+         env={"SEEDLOCK_SEED_TRIAN": ""}),
+    err("a variable of no stage is an error in strict mode",
+        {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED_TRIAN": "5", "SEEDLOCK_SEED_EVAL": "1"}, "strict": True},
+        "unknown-stage-variable", "/stages"),
     err("a variable with a sign is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "+5"}}, "invalid-env-value", "/seed"),
     err("a negative variable is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": "-5"}}, "invalid-env-value", "/seed"),
     err("a variable with spaces is rejected", {"manifest": m(42, S1), "env": {"SEEDLOCK_SEED": " 5"}}, "invalid-env-value", "/seed"),
@@ -345,6 +370,16 @@ def bad_text(description: str, text: str, code: str, pointer: str = "", kind: st
     return err(description, {"kind": kind, "text": text}, code, pointer)
 
 
+def at(case_: dict[str, Any], line: int, column: int) -> dict[str, Any]:
+    case_["error"].update(line=line, column=column)
+    return case_
+
+
+def several(description: str, document: Any, faults: list[tuple[str, str]], kind: str = "manifest") -> dict[str, Any]:
+    return {"description": description, "input": {"kind": kind, "document": document},
+            "errors": [{"code": code, "pointer": pointer} for code, pointer in faults]}
+
+
 def good(**changes: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}}
     doc.update(changes)
@@ -359,7 +394,33 @@ syntax = [
     bad_text("an empty file is rejected", "", "invalid-json"),
     bad_text("white space only is rejected", "  \n", "invalid-json"),
     bad_text("truncated JSON is rejected", '{"version": "1.0", "seed": 4', "invalid-json"),
-    bad_text("a trailing comma is rejected", '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}},}', "invalid-json"),
+    at(bad_text("a trailing comma is rejected", '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}},}',
+                "invalid-json"), 1, 75),
+    at(bad_text("a trailing comma is placed at its closing bracket",
+                '{\n  "version": "1.0",\n  "seed": 42,\n  "stages": {"t": {"frameworks": ["numpy",]}}\n}', "invalid-json"), 4, 43),
+    at(bad_text("a missing comma is placed at the next member",
+                '{\n  "version": "1.0"\n  "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"), 3, 3),
+    at(bad_text("a truncated document is placed one past its end", '{"version": "1.0",\n "seed": 4', "invalid-json"), 2, 11),
+    at(bad_text("columns count characters not bytes",
+                '{"description": "ééé", "version": "1.0" "seed": 1, "stages": {"t": {"frameworks": ["r"]}}}',
+                "invalid-json"), 1, 41),
+    at(bad_text("an unterminated string is placed at its quote",
+                '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy]}}}', "invalid-json"), 1, 64),
+    at(bad_text("a form feed is not white space",
+                '{\f"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"), 1, 2),
+    at(bad_text("a vertical tab is not white space",
+                '{"version": "1.0",\u000b "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"), 1, 19),
+    at(bad_text("a no-break space is not white space",
+                '{"version": "1.0",\u00a0"seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"), 1, 19),
+    at(bad_text("a stray quote after the document is rejected",
+                '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}"', "invalid-json"), 1, 75),
+    at(bad_text("an unterminated string after the document is rejected",
+                '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}\n"abc', "invalid-json"), 2, 1),
+    at(bad_text("a string after the document is rejected",
+                '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}} "abc"', "invalid-json"), 1, 76),
+    at(bad_text("a raw tab inside a string is rejected",
+                '{"version": "1.0", "description": "a\tb", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}',
+                "invalid-json"), 1, 37),
     bad_text("a comment is rejected", '// seeds\n{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"),
     bad_text("a NaN seed is rejected", '{"version": "1.0", "seed": NaN, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"),
     bad_text("an Infinity seed is rejected", '{"version": "1.0", "seed": Infinity, "stages": {"t": {"frameworks": ["numpy"]}}}', "invalid-json"),
@@ -402,6 +463,10 @@ top = [
     bad("a version without a minor part is rejected", good(version="1"), "invalid-value", "/version"),
     bad("major version 2 is unsupported", good(version="2.0"), "unsupported-version", "/version"),
     bad("a later minor version is unsupported", good(version="1.1"), "unsupported-version", "/version"),
+    bad("a version with a leading zero is rejected", good(version="01.0"), "invalid-value", "/version"),
+    bad("a minor version with a leading zero is rejected", good(version="1.00"), "invalid-value", "/version"),
+    bad("a version with a sign is rejected", good(version="+1.0"), "invalid-value", "/version"),
+    bad("a version with white space is rejected", good(version="1.0 "), "invalid-value", "/version"),
     bad("an unknown derivation is rejected", good(derivation="md5-v1"), "unknown-derivation", "/derivation"),
     bad("a numeric derivation is rejected", good(derivation=1), "invalid-type", "/derivation"),
     bad("an empty stages object is rejected", good(stages={}), "invalid-value", "/stages"),
@@ -515,6 +580,8 @@ locks = [
         kind="lock"),
     bad("a lock of an unsupported version is rejected", lock_with(["lock-version"], "2.0"), "unsupported-version", "/lock-version",
         kind="lock"),
+    bad("a lock version with a leading zero is rejected", lock_with(["lock-version"], "1.00"), "invalid-value", "/lock-version",
+        kind="lock"),
     bad("a lock with an unknown source is rejected", lock_with(["root", "source"], "guessed"), "invalid-value", "/root/source", kind="lock"),
     bad("a lock env seed without its variable is rejected", lock_with(["root", "source"], "env"), "missing-field", "/root/variable",
         kind="lock"),
@@ -529,6 +596,36 @@ locks = [
         "unknown-framework", "/stages/train/frameworks/jax", kind="lock"),
 ]
 write("invalid", "locks", "locks are validated like manifests and checked for integrity", locks)
+
+faults = [
+    several("faults are listed in document order",
+            {"version": "1.0", "sed": 4, "seed": "x",
+             "stages": {"train": {"frameworks": ["nunpy", "torch"], "seeds": {"torch": -1}}, "Eval": {"frameworks": ["r"]}}},
+            [("unknown-field", "/sed"), ("invalid-seed", "/seed"), ("unknown-framework", "/stages/train/frameworks/0"),
+             ("seed-out-of-range", "/stages/train/seeds/torch"), ("invalid-label", "/stages/Eval")]),
+    several("a missing member sorts after its object's members",
+            {"stages": {"b": {"seed": 1}, "a": {"frameworks": ["numpy"], "sed": 2}}, "seed": 1.5},
+            [("missing-field", "/stages/b/frameworks"), ("unknown-field", "/stages/a/sed"), ("invalid-type", "/seed"),
+             ("missing-field", "/version")]),
+    several("later array elements keep their pointers",
+            good(stages={"train": {"frameworks": ["jax", "numpy", "numpy", "flax"]}}, inputs=["", "a", 3]),
+            [("unknown-framework", "/stages/train/frameworks/0"), ("duplicate-framework", "/stages/train/frameworks/2"),
+             ("unknown-framework", "/stages/train/frameworks/3"), ("invalid-value", "/inputs/0"), ("invalid-type", "/inputs/2")]),
+    several("a misspelt settings member and value are both listed",
+            good(settings={"torch": {"determinstic": True, "num_threads": 0}, "numpy": {"bit_generator": "pcg64"}}),
+            [("unknown-field", "/settings/torch/determinstic"), ("invalid-value", "/settings/torch/num_threads"),
+             ("invalid-value", "/settings/numpy/bit_generator")]),
+    several("an unsupported version ends the list", {"version": "2.0", "sed": 1, "seed": -1, "stages": {}},
+            [("unsupported-version", "/version")]),
+    several("a lock's mismatched seeds are each listed",
+            lock_with(["stages", "train", "frameworks", "numpy", "seed"], 5) | {"root": {"seed": 42, "source": "manifest"},
+                                                                                 "extra": 1},
+            [("lock-mismatch", "/stages/train/frameworks/numpy/seed"), ("unknown-field", "/extra")], kind="lock"),
+    several("a lock's wrong stage seed does not make its frameworks wrong",
+            lock_with(["stages", "train", "seed"], 7) | {"lock-version": "01.0"},
+            [("invalid-value", "/lock-version"), ("lock-mismatch", "/stages/train/seed")], kind="lock"),
+]
+write("invalid", "several-faults", "every fault of a document, in document order (SPEC.md 7.1)", faults)
 
 caffe_manifest = m(5, {"train": {"frameworks": ["caffe", "numpy"],
                                  "settings": {"caffe": {"solvers": ["caffe/solver.prototxt"]}}}})

@@ -35,7 +35,8 @@ lock_stage <- function(lock, stage) {
     stop("`stage` must be a single stage name.", call. = FALSE)
   }
   if (!stage %in% names(lock$stages)) {
-    seedlock_abort("unknown-stage", sprintf("No stage '%s' (stages: %s)", stage, paste(names(lock$stages), collapse = ", ")),
+    seedlock_abort("unknown-stage", sprintf("No stage '%s'%s (stages: %s)", stage, did_you_mean(stage, names(lock$stages)),
+                                            paste(names(lock$stages), collapse = ", ")),
                    pointer_join("/stages", stage))
   }
   lock$stages[[stage]]

@@ -2,7 +2,8 @@
 #'
 #' `read_seedlock()` reads a file and validates it per the seedlock specification: the same
 #' documents the Python binding rejects are rejected here, with the same error code (a condition of
-#' class `seedlock_error_<code>` with fields `code` and `pointer`). A document with a
+#' class `seedlock_error_<code>`, the code with `-` written as `_`, e.g. `seedlock_error_unknown_stage`
+#' for `unknown-stage`, see [seedlock_error]; fields `code` and `pointer`). A document with a
 #' `lock-version` member is a lock, anything else a manifest. `parse_seedlock()` does the same for
 #' JSON text; `load_seedlock()` returns a lock either way, resolving a manifest with
 #' [resolve_seedlock()].

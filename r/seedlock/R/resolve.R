@@ -12,6 +12,41 @@ env_seed <- function(env, variable, pointer) {
   as.integer(raw)
 }
 
+# SEEDLOCK_SEED_* variables set to something but matching no stage (SPEC.md section 4.4), in
+# code-point order, each as list(variable, suggestion, problem).
+unknown_stage_variables <- function(manifest, env) {
+  prefix <- "SEEDLOCK_SEED_"
+  stage_names <- names(manifest$stages)
+  suffixes <- substring(vapply(stage_names, stage_variable, character(1)), nchar(prefix) + 1L)
+  names(stage_names) <- suffixes
+  keys <- as.character(names(env))
+  candidates <- keys[startsWith(keys, prefix)]
+  out <- list()
+  for (variable in sort(candidates, method = "radix")) {
+    value <- env[[variable]]
+    if (variable %in% paste0(prefix, suffixes) || is.null(value) || is.na(value) || identical(value, "")) next
+    guess <- closest_name(substring(variable, nchar(prefix) + 1L), suffixes)
+    meant <- if (is.null(guess)) {
+      sprintf(" (stages: %s)", paste(stage_names, collapse = ", "))
+    } else {
+      sprintf(" (did you mean stage '%s', whose variable is %s%s?)", stage_names[[guess]], prefix, guess)
+    }
+    out[[length(out) + 1L]] <- list(variable = variable, suggestion = if (is.null(guess)) NULL else stage_names[[guess]],
+                                     problem = sprintf("%s matches no stage of the manifest%s", variable, meant))
+  }
+  out
+}
+
+seedlock_warn <- function(code, problem, pointer = "", ...) {
+  cond <- structure(
+    class = c(sub("^seedlock_error_", "seedlock_warning_", seedlock_error_class(code)), "seedlock_warning", "warning",
+              "condition"),
+    list(message = sprintf("%s at '%s'", problem, pointer), call = NULL, code = code, pointer = pointer, problem = problem,
+         ...)
+  )
+  warning(cond)
+}
+
 # A seed from the operating system's CSPRNG, uniform in [0, 2^31 - 1].
 draw_os_seed <- function() {
   bytes <- tryCatch({
@@ -40,16 +75,22 @@ as_env <- function(env) {
 #' operating system, and every seed not given is derived by name. The result is the same lock the
 #' Python binding resolves (without provenance).
 #'
+#' A set `SEEDLOCK_SEED_*` variable that is no stage's variable (say `SEEDLOCK_SEED_TRIAN`) would
+#' change nothing, so it is reported: a warning of class `seedlock_warning_unknown_stage_variable`
+#' (fields `code`, `pointer`, `variable`, `suggestion`: the stage probably meant), or with
+#' `strict = TRUE` an error of class `seedlock_error_unknown_stage_variable`.
+#'
 #' @param manifest A manifest from [read_seedlock()] or [parse_seedlock()].
 #' @param env Environment variables as a named character vector or list; default `Sys.getenv()`.
 #' @param draw A function returning a seed, replacing the operating system's generator (for tests).
+#' @param strict If `TRUE`, a `SEEDLOCK_SEED_*` variable that matches no stage is an error.
 #' @return A `seedlock_lock`.
 #' @examples
 #' m <- parse_seedlock('{"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["r"]}}}')
 #' lock <- resolve_seedlock(m, env = c(SEEDLOCK_SEED_TRAIN = "7"))
 #' stage_seed(lock, "train")
 #' @export
-resolve_seedlock <- function(manifest, env = NULL, draw = NULL) {
+resolve_seedlock <- function(manifest, env = NULL, draw = NULL, strict = FALSE) {
   if (!inherits(manifest, "seedlock_manifest")) stop("`manifest` must be a seedlock manifest.", call. = FALSE)
   env <- as_env(env)
   if (is.null(draw)) draw <- draw_os_seed
@@ -85,6 +126,9 @@ resolve_seedlock <- function(manifest, env = NULL, draw = NULL) {
     chosen$frameworks <- fws
     stages[[name]] <- chosen
   }
+  unknown <- unknown_stage_variables(manifest, env)
+  if (length(unknown) && isTRUE(strict)) seedlock_abort("unknown-stage-variable", unknown[[1]]$problem, "/stages")
+  for (u in unknown) seedlock_warn("unknown-stage-variable", u$problem, "/stages", variable = u$variable, suggestion = u$suggestion)
   structure(list(version = "1.0", derivation = "sha256-v1", root = root, stages = stages[names(manifest$stages)],
                  manifest = list(sha256 = sha256_hex(canonical_json(manifest$document)), path = manifest$path),
                  provenance = list(binding = "r", r = as.character(getRversion()),

@@ -50,8 +50,9 @@ settings_checks <- list(
 check_framework <- function(name, pointer) {
   check_string(name, pointer)
   if (!name %in% frameworks_all) {
-    seedlock_abort("unknown-framework", sprintf("Unknown framework '%s' (expected one of %s)", name,
-                                                paste(sort(frameworks_all, method = "radix"), collapse = ", ")), pointer)
+    guess <- did_you_mean(name, frameworks_all)
+    if (!nzchar(guess)) guess <- sprintf(" (expected one of %s)", paste(sort(frameworks_all, method = "radix"), collapse = ", "))
+    seedlock_abort("unknown-framework", sprintf("Unknown framework '%s'%s", name, guess), pointer)
   }
   name
 }

@@ -16,7 +16,10 @@ check_object <- function(x, pointer) {
 check_members <- function(x, pointer, required, optional) {
   allowed <- c(required, optional)
   for (key in sorted_names(x)) {
-    if (!key %in% allowed) seedlock_abort("unknown-field", sprintf("Unknown field '%s'", key), pointer_join(pointer, key))
+    if (!key %in% allowed) {
+      seedlock_abort("unknown-field", sprintf("Unknown field '%s'%s", key, did_you_mean(key, setdiff(allowed, names(x)))),
+                     pointer_join(pointer, key))
+    }
   }
   for (key in required) {
     if (!key %in% names(x)) {

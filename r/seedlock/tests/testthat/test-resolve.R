@@ -35,11 +35,25 @@ manifest_of <- function(doc) parse_seedlock(jsonlite::toJSON(doc, auto_unbox = T
 test_that("every resolve vector resolves to the expected seeds and sources", {
   for (case in vector_cases("resolve")) {
     inp <- case$input
-    run <- function() resolve_seedlock(manifest_of(inp$manifest), env = as_env_vector(inp$env), draw = draws_from(inp$draws))
+    run <- function() {
+      resolve_seedlock(manifest_of(inp$manifest), env = as_env_vector(inp$env), draw = draws_from(inp$draws),
+                       strict = isTRUE(inp$strict))
+    }
     if (!is.null(case$error)) {
       expect_seedlock_error(run(), case$error$code, case$error$pointer, label = case$label)
     } else {
-      expect_identical(sorted(normalise(strip_lock(run()))), sorted(normalise(case$expected)), label = case$label)
+      warned <- list()
+      lock <- withCallingHandlers(run(), seedlock_warning = function(w) {
+        warned[[length(warned) + 1L]] <<- list(code = w$code, pointer = w$pointer, variable = w$variable,
+                                               suggestion = w$suggestion)
+        invokeRestart("muffleWarning")
+      })
+      expected <- case$expected
+      want <- lapply(expected$warnings, function(w) list(code = w$code, pointer = w$pointer, variable = w$variable,
+                                                          suggestion = w$suggestion))
+      expected$warnings <- NULL
+      expect_identical(warned, want, label = case$label)
+      expect_identical(sorted(normalise(strip_lock(lock))), sorted(normalise(expected)), label = case$label)
     }
   }
 })
@@ -125,4 +139,14 @@ test_that("an unknown stage is an unknown-stage error", {
 
 test_that("a framework the stage does not list is framework-not-in-stage, not unknown-stage", {
   expect_seedlock_error(stage_seed(simple_lock(list("numpy")), "train"), "framework-not-in-stage", "/stages/train/frameworks")
+})
+
+test_that("a misspelt stage variable is reported with the stage meant, and is an error when strict", {
+  m <- manifest_of(list(version = "1.0", seed = 42, stages = list(train = list(frameworks = list("r")))))
+  expect_warning(lock <- resolve_seedlock(m, env = c(SEEDLOCK_SEED_TRIAN = "5")),
+                 "SEEDLOCK_SEED_TRIAN matches no stage of the manifest (did you mean stage 'train', whose variable is SEEDLOCK_SEED_TRAIN?) at '/stages'",
+                 fixed = TRUE, class = "seedlock_warning_unknown_stage_variable")
+  expect_identical(lock$stages$train$source, "derived")
+  expect_seedlock_error(resolve_seedlock(m, env = c(SEEDLOCK_SEED_TRIAN = "5"), strict = TRUE), "unknown-stage-variable", "/stages")
+  expect_no_warning(resolve_seedlock(m, env = c(SEEDLOCK_SEED_TRAIN = "5", SEEDLOCK_SEED = "1")))
 })

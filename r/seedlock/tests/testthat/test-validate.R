@@ -1,9 +1,85 @@
-test_that("every invalid vector is rejected with its code and pointer", {
-  for (case in vector_cases("invalid")) {
-    inp <- case$input
-    text <- if (!is.null(inp$text)) inp$text else jsonlite::toJSON(inp$document, auto_unbox = TRUE, digits = NA, null = "null")
-    expect_seedlock_error(parse_seedlock(text), case$error$code, case$error$pointer, label = case$label)
+vector_text <- function(inp) {
+  if (!is.null(inp$text)) inp$text else jsonlite::toJSON(inp$document, auto_unbox = TRUE, digits = NA, null = "null")
+}
+
+test_that("every invalid vector is rejected with its code, pointer and position", {
+  for (case in Filter(function(c) !is.null(c[["error"]]), vector_cases("invalid"))) {
+    err <- expect_seedlock_error(parse_seedlock(vector_text(case$input)), case$error$code, case$error$pointer, label = case$label)
+    if (!is.null(case$error$line)) {
+      expect_identical(c(err$line, err$column), c(case$error$line, case$error$column), label = case$label)
+      expect_match(conditionMessage(err), sprintf("(line %d, column %d)", case$error$line, case$error$column), fixed = TRUE)
+    }
   }
+})
+
+test_that("a document with one fault lists exactly that fault", {
+  for (case in Filter(function(c) !is.null(c[["error"]]), vector_cases("invalid"))) {
+    found <- seedlock_problems(text = vector_text(case$input))
+    expect_identical(paste(found$code, found$pointer), paste(case$error$code, case$error$pointer), label = case$label)
+  }
+})
+
+test_that("every fault of a document is listed in document order", {
+  cases <- Filter(function(c) !is.null(c[["errors"]]), vector_cases("invalid"))
+  expect_gt(length(cases), 0L)
+  for (case in cases) {
+    found <- seedlock_problems(text = vector_text(case$input))
+    expected <- vapply(case$errors, function(e) paste(e$code, e$pointer), character(1))
+    expect_identical(paste(found$code, found$pointer), expected, label = case$label)
+  }
+})
+
+test_that("the list of faults is bounded at 50", {
+  stages <- lapply(0:79, function(i) list(frameworks = list("numpy"), sed = i))
+  names(stages) <- paste0("s", 0:79)
+  text <- jsonlite::toJSON(list(version = "1.0", seed = 1, stages = stages), auto_unbox = TRUE)
+  found <- seedlock_problems(text = text)
+  expect_identical(nrow(found), 50L)
+  expect_identical(found$pointer[1:2], c("/stages/s0/sed", "/stages/s1/sed"))
+})
+
+test_that("form feed, vertical tab and text after the document are not JSON", {
+  base <- '{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}'
+  for (text in c(paste0("{\f", substring(base, 2)), paste0("{\v", substring(base, 2)), paste0(base, '"'),
+                 paste0(base, '"abc'), paste0(base, ' "abc"'), paste0(base, "\f"))) {
+    expect_seedlock_error(parse_seedlock(text), "invalid-json", "", label = deparse(text))
+  }
+})
+
+test_that("a syntax error names its line and column", {
+  err <- seedlock_condition(parse_seedlock('{\n  "version": "1.0",\n  "seed": 42,\n}'))
+  expect_identical(conditionMessage(err), "Invalid JSON: trailing comma before '}' (line 4, column 1) at ''")
+})
+
+test_that("misspelt names are answered with the name meant", {
+  err <- seedlock_condition(parse_seedlock('{"version": "1.0", "sed": 1, "stages": {"t": {"frameworks": ["nunpy"]}}}'))
+  expect_identical(conditionMessage(err), "Unknown field 'sed' (did you mean 'seed'?) at '/sed'")
+  err <- seedlock_condition(parse_seedlock('{"version": "1.0", "seed": 1, "stages": {"t": {"frameworks": ["NumPy"]}}}'))
+  expect_identical(conditionMessage(err), "Unknown framework 'NumPy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'")
+  lock <- simple_lock(stage = "train")
+  err <- seedlock_condition(stage_seed(lock, "trian"))
+  expect_identical(conditionMessage(err), "No stage 'trian' (did you mean 'train'?) (stages: train) at '/stages/trian'")
+})
+
+test_that("every error code has the documented condition class", {
+  for (code in seedlock:::seedlock_codes) {
+    class <- seedlock_error_class(code)
+    expect_identical(class, paste0("seedlock_error_", gsub("-", "_", code)))
+    cond <- tryCatch(seedlock:::seedlock_abort(code, "x"), error = function(e) e)
+    expect_s3_class(cond, class)
+    expect_identical(cond$code, code)
+  }
+  caught <- tryCatch(stage_seed(simple_lock(), "nope"), seedlock_error_unknown_stage = function(e) e$code)
+  expect_identical(caught, "unknown-stage")
+  expect_error(seedlock_error_class("unknown_stage"), "one seedlock error code")
+})
+
+test_that("the documentation lists the condition class of every code", {
+  # The source man/ under devtools/testthat, the installed help database under R CMD check.
+  source_rd <- system.file("man", "seedlock_error.Rd", package = "seedlock")
+  rd <- if (nzchar(source_rd)) tools::parse_Rd(source_rd) else tools::Rd_db("seedlock")[["seedlock_error.Rd"]]
+  rd <- paste(as.character(rd, deparse = TRUE), collapse = "")
+  for (code in seedlock:::seedlock_codes) expect_match(rd, seedlock_error_class(code), fixed = TRUE, label = code)
 })
 
 test_that("errors read as problem at pointer and carry their code", {
