@@ -134,7 +134,7 @@ def _syntax_problem(exc: json.JSONDecodeError) -> str:
         return f"trailing comma before {exc.doc[exc.pos]!r}"
     if exc.msg == "Extra data":
         return "extra data after the document"
-    return exc.msg[:1].lower() + exc.msg[1:]
+    return exc.msg
 
 
 def _depth(text: str) -> int:

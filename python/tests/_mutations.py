@@ -108,3 +108,46 @@ def corpus(n: int, seed: int = 20261126) -> list[str | bytes]:
     return out
 
 
+
+
+# Bytes worth inserting: JSON's structure, white space it allows and white space it does not (form
+# feed, vertical tab, no-break space), quotes and escapes, bytes that are not UTF-8.
+INTERESTING = [b"\x0c", b"\x0b", b"\xc2\xa0", b"\x00", b"\x1f", b'"', b"\\", b",", b":", b"{", b"}", b"[", b"]", b" ",
+               b"\t", b"\r", b"\n", b"0", b"-", b".", b"e", b"+", b"x", b"n", b"t", b"\xff", b"\x80", b"\xc3", b"/", b"\\u"]
+
+
+def byte_mutation(raw: bytes, rng: random.Random) -> bytes:
+    """One byte-level change of a serialised document: the damage an editor or a bad copy does."""
+    i = rng.randrange(len(raw) + 1)
+    kind = rng.randrange(8)
+    if kind == 0:  # insert
+        return raw[:i] + rng.choice(INTERESTING) + raw[i:]
+    if kind == 1 and i < len(raw):  # delete
+        return raw[:i] + raw[i + 1 :]
+    if kind == 2 and i < len(raw):  # replace
+        return raw[:i] + rng.choice(INTERESTING) + raw[i + 1 :]
+    if kind == 3 and i + 1 < len(raw):  # swap neighbours
+        return raw[:i] + raw[i + 1 : i + 2] + raw[i : i + 1] + raw[i + 2 :]
+    if kind == 4:  # truncate
+        return raw[:i]
+    if kind == 5:  # something after the document
+        return raw + rng.choice([b'"', b'"abc', b' "abc"', b"\x0c", b"\x0b", b" 1", b"{}", b",", b"\n\n}", b"\xc2\xa0"])
+    if kind == 6 and i < len(raw):  # duplicate a span (repeats members, brackets, quotes)
+        j = min(len(raw), i + rng.randrange(1, 12))
+        return raw[:j] + raw[i:j] + raw[j:]
+    return raw[:i] + bytes([rng.randrange(256)]) + raw[i:]  # any byte
+
+
+def byte_corpus(n: int, seed: int = 20261127) -> list[bytes]:
+    """``n`` valid manifests and locks, serialised in several styles, each with 1-2 byte mutations."""
+    rng = random.Random(seed)
+    bases = VALID_MANIFESTS + valid_locks()
+    out = []
+    for _ in range(n):
+        doc = rng.choice(bases)
+        indent = rng.choice([None, 2, "\t"])
+        raw = json.dumps(doc, indent=indent, ensure_ascii=rng.random() < 0.5).encode("utf-8")
+        for _ in range(rng.choice([1, 1, 1, 2])):
+            raw = byte_mutation(raw, rng)
+        out.append(raw)
+    return out

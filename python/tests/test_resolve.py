@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
 
 import seedlock
 from conftest import vector_cases
+from seedlock.errors import SeedlockWarning
 from seedlock.resolution import resolve as resolve_with
 
 
@@ -19,7 +21,7 @@ def _resolve(inp: dict[str, Any]) -> seedlock.Lock:
         return draws.pop(0)
 
     manifest = seedlock.Manifest.from_dict(inp["manifest"])
-    lock = resolve_with(manifest, inp["env"], draw=draw)
+    lock = resolve_with(manifest, inp["env"], draw=draw, strict=inp.get("strict", False))
     assert not draws, f"the binding drew fewer seeds than the vector supplies: {draws} left"
     return lock
 
@@ -39,9 +41,17 @@ def test_resolve_vector(case: dict[str, Any]) -> None:
             _resolve(case["input"])
         assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
         return
-    got = _resolve(case["input"]).to_dict()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = _resolve(case["input"]).to_dict()
     assert got["root"] == case["expected"]["root"]
     assert _without_settings(got["stages"]) == case["expected"]["stages"]
+    reported = [w.message for w in caught if isinstance(w.message, SeedlockWarning)]
+    assert [(w.code, w.pointer) for w in reported] == [(e["code"], e["pointer"]) for e in case["expected"].get("warnings", [])]
+    for warning, expected in zip(reported, case["expected"].get("warnings", [])):
+        assert str(warning).startswith(f"{expected['variable']} matches no stage")
+        meant = expected["suggestion"]
+        assert (f"did you mean stage {meant!r}" in str(warning)) if meant else ("did you mean" not in str(warning))
 
 
 @pytest.mark.parametrize("case", vector_cases("lock"))
@@ -150,3 +160,15 @@ def test_query_vector(case: dict[str, Any]) -> None:
         assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
         return
     assert lock.stage(inp["stage"]).seed_of(inp["framework"]) == case["expected"]["seed"]
+
+
+def test_a_misspelt_stage_variable_warns_naming_the_stage_meant_and_fails_when_strict() -> None:
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}})
+    with pytest.warns(SeedlockWarning) as record:
+        lock = seedlock.resolve(manifest, env={"SEEDLOCK_SEED_TRIAN": "5"}, provenance=False)
+    assert str(record[0].message) == ("SEEDLOCK_SEED_TRIAN matches no stage of the manifest (did you mean stage 'train', "
+                                      "whose variable is SEEDLOCK_SEED_TRAIN?) at '/stages'")
+    assert lock.stage("train").source == "derived"  # the misspelt variable changed nothing, and now says so
+    with pytest.raises(seedlock.SeedlockError) as info:
+        seedlock.resolve(manifest, env={"SEEDLOCK_SEED_TRIAN": "5"}, provenance=False, strict=True)
+    assert (info.value.code, info.value.pointer) == ("unknown-stage-variable", "/stages")

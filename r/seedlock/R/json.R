@@ -37,7 +37,9 @@ parse_document <- function(data) {
       seedlock_abort("invalid-json", sprintf("Document larger than %d bytes", max_document_bytes))
     }
     if (length(data) >= 3 && identical(data[1:3], as.raw(c(0xef, 0xbb, 0xbf)))) data <- data[-(1:3)]
-    if (any(data == as.raw(0))) seedlock_abort("invalid-json", "Invalid JSON: NUL byte")
+    # R strings cannot hold NUL; another control character is just as invalid everywhere in JSON, so
+    # the fault is found (and placed) where Python finds it.
+    data[data == as.raw(0)] <- as.raw(1)
     text <- rawToChar(data)
     Encoding(text) <- "UTF-8"
   } else {
@@ -101,12 +103,16 @@ json_syntax_error <- function(text) {
   ty <- rep("X", length(tok))
   ty[first %in% c(" ", "\t", "\r", "\n")] <- "w"
   ty[first %in% c("{", "}", "[", "]", ":", ",")] <- first[first %in% c("{", "}", "[", "]", ":", ",")]
-  ty[first == '"' & nchar(tok) >= 2L] <- "s"
+  # A quote that starts no valid string is still a string to the grammar: Python's reader reports a
+  # string where none may stand (a stray quote after a value) before it looks inside the string.
+  broken <- first == '"' & nchar(tok) == 1L
+  ty[first == '"'] <- "s"
   ty[grepl("^-?[0-9]", tok, perl = TRUE) | tok %in% c("true", "false", "null")] <- "v"
   keep <- ty != "w"
   ty <- ty[keep]
   starts <- starts[keep]
   tok <- tok[keep]
+  broken <- broken[keep]
   n <- length(ty)
   opener <- ty == "{" | ty == "["
   closer <- ty == "}" | ty == "]"
@@ -134,20 +140,23 @@ json_syntax_error <- function(text) {
   good[ends] <- (ty[ends] == "," & ctx[ends] != "") | (ty[ends] == "}" & ctx[ends] == "{") |
     (ty[ends] == "]" & ctx[ends] == "[")
   good <- good & before >= 0L
-  bad <- which(!good)
+  bad <- which(!good | broken)
   if (length(bad) == 0L) {
     if (after[[n]] == 0L && ty[[n]] %in% c("s", "v", "}", "]")) return(NULL)
     return(json_fault(text, nchar(text) + 1L, "unexpected end of document"))
   }
   i <- bad[[1]]
   at <- starts[[i]]
-  if (ty[[i]] == "X" && tok[[i]] == '"') {
+  if (good[[i]] && broken[[i]]) {
     rest <- substring(text, at)
     stop_at <- at + attr(regexpr(json_string_prefix, rest, perl = TRUE), "match.length")
-    if (stop_at > nchar(text)) return(json_fault(text, at, "unterminated string"))
-    bad_char <- substr(text, stop_at, stop_at)
-    problem <- if (bad_char == "\\") "invalid escape in a string" else "invalid control character in a string"
-    return(json_fault(text, stop_at, problem))
+    after <- substr(text, stop_at + 1L, stop_at + 1L)
+    if (stop_at > nchar(text) || (substr(text, stop_at, stop_at) == "\\" && after == "")) {
+      return(json_fault(text, at, "unterminated string"))
+    }
+    if (substr(text, stop_at, stop_at) != "\\") return(json_fault(text, stop_at, "invalid control character in a string"))
+    if (after == "u") return(json_fault(text, stop_at + 1L, "invalid \\uXXXX escape in a string"))
+    return(json_fault(text, stop_at, "invalid escape in a string"))
   }
   problem <- if (ty[[i]] == "X") {
     sprintf("unexpected character %s", json_string(tok[[i]]))
