@@ -207,9 +207,9 @@ def _position(document: Any, pointer: str) -> tuple[int, ...]:
 
 
 def file_problems(path: str, *, manifest: Any = None, inputs: bool = True) -> list[Problem]:
-    """Every fault of the file at ``path``: its text, then (when the document is valid) that its
-    ``inputs`` and ``params`` exist (§5.2, the check ``resolve`` makes) and, given the manifest it
-    came from, that a lock matches it."""
+    """Every fault of the file at ``path``: its text, then (when the document is valid) every path of
+    its ``inputs`` and ``params`` that does not exist or escapes the project root (§5.2, the check
+    ``resolve`` makes) or, given the manifest it came from, whether a lock matches it."""
     from . import _io, _json, from_data
     from .lock import Lock
     from .manifest import Manifest
@@ -222,15 +222,16 @@ def file_problems(path: str, *, manifest: Any = None, inputs: bool = True) -> li
     if found:
         return found
     document = from_data(_json.loads(data), path=os.fspath(path), schema=False)
-    try:
-        if isinstance(document, Manifest) and inputs:
-            from .fingerprint import check_paths
+    if isinstance(document, Manifest) and inputs:
+        from .fingerprint import path_problems
 
-            check_paths(document.path, document.inputs, document.params, allow_external=document.allow_external_paths)
-        if isinstance(document, Lock) and manifest is not None:
+        return [Problem.of(err) for err in path_problems(document.path, document.inputs, document.params,
+                                                         allow_external=document.allow_external_paths)]
+    if isinstance(document, Lock) and manifest is not None:
+        try:
             document.check_against(manifest)
-    except SeedlockError as err:
-        return [Problem.of(err)]
+        except SeedlockError as err:
+            return [Problem.of(err)]
     return []
 
 

@@ -49,26 +49,28 @@ def tree_sha256(path: Path) -> str:
 def locate(paths: Iterable[str], *, base: Path, root: Path, allow_external: bool, pointer: str) -> list[tuple[str, Path, str]]:
     """``(path as written, resolved path, pointer)`` for each path, or ``path-outside-root`` /
     ``io-error`` naming the offending entry; reads no content (``validate`` runs this too)."""
-    out = []
-    for i, raw in enumerate(paths):
-        where = pointer_join(pointer, i)
-        candidate = base / raw
-        try:
-            resolved = candidate.resolve(strict=True)
-        except FileNotFoundError:
-            raise SeedlockError("io-error", f"Cannot read {raw}: No such file or directory", where) from None
-        except RuntimeError as exc:  # Python < 3.13 reports symlink loops this way
-            raise SeedlockError("io-error", f"Cannot read {raw}: {exc}", where) from None
-        except OSError as exc:
-            raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
-        if not allow_external and not resolved.is_relative_to(root):
-            raise SeedlockError(
-                "path-outside-root",
-                f"{raw} resolves to {resolved}, outside the project root {root} (set allow_external_paths to allow it)",
-                where,
-            )
-        out.append((raw, resolved, where))
-    return out
+    return [(raw, locate_one(raw, base=base, root=root, allow_external=allow_external, where=pointer_join(pointer, i)),
+             pointer_join(pointer, i)) for i, raw in enumerate(paths)]
+
+
+def locate_one(raw: str, *, base: Path, root: Path, allow_external: bool, where: str) -> Path:
+    """One path of ``inputs``/``params`` resolved, or the error naming it (pointer ``where``)."""
+    candidate = base / raw
+    try:
+        resolved = candidate.resolve(strict=True)
+    except FileNotFoundError:
+        raise SeedlockError("io-error", f"Cannot read {raw}: No such file or directory", where) from None
+    except RuntimeError as exc:  # Python < 3.13 reports symlink loops this way
+        raise SeedlockError("io-error", f"Cannot read {raw}: {exc}", where) from None
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
+    if not allow_external and not resolved.is_relative_to(root):
+        raise SeedlockError(
+            "path-outside-root",
+            f"{raw} resolves to {resolved}, outside the project root {root} (set allow_external_paths to allow it)",
+            where,
+        )
+    return resolved
 
 
 def fingerprint(paths: Iterable[str], *, base: Path, root: Path, allow_external: bool, pointer: str) -> dict[str, str]:
@@ -82,15 +84,24 @@ def fingerprint(paths: Iterable[str], *, base: Path, root: Path, allow_external:
     return out
 
 
-def check_paths(manifest_path: str | None, inputs: Iterable[str], params: Iterable[str], *, allow_external: bool) -> None:
-    """Raise what :func:`fingerprint` would for a manifest's ``inputs`` and ``params``, reading only
-    metadata: ``validate`` and ``resolve`` agree on which manifests have usable paths."""
+def path_problems(manifest_path: str | None, inputs: Iterable[str], params: Iterable[str], *,
+                  allow_external: bool) -> list[SeedlockError]:
+    """What :func:`fingerprint` would refuse in a manifest's ``inputs`` and ``params``, every path,
+    reading only metadata: ``validate`` and ``resolve`` agree on which manifests have usable paths."""
     inputs, params = list(inputs), list(params)
     if not inputs and not params:
-        return
+        return []
     base = Path(manifest_path).resolve().parent if manifest_path else Path.cwd()
     root = project_root(base)
+    out = []
     for key, paths in (("inputs", inputs), ("params", params)):
-        for raw, resolved, where in locate(paths, base=base, root=root, allow_external=allow_external, pointer=f"/{key}"):
+        for i, raw in enumerate(paths):
+            where = pointer_join(f"/{key}", i)
+            try:
+                resolved = locate_one(raw, base=base, root=root, allow_external=allow_external, where=where)
+            except SeedlockError as err:
+                out.append(err)
+                continue
             if not os.access(resolved, os.R_OK):
-                raise SeedlockError("io-error", f"Cannot read {raw}: Permission denied", where)
+                out.append(SeedlockError("io-error", f"Cannot read {raw}: Permission denied", where))
+    return out

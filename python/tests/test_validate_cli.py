@@ -67,6 +67,10 @@ def test_validate_fails_a_manifest_whose_inputs_do_not_exist_as_resolve_does(tmp
     resolve = seedlock_cli("resolve", "m.json", cwd=tmp_path)
     assert validate.returncode == resolve.returncode == 2
     assert validate.stderr == "seedlock: error[io-error] m.json: Cannot read p.yaml: No such file or directory at '/params/0'\n"
+    (tmp_path / "m2.json").write_text(
+        '{"version": "1.0", "seed": 1, "inputs": ["a", "data", "b"], "stages": {"t": {"frameworks": ["numpy"]}}}')
+    every = seedlock_cli("validate", "m2.json", cwd=tmp_path)
+    assert [line.rsplit(" at ", 1)[1] for line in every.stderr.splitlines()] == ["'/inputs/0'", "'/inputs/2'"]
     assert "error[io-error]" in resolve.stderr and "at '/params/0'" in resolve.stderr
     (tmp_path / "p.yaml").write_text("lr: 0.1\n")
     assert seedlock_cli("validate", "m.json", cwd=tmp_path).returncode == 0

@@ -32,13 +32,7 @@ seedlock_problems <- function(path = NULL, text = NULL) {
   found <- document_problems(doc$value)
   if (length(found) == 0L && !is.null(path)) {
     document <- from_document(doc$value, path)
-    if (inherits(document, "seedlock_manifest")) {
-      fault <- tryCatch({
-        check_manifest_paths(doc$value, path)
-        NULL
-      }, seedlock_error = function(e) e)
-      if (!is.null(fault)) found <- list(fault)
-    }
+    if (inherits(document, "seedlock_manifest")) found <- manifest_path_problems(doc$value, path)
   }
   problem_frame(found)
 }
@@ -184,27 +178,33 @@ position_key <- function(document, pointer) {
   paste(out, collapse = "/")
 }
 
-# io-error or path-outside-root for the first `inputs`/`params` path resolving would refuse
-# (SPEC.md section 5.2); reads no file content.
-check_manifest_paths <- function(doc, path) {
+# io-error or path-outside-root for every `inputs`/`params` path resolving would refuse (SPEC.md
+# section 5.2), as conditions; reads no file content.
+manifest_path_problems <- function(doc, path) {
   base <- normalizePath(dirname(path), mustWork = TRUE)
   root <- project_root(base)
   allow <- isTRUE(doc$allow_external_paths)
+  found <- list()
   for (key in c("inputs", "params")) {
     for (i in seq_along(doc[[key]])) {
-      raw <- doc[[key]][[i]]
-      where <- pointer_join(paste0("/", key), i - 1L)
-      full <- if (grepl("^/", raw)) raw else file.path(base, raw)
-      if (!file.exists(full)) seedlock_abort("io-error", sprintf("Cannot read %s: No such file or directory", raw), where)
-      resolved <- normalizePath(full, mustWork = TRUE)
-      if (!allow && resolved != root && !startsWith(resolved, paste0(root, "/"))) {
-        seedlock_abort("path-outside-root", sprintf(
-          "%s resolves to %s, outside the project root %s (set allow_external_paths to allow it)", raw, resolved, root), where)
-      }
-      if (file.access(resolved, 4L) != 0L) seedlock_abort("io-error", sprintf("Cannot read %s: Permission denied", raw), where)
+      fault <- tryCatch(check_manifest_path(doc[[key]][[i]], pointer_join(paste0("/", key), i - 1L), base, root, allow),
+                        seedlock_error = function(e) e)
+      if (!is.null(fault)) found[[length(found) + 1L]] <- fault
     }
   }
-  invisible(NULL)
+  found
+}
+
+check_manifest_path <- function(raw, where, base, root, allow) {
+  full <- if (grepl("^/", raw)) raw else file.path(base, raw)
+  if (!file.exists(full)) seedlock_abort("io-error", sprintf("Cannot read %s: No such file or directory", raw), where)
+  resolved <- normalizePath(full, mustWork = TRUE)
+  if (!allow && resolved != root && !startsWith(resolved, paste0(root, "/"))) {
+    seedlock_abort("path-outside-root", sprintf(
+      "%s resolves to %s, outside the project root %s (set allow_external_paths to allow it)", raw, resolved, root), where)
+  }
+  if (file.access(resolved, 4L) != 0L) seedlock_abort("io-error", sprintf("Cannot read %s: Permission denied", raw), where)
+  NULL
 }
 
 project_root <- function(dir) {

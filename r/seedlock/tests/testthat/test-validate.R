@@ -117,3 +117,21 @@ test_that("canonical JSON sorts members by code point and escapes minimally", {
   x <- list(b = 1L, a = list("q\"\n\u00e9", TRUE, NULL), B = 2.0)
   expect_identical(canonical_json(x), "{\"B\":2,\"a\":[\"q\\\"\\n\u00e9\",true,null],\"b\":1}")
 })
+
+test_that("a manifest file's missing or escaping inputs are problems, as resolving finds them", {
+  dir <- withr::local_tempdir()
+  project <- file.path(dir, "project")
+  dir.create(project)
+  system2("git", c("init", "-q", shQuote(project)))
+  writeLines("x", file.path(dir, "outside.csv"))
+  dir.create(file.path(project, "data"))
+  path <- file.path(project, "m.json")
+  writeLines('{"version": "1.0", "seed": 1, "inputs": ["data", "nope.csv", "../outside.csv"], "params": ["p.yaml"],
+              "stages": {"t": {"frameworks": ["r"]}}}', path)
+  found <- seedlock_problems(path)
+  expect_identical(paste(found$code, found$pointer),
+                   c("io-error /inputs/1", "path-outside-root /inputs/2", "io-error /params/0"))
+  expect_identical(found$message[[1]], "Cannot read nope.csv: No such file or directory")
+  writeLines('{"version": "1.0", "seed": 1, "inputs": ["data"], "stages": {"t": {"frameworks": ["r"]}}}', path)
+  expect_identical(nrow(seedlock_problems(path)), 0L)
+})
