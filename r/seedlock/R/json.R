@@ -47,7 +47,9 @@ parse_document <- function(data) {
   }
   if (!validUTF8(text)) seedlock_abort("invalid-json", "Invalid UTF-8")
   if (!grepl("[^ \t\r\n]", text)) seedlock_abort("invalid-json", "Empty document")
-  bare <- gsub('"(?:[^"\\\\]|\\\\.)*"', '""', text, perl = TRUE)
+  # Strings are found after masking escapes with filler of the same length: a pattern that steps
+  # through escapes one by one exceeds PCRE's match limit on long strings full of them.
+  bare <- gsub('"[^"\\\\]*+"', '""', mask_escapes(text, "(?s)\\\\."), perl = TRUE)
   if (json_depth(bare) > max_depth) {
     seedlock_abort("invalid-json", sprintf("Document nested more than %d levels deep", max_depth))
   }
@@ -83,12 +85,23 @@ has_unpaired_surrogate <- function(text) {
   grepl("\\\\u[dD][89a-fA-F][0-9a-fA-F]{2}", t, perl = TRUE)
 }
 
-# One token of RFC 8259 JSON, or one character that cannot start one ("." catches it).
+# One token of RFC 8259 JSON in text whose valid escapes are masked, or one character that cannot
+# start one ("." catches it).
 json_token_pattern <- paste0(
-  '(?s)"(?:[^"\\\\\\x00-\\x1f]++|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*+"',
+  '(?s)"[^"\\\\\\x00-\\x1f]*+"',
   '|-?(?:0|[1-9][0-9]*+)(?:\\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+',
   '|true|false|null|[][{}:,]|[ \\t\\r\\n]++|.')
-json_string_prefix <- '^"(?:[^"\\\\\\x00-\\x1f]++|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*+'
+json_string_prefix <- '^"[^"\\\\\\x00-\\x1f]*+'
+json_escape <- '\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4})'
+
+# `text` with every match of `pattern` replaced by as many "_" (positions stay where they were).
+mask_escapes <- function(text, pattern) {
+  if (!grepl("\\", text, fixed = TRUE)) return(text)
+  m <- gregexpr(pattern, text, perl = TRUE)
+  if (m[[1]][[1]] == -1L) return(text)
+  regmatches(text, m) <- list(strrep("_", attr(m[[1]], "match.length")))
+  text
+}
 value_start <- c("{", "[", "s", "v")
 
 # The first place where `text` stops being RFC 8259 JSON, as list(problem, line, column), or NULL.
@@ -96,8 +109,9 @@ value_start <- c("{", "[", "s", "v")
 # against the one before it and the innermost container it sits in. Positions are the ones Python's
 # json module reports: the first token that cannot follow, columns counted in characters.
 json_syntax_error <- function(text) {
-  m <- gregexpr(json_token_pattern, text, perl = TRUE)[[1]]
-  tok <- regmatches(text, list(m))[[1]]
+  masked <- mask_escapes(text, json_escape)
+  m <- gregexpr(json_token_pattern, masked, perl = TRUE)[[1]]
+  tok <- regmatches(masked, list(m))[[1]]
   starts <- as.integer(m)
   first <- substr(tok, 1L, 1L)
   ty <- rep("X", length(tok))
@@ -148,7 +162,7 @@ json_syntax_error <- function(text) {
   i <- bad[[1]]
   at <- starts[[i]]
   if (good[[i]] && broken[[i]]) {
-    rest <- substring(text, at)
+    rest <- substring(masked, at)
     stop_at <- at + attr(regexpr(json_string_prefix, rest, perl = TRUE), "match.length")
     after <- substr(text, stop_at + 1L, stop_at + 1L)
     if (stop_at > nchar(text) || (substr(text, stop_at, stop_at) == "\\" && after == "")) {
