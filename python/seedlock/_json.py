@@ -120,8 +120,10 @@ def loads(data: bytes | str) -> Any:
     except json.JSONDecodeError as exc:
         raise SeedlockError("invalid-json", f"Invalid JSON: {_syntax_problem(exc)} (line {exc.lineno}, column {exc.colno})",
                             line=exc.lineno, column=exc.colno) from None
-    except ValueError as exc:  # NaN/Infinity, from parse_constant: json does not say where
-        raise SeedlockError("invalid-json", f"Invalid JSON: {exc}") from None
+    except ValueError as exc:  # NaN/Infinity, from parse_constant, which json does not tell where
+        line, column = _constant_position(text)
+        raise SeedlockError("invalid-json", f"Invalid JSON: {exc} (line {line}, column {column})", line=line,
+                            column=column) from None
     if "\\u" in text:
         _check_unicode(document)
     return document
@@ -135,6 +137,20 @@ def _syntax_problem(exc: json.JSONDecodeError) -> str:
     if exc.msg == "Extra data":
         return "extra data after the document"
     return exc.msg
+
+
+def _constant_position(text: str) -> tuple[int, int]:
+    """Line and column of the first NaN/Infinity outside strings: json rejects the first it reaches,
+    and any syntax error before it would have been reported instead."""
+    import re
+
+    global _STRING
+    if _STRING is None:
+        _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+    blanked = _STRING.sub(lambda m: "_" * len(m.group()), text)  # same length: positions stay
+    found = re.search(r"-?Infinity|NaN", blanked)
+    pos = found.start() if found else 0
+    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
 def _depth(text: str) -> int:

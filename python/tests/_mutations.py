@@ -113,7 +113,7 @@ def corpus(n: int, seed: int = 20261126) -> list[str | bytes]:
 # Bytes worth inserting: JSON's structure, white space it allows and white space it does not (form
 # feed, vertical tab, no-break space), quotes and escapes, bytes that are not UTF-8.
 INTERESTING = [b"\x0c", b"\x0b", b"\xc2\xa0", b"\x00", b"\x1f", b'"', b"\\", b",", b":", b"{", b"}", b"[", b"]", b" ",
-               b"\t", b"\r", b"\n", b"0", b"-", b".", b"e", b"+", b"x", b"n", b"t", b"\xff", b"\x80", b"\xc3", b"/", b"\\u"]
+               b"\t", b"\r", b"\n", b"0", b"-", b".", b"e", b"+", b"x", b"n", b"t", b"\xff", b"\x80", b"\xc3", b"/", b"\\u", b"NaN", b"-Infinity", b"//"]
 
 
 def byte_mutation(raw: bytes, rng: random.Random) -> bytes:
