@@ -120,7 +120,8 @@ class LockedStage(Resolved):
         except KeyError:
             raise SeedlockError(
                 "framework-not-in-stage",
-                f"Stage {self.name!r} does not list framework {name!r} (it lists {', '.join(self.frameworks)})",
+                f"Stage {self.name!r} does not list framework {name!r}{hint(name, self.frameworks)} "
+                f"(it lists {', '.join(self.frameworks)})",
                 pointer_join("/stages", self.name, "frameworks"),
             ) from None
 

@@ -16,7 +16,8 @@
 stage_seed <- function(lock, stage, framework = "r") {
   st <- lock_stage(as_lock(lock), stage)
   if (!framework %in% names(st$frameworks)) {
-    seedlock_abort("framework-not-in-stage", sprintf("Stage '%s' does not list framework '%s' (it lists %s)", stage, framework,
+    seedlock_abort("framework-not-in-stage", sprintf("Stage '%s' does not list framework '%s'%s (it lists %s)", stage, framework,
+                                            did_you_mean(framework, names(st$frameworks)),
                                             paste(names(st$frameworks), collapse = ", ")),
                    pointer_join("/stages", stage, "frameworks"))
   }
