@@ -43,6 +43,10 @@ seedlock_codes <- c(
 #' | `unknown-stage-variable` | `seedlock_error_unknown_stage_variable` |
 #' | `lock-mismatch` | `seedlock_error_lock_mismatch` |
 #' | `unknown-stage` | `seedlock_error_unknown_stage` |
+#' | `framework-not-in-stage` | `seedlock_error_framework_not_in_stage` |
+#' | `not-a-lock` | `seedlock_error_not_a_lock` |
+#' | `not-a-manifest` | `seedlock_error_not_a_manifest` |
+#' | `unknown-run` | `seedlock_error_unknown_run` |
 #' | `not-applied` | `seedlock_error_not_applied` |
 #' | `io-error` | `seedlock_error_io_error` |
 #' | `path-outside-root` | `seedlock_error_path_outside_root` |
