@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from .apply import ApplyReport
+    from .applied import AppliedStage
     from .derivation import derive, rank_seed, worker_seed
     from .errors import CODES, SeedlockError
     from .lock import FrameworkSeed, Lock, LockedStage, Resolved
@@ -34,7 +34,7 @@ _LAZY = {
     "derive": "derivation", "rank_seed": "derivation", "worker_seed": "derivation", "test_seed": "derivation",
     "CODES": "errors", "SeedlockError": "errors",
     "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
-    "Manifest": "manifest", "Stage": "manifest",
+    "Manifest": "manifest", "Stage": "manifest", "AppliedStage": "applied",
 }
 
 
@@ -136,22 +136,40 @@ def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provena
     return _resolve(manifest, env_map, provenance=record, strict=strict)
 
 
-def apply_from_env(*, strict: bool = False, rank: int | None = None) -> ApplyReport:
-    """Seed this process from ``$SEEDLOCK_LOCK`` and ``$SEEDLOCK_STAGE`` (set by ``seedlock run``)."""
+def stage_from_env() -> LockedStage:
+    """The stage ``seedlock run`` started this process with (``$SEEDLOCK_LOCK``, ``$SEEDLOCK_STAGE``)."""
     from .errors import SeedlockError
 
     lock_path = os.environ.get(LOCK_VARIABLE)
     stage = os.environ.get(STAGE_VARIABLE)
     if not lock_path or not stage:
+        missing = " and ".join(v for v, value in ((LOCK_VARIABLE, lock_path), (STAGE_VARIABLE, stage)) if not value)
+        verb = "are" if " and " in missing else "is"
         raise SeedlockError(
             "missing-field",
-            f"{LOCK_VARIABLE} and {STAGE_VARIABLE} must be set (start this process with `seedlock run`)",
+            f"{missing} {verb} not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`",
         )
-    return load_lock(lock_path).stage(stage).apply(strict=strict, rank=rank)
+    return load_lock(lock_path).stage(stage)
+
+
+def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedStage:
+    """Seed this process from ``$SEEDLOCK_LOCK`` and ``$SEEDLOCK_STAGE`` (set by ``seedlock run``).
+
+    Returns the stage with the report of applying it: ``.ok``, ``.failures``, ``.actions``,
+    ``.seeds`` and ``str()`` read as the report does, ``stage, report = apply_from_env()`` unpacks,
+    and ``.worker_init_fn()`` / ``.numpy_generator()`` / ``.torch_generator()`` use the same rank.
+    Under ``seedlock run``'s auto-seeding this re-seeds every framework the stage lists at the point
+    of the call (with the same seeds): what the program asks for.
+    """
+    from .applied import AppliedStage
+
+    stage = stage_from_env()
+    return AppliedStage(stage=stage, report=stage.apply(strict=strict, rank=rank), rank=rank)
 
 
 __all__ = [
     "CODES",
+    "AppliedStage",
     "LOCK_VARIABLE",
     "STAGE_VARIABLE",
     "FrameworkSeed",
@@ -172,5 +190,6 @@ __all__ = [
     "rank_seed",
     "read",
     "resolve",
+    "stage_from_env",
     "worker_seed",
 ]

@@ -36,6 +36,10 @@ def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = 
         context = _frameworks.Context(stage=stage.name, framework_seed=fw.seed, rank=rank)
         actions.extend(_frameworks.get(name).apply(seed, fw.settings, context))
     report = ApplyReport(stage=stage.name, seeds={n: seeds[n] for n in stage.frameworks}, actions=tuple(actions))
+    from ._seedstatus import record
+
+    # Tells `seedlock run` that this process was seeded, and how.
+    record("apply", stage.name, [(a.framework, a.status, a.what, a.detail) for a in report.actions])
     if strict and report.failures:
         first = report.failures[0]
         raise SeedlockError(

@@ -75,6 +75,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("lock", metavar="LOCK")
         s.add_argument("--stage", required=True)
         _ledger_options(s)
+        s.add_argument("--no-auto-seed", dest="auto_seed", action="store_false",
+                       help="do not seed Python and R programs at start-up and on first import of each framework")
+        s.add_argument("-v", "--verbose", action="store_true", help="print what each process of CMD seeded")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     if want("history"):
         s = sub.add_parser("history", help="runs recorded in the ledger")
@@ -137,7 +140,8 @@ def _ledger_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
     s.add_argument("--check-reuse", action="store_true", help="report seeds already used with the same code, inputs, params")
     s.add_argument("--strict", action="store_true",
-                   help="fail instead of warning: SEEDLOCK_SEED_* variables that match no stage; with --check-reuse, reused seeds")
+                   help="fail instead of warning: SEEDLOCK_SEED_* variables that match no stage; with --check-reuse, "
+                        "reused seeds; for run and verify, a seeding step that failed or a command nothing seeded")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -297,7 +301,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     env = child_environment(lock, lock.stage(args.stage), args.lock)
     if args.check_reuse and _report_reuse(args, lock.to_dict()):
         return 1
-    code = run_child(cmd, env)
+    from ._seedreport import run_reporting
+
+    code = run_reporting(cmd, env, lock.stage(args.stage), auto_seed=args.auto_seed, strict=args.strict,
+                         verbose=args.verbose, run_child=run_child)
     if args.record:
         _record(args, lock.to_dict(), event="run", stage=args.stage, exit_code=code)
     return code

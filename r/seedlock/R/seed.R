@@ -23,12 +23,19 @@
 #' f()
 #' @export
 set_seedlock <- function(lock, stage, rank = NULL) {
+  seed_r(lock, stage, rank, via = "set_seedlock")
+}
+
+seed_r <- function(lock, stage, rank, via) {
   lock <- as_lock(lock)
   seed <- stage_seed(lock, stage, "r")
   if (!is.null(rank)) seed <- rank_seed(seed, rank)
   s <- lock_stage(lock, stage)$frameworks$r$settings
   # sample.kind = "Rounding" warns that it is non-uniform; the lock asked for it explicitly.
   suppressWarnings(set.seed(seed, kind = s$kind, normal.kind = s$normal_kind, sample.kind = s$sample_kind))
+  report_seeded(via, stage,
+                sprintf("set.seed(%d, kind='%s', normal.kind='%s', sample.kind='%s')", seed, s$kind, s$normal_kind,
+                        s$sample_kind))
   invisible(seed)
 }
 

@@ -1,0 +1,179 @@
+"""Auto-seeding, inside a Python program that ``seedlock run`` started and that never calls seedlock.
+
+The launcher puts ``_bootstrap/python`` first on ``PYTHONPATH`` and the stage's seeds and settings in
+``$SEEDLOCK_AUTOSEED``; that directory's ``sitecustomize`` calls :func:`start` as the interpreter starts.
+``start`` seeds Python's ``random`` and installs an import hook that seeds each framework the stage
+lists right after the program first imports it. Nothing is imported here that the program does not
+import itself: a program that only uses numpy never loads torch or TensorFlow.
+
+A program that calls ``seedlock.apply_from_env()`` itself re-seeds at that point, which is what it
+asks for; the seeds are the same, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# `typing` and `collections.abc` cost milliseconds at every interpreter start; only mypy needs them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
+
+    from ._seedstatus import Row
+
+# Module whose first import triggers seeding -> the framework it belongs to. Keras is seeded when
+# Keras itself is imported (with the tensorflow seed, spec section 6): seeding it from TensorFlow's
+# hook would import Keras into programs that never use it, or re-enter Keras while it imports TF.
+TRIGGERS: Mapping[str, str] = {
+    "numpy": "numpy",
+    "torch": "torch",
+    "tensorflow": "tensorflow",
+    "keras": "tensorflow",
+    "rpy2.robjects": "r",
+    "caffe": "caffe",
+}
+
+
+def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
+    """Workers started by multiprocessing (spawn, forkserver) are not the program: they keep the
+    per-process randomness the program's framework gives them (torch seeds DataLoader workers itself;
+    ``stage.worker_init_fn()`` derives worker seeds). Seeding each with the stage seed would make
+    every worker draw the same numbers."""
+    return "--multiprocessing-fork" in argv or any(a.startswith("from multiprocessing.") for a in argv)
+
+
+def parse_seeds(text: str) -> tuple[dict[str, int], bool]:
+    """``$SEEDLOCK_AUTOSEED`` ("python=1:hash numpy=2 ...") as (framework -> seed, python hash_seed)."""
+    seeds, hash_seed = {}, False
+    for word in text.split():
+        name, _, value = word.partition("=")
+        seed, _, flag = value.partition(":")
+        seeds[name] = int(seed)
+        hash_seed = hash_seed or (name == "python" and flag == "hash")
+    return seeds, hash_seed
+
+
+def python_rows(seed: int, hash_seed: bool) -> list[Row]:
+    """``random.seed`` and the ``PYTHONHASHSEED`` check, reported exactly as ``apply`` reports them
+    (a test holds the two to the same lines) without importing ``apply`` at every start-up."""
+    import random
+
+    random.seed(seed)
+    rows: list[Row] = [("python", "applied", f"random.seed({seed})", "")]
+    if hash_seed:
+        actual = os.environ.get("PYTHONHASHSEED")
+        if actual == str(seed):
+            rows.append(("python", "applied", f"PYTHONHASHSEED={seed}", "set at launch"))
+        else:
+            rows.append(("python", "failed", f"PYTHONHASHSEED={seed}",
+                         f"interpreter started with PYTHONHASHSEED={actual or 'unset'}; launch with `seedlock run`"))
+    return rows
+
+
+def start() -> None:
+    """Seed this interpreter per ``$SEEDLOCK_AUTOSEED``; a no-op without it or in a worker."""
+    text = os.environ.get("SEEDLOCK_AUTOSEED")
+    if not text or is_multiprocessing_worker(getattr(sys, "orig_argv", sys.argv)):
+        return
+    from . import _seedstatus
+
+    seeds, hash_seed = parse_seeds(text)
+    stage = os.environ.get("SEEDLOCK_STAGE", "")
+    strict = os.environ.get(_seedstatus.STRICT_VARIABLE) == "1"
+    _seedstatus.record_start(stage, "auto")
+    if "python" in seeds:
+        rows = python_rows(seeds["python"], hash_seed)
+        _seedstatus.record("auto", stage, rows)
+        failed = [r for r in rows if r[1] == "failed"]
+        if strict and failed:
+            # Raising here would only print "Error in sitecustomize" and run the program unseeded.
+            text = "; ".join(f"{fw} {what}: {detail}" for fw, _, what, detail in failed)
+            sys.stderr.write(f"seedlock: error[not-applied] Not applied: {text} at '/stages/{stage}/frameworks/python'\n")
+            sys.stderr.flush()
+            os._exit(2)
+    hooks = {module: fw for module, fw in TRIGGERS.items() if fw in seeds}
+    if hooks:
+        finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds[fw], strict))
+        sys.meta_path.insert(0, finder)
+        for module in list(hooks):
+            if module in sys.modules:  # imported before us (e.g. by a .pth file): seed now
+                finder.fire(module)
+
+
+def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
+    import json
+
+    from . import _seedstatus, apply
+
+    settings: Mapping[str, Any] = json.loads(os.environ.get(_seedstatus.AUTOSEED_SETTINGS_VARIABLE) or "{}")[framework]
+    actions: list[apply.Action]
+    try:
+        if module == "keras":
+            actions = [apply._keras(seed)]
+        elif framework == "tensorflow":
+            actions = apply._tensorflow(seed, settings, keras=False)
+        else:
+            actions = apply._APPLIERS[framework](seed, settings)
+    except Exception as exc:  # a framework raising while being seeded must be reported, not swallowed
+        actions = [apply.Action(framework=framework, what=f"seed on import of {module}", status="failed",
+                                detail=f"{type(exc).__name__}: {exc}")]
+    _seedstatus.record("auto", stage, [(a.framework, a.status, a.what, a.detail) for a in actions])
+    failed = [a for a in actions if a.status == "failed"]
+    if strict and failed:
+        from .errors import SeedlockError, pointer_join
+
+        raise SeedlockError("not-applied", "Not applied: " + "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failed),
+                            pointer_join("/stages", stage, "frameworks", framework))
+
+
+class _SeedOnImport:
+    """A meta path finder that runs ``callback(module, framework)`` once, right after ``module`` is
+    first executed. It finds the module with the finders after it and wraps only that spec's loader,
+    so the module, its spec and its loader's type are what they would be without seedlock."""
+
+    def __init__(self, hooks: dict[str, str], callback: Callable[[str, str], None]) -> None:
+        self._hooks = hooks
+        self._callback = callback
+
+    def fire(self, module: str) -> None:
+        framework = self._hooks.pop(module, None)
+        if not self._hooks and self in sys.meta_path:
+            sys.meta_path.remove(self)  # nothing left to watch: stop costing every import a lookup
+        if framework is not None:
+            self._callback(module, framework)
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname not in self._hooks:
+            return None
+        spec = None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                break
+        loader = spec.loader if spec is not None else None
+        if spec is None or loader is None or isinstance(loader, type) or not hasattr(loader, "exec_module"):
+            return None  # not found, a namespace package or a class-level loader: import it the usual way
+        original = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            try:
+                original(module)
+            finally:
+                try:
+                    del loader.exec_module  # type: ignore[method-assign]
+                except AttributeError:
+                    pass
+            self.fire(fullname)
+
+        try:
+            loader.exec_module = exec_module  # type: ignore[method-assign]
+        except AttributeError:
+            return None
+        return spec

@@ -1,0 +1,87 @@
+"""seedlock auto-seeding: `seedlock run` puts this directory first on PYTHONPATH.
+
+Python imports the first ``sitecustomize`` on ``sys.path`` at start-up. This one seeds the program
+(``seedlock._autoseed.start``), then runs the ``sitecustomize`` it shadows, if any, as if Python had
+imported that one. Written for any Python 3 so that an interpreter too old for seedlock reports that
+instead of failing to parse this file.
+"""
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _report_failure(message):
+    # No seedlock to report through: write the status line `seedlock run` reads, by hand.
+    directory = os.environ.get("SEEDLOCK_STATUS")
+    line = ('{"event":"action","via":"auto","stage":%s,"framework":"python","status":"failed",'
+            '"what":"auto-seeding","detail":%s}\n')
+    try:
+        import json
+        text = line % (json.dumps(os.environ.get("SEEDLOCK_STAGE", "")), json.dumps(message))
+        if directory:
+            with open(os.path.join(directory, "python-%d.jsonl" % os.getpid()), "a") as f:
+                f.write(text)
+        else:
+            sys.stderr.write("seedlock: warning: %s\n" % message)
+    except Exception:
+        sys.stderr.write("seedlock: warning: %s\n" % message)
+
+
+def _import_seedlock():
+    try:
+        from seedlock import _autoseed
+        return _autoseed
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "seedlock":
+            raise
+    # This interpreter has no seedlock (e.g. the CLI is installed with pipx, the program runs in its
+    # own venv): load the launcher's copy of the package, and only that package, from beside us.
+    import importlib.util
+
+    package = os.path.dirname(os.path.dirname(_HERE))
+    spec = importlib.util.spec_from_file_location("seedlock", os.path.join(package, "__init__.py"),
+                                                  submodule_search_locations=[package])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["seedlock"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["seedlock"]
+        raise
+    from seedlock import _autoseed
+    return _autoseed
+
+
+def _start():
+    if not os.environ.get("SEEDLOCK_AUTOSEED"):
+        return
+    try:
+        autoseed = _import_seedlock()
+    except Exception as exc:
+        _report_failure("cannot load seedlock in %s (Python %s): %s: %s"
+                        % (sys.executable, sys.version.split()[0], type(exc).__name__, exc))
+        return
+    try:
+        autoseed.start()
+    except Exception as exc:
+        _report_failure("auto-seeding failed: %s: %s" % (type(exc).__name__, exc))
+
+
+def _chain():
+    """Import the sitecustomize this file shadows, under the same name, as site.py would have."""
+    me = sys.modules.pop("sitecustomize", None)
+    try:
+        __import__("sitecustomize")  # this directory is off sys.path by now: finds the next one, if any
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "sitecustomize" or "sitecustomize" in sys.modules:
+            raise
+        sys.modules["sitecustomize"] = me  # none to chain: site.py finishes importing this one
+
+
+# The program should not find this directory on its path; its children still get it from PYTHONPATH.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+try:
+    _start()
+finally:
+    _chain()

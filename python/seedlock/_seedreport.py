@@ -1,0 +1,208 @@
+"""What the launcher makes of the status its command's processes wrote (see :mod:`seedlock._seedstatus`).
+
+Failures are always printed, the whole report with ``--verbose``, and a run in which nothing was
+seeded is a warning (``--strict``: an error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._seedstatus import (
+    AUTOSEED_R_VARIABLE,
+    AUTOSEED_SETTINGS_VARIABLE,
+    AUTOSEED_VARIABLE,
+    R_PROFILE_VARIABLE,
+    STATUS_VARIABLE,
+    STRICT_VARIABLE,
+)
+
+if TYPE_CHECKING:
+    from .lock import LockedStage
+
+BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap"
+PYTHON_BOOTSTRAP = BOOTSTRAP / "python"
+R_PROFILE = BOOTSTRAP / "Rprofile.R"
+# The module whose import seeds a framework, for "not imported" lines.
+_TRIGGER = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow", "r": "rpy2", "caffe": "caffe"}
+
+
+def child_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
+                      strict: bool) -> dict[str, str]:
+    """The variables that make ``stage``'s Python and R children seed themselves and report back.
+
+    With ``auto_seed`` the bootstrap directory goes first on ``PYTHONPATH`` (its ``sitecustomize``
+    chains any other) and ``R_PROFILE_USER`` names seedlock's R profile (which sources the user's own).
+    """
+    env = {STATUS_VARIABLE: status_dir}
+    if strict:
+        env[STRICT_VARIABLE] = "1"
+    if not auto_seed:
+        return env
+    # Seeds as "name=seed" words (":hash" when the python seed is also PYTHONHASHSEED), read at every
+    # interpreter start without json; the settings, as JSON, only when a framework is imported.
+    env[AUTOSEED_VARIABLE] = " ".join(
+        f"{name}={fw.seed}" + (":hash" if name == "python" and fw.settings["hash_seed"] else "")
+        for name, fw in stage.frameworks.items())
+    env[AUTOSEED_SETTINGS_VARIABLE] = json.dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()},
+                                                 separators=(",", ":"))
+    paths = [p for p in base.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(PYTHON_BOOTSTRAP)]
+    env["PYTHONPATH"] = os.pathsep.join([str(PYTHON_BOOTSTRAP), *paths])
+    r = stage.frameworks.get("r")
+    if r is not None:
+        s = r.settings
+        env[AUTOSEED_R_VARIABLE] = f"{r.seed},{s['kind']},{s['normal_kind']},{s['sample_kind']}"
+    # A nested `seedlock run` finds its parent's profile in R_PROFILE_USER: keep the user's, never chain ours.
+    if "R_PROFILE_USER" in base and R_PROFILE_VARIABLE not in base and base["R_PROFILE_USER"] != str(R_PROFILE):
+        env[R_PROFILE_VARIABLE] = base["R_PROFILE_USER"]
+    env["R_PROFILE_USER"] = str(R_PROFILE)
+    return env
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeededProcess:
+    """What one process of the run reported: how it was seeded (``via``) and each action."""
+
+    name: str
+    binding: str
+    pid: str
+    argv: tuple[str, ...] = ()
+    via: frozenset[str] = frozenset()
+    actions: tuple[Mapping[str, str], ...] = ()
+
+    @property
+    def seeded(self) -> bool:
+        return any(a["status"] == "applied" for a in self.actions)
+
+    @property
+    def failures(self) -> tuple[Mapping[str, str], ...]:
+        return tuple(a for a in self.actions if a["status"] == "failed")
+
+    def title(self) -> str:
+        import shlex
+
+        cmd = shlex.join(self.argv) if self.argv else self.binding
+        if len(cmd) > 80:
+            cmd = cmd[:77] + "..."
+        how = " and ".join(sorted({"auto": "auto-seeded", "apply": "apply()", "set_seedlock": "set_seedlock()"}
+                                  .get(v, v) for v in self.via))
+        return f"`{cmd}` (pid {self.pid}, {how or 'no seeding'})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """Everything the run's processes reported, and what to say about it."""
+
+    stage: str
+    frameworks: tuple[str, ...]
+    processes: tuple[SeededProcess, ...] = field(default_factory=tuple)
+
+    @property
+    def seeded(self) -> bool:
+        return any(p.seeded for p in self.processes)
+
+    @property
+    def failures(self) -> tuple[tuple[SeededProcess, Mapping[str, str]], ...]:
+        return tuple((p, a) for p in self.processes for a in p.failures)
+
+    def report_lines(self) -> list[str]:
+        """The full report (``--verbose``), like ``str(ApplyReport)`` for each process."""
+        out = []
+        for p in self.processes:
+            out.append(f"seedlock: stage {self.stage!r} in {p.title()}:")
+            done = set()
+            for a in p.actions:
+                done.add(a["framework"])
+                tail = f" ({a['detail']})" if a["detail"] else ""
+                out.append(f"  {a['framework']:<10} {a['status']:<8} {a['what']}{tail}")
+            if "auto" in p.via:
+                owned = self.frameworks if p.binding == "python" else ("r",)
+                for fw in owned:
+                    if fw in self.frameworks and fw not in done:
+                        reason = f"{_TRIGGER.get(fw, fw)} not imported: nothing to seed"
+                        out.append(f"  {fw:<10} {'-':<8} {reason}")
+        return out
+
+    def failure_lines(self) -> list[str]:
+        return [f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
+                + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures]
+
+    def nobody_line(self, cmd: list[str], *, auto_seed: bool) -> str:
+        import shlex
+
+        started = [p for p in self.processes if "auto" in p.via]
+        if started:
+            why = (f"{len(started)} program(s) started with auto-seeding, but stage {self.stage!r} lists "
+                   f"nothing they use ({', '.join(self.frameworks)})")
+        elif auto_seed:
+            why = ("no Python or R program started with auto-seeding (a program that is neither, or started with "
+                   "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() "
+                   "or seedlock_from_env()")
+        else:
+            why = "with --no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())"
+        return f"nothing in `{shlex.join(cmd)}` was seeded by seedlock: {why}"
+
+
+def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
+    """Collect what the processes of a run wrote to ``status_dir``."""
+    processes = []
+    for path in sorted(Path(status_dir).glob("*.jsonl"), key=lambda p: p.stat().st_mtime_ns):
+        binding, _, pid = path.stem.partition("-")
+        argv: tuple[str, ...] = ()
+        via: set[str] = set()
+        actions = []
+        for line in path.read_text("utf-8", errors="replace").splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue  # a process killed mid-write leaves at most a partial last line
+            if not isinstance(item, dict):
+                continue
+            via.add(str(item.get("via", "")))
+            if item.get("event") == "start":
+                argv = tuple(str(a) for a in item.get("argv", ()))
+            elif item.get("event") == "action":
+                actions.append({k: str(item.get(k, "")) for k in ("framework", "status", "what", "detail")})
+        processes.append(SeededProcess(name=path.stem, binding=binding, pid=pid, argv=argv, via=frozenset(via),
+                                       actions=tuple(actions)))
+    return Outcome(stage=stage.name, frameworks=tuple(stage.frameworks), processes=tuple(processes))
+
+
+def run_reporting(cmd: list[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool, strict: bool,
+                  verbose: bool, run_child: Callable[[list[str], Mapping[str, str]], int]) -> int:
+    """Run ``cmd`` with ``stage``'s children seeding themselves (unless not ``auto_seed``), then say
+    what was seeded: every failure, the whole report when ``verbose``, and a run that nothing seeded.
+
+    With ``strict`` the children fail as soon as something cannot be seeded, and a run that seeded
+    nothing or reported a failure is ``not-applied`` (unless the command already failed: its exit
+    status is returned as is).
+    """
+    import shutil
+    import tempfile
+
+    from .errors import SeedlockError, pointer_join
+
+    status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
+    try:
+        code = run_child(cmd, {**env, **child_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)})
+        outcome = read_outcome(status_dir, stage)
+    finally:
+        shutil.rmtree(status_dir, ignore_errors=True)
+    for line in outcome.report_lines() if verbose else outcome.failure_lines():
+        print(line, file=sys.stderr)
+    problem = None if outcome.seeded else outcome.nobody_line(cmd, auto_seed=auto_seed)
+    if problem is None and outcome.failures:
+        problem = f"{len(outcome.failures)} seeding step(s) failed in stage {stage.name!r} (see above)"
+    if problem is None:
+        return code
+    if strict and code == 0:
+        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage.name))
+    if not outcome.seeded:
+        print(f"seedlock: warning: {problem}", file=sys.stderr)
+    return code
