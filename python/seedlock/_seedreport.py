@@ -88,8 +88,6 @@ class SeededProcess:
         import shlex
 
         cmd = shlex.join(self.argv) if self.argv else self.binding
-        if len(cmd) > 80:
-            cmd = cmd[:77] + "..."
         how = " and ".join(sorted({"auto": "auto-seeded", "apply": "apply()", "set_seedlock": "set_seedlock()"}
                                   .get(v, v) for v in self.via))
         return f"`{cmd}` (pid {self.pid}, {how or 'no seeding'})"
@@ -196,13 +194,14 @@ def run_reporting(cmd: list[str], env: Mapping[str, str], stage: LockedStage, *,
         shutil.rmtree(status_dir, ignore_errors=True)
     for line in outcome.report_lines() if verbose else outcome.failure_lines():
         print(line, file=sys.stderr)
-    problem = None if outcome.seeded else outcome.nobody_line(cmd, auto_seed=auto_seed)
-    if problem is None and outcome.failures:
+    if outcome.failures:
         problem = f"{len(outcome.failures)} seeding step(s) failed in stage {stage.name!r} (see above)"
-    if problem is None:
+    elif not outcome.seeded:
+        problem = outcome.nobody_line(cmd, auto_seed=auto_seed)
+    else:
         return code
     if strict and code == 0:
         raise SeedlockError("not-applied", problem, pointer_join("/stages", stage.name))
-    if not outcome.seeded:
+    if not outcome.failures:  # failures were printed above
         print(f"seedlock: warning: {problem}", file=sys.stderr)
     return code

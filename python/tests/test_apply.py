@@ -203,7 +203,60 @@ def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pyt
     report = seedlock.apply_from_env()
     assert report.seeds == {"numpy": stage_lock.stage("s").seed_of("numpy")}
     monkeypatch.delenv("SEEDLOCK_STAGE")
-    with pytest.raises(seedlock.SeedlockError, match="SEEDLOCK_STAGE must be set"):
+    with pytest.raises(seedlock.SeedlockError, match="SEEDLOCK_STAGE is not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`"):
         seedlock.apply_from_env()
 
 
+
+
+def test_apply_from_env_returns_the_stage_with_its_report_and_reads_like_the_report(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock = resolve(seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python", "numpy", "torch"]}}}), {})
+    path = tmp_path / "x.lock.json"
+    path.write_text(seedlock._json.pretty(lock.to_dict()))
+    monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
+    monkeypatch.setenv("SEEDLOCK_STAGE", "s")
+    monkeypatch.delenv("SEEDLOCK_STATUS", raising=False)
+    stage = lock.stage("s")
+    with stage.seeded():
+        applied = seedlock.apply_from_env(rank=2)
+        # What code written against the report keeps using ...
+        assert applied.seeds == {fw: stage.rank_seed(fw, 2) for fw in ("python", "numpy", "torch")}
+        assert applied.ok is (not applied.failures)
+        assert applied.actions == applied.report.actions
+        assert str(applied) == str(applied.report) and str(applied).startswith("seedlock: stage 's': python=")
+        # ... and the stage, for the same rank, without loading the lock again.
+        assert applied.stage == stage and applied.name == "s" and applied.rank == 2
+        assert applied.seed_of("numpy") == stage.rank_seed("numpy", 2)
+        assert applied.worker_init_fn() == stage.worker_init_fn(rank=2)
+        assert applied.numpy_generator().random() == stage.numpy_generator(rank=2).random()
+        assert applied.torch_generator().initial_seed() == stage.rank_seed("torch", 2)
+        unpacked_stage, report = applied
+        assert (unpacked_stage, report) == (stage, applied.report)
+        assert applied == seedlock.AppliedStage(stage=stage, report=report, rank=2)
+
+
+def test_apply_from_env_outside_seedlock_run_says_how_to_run_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEEDLOCK_LOCK", raising=False)
+    monkeypatch.delenv("SEEDLOCK_STAGE", raising=False)
+    with pytest.raises(seedlock.SeedlockError) as err:
+        seedlock.apply_from_env()
+    assert str(err.value) == ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this program with "
+                              "`seedlock run LOCK --stage STAGE -- COMMAND` at ''")
+
+
+def test_auto_seeding_reports_python_exactly_as_apply_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedlock import _autoseed, apply
+
+    with seedlock.resolve(seedlock.Manifest.from_dict(
+            {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python"]}}}), {}).stage("s").seeded():
+        for hash_env in ("17", "3", None):
+            if hash_env is None:
+                monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+            else:
+                monkeypatch.setenv("PYTHONHASHSEED", hash_env)
+            for hash_seed in (True, False):
+                expected = [(a.framework, a.status, a.what, a.detail)
+                            for a in apply._python(17, {"hash_seed": hash_seed}, hash_seed=17)]
+                assert _autoseed.python_rows(17, hash_seed) == expected

@@ -46,3 +46,25 @@ def test_the_framework_registry_imports_no_provenance_or_rng_machinery() -> None
             "print(sorted(m for m in ('importlib.metadata', 'subprocess', 'platform', 'random') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_auto_seeded_interpreter_loads_only_random_and_seedlocks_bootstrap_at_start(tmp_path: Path) -> None:
+    import os
+
+    from conftest import seedlock_cli
+
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {
+        "s": {"frameworks": ["python", "numpy", "torch", "tensorflow", "r", "caffe"]}}}))
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(manifest), "-o", str(lock)).returncode == 0
+    probe = "import sys; print(' '.join(sorted(sys.modules)))"
+    plain = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                               env=os.environ).stdout.split())
+    out = seedlock_cli("run", str(lock), "--stage", "s", "--", sys.executable, "-c", probe)
+    assert out.returncode == 0, out.stderr
+    added = set(out.stdout.split()) - plain
+    # Every Python process of a pipeline pays for these: no json, typing, dataclasses or framework.
+    assert {m for m in added if not m.startswith("_")} <= {
+        "seedlock", "seedlock._autoseed", "seedlock._seedstatus", "sitecustomize", "random", "bisect", "math",
+        "itertools", "operator", "warnings", "__future__"}

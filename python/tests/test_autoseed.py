@@ -1,0 +1,322 @@
+"""`seedlock run` seeds programs that never call seedlock: Python at start-up and on each framework's
+first import, R through its start-up profile; and it says what was seeded, and when nothing was.
+
+Every test runs the CLI as a user types it, on unmodified scripts, in fresh processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import seedlock
+from conftest import REPO, requires_r, seedlock_cli
+from seedlock.rcompat import r_uniform
+
+ALL = ["python", "numpy", "torch", "tensorflow", "r"]
+
+# The seed document's preprocessing stage with its magic 42s removed, and nothing else changed.
+NUMPY_SCRIPT = """\
+import json, random, sys
+import numpy as np
+
+data = np.random.random((2000, 32))
+labels = np.random.random((2000, 10))
+print(json.dumps({"data": data[:2, :3].tolist(), "labels": labels[0, :3].tolist(), "random": random.random(),
+                  "hash": hash("seedlock"), "loaded": sorted(m for m in ("torch", "tensorflow", "keras", "rpy2") if m in sys.modules)}))
+"""
+
+
+def _lock(tmp_path: Path, frameworks: list[str] = ALL, *, seed: int = 7, name: str = "l.json",
+          settings: str = "") -> Path:
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": frameworks}}})
+                        if not settings else settings)
+    lock = tmp_path / name
+    out = seedlock_cli("resolve", str(manifest), "-o", str(lock), "--no-provenance", env={"SEEDLOCK_SEED": str(seed)})
+    assert out.returncode == 0, out.stderr
+    return lock
+
+
+def _run(lock: Path, *cmd: str, flags: tuple[str, ...] = (), cwd: Path | None = None,
+         env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out = seedlock_cli("run", str(lock), "--stage", "train", *flags, "--", *cmd, cwd=cwd, env=env)
+    return out.returncode, out.stdout, out.stderr
+
+
+def _script(tmp_path: Path, text: str, name: str = "script.py") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def _seed(lock: Path, framework: str) -> int:
+    return seedlock.load_lock(lock).stage("train").seed_of(framework)
+
+
+def test_an_unmodified_numpy_script_repeats_under_seedlock_run_and_loads_no_other_framework(tmp_path: Path) -> None:
+    import numpy as np
+
+    lock = _lock(tmp_path)
+    script = _script(tmp_path, NUMPY_SCRIPT)
+    runs = [_run(lock, sys.executable, script) for _ in range(2)]
+    assert [r[0] for r in runs] == [0, 0] and runs[0][2] == "", runs[0][2]
+    first, second = (json.loads(r[1]) for r in runs)
+    assert first == second
+    # For the right reason: numpy's global generator was seeded with the stage's numpy seed ...
+    rs = np.random.RandomState(_seed(lock, "numpy"))
+    assert first["data"] == rs.random_sample((2000, 32))[:2, :3].tolist()
+    import random
+
+    assert first["random"] == random.Random(_seed(lock, "python")).random()
+    # ... and the frameworks the script never imported were never loaded.
+    assert first["loaded"] == []
+
+
+def test_another_seed_gives_other_draws_and_without_auto_seeding_nothing_repeats(tmp_path: Path) -> None:
+    script = _script(tmp_path, NUMPY_SCRIPT)
+    seeded = json.loads(_run(_lock(tmp_path), sys.executable, script)[1])
+    other = json.loads(_run(_lock(tmp_path, seed=8, name="other.json"), sys.executable, script)[1])
+    assert other["data"] != seeded["data"] and other["random"] != seeded["random"]
+    plain = [_run(_lock(tmp_path), sys.executable, script, flags=("--no-auto-seed",)) for _ in range(2)]
+    assert json.loads(plain[0][1])["data"] != json.loads(plain[1][1])["data"]
+    assert plain[0][2] == (f"seedlock: warning: nothing in `{sys.executable} {script}` was seeded by seedlock: with "
+                           "--no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())\n")
+
+
+def test_an_unmodified_torch_script_repeats_with_the_stage_seed_and_deterministic_mode(tmp_path: Path) -> None:
+    import torch
+
+    lock = _lock(tmp_path)
+    script = _script(tmp_path, (
+        "import json, sys, torch\n"
+        "torch.set_num_threads(1)\n"
+        "layer = torch.nn.Linear(3, 2)\n"
+        "print(json.dumps({'w': layer.weight.tolist(), 'x': torch.rand(3).tolist(),\n"
+        "                  'det': torch.are_deterministic_algorithms_enabled(), 'tf': 'tensorflow' in sys.modules}))\n"))
+    runs = [json.loads(_run(lock, sys.executable, script)[1]) for _ in range(2)]
+    assert runs[0] == runs[1]
+    torch.manual_seed(_seed(lock, "torch"))
+    assert runs[0]["w"] == torch.nn.Linear(3, 2).weight.tolist()
+    assert runs[0]["det"] is True and runs[0]["tf"] is False
+    other = json.loads(_run(_lock(tmp_path, seed=8, name="o.json"), sys.executable, script)[1])
+    assert other["w"] != runs[0]["w"]
+
+
+@pytest.mark.slow
+def test_the_seed_documents_tensorflow_script_without_its_seeds_repeats_keras_weights_included(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    script = _script(tmp_path, (
+        "import json, sys\n"
+        "import tensorflow as tf\n"
+        "from tensorflow.python.framework import config\n"
+        "model = tf.keras.models.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3, activation='relu')])\n"
+        "print(json.dumps({'w': model.layers[0].kernel.numpy().ravel().tolist(),\n"
+        "                  'u': tf.random.uniform([3]).numpy().tolist(), 'torch': 'torch' in sys.modules,\n"
+        "                  'det': config.is_op_determinism_enabled()}))\n"))
+    runs = [_run(lock, sys.executable, script, flags=("-v",)) for _ in range(2)]
+    first, second = (json.loads(r[1]) for r in runs)
+    assert first == second and first["torch"] is False and first["det"] is True
+    tf_seed = _seed(lock, "tensorflow")
+    report = runs[0][2]
+    assert f"  tensorflow applied  tf.random.set_seed({tf_seed})\n" in report
+    assert f"  tensorflow applied  Keras default seeds from Random({seedlock.derive(tf_seed, 'keras')})\n" in report
+    assert "  torch      -        torch not imported: nothing to seed\n" in report
+    other = json.loads(_run(_lock(tmp_path, seed=8, name="o.json"), sys.executable, script)[1])
+    assert other["w"] != first["w"] and other["u"] != first["u"]
+
+
+def test_verbose_reports_each_process_like_apply_and_is_silent_otherwise(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy", "torch"])
+    script = _script(tmp_path, "import numpy\n")
+    code, _, err = _run(lock, sys.executable, script)
+    assert (code, err) == (0, "")
+    code, _, err = _run(lock, sys.executable, script, flags=("--verbose",))
+    lines = err.splitlines()
+    assert lines[0].startswith(f"seedlock: stage 'train' in `{sys.executable} {script}` (pid ")
+    assert lines[0].endswith(", auto-seeded):")
+    py, np_ = _seed(lock, "python"), _seed(lock, "numpy")
+    assert lines[1:] == [
+        f"  python     applied  random.seed({py})",
+        f"  python     applied  PYTHONHASHSEED={py} (set at launch)",
+        f"  numpy      applied  numpy.random.seed({np_}) (Generator objects use PCG64)",
+        "  torch      -        torch not imported: nothing to seed",
+    ]
+
+
+def test_what_could_not_be_seeded_is_reported_without_verbose_and_strict_stops_the_program(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy"])
+    script = _script(tmp_path, "print('ran')\n")
+    py = _seed(lock, "python")
+    code, out, err = _run(lock, "env", "PYTHONHASHSEED=3", sys.executable, script)
+    assert (code, out) == (0, "ran\n")
+    assert err.startswith(f"seedlock: warning: stage 'train' in `{sys.executable} {script}` (pid ")
+    assert err.endswith(f"auto-seeded): python PYTHONHASHSEED={py} failed: interpreter started with "
+                        "PYTHONHASHSEED=3; launch with `seedlock run`\n")
+    code, out, err = _run(lock, "env", "PYTHONHASHSEED=3", sys.executable, script, flags=("--strict",))
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == (f"seedlock: error[not-applied] Not applied: python PYTHONHASHSEED={py}: interpreter "
+                                   "started with PYTHONHASHSEED=3; launch with `seedlock run` at "
+                                   "'/stages/train/frameworks/python'")
+
+
+def test_a_framework_that_raises_while_being_seeded_is_reported_and_strict_fails_its_import(tmp_path: Path) -> None:
+    # Fault injection: a `caffe` package beside the script whose seeding call raises.
+    (tmp_path / "caffe").mkdir()
+    (tmp_path / "caffe" / "__init__.py").write_text("def set_random_seed(seed):\n    raise RuntimeError('no solver')\n")
+    lock = _lock(tmp_path, ["caffe"])
+    script = _script(tmp_path, "import caffe\nprint('ran')\n")
+    code, out, err = _run(lock, sys.executable, script, cwd=tmp_path)
+    assert (code, out) == (0, "ran\n")
+    assert err.endswith("auto-seeded): caffe seed on import of caffe failed: RuntimeError: no solver\n"), err
+    assert err.count("\n") == 1
+    code, out, err = _run(lock, sys.executable, script, cwd=tmp_path, flags=("--strict",))
+    assert code == 1 and out == ""
+    assert ("seedlock.errors.SeedlockError: Not applied: caffe seed on import of caffe: RuntimeError: no solver "
+            "at '/stages/train/frameworks/caffe'") in err
+
+
+def test_a_command_that_nothing_seeds_is_a_warning_and_with_strict_an_error(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    why = ("no Python or R program started with auto-seeding (a program that is neither, or started with "
+           "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() or "
+           "seedlock_from_env()")
+    assert _run(lock, "true") == (0, "", f"seedlock: warning: nothing in `true` was seeded by seedlock: {why}\n")
+    assert _run(lock, "true", flags=("--strict",)) == (
+        2, "", f"seedlock: error[not-applied] nothing in `true` was seeded by seedlock: {why} at '/stages/train'\n")
+    # The command's own failure wins over --strict.
+    assert _run(lock, "false", flags=("--strict",))[0] == 1
+    code, _, err = _run(lock, sys.executable, "-I", "-c", "pass")
+    assert code == 0 and err.startswith("seedlock: warning: nothing in ")
+
+
+def test_a_stage_listing_nothing_the_program_uses_is_reported(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["r"])
+    code, _, err = _run(lock, sys.executable, "-c", "pass")
+    assert (code, err) == (0, f"seedlock: warning: nothing in `{sys.executable} -c pass` was seeded by seedlock: "
+                              "1 program(s) started with auto-seeding, but stage 'train' lists nothing they use (r)\n")
+
+
+def test_a_script_that_applies_the_stage_itself_is_seeded_again_at_its_call(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy"])
+    script = _script(tmp_path, (
+        "import json, numpy as np, seedlock\n"
+        "np.random.random(5)\n"
+        "stage = seedlock.apply_from_env(strict=True)\n"
+        "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': stage.ok, 'seeds': dict(stage.seeds)}))\n"))
+    auto = _run(lock, sys.executable, script)
+    manual = _run(lock, sys.executable, script, flags=("--no-auto-seed",))
+    assert auto[2] == manual[2] == ""
+    assert json.loads(auto[1]) == json.loads(manual[1])  # the call re-seeds: the draws after it are the call's
+    import numpy as np
+
+    assert json.loads(auto[1])["x"] == np.random.RandomState(_seed(lock, "numpy")).random_sample(3).tolist()
+
+
+def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sitecustomize.py").write_text("import os\nos.environ['OWN_SITECUSTOMIZE'] = __file__\n")
+    lock = _lock(tmp_path, ["python"])
+    code = "import os, random, sitecustomize; print(os.environ['OWN_SITECUSTOMIZE'] == sitecustomize.__file__, random.random())"
+    env = {"PYTHONPATH": os.pathsep.join([str(own), os.environ.get("PYTHONPATH", "")])}
+    rc, out, err = _run(lock, sys.executable, "-c", code, env=env)
+    import random
+
+    assert (rc, err) == (0, "")
+    assert out == f"True {random.Random(_seed(lock, 'python')).random()}\n"
+
+
+def test_python_programs_started_by_the_command_are_seeded_and_multiprocessing_workers_keep_their_own_streams(
+        tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy"])
+    child = _script(tmp_path, "import numpy as np\nprint(np.random.random())\n", "child.py")
+    rc, out, err = _run(lock, "sh", "-c", f"{sys.executable} {child}; {sys.executable} {child}")
+    assert rc == 0 and err == ""
+    a, b = out.split()
+    assert a == b  # each program of a pipeline step starts from the stage's seeds
+    pool = _script(tmp_path, (
+        "import multiprocessing as mp, numpy as np\n"
+        "def draw(_):\n    return float(np.random.random())\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.get_context('spawn').Pool(3) as p:\n        print(sorted(set(p.map(draw, range(3), chunksize=1))))\n"
+        "    print(np.random.random())\n"), "pool.py")
+    rc, out, err = _run(lock, sys.executable, pool)
+    workers, parent = out.splitlines()
+    assert rc == 0 and err == ""
+    assert len(json.loads(workers)) == 3  # spawned workers are not all given the stage seed
+    assert float(parent) == float(a)
+
+
+def test_a_program_in_another_environment_without_seedlock_is_seeded_from_the_launchers_copy(tmp_path: Path) -> None:
+    import subprocess
+    import venv
+
+    venv.create(tmp_path / "bare", with_pip=False)  # a Python environment with neither seedlock nor numpy
+    bare = tmp_path / "bare" / "bin" / "python"
+    assert subprocess.run([str(bare), "-c", "import seedlock"], env={**os.environ, "PYTHONPATH": ""},
+                          capture_output=True).returncode == 1
+    lock = _lock(tmp_path, ["python", "numpy"])
+    script = _script(tmp_path, "import random, sys\nprint(random.random(), 'numpy' in sys.modules)\n")
+    # As with a launcher installed by pipx: the child's PYTHONPATH holds only seedlock's bootstrap.
+    rc, out, err = _run(lock, "sh", "-c", f'PYTHONPATH="${{PYTHONPATH%%:*}}" exec {bare} {script}')
+    import random
+
+    assert (rc, err) == (0, "")
+    assert out == f"{random.Random(_seed(lock, 'python')).random()} False\n"
+
+
+@requires_r
+def test_an_unmodified_r_script_repeats_with_the_stage_r_seed(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    script = _script(tmp_path, "cat(sprintf('%.17g', runif(3)), sep = '\\n')\n", "script.R")
+    runs = [_run(lock, "Rscript", script) for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0][0] == 0 and runs[0][2] == ""
+    expected = [float(f"{x:.17g}") for x in r_uniform(_seed(lock, "r"), 3)]
+    assert [float(x) for x in runs[0][1].split()] == expected
+    assert _run(_lock(tmp_path, seed=8, name="o.json"), "Rscript", script)[1] != runs[0][1]
+    plain = [_run(lock, "Rscript", script, flags=("--no-auto-seed",)) for _ in range(2)]
+    assert plain[0][1] != plain[1][1]
+
+
+@requires_r
+def test_the_users_own_r_profile_still_runs_and_vanilla_r_is_reported(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.R"
+    profile.write_text("options(my_profile = 'ran')\n")
+    lock = _lock(tmp_path, ["r"])
+    script = _script(tmp_path, "cat(getOption('my_profile'), exists('json'), sprintf('%.17g', runif(1)), '\\n')\n",
+                     "script.R")
+    rc, out, err = _run(lock, "Rscript", script, env={"R_PROFILE_USER": str(profile)}, flags=("-v",))
+    assert rc == 0
+    ran, leaked, value = out.split()
+    assert (ran, leaked) == ("ran", "FALSE")  # seedlock's profile leaves nothing in the global environment
+    assert float(value) == r_uniform(_seed(lock, "r"), 1)[0]
+    assert f"  r          applied  set.seed({_seed(lock, 'r')}, kind='Mersenne-Twister'" in err
+    rc, out, err = _run(lock, "Rscript", "--vanilla", script)
+    assert rc == 0 and "seedlock: warning: nothing in `Rscript --vanilla" in err
+
+
+@requires_r
+def test_an_r_script_outside_seedlock_run_says_how_to_run_it(tmp_path: Path) -> None:
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDLOCK_")}
+    out = subprocess.run(["Rscript", str(REPO / "examples" / "r" / "preprocess.R")], capture_output=True, text=True,
+                         env=env)
+    assert out.returncode == 1
+    assert ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this script with "
+            "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT` at ''") in out.stderr
+
+
+@requires_r
+def test_a_nested_seedlock_run_of_an_r_script_does_not_loop_on_its_own_profile(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["r", "python"])
+    script = _script(tmp_path, "cat(sprintf('%.17g', runif(1)), '\\n')\n", "script.R")
+    rc, out, err = _run(lock, sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--",
+                        "Rscript", script)
+    assert (rc, err) == (0, "")
+    assert float(out) == r_uniform(_seed(lock, "r"), 1)[0]
