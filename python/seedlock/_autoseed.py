@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 
     from ._seedstatus import Row
 
-# Module whose first import triggers seeding -> the framework it belongs to. Keras is seeded when
-# Keras itself is imported (with the tensorflow seed, spec section 6): seeding it from TensorFlow's
-# hook would import Keras into programs that never use it, or re-enter Keras while it imports TF.
+# Module whose first import triggers seeding -> the framework it belongs to. numpy's global generator
+# lives in numpy.random, which numpy 2 loads on first use: a program (or torch) that imports numpy
+# without drawing from it pays nothing. Keras is seeded when Keras itself is imported (with the
+# tensorflow seed, spec section 6): seeding it from TensorFlow's hook would import Keras into
+# programs that never use it, or re-enter Keras while it imports TensorFlow.
 TRIGGERS: Mapping[str, str] = {
-    "numpy": "numpy",
+    "numpy.random": "numpy",
     "torch": "torch",
     "tensorflow": "tensorflow",
     "keras": "tensorflow",
@@ -112,6 +114,10 @@ def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> N
     settings: Mapping[str, Any] = json.loads(os.environ.get(_seedstatus.AUTOSEED_SETTINGS_VARIABLE) or "{}")[framework]
     actions: list[apply.Action]
     try:
+        if module == "numpy.random" and "random" not in vars(sys.modules["numpy"]):
+            # The import system binds numpy.random on numpy only after this hook returns, and numpy's
+            # __getattr__ would import it again (recursing into this import): bind it now, as it will be.
+            setattr(sys.modules["numpy"], "random", sys.modules["numpy.random"])  # noqa: B010
         if module == "keras":
             actions = [apply._keras(seed)]
         elif framework == "tensorflow":

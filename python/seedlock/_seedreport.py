@@ -30,7 +30,7 @@ BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap"
 PYTHON_BOOTSTRAP = BOOTSTRAP / "python"
 R_PROFILE = BOOTSTRAP / "Rprofile.R"
 # The module whose import seeds a framework, for "not imported" lines.
-_TRIGGER = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow", "r": "rpy2", "caffe": "caffe"}
+_TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "r": "rpy2", "caffe": "caffe"}
 
 
 def child_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,

@@ -77,6 +77,16 @@ def test_an_unmodified_numpy_script_repeats_under_seedlock_run_and_loads_no_othe
     assert first["loaded"] == []
 
 
+def test_a_program_that_imports_numpy_without_drawing_loads_no_numpy_random(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["numpy"])
+    rc, out, err = _run(lock, sys.executable, "-c", "import sys, numpy; print('numpy.random' in sys.modules)")
+    assert (rc, out) == (0, "False\n")  # numpy 2 loads numpy.random on first use; seeding waits for it
+    rc, out, err = _run(lock, sys.executable, "-c", "import numpy as np; print(np.random.randint(2**31))")
+    import numpy as np
+
+    assert (rc, err) == (0, "") and int(out) == np.random.RandomState(_seed(lock, "numpy")).randint(2**31)
+
+
 def test_another_seed_gives_other_draws_and_without_auto_seeding_nothing_repeats(tmp_path: Path) -> None:
     script = _script(tmp_path, NUMPY_SCRIPT)
     seeded = json.loads(_run(_lock(tmp_path), sys.executable, script)[1])
@@ -132,7 +142,7 @@ def test_the_seed_documents_tensorflow_script_without_its_seeds_repeats_keras_we
 
 def test_verbose_reports_each_process_like_apply_and_is_silent_otherwise(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python", "numpy", "torch"])
-    script = _script(tmp_path, "import numpy\n")
+    script = _script(tmp_path, "import numpy\nnumpy.random.random()\n")
     code, _, err = _run(lock, sys.executable, script)
     assert (code, err) == (0, "")
     code, _, err = _run(lock, sys.executable, script, flags=("--verbose",))

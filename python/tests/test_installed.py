@@ -50,3 +50,25 @@ def test_the_wheel_finds_its_spec_copy_and_the_console_script(installed: Path, t
     assert _run(installed, "validate", str(example), cwd=tmp_path).returncode == 0
     script = installed / "bin" / "seedlock"
     assert script.exists() and script.read_text().startswith("#!")
+
+
+def test_the_wheels_seedlock_run_seeds_unmodified_python_and_r_scripts(installed: Path, tmp_path: Path) -> None:
+    import random
+    import shutil
+
+    from seedlock.rcompat import r_uniform
+
+    assert (installed / "seedlock" / "_bootstrap" / "python" / "sitecustomize.py").is_file()
+    assert (installed / "seedlock" / "_bootstrap" / "Rprofile.R").is_file()
+    (tmp_path / "m.json").write_text(json.dumps({"version": "1.0", "seed": 3, "stages": {"s": {"frameworks": ["python", "r"]}}}))
+    assert _run(installed, "resolve", "m.json", "-o", "l.json", cwd=tmp_path).returncode == 0
+    seeds = json.loads((tmp_path / "l.json").read_text())["stages"]["s"]["frameworks"]
+    (tmp_path / "s.py").write_text("import random\nprint(random.random())\n")
+    out = _run(installed, "run", "l.json", "--stage", "s", "--", sys.executable, "s.py", cwd=tmp_path)
+    assert (out.returncode, out.stderr) == (0, "")
+    assert float(out.stdout) == random.Random(seeds["python"]["seed"]).random()
+    if shutil.which("Rscript") or os.environ.get("CI"):
+        (tmp_path / "s.R").write_text("cat(sprintf('%.17g', runif(1)))\n")
+        out = _run(installed, "run", "l.json", "--stage", "s", "--", "Rscript", "s.R", cwd=tmp_path)
+        assert (out.returncode, out.stderr) == (0, "")
+        assert float(out.stdout) == r_uniform(seeds["r"]["seed"], 1)[0]
