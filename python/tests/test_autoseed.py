@@ -330,3 +330,18 @@ def test_a_nested_seedlock_run_of_an_r_script_does_not_loop_on_its_own_profile(t
                         "Rscript", script)
     assert (rc, err) == (0, "")
     assert float(out) == r_uniform(_seed(lock, "r"), 1)[0]
+
+
+@requires_r
+def test_r_socket_cluster_workers_keep_their_own_streams(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["r"])
+    script = _script(tmp_path, (
+        "cl <- parallel::makePSOCKcluster(2)\n"
+        "w <- unlist(parallel::clusterEvalQ(cl, runif(1)))\n"
+        "parallel::stopCluster(cl)\n"
+        "cat(length(unique(w)), sprintf('%.17g', runif(1)), '\\n')\n"), "script.R")
+    rc, out, err = _run(lock, "Rscript", script)
+    assert (rc, err) == (0, "")
+    distinct, value = out.split()
+    assert distinct == "2"  # seeding each worker with the stage seed would make them draw alike
+    assert float(value) == r_uniform(_seed(lock, "r"), 1)[0]
