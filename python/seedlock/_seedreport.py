@@ -33,7 +33,7 @@ R_PROFILE = BOOTSTRAP / "Rprofile.R"
 _TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "r": "rpy2", "caffe": "caffe"}
 
 
-def child_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
+def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
                       strict: bool) -> dict[str, str]:
     """The variables that make ``stage``'s Python and R children seed themselves and report back.
 
@@ -88,7 +88,8 @@ class SeededProcess:
         import shlex
 
         cmd = shlex.join(self.argv) if self.argv else self.binding
-        how = " and ".join(sorted({"auto": "auto-seeded", "apply": "apply()", "set_seedlock": "set_seedlock()"}
+        how = " and ".join(sorted({"auto": "auto-seeded", "apply": "apply()", "set_seedlock": "set_seedlock()",
+                                   "seedlock_from_env": "seedlock_from_env()"}
                                   .get(v, v) for v in self.via))
         return f"`{cmd}` (pid {self.pid}, {how or 'no seeding'})"
 
@@ -188,7 +189,7 @@ def run_reporting(cmd: list[str], env: Mapping[str, str], stage: LockedStage, *,
 
     status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
     try:
-        code = run_child(cmd, {**env, **child_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)})
+        code = run_child(cmd, {**env, **autoseed_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)})
         outcome = read_outcome(status_dir, stage)
     finally:
         shutil.rmtree(status_dir, ignore_errors=True)
