@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,8 @@ from ._seedstatus import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .lock import LockedStage
 
 BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap"
@@ -132,7 +134,15 @@ class Outcome:
         return [f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
                 + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures]
 
-    def nobody_line(self, cmd: list[str], *, auto_seed: bool) -> str:
+    def problem(self, cmd: Sequence[str], *, auto_seed: bool) -> str | None:
+        """What is wrong with the run as a whole: failed steps, or nothing seeded; None when all is well."""
+        if self.failures:
+            return f"{len(self.failures)} seeding step(s) failed in stage {self.stage!r} (see above)"
+        if not self.seeded:
+            return self.nobody_line(cmd, auto_seed=auto_seed)
+        return None
+
+    def nobody_line(self, cmd: Sequence[str], *, auto_seed: bool) -> str:
         import shlex
 
         started = [p for p in self.processes if "auto" in p.via]
@@ -172,37 +182,3 @@ def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
                                        actions=tuple(actions)))
     return Outcome(stage=stage.name, frameworks=tuple(stage.frameworks), processes=tuple(processes))
 
-
-def run_reporting(cmd: list[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool, strict: bool,
-                  verbose: bool, run_child: Callable[[list[str], Mapping[str, str]], int]) -> int:
-    """Run ``cmd`` with ``stage``'s children seeding themselves (unless not ``auto_seed``), then say
-    what was seeded: every failure, the whole report when ``verbose``, and a run that nothing seeded.
-
-    With ``strict`` the children fail as soon as something cannot be seeded, and a run that seeded
-    nothing or reported a failure is ``not-applied`` (unless the command already failed: its exit
-    status is returned as is).
-    """
-    import shutil
-    import tempfile
-
-    from .errors import SeedlockError, pointer_join
-
-    status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
-    try:
-        code = run_child(cmd, {**env, **autoseed_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)})
-        outcome = read_outcome(status_dir, stage)
-    finally:
-        shutil.rmtree(status_dir, ignore_errors=True)
-    for line in outcome.report_lines() if verbose else outcome.failure_lines():
-        print(line, file=sys.stderr)
-    if outcome.failures:
-        problem = f"{len(outcome.failures)} seeding step(s) failed in stage {stage.name!r} (see above)"
-    elif not outcome.seeded:
-        problem = outcome.nobody_line(cmd, auto_seed=auto_seed)
-    else:
-        return code
-    if strict and code == 0:
-        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage.name))
-    if not outcome.failures:  # failures were printed above
-        print(f"seedlock: warning: {problem}", file=sys.stderr)
-    return code

@@ -75,8 +75,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("lock", metavar="LOCK")
         s.add_argument("--stage", required=True)
         _ledger_options(s)
-        s.add_argument("--no-auto-seed", dest="auto_seed", action="store_false",
-                       help="do not seed Python and R programs at start-up and on first import of each framework")
+        _auto_seed_option(s)
         s.add_argument("-v", "--verbose", action="store_true", help="print what each process of CMD seeded")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     if want("history"):
@@ -118,6 +117,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--output", action="append", required=True, metavar="PATH",
                        help="a file or directory the command writes (repeatable)")
         s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory)")
+        _auto_seed_option(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
 
     if want("conformance"):
@@ -133,6 +133,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
         s.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
+
+
+def _auto_seed_option(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--no-auto-seed", dest="auto_seed", action="store_false",
+                   help="do not seed Python and R programs at start-up and on first import of each framework")
 
 
 def _ledger_options(s: argparse.ArgumentParser) -> None:
@@ -292,7 +297,7 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .documents import read_lock_document
-    from .launch import child_environment, run_child
+    from .launch import child_environment, run_seeded
 
     cmd = list(args.cmd)
     if not cmd:
@@ -301,10 +306,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     env = child_environment(lock, lock.stage(args.stage), args.lock)
     if args.check_reuse and _report_reuse(args, lock.to_dict()):
         return 1
-    from ._seedreport import run_reporting
-
-    code = run_reporting(cmd, env, lock.stage(args.stage), auto_seed=args.auto_seed, strict=args.strict,
-                         verbose=args.verbose, run_child=run_child)
+    code = run_seeded(cmd, env, lock.stage(args.stage), auto_seed=args.auto_seed, strict=args.strict,
+                      verbose=args.verbose)
     if args.record:
         _record(args, lock.to_dict(), event="run", stage=args.stage, exit_code=code)
     return code
@@ -381,8 +384,10 @@ def _cmd_caffe_solver(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from functools import partial
+
     from .documents import read_lock_document
-    from .launch import child_environment
+    from .launch import child_environment, run_seeded
     from .verify import verify
 
     cmd = list(args.cmd)
@@ -392,7 +397,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise _UsageError("--runs must be at least 2")
     lock = read_lock_document(args.lock)
     env = child_environment(lock, lock.stage(args.stage), args.lock)
-    return verify(cmd, env, args.output, runs=args.runs, workdir=args.workdir)
+    return verify(cmd, env, args.output, runs=args.runs, workdir=args.workdir,
+                  run=partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed))
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:

@@ -249,6 +249,38 @@ class _SignalScope:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
+def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool = True,
+               strict: bool = False, verbose: bool = False) -> int:
+    """:func:`run_child` for a stage: its Python and R programs seed themselves (unless not
+    ``auto_seed``) and report back through a private status directory; then say what was seeded.
+
+    Every failed step is printed, the whole report with ``verbose``, and a run nothing seeded is a
+    warning. With ``strict`` the programs stop at the first step that fails, and a failed step or a run
+    that seeded nothing is ``not-applied`` (unless the command failed: its exit status is returned)."""
+    import shutil
+    import tempfile
+
+    from ._seedreport import autoseed_environment, read_outcome
+    from .errors import SeedlockError, pointer_join
+
+    status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
+    try:
+        code = run_child(cmd, {**env, **autoseed_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)})
+        outcome = read_outcome(status_dir, stage)
+    finally:
+        shutil.rmtree(status_dir, ignore_errors=True)
+    for line in outcome.report_lines() if verbose else outcome.failure_lines():
+        print(line, file=sys.stderr)
+    problem = outcome.problem(cmd, auto_seed=auto_seed)
+    if problem is None:
+        return code
+    if strict and code == 0:
+        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage.name))
+    if not outcome.failures:  # failures were printed above
+        print(f"seedlock: warning: {problem}", file=sys.stderr)
+    return code
+
+
 def run_child(cmd: Sequence[str], env: Mapping[str, str]) -> int:
     """Run ``cmd`` in the foreground as ``seedlock run`` does: same terminal and process group, signals
     forwarded, PDEATHSIG set; returns its exit code, 128+N (and says so on stderr) when killed by N."""

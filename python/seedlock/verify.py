@@ -7,16 +7,17 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
 MAX_LISTED_DIFFERENCES = 20
 
 
 def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[str | os.PathLike[str]], *, runs: int = 2,
-           workdir: str | os.PathLike[str] | None = None) -> int:
+           workdir: str | os.PathLike[str] | None = None,
+           run: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
     """Run ``cmd`` ``runs`` times with ``env``, keep each run's ``outputs`` under ``workdir`` and compare
-    them with run 1. Prints progress to stderr and the verdict to stdout; returns the exit status
+    them with run 1 (``run`` starts each, default :func:`seedlock.launch.run_child`). Prints progress to stderr and the verdict to stdout; returns the exit status
     (0 reproducible, 1 differing or missing outputs, the command's own code when it failed)."""
     import shutil
     import tempfile
@@ -24,6 +25,7 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[str | o
 
     from .launch import run_child
 
+    run = run or run_child
     if runs < 2:
         raise ValueError("--runs must be at least 2")
     work = Path(workdir or tempfile.mkdtemp(prefix="seedlock-verify-"))
@@ -31,7 +33,7 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[str | o
     _set_aside(paths, work / "before")
     for i in range(1, runs + 1):
         print(f"seedlock: verify run {i}/{runs}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-        code = run_child(list(cmd), env)
+        code = run(list(cmd), env)
         if code != 0:
             print(f"seedlock: verify: run {i} exited {code}; outputs of earlier runs are in {work}")
             return code if code > 0 else 1

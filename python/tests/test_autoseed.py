@@ -345,3 +345,15 @@ def test_r_socket_cluster_workers_keep_their_own_streams(tmp_path: Path) -> None
     distinct, value = out.split()
     assert distinct == "2"  # seeding each worker with the stage seed would make them draw alike
     assert float(value) == r_uniform(_seed(lock, "r"), 1)[0]
+
+
+def test_verify_finds_an_unmodified_script_reproducible_and_without_auto_seeding_not(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy"])
+    script = _script(tmp_path, "import numpy as np\nnp.save('out.npy', np.random.random(100))\n")
+    args = ("verify", str(lock), "--stage", "train", "--output", "out.npy", "--workdir", str(tmp_path / "w"))
+    out = seedlock_cli(*args, "--", sys.executable, script, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "seedlock: verify: reproducible" in out.stdout
+    out = seedlock_cli(*args, "--no-auto-seed", "--", sys.executable, script, cwd=tmp_path)
+    assert out.returncode == 1 and "not reproducible" in out.stdout
+    assert "was seeded by seedlock: with --no-auto-seed the program must call seedlock.apply_from_env()" in out.stderr
