@@ -54,8 +54,12 @@ def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str,
         for name, fw in stage.frameworks.items())
     env[AUTOSEED_SETTINGS_VARIABLE] = json.dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()},
                                                  separators=(",", ":"))
-    paths = [p for p in base.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(PYTHON_BOOTSTRAP)]
-    env["PYTHONPATH"] = os.pathsep.join([str(PYTHON_BOOTSTRAP), *paths])
+    # The user's PYTHONPATH stays as it was, empty entries (the working directory) included; a nested
+    # `seedlock run` finds the bootstrap already first.
+    path, boot = base.get("PYTHONPATH", ""), str(PYTHON_BOOTSTRAP)
+    if path != boot and not path.startswith(boot + os.pathsep):
+        path = boot + (os.pathsep + path if path else "")
+    env["PYTHONPATH"] = path
     r = stage.frameworks.get("r")
     if r is not None:
         s = r.settings
