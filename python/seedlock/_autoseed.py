@@ -18,7 +18,7 @@ import sys
 # `typing` and `collections.abc` cost milliseconds at every interpreter start; only mypy needs them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from types import ModuleType
     from typing import Any
@@ -99,11 +99,22 @@ def start() -> None:
             os._exit(2)
     hooks = {module: fw for module, fw in TRIGGERS.items() if fw in seeds}
     if hooks:
-        finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds[fw], strict))
-        sys.meta_path.insert(0, finder)
+        global _finder
+        _finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds[fw], strict))
+        sys.meta_path.insert(0, _finder)
         for module in list(hooks):
             if module in sys.modules:  # imported before us (e.g. by a .pth file): seed now
-                finder.fire(module)
+                _finder.fire(module)
+
+
+_finder: _SeedOnImport | None = None
+
+
+def forget(frameworks: Iterable[str]) -> None:
+    """Stop auto-seeding ``frameworks``: the program applies them itself (``apply()`` calls this first),
+    so importing them inside ``apply`` must not seed them once more on the way."""
+    if _finder is not None:
+        _finder.forget(set(frameworks))
 
 
 def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
@@ -144,6 +155,12 @@ class _SeedOnImport:
     def __init__(self, hooks: dict[str, str], callback: Callable[[str, str], None]) -> None:
         self._hooks = hooks
         self._callback = callback
+
+    def forget(self, frameworks: set[str]) -> None:
+        for module in [m for m, fw in self._hooks.items() if fw in frameworks]:
+            del self._hooks[module]
+        if not self._hooks and self in sys.meta_path:
+            sys.meta_path.remove(self)
 
     def fire(self, module: str) -> None:
         framework = self._hooks.pop(module, None)

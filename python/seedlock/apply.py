@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 
 def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
+    autoseed = sys.modules.get("seedlock._autoseed")
+    if autoseed is not None:  # under `seedlock run`: this call seeds the stage's frameworks, not their import
+        autoseed.forget(stage.frameworks)
     seeds = {}
     actions: list[Action] = []
     for name in _frameworks.NAMES:

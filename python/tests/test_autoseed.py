@@ -357,3 +357,14 @@ def test_verify_finds_an_unmodified_script_reproducible_and_without_auto_seeding
     out = seedlock_cli(*args, "--no-auto-seed", "--", sys.executable, script, cwd=tmp_path)
     assert out.returncode == 1 and "not reproducible" in out.stdout
     assert "was seeded by seedlock: with --no-auto-seed the program must call seedlock.apply_from_env()" in out.stderr
+
+
+def test_frameworks_the_script_applies_itself_are_not_seeded_again_by_their_import_inside_apply(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy", "torch"])
+    script = _script(tmp_path, "import seedlock\nprint(seedlock.apply_from_env(rank=1).ok)\n")
+    rc, out, err = _run(lock, sys.executable, script, flags=("-v",))
+    assert (rc, out) == (0, "True\n")
+    torch_seed = seedlock.load_lock(lock).stage("train").rank_seed("torch", 1)
+    assert err.count("torch.manual_seed(") == 1 and f"torch.manual_seed({torch_seed})" in err
+    assert err.count("numpy.random.seed(") == 1
+    assert err.count("random.seed(") == 3  # python at start-up, then python and numpy by the script's call
