@@ -368,3 +368,22 @@ def test_frameworks_the_script_applies_itself_are_not_seeded_again_by_their_impo
     assert err.count("torch.manual_seed(") == 1 and f"torch.manual_seed({torch_seed})" in err
     assert err.count("numpy.random.seed(") == 1
     assert err.count("random.seed(") == 3  # python at start-up, then python and numpy by the script's call
+
+
+def test_a_program_whose_own_seedlock_predates_auto_seeding_is_reported_not_silently_unseeded(tmp_path: Path) -> None:
+    old = tmp_path / "old" / "seedlock"
+    old.mkdir(parents=True)
+    (old / "__init__.py").write_text("__version__ = '0.0.1'\n")  # an installed seedlock without _autoseed
+    lock = _lock(tmp_path, ["python"])
+    cmd = ("sh", "-c", f'PYTHONPATH="${{PYTHONPATH%%:*}}:{tmp_path / "old"}" exec {sys.executable} -c pass')
+    rc, out, err = _run(lock, *cmd)
+    assert rc == 0
+    (line,) = err.splitlines()
+    assert line.startswith(f"seedlock: warning: stage 'train' in `{sys.executable} -c pass` (pid ")
+    assert line.endswith(f"auto-seeded): python auto-seeding failed: cannot load seedlock in {sys.executable} (Python "
+                         f"{sys.version.split()[0]}): ImportError: cannot import name '_autoseed' from 'seedlock' "
+                         f"({old / '__init__.py'})")
+    rc, out, err = _run(lock, *cmd, flags=("--strict",))
+    assert rc == 2
+    assert err.splitlines()[1] == ("seedlock: error[not-applied] 1 seeding step(s) failed in stage 'train' (see above) "
+                                   "at '/stages/train'")

@@ -12,29 +12,35 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _report_failure(message):
-    # No seedlock to report through: write the status line `seedlock run` reads, by hand.
+    # No seedlock to report through: write the status lines `seedlock run` reads, by hand.
     directory = os.environ.get("SEEDLOCK_STATUS")
-    line = ('{"event":"action","via":"auto","stage":%s,"framework":"python","status":"failed",'
-            '"what":"auto-seeding","detail":%s}\n')
     try:
         import json
-        text = line % (json.dumps(os.environ.get("SEEDLOCK_STAGE", "")), json.dumps(message))
+
+        stage = json.dumps(os.environ.get("SEEDLOCK_STAGE", ""))
+        text = ('{"event":"start","via":"auto","stage":%s,"argv":%s}\n'
+                '{"event":"action","via":"auto","stage":%s,"framework":"python","status":"failed",'
+                '"what":"auto-seeding","detail":%s}\n'
+                % (stage, json.dumps(list(getattr(sys, "orig_argv", sys.argv))), stage, json.dumps(message)))
         if directory:
             with open(os.path.join(directory, "python-%d.jsonl" % os.getpid()), "a") as f:
                 f.write(text)
-        else:
-            sys.stderr.write("seedlock: warning: %s\n" % message)
+            return
     except Exception:
-        sys.stderr.write("seedlock: warning: %s\n" % message)
+        pass
+    sys.stderr.write("seedlock: warning: %s\n" % message)
 
 
 def _import_seedlock():
     try:
-        from seedlock import _autoseed
-        return _autoseed
+        import seedlock  # noqa: F401
     except ImportError as exc:
         if getattr(exc, "name", None) != "seedlock":
             raise
+    else:
+        # The program's own seedlock, even one too old to auto-seed (reported, never swapped).
+        from seedlock import _autoseed
+        return _autoseed
     # This interpreter has no seedlock (e.g. the CLI is installed with pipx, the program runs in its
     # own venv): load the launcher's copy of the package, and only that package, from beside us.
     import importlib.util
