@@ -41,11 +41,12 @@ TRIGGERS: Mapping[str, str] = {
 
 
 def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
-    """Workers started by multiprocessing (spawn, forkserver) are not the program: they keep the
-    per-process randomness the program's framework gives them (torch seeds DataLoader workers itself;
-    ``stage.worker_init_fn()`` derives worker seeds). Seeding each with the stage seed would make
-    every worker draw the same numbers."""
-    return "--multiprocessing-fork" in argv or any(a.startswith("from multiprocessing.") for a in argv)
+    """Workers started by multiprocessing (spawn, forkserver) or joblib's loky (scikit-learn's
+    ``n_jobs``) are not the program: they keep the per-process randomness the program's framework
+    gives them (torch seeds DataLoader workers itself; ``stage.worker_init_fn()`` derives worker
+    seeds). Seeding each with the stage seed would make every worker draw the same numbers."""
+    return "--multiprocessing-fork" in argv or any(
+        a.startswith("from multiprocessing.") or "loky.backend.popen_loky" in a for a in argv)
 
 
 def parse_seeds(text: str) -> tuple[dict[str, int], bool]:

@@ -260,6 +260,18 @@ def test_python_programs_started_by_the_command_are_seeded_and_multiprocessing_w
     assert rc == 0 and err == ""
     assert len(json.loads(workers)) == 3  # spawned workers are not all given the stage seed
     assert float(parent) == float(a)
+    loky = _script(tmp_path, (
+        "import json, os, time, joblib, numpy as np\n"
+        "def draw(_):\n    time.sleep(0.3)\n    return os.getpid(), float(np.random.random())\n"
+        "print(json.dumps(joblib.Parallel(n_jobs=2, backend='loky')(joblib.delayed(draw)(i) for i in range(4))))\n"),
+        "loky.py")
+    rc, out, err = _run(lock, sys.executable, loky)
+    assert (rc, err) == (0, "")
+    by_worker: dict[int, set[float]] = {}
+    for pid, value in json.loads(out):
+        by_worker.setdefault(pid, set()).add(value)
+    first, second = by_worker.values()  # joblib's loky workers (scikit-learn n_jobs): no shared stream
+    assert not first & second
 
 
 def test_a_program_in_another_environment_without_seedlock_is_seeded_from_the_launchers_copy(tmp_path: Path) -> None:
