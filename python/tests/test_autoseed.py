@@ -399,3 +399,12 @@ def test_a_program_whose_own_seedlock_predates_auto_seeding_is_reported_not_sile
     assert rc == 2
     assert err.splitlines()[1] == ("seedlock: error[not-applied] 1 seeding step(s) failed in stage 'train' (see above) "
                                    "at '/stages/train'")
+
+
+@requires_r
+def test_a_python_script_using_r_through_rpy2_gets_the_stage_r_seed(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "r"])
+    script = _script(tmp_path, "import rpy2.robjects as ro\nprint('%.17g' % ro.r('runif(1)')[0])\n")
+    runs = [_run(lock, sys.executable, script) for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0][0] == 0 and runs[0][2] == "", runs[0][2]
+    assert float(runs[0][1]) == r_uniform(_seed(lock, "r"), 1)[0]
