@@ -121,24 +121,26 @@ def forget(frameworks: Iterable[str]) -> None:
 def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
     import json
 
-    from . import _seedstatus, apply
+    from . import _seedstatus
+    from .actions import Action
+    from .frameworks import Context, get, tensorflow
 
     settings: Mapping[str, Any] = json.loads(os.environ.get(_seedstatus.AUTOSEED_SETTINGS_VARIABLE) or "{}")[framework]
-    actions: list[apply.Action]
+    actions: list[Action]
     try:
         if module == "numpy.random" and "random" not in vars(sys.modules["numpy"]):
             # The import system binds numpy.random on numpy only after this hook returns, and numpy's
             # __getattr__ would import it again (recursing into this import): bind it now, as it will be.
             setattr(sys.modules["numpy"], "random", sys.modules["numpy.random"])  # noqa: B010
         if module == "keras":
-            actions = [apply._keras(seed)]
+            actions = [tensorflow.apply_keras(seed)]
         elif framework == "tensorflow":
-            actions = apply._tensorflow(seed, settings, keras=False)
+            actions = tensorflow.apply_tensorflow(seed, settings)
         else:
-            actions = apply._APPLIERS[framework](seed, settings)
+            actions = get(framework).apply(seed, settings, Context(stage=stage, framework_seed=seed))
     except Exception as exc:  # a framework raising while being seeded must be reported, not swallowed
-        actions = [apply.Action(framework=framework, what=f"seed on import of {module}", status="failed",
-                                detail=f"{type(exc).__name__}: {exc}")]
+        actions = [Action(framework=framework, what=f"seed on import of {module}", status="failed",
+                          detail=f"{type(exc).__name__}: {exc}")]
     _seedstatus.record("auto", stage, [(a.framework, a.status, a.what, a.detail) for a in actions])
     failed = [a for a in actions if a.status == "failed"]
     if strict and failed:

@@ -247,7 +247,8 @@ def test_apply_from_env_outside_seedlock_run_says_how_to_run_the_program(monkeyp
 
 
 def test_auto_seeding_reports_python_exactly_as_apply_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedlock import _autoseed, apply
+    from seedlock import _autoseed
+    from seedlock.frameworks import Context, python
 
     with seedlock.resolve(seedlock.Manifest.from_dict(
             {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python"]}}}), {}).stage("s").seeded():
@@ -258,5 +259,5 @@ def test_auto_seeding_reports_python_exactly_as_apply_does(monkeypatch: pytest.M
                 monkeypatch.setenv("PYTHONHASHSEED", hash_env)
             for hash_seed in (True, False):
                 expected = [(a.framework, a.status, a.what, a.detail)
-                            for a in apply._python(17, {"hash_seed": hash_seed}, hash_seed=17)]
+                            for a in python.apply(17, {"hash_seed": hash_seed}, Context(stage="s", framework_seed=17))]
                 assert _autoseed.python_rows(17, hash_seed) == expected

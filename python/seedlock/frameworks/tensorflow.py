@@ -20,11 +20,17 @@ CHECKS: Final[Mapping[str, Check]] = {"op_determinism": v.boolean}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    graph = apply_tensorflow(seed, settings)
+    return [graph[0], apply_keras(seed), *graph[1:]]
+
+
+def apply_tensorflow(seed: int, settings: Mapping[str, Any]) -> list[Action]:
+    """TensorFlow's own part of :func:`apply` (global seed, op determinism), without Keras: auto-seeding
+    seeds Keras when the program imports Keras, which TensorFlow alone may never do."""
     import tensorflow as tf
 
     tf.random.set_seed(seed)
     out = [Action(framework=NAME, what=f"tf.random.set_seed({seed})", status="applied")]
-    out.append(_keras(seed))
     if settings["op_determinism"]:
         tf.config.experimental.enable_op_determinism()
         probe = _determinism()
@@ -56,7 +62,7 @@ def _keras_module() -> Any:
     return seed_generator
 
 
-def _keras(seed: int) -> Action:
+def apply_keras(seed: int) -> Action:
     """Give Keras 3 its own generator for default seeds, derived from the tensorflow seed.
 
     Keras draws initialiser and global SeedGenerator seeds from Python's ``random`` module

@@ -55,7 +55,7 @@ test_that("local_seedlock_from_env restores the RNG state when the caller exits"
 test_that("seedlock_from_env fails on a stage without an r seed and on an unknown stage", {
   l <- env_lock()
   withr::local_envvar(SEEDLOCK_LOCK = l$path, SEEDLOCK_STAGE = "np")
-  expect_error(seedlock_from_env(), class = "seedlock_error_unknown_stage")
+  expect_error(seedlock_from_env(), class = "seedlock_error_framework_not_in_stage")
   withr::local_envvar(SEEDLOCK_STAGE = "nope")
   expect_error(seedlock_from_env(), class = "seedlock_error_unknown_stage")
 })
