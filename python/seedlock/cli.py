@@ -146,7 +146,7 @@ def _ledger_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--check-reuse", action="store_true", help="report seeds already used with the same code, inputs, params")
     s.add_argument("--strict", action="store_true",
                    help="fail instead of warning: SEEDLOCK_SEED_* variables that match no stage; with --check-reuse, "
-                        "reused seeds; for run and verify, a seeding step that failed or a command nothing seeded")
+                        "reused seeds; for run, a seeding step that failed or a command nothing seeded")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
