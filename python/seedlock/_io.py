@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,25 +32,91 @@ def read_bytes(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
 
-    Temp file in the same directory, fsync, rename over the target, fsync the directory.
+    A regular file (or a path that does not exist yet) gets a temporary file in its directory,
+    fsync, a rename over it, and an fsync of the directory. What the path names decides the rest,
+    because a rename replaces whatever sits at the path:
+
+    * a symbolic link is followed and its final target replaced, so the link survives and points
+      at the new content (renaming over the link would turn it into a file and leave its target stale);
+    * a character device or FIFO (``/dev/null``, ``/dev/stdout`` on a terminal or pipe, a named pipe)
+      is written through, as the shell's ``>`` does: renaming over it would destroy the device node;
+    * a path whose links lead through ``/proc`` (``/dev/stdout`` redirected to a file) is written
+      through too, appending as ``>>`` does: the process's open file is the destination, not a
+      name to replace, and what the shell already wrote there stays;
+    * a directory, block device or socket is refused with ``io-error``.
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    directory = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None  # a new file, or a symbolic link whose target does not exist yet
     except OSError as exc:
         raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = _refused_kind(info.st_mode)
+        if kind:
+            raise SeedlockError("io-error", f"Cannot write {target}: it is a {kind}, not a file")
+        _write_through(target, payload)
+        return
+    hops = _link_chain(target)
+    if info is not None and any(str(hop).startswith(_PROCESS_FILES) for hop in hops):
+        _write_through(target, payload)
+        return
+    _replace(hops[-1], payload, mode, shown=target)
+
+
+# Names of a process's open files: `/dev/stdout` -> `/proc/self/fd/1` -> the file the shell opened.
+_PROCESS_FILES = ("/proc/", "/dev/fd/", "/dev/stdout", "/dev/stderr")
+
+
+def _link_chain(target: Path) -> list[Path]:
+    """``target`` made absolute, then each symbolic link's destination in turn (the last may not exist)."""
+    # No normpath: `..` after a linked directory means what the kernel says, not what the text says.
+    hops = [target if target.is_absolute() else Path.cwd() / target]
+    while hops[-1].is_symlink():
+        if len(hops) > 40:
+            raise SeedlockError("io-error", f"Cannot write {target}: {os.strerror(errno.ELOOP)}")
+        hops.append(hops[-1].parent / os.readlink(hops[-1]))
+    return hops
+
+
+def _refused_kind(st_mode: int) -> str | None:
+    if stat.S_ISDIR(st_mode):
+        return "directory"
+    if stat.S_ISBLK(st_mode):
+        return "block device"  # writing a lock onto a disk would overwrite its data
+    if stat.S_ISSOCK(st_mode):
+        return "socket"
+    return None
+
+
+def _write_through(target: Path, payload: bytes) -> None:
+    try:
+        # Append: on a device or FIFO it is the same as truncating; on a file reached through
+        # /proc/self/fd it keeps what the shell (or an earlier command) already wrote there.
+        with open(target, "ab") as handle:
+            handle.write(payload)
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _replace(real: Path, payload: bytes, mode: int, *, shown: Path) -> None:
+    directory = real.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {shown}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        os.replace(tmp, real)
     except OSError as exc:
         _remove_quietly(tmp)
-        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+        raise SeedlockError("io-error", f"Cannot write {shown}: {exc.strerror or exc}") from None
     except BaseException:
         _remove_quietly(tmp)
         raise

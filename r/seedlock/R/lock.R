@@ -87,7 +87,9 @@ lock_document <- function(lock) {
 #'
 #' Writes a lock as JSON that every seedlock binding reads back. The file is written to a
 #' temporary file in the same directory and renamed over `path`, so a reader sees the old lock or
-#' the new one, never half of one.
+#' the new one, never half of one. A symbolic link is followed and its target replaced (the link
+#' stays); a character device or FIFO (`/dev/null`, `/dev/stdout`, a named pipe) is written
+#' through, never replaced; a directory, block device or socket is an `io-error`.
 #'
 #' @param lock A lock from [resolve_seedlock()] or [load_seedlock()].
 #' @param path Where to write it.
@@ -111,14 +113,62 @@ write_seedlock <- function(lock, path) {
     st
   })
   text <- jsonlite::toJSON(doc, auto_unbox = TRUE, pretty = 2, null = "null", digits = NA)
-  tmp <- file.path(dirname(path), paste0(".", basename(path), ".", Sys.getpid(), ".tmp"))
+  write_file_atomic(paste0(text, "\n"), path)
+  invisible(path)
+}
+
+# A rename replaces whatever sits at the path, so what the path names decides how to write
+# (the same rules as Python's seedlock._io.write_atomic).
+write_file_atomic <- function(text, path) {
+  hops <- link_chain(path)
+  if (file.exists(path) && any(grepl("^(/proc/|/dev/fd/|/dev/stdout|/dev/stderr)", hops))) {
+    # /dev/stdout and friends name the process's open file (a pipe, a terminal, the file the shell
+    # opened): write to it, appending so what the shell already wrote there stays.
+    return(write_through(text, path))
+  }
+  real <- hops[[length(hops)]]
+  # The chain's last hop is no link, so no following here (fs follows /proc links forever).
+  type <- as.character(fs::file_info(real, follow = FALSE)$type)
+  if (!is.na(type) && type != "file") {
+    if (type %in% c("directory", "block_device", "socket")) {
+      seedlock_abort("io-error", sprintf("Cannot write %s: it is a %s, not a file", path, gsub("_", " ", type, fixed = TRUE)))
+    }
+    return(write_through(text, path))  # a character device or FIFO: renaming over it would destroy it
+  }
+  tmp <- file.path(dirname(real), paste0(".", basename(real), ".", Sys.getpid(), ".tmp"))
   ok <- tryCatch({
-    writeLines(text, tmp, useBytes = TRUE)
-    file.rename(tmp, path)
+    writeBin(charToRaw(enc2utf8(text)), tmp)
+    file.rename(tmp, real)
   }, error = function(e) FALSE, warning = function(w) FALSE)
   if (!isTRUE(ok)) {
     unlink(tmp)
     seedlock_abort("io-error", sprintf("Cannot write %s", path))
   }
   invisible(path)
+}
+
+write_through <- function(text, path) {
+  # Append: on a device or FIFO the same as truncating; through /proc/self/fd it keeps what is there.
+  con <- tryCatch(file(path, open = "ab", raw = TRUE), error = function(e) NULL, warning = function(w) NULL)
+  if (is.null(con)) seedlock_abort("io-error", sprintf("Cannot write %s", path))
+  on.exit(close(con))
+  ok <- tryCatch({
+    writeBin(charToRaw(enc2utf8(text)), con)
+    TRUE
+  }, error = function(e) FALSE, warning = function(w) FALSE)
+  if (!isTRUE(ok)) seedlock_abort("io-error", sprintf("Cannot write %s", path))
+  invisible(path)
+}
+
+# `path`, then each symbolic link's destination in turn (the last may not exist yet), so the rename
+# replaces the linked file and the link survives.
+link_chain <- function(path) {
+  hops <- list(if (startsWith(path, "/")) path else file.path(getwd(), path))
+  repeat {
+    here <- hops[[length(hops)]]
+    link <- Sys.readlink(here)
+    if (is.na(link) || !nzchar(link)) return(unlist(hops))  # NA: cannot be read, so no link to follow
+    if (length(hops) > 40L) seedlock_abort("io-error", sprintf("Cannot write %s: too many levels of symbolic links", path))
+    hops[[length(hops) + 1L]] <- if (startsWith(link, "/")) link else file.path(dirname(here), link)
+  }
 }

@@ -102,6 +102,68 @@ test_that("write_seedlock keeps what was there when it cannot write", {
   expect_identical(list.files(dir, all.files = TRUE, no.. = TRUE), "lock.json")
 })
 
+# Device nodes are made in a temporary directory: the machine's own /dev/null is never a subject.
+local_null_device <- function(env = parent.frame()) {
+  dir <- withr::local_tempdir(.local_envir = env)
+  node <- file.path(dir, "nul")
+  made <- suppressWarnings(system2("mknod", c(node, "c", "1", "3"), stdout = FALSE, stderr = FALSE))
+  if (made != 0L) {
+    if (nzchar(Sys.getenv("CI"))) stop("mknod failed: CI runs as root and must run the device tests")
+    testthat::skip("mknod needs root (CAP_MKNOD); CI runs these")
+  }
+  node
+}
+
+test_that("write_seedlock writes through a device and keeps the device node", {
+  node <- local_null_device()
+  write_seedlock(simple_lock(), node)
+  expect_identical(as.character(fs::file_info(node)$type), "character_device")
+  expect_identical(list.files(dirname(node), all.files = TRUE, no.. = TRUE), "nul")
+})
+
+test_that("write_seedlock follows a symbolic link and replaces its target", {
+  dir <- withr::local_tempdir()
+  writeLines("stale", file.path(dir, "real.json"))
+  expect_true(file.symlink("real.json", file.path(dir, "link.json")))
+  write_seedlock(simple_lock(), file.path(dir, "link.json"))
+  expect_identical(Sys.readlink(file.path(dir, "link.json")), "real.json")
+  expect_identical(read_seedlock(file.path(dir, "real.json"))$root$seed, simple_lock()$root$seed)
+  expect_setequal(list.files(dir, all.files = TRUE, no.. = TRUE), c("link.json", "real.json"))
+})
+
+test_that("write_seedlock delivers the lock to a FIFO's reader", {
+  dir <- withr::local_tempdir()
+  fifo <- file.path(dir, "lock.fifo")
+  expect_identical(system2("mkfifo", fifo), 0L)
+  system(sprintf("cat %s > %s", shQuote(fifo), shQuote(file.path(dir, "got.json"))), wait = FALSE)
+  write_seedlock(simple_lock(), fifo)
+  for (i in 1:100) if (file.exists(file.path(dir, "got.json")) && file.size(file.path(dir, "got.json")) > 0) break else Sys.sleep(0.05)
+  expect_identical(as.character(fs::file_info(fifo)$type), "FIFO")
+  expect_identical(read_seedlock(file.path(dir, "got.json"))$root$seed, simple_lock()$root$seed)
+})
+
+test_that("write_seedlock to a stdout-style link appends to the file the shell opened", {
+  # `{ echo header; Rscript -e 'write_seedlock(lock, "/dev/stdout")'; } >> log` must keep the header;
+  # the link to /proc/self/fd/1 lives in a temporary directory, like /dev/stdout.
+  dir <- withr::local_tempdir()
+  link <- file.path(dir, "stdout")
+  file.symlink("/proc/self/fd/1", link)
+  log <- file.path(dir, "log")
+  writeLines("header", log)
+  # The child loads this same seedlock: the source tree under load_all(), else the installed package.
+  where <- getNamespaceInfo("seedlock", "path")
+  load <- if (file.exists(file.path(where, "R", "lock.R"))) sprintf("pkgload::load_all('%s', quiet = TRUE)", where) else
+    sprintf("library(seedlock, lib.loc = '%s')", dirname(where))
+  code <- sprintf("%s; write_seedlock(resolve_seedlock(parse_seedlock('%s'), env = character(0)), '%s')", load,
+                  '{"version": "1.0", "seed": 42, "stages": {"s": {"frameworks": ["r"]}}}', link)
+  status <- system(sprintf("%s -e %s >> %s", shQuote(file.path(R.home("bin"), "Rscript")), shQuote(code), shQuote(log)))
+  expect_identical(status, 0L)
+  lines <- readLines(log)
+  expect_identical(lines[[1]], "header")
+  expect_identical(jsonlite::fromJSON(paste(lines[-1], collapse = "\n"))$root$seed, 42L)
+  expect_identical(Sys.readlink(link), "/proc/self/fd/1")
+})
+
 test_that("loading a lock never reads the environment", {
   path <- tempfile(fileext = ".json")
   lock_doc <- list(`lock-version` = "1.0", derivation = "sha256-v1", root = list(seed = 1, source = "manifest"),
