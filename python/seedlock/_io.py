@@ -81,6 +81,31 @@ def _link_chain(target: Path) -> list[Path]:
     return hops
 
 
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise ``io-error`` now if :func:`write_atomic` (or an append) could not write ``path``, so a
+    command can check every output before it writes any: the same messages the write would give."""
+    target = Path(path)
+    try:
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+    if info is not None:
+        kind = _refused_kind(info.st_mode)
+        if kind:
+            raise SeedlockError("io-error", f"Cannot write {target}: it is a {kind}, not a file")
+        if not os.access(target, os.W_OK):
+            raise SeedlockError("io-error", f"Cannot write {target}: {os.strerror(errno.EACCES)}")
+        return
+    directory = _link_chain(target)[-1].parent
+    if not directory.is_dir():
+        problem = os.strerror(errno.ENOTDIR if directory.exists() else errno.ENOENT)
+        raise SeedlockError("io-error", f"Cannot write {target}: {problem}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SeedlockError("io-error", f"Cannot write {target}: {os.strerror(errno.EACCES)}")
+
+
 def _refused_kind(st_mode: int) -> str | None:
     if stat.S_ISDIR(st_mode):
         return "directory"

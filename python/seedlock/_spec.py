@@ -22,3 +22,13 @@ def schema_path(name: str) -> Path:
 
 def vectors_dir() -> Path:
     return spec_dir() / "vectors"
+
+
+SCHEMA_KINDS = ("manifest", "lock")
+
+
+def schema_text(kind: str) -> str:
+    """The JSON Schema of a ``manifest`` or a ``lock``, exactly as shipped (for editors: `seedlock schema`)."""
+    if kind not in SCHEMA_KINDS:
+        raise ValueError(f"no schema {kind!r} (choose from {', '.join(SCHEMA_KINDS)})")
+    return schema_path(f"{kind}.schema.json").read_text("utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from .errors import SeedlockError
 
@@ -22,14 +23,26 @@ def seed_variables(lock: Lock) -> dict[str, str]:
     return values
 
 
-def write_outputs(lock: Lock, *, dotenv: str | os.PathLike[str] | None = None, github_output: bool = False,
-                  github_env: bool = False, environ: Mapping[str, str] | None = None) -> None:
-    """Write the seed variables as a dotenv file (atomically) and/or append them to the files GitHub
-    Actions names in ``$GITHUB_OUTPUT`` / ``$GITHUB_ENV``; ``missing-field`` when such a variable is unset."""
-    from ._io import write_atomic
+@dataclass(frozen=True, kw_only=True)
+class Targets:
+    """Where the seed variables go: a dotenv file (replaced atomically) and files to append to."""
+
+    dotenv: str | None = None
+    appends: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return ((self.dotenv,) if self.dotenv else ()) + self.appends
+
+
+def targets(*, dotenv: str | os.PathLike[str] | None = None, github_output: bool = False, github_env: bool = False,
+            environ: Mapping[str, str] | None = None) -> Targets:
+    """The files the flags name, each checked to be writable, before anything is written:
+    ``missing-field`` when ``$GITHUB_OUTPUT``/``$GITHUB_ENV`` is unset, ``io-error`` for a target
+    that cannot be written."""
+    from ._io import check_writable
 
     environ = os.environ if environ is None else environ
-    lines = "".join(f"{k}={v}\n" for k, v in seed_variables(lock).items())
     appends = []
     for wanted, variable, flag in ((github_output, "GITHUB_OUTPUT", "--github-output"),
                                    (github_env, "GITHUB_ENV", "--github-env")):
@@ -38,9 +51,20 @@ def write_outputs(lock: Lock, *, dotenv: str | os.PathLike[str] | None = None, g
             if not path:
                 raise SeedlockError("missing-field", f"{flag} needs ${variable} (set by GitHub Actions)")
             appends.append(path)
-    if dotenv:
-        write_atomic(dotenv, lines)
-    for path in appends:
+    chosen = Targets(dotenv=os.fspath(dotenv) if dotenv else None, appends=tuple(appends))
+    for path in chosen.paths:
+        check_writable(path)
+    return chosen
+
+
+def write_outputs(lock: Lock, chosen: Targets) -> None:
+    """Write the seed variables as a dotenv file (atomically) and append them to the GitHub files."""
+    from ._io import write_atomic
+
+    lines = "".join(f"{k}={v}\n" for k, v in seed_variables(lock).items())
+    if chosen.dotenv:
+        write_atomic(chosen.dotenv, lines)
+    for path in chosen.appends:
         try:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(lines)

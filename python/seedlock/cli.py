@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 EXIT_ERROR = 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE (git, cat)
 _LEDGER_HELP = "ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)"
 
 
@@ -132,6 +133,14 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--workdir", metavar="DIR", help="keep every run's outputs here")
         s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
         s.add_argument("--quiet", action="store_true", help="no progress lines")
+    if want("schema"):
+        s = sub.add_parser("schema", help="print the JSON Schema of a manifest or a lock (for editors)")
+        s.add_argument("kind", nargs="?", choices=("manifest", "lock"), default="manifest")
+        s.add_argument("-o", "--output", metavar="FILE", help="write it here (atomically) instead of stdout")
+
+    if want("completion"):
+        s = sub.add_parser("completion", help="print a shell completion script (bash, zsh, fish)")
+        s.add_argument("shell", choices=("bash", "zsh", "fish"))
     return p
 
 
@@ -150,6 +159,19 @@ def _ledger_options(s: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            code = _main(argv)
+        finally:
+            # Short outputs (and --help) sit in the buffer until exit: a closed pipe shows here,
+            # where it can be handled, not in the interpreter's shutdown.
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list[:1] == ["derive"]:
@@ -179,6 +201,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
     return 0
+
+
+def _reader_went_away() -> int:
+    """`seedlock history | head -1`: the reader closed the pipe. Stop quietly, as git does, with the
+    status a shell reports for a process ended by SIGPIPE; cleanup in ``finally`` blocks has run."""
+    import os
+
+    # Point the standard streams at /dev/null so the interpreter's final flush cannot fail again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass  # a stream without a descriptor (replaced in tests) has nothing left to flush
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _fail(line: str) -> NoReturn:
@@ -230,7 +268,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     import seedlock
 
     from . import _diagnostics, _json, ci
-    from ._io import write_atomic
+    from ._io import check_writable, write_atomic
     from .documents import labelled, read_document
 
     document = read_document(args.manifest)
@@ -241,6 +279,12 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
             lock = seedlock.resolve(document, provenance=not args.no_provenance, strict=args.strict)
     except SeedlockError as err:
         raise labelled(args.manifest, err) from None
+    # Every output is checked before any is written: a missing $GITHUB_OUTPUT must not leave a lock behind.
+    ci_targets = ci.targets(dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
+    if args.output:
+        check_writable(args.output)
+    if args.record and _ledger(args).path.exists():
+        check_writable(_ledger(args).path)
     doc = lock.to_dict()
     if args.check_reuse and _report_reuse(args, doc):
         return 1
@@ -252,7 +296,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.record:
         _record(args, doc, event="resolve")
-    ci.write_outputs(lock, dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
+    ci.write_outputs(lock, ci_targets)
     return 0
 
 
@@ -425,6 +469,26 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from ._io import write_atomic
+    from ._spec import schema_text
+
+    text = schema_text(args.kind)
+    if args.output:
+        write_atomic(args.output, text)
+        print(f"seedlock: wrote the {args.kind} schema to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from .completion import script
+
+    sys.stdout.write(script(_parser(), args.shell))
+    return 0
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "resolve": _cmd_resolve,
@@ -437,6 +501,8 @@ _COMMANDS = {
     "history": _cmd_history,
     "rerun": _cmd_rerun,
     "check": _cmd_check,
+    "schema": _cmd_schema,
+    "completion": _cmd_completion,
 }
 
 

@@ -246,3 +246,43 @@ def test_a_stdout_style_link_appends_to_what_the_shell_already_wrote(tmp_path: P
     first, second, rest = log.read_text().split("\n", 2)
     assert (first, second) == ("earlier", "header")
     assert json.loads(rest)["lock-version"] == "1.0"
+
+
+# ---- every output is checked before any is written -------------------------------------------
+
+def _resolve_fails_and_writes_nothing(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "pipeline.lock.json"), *extra,
+                       env={"GITHUB_OUTPUT": "", "GITHUB_ENV": "", **(env or {})})
+    assert out.returncode == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "a failed resolve wrote something"
+    return out.stderr
+
+
+def test_github_output_without_its_variable_fails_before_the_lock_is_written(tmp_path: Path) -> None:
+    err = _resolve_fails_and_writes_nothing(tmp_path, "--dotenv", str(tmp_path / "seeds.env"), "--github-output")
+    assert err == "seedlock: error[missing-field] --github-output needs $GITHUB_OUTPUT (set by GitHub Actions) at ''\n"
+
+
+def test_github_env_without_its_variable_fails_before_anything_is_written(tmp_path: Path) -> None:
+    err = _resolve_fails_and_writes_nothing(tmp_path, "--github-env", "--record", "--ledger", str(tmp_path / "l.sqlite"))
+    assert err == "seedlock: error[missing-field] --github-env needs $GITHUB_ENV (set by GitHub Actions) at ''\n"
+
+
+def test_a_dotenv_in_a_missing_directory_fails_before_the_lock_is_written(tmp_path: Path) -> None:
+    err = _resolve_fails_and_writes_nothing(tmp_path, "--dotenv", str(tmp_path / "no" / "seeds.env"))
+    assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'seeds.env'}: No such file or directory at ''\n"
+
+
+def test_a_github_output_file_in_a_missing_directory_fails_before_the_lock_is_written(tmp_path: Path) -> None:
+    err = _resolve_fails_and_writes_nothing(tmp_path, "--github-output", env={"GITHUB_OUTPUT": str(tmp_path / "no" / "out")})
+    assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'out'}: No such file or directory at ''\n"
+
+
+def test_a_lock_in_a_missing_directory_fails_before_the_dotenv_is_written(tmp_path: Path) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "no" / "l.json"), "--dotenv", str(tmp_path / "seeds.env"),
+                       "--record", "--ledger", str(tmp_path / "l.sqlite"))
+    assert out.returncode == 2
+    assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'l.json'}: No such file or directory at ''\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
