@@ -124,13 +124,16 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     if want("conformance"):
         s = sub.add_parser("conformance", help="prove every framework reproduces from a manifest in fresh processes")
         s.add_argument("--manifest", metavar="FILE", help="your manifest or lock (default: the built-in one)")
-        s.add_argument("--frameworks", nargs="+", metavar="FW", help="only these frameworks' cases")
+        s.add_argument("--frameworks", nargs="+", action="extend", metavar="FW",
+                       help="only these frameworks' cases (names, comma lists, 'all' or 'all-but-caffe')")
         s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs per case with the same seed (default 2)")
-        s.add_argument("--require", metavar="FRAMEWORKS", help="comma list, 'all' or 'all-but-caffe': a skip there fails")
+        s.add_argument("--require", nargs="+", action="extend", metavar="FW",
+                       help="frameworks that must run and pass (names, comma lists, 'all' or 'all-but-caffe')")
         s.add_argument("--jobs", type=int, default=0, metavar="N", help="parallel processes (default: cores)")
         s.add_argument("--junit", metavar="FILE", help="write JUnit XML")
         s.add_argument("--json", metavar="FILE", help="write the JSON report")
         s.add_argument("--workdir", metavar="DIR", help="keep every run's outputs here")
+        s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the suite passes")
         s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
         s.add_argument("--quiet", action="store_true", help="no progress lines")
     if want("schema"):
@@ -448,19 +451,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .conformance import Options, required_frameworks, run
+    from .conformance import Options, run, selection
 
     if args.runs < 2:
         raise _UsageError("--runs must be at least 2: repeatability needs two runs")
     try:
-        required = required_frameworks(args.require or "")
+        frameworks, required = selection(args.frameworks or (), args.require or ())
     except ValueError as err:
         raise _UsageError(str(err)) from None
     report = run(Options(
         manifest=Path(args.manifest) if args.manifest else None,
-        frameworks=tuple(args.frameworks or ()),
-        runs=args.runs, require=required, jobs=args.jobs,
-        workdir=Path(args.workdir) if args.workdir else None,
+        frameworks=frameworks, runs=args.runs, require=required, jobs=args.jobs,
+        workdir=Path(args.workdir) if args.workdir else None, keep=args.keep,
         junit=Path(args.junit) if args.junit else None,
         json_report=Path(args.json) if args.json else None,
         write_golden=Path(args.write_golden) if args.write_golden else None,

@@ -78,7 +78,7 @@ def test_a_framework_the_manifest_lacks_is_skipped_and_require_turns_that_into_f
     assert "skipped caffe-writer repeat: the manifest has no stage listing caffe" in out.stdout
     # A missing *installation* is what --require escalates: caffe's binary is absent here.
     required = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "caffe", "--quiet",
-                            "--require", "all")
+                            "--require", "caffe")
     if "caffe is not installed" in required.stdout:
         assert required.returncode == 1
         assert "FAIL    caffe-train repeat: required but skipped: caffe is not installed" in required.stdout
@@ -96,8 +96,69 @@ def test_a_users_manifest_with_explicit_seeds_still_gets_a_working_negative_cont
 def test_bad_arguments_are_one_line_usage_errors() -> None:
     out = seedlock_cli("conformance", "--runs", "1")
     assert (out.returncode, out.stderr.count("\n")) == (2, 1)
-    out = seedlock_cli("conformance", "--require", "jax")
-    assert out.returncode == 2 and "unknown framework in --require: jax" in out.stderr
+    out = seedlock_cli("conformance", "--require", "numpyy")
+    assert (out.returncode, out.stderr) == (2, "seedlock: usage error: unknown framework 'numpyy' in --require (did you "
+                                               "mean 'numpy'?) (see `seedlock --help`)\n")
+
+
+# ---- what was selected and required is what ran (a run of nothing is a failure) -----------------
+
+def _kept(stderr: str) -> Path | None:
+    marker = "seedlock: conformance: run outputs kept in "
+    lines = [line for line in stderr.splitlines() if line.startswith(marker)]
+    return Path(lines[0][len(marker):]) if lines else None
+
+
+def test_unknown_names_in_frameworks_are_usage_errors_in_every_list_form() -> None:
+    for args in (["--frameworks", "numpyy"], ["--frameworks", "numpy,pyton"], ["--frameworks", "numpy", "--frameworks", "jxa,numpy"]):
+        out = seedlock_cli("conformance", *args, "--quiet")
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, args
+        assert out.stderr.startswith("seedlock: usage error: unknown framework '"), args
+
+
+@pytest.mark.parametrize("form", [["numpy,python"], ["numpy", "python"], ["numpy", "--frameworks", "python"]],
+                         ids=["comma", "words", "repeated"])
+def test_every_list_form_of_frameworks_runs_those_cases(form: list[str], tmp_path: Path) -> None:
+    out = seedlock_cli("conformance", "--frameworks", *form, "--require", "python", "--require", "numpy", "--quiet",
+                       env={"TMPDIR": str(tmp_path)})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _row(out.stdout, "numpy-draws")[2] == "pass" and _row(out.stdout, "python-random")[2] == "pass"
+    assert list(tmp_path.iterdir()) == [], "a passing run leaves no temporary directory"
+
+
+def test_a_required_framework_left_out_of_frameworks_is_an_error_before_anything_runs() -> None:
+    out = seedlock_cli("conformance", "--frameworks", "numpy", "--require", "tensorflow", "--quiet")
+    assert (out.returncode, out.stderr) == (2, "seedlock: usage error: --require tensorflow but --frameworks selects only "
+                                               "numpy (see `seedlock --help`)\n")
+
+
+def test_a_run_where_every_selected_case_is_skipped_fails_and_keeps_its_directory(tmp_path: Path) -> None:
+    manifest = tmp_path / "python-only.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 3, "stages": {"prep": {"frameworks": ["python"]}}}))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "numpy", "--quiet",
+                       env={"TMPDIR": str(temp)})
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "seedlock: conformance ran no case: every selected case was skipped\n" in out.stderr
+    kept = _kept(out.stderr)
+    assert kept is not None and kept.parent == temp and (kept / "lock.json").is_file()
+
+
+def test_a_required_framework_whose_cases_were_all_skipped_fails(tmp_path: Path) -> None:
+    manifest = tmp_path / "python-only.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 3, "stages": {"prep": {"frameworks": ["python"]}}}))
+    out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "python,numpy", "--require", "numpy",
+                       "--quiet", env={"TMPDIR": str(tmp_path)})
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAIL    numpy-required repeat: required but no case of it ran (no case, or every case skipped)" in out.stdout
+
+
+def test_keep_keeps_and_names_the_directory_of_a_passing_run(tmp_path: Path) -> None:
+    out = seedlock_cli("conformance", "--frameworks", "python", "--keep", "--quiet", env={"TMPDIR": str(tmp_path)})
+    assert out.returncode == 0, out.stdout + out.stderr
+    kept = _kept(out.stderr)
+    assert kept is not None and kept.parent == tmp_path and kept.is_dir()
 
 
 def _lock(tmp_path: Path) -> Path:

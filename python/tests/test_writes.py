@@ -286,3 +286,15 @@ def test_a_lock_in_a_missing_directory_fails_before_the_dotenv_is_written(tmp_pa
     assert out.returncode == 2
     assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'l.json'}: No such file or directory at ''\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_conformance_reports_through_symlinks_and_to_a_device_keep_both(tmp_path: Path) -> None:
+    node = _null_device(tmp_path)
+    (tmp_path / "report.json").write_text("stale\n")
+    (tmp_path / "link.json").symlink_to("report.json")
+    out = seedlock_cli("conformance", "--frameworks", "python", "--quiet", "--json", str(tmp_path / "link.json"),
+                       "--junit", str(node))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert os.path.islink(tmp_path / "link.json")
+    assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
+    _assert_still_the_device(node)

@@ -6,6 +6,6 @@ identity. Modules: :mod:`.plan` (typed cases and the task plan), :mod:`.execute`
 under the shared supervisor), :mod:`.checks`, :mod:`.report`, and :mod:`.runner` tying them together.
 """
 
-from .runner import Options, Report, required_frameworks, run
+from .runner import Options, Report, framework_list, run, selection
 
-__all__ = ["Options", "Report", "required_frameworks", "run"]
+__all__ = ["Options", "Report", "framework_list", "run", "selection"]

@@ -31,10 +31,11 @@ class Report:
     jobs: int
     versions: dict[str, Any]
     interrupted: str | None = None
+    ran_nothing: bool = False  # no case ran (none selected, or all skipped): proves nothing, so fails
 
     @property
     def failed(self) -> bool:
-        return self.interrupted is not None or any(r.status == "FAIL" for r in self.results)
+        return self.interrupted is not None or self.ran_nothing or any(r.status == "FAIL" for r in self.results)
 
     @property
     def exit_code(self) -> int:
@@ -58,9 +59,15 @@ class Report:
 
 
 def enforce_required(results: list[Result], required: tuple[str, ...]) -> list[Result]:
-    """A skip for something not installed becomes a failure for a ``--require``d framework."""
-    return [dataclasses.replace(r, status="FAIL", detail=f"required but skipped: {r.detail}")
-            if r.status == "skipped" and r.missing and r.framework in required else r for r in results]
+    """A skip for something not installed becomes a failure for a ``--require``d framework, and a
+    required framework none of whose cases ran gets a failure of its own: required means it ran and passed."""
+    out = [dataclasses.replace(r, status="FAIL", detail=f"required but skipped: {r.detail}")
+           if r.status == "skipped" and r.missing and r.framework in required else r for r in results]
+    for fw in required:
+        if not any(r.framework == fw and r.status != "skipped" for r in out):
+            out.append(Result(f"{fw}-required", fw, "repeat", "FAIL",
+                              "required but no case of it ran (no case, or every case skipped)"))
+    return out
 
 
 def ordered(results: list[Result]) -> list[Result]:
