@@ -81,6 +81,34 @@ def _link_chain(target: Path) -> list[Path]:
     return hops
 
 
+def create_new(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o644) -> None:
+    """Write a new file at ``path`` atomically, refusing (``io-error``) if anything is there already,
+    even a dangling link: the complete file appears at once (hard link of a finished temporary file),
+    and a file created meanwhile by someone else is never replaced."""
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if os.path.lexists(target):
+        raise SeedlockError("io-error", f"Cannot write {target}: it already exists (remove it or choose another path)")
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.link(tmp, target)
+    except FileExistsError:
+        raise SeedlockError("io-error", f"Cannot write {target}: it already exists (remove it or choose another path)") from None
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        _remove_quietly(tmp)
+
+
 def check_writable(path: str | os.PathLike[str]) -> None:
     """Raise ``io-error`` now if :func:`write_atomic` (or an append) could not write ``path``, so a
     command can check every output before it writes any: the same messages the write would give."""

@@ -136,6 +136,15 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the suite passes")
         s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
         s.add_argument("--quiet", action="store_true", help="no progress lines")
+    if want("init"):
+        s = sub.add_parser("init", help="write a starter manifest (asks on a terminal when no --stage is given)")
+        s.add_argument("path", nargs="?", default="seedlock.json", metavar="PATH", help="default: seedlock.json")
+        s.add_argument("--stage", action="append", metavar="NAME=FW,FW", dest="stages",
+                       help="a stage and the frameworks it seeds, e.g. train=python,numpy,torch (repeatable, in order)")
+        s.add_argument("--seed", default=None, metavar="N|generate", help="the root seed (default: generate)")
+        s.add_argument("--schema", metavar="REF",
+                       help="the $schema reference to write (default: a copy in .seedlock/manifest.schema.json)")
+
     if want("schema"):
         s = sub.add_parser("schema", help="print the JSON Schema of a manifest or a lock (for editors)")
         s.add_argument("kind", nargs="?", choices=("manifest", "lock"), default="manifest")
@@ -471,6 +480,43 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from . import init
+
+    if args.stages:
+        stages = [init.parse_stage(text) for text in args.stages]
+        seed = init.parse_seed(args.seed) if args.seed is not None else "generate"
+    elif sys.stdin.isatty() and sys.stderr.isatty():
+        stages, seed = _ask_init(init, args)
+    else:
+        raise _UsageError("name the stages with --stage NAME=FW,FW (repeatable), or run `seedlock init` on a terminal")
+    written = init.write_starter(args.path, stages, seed=seed, schema_reference=args.schema)
+    also = f" and {written.schema}" if written.schema else ""
+    print(f"seedlock: wrote {written.manifest}{also} ({len(stages)} stage{'s' if len(stages) != 1 else ''}); "
+          f"next: seedlock resolve {written.manifest} -o {init.lock_name(written.manifest)}", file=sys.stderr)
+    return 0
+
+
+def _ask_init(init, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    import os
+
+    if os.path.lexists(args.path):  # say so before asking anything
+        raise SeedlockError("io-error", f"Cannot write {args.path}: it already exists (remove it or choose another path)")
+
+    def ask(prompt: str) -> str:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise _UsageError("init cancelled (end of input)")
+        return line
+
+    stages, seed = init.interview(ask, lambda line: print(line, file=sys.stderr))
+    if args.seed is not None:
+        seed = init.parse_seed(args.seed)
+    return stages, seed
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from ._io import write_atomic
     from ._spec import schema_text
@@ -503,6 +549,7 @@ _COMMANDS = {
     "history": _cmd_history,
     "rerun": _cmd_rerun,
     "check": _cmd_check,
+    "init": _cmd_init,
     "schema": _cmd_schema,
     "completion": _cmd_completion,
 }
