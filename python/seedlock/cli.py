@@ -59,6 +59,17 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     if want("show"):
         s = sub.add_parser("show", help="table of stage x framework -> seed, source")
         s.add_argument("file", metavar="FILE")
+        s.add_argument("--provenance", action="store_true",
+                       help="also the provenance: versions, git, CI, input hashes (a manifest's as collected now)")
+
+    if want("diff"):
+        s = sub.add_parser("diff", help="what differs between two locks, or a manifest and a lock (exit 1 if any)")
+        s.add_argument("a", metavar="FILE")
+        s.add_argument("b", metavar="FILE")
+        s.add_argument("--ignore", action="append", default=[], metavar="AREA",
+                       choices=("seeds", "sources", "stages", "settings", "manifest", "provenance"),
+                       help="leave out an area (repeatable): seeds, sources, stages, settings, manifest, provenance")
+        s.add_argument("--format", choices=("text", "json"), default="text")
 
     if want("derive"):
         s = sub.add_parser("derive", help="print derive(SEED, LABEL...) as a bare integer")
@@ -338,8 +349,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from .documents import read_document
     from .show import render
 
-    sys.stdout.write(render(read_document(args.file), args.file))
+    sys.stdout.write(render(read_document(args.file), args.file, provenance=args.provenance))
     return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from . import diff
+    from .documents import read_document
+
+    found = diff.diff_documents(read_document(args.a), read_document(args.b), ignore=args.ignore)
+    sys.stdout.write(diff.render_json(found) if args.format == "json" else diff.render(found, args.a, args.b))
+    return 1 if found else 0
 
 
 def _cmd_env(args: argparse.Namespace) -> int:
@@ -541,6 +561,7 @@ _COMMANDS = {
     "validate": _cmd_validate,
     "resolve": _cmd_resolve,
     "show": _cmd_show,
+    "diff": _cmd_diff,
     "env": _cmd_env,
     "run": _cmd_run,
     "caffe-solver": _cmd_caffe_solver,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import SeedlockError
 
@@ -27,8 +30,30 @@ def seed_table(lock: Lock) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def render(document: Manifest | Lock, path: str | os.PathLike[str]) -> str:
-    """What ``seedlock show`` prints for ``document`` read from ``path`` (a manifest is resolved now)."""
+def provenance_lines(provenance: Any, indent: str = "  ") -> list[str]:
+    """Provenance as indented ``key: value`` lines, nested mappings indented under their key."""
+    lines: list[str] = []
+    for key, value in provenance.items():
+        if isinstance(value, Mapping) and value:
+            lines.append(f"{indent}{key}:")
+            lines += provenance_lines(value, indent + "  ")
+        else:
+            shown = value if isinstance(value, str) else json.dumps(_plain(value), sort_keys=True)
+            lines.append(f"{indent}{key}: {shown}")
+    return lines
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def render(document: Manifest | Lock, path: str | os.PathLike[str], *, provenance: bool = False) -> str:
+    """What ``seedlock show`` prints for ``document`` read from ``path`` (a manifest is resolved now);
+    with ``provenance``, the provenance follows the table (a manifest's as it would be recorded now)."""
     import seedlock
 
     from .documents import labelled
@@ -37,7 +62,7 @@ def render(document: Manifest | Lock, path: str | os.PathLike[str]) -> str:
         lock, head = document, f"lock {os.fspath(path)} (manifest sha256 {document.manifest_sha256[:12]})"
     else:
         try:
-            lock = seedlock.resolve(document, provenance=False)
+            lock = seedlock.resolve(document, provenance=provenance)
         except SeedlockError as err:
             raise labelled(path, err) from None
         head = f"manifest {os.fspath(path)}, resolved now (generated seeds change on every resolve)"
@@ -45,4 +70,6 @@ def render(document: Manifest | Lock, path: str | os.PathLike[str]) -> str:
     rows = seed_table(lock)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines += ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    if provenance:
+        lines += ["provenance:", *(provenance_lines(lock.provenance) or ["  (none recorded)"])]
     return "\n".join(lines) + "\n"
