@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 SHELLS: Final = ("bash", "zsh", "fish")
 
 # Metavars that name files: complete them as paths (shtab completes nothing for them otherwise).
-_FILE_METAVARS: Final = frozenset({"FILE", "LOCK", "MANIFEST", "SOLVER", "OUT", "PATH", "DIR", "FRAMEWORKS_FILE"})
+_FILE_METAVARS: Final = frozenset({"FILE", "LOCK", "MANIFEST", "SOLVER", "OUT", "PATH", "DIR"})
 
 
 def script(parser: argparse.ArgumentParser, shell: str) -> str:
