@@ -115,7 +115,7 @@ def _walk(a: Any, b: Any, pointer: str) -> list[Difference]:
 
 
 def diff_documents(a: Manifest | Lock, b: Manifest | Lock, *, ignore: Sequence[str] = ()) -> list[Difference]:
-    """Two locks, or a manifest and a lock in either order; two manifests are ``invalid-value``."""
+    """Two locks, or a manifest and a lock in either order; two manifests are ``not-a-lock``."""
     from .lock import Lock
 
     if isinstance(a, Lock) and isinstance(b, Lock):
@@ -124,7 +124,7 @@ def diff_documents(a: Manifest | Lock, b: Manifest | Lock, *, ignore: Sequence[s
         return manifest_diff(a, b, ignore=ignore, manifest_first=True)  # type: ignore[arg-type]
     if isinstance(a, Lock):
         return manifest_diff(b, a, ignore=ignore, manifest_first=False)
-    raise SeedlockError("invalid-value", "diff compares two locks, or a manifest with a lock (resolve one of the manifests first)",
+    raise SeedlockError("not-a-lock", "diff compares two locks, or a manifest with a lock (resolve one of the manifests first)",
                         "/lock-version")
 
 

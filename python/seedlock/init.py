@@ -56,7 +56,7 @@ def make_stage(name: str, frameworks: Sequence[str]) -> StarterStage:
         if fw not in known:
             close = difflib.get_close_matches(fw, known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-            raise SeedlockError("invalid-value", f"Unknown framework {fw!r} ({hint})", f"/stages/{name}/frameworks")
+            raise SeedlockError("unknown-framework", f"Unknown framework {fw!r} ({hint})", f"/stages/{name}/frameworks")
     if not frameworks:
         raise SeedlockError("invalid-value", "A stage needs at least one framework", f"/stages/{name}/frameworks")
     return StarterStage(name=name, frameworks=tuple(dict.fromkeys(frameworks)))

@@ -85,7 +85,7 @@ def test_a_lock_that_overrode_its_manifest_shows_how_in_either_order(tmp_path: P
 
 def test_two_manifests_or_a_missing_file_exit_two_with_one_line(tmp_path: Path) -> None:
     out = seedlock_cli("diff", str(PIPELINE), str(PIPELINE))
-    assert (out.returncode, out.stderr) == (2, "seedlock: error[invalid-value] diff compares two locks, or a manifest with "
+    assert (out.returncode, out.stderr) == (2, "seedlock: error[not-a-lock] diff compares two locks, or a manifest with "
                                                "a lock (resolve one of the manifests first) at '/lock-version'\n")
     out = seedlock_cli("diff", str(tmp_path / "nope.json"), str(PIPELINE))
     assert out.returncode == 2 and out.stderr.count("\n") == 1

@@ -80,7 +80,7 @@ def test_init_refuses_a_dangling_symlink_too(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args,line", [
-    (["--stage", "train=numpyy"], "error[invalid-value] Unknown framework 'numpyy' (did you mean 'numpy'?) at '/stages/train/frameworks'"),
+    (["--stage", "train=numpyy"], "error[unknown-framework] Unknown framework 'numpyy' (did you mean 'numpy'?) at '/stages/train/frameworks'"),
     (["--stage", "Train=numpy"], "error[invalid-label] Invalid label 'Train' (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) at '/stages/Train'"),
     (["--stage", "train=numpy", "--seed", "2147483648"], "error[seed-out-of-range] Seed 2147483648 is outside [0, 2147483647] at '/seed'"),
     ([], "usage error: name the stages with --stage NAME=FW,FW (repeatable), or run `seedlock init` on a terminal (see `seedlock --help`)"),
