@@ -99,3 +99,46 @@ def test_the_scikit_learn_recipe_repeats_from_the_lock_and_varies_with_the_seed(
     assert first == again
     # Another stage seed gives another split and forest (a split of 75 of 300 rows repeats by chance ~never).
     assert first != other
+
+
+def _lightning_script() -> str:
+    section = _section("### RNGs seedlock does not own")
+    header = _blocks(section, "python")[0]
+    recipe = _blocks(section[section.index("**Lightning**"):], "python")[0]
+    setup = textwrap.dedent("""\
+        import torch
+        from torch.utils.data import TensorDataset
+        torch.set_num_threads(1)  # torch results depend on the thread count
+        class MyModel(L.LightningModule):
+            def __init__(self):
+                super().__init__()
+                self.net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 1))
+            def training_step(self, batch, _):
+                x, y = batch
+                return torch.nn.functional.mse_loss(self.net(x), y)
+            def configure_optimizers(self):
+                return torch.optim.SGD(self.parameters(), lr=0.1)
+        data = torch.Generator().manual_seed(0)  # the same data every time; the model's randomness is the lock's
+        dataset = TensorDataset(torch.randn(256, 4, generator=data), torch.randn(256, 1, generator=data))
+        """)
+    recipe = recipe.replace("import lightning as L\n", "").replace("L.Trainer(max_epochs=2, deterministic=True)",
+        "L.Trainer(max_epochs=2, deterministic=True, logger=False, enable_checkpointing=False, enable_progress_bar=False,"
+        " enable_model_summary=False, accelerator='cpu')")
+    return (header + "import lightning as L\n" + setup + recipe
+            + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n")
+
+
+def test_the_lightning_recipe_repeats_from_the_lock_with_workers_and_varies_with_the_seed(tmp_path: Path) -> None:
+    if not os.environ.get("CI"):
+        pytest.importorskip("lightning")  # in CI lightning is installed (requirements-dev.txt): a miss fails
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "fit.py").write_text(_lightning_script())
+    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": '
+                                     '["python", "numpy", "torch"], "settings": {"torch": {"num_threads": 1}}}}}')
+    env = {**_user_path(tmp_path), "PYTHONWARNINGS": "ignore"}
+    _type("seedlock resolve m.json -o a.lock.json && seedlock resolve m.json -o b.lock.json", tmp_path, env)
+    first = _type("seedlock run a.lock.json --stage train -- python fit.py", tmp_path, env).stdout
+    again = _type("seedlock run a.lock.json --stage train -- python fit.py", tmp_path, env).stdout
+    other = _type("seedlock run b.lock.json --stage train -- python fit.py", tmp_path, env).stdout
+    assert first.strip() and first == again
+    assert first != other
