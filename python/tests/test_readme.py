@@ -142,3 +142,46 @@ def test_the_lightning_recipe_repeats_from_the_lock_with_workers_and_varies_with
     other = _type("seedlock run b.lock.json --stage train -- python fit.py", tmp_path, env).stdout
     assert first.strip() and first == again
     assert first != other
+
+
+def _hugging_face_script() -> str:
+    section = _section("### RNGs seedlock does not own")
+    header = _blocks(section, "python")[0]
+    recipe = _blocks(section[section.index("**Hugging Face"):], "python")[0]
+    setup = textwrap.dedent("""\
+        import torch
+        torch.set_num_threads(1)  # torch results depend on the thread count
+        class MyModel(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 1))
+            def forward(self, x, labels):
+                out = self.net(x)
+                return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
+        data = torch.Generator().manual_seed(0)  # the same data every time; the model's randomness is the lock's
+        xs, ys = torch.randn(256, 4, generator=data), torch.randn(256, 1, generator=data)
+        dataset = [{"x": x, "labels": y} for x, y in zip(xs, ys)]
+        """)
+    quiet = ('TrainingArguments(output_dir="out", report_to="none", save_strategy="no", logging_strategy="no", '
+             'disable_tqdm=True, use_cpu=True, num_train_epochs=2, per_device_train_batch_size=32, ')
+    assert 'TrainingArguments(output_dir="out", ' in recipe
+    recipe = recipe.replace('TrainingArguments(output_dir="out", ', quiet)
+    return (header + setup + recipe
+            + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n")
+
+
+def test_the_hugging_face_recipe_repeats_from_the_lock_and_varies_with_the_seed(tmp_path: Path) -> None:
+    if not os.environ.get("CI"):
+        pytest.importorskip("transformers")  # in CI transformers is installed (requirements-dev.txt): a miss fails
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "fit.py").write_text(_hugging_face_script())
+    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": '
+                                     '["python", "numpy", "torch"], "settings": {"torch": {"num_threads": 1}}}}}')
+    env = {**_user_path(tmp_path), "PYTHONWARNINGS": "ignore", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    _type("seedlock resolve m.json -o a.lock.json && seedlock resolve m.json -o b.lock.json", tmp_path, env)
+    # The last line is the trained weights (Trainer prints its metrics, with timings, before it).
+    first = _type("seedlock run a.lock.json --stage train -- python fit.py", tmp_path, env).stdout.splitlines()[-1]
+    again = _type("seedlock run a.lock.json --stage train -- python fit.py", tmp_path, env).stdout.splitlines()[-1]
+    other = _type("seedlock run b.lock.json --stage train -- python fit.py", tmp_path, env).stdout.splitlines()[-1]
+    assert first.strip() and first == again
+    assert first != other
