@@ -85,6 +85,7 @@ def _sklearn_script() -> str:
             + recipe + "print(''.join(map(str, model.predict(X_test))), len(X_test))\n")
 
 
+@pytest.mark.slow
 def test_the_scikit_learn_recipe_repeats_from_the_lock_and_varies_with_the_seed(tmp_path: Path) -> None:
     if not os.environ.get("CI"):
         pytest.importorskip("sklearn")  # in CI scikit-learn is installed (requirements-dev.txt): a miss fails
@@ -128,6 +129,7 @@ def _lightning_script() -> str:
             + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n")
 
 
+@pytest.mark.slow
 def test_the_lightning_recipe_repeats_from_the_lock_with_workers_and_varies_with_the_seed(tmp_path: Path) -> None:
     if not os.environ.get("CI"):
         pytest.importorskip("lightning")  # in CI lightning is installed (requirements-dev.txt): a miss fails
@@ -170,6 +172,7 @@ def _hugging_face_script() -> str:
             + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n")
 
 
+@pytest.mark.slow
 def test_the_hugging_face_recipe_repeats_from_the_lock_and_varies_with_the_seed(tmp_path: Path) -> None:
     if not os.environ.get("CI"):
         pytest.importorskip("transformers")  # in CI transformers is installed (requirements-dev.txt): a miss fails
