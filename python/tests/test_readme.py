@@ -188,3 +188,10 @@ def test_the_hugging_face_recipe_repeats_from_the_lock_and_varies_with_the_seed(
     other = _type("seedlock run b.lock.json --stage train -- python fit.py", tmp_path, env).stdout.splitlines()[-1]
     assert first.strip() and first == again
     assert first != other
+
+
+def test_docs_show_verify_output_as_the_repeated_flag_it_is() -> None:
+    # argparse's `--output PATH` (action="append") takes one path per flag: `--output a b` is an error.
+    for doc in (README, (REPO / "conformance" / "README.md").read_text()):
+        assert "--output PATH…" not in doc and "--output PATH..." not in doc
+        assert "--output PATH [--output PATH]" in doc
