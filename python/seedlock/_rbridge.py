@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -34,12 +35,25 @@ function(kinds, has, seed) {
 """
 
 
+# Starting embedded R exports R's library path (which includes /usr/lib/<arch>) into os.environ. The
+# running process has loaded its libraries already; only children would see it, and a child Python
+# built elsewhere (pyenv, conda) would then load the system's libpython instead of its own.
+_CHILD_ONLY_VARIABLES = ("LD_LIBRARY_PATH",)
+
+
 @cache
 def _functions() -> tuple[Any, Any, Any]:
+    saved = {name: os.environ.get(name) for name in _CHILD_ONLY_VARIABLES}
     try:
         import rpy2.robjects as ro
     except Exception as exc:  # rpy2 raises several types when R itself cannot be loaded
         raise RBridgeError(f"rpy2 could not load R: {type(exc).__name__}: {exc}") from exc
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return ro.r(_SET_SEED), ro.r(_GET_STATE), ro.r(_SET_STATE)
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,16 @@ def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None
     )
 
 pytest_plugins = ["pytester"]
+
+_LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
+
+
+@pytest.fixture(autouse=True)
+def _no_library_path_leaks_from_embedded_r() -> Iterator[None]:
+    # A test that imports rpy2 itself starts embedded R, which exports R's LD_LIBRARY_PATH into
+    # os.environ; every later fresh interpreter would then load the system's libpython.
+    yield
+    if _LIBRARY_PATH is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = _LIBRARY_PATH

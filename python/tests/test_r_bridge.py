@@ -131,3 +131,25 @@ def test_the_readme_r_and_python_scripts_print_the_same_seeds_draws_and_split(tm
                       str(REPO / "examples" / "r" / "preprocess.py"))
     assert r.returncode == 0 and py.returncode == 0, r.stderr + py.stderr
     assert json.loads(r.stdout) == json.loads(py.stdout)
+
+
+@requires_r
+def test_seeding_r_through_rpy2_leaves_child_processes_their_own_libraries(tmp_path: Path) -> None:
+    # Embedded R exports LD_LIBRARY_PATH=/usr/lib/R/lib:/usr/lib/<arch>:…; a pyenv or conda Python
+    # started afterwards would load the system's libpython and fail to import _ssl.
+    code = (
+        "import os, subprocess, sys, seedlock\n"
+        "from seedlock.manifest import Manifest\n"
+        "m = Manifest.from_dict({'version': '1.0', 'seed': 1, 'stages': {'s': {'frameworks': ['r']}}})\n"
+        "assert seedlock.resolve(m, {}, provenance=False).stage('s').apply(strict=True).ok\n"
+        "print(os.environ.get('LD_LIBRARY_PATH'))\n"
+        "out = subprocess.run([sys.executable, '-c', 'import platform, ssl; print(platform.python_version())'],"
+        " capture_output=True, text=True)\n"
+        "print(out.stdout.strip(), out.returncode)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "LD_LIBRARY_PATH"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    variable, child = done.stdout.splitlines()
+    assert variable == "None"
+    assert child == f"{__import__('platform').python_version()} 0"
