@@ -30,6 +30,8 @@ class Stream:
     name: str | None
     rank: int | None
     generator: Any
+    #: How many streams of the same framework, name and rank were handed out before this one.
+    index: int = 0
 
 
 @dataclass(eq=False)
@@ -43,6 +45,17 @@ class StageRuntime:
     rank: int | None = None
     epoch: int | None = None
     streams: list[Stream] = field(default_factory=list)
+    #: Stream states from a loaded state dict whose streams are not handed out yet.
+    pending: dict[tuple[str, str | None, int | None, int], Any] = field(default_factory=dict)
+
+    def remember(self, stream: Stream) -> None:
+        stream.index = sum(1 for s in self.streams if (s.framework, s.name, s.rank) == (stream.framework, stream.name, stream.rank))
+        self.streams.append(stream)
+        state = self.pending.pop((stream.framework, stream.name, stream.rank, stream.index), None)
+        if state is not None:
+            from .checkpoint import restore_stream
+
+            restore_stream(stream, state)
 
 
 def stream_seed_for(fw_seed: int, name: str | None, *, rules: int, rank: int | None, epoch: int | None) -> int:
@@ -96,7 +109,7 @@ def numpy_stream(stage: LockedStage, fw: FrameworkSeed, name: str | None, *, ran
     seed, remember = _seed(stage, fw, name, rank, worker)
     generator = np.random.Generator(getattr(np.random, fw.settings["bit_generator"])(seed))
     if remember:
-        stage.runtime.streams.append(Stream(framework="numpy", name=name, rank=rank, generator=generator))
+        stage.runtime.remember(Stream(framework="numpy", name=name, rank=rank, generator=generator))
     return generator
 
 
@@ -107,7 +120,7 @@ def torch_stream(stage: LockedStage, fw: FrameworkSeed, name: str | None, *, ran
     seed, remember = _seed(stage, fw, name, rank, worker)
     generator = torch.Generator().manual_seed(seed)
     if remember:
-        stage.runtime.streams.append(Stream(framework="torch", name=name, rank=rank, generator=generator))
+        stage.runtime.remember(Stream(framework="torch", name=name, rank=rank, generator=generator))
     return generator
 
 
