@@ -224,6 +224,7 @@ def _capture_keras() -> Any:
     version, internal, gauss = seed_generator.python_random.getstate()
     generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
     return {"python_random": [version, _words(internal), gauss],
+            "random_seed": global_state.get_global_attribute("global_random_seed"),
             "global_generator": None if generator is None else generator.state.numpy().tolist()}
 
 
@@ -239,6 +240,7 @@ def _restore_keras(state: Any) -> None:
     python_random = _random.Random()
     python_random.setstate((version, _unwords(internal), gauss))
     seed_generator.python_random = python_random
+    global_state.set_global_attribute("global_random_seed", state["random_seed"])
     if state["global_generator"] is None:
         global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
     else:
