@@ -48,6 +48,13 @@ class StageRuntime:
     #: Stream states from a loaded state dict whose streams are not handed out yet.
     pending: dict[tuple[str, str | None, int | None, int], Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled only for spawned DataLoader workers, together with the dataset: numpy streams travel
+        # (and stay the dataset's objects); torch generators do not survive PyTorch's spawn pickling
+        # (a dataset holding one fails in plain PyTorch too), and the loader's own stays in the parent.
+        return {"rank": self.rank, "epoch": self.epoch, "pending": {},
+                "streams": [s for s in self.streams if s.framework != "torch"]}
+
     def remember(self, stream: Stream) -> None:
         stream.index = sum(1 for s in self.streams if (s.framework, s.name, s.rank) == (stream.framework, stream.name, stream.rank))
         self.streams.append(stream)

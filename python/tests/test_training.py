@@ -367,3 +367,32 @@ def test_training_vector(case: dict[str, Any]) -> None:
         assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
     else:
         assert compute() == case["expected"]["seed"]
+
+
+class NumpyStreamDraws:
+    """A dataset holding a numpy stream of the stage (importable, for spawned workers)."""
+
+    def __init__(self, stage: seedlock.LockedStage) -> None:
+        self.rng = stage.numpy_generator("augment")
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> Any:
+        info = get_worker_info()
+        return torch.tensor([float(self.rng.random()), float(np.random.random()), torch.rand(1).item(),
+                             -1.0 if info is None else float(info.id)], dtype=torch.float64)
+
+
+def test_spawned_workers_draw_exactly_what_forked_workers_draw() -> None:
+    # Under the spawn start method the dataset and worker_init_fn are pickled into each worker: the
+    # dataset's stream must still be the one the initialiser reseeds, and no seed may depend on fork.
+    def run(context: str) -> list[torch.Tensor]:
+        stage = _stage()
+        return _epochs(_readme_loader(stage, NumpyStreamDraws(stage), multiprocessing_context=context), epochs=2)
+
+    forked, spawned = run("fork"), run("spawn")
+    assert all(torch.equal(a, b) for a, b in zip(forked, spawned))
+    workers = _by_worker(spawned[0])
+    assert set(workers[0][:, 0].tolist()).isdisjoint(workers[1][:, 0].tolist())
+    assert set(spawned[0][:, 0].tolist()).isdisjoint(spawned[1][:, 0].tolist())
