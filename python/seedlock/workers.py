@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .streams import StageRuntime, _below, reseed, worker_base
@@ -34,7 +34,8 @@ class WorkerInit:
     rank: int | None = None
     rules: int = 2
     bit_generator: str = "PCG64"
-    runtime: StageRuntime | None = None
+    # The stage's live streams in this process: state, not part of what the initialiser is.
+    runtime: StageRuntime | None = field(default=None, compare=False)
 
     def seeds_for(self, worker_id: int, loader_seed: int) -> dict[str, int]:
         """Framework → worker seed ``W`` for worker ``worker_id`` of an iterator with ``loader_seed``."""

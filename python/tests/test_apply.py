@@ -240,7 +240,8 @@ def test_apply_from_env_returns_the_stage_with_its_report_and_reads_like_the_rep
         assert applied.seed_of("numpy") == stage.rank_seed("numpy", 2)
         assert applied.worker_init_fn() == stage.worker_init_fn(rank=2)
         assert applied.numpy_generator().random() == stage.numpy_generator(rank=2).random()
-        assert applied.torch_generator().initial_seed() == stage.rank_seed("torch", 2)
+        # Rules 2: the unnamed stream of rank 2 is its "default" stream, not the rank's global generator.
+        assert applied.torch_generator().initial_seed() == seedlock.stream_seed(stage.rank_seed("torch", 2), "default")
         unpacked_stage, report = applied
         assert (unpacked_stage, report) == (stage, applied.report)
         assert applied == seedlock.AppliedStage(stage=stage, report=report, rank=2)
