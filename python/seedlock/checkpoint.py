@@ -1,4 +1,4 @@
-"""``stage.state_dict()`` / ``stage.load_state_dict(d)`` (spec §6.1): generator state in checkpoints.
+"""``stage.state_dict()`` / ``stage.load_state_dict(d)`` (spec §6.2): generator state in checkpoints.
 
 A state dict holds every generator state the stage owns — python, numpy's legacy generator, torch
 CPU and CUDA, TensorFlow's global seed and global ``tf.random.Generator``, Keras's default-seed

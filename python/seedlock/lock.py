@@ -149,7 +149,7 @@ class LockedStage(Resolved):
         return seed_epoch(self, epoch, strict=strict)
 
     def state_dict(self) -> dict[str, Any]:
-        """Every generator state the stage owns, as plain data for ``torch.save`` (spec §6.1)."""
+        """Every generator state the stage owns, as plain data for ``torch.save`` (spec §6.2)."""
         from .checkpoint import state_dict
 
         return state_dict(self)
