@@ -1,4 +1,4 @@
-"""stage.state_dict() / load_state_dict(): generator state saved with torch.save, resumed mid-epoch (spec §6.1)."""
+"""stage.state_dict() / load_state_dict(): generator state saved with torch.save, resumed mid-epoch (spec §6.2)."""
 
 from __future__ import annotations
 
