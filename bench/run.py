@@ -296,6 +296,52 @@ def bench_determinism_cost(repeat: int) -> list[Row]:
     ]
 
 
+EPOCH_CODE = r"""
+import io, json, os, statistics, sys, time
+import torch
+import seedlock
+from seedlock.workloads.torch_epochs import _setup, _step
+torch.set_num_threads(1)
+manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "stages": {"torch": {
+    "frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
+stage = seedlock.resolve(manifest, {}, provenance=False).stage("torch")
+stage.apply()
+model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
+stage.numpy_generator("augment")
+def epoch():
+    for batch in loader:
+        _step(model, opt, batch)
+def round_trip():
+    buffer = io.BytesIO()
+    torch.save(stage.state_dict(), buffer)
+    buffer.seek(0)
+    stage.load_state_dict(torch.load(buffer, weights_only=True))
+def timed(fn, n):
+    out = []
+    for i in range(n):
+        t = time.perf_counter(); fn(); out.append(time.perf_counter() - t)
+    return statistics.median(out)
+epoch()
+e = timed(epoch, int(sys.argv[1]))
+s = timed(lambda: stage.seed_epoch(3), 200)
+r = timed(round_trip, 200)
+print(json.dumps({"epoch": e, "seed_epoch": s, "round_trip": r, "batches": len(loader)}))
+"""
+
+
+def bench_epochs(repeat: int) -> list[Row]:
+    out = subprocess.run([PY, "-c", EPOCH_CODE, str(repeat)], capture_output=True, text=True, env=QUIET, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    epoch = f"one epoch of the conformance MLP ({r['batches']} batches, 2 workers) {r['epoch'] * 1000:.0f} ms"
+    return [
+        Row("`stage.seed_epoch(e)` python+numpy+torch, 2 streams handed out", f"{r['seed_epoch'] * 1e6:.0f} us", epoch,
+            f"{r['seed_epoch'] / r['epoch']:.2%}", "<= 1 % of an epoch", r["seed_epoch"] <= 0.01 * r["epoch"]),
+        Row("`state_dict()` + `torch.save` + `torch.load(weights_only=True)` + `load_state_dict()`",
+            f"{r['round_trip'] * 1e6:.0f} us", epoch, f"{r['round_trip'] / r['epoch']:.2%}", "<= 1 % of an epoch",
+            r["round_trip"] <= 0.01 * r["epoch"]),
+    ]
+
+
 def bench_conformance() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
@@ -382,9 +428,35 @@ def write(rows: list[Row], extra: list[Row], seconds: float, quick: bool) -> Pat
     return path
 
 
+def update(rows: list[Row]) -> Path:
+    """Replace (or add, at the end of the first table) the rows of ``rows`` in RESULTS.md."""
+    path = ROOT / "bench" / "RESULTS.md"
+    lines = path.read_text().splitlines()
+    for r in rows:
+        met = "n/a" if r.met is None else ("yes" if r.met else "**no**")
+        line = f"| {r.what} | {r.value} | {r.baseline} | {r.ratio} | {r.target} | {met} |"
+        found = [i for i, old in enumerate(lines) if old.startswith(f"| {r.what} |")]
+        if found:
+            lines[found[0]] = line
+        else:
+            first_table_end = next(i for i, old in enumerate(lines) if i > 0 and lines[i - 1].startswith("|") and not old.startswith("|"))
+            lines.insert(first_table_end, line)
+    text = "\n".join(lines) + "\n"
+    history = ROOT / "bench" / "HISTORY.md"
+    if history.exists():
+        # The history section is HISTORY.md verbatim, as write() puts it.
+        head = history.read_text().rstrip().splitlines()[0]
+        if head in text:
+            text = text[:text.index(head)] + history.read_text().rstrip() + "\n"
+    path.write_text(text)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (a smoke run)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this benchmark (repeatable) and update its rows in RESULTS.md in place")
     args = parser.parse_args()
     repeat = 3 if args.quick else 7
     start = time.perf_counter()
@@ -397,10 +469,17 @@ def main() -> int:
             ("python throughput", lambda: bench_python_throughput(repeat, args.quick)),
             ("r", lambda: bench_r(repeat, args.quick)),
             ("ledger", lambda: bench_ledger(repeat, args.quick)),
+            ("epochs", lambda: bench_epochs(repeat)),
             ("conformance", bench_conformance),
         ]:
+            if args.only and name not in args.only:
+                continue
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             rows += fn()
+    if args.only:
+        path = update(rows)
+        print(path.read_text())
+        return 0
     print("bench: determinism costs ...", file=sys.stderr, flush=True)
     extra = bench_determinism_cost(1 if args.quick else 3)
     path = write(rows, extra, time.perf_counter() - start, args.quick)

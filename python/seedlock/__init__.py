@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .applied import AppliedStage
-    from .derivation import derive, rank_seed, worker_seed
+    from .derivation import derive, epoch_seed, loader_worker_seed, rank_seed, stream_seed, worker_seed
     from .errors import CODES, SeedlockError
     from .lock import FrameworkSeed, Lock, LockedStage, Resolved
     from .manifest import Manifest, Stage
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # Public names resolved on first use (PEP 562), so `import seedlock` stays nearly free.
 _LAZY = {
     "derive": "derivation", "rank_seed": "derivation", "worker_seed": "derivation", "test_seed": "derivation",
+    "epoch_seed": "derivation", "stream_seed": "derivation", "loader_worker_seed": "derivation",
     "CODES": "errors", "SeedlockError": "errors",
     "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
     "Manifest": "manifest", "Stage": "manifest", "AppliedStage": "applied",
@@ -182,14 +183,17 @@ __all__ = [
     "__version__",
     "apply_from_env",
     "derive",
+    "epoch_seed",
     "from_data",
     "load",
     "load_lock",
     "load_manifest",
+    "loader_worker_seed",
     "parse",
     "rank_seed",
     "read",
     "resolve",
     "stage_from_env",
+    "stream_seed",
     "worker_seed",
 ]

@@ -95,7 +95,7 @@ class SeededProcess:
 
         cmd = shlex.join(self.argv) if self.argv else self.binding
         how = " and ".join(sorted({"auto": "auto-seeded", "apply": "apply()", "set_seedlock": "set_seedlock()",
-                                   "seedlock_from_env": "seedlock_from_env()"}
+                                   "seedlock_from_env": "seedlock_from_env()", "seed_epoch": "seed_epoch()"}
                                   .get(v, v) for v in self.via))
         return f"`{cmd}` (pid {self.pid}, {how or 'no seeding'})"
 

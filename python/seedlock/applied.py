@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .apply import Action, ApplyReport, WorkerInit
+    from .apply import Action, ApplyReport
+    from .workers import WorkerInit
     from .lock import LockedStage
 
 
@@ -51,17 +52,30 @@ class AppliedStage:
             return self.stage.seed_of(framework_name)
         return self.stage.rank_seed(framework_name, self.rank)
 
-    def numpy_generator(self) -> Any:
-        """A fresh ``numpy.random.Generator`` on the stage's bit generator and the applied numpy seed."""
-        return self.stage.numpy_generator(rank=self.rank)
+    def numpy_generator(self, name: str | None = None, *, worker: Any = None) -> Any:
+        """The numpy stream ``name`` of the applied rank (spec section 4.3); see ``LockedStage.numpy_generator``."""
+        return self.stage.numpy_generator(name, rank=self.rank, worker=worker)
 
-    def torch_generator(self) -> Any:
-        """A fresh CPU ``torch.Generator`` with the applied torch seed (e.g. for a DataLoader)."""
-        return self.stage.torch_generator(rank=self.rank)
+    def torch_generator(self, name: str | None = None, *, worker: Any = None) -> Any:
+        """The torch stream ``name`` of the applied rank (e.g. a DataLoader's ``generator=``)."""
+        return self.stage.torch_generator(name, rank=self.rank, worker=worker)
 
     def worker_init_fn(self) -> WorkerInit:
         """A DataLoader ``worker_init_fn`` for this rank (spec section 4.3)."""
-        return self.stage.worker_init_fn(rank=self.rank or 0)
+        return self.stage.worker_init_fn(rank=self.rank)
+
+    def seed_epoch(self, epoch: int, *, strict: bool = False) -> ApplyReport:
+        """``LockedStage.seed_epoch`` for the applied rank."""
+        return self.stage.seed_epoch(epoch, strict=strict)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.stage.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.stage.load_state_dict(state)
+
+    def keras_callback(self) -> Any:
+        return self.stage.keras_callback()
 
     def __iter__(self) -> Iterator[Any]:
         yield self.stage

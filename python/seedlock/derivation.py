@@ -153,6 +153,45 @@ def worker_seed(framework_seed: int, worker: int, rank: int = 0) -> int:
     return derive(framework_seed, "rank", _index(rank, "rank"), "worker", _index(worker, "worker"))
 
 
+#: Versions of the label paths below framework seeds (spec §5.3); locks without ``rules`` are 1.
+RULES = (1, 2)
+CURRENT_RULES = 2
+_LOADER_SEED_LIMIT = 2**64
+
+
+def check_rules(value: object, pointer: str = "/rules") -> int:
+    """Return ``value`` if it is a rules version this binding implements (spec §5.3)."""
+    if type(value) is not int:
+        raise SeedlockError("invalid-type", f"Unexpected type {type(value).__name__} (expected int)", pointer)
+    if value not in RULES:
+        raise SeedlockError("unsupported-version", f"Rules {value} are not implemented (known: 1, 2)", pointer)
+    return value
+
+
+def process_seed(framework_seed: int, rank: int | None = None) -> int:
+    """``P`` of spec §4.3: the framework seed, or its rank seed in a distributed run."""
+    return framework_seed if rank is None else rank_seed(framework_seed, rank)
+
+
+def epoch_seed(framework_seed: int, epoch: int, rank: int | None = None) -> int:
+    """Seed of epoch ``epoch`` (spec §4.3): ``derive(P, "epoch", e)``, ``P`` rank-adjusted first."""
+    return derive(process_seed(framework_seed, rank), "epoch", _index(epoch, "epoch"))
+
+
+def stream_seed(base: int, name: str) -> int:
+    """Seed of the stream named ``name`` below ``base`` (spec §4.3): ``derive(B, "stream", name)``."""
+    check_label(name)
+    return derive(base, "stream", name)
+
+
+def loader_worker_seed(framework_seed: int, worker: int, loader_seed: int, rank: int | None = None) -> int:
+    """Seed of data-loader worker ``worker`` of an iterator with loader seed ``loader_seed`` (rules 2):
+    ``derive(P, "worker", w, "loader", b)``. For PyTorch ``b`` is the iterator's ``base_seed``."""
+    if type(loader_seed) is not int or not 0 <= loader_seed < _LOADER_SEED_LIMIT:
+        raise SeedlockError("invalid-value", f"`loader_seed` must be an int in [0, 2**64), not {loader_seed!r}")
+    return derive(process_seed(framework_seed, rank), "worker", _index(worker, "worker"), "loader", str(loader_seed))
+
+
 def test_seed(framework_seed: int, test_id: str) -> int:
     """Seed of one test (spec §4.3): ``derive(F, "pytest", <first 16 hex digits of SHA-256(test_id)>)``."""
     if not isinstance(test_id, str):

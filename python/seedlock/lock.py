@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import _validate as v
 from ._suggest import hint
-from .derivation import DERIVATION, check_label, derive, rank_seed, worker_seed
+from .derivation import CURRENT_RULES, DERIVATION, check_label, check_rules, derive, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 from .settings import framework, framework_settings
 
 if TYPE_CHECKING:
-    from .apply import ApplyReport, WorkerInit
+    from .apply import ApplyReport
+    from .streams import StageRuntime
+    from .workers import WorkerInit
 
 Source = Literal["manifest", "env", "generated", "derived"]
 SOURCES: tuple[Source, ...] = ("manifest", "env", "generated", "derived")
@@ -55,6 +57,10 @@ class LockedStage(Resolved):
 
     name: str
     frameworks: Mapping[str, FrameworkSeed]
+    #: The lock's rules version (spec §5.3): which label paths streams and workers use.
+    rules: int = CURRENT_RULES
+    # Per-process state (rank applied, epoch entered, streams handed out): not lock data.
+    _runtime: StageRuntime | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -82,11 +88,15 @@ class LockedStage(Resolved):
         """Seed exactly the frameworks this stage lists, importing only those.
 
         Returns a report of what was applied and what was not; with ``strict`` anything not applied
-        raises ``not-applied``. With ``rank`` every framework uses its rank seed.
+        raises ``not-applied``. With ``rank`` every framework uses its rank seed, and (rules 2) the
+        streams, epochs and workers of this stage in this process are those of that rank.
         """
         from .apply import apply_stage
 
-        return apply_stage(self, strict=strict, rank=rank)
+        report = apply_stage(self, strict=strict, rank=rank)
+        runtime = self.runtime
+        runtime.rank, runtime.epoch = rank, None
+        return report
 
     @contextlib.contextmanager
     def seeded(self, *, strict: bool = False, rank: int | None = None) -> Iterator[ApplyReport]:
@@ -96,23 +106,65 @@ class LockedStage(Resolved):
         with saved_state(self.frameworks):
             yield self.apply(strict=strict, rank=rank)
 
-    def numpy_generator(self, *, rank: int | None = None) -> Any:
-        """A fresh ``numpy.random.Generator`` on the stage's bit generator and numpy seed."""
-        from .apply import numpy_generator
+    @property
+    def runtime(self) -> StageRuntime:
+        """This process's mutable state of the stage: rank applied, epoch entered, streams handed out."""
+        if self._runtime is None:
+            from .streams import StageRuntime
 
-        return numpy_generator(self._fw("numpy"), rank)
+            object.__setattr__(self, "_runtime", StageRuntime())
+        assert self._runtime is not None
+        return self._runtime
 
-    def torch_generator(self, *, rank: int | None = None) -> Any:
-        """A fresh CPU ``torch.Generator`` seeded with the stage's torch seed (e.g. for DataLoader)."""
-        from .apply import torch_generator
+    def numpy_generator(self, name: str | None = None, *, rank: int | None = None, worker: Any = None) -> Any:
+        """The numpy ``Generator`` of the stream ``name`` (spec §4.3), on the stage's bit generator.
 
-        return torch_generator(self._fw("torch"), rank)
+        Streams are distinct from the global generator and from each other; ``seed_epoch`` and the
+        stage's ``worker_init_fn`` reseed them. ``worker`` (PyTorch's ``get_worker_info()`` inside a
+        DataLoader worker) gives that worker's stream instead.
+        """
+        from .streams import numpy_stream
 
-    def worker_init_fn(self, *, rank: int = 0) -> WorkerInit:
-        """A picklable DataLoader ``worker_init_fn`` seeding python/numpy/torch per worker (spec §4.3)."""
-        from .apply import WorkerInit
+        return numpy_stream(self, self._fw("numpy"), name, rank=rank, worker=worker)
 
-        return WorkerInit(seeds={name: fw.seed for name, fw in self.frameworks.items()}, rank=rank)
+    def torch_generator(self, name: str | None = None, *, rank: int | None = None, worker: Any = None) -> Any:
+        """The CPU ``torch.Generator`` of the stream ``name`` (spec §4.3), e.g. a DataLoader's
+        ``generator=``; distinct from ``torch``'s global generator and reseeded by ``seed_epoch``."""
+        from .streams import torch_stream
+
+        return torch_stream(self, self._fw("torch"), name, rank=rank, worker=worker)
+
+    def worker_init_fn(self, *, rank: int | None = None) -> WorkerInit:
+        """A picklable DataLoader ``worker_init_fn`` seeding python/numpy/torch and the stage's streams
+        in each worker, per worker, rank and iterator (spec §4.3)."""
+        from .workers import worker_init
+
+        return worker_init(self, rank=rank)
+
+    def seed_epoch(self, epoch: int, *, strict: bool = False) -> ApplyReport:
+        """Enter epoch ``epoch``: seed every listed framework with its epoch seed and reseed every stream
+        handed out (spec §4.3), so that an epoch draws the same numbers however the run got there."""
+        from .epochs import seed_epoch
+
+        return seed_epoch(self, epoch, strict=strict)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every generator state the stage owns, as plain data for ``torch.save`` (spec §6.2)."""
+        from .checkpoint import state_dict
+
+        return state_dict(self)
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` captured, so a resumed run continues the same streams."""
+        from .checkpoint import load_state_dict
+
+        load_state_dict(self, state)
+
+    def keras_callback(self) -> Any:
+        """A ``keras.callbacks.Callback`` calling :meth:`seed_epoch` at the start of every epoch of ``fit``."""
+        from .keras_callback import seed_epoch_callback
+
+        return seed_epoch_callback(self)
 
     def _fw(self, name: str) -> FrameworkSeed:
         try:
@@ -137,6 +189,7 @@ class Lock:
     provenance: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     version: str = "1.0"
     derivation: str = DERIVATION
+    rules: int = CURRENT_RULES
     path: str | None = field(default=None, compare=False)
 
     def stage(self, name: str) -> LockedStage:
@@ -161,6 +214,9 @@ class Lock:
             "stages": {name: stage.to_dict() for name, stage in self.stages.items()},
             "manifest": manifest,
         }
+        if self.rules != 1:
+            # A lock of the first rules keeps the shape seedlock 0.1 wrote (no member means rules 1).
+            out["rules"] = self.rules
         if provenance:
             out["provenance"] = _plain(self.provenance)
         return out
@@ -194,7 +250,8 @@ class Lock:
         v.obj(data, "")
         if "lock-version" in data:
             v.version(data["lock-version"], "/lock-version")
-        v.members(data, "", ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance"))
+        v.members(data, "", ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance", "rules"))
+        rules = check_rules(v.integer(data["rules"], "/rules")) if "rules" in data else 1
         if "$schema" in data:
             v.string(data["$schema"], "/$schema")
         v.string(data["derivation"], "/derivation")
@@ -208,7 +265,7 @@ class Lock:
         for name in stages_raw:
             pointer = pointer_join("/stages", name)
             check_label(name, pointer)
-            stages[name] = _locked_stage(name, stages_raw[name], pointer, root.seed)
+            stages[name] = _locked_stage(name, stages_raw[name], pointer, root.seed, rules)
         manifest = v.obj(data["manifest"], "/manifest")
         v.members(manifest, "/manifest", ("sha256",), ("path",))
         sha = v.string(manifest["sha256"], "/manifest/sha256")
@@ -224,6 +281,7 @@ class Lock:
             provenance=MappingProxyType(dict(provenance)),
             version=data["lock-version"],
             derivation=DERIVATION,
+            rules=rules,
             path=path,
         )
 
@@ -259,7 +317,7 @@ def _resolved(value: Any, pointer: str, extra: tuple[str, ...]) -> Resolved:
     return Resolved(seed=seed, source=source, variable=variable)
 
 
-def _locked_stage(name: str, value: Any, pointer: str, root_seed: int) -> LockedStage:
+def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: int) -> LockedStage:
     seed, source, variable = _resolved_fields(value, pointer, ("frameworks",), ())
     if source == "derived" and seed != derive(root_seed, name):
         raise SeedlockError(
@@ -287,7 +345,8 @@ def _locked_stage(name: str, value: Any, pointer: str, root_seed: int) -> Locked
             framework=fw, seed=fw_seed, source=fw_source, variable=fw_var, settings=MappingProxyType(settings)
         )
     ordered = {fw: fws[fw] for fw in fws_raw}
-    return LockedStage(name=name, seed=seed, source=source, variable=variable, frameworks=MappingProxyType(ordered))
+    return LockedStage(name=name, seed=seed, source=source, variable=variable, frameworks=MappingProxyType(ordered),
+                       rules=rules)
 
 
 __all__ = ["FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]

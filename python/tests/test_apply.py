@@ -144,9 +144,12 @@ def test_seeded_restores_every_state_it_touched() -> None:
 
 def test_numpy_generator_uses_the_configured_bit_generator() -> None:
     stage = _stage(["numpy"], settings={"numpy": {"bit_generator": "Philox"}})
-    gen = stage.numpy_generator()
+    gen = stage.numpy_generator("boot")
     assert isinstance(gen.bit_generator, np.random.Philox)
-    assert gen.random() == np.random.Generator(np.random.Philox(stage.seed_of("numpy"))).random()
+    expected = seedlock.derive(stage.seed_of("numpy"), "stream", "boot")
+    assert gen.random() == np.random.Generator(np.random.Philox(expected)).random()
+    stage.seed_epoch(1)  # reseeding keeps the bit generator
+    assert isinstance(gen.bit_generator, np.random.Philox)
 
 
 def test_rank_seeds_follow_the_rank_derivation() -> None:
@@ -156,13 +159,19 @@ def test_rank_seeds_follow_the_rank_derivation() -> None:
     assert np.random.random() == np.random.RandomState(report.seeds["numpy"]).random_sample()
 
 
-def test_torch_generator_is_seeded_with_the_torch_seed() -> None:
-    stage = _stage()
+def _rules1(stage: seedlock.LockedStage) -> seedlock.LockedStage:
+    import dataclasses
+
+    return dataclasses.replace(stage, rules=1, _runtime=None)
+
+
+def test_under_rules_1_the_torch_generator_is_seeded_with_the_torch_seed() -> None:
+    stage = _rules1(_stage())
     assert torch.equal(torch.rand(4, generator=stage.torch_generator()),
                        torch.rand(4, generator=torch.Generator().manual_seed(stage.seed_of("torch"))))
 
 
-def test_worker_init_fn_seeds_each_worker_distinctly_and_reproducibly() -> None:
+def test_under_rules_1_worker_init_fn_seeds_each_worker_from_constants() -> None:
     from torch.utils.data import DataLoader, Dataset
 
     class Draws(Dataset[Any]):
@@ -172,7 +181,7 @@ def test_worker_init_fn_seeds_each_worker_distinctly_and_reproducibly() -> None:
         def __getitem__(self, i: int) -> Any:
             return torch.tensor([np.random.random(), random.random(), torch.rand(1).item()])
 
-    stage = _stage()
+    stage = _rules1(_stage())
 
     def run() -> torch.Tensor:
         loader = DataLoader(Draws(), batch_size=2, num_workers=2, worker_init_fn=stage.worker_init_fn(),
@@ -231,7 +240,8 @@ def test_apply_from_env_returns_the_stage_with_its_report_and_reads_like_the_rep
         assert applied.seed_of("numpy") == stage.rank_seed("numpy", 2)
         assert applied.worker_init_fn() == stage.worker_init_fn(rank=2)
         assert applied.numpy_generator().random() == stage.numpy_generator(rank=2).random()
-        assert applied.torch_generator().initial_seed() == stage.rank_seed("torch", 2)
+        # Rules 2: the unnamed stream of rank 2 is its "default" stream, not the rank's global generator.
+        assert applied.torch_generator().initial_seed() == seedlock.stream_seed(stage.rank_seed("torch", 2), "default")
         unpacked_stage, report = applied
         assert (unpacked_stage, report) == (stage, applied.report)
         assert applied == seedlock.AppliedStage(stage=stage, report=report, rank=2)

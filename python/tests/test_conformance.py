@@ -34,14 +34,15 @@ def test_case_knowledge_lives_in_the_case_files() -> None:
     cases = {c.name: c for c in load_cases()}
     assert cases["cross-binding"].sides == ("python", "rscript", "rpy2")
     ddp = cases["torch-ddp"]
-    assert ddp.streams is not None and (ddp.streams.prefix, ddp.streams.count) == ("aug_", 4)
+    assert ddp.streams is not None and (ddp.streams.prefix, ddp.streams.count) == ("aug_", 12)
+    assert ddp.structure is not None and ddp.structure["partition"] == [{"match": r"shard_e(\d+)_r\d+", "size": 128}]
     assert max(cases.values(), key=lambda c: c.cost).name == "torch-ddp"
 
 
 def test_a_case_file_missing_what_its_kind_or_checks_need_is_refused(tmp_path: Path) -> None:
     import shutil
 
-    for name, drop in (("cross-binding", "sides"), ("torch-ddp", "streams")):
+    for name, drop in (("cross-binding", "sides"), ("torch-ddp", "streams"), ("torch-epochs", "structure")):
         base = tmp_path / name
         (base / "cases").mkdir(parents=True)
         shutil.copy(DATA / "case.schema.json", base)

@@ -283,7 +283,7 @@ write("resolve", "generate", "\"generate\" draws from the OS CSPRNG at resolve t
 # ---------------------------------------------------------------- lock
 def full_lock(manifest: dict[str, Any], root: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
     return {"lock-version": "1.0", "derivation": "sha256-v1", "root": root, "stages": stages,
-            "manifest": {"sha256": canonical_sha(manifest)}}
+            "manifest": {"sha256": canonical_sha(manifest)}, "rules": 2}
 
 
 DEFAULTS = {
@@ -596,6 +596,9 @@ locks = [
     bad("a lock with an out-of-range seed is rejected", lock_with(["root", "seed"], -3), "seed-out-of-range", "/root/seed", kind="lock"),
     bad("a lock with generate as a seed is rejected", lock_with(["root", "seed"], "generate"), "invalid-seed", "/root/seed", kind="lock"),
     bad("a lock with an unknown member is rejected", lock_with(["seeds"], {}), "unknown-field", "/seeds", kind="lock"),
+    bad("a lock with rules as a string is rejected", lock_with(["rules"], "2"), "invalid-type", "/rules", kind="lock"),
+    bad("a lock with rules 3 is rejected", lock_with(["rules"], 3), "unsupported-version", "/rules", kind="lock"),
+    bad("a lock with rules 0 is rejected", lock_with(["rules"], 0), "unsupported-version", "/rules", kind="lock"),
     bad("a lock with an unknown framework is rejected",
         lock_with(["stages", "train", "frameworks", "jax"], {"seed": 1, "source": "manifest", "settings": {}}),
         "unknown-framework", "/stages/train/frameworks/jax", kind="lock"),
@@ -696,3 +699,88 @@ caffe = [
     solver_error("a non-integer random_seed is rejected", 'net: "n.prototxt"\nrandom_seed: 1.5\n', "/random_seed"),
 ]
 write("caffe", "solver-writer", "random_seed written into solver text; every other byte kept", caffe)
+
+
+# ---------------------------------------------------------------- training (SPEC §4.3 rules 2, and rules 1)
+def process(seed: int, rank: int | None) -> int:
+    return seed if rank is None else d(seed, "rank", str(rank))
+
+
+def training(description: str, seed: int, *, rank: int | None = None, epoch: int | None = None,
+             worker: int | None = None, loader_seed: int | None = None, stream: Any = "absent", rules: int | None = None) -> dict[str, Any]:
+    """One case, computed straight from the label paths of SPEC §4.3."""
+    inp: dict[str, Any] = {"seed": seed}
+    for key, value in (("rank", rank), ("epoch", epoch), ("worker", worker), ("loader_seed", loader_seed), ("rules", rules)):
+        if value is not None:
+            inp[key] = value
+    if stream != "absent":
+        inp["stream"] = stream
+    version = rules or 2
+    p = process(seed, rank)
+    if worker is not None:
+        if version == 1:
+            base = d(seed, "rank", str(rank or 0), "worker", str(worker))
+        else:
+            base = d(p, "worker", str(worker), "loader", str(loader_seed))
+    elif epoch is not None:
+        base = d(p, "epoch", str(epoch))
+    else:
+        base = p
+    if stream == "absent":
+        out = base
+    elif stream is None:
+        out = base if version == 1 else d(base, "stream", "default")
+    else:
+        out = d(base, "stream", stream)
+    return {"description": description, "input": inp, "expected": {"seed": out}}
+
+
+epochs = [
+    training("epoch 0 of a single process", F, epoch=0),
+    training("epoch 1 of a single process", F, epoch=1),
+    training("epoch 2 of a single process", F, epoch=2),
+    training("epoch 1 of rank 0", F, epoch=1, rank=0),
+    training("epoch 1 of rank 1", F, epoch=1, rank=1),
+    training("epoch 1000000 from seed 0", 0, epoch=1000000),
+    training("epoch 7 from the largest seed", MAX, epoch=7),
+    training("epoch 3 under rules 1 is the same as under rules 2", F, epoch=3, rules=1),
+    err("a negative epoch is rejected", {"seed": F, "epoch": -1}, "invalid-value"),
+]
+write("training", "epochs", "epoch seeds: derive(P, epoch, e) of the process seed P (rank-adjusted first)", epochs)
+
+BASE = 9223372036854775807  # the largest base_seed PyTorch draws (int64 random_)
+streams = [
+    training("the shuffle stream of a single process", F, stream="shuffle"),
+    training("the bootstrap stream of a single process", F, stream="bootstrap"),
+    training("a stream requested without a name is default", F, stream=None),
+    training("the default stream by name", F, stream="default"),
+    training("the shuffle stream of rank 2", F, rank=2, stream="shuffle"),
+    training("the shuffle stream in epoch 4", F, epoch=4, stream="shuffle"),
+    training("the shuffle stream of rank 1 in epoch 4", F, rank=1, epoch=4, stream="shuffle"),
+    training("the tensorflow global generator stream", F, stream="global"),
+    training("an unnamed stream under rules 1 is the process seed", F, stream=None, rules=1),
+    training("an unnamed stream of rank 3 under rules 1", F, rank=3, stream=None, rules=1),
+    training("a named stream under rules 1 is as under rules 2", F, stream="shuffle", rules=1),
+    err("an upper-case stream name is rejected", {"seed": F, "stream": "Shuffle"}, "invalid-label"),
+    err("an empty stream name is rejected", {"seed": F, "stream": ""}, "invalid-label"),
+]
+write("training", "streams", "named streams: derive(B, stream, name) of the current base B", streams)
+
+loader = [
+    training("worker 0 with loader seed 0", F, worker=0, loader_seed=0),
+    training("worker 1 with loader seed 0", F, worker=1, loader_seed=0),
+    training("worker 0 with another loader seed", F, worker=0, loader_seed=8424871924171063237),
+    training("worker 1 with the largest PyTorch base seed", F, worker=1, loader_seed=BASE),
+    training("worker 1 with loader seed 2**64-1", F, worker=1, loader_seed=2**64 - 1),
+    training("worker 1 of rank 1", F, rank=1, worker=1, loader_seed=12345),
+    training("worker 1 of rank 0 differs from a single process", F, rank=0, worker=1, loader_seed=12345),
+    training("the bootstrap stream in worker 1", F, worker=1, loader_seed=12345, stream="bootstrap"),
+    training("the default stream in worker 0 of rank 1", F, rank=1, worker=0, loader_seed=77, stream=None),
+    training("worker 1 under rules 1 ignores the loader seed", F, worker=1, loader_seed=12345, rules=1),
+    training("worker 2 of rank 3 under rules 1", F, rank=3, worker=2, loader_seed=5, rules=1),
+    err("a negative worker is rejected", {"seed": F, "worker": -1, "loader_seed": 0}, "invalid-value"),
+    err("a negative loader seed is rejected", {"seed": F, "worker": 0, "loader_seed": -1}, "invalid-value"),
+    err("a loader seed of 2**64 is rejected", {"seed": F, "worker": 0, "loader_seed": 2**64}, "invalid-value"),
+    err("rules 3 is rejected", {"seed": F, "worker": 0, "loader_seed": 0, "rules": 3}, "unsupported-version", "/rules"),
+]
+write("training", "loader-workers", "data-loader worker seeds derive(P, worker, w, loader, b), per iterator", loader)

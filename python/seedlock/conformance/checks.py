@@ -1,4 +1,4 @@
-"""The checks, judged on finished tasks: repeat, sensitivity, golden, distinct-streams, cross-binding.
+"""The checks, judged on finished tasks: repeat, sensitivity, golden, distinct-streams, structure, cross-binding.
 
 * ``repeat``: every run from the same lock and stage gives bit-identical outputs (and ``apply()``
   reported nothing it could not seed);
@@ -7,6 +7,9 @@
 * ``golden``: draws from fixed seeds equal stored reference values; a mismatch under another
   framework version than the one recorded is reported as *drift*, not hidden;
 * ``distinct-streams``: the rank/worker streams the case file names all differ;
+* ``structure``: the outputs keep the variation intended and agree where they must (epochs, workers
+  and ranks differ, resumed runs equal the full run, ranks share weights and partition the data), as
+  the case file's ``structure`` says (:mod:`.structure`);
 * ``cross-binding``: outputs equal those of another binding exactly (``compare_with``, and the
   ``cross-binding`` kind: one task per binding side).
 """
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import structure
 from .compare import compare_paths
 from .execute import SKIP_EXIT, Execution, Outcome
 from .plan import Case, CasePlan, Skip, Task
@@ -101,6 +105,9 @@ def evaluate(plan: CasePlan, done: Execution, golden: dict[str, Any], recorded: 
         add(*golden_check(case, _meta(same[0]), golden, recorded))
     if "distinct-streams" in case.checks:
         add(*distinct_streams(case, same[0]))
+    if "structure" in case.checks:
+        assert case.structure is not None  # load_cases requires it with this check
+        add("structure", *structure.check(case.structure, outputs(same[0])))
     if case.compare_with:
         ref = plans.get(case.compare_with)
         if ref is None:

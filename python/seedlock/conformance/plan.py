@@ -4,7 +4,8 @@ processes (tasks) for the chosen lock, made before anything runs.
 A case file (``_conformance/cases/<name>.json``, validated by ``case.schema.json``) holds everything
 specific to its case: the command, the checks, what must be installed, its relative ``cost`` (the
 scheduler starts expensive cases first), the binding ``sides`` a cross-binding case compares, and the
-rank/worker ``streams`` a distinct-streams check expects. The runner itself knows no case by name.
+rank/worker ``streams`` a distinct-streams check expects, and the ``structure`` (which outputs must
+be equal, distinct, or partition the data) a structure check asserts. The runner itself knows no case by name.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class Case:
     cost: float = 1.0
     sides: tuple[str, ...] = ()
     streams: Streams | None = None
+    #: How output arrays must relate (``structure`` check, :mod:`.structure`): kept as the case file says.
+    structure: dict[str, Any] | None = None
 
     @property
     def reported_checks(self) -> tuple[str, ...]:

@@ -24,3 +24,31 @@ def restore_env(name: str, value: str | None) -> None:
         os.environ.pop(name, None)
     else:
         os.environ[name] = value
+
+
+def words(values: Iterable[int]) -> bytes:
+    """Unsigned 32-bit words (a generator's state) as little-endian bytes.
+
+    Checkpoints read with ``torch.load(weights_only=True)`` unpickle a list element by element in
+    Python (about 0.9 ms for a 624-word Mersenne-Twister state); one bytes object is a single step.
+    """
+    from array import array
+
+    out = array("I" if array("I").itemsize == 4 else "L", values)
+    if _BIG_ENDIAN:
+        out.byteswap()
+    return out.tobytes()
+
+
+def unwords(data: bytes) -> tuple[int, ...]:
+    """The words :func:`words` wrote."""
+    from array import array
+
+    out = array("I" if array("I").itemsize == 4 else "L")
+    out.frombytes(data)
+    if _BIG_ENDIAN:
+        out.byteswap()
+    return tuple(out)
+
+
+_BIG_ENDIAN = __import__("sys").byteorder == "big"

@@ -34,18 +34,23 @@ def save() -> Callable[[], None]:
 
 
 def capture_state() -> Any:
-    """The legacy global generator's state as plain data (key as a list of ints)."""
+    """The legacy global generator's state as plain data (key as little-endian 32-bit words)."""
     import numpy as np
 
-    name, key, pos, has_gauss, cached = np.random.get_state(legacy=True)
-    return {"global": [str(name), [int(k) for k in key], int(pos), int(has_gauss), float(cached)]}
+    from ._common import words
+
+    legacy: Any = np.random.get_state(legacy=True)
+    name, key, pos, has_gauss, cached = legacy
+    return {"global": [str(name), words(key.tolist()), int(pos), int(has_gauss), float(cached)]}
 
 
 def restore_state(state: Any) -> None:
     import numpy as np
 
+    from ._common import unwords
+
     name, key, pos, has_gauss, cached = state["global"]
-    np.random.set_state((name, np.array(key, dtype=np.uint32), pos, has_gauss, cached))
+    np.random.set_state((name, np.array(unwords(key), dtype=np.uint32), pos, has_gauss, cached))
 
 
 def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:

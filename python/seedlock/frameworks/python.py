@@ -54,18 +54,22 @@ def save() -> Callable[[], None]:
 
 
 def capture_state() -> Any:
-    """``random``'s state as plain data: ``{"random": [version, [ints], gauss_next]}``."""
+    """``random``'s state as plain data: ``{"random": [version, words, gauss_next]}`` (words as bytes)."""
     import random
 
+    from ._common import words
+
     version, internal, gauss = random.getstate()
-    return {"random": [version, list(internal), gauss]}
+    return {"random": [version, words(internal), gauss]}
 
 
 def restore_state(state: Any) -> None:
     import random
 
+    from ._common import unwords
+
     version, internal, gauss = state["random"]
-    random.setstate((version, tuple(internal), gauss))
+    random.setstate((version, unwords(internal), gauss))
 
 
 def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:

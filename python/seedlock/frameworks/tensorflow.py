@@ -15,13 +15,19 @@ NAME: Final = "tensorflow"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel")
 DETERMINISTIC_OPS_VARIABLE: Final = "TF_DETERMINISTIC_OPS"
 DEFAULTS: Final[Mapping[str, Any]] = {"op_determinism": True}
+#: Where Keras records the seed of ``keras.utils.set_random_seed`` (``keras.src.utils.rng_utils``).
+KERAS_SEED_ATTRIBUTE: Final = "global_random_seed"
 VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
 CHECKS: Final[Mapping[str, Check]] = {"op_determinism": v.boolean}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    import tensorflow as tf
+
     graph = apply_tensorflow(seed, settings)
-    return [graph[0], apply_keras(seed), *graph[1:]]
+    # Not in apply_tensorflow: creating the generator initialises TensorFlow's runtime, which the
+    # import-time auto-seeding must not do (programs configure threads and devices after `import`).
+    return [graph[0], apply_keras(seed), _global_generator(tf, seed), *graph[1:]]
 
 
 def apply_tensorflow(seed: int, settings: Mapping[str, Any]) -> list[Action]:
@@ -39,6 +45,18 @@ def apply_tensorflow(seed: int, settings: Mapping[str, Any]) -> list[Action]:
         out.append(Action(framework=NAME, what="enable_op_determinism()",
                           status="applied" if ok else "failed", detail=detail))
     return out
+
+
+def _global_generator(tf: Any, seed: int) -> Action:
+    """Seed TensorFlow's global ``tf.random.Generator``: the tensorflow stream ``global`` (spec §4.3, §6).
+
+    Under op determinism TensorFlow refuses to create an unseeded one, so without this
+    ``tf.random.get_global_generator()`` raises (issue 11, defect 6).
+    """
+    generator_seed = derive(seed, "stream", "global")
+    tf.random.set_global_generator(tf.random.Generator.from_seed(generator_seed))
+    return Action(framework=NAME, what=f"tf.random.set_global_generator(Generator.from_seed({generator_seed}))",
+                  status="applied", detail="initialises TensorFlow's runtime: configure threads and devices before")
 
 
 def _determinism() -> tuple[Callable[[], bool], Callable[[], None]] | None:
@@ -82,6 +100,8 @@ def apply_keras(seed: int) -> Action:
                       detail=f"this Keras version is not supported ({exc}); initialiser seeds follow Python's random")
     seed_generator.python_random = random.Random(keras_seed)
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    # keras.utils.get_random_seed() reports the seed applied, as keras.utils.set_random_seed records it.
+    global_state.set_global_attribute(KERAS_SEED_ATTRIBUTE, seed)
     return Action(framework=NAME, what=what, status="applied")
 
 
@@ -104,16 +124,22 @@ def save() -> Callable[[], None]:
         )
     except (ImportError, AttributeError):
         keras_state = None
+    keras_seed = _keras_seed_record()
+    from tensorflow.python.ops import stateful_random_ops
+
+    global_generator = stateful_random_ops.global_generator
 
     def restore() -> None:
         tf.random.set_seed(seed)
         _set_determinism(probe, det)
+        stateful_random_ops.global_generator = global_generator
         if keras_state is not None:
             from keras.src.backend.common import global_state
 
             module, python_random, generator = keras_state
             module.python_random = python_random
             global_state.set_global_attribute(module.GLOBAL_SEED_GENERATOR, generator)
+            global_state.set_global_attribute(KERAS_SEED_ATTRIBUTE, keras_seed)
 
     return restore
 
@@ -128,47 +154,88 @@ def _set_determinism(probe: tuple[Callable[[], bool], Callable[[], None]] | None
             probe[1]()
 
 
-def capture_state() -> Any:
-    """The global seed, op determinism and the state of Keras's default-seed generator, as plain data.
+def _keras_seed_record() -> Any:
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:
+        return None
+    return global_state.get_global_attribute(KERAS_SEED_ATTRIBUTE)
 
-    TensorFlow exposes no state of its op-level random streams: restoring resets them as
-    ``tf.random.set_seed`` does. Keras's global ``SeedGenerator`` is dropped on restore; the next one
-    is drawn from the restored default-seed generator, as after :func:`apply`.
+
+def capture_state() -> Any:
+    """As plain data: the global seed, op determinism, the generator TensorFlow draws op seeds from
+    after ``set_seed`` (``op_rng``, words as bytes), the global ``tf.random.Generator``, and Keras's
+    default-seed generator, global ``SeedGenerator`` and seed record.
     """
     from tensorflow.python.eager import context
+    from tensorflow.python.ops import stateful_random_ops
+
+    from ._common import words
 
     probe = _determinism()
-    keras_random = None
+    op_rng = getattr(context.context(), "_rng", None)  # private: absent in another TensorFlow, then not kept
+    generator = stateful_random_ops.global_generator
+    keras: dict[str, Any] | None = None
     try:
-        version, internal, gauss = _keras_module().python_random.getstate()
-        keras_random = [version, list(internal), gauss]
+        seed_generator = _keras_module()
+        from keras.src.backend.common import global_state
+
+        version, internal, gauss = seed_generator.python_random.getstate()
+        global_generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
+        keras = {"random": [version, words(internal), gauss],
+                 "global_generator": None if global_generator is None else global_generator.state.numpy().tolist(),
+                 "seed": global_state.get_global_attribute(KERAS_SEED_ATTRIBUTE)}
     except (ImportError, AttributeError):
         pass
     return {
         "global_seed": context.global_seed(),
         "op_determinism": probe[0]() if probe is not None else None,
-        "keras_random": keras_random,
+        "op_rng": None if op_rng is None else _random_state(op_rng),
+        "generator": None if generator is None else {"algorithm": int(generator.algorithm),
+                                                     "state": generator.state.numpy().tolist()},
+        "keras": keras,
     }
 
 
+def _random_state(generator: Any) -> list[Any]:
+    from ._common import words
+
+    version, internal, gauss = generator.getstate()
+    return [version, words(internal), gauss]
+
+
 def restore_state(state: Any) -> None:
+    import random
+
     import tensorflow as tf
+    from tensorflow.python.eager import context
 
-    tf.random.set_seed(state["global_seed"])
+    from ._common import unwords
+
+    tf.random.set_seed(state["global_seed"])  # resets the op-seed generator; its state follows
     _set_determinism(_determinism(), state["op_determinism"])
-    if state["keras_random"] is not None:
-        try:
-            seed_generator = _keras_module()
-            from keras.src.backend.common import global_state
-        except (ImportError, AttributeError):
-            return
-        import random
-
-        version, internal, gauss = state["keras_random"]
-        generator = random.Random()
-        generator.setstate((version, tuple(internal), gauss))
-        seed_generator.python_random = generator
+    if state["op_rng"] is not None and getattr(context.context(), "_rng", None) is not None:
+        version, internal, gauss = state["op_rng"]
+        context.context()._rng.setstate((version, unwords(internal), gauss))
+    if state["generator"] is not None:
+        tf.random.set_global_generator(
+            tf.random.Generator.from_state(state["generator"]["state"], state["generator"]["algorithm"]))
+    if state["keras"] is None:
+        return
+    try:
+        seed_generator = _keras_module()
+        from keras.src.backend.common import global_state
+    except (ImportError, AttributeError):
+        return
+    version, internal, gauss = state["keras"]["random"]
+    python_random = random.Random()
+    python_random.setstate((version, unwords(internal), gauss))
+    seed_generator.python_random = python_random
+    global_state.set_global_attribute(KERAS_SEED_ATTRIBUTE, state["keras"]["seed"])
+    if state["keras"]["global_generator"] is None:
         global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    else:
+        seed_generator.global_seed_generator().state.assign(state["keras"]["global_generator"])
 
 
 def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:

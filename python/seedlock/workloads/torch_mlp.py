@@ -47,7 +47,7 @@ def main() -> None:
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     dataset: Any = NoisyData(256)  # a map-style dataset without torch's base class
     loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2,
-                        worker_init_fn=stage.worker_init_fn(), generator=stage.torch_generator(),
+                        worker_init_fn=stage.worker_init_fn(), generator=stage.torch_generator("shuffle"),
                         persistent_workers=True)
     steps, losses = 0, []
     target = env_int("SEEDLOCK_TORCH_STEPS", 200)

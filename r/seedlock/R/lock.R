@@ -79,6 +79,8 @@ lock_document <- function(lock) {
   if (!is.null(lock$manifest$path)) manifest$path <- lock$manifest$path
   out <- list(`lock-version` = lock$version, derivation = lock$derivation, root = entry(lock$root),
               stages = stages, manifest = manifest)
+  # A lock of rules 1 keeps the shape seedlock 0.1 wrote: no member means rules 1 (SPEC.md 5.3).
+  if (!is.null(lock$rules) && lock$rules != 1L) out$rules <- lock$rules
   if (!is.null(lock$provenance)) out$provenance <- lock$provenance
   out
 }

@@ -94,6 +94,15 @@ check_version <- function(x, pointer) {
   x
 }
 
+# The rules version of a lock (SPEC.md section 5.3): absent means 1; new locks are made under 2.
+check_rules <- function(x, pointer) {
+  value <- check_integer(x, pointer)
+  if (!value %in% c(1L, 2L)) {
+    seedlock_abort("unsupported-version", sprintf("Rules %s are not implemented (known: 1, 2)", format(value)), pointer)
+  }
+  as.integer(value)
+}
+
 check_derivation <- function(x, pointer) {
   check_string(x, pointer)
   if (!identical(x, "sha256-v1")) {
@@ -219,8 +228,9 @@ validate_resolved <- function(value, pointer, required = character(0)) {
 validate_lock <- function(doc, path = NULL) {
   check_object(doc, "")
   if ("lock-version" %in% names(doc)) check_version(doc[["lock-version"]], "/lock-version")
-  check_members(doc, "", c("lock-version", "derivation", "root", "stages", "manifest"), c("$schema", "provenance"))
+  check_members(doc, "", c("lock-version", "derivation", "root", "stages", "manifest"), c("$schema", "provenance", "rules"))
   if ("$schema" %in% names(doc)) check_string(doc[["$schema"]], "/$schema")
+  rules <- if ("rules" %in% names(doc)) check_rules(doc$rules, "/rules") else 1L
   check_derivation(doc$derivation, "/derivation")
   root <- validate_resolved(doc$root, "/root")
   if (root$source == "derived") seedlock_abort("invalid-value", "The root seed cannot be derived", "/root/source")
@@ -238,7 +248,7 @@ validate_lock <- function(doc, path = NULL) {
   if (!grepl("^[0-9a-f]{64}$", sha)) seedlock_abort("invalid-value", "Expected 64 lower-case hex digits", "/manifest/sha256")
   if ("path" %in% names(manifest)) check_string(manifest$path, "/manifest/path")
   provenance <- if ("provenance" %in% names(doc)) check_object(doc$provenance, "/provenance") else NULL
-  structure(list(version = doc[["lock-version"]], derivation = "sha256-v1", root = root, stages = stages,
+  structure(list(version = doc[["lock-version"]], derivation = "sha256-v1", rules = rules, root = root, stages = stages,
                  manifest = list(sha256 = sha, path = manifest$path), provenance = provenance, path = path),
             class = "seedlock_lock")
 }

@@ -1,0 +1,38 @@
+"""``stage.seed_epoch(e)`` (spec §4.3, epochs): every epoch starts from seeds of its own.
+
+Each listed framework is applied again with its epoch seed ``E = derive(P, "epoch", e)`` in place of
+the process seed, and every stream the stage handed out (a DataLoader's ``generator=`` included) is
+reseeded in place to ``derive(E, "stream", name)``. What epoch ``e`` draws then depends on ``e`` and
+the lock only, so training resumed at an epoch boundary in a new process repeats the uninterrupted
+run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .apply import ApplyReport, apply_with_seeds
+from .derivation import _index, epoch_seed
+from .streams import reseed, stream_seed_for
+
+if TYPE_CHECKING:
+    from .lock import LockedStage
+
+
+def seed_epoch(stage: LockedStage, epoch: int, *, strict: bool = False) -> ApplyReport:
+    _index(epoch, "epoch")
+    runtime = stage.runtime
+    rank = runtime.rank
+    seeds = {name: epoch_seed(fw.seed, epoch, rank) for name, fw in stage.frameworks.items()}
+    report = apply_with_seeds(stage, seeds, strict=strict, rank=rank, via="seed_epoch")
+    numpy = stage.frameworks.get("numpy")
+    bit_generator = numpy.settings["bit_generator"] if numpy is not None else "PCG64"
+    for stream in runtime.streams:
+        fw = stage.frameworks[stream.framework]
+        reseed(stream, stream_seed_for(fw.seed, stream.name, rules=stage.rules, rank=stream.rank, epoch=epoch),
+               bit_generator)
+    runtime.epoch = epoch
+    return report
+
+
+__all__ = ["seed_epoch"]
