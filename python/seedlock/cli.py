@@ -270,7 +270,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     manifest = None
     if args.manifest:
-        manifest = read_document(args.manifest)
+        manifest = read_document(args.manifest, schema=True)
         if isinstance(manifest, Lock):
             raise SeedlockError("not-a-manifest", f"{args.manifest}: a lock, not a manifest", "/lock-version")
     results = {path: _diagnostics.file_problems(path, manifest=manifest) for path in args.files}
@@ -281,7 +281,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             for line in _diagnostics.render_text(path, found):
                 print(f"seedlock: {line}", file=sys.stderr)
             if not found:
-                document = read_document(path)
+                document = read_document(path, schema=True)
                 kind = "lock" if isinstance(document, Lock) else "manifest"
                 print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
     return EXIT_ERROR if any(results.values()) else 0

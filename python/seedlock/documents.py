@@ -17,12 +17,12 @@ def labelled(path: str | os.PathLike[str], err: SeedlockError) -> SeedlockError:
     return SeedlockError(err.code, f"{os.fspath(path)}: {err.problem}", err.pointer)
 
 
-def read_document(path: str | os.PathLike[str]) -> Manifest | Lock:
-    """A manifest or a lock, validated; errors start with ``path``."""
+def read_document(path: str | os.PathLike[str], *, schema: bool = False) -> Manifest | Lock:
+    """A manifest or a lock, validated (``schema``: by the JSON Schema too); errors start with ``path``."""
     import seedlock
 
     try:
-        return seedlock.read(path)
+        return seedlock.read(path, schema=schema)
     except SeedlockError as err:
         raise labelled(path, err) from None
 

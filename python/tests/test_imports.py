@@ -26,8 +26,16 @@ def test_the_derive_command_imports_nothing_heavy() -> None:
     assert _imported_after("import seedlock.cli as c\ntry:\n    c.main(['derive', '1', 'a'])\nexcept SystemExit:\n    pass") == set()
 
 
-def test_resolving_a_numpy_only_manifest_imports_no_framework() -> None:
+def test_resolving_a_numpy_only_manifest_imports_no_framework_and_no_jsonschema() -> None:
+    # The hand-written validator decides at run time (test_schema_agreement proves it rejects all the
+    # schema rejects); jsonschema's import alone cost more than seeding a stage.
     code = f"import seedlock\nseedlock.load({str(SPEC / 'examples' / 'classic.json')!r})"
+    assert _imported_after(code) == set()
+
+
+def test_seedlock_validate_still_checks_the_json_schema() -> None:
+    code = (f"import seedlock.cli as c\ntry:\n    c.main(['validate', {str(SPEC / 'examples' / 'classic.json')!r}])\n"
+            "except SystemExit:\n    pass")
     assert _imported_after(code) == {"jsonschema"}
 
 
@@ -35,7 +43,7 @@ def test_applying_a_numpy_stage_imports_numpy_only(tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"
     manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}}))
     code = f"import seedlock\nseedlock.load({str(manifest)!r}).stage('s').apply()"
-    assert _imported_after(code) == {"jsonschema", "numpy"}
+    assert _imported_after(code) == {"numpy"}
 
 
 def test_the_framework_registry_imports_no_provenance_or_rng_machinery() -> None:
