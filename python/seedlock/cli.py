@@ -145,7 +145,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--json", metavar="FILE", help="write the JSON report")
         s.add_argument("--workdir", metavar="DIR", help="keep every run's outputs here")
         s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the suite passes")
-        s.add_argument("--write-golden", metavar="FILE", help=argparse.SUPPRESS)
+        s.add_argument("--write-golden", metavar="DIR", help=argparse.SUPPRESS)
         s.add_argument("--quiet", action="store_true", help="no progress lines")
     if want("init"):
         s = sub.add_parser("init", help="write a starter manifest (asks on a terminal when no --stage is given)")
@@ -199,6 +199,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if args_list[:1] == ["derive"]:
             return _derive_fast(args_list[1:])
+        if args_list[:1] == ["run"]:
+            code = _run_fast(args_list[1:])
+            if code is not None:
+                return code
         # Everything after the first "--" is the child's command line, never seedlock's options.
         cmd: list[str] = []
         if "--" in args_list:
@@ -261,6 +265,31 @@ def _derive_fast(argv: list[str]) -> int:
         raise SeedlockError("invalid-seed", f"Invalid seed {raw!r} (expected a decimal integer)", "/seed")
     print(derive(int(raw), *argv[1:]))
     return 0
+
+
+def _run_fast(argv: list[str]) -> int | None:
+    """``run LOCK --stage S -- CMD`` with a plainly valid lock, without argparse or the lock classes
+    (it starts before every wrapped command); None: the full path handles it (other options, errors)."""
+    if "--" not in argv:
+        return None
+    cut = argv.index("--")
+    opts, cmd = argv[:cut], argv[cut + 1 :]
+    if len(opts) == 2 and opts[1].startswith("--stage="):
+        lock, stage = opts[0], opts[1][len("--stage="):]
+    elif len(opts) == 2 and opts[0].startswith("--stage="):
+        lock, stage = opts[1], opts[0][len("--stage="):]
+    elif len(opts) == 3 and opts[1] == "--stage":
+        lock, stage = opts[0], opts[2]
+    elif len(opts) == 3 and opts[0] == "--stage":
+        lock, stage = opts[2], opts[1]
+    else:
+        return None
+    if not cmd or not lock or lock.startswith("-"):
+        return None
+    from . import _launch_fast
+
+    env = _launch_fast.stage_environment(lock, stage)
+    return None if env is None else _launch_fast.run(cmd, env)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ import sys
 import threading
 from dataclasses import dataclass
 
+from . import _prctl  # imported here, never in a child between fork and exec
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
@@ -32,7 +34,6 @@ FORWARDED_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 #: Seconds a stopped process group gets between SIGTERM and SIGKILL.
 KILL_GRACE_SECONDS = 5.0
-_PR_SET_PDEATHSIG = 1
 
 
 def stage_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLike[str]) -> dict[str, str]:
@@ -72,24 +73,9 @@ def format_environment(env: Mapping[str, str], fmt: str = "sh") -> str:
     raise ValueError(f"unknown environment format {fmt!r} (sh, dotenv, json)")
 
 
-_prctl: object | None = None
-_prctl_loaded = False
-
-
 def _load_prctl() -> object | None:
-    """libc's prctl, looked up once in the parent: the child between fork and exec must not dlopen
-    (another thread may hold the loader's lock at fork time; the conformance runner forks from many)."""
-    global _prctl, _prctl_loaded
-    if not _prctl_loaded:
-        _prctl_loaded = True
-        if sys.platform == "linux":
-            try:
-                import ctypes
-
-                _prctl = ctypes.CDLL(None, use_errno=True).prctl
-            except (OSError, AttributeError):
-                _prctl = None  # no prctl on this libc: the forwarding of SIGTERM/SIGINT/SIGHUP still applies
-    return _prctl
+    """libc's prctl, looked up once in the parent (see :mod:`seedlock._prctl`)."""
+    return _prctl.load()
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -102,7 +88,7 @@ def die_with_parent(parent: int | None = None) -> None:
 
     prctl = _load_prctl()
     if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # type: ignore[operator]
+        prctl(_prctl.PR_SET_PDEATHSIG, signal.SIGTERM)  # type: ignore[operator]
         if parent is not None and os.getppid() != parent:  # it died before prctl took effect
             os.kill(os.getpid(), signal.SIGTERM)
 

@@ -58,15 +58,22 @@ def lock(tmp_path: Path) -> Path:
     return path
 
 
-def _start_run(lock: Path) -> tuple[subprocess.Popen[str], int]:
-    parent = subprocess.Popen([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--",
-                               sys.executable, "-c", SLEEPER], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+# `run LOCK --stage S -- CMD` takes the fast path (seedlock._launch_fast); any other option, here an
+# unused --ledger, takes argparse and seedlock.launch. Both must keep every guarantee.
+PATHS = pytest.mark.parametrize("extra", [[], ["--ledger", "unused.sqlite"]], ids=["fast path", "full path"])
+
+
+def _start_run(lock: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    parent = subprocess.Popen([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", *(extra or []),
+                               "--", sys.executable, "-c", SLEEPER], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=lock.parent)
     assert parent.stdout is not None
     return parent, int(parent.stdout.readline())
 
 
-def test_sigterm_to_seedlock_run_stops_the_child_and_reports_it(lock: Path) -> None:
-    parent, child = _start_run(lock)
+@PATHS
+def test_sigterm_to_seedlock_run_stops_the_child_and_reports_it(lock: Path, extra: list[str]) -> None:
+    parent, child = _start_run(lock, extra)
     parent.send_signal(signal.SIGTERM)
     _, err = parent.communicate(timeout=30)
     assert parent.returncode == 128 + signal.SIGTERM
@@ -74,8 +81,9 @@ def test_sigterm_to_seedlock_run_stops_the_child_and_reports_it(lock: Path) -> N
     assert _wait_gone(child)
 
 
-def test_sigkill_to_seedlock_run_leaves_no_orphan(lock: Path) -> None:
-    parent, child = _start_run(lock)
+@PATHS
+def test_sigkill_to_seedlock_run_leaves_no_orphan(lock: Path, extra: list[str]) -> None:
+    parent, child = _start_run(lock, extra)
     parent.kill()
     parent.wait(timeout=30)
     assert _wait_gone(child), "the workload outlived seedlock run"

@@ -1,11 +1,15 @@
-"""The checks, judged on finished tasks: repeat, sensitivity, golden, distinct-streams, structure, cross-binding.
+"""The checks, judged on finished tasks: repeat, sensitivity, golden, framework-drift, distinct-streams,
+structure, cross-binding.
 
 * ``repeat``: every run from the same lock and stage gives bit-identical outputs (and ``apply()``
   reported nothing it could not seed);
 * ``sensitivity``: a run whose framework seeds are changed gives different outputs, so ``repeat``
   cannot pass vacuously;
-* ``golden``: draws from fixed seeds equal stored reference values; a mismatch under another
-  framework version than the one recorded is reported as *drift*, not hidden;
+* ``golden``: the outputs equal the pinned outputs of the conformance manifest's stage, so a binding
+  whose ``apply()`` does nothing fails; a mismatch under other versions than those recorded is
+  reported as *drift* with both (:mod:`.golden`);
+* ``framework-drift``: the framework's own draws from seed 42 equal the recorded ones (no seedlock
+  code involved: it explains golden drift after an upgrade);
 * ``distinct-streams``: the rank/worker streams the case file names all differ;
 * ``structure``: the outputs keep the variation intended and agree where they must (epochs, workers
   and ranks differ, resumed runs equal the full run, ranks share weights and partition the data), as
@@ -24,6 +28,7 @@ from typing import Any
 from . import structure
 from .compare import compare_paths
 from .execute import SKIP_EXIT, Execution, Outcome
+from .golden import framework_drift_check, golden_check
 from .plan import Case, CasePlan, Skip, Task
 from .report import Result
 
@@ -57,9 +62,10 @@ def _meta(task: Task) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def evaluate(plan: CasePlan, done: Execution, golden: dict[str, Any], recorded: dict[str, Any],
+def evaluate(plan: CasePlan, done: Execution, references: dict[str, Any], recorded: dict[str, Any],
              plans: dict[str, CasePlan]) -> list[Result]:
-    """The results of one case; ``recorded`` collects its golden values (for ``--write-golden``)."""
+    """The results of one case. ``references`` holds the pinned values by check (``golden``,
+    ``framework-drift``: :func:`.golden.read`); ``recorded`` collects this run's (``--write-golden``)."""
     case, same, control = plan.case, list(plan.runs), plan.control
     out: list[Result] = []
 
@@ -102,7 +108,13 @@ def evaluate(plan: CasePlan, done: Execution, golden: dict[str, Any], recorded: 
         add("sensitivity", "pass" if diffs else "FAIL",
             f"another seed changed the outputs ({diffs[0]})" if diffs else "another seed gave identical outputs: the check is vacuous")
     if "golden" in case.checks:
-        add(*golden_check(case, _meta(same[0]), golden, recorded))
+        import seedlock
+
+        add(*golden_check(f"{case.name}/{plan.stage}", seedlock.load_lock(same[0].lock), outputs(same[0]),
+                          _meta(same[0]), references.get("golden", {}), recorded.setdefault("golden", {})))
+    if "framework-drift" in case.checks:
+        add(*framework_drift_check(case.framework, _meta(same[0]), references.get("framework-drift", {}),
+                                   recorded.setdefault("framework-drift", {})))
     if "distinct-streams" in case.checks:
         add(*distinct_streams(case, same[0]))
     if "structure" in case.checks:
@@ -152,32 +164,3 @@ def _check_written_seed(task: Task, add: Callable[..., None]) -> None:
         add("cross-binding", "pass", f"solver random_seed {expected} equals the seed Python derives")
 
 
-def golden_check(case: Case, meta: dict[str, Any], golden: dict[str, Any],
-                 recorded: dict[str, Any]) -> tuple[str, str, str]:
-    values = meta.get("golden", {})
-    versions = {**meta.get("versions", {}), "python": meta.get("python", meta.get("versions", {}).get("python"))}
-    version = str(versions.get(case.framework))
-    checked: list[str] = []
-    drift: list[str] = []
-    fails: list[str] = []
-    for key, got in sorted(values.items()):
-        recorded[key] = {"framework": case.framework, "values": got, "recorded_with": version}
-        ref = golden.get(key)
-        if ref is None:
-            continue
-        checked.append(key)
-        if _as_floats(got) != _as_floats(ref["values"]):
-            (fails if ref["recorded_with"] == version else drift).append(
-                f"{key}: {got} != reference {ref['values']} (recorded with {case.framework} {ref['recorded_with']}, "
-                f"running {version})")
-    if fails:
-        return ("golden", "FAIL", fails[0])
-    if drift:
-        return ("golden", "drift", drift[0])
-    if not checked:
-        return ("golden", "skipped", f"no reference values for {', '.join(sorted(values)) or 'this workload'}")
-    return ("golden", "pass", f"{len(checked)} reference stream(s) equal ({case.framework} {version})")
-
-
-def _as_floats(values: Any) -> list[float]:
-    return [float(v) for v in values]

@@ -9,7 +9,7 @@ from typing import Any
 
 # Display order (python first, as readers meet them); a test checks it names every registered framework.
 FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
-CHECK_ORDER = ("repeat", "sensitivity", "golden", "distinct-streams", "structure", "cross-binding")
+CHECK_ORDER = ("repeat", "sensitivity", "golden", "framework-drift", "distinct-streams", "structure", "cross-binding")
 STATUSES = ("pass", "FAIL", "drift", "skipped")
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from .. import _json
 from .._io import write_atomic
+from . import golden
 from .checks import evaluate, skipped
 from .execute import execute
 from .plan import DATA, Case, load_cases, make_plan
@@ -121,14 +122,14 @@ def _run(options: Options, workdir: Path, jobs: int, start: float, seedlock: Any
         return Report(results=[], wall_seconds=time.perf_counter() - start, task_seconds=0.0, jobs=jobs,
                       versions={}, interrupted=done.interrupted)
 
-    golden = json.loads((DATA / "golden.json").read_text())
+    references = golden.read(DATA)
     recorded: dict[str, Any] = {}
     results: list[Result] = [r for skip in plan.skipped for r in skipped(skip)]
     by_name = plan.by_name()
     for case_plan in plan.cases:
-        results += evaluate(case_plan, done, golden, recorded, by_name)
+        results += evaluate(case_plan, done, references, recorded, by_name)
     if options.write_golden:
-        write_atomic(options.write_golden, json.dumps(dict(sorted(recorded.items())), indent=1) + "\n")
+        golden.write(options.write_golden, golden.read(options.write_golden), recorded)
 
     results = ordered(enforce_required(results, options.require))
     ran_nothing = not any(r.status != "skipped" for r in results)

@@ -62,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        golden = {"tensorflow.stateless_uniform_42": tf.random.stateless_uniform([5], seed=[42, 0]).numpy().tolist()}
+        draws = {"tensorflow.stateless_uniform_42": tf.random.stateless_uniform([5], seed=[42, 0]).numpy().tolist()}
         save(out, {**{f"weight_{i}": w for i, w in enumerate(weights)},
                    **{f"history_{k}": np.array(v) for k, v in history.history.items()}},
-             {**report_meta(report), "golden": golden, "versions": {"tensorflow": tf.__version__}})
+             {**report_meta(report), "framework_draws": draws, "versions": {"tensorflow": tf.__version__}})
     print(json.dumps({
         "weights_sha256": arrays_sha256(weights),
         "data_sha256": arrays_sha256([data, labels]),

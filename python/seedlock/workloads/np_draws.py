@@ -18,14 +18,14 @@ def main() -> None:
     normal = np.random.standard_normal(8)
     perm = gen.permutation(1000)
     split = {"train": perm[:800], "val": perm[800:900], "test": perm[900:]}
-    golden = {
+    draws = {
         "numpy.legacy_42": np.random.RandomState(42).random_sample(5).tolist(),
         f"numpy.{stage.frameworks['numpy'].settings['bit_generator']}_42":
             np.random.Generator(getattr(np.random, stage.frameworks["numpy"].settings["bit_generator"])(42)).random(5).tolist(),
     }
     save(out, {"legacy": legacy, "legacy_ints": legacy_ints, "normal": normal, "generator": gen.random(16),
                **{f"split_{k}": v for k, v in split.items()}},
-         {**report_meta(report), "golden": golden, "versions": {"numpy": np.__version__}})
+         {**report_meta(report), "framework_draws": draws, "versions": {"numpy": np.__version__}})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def main() -> None:
     lock, stage = os.environ["SEEDLOCK_LOCK"], os.environ["SEEDLOCK_STAGE"]
     _rbridge.r_call(
         f"local({{ lock <- load_seedlock({lock!r}); values <- seedlock_draws(lock, {stage!r}); "
-        f"seedlock_write(values, list(binding = 'rpy2', seeds = list(r = {meta['seeds']['r']}), golden = seedlock_golden(), "
+        f"seedlock_write(values, list(binding = 'rpy2', seeds = list(r = {meta['seeds']['r']}), framework_draws = seedlock_framework_draws(), "
         f"versions = list(r = as.character(getRversion()), kinds = RNGkind())), {str(out)!r}) }})"
     )
 

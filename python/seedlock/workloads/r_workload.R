@@ -25,7 +25,7 @@ seedlock_write <- function(values, meta, dir) {
   writeLines(jsonlite::toJSON(meta, auto_unbox = TRUE, digits = NA), file.path(dir, "outputs.meta.json"))
 }
 
-seedlock_golden <- function() {
+seedlock_framework_draws <- function() {
   state <- if (exists(".Random.seed", globalenv())) get(".Random.seed", globalenv()) else NULL
   kinds <- RNGkind()
   on.exit({
@@ -43,6 +43,6 @@ if (!exists("seedlock_workload_no_main")) {
   stage <- Sys.getenv("SEEDLOCK_STAGE")
   used <- set_seedlock(lock, stage)
   values <- seedlock_draws(lock, stage)
-  seedlock_write(values, list(binding = "Rscript", seeds = list(r = used), golden = seedlock_golden(),
+  seedlock_write(values, list(binding = "Rscript", seeds = list(r = used), framework_draws = seedlock_framework_draws(),
                               versions = list(r = as.character(getRversion()), kinds = RNGkind())), args[[1]])
 }

@@ -62,9 +62,9 @@ def main() -> None:
             if steps >= target:
                 break
     weights = {f"w_{k.replace('.', '_')}": v.detach().numpy() for k, v in sorted(model.state_dict().items())}
-    golden = {"torch.manual_seed_42": torch.rand(5, generator=torch.Generator().manual_seed(42)).tolist()}
+    draws = {"torch.manual_seed_42": torch.rand(5, generator=torch.Generator().manual_seed(42)).tolist()}
     save(out, {**weights, "losses": np.array(losses)},
-         {**report_meta(report), "golden": golden, "versions": {"torch": torch.__version__}, "device": "cpu"})
+         {**report_meta(report), "framework_draws": draws, "versions": {"torch": torch.__version__}, "device": "cpu"})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,280 @@
+"""``seedlock run LOCK --stage S -- CMD``: the fast path, for a lock that is plainly valid.
+
+Every CI job and every wrapped command pays for starting seedlock before its own process, so this
+path imports nothing it can do without: no ``json`` (it imports ``re``), ``dataclasses``, ``typing``,
+``signal`` (``enum``), ``subprocess`` or ``threading``, and no framework module. It decides only one
+thing itself: *this lock is valid and has this stage*. It accepts the lock only when it is certain:
+
+* the text is parsed by the C scanner behind ``json`` with the same rules as :mod:`seedlock._json`
+  (duplicate keys, constants); anything unusual (a byte-order mark, ``\\u`` escapes, deep nesting,
+  floats where integers are expected) is left to the full path;
+* the lock is checked member by member against spec §5 and ``spec/registry.json`` (settings and
+  launcher variables), using the same derivation code as :mod:`seedlock.lock`.
+
+When it cannot accept the lock it returns ``None`` and ``seedlock run`` takes the full path, which
+finds and reports the exact error (code, pointer, file name). ``test_launch_fast.py`` proves over
+the vectors and the hostile corpus that it accepts nothing the full path refuses and that the
+environment it gives the child is :func:`seedlock.launch.stage_environment`'s.
+
+The child is started as :func:`seedlock.launch.run_child` starts it: same terminal and process group,
+``PR_SET_PDEATHSIG``, SIGTERM/SIGINT/SIGHUP forwarded, 128+N and a line on stderr when signal N
+killed it, ``io-error`` when the command cannot be started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .derivation import DERIVATION, SEED_MAX, derive, is_label
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+_SOURCES = ("manifest", "env", "generated", "derived")
+_MAX_BYTES = 16 * 1024 * 1024  # seedlock._json.MAX_DOCUMENT_BYTES (a test checks they agree)
+_MAX_DEPTH = 64  # seedlock._json.MAX_DEPTH
+_FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP")
+_HEX = frozenset("0123456789abcdef")
+
+
+class _Decline(Exception):
+    """Not certainly valid: the full path decides (and explains)."""
+
+
+def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
+    """The stage's variables (as :func:`seedlock.launch.stage_environment` gives them) when the lock
+    at ``lock_path`` is certainly valid and has ``stage``; None otherwise."""
+    try:
+        data = _read(lock_path)
+        registry = _registry()
+        _check_lock(data, registry)
+        entry = data["stages"].get(stage)
+        if entry is None:
+            return None
+        env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage}
+        frameworks = entry["frameworks"]
+        for fw in registry["frameworks"]:  # application order, as the registry lists them
+            locked = frameworks.get(fw["name"])
+            if locked is None:
+                continue
+            for var in fw["launcher_environment"]:
+                if locked["settings"][var["when"]]:
+                    env[var["variable"]] = var["value"].replace("{seed}", str(locked["seed"]))
+        return env
+    except (_Decline, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def _read(path: str) -> Any:
+    with open(path, "rb") as handle:
+        raw = handle.read(_MAX_BYTES + 1)
+    if len(raw) > _MAX_BYTES or raw.startswith(b"\xef\xbb\xbf"):
+        raise _Decline
+    return _loads(raw.decode("utf-8"))
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Decline  # a duplicate key
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise _Decline  # NaN, Infinity
+
+
+_scanner: Any = None
+
+
+def _loads(text: str) -> Any:
+    """A user's document, when nothing in it needs the full parser's judgement."""
+    if "\\u" in text or text.count("[") + text.count("{") > _MAX_DEPTH:
+        raise _Decline  # escapes may hide unpaired surrogates; deep documents: the full path counts
+    return _scan(text)
+
+
+def _scan(text: str) -> Any:
+    """One JSON document, by the C scanner ``json`` uses, without importing ``json`` (and ``re``)."""
+    global _scanner
+    if _scanner is None:
+        from _json import make_scanner  # type: ignore[import-not-found]
+
+        class _Context:
+            strict = True
+            object_hook = None
+            object_pairs_hook = staticmethod(_pairs)
+            parse_float = float
+            parse_int = int
+            parse_constant = staticmethod(_constant)
+            memo: dict[str, str] = {}
+
+        _scanner = make_scanner(_Context())  # type: ignore[arg-type]  # any object with these attributes
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = _scanner(text, start)
+    except StopIteration:
+        raise _Decline from None
+    if text[end:].strip(" \t\n\r"):
+        raise _Decline  # extra data
+    return value
+
+
+_REGISTRY: dict[str, Any] | None = None
+
+
+def _registry() -> dict[str, Any]:
+    """``registry.json`` where :mod:`seedlock._spec` finds it (``$SEEDLOCK_SPEC_DIR`` or the packaged copy)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        base = os.environ.get("SEEDLOCK_SPEC_DIR") or os.path.join(os.path.dirname(__file__), "_spec")
+        with open(os.path.join(base, "registry.json"), "rb") as handle:
+            _REGISTRY = _scan(handle.read().decode("utf-8"))
+    return _REGISTRY
+
+
+def _want(ok: object) -> None:
+    if not ok:
+        raise _Decline
+
+
+def _members(value: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    _want(type(value) is dict)
+    _want(all(k in value for k in required))
+    _want(all(k in required or k in optional for k in value))
+
+
+def _seed(value: Any) -> int:
+    _want(type(value) is int and 0 <= value <= SEED_MAX)  # 42.0 and the like: the full path
+    return value  # type: ignore[no-any-return]
+
+
+def _resolved(value: Any, extra: tuple[str, ...]) -> tuple[int, str]:
+    _members(value, ("seed", "source", *extra), ("variable",))
+    seed = _seed(value["seed"])
+    source = value["source"]
+    _want(type(source) is str and source in _SOURCES)
+    _want(("variable" in value) == (source == "env"))
+    _want("variable" not in value or type(value["variable"]) is str)
+    return seed, source
+
+
+def _setting(spec: dict[str, Any], value: Any) -> None:
+    kind = spec["type"]
+    if kind == "boolean":
+        _want(type(value) is bool)
+    elif kind == "integer-or-null":
+        _want(value is None or (type(value) is int and value >= spec.get("minimum", value)))
+    elif kind == "enum":
+        _want(type(value) is str and value in spec["values"])
+    elif kind == "string-array":
+        _want(type(value) is list and all(type(x) is str and x for x in value))
+    else:
+        raise _Decline  # a setting type this path does not know
+
+
+def _check_lock(data: Any, registry: dict[str, Any]) -> None:
+    """Spec §5, as :meth:`seedlock.lock.Lock.from_dict` checks it; declines whatever is in doubt."""
+    _members(data, ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance"))
+    major, _, minor = str(registry["spec_version"]).partition(".")
+    version = data["lock-version"]
+    _want(type(version) is str and version in {f"{major}.{m}" for m in range(int(minor) + 1)})
+    _want("$schema" not in data or type(data["$schema"]) is str)
+    _want("provenance" not in data or type(data["provenance"]) is dict)
+    _want(data["derivation"] == DERIVATION)
+    root_seed, root_source = _resolved(data["root"], ())
+    _want(root_source != "derived")
+    stages = data["stages"]
+    _want(type(stages) is dict and stages)
+    settings = {fw["name"]: {s["name"]: s for s in fw["settings"]} for fw in registry["frameworks"]}
+    for name, stage in stages.items():
+        _want(is_label(name))
+        seed, source = _resolved(stage, ("frameworks",))
+        _want(source != "derived" or seed == derive(root_seed, name))
+        frameworks = stage["frameworks"]
+        _want(type(frameworks) is dict and frameworks)
+        for fw, entry in frameworks.items():
+            specs = settings.get(fw)
+            _want(specs is not None)
+            fw_seed, fw_source = _resolved(entry, ("settings",))
+            _want(fw_source != "derived" or fw_seed == derive(seed, fw))
+            values = entry["settings"]
+            _want(type(values) is dict and set(values) == set(specs))  # type: ignore[arg-type]
+            for key, spec in specs.items():  # type: ignore[union-attr]
+                _setting(spec, values[key])
+    manifest = data["manifest"]
+    _members(manifest, ("sha256",), ("path",))
+    sha = manifest["sha256"]
+    _want(type(sha) is str and len(sha) == 64 and set(sha) <= _HEX)
+    _want("path" not in manifest or type(manifest["path"]) is str)
+
+
+def run(cmd: Sequence[str], env: dict[str, str]) -> int:
+    """Run ``cmd`` in the foreground with ``env`` over this environment, as :func:`seedlock.launch.run_child`."""
+    import _signal  # the C module: `signal` imports enum
+
+    child_env = {**os.environ, **env}
+    errors_r, errors_w = os.pipe()  # close-on-exec: stays empty when exec succeeds
+    from ._prctl import PR_SET_PDEATHSIG, load
+
+    prctl = load()
+    parent = os.getpid()
+    forwarded = [getattr(_signal, name) for name in _FORWARDED]
+    pid = 0
+
+    def forward(signum: int, _frame: object) -> None:
+        if pid:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    previous = {signum: _signal.signal(signum, forward) for signum in forwarded}
+    pid = os.fork()
+    if pid == 0:  # the child: nothing here may return into seedlock
+        try:
+            for signum in (*forwarded, _signal.SIGPIPE, _signal.SIGXFSZ):
+                _signal.signal(signum, _signal.SIG_DFL)  # as subprocess's restore_signals
+            if prctl is not None:
+                prctl(PR_SET_PDEATHSIG, _signal.SIGTERM)  # type: ignore[operator]  # die with seedlock, even on SIGKILL
+                if os.getppid() != parent:
+                    os.kill(os.getpid(), _signal.SIGTERM)
+            os.closerange(3, errors_w)
+            os.closerange(errors_w + 1, _max_fd())
+            os.execvpe(cmd[0], list(cmd), child_env)
+        except OSError as exc:
+            os.write(errors_w, str(exc.errno or 0).encode())
+        finally:
+            os._exit(255)
+    os.close(errors_w)
+    try:
+        failure = b""
+        while chunk := os.read(errors_r, 64):
+            failure += chunk
+        os.close(errors_r)
+        _, status = os.waitpid(pid, 0)  # retried after a forwarded signal (PEP 475)
+    finally:
+        for signum, handler in previous.items():
+            _signal.signal(signum, handler)
+    if failure:
+        from .errors import SeedlockError
+
+        raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {os.strerror(int(failure))}")
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        import shlex
+        import signal
+
+        print(f"seedlock: command {shlex.join(cmd)} was killed by {signal.Signals(-code).name}", file=sys.stderr)
+        return 128 - code
+    return code
+
+
+def _max_fd() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (OSError, ValueError):
+        return 256

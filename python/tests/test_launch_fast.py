@@ -1,0 +1,177 @@
+"""The fast path of `seedlock run`: it accepts only locks the full path accepts, gives the child the
+same environment, and imports nothing heavy. Whatever it declines, the full path reports exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import seedlock
+from _mutations import ODD_VALUES, corpus, mutate, valid_locks
+from conftest import SPEC, seedlock_cli, vector_cases
+from seedlock import _json, _launch_fast
+from seedlock.launch import stage_environment
+
+CLASSIC = SPEC / "examples" / "classic.json"
+
+
+def _full(path: Path, stage: str) -> dict[str, str] | None:
+    """What the full path gives the child, or None where it refuses the lock or the stage."""
+    try:
+        document = seedlock.read(path)
+        if not isinstance(document, seedlock.Lock):
+            return None
+        return stage_environment(document, document.stage(stage), path)
+    except seedlock.SeedlockError:
+        return None
+
+
+def _agrees(tmp_path: Path, text: str | bytes, stages: list[str]) -> bool:
+    """The fast path accepts only what the full path accepts, with the same environment; True when
+    the fast path accepted for at least one stage."""
+    path = tmp_path / "lock.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+    accepted = False
+    for stage in stages:
+        fast = _launch_fast.stage_environment(str(path), stage)
+        if fast is not None:
+            assert fast == _full(path, stage), (stage, text)
+            accepted = True
+    return accepted
+
+
+def _stages(document: Any) -> list[str]:
+    stages = document.get("stages") if isinstance(document, dict) else None
+    return [s for s in stages if isinstance(s, str)][:4] + ["no-such-stage"] if isinstance(stages, dict) else ["train"]
+
+
+@pytest.mark.parametrize("case", vector_cases("lock"))
+def test_every_lock_vector_takes_the_fast_path_with_the_full_paths_environment(case: dict[str, Any], tmp_path: Path) -> None:
+    lock = case["expected"]["lock"]
+    for stage in lock["stages"]:
+        path = tmp_path / "l.json"
+        path.write_text(json.dumps(lock))
+        assert _launch_fast.stage_environment(str(path), stage) == _full(path, stage)
+        assert _launch_fast.stage_environment(str(path), stage) is not None
+
+
+@pytest.mark.parametrize("case", vector_cases("invalid"))
+def test_no_invalid_vector_is_accepted(case: dict[str, Any], tmp_path: Path) -> None:
+    inp = case["input"]
+    text = inp["text"] if "text" in inp else json.dumps(inp["document"])
+    path = tmp_path / "l.json"
+    path.write_text(text)
+    for stage in ("train", "t", "a", "s", "prep"):
+        assert _launch_fast.stage_environment(str(path), stage) is None
+
+
+def test_across_the_hostile_corpus_it_accepts_nothing_the_full_path_refuses(tmp_path: Path) -> None:
+    accepted = valid = 0
+    for text in corpus(4000, seed=5):
+        try:
+            document = _json.loads(text)
+        except seedlock.SeedlockError:
+            document = None
+        accepted += _agrees(tmp_path, text, _stages(document))
+        valid += isinstance(document, dict) and "lock-version" in document and _full(tmp_path / "lock.json", "train") is not None
+    # Not vacuous: many (mutated) locks are still valid, and the fast path takes nearly all of them.
+    assert accepted > 50 and accepted >= 0.9 * valid, (accepted, valid)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(valid_locks()), st.randoms(use_true_random=False), st.integers(1, 3), st.sampled_from(ODD_VALUES))
+def test_fuzzed_locks_are_accepted_only_when_the_full_path_accepts_them(
+        tmp_path: Path, base: dict[str, Any], rng: random.Random, rounds: int, odd: Any) -> None:
+    doc = base
+    for _ in range(rounds):
+        doc = mutate(doc, rng)
+    _agrees(tmp_path, json.dumps(doc), _stages(doc))
+    # Each framework entry and setting of a stage replaced by an odd value, one at a time.
+    if isinstance(doc, dict) and isinstance(doc.get("stages"), dict):
+        for name, stage in list(doc["stages"].items())[:1]:
+            for fw in list(stage.get("frameworks", {}) if isinstance(stage, dict) and isinstance(stage.get("frameworks"), dict) else [])[:2]:
+                entry = stage["frameworks"][fw]
+                for key in list(entry.get("settings", {}) if isinstance(entry, dict) and isinstance(entry.get("settings"), dict) else []):
+                    bad = json.loads(json.dumps(doc))
+                    bad["stages"][name]["frameworks"][fw]["settings"][key] = odd
+                    _agrees(tmp_path, json.dumps(bad), [name])
+
+
+def test_text_the_strict_parser_refuses_is_left_to_it(tmp_path: Path) -> None:
+    lock = json.dumps(valid_locks()[0])
+    for text in (lock.replace('"seed": ', '"seed": 1, "seed": ', 1), "\ufeff" + lock, lock + " x",
+                 lock.replace('"lock-version"', '"lock-\\u0076ersion"'), lock.replace("9", "NaN", 1)):
+        path = tmp_path / "l.json"
+        path.write_text(text)
+        assert _launch_fast.stage_environment(str(path), "train") is None
+
+
+def test_the_limits_it_copies_are_the_parsers() -> None:
+    assert (_launch_fast._MAX_BYTES, _launch_fast._MAX_DEPTH) == (_json.MAX_DOCUMENT_BYTES, _json.MAX_DEPTH)
+
+
+def _resolved(tmp_path: Path) -> Path:
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(CLASSIC), "-o", str(lock)).returncode == 0
+    return lock
+
+
+def test_seedlock_run_imports_no_argparse_json_dataclasses_or_subprocess(tmp_path: Path) -> None:
+    lock = _resolved(tmp_path)
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "seedlock", "run", str(lock), "--stage", "train",
+                          "--", sys.executable, "-c", "pass"], capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "seedlock._launch_fast" in imported
+    heavy = {"argparse", "json", "re", "enum", "typing", "dataclasses", "subprocess", "threading", "signal", "ctypes",
+             "jsonschema", "seedlock.lock", "seedlock.frameworks", "seedlock.launch"}
+    assert not imported & heavy, imported & heavy
+
+
+def test_options_the_fast_path_does_not_know_take_the_full_path(tmp_path: Path) -> None:
+    lock = _resolved(tmp_path)
+    ledger = tmp_path / "ledger.sqlite"
+    out = seedlock_cli("run", str(lock), "--stage", "train", "--record", "--ledger", str(ledger), "--",
+                       sys.executable, "-c", "import os; print(os.environ['SEEDLOCK_STAGE'])")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "train\n" and "recorded as run 1" in out.stderr
+
+
+@pytest.mark.parametrize("stage_args", [["--stage", "preprocess"], ["--stage=preprocess"]])
+@pytest.mark.parametrize("lock_first", [True, False])
+def test_both_paths_give_the_child_the_same_environment(tmp_path: Path, stage_args: list[str], lock_first: bool) -> None:
+    lock = _resolved(tmp_path)
+    show = [sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ), sort_keys=True))"]
+    args = [str(lock), *stage_args] if lock_first else [*stage_args, str(lock)]
+    fast = seedlock_cli("run", *args, "--", *show)
+    full = seedlock_cli("run", *args, "--ledger", str(tmp_path / "unused.sqlite"), "--", *show)  # argparse path
+    assert fast.returncode == full.returncode == 0, fast.stderr + full.stderr
+    assert json.loads(fast.stdout) == json.loads(full.stdout)
+    assert json.loads(fast.stdout)["PYTHONHASHSEED"] == str(
+        json.loads(lock.read_text())["stages"]["preprocess"]["frameworks"]["python"]["seed"])
+
+
+def test_errors_are_the_full_paths(tmp_path: Path) -> None:
+    lock = _resolved(tmp_path)
+    out = seedlock_cli("run", str(lock), "--stage", "nope", "--", "true")
+    assert (out.returncode, out.stderr) == (
+        2, "seedlock: error[unknown-stage] No stage 'nope' (stages: preprocess, train) at '/stages/nope'\n")
+    bad = tmp_path / "bad.json"
+    bad.write_text(lock.read_text().replace('"seed": 42', '"seed": -1', 1))
+    out = seedlock_cli("run", str(bad), "--stage", "train", "--", "true")
+    assert out.returncode == 2 and out.stderr.startswith(f"seedlock: error[seed-out-of-range] {bad}: Seed -1 is outside")
+    out = seedlock_cli("run", str(tmp_path / "missing.json"), "--stage", "train", "--", "true")
+    assert out.returncode == 2 and "error[io-error]" in out.stderr
+    os.chmod(tmp_path, 0o755)
+    script = tmp_path / "not-executable.sh"
+    script.write_text("#!/bin/sh\n")
+    out = seedlock_cli("run", str(lock), "--stage", "train", "--", str(script))
+    assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied at ''\n")
