@@ -71,11 +71,16 @@ def parse(data: bytes | str, *, path: str | None = None, schema: bool = False) -
 
 def from_data(document: Any, *, path: str | None = None, schema: bool = False) -> Manifest | Lock:
     """Validate already-parsed JSON data as a manifest or a lock (a lock has ``lock-version``)."""
-    from .lock import Lock
-    from .manifest import Manifest
-
     is_lock = isinstance(document, dict) and "lock-version" in document
-    result: Manifest | Lock = (Lock if is_lock else Manifest).from_dict(document, path=path)
+    result: Manifest | Lock
+    if is_lock:  # a lock needs no manifest module (one import less for every job that loads one)
+        from .lock import Lock
+
+        result = Lock.from_dict(document, path=path)
+    else:
+        from .manifest import Manifest
+
+        result = Manifest.from_dict(document, path=path)
     if schema:
         from . import _schema
 
