@@ -30,7 +30,7 @@ from .derivation import DERIVATION, SEED_MAX, derive, is_label
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from typing import Any
 
 _SOURCES = ("manifest", "env", "generated", "derived")
@@ -42,6 +42,29 @@ _HEX = frozenset("0123456789abcdef")
 
 class _Decline(Exception):
     """Not certainly valid: the full path decides (and explains)."""
+
+
+class _Entry:
+    """A framework's seed and settings, as :class:`seedlock.lock.FrameworkSeed` offers them."""
+
+    def __init__(self, seed: int, settings: dict[str, Any]) -> None:
+        self.seed, self.settings = seed, settings
+
+
+class _Stage:
+    """What the launcher reads of a :class:`seedlock.lock.LockedStage`: its name and frameworks (lock order)."""
+
+    def __init__(self, name: str, frameworks: dict[str, _Entry]) -> None:
+        self.name, self.frameworks = name, frameworks
+
+
+def stage(lock_path: str, name: str) -> tuple[dict[str, str], _Stage] | None:
+    """The stage's variables and a view of the stage, when the lock is certainly valid and has it."""
+    env = stage_environment(lock_path, name)
+    if env is None:
+        return None
+    entries = _read(lock_path)["stages"][name]["frameworks"]
+    return env, _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in entries.items()})
 
 
 def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
@@ -212,11 +235,11 @@ def _check_lock(data: Any, registry: dict[str, Any]) -> None:
     _want("path" not in manifest or type(manifest["path"]) is str)
 
 
-def run(cmd: Sequence[str], env: dict[str, str]) -> int:
-    """Run ``cmd`` in the foreground with ``env`` over this environment, as :func:`seedlock.launch.run_child`."""
+def run(cmd: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run ``cmd`` in the foreground with the environment ``env``, as :func:`seedlock.launch.run_child`."""
     import _signal  # the C module: `signal` imports enum
 
-    child_env = {**os.environ, **env}
+    child_env = dict(env)
     errors_r, errors_w = os.pipe()  # close-on-exec: stays empty when exec succeeds
     from ._prctl import PR_SET_PDEATHSIG, load
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .errors import SeedlockError
@@ -268,12 +269,16 @@ def _derive_fast(argv: list[str]) -> int:
 
 
 def _run_fast(argv: list[str]) -> int | None:
-    """``run LOCK --stage S -- CMD`` with a plainly valid lock, without argparse or the lock classes
-    (it starts before every wrapped command); None: the full path handles it (other options, errors)."""
+    """``run LOCK --stage S [--no-auto-seed] [-v] -- CMD`` with a plainly valid lock, without argparse,
+    the lock classes or subprocess (it starts before every wrapped command); None: the full path
+    handles it (other options, any error)."""
     if "--" not in argv:
         return None
     cut = argv.index("--")
     opts, cmd = argv[:cut], argv[cut + 1 :]
+    auto_seed = "--no-auto-seed" not in opts
+    verbose = "-v" in opts or "--verbose" in opts
+    opts = [o for o in opts if o not in ("--no-auto-seed", "-v", "--verbose")]
     if len(opts) == 2 and opts[1].startswith("--stage="):
         lock, stage = opts[0], opts[1][len("--stage="):]
     elif len(opts) == 2 and opts[0].startswith("--stage="):
@@ -288,8 +293,14 @@ def _run_fast(argv: list[str]) -> int | None:
         return None
     from . import _launch_fast
 
-    env = _launch_fast.stage_environment(lock, stage)
-    return None if env is None else _launch_fast.run(cmd, env)
+    found = _launch_fast.stage(lock, stage)
+    if found is None:
+        return None
+    from .launch import run_seeded
+
+    env, view = found
+    return run_seeded(cmd, {**os.environ, **env}, view, auto_seed=auto_seed, verbose=verbose,  # type: ignore[arg-type]
+                      child=_launch_fast.run)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from . import _prctl  # imported here, never in a child between fork and exec
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from .lock import Lock, LockedStage
 
@@ -236,7 +236,8 @@ class _SignalScope:
 
 
 def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool = True,
-               strict: bool = False, verbose: bool = False) -> int:
+               strict: bool = False, verbose: bool = False,
+               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
     """:func:`run_child` for a stage: its Python and R programs seed themselves (unless not
     ``auto_seed``) and report back through a private status directory; then say what was seeded.
 
@@ -251,7 +252,8 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
 
     status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
     try:
-        code = run_child(cmd, {**env, **autoseed_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)})
+        env = {**env, **autoseed_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)}
+        code = (child or run_child)(cmd, env)  # child: `seedlock run`'s fast path starts it without subprocess
         outcome = read_outcome(status_dir, stage)
     finally:
         shutil.rmtree(status_dir, ignore_errors=True)
