@@ -301,3 +301,122 @@ def _max_fd() -> int:
         return os.sysconf("SC_OPEN_MAX")
     except (OSError, ValueError):
         return 256
+
+
+def run_stage(cmd: Sequence[str], env: Mapping[str, str], view: _Stage, *, auto_seed: bool, verbose: bool) -> int:
+    """:func:`seedlock.launch.run_seeded` for the fast path: the same variables, child and report. The
+    report's module (json, dataclasses) is imported only when there is something to say: a failed
+    step, nothing seeded, or ``verbose``."""
+    status_dir = _status_dir()
+    try:
+        code = run(cmd, {**env, **autoseed_environment(view, status_dir, env, auto_seed=auto_seed)})
+        if not verbose and _all_well(status_dir):
+            return code
+        from ._seedreport import read_outcome
+
+        outcome = read_outcome(status_dir, view)  # type: ignore[arg-type]
+    finally:
+        _remove(status_dir)
+    from .launch import report_outcome
+
+    return report_outcome(outcome, cmd, view.name, code, auto_seed=auto_seed, strict=False, verbose=verbose)
+
+
+def _status_dir() -> str:
+    """A private new directory, where :func:`tempfile.mkdtemp` would put it (TMPDIR, else /tmp)."""
+    base = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+    for _ in range(8):
+        path = os.path.join(os.path.abspath(base), "seedlock-status-" + os.urandom(6).hex())
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="seedlock-status-")
+
+
+def _remove(directory: str) -> None:
+    """The status directory holds one flat file per process."""
+    try:
+        for name in os.listdir(directory):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+        os.rmdir(directory)
+    except OSError:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _all_well(status_dir: str) -> bool:
+    """True when the run's processes reported at least one applied step and no failed one, and every
+    line reads plainly; anything else goes to :func:`seedlock._seedreport.read_outcome`."""
+    seeded = False
+    try:
+        for name in os.listdir(status_dir):
+            if not name.endswith(".jsonl"):
+                continue
+            with open(os.path.join(status_dir, name), "rb") as handle:
+                for line in handle.read().decode("utf-8").splitlines():
+                    item = _scan(line)
+                    if type(item) is not dict:
+                        return False
+                    if item.get("event") == "action":
+                        status = item.get("status")
+                        if status == "failed":
+                            return False
+                        seeded = seeded or status == "applied"
+    except (OSError, ValueError, _Decline):
+        return False
+    return seeded
+
+
+def autoseed_environment(stage: _Stage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool) -> dict[str, str]:
+    """:func:`seedlock._seedreport.autoseed_environment` (not strict) without json and pathlib; a test
+    checks they agree."""
+    from _json import encode_basestring_ascii  # type: ignore[import-not-found]  # what json.dumps uses
+
+    from . import _seedstatus as s
+
+    env = {s.STATUS_VARIABLE: status_dir}
+    if not auto_seed:
+        return env
+    env[s.AUTOSEED_VARIABLE] = " ".join(
+        f"{name}={fw.seed}" + (":hash" if name == "python" and fw.settings["hash_seed"] else "")
+        for name, fw in stage.frameworks.items())
+
+    def dumps(value: Any) -> str:
+        if value is None or type(value) is bool:
+            return {None: "null", True: "true", False: "false"}[value]
+        if type(value) is int:
+            return str(value)
+        if type(value) is str:
+            return encode_basestring_ascii(value)  # type: ignore[no-any-return]
+        if type(value) is list:
+            return "[" + ",".join(dumps(x) for x in value) + "]"
+        if type(value) is dict:
+            return "{" + ",".join(f"{encode_basestring_ascii(k)}:{dumps(v)}" for k, v in value.items()) + "}"
+        raise _Decline
+
+    env[s.AUTOSEED_SETTINGS_VARIABLE] = dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()})
+    here = os.path.dirname(os.path.realpath(__file__))
+    boot = os.path.join(here, "_bootstrap", "python")
+    r_profile = os.path.join(here, "_bootstrap", "Rprofile.R")
+    path = base.get("PYTHONPATH", "")
+    if path != boot and not path.startswith(boot + os.pathsep):
+        path = boot + (os.pathsep + path if path else "")
+    env["PYTHONPATH"] = path
+    r = stage.frameworks.get("r")
+    if r is not None:
+        t = r.settings
+        env[s.AUTOSEED_R_VARIABLE] = f"{r.seed},{t['kind']},{t['normal_kind']},{t['sample_kind']}"
+    if "R_PROFILE_USER" in base and s.R_PROFILE_VARIABLE not in base and base["R_PROFILE_USER"] != r_profile:
+        env[s.R_PROFILE_VARIABLE] = base["R_PROFILE_USER"]
+    env["R_PROFILE_USER"] = r_profile
+    return env

@@ -296,11 +296,8 @@ def _run_fast(argv: list[str]) -> int | None:
     found = _launch_fast.stage(lock, stage)
     if found is None:
         return None
-    from .launch import run_seeded
-
     env, view = found
-    return run_seeded(cmd, {**os.environ, **env}, view, auto_seed=auto_seed, verbose=verbose,  # type: ignore[arg-type]
-                      child=_launch_fast.run)
+    return _launch_fast.run_stage(cmd, {**os.environ, **env}, view, auto_seed=auto_seed, verbose=verbose)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

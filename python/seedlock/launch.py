@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import subprocess
     from collections.abc import Callable, Mapping, Sequence
 
+    from ._seedreport import Outcome
     from .lock import Lock, LockedStage
 
 #: Signals seedlock passes on to its children instead of dying alone.
@@ -248,7 +249,6 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
     import tempfile
 
     from ._seedreport import autoseed_environment, read_outcome
-    from .errors import SeedlockError, pointer_join
 
     status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
     try:
@@ -257,13 +257,21 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
         outcome = read_outcome(status_dir, stage)
     finally:
         shutil.rmtree(status_dir, ignore_errors=True)
+    return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
+
+
+def report_outcome(outcome: Outcome, cmd: Sequence[str], stage: str, code: int, *, auto_seed: bool, strict: bool,
+                   verbose: bool) -> int:
+    """Say what the run's processes seeded (failures; everything with ``verbose``); the exit status."""
+    from .errors import SeedlockError, pointer_join
+
     for line in outcome.report_lines() if verbose else outcome.failure_lines():
         print(line, file=sys.stderr)
     problem = outcome.problem(cmd, auto_seed=auto_seed)
     if problem is None:
         return code
     if strict and code == 0:
-        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage.name))
+        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage))
     if not outcome.failures:  # failures were printed above
         print(f"seedlock: warning: {problem}", file=sys.stderr)
     return code

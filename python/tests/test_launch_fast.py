@@ -76,9 +76,14 @@ def test_the_stage_view_gives_the_same_auto_seeding_variables(case: dict[str, An
         assert found is not None
         env, view = found
         assert list(view.frameworks) == list(lock.stage(name).frameworks)
-        for auto_seed in (True, False):
-            assert autoseed_environment(view, "/s", {}, auto_seed=auto_seed, strict=False) == \
-                autoseed_environment(lock.stage(name), "/s", {}, auto_seed=auto_seed, strict=False)  # type: ignore[arg-type]
+        boot = str(Path(seedlock.__file__).resolve().parent / "_bootstrap" / "python")
+        bases: list[dict[str, str]] = [{}, {"PYTHONPATH": "x"}, {"PYTHONPATH": boot}, {"PYTHONPATH": boot + os.pathsep + "y"},
+                                       {"R_PROFILE_USER": "mine.R"}, {"R_PROFILE_USER": "a", "SEEDLOCK_R_PROFILE_USER": "b"}]
+        for base in bases:
+            for auto_seed in (True, False):
+                full = autoseed_environment(lock.stage(name), "/s", base, auto_seed=auto_seed, strict=False)
+                assert _launch_fast.autoseed_environment(view, "/s", base, auto_seed=auto_seed) == full
+                assert autoseed_environment(view, "/s", base, auto_seed=auto_seed, strict=False) == full  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("case", vector_cases("invalid"))
@@ -178,6 +183,26 @@ def test_both_paths_give_the_child_the_same_environment(tmp_path: Path, stage_ar
         {k: v for k, v in json.loads(full.stdout).items() if k not in per_run}
     assert json.loads(fast.stdout)["PYTHONHASHSEED"] == str(
         json.loads(lock.read_text())["stages"]["preprocess"]["frameworks"]["python"]["seed"])
+
+
+def test_the_report_is_the_full_paths_when_there_is_something_to_say(tmp_path: Path) -> None:
+    lock = _resolved(tmp_path)
+    nothing = ["--no-auto-seed", "--", sys.executable, "-c", "pass"]  # nothing seeded: a warning
+    fast = seedlock_cli("run", str(lock), "--stage", "train", *nothing)
+    full = seedlock_cli("run", str(lock), "--stage", "train", "--ledger", "unused.sqlite", *nothing, cwd=tmp_path)
+    assert (fast.returncode, fast.stderr) == (full.returncode, full.stderr) == (
+        0, f"seedlock: warning: nothing in `{sys.executable} -c pass` was seeded by seedlock: with --no-auto-seed the "
+           "program must call seedlock.apply_from_env() (R: seedlock_from_env())\n")
+    verbose = ["-v", "--", sys.executable, "-c", "pass"]
+    fast = seedlock_cli("run", str(lock), "--stage", "train", *verbose)
+    full = seedlock_cli("run", str(lock), "--stage", "train", "--ledger", "unused.sqlite", *verbose, cwd=tmp_path)
+    assert "random.seed(" in fast.stderr
+    assert [line.split("(pid")[0] for line in fast.stderr.splitlines()] == \
+        [line.split("(pid")[0] for line in full.stderr.splitlines()]
+    quiet = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", "pass")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("seedlock-status-*")
+                if p.stat().st_mtime > lock.stat().st_mtime]  # status directories are removed
 
 
 def test_errors_are_the_full_paths(tmp_path: Path) -> None:
