@@ -9,6 +9,7 @@ everything else (``seedlock run``'s environment, the stage's explicit generators
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,10 @@ def apply_constants(**_):  # a binding that seeds every framework, but not with 
 seedlock.apply_from_env = apply_constants
 runpy.run_module(sys.argv.pop(1), run_name="__main__")
 """
+# The environment before any test embeds R: importing rpy2 puts /usr/lib/x86_64-linux-gnu on
+# LD_LIBRARY_PATH, and an interpreter started from that environment may load the system's libpython
+# instead of its own (another Python version: golden then rightly says drift, not FAIL).
+START_ENV = dict(os.environ)
 REAL_APPLY = "import runpy, sys\nrunpy.run_module(sys.argv.pop(1), run_name='__main__')"
 
 
@@ -63,7 +68,7 @@ def conformance_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[seedlock
 def _run(module: str, stage: str, lock: tuple[seedlock.Lock, Path], out: Path, *, apply: bool | str) -> dict[str, Any]:
     """Run a workload module with the stage's environment; ``apply``: real, nothing, or the given code."""
     resolved, path = lock
-    env = {**child_environment(resolved, resolved.stage(stage), path), **QUIET_ENV}
+    env = {**child_environment(resolved, resolved.stage(stage), path, base=START_ENV), **QUIET_ENV}
     code = apply if isinstance(apply, str) else REAL_APPLY if apply else NOOP_APPLY
     subprocess.run([sys.executable, "-c", code, module, str(out)], env=env, check=True, capture_output=True, timeout=600)
     return json.loads((out / "outputs.meta.json").read_text())
