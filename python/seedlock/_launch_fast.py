@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .derivation import DERIVATION, SEED_MAX, derive, is_label
+from .derivation import DERIVATION, RULES, SEED_MAX, derive, is_label
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -201,7 +201,8 @@ def _setting(spec: dict[str, Any], value: Any) -> None:
 
 def _check_lock(data: Any, registry: dict[str, Any]) -> None:
     """Spec §5, as :meth:`seedlock.lock.Lock.from_dict` checks it; declines whatever is in doubt."""
-    _members(data, ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance"))
+    _members(data, ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance", "rules"))
+    _want("rules" not in data or (type(data["rules"]) is int and data["rules"] in RULES))  # spec §5.3
     major, _, minor = str(registry["spec_version"]).partition(".")
     version = data["lock-version"]
     _want(type(version) is str and version in {f"{major}.{m}" for m in range(int(minor) + 1)})
