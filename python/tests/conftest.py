@@ -66,3 +66,7 @@ def _no_library_path_leaks_from_embedded_r() -> Iterator[None]:
         os.environ.pop("LD_LIBRARY_PATH", None)
     else:
         os.environ["LD_LIBRARY_PATH"] = _LIBRARY_PATH
+
+
+# The throwaway PostgreSQL server (session-scoped) and a fresh database per test.
+from _pg import pg_server, pg_url  # noqa: E402,F401
