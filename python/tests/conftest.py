@@ -43,10 +43,26 @@ def vector_cases(area: str) -> list[Any]:
     return params
 
 
+# Importing rpy2 (the R bridge tests) sets LD_LIBRARY_PATH in this process to R's and the system's
+# library directories; a child Python started with it can load the system's libpython instead of its
+# own and fail to import C extensions (psycopg). Children get the environment the session started with.
+_STARTUP_LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
+
+
+def child_environ() -> dict[str, str]:
+    """``os.environ`` for a child process, without what embedding R added to it."""
+    env = dict(os.environ)
+    if _STARTUP_LIBRARY_PATH is None:
+        env.pop("LD_LIBRARY_PATH", None)
+    else:
+        env["LD_LIBRARY_PATH"] = _STARTUP_LIBRARY_PATH
+    return env
+
+
 def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
                  input_: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI as users do: a fresh interpreter."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**child_environ(), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full_env,
         cwd=cwd, input=input_, timeout=300,

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, child_environ
 
 EXAMPLES = REPO / "examples" / "ci"
 pytestmark = pytest.mark.slow
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEEDLOCK_", "GITLAB", "GITHUB", "CI"))}
+    env = {k: v for k, v in child_environ().items() if not k.startswith(("SEEDLOCK_", "GITLAB", "GITHUB", "CI"))}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)
     return env
@@ -48,7 +48,7 @@ def _checkout(work: Path) -> Path:
 def ledger(pg_url: str) -> str:
     """The team ledger the examples expect as a CI secret: a real PostgreSQL database."""
     out = subprocess.run([sys.executable, "-m", "seedlock", "ledger", "init", "--ledger", pg_url], capture_output=True,
-                         text=True)
+                         text=True, env=child_environ())
     assert out.returncode == 0, out.stderr
     return pg_url
 

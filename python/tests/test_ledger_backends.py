@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from _pg import PASSWORD, Server, wait_for
-from conftest import REPO, seedlock_cli
+from conftest import REPO, child_environ, seedlock_cli
 
 HOSTILE = "it's \"quoted\"; DROP TABLE seedlock_runs; -- ünïcödé ✓ \\ %s %(x)s ?"
 MANIFEST = {"version": "1.0", "seed": "generate", "description": HOSTILE, "inputs": ["data 'x\"; DROP--ü.csv"],
@@ -52,7 +52,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def run(work: Path, *args: str, ledger: str | None = None, env: dict[str, str] | None = None,
         timeout: float = 300, preexec=None) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    full = {**os.environ, **_CLEAN, "SEEDLOCK_SPOOL": str(work.parent / "spool"), **(env or {})}
+    full = {**child_environ(), **_CLEAN, "SEEDLOCK_SPOOL": str(work.parent / "spool"), **(env or {})}
     if ledger:
         full["SEEDLOCK_LEDGER"] = ledger
     return subprocess.run([sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full,
@@ -112,7 +112,7 @@ def test_eight_processes_recording_25_runs_each_lose_and_duplicate_nothing(proje
     code = ("import sys; from seedlock.cli import main\n"
             "for i in range(25):\n"
             "    assert main(['run', 'p.lock.json', '--stage', 'train' if i % 2 else 'prep', '--record', '--', 'true']) == 0\n")
-    env = {**os.environ, **_CLEAN, "SEEDLOCK_LEDGER": ledger, "SEEDLOCK_SPOOL": str(project.parent / "spool")}
+    env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": ledger, "SEEDLOCK_SPOOL": str(project.parent / "spool")}
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=project, env=env, stderr=subprocess.PIPE, text=True)
              for _ in range(8)]
     errors = [p.communicate(timeout=600)[1] for p in procs]
@@ -211,7 +211,7 @@ def test_a_server_killed_between_connect_and_commit_loses_nothing_and_writes_not
 
     ok(run(project, "ledger", "init", ledger=pg_url))
     ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
-    env = {**os.environ, **_CLEAN, "SEEDLOCK_LEDGER": pg_url, "SEEDLOCK_SPOOL": str(project.parent / "spool")}
+    env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": pg_url, "SEEDLOCK_SPOOL": str(project.parent / "spool")}
     blocker = psycopg.connect(pg_url)
     blocker.execute("LOCK TABLE seedlock_seeds IN ACCESS EXCLUSIVE MODE")  # the recorder's seed rows wait here
     child = subprocess.Popen([sys.executable, "-m", "seedlock", "run", "p.lock.json", "--stage", "train", "--record",

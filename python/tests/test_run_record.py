@@ -7,7 +7,6 @@ run the stages later, change code between runs, run pipelines concurrently on tw
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import seedlock_cli
+from conftest import child_environ, seedlock_cli
 from seedlock.provenance import git_state
 
 PIPELINE = {"version": "1.0", "seed": 7, "inputs": ["data.csv"], "params": ["params.json"],
@@ -196,7 +195,7 @@ def test_a_different_framework_version_is_a_warning_naming_what_can_change_the_n
     assert "here, Plan9-4-mips when locked" in out.stderr
     assert "reproduction, not repetition" in out.stderr
     # apply() in a child started outside `seedlock run` performs the same check.
-    env = {**os.environ, **_CLEAN_ENV, "SEEDLOCK_LOCK": str(repo / "p.lock.json"), "SEEDLOCK_STAGE": "split"}
+    env = {**child_environ(), **_CLEAN_ENV, "SEEDLOCK_LOCK": str(repo / "p.lock.json"), "SEEDLOCK_STAGE": "split"}
     child = subprocess.run([sys.executable, "-c", "import seedlock; seedlock.apply_from_env(strict=True)"],
                            capture_output=True, text=True, env=env, cwd=repo)
     assert child.returncode != 0
