@@ -325,8 +325,9 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     ci_targets = ci.targets(dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
     if args.output:
         check_writable(args.output)
-    if args.record and _ledger(args).path.exists():
-        check_writable(_ledger(args).path)
+    ledger_file = _ledger(args).local_path if args.record else None
+    if ledger_file is not None and ledger_file.exists():
+        check_writable(ledger_file)
     doc = lock.to_dict()
     text = _json.pretty(doc)
     if args.check_reuse:

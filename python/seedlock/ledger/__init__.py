@@ -127,6 +127,12 @@ class Ledger:
         """Where the ledger is, safe to print (password redacted)."""
         return self.backend.location
 
+    @property
+    def local_path(self) -> Path | None:
+        """The SQLite file, for an embedded ledger; None for a server."""
+        path = getattr(self.backend, "path", None)
+        return path if isinstance(path, Path) else None
+
     def init(self) -> tuple[int, bool]:
         """Create the schema when absent (needs CREATE rights on PostgreSQL); (version, created now)."""
         return self.backend.init()
