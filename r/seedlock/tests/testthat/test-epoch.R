@@ -8,7 +8,7 @@ test_that("the epoch seed is derive(F, epoch, e), values shared with the Python 
 
 test_that("seed_epoch seeds R with the epoch seed of the stage's r seed and the pinned kinds", {
   lock <- simple_lock(settings = list(r = list(sample_kind = "Rounding")))
-  withr::local_preserve_seed()
+  local_rng_kept()
   seed_epoch(lock, "train", 3)
   got <- sample(10)
   suppressWarnings(set.seed(epoch_seed(stage_seed(lock, "train"), 3), kind = "Mersenne-Twister",
@@ -18,7 +18,7 @@ test_that("seed_epoch seeds R with the epoch seed of the stage's r seed and the 
 
 test_that("every epoch draws differently and epoch e repeats without the epochs before it", {
   lock <- simple_lock()
-  withr::local_preserve_seed()
+  local_rng_kept()
   run <- lapply(0:3, function(e) with_seedlock(lock, "train", runif(4), epoch = e))
   expect_length(unique(run), 4L)
   # Resuming at epoch 2: nothing of epochs 0 and 1 ran, the draws are the same.
