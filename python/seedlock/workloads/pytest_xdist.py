@@ -10,7 +10,8 @@ Writes a small test project into OUTDIR and runs pytest on it three times, each 
 3. ``-n 2`` with a manifest whose root seed is ``"generate"``, then serially with the printed
    ``--seedlock-seed=N``: a user's "reproduce with" line must reproduce every test.
 
-``outputs.json`` holds run 1's values; ``outputs.meta.json`` names the structure they must have.
+``outputs.json`` holds run 1's values (what must repeat); ``outputs.meta.json`` names the structure
+they must have, with the other runs' values under ``values`` (the generated seed differs every time).
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ def _pytest(project: Path, draws: Path, *args: str) -> tuple[dict[str, list[floa
     if draws.exists():
         shutil.rmtree(draws)
     env = {**os.environ, "DRAWS_DIR": str(draws)}
-    # -p no:cacheprovider elsewhere would break --seedlock-seed=last; here each run names its seed.
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=300)
+    # hypothesis is not needed here and triples the start-up time of every xdist worker.
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:hypothesispytest", f"--rootdir={project}"]
+    proc = subprocess.run([*command, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise SystemExit(f"pytest {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     found = {p.stem: json.loads(p.read_text()) for p in sorted(draws.glob("*.json"))}
@@ -52,24 +53,28 @@ def _pytest(project: Path, draws: Path, *args: str) -> tuple[dict[str, list[floa
 
 
 def main() -> None:
-    out = out_dir()
+    out = out_dir().resolve()  # pytest runs in the project directory
     project = out / "project"
     project.mkdir(exist_ok=True)
     (project / "pytest.ini").write_text("[pytest]\n")  # its own rootdir: node ids are "test_draws.py::..."
     (project / "test_draws.py").write_text(TESTS)
     stage = os.environ["SEEDLOCK_STAGE"]
-    common = ("--seedlock", os.environ["SEEDLOCK_LOCK"], "--seedlock-stage", stage)
+    # "--opt=value": pytest takes a separate value that names a file for a path when it picks the rootdir,
+    # and node ids (so per-test seeds) are relative to the rootdir.
+    common = (f"--seedlock={os.environ['SEEDLOCK_LOCK']}", f"--seedlock-stage={stage}")
 
     parallel, workers, _ = _pytest(project, out / "draws", "-n", "2", *common)
     serial, _, _ = _pytest(project, out / "draws", *common)
 
     (project / "generate.json").write_text(json.dumps(
-        {"version": "1.0", "seed": "generate", "stages": {"test": {"frameworks": ["python"]}}}))
-    generated, generated_workers, header = _pytest(project, out / "draws", "-n", "2", "--seedlock", "generate.json")
+        {"version": "1.0", "seed": "generate", "stages": {"test": {"frameworks": ["python"]}},
+         # PYTHONHASHSEED cannot follow a seed generated after pytest started.
+         "settings": {"python": {"hash_seed": False}}}))
+    generated, generated_workers, header = _pytest(project, out / "draws", "-n", "2", "--seedlock=generate.json")
     printed = re.search(r"reproduce with --seedlock-seed=(\d+)", header)
     if printed is None:
         raise SystemExit(f"pytest printed no reproduce line:\n{header}")
-    rerun, _, _ = _pytest(project, out / "draws", "--seedlock", "generate.json", f"--seedlock-seed={printed.group(1)}")
+    rerun, _, _ = _pytest(project, out / "draws", "--seedlock=generate.json", f"--seedlock-seed={printed.group(1)}")
 
     values = {f"xdist.{name}": v for name, v in parallel.items()}
     checks = {f"serial.{name}": v for name, v in serial.items()}
