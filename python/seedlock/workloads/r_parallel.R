@@ -20,6 +20,7 @@ job <- function(i) c(runif(2), rnorm(1))
 
 cl <- parallel::makeCluster(2)
 cluster_set_seedlock(cl, lock, stage)
+streams <- parallel::clusterEvalQ(cl, .Random.seed)  # SPEC.md section 11: S_1, S_2 (Python computes them too)
 cluster <- parallel::clusterEvalQ(cl, c(runif(2), rnorm(1)))
 parallel::stopCluster(cl)
 
@@ -48,6 +49,7 @@ structure <- list(
 )
 dir.create(args[[1]], showWarnings = FALSE, recursive = TRUE)
 writeLines(jsonlite::toJSON(lapply(values, function(v) sprintf("%.17g", v))), file.path(args[[1]], "outputs.json"))
-meta <- list(binding = "Rscript", seeds = list(parallel = parallel_seed(lock, stage)), structure = structure,
+meta <- list(binding = "Rscript", seeds = list(r = stage_seed(lock, stage, "r"), parallel = parallel_seed(lock, stage)),
+             streams = streams, structure = structure,
              versions = list(r = as.character(getRversion()), future.apply = as.character(packageVersion("future.apply"))))
 writeLines(jsonlite::toJSON(meta, auto_unbox = TRUE, digits = NA), file.path(args[[1]], "outputs.meta.json"))
