@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 _KEY = "seedlock/last_seed"
+_STAGES_KEY = "seedlock/last_generated_stage_seeds"  # stage variable -> seed, for stages whose seed was generated
 _WORKER_KEY = "seedlock_lock"  # in pytest-xdist's workerinput: the controller's resolved lock
 _DEFAULT_STAGE = "test"
 
@@ -91,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
         cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
         if cache is not None:
             cache.set(_KEY, lock.root.seed)
+            cache.set(_STAGES_KEY, _generated_stage_seeds(lock))
     config.stash[_STATE] = _State(lock, stage, str(path), source, strict, from_lock)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "seedlock-xdist")
@@ -111,6 +113,11 @@ def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
             if last is None:
                 raise pytest.UsageError("--seedlock-seed=last: no previous seedlock run recorded in the pytest cache")
             override = str(last)
+            # A stage seed generated last time is not derived from the root seed: bring it back too,
+            # unless the environment names one now.
+            for variable, seed in (cache.get(_STAGES_KEY, None) or {}).items():
+                if not env.get(variable):
+                    env[variable] = str(seed)
         env["SEEDLOCK_SEED"] = str(override)
     lock = document if isinstance(document, seedlock.Lock) else seedlock.resolve(document, env, provenance=False)
     root = lock.root
@@ -121,6 +128,10 @@ def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
     else:
         source = root.source
     return lock, source, isinstance(document, seedlock.Lock)
+
+
+def _generated_stage_seeds(lock: Any) -> dict[str, int]:
+    return {_stage_variable(name): stage.seed for name, stage in lock.stages.items() if stage.source == "generated"}
 
 
 def _stage(lock: Any, name: str, *, explicit: bool) -> Any:

@@ -268,3 +268,22 @@ def test_a_command_line_seed_is_reported_as_one(project: pytest.Pytester, monkey
     monkeypatch.setenv("SEEDLOCK_SEED", "8")
     result = project.runpytest_subprocess("--seedlock", "seedlock.json")
     assert [line for line in result.outlines if line.startswith("seedlock: root seed 8 (env SEEDLOCK_SEED)")]
+
+
+def test_a_generated_stage_seed_is_printed_and_brought_back_by_last(pytester: pytest.Pytester,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = {"version": "1.0", "seed": 3, "stages": {"test": {"seed": "generate", "frameworks": ["python"]}},
+                "settings": {"python": {"hash_seed": False}}}
+    pytester.makeini("[pytest]\n")
+    pytester.makefile(".json", seedlock=json.dumps(manifest))
+    pytester.makepyfile(test_draws=TESTS.replace("float(np.random.random())", "0.0"))
+    monkeypatch.delenv("SEEDLOCK_SEED_TEST", raising=False)
+    first = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json")
+    header = next(line for line in first.outlines if line.startswith("seedlock: root seed"))
+    match = re.search(r"with SEEDLOCK_SEED_TEST=(\d+) in the environment", header)
+    assert match, header
+    again = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed=last")
+    assert _draws(again) == _draws(first)
+    monkeypatch.setenv("SEEDLOCK_SEED_TEST", match.group(1))
+    by_hand = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed=3")
+    assert _draws(by_hand) == _draws(first)
