@@ -104,7 +104,10 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output]
     for output in outputs:
         if output.path == work or output.path in work.parents or work in output.path.parents:
             raise SeedlockError("invalid-value", f"output {output.given!r} and the work directory {work} overlap")
-    saved = _move_aside(outputs, work / "before", note)
+    # A directory of its own for this call: an earlier call's leftovers (a file it could not put back)
+    # are never mixed up with, or overwritten by, this one's.
+    before = Path(tempfile.mkdtemp(prefix="before-", dir=work))
+    saved = _move_aside(outputs, before, note)
     status, reproducible, compared = 1, False, False
     try:
         status = _runs(cmd, env, outputs, runs, run, work, echo, note)
@@ -112,7 +115,9 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output]
             reproducible, compared = _compare(outputs, runs, work, echo), True
             status = 0 if reproducible else 1
     finally:
-        restored = _restore(saved, work / "before", note)
+        restored = _restore(saved, before, note)
+        if restored:
+            shutil.rmtree(before, ignore_errors=True)  # only emptied folders are left in it
     kept = None if (temporary and reproducible and not keep and restored) else work
     if kept is None:
         shutil.rmtree(work, ignore_errors=True)

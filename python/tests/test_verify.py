@@ -195,3 +195,12 @@ def test_a_chosen_workdir_is_kept_and_holds_every_run(work: Path) -> None:
     assert out.returncode == 0
     assert f"runs kept in {work.parent / 'runs'}" in out.stdout
     assert (work.parent / "runs" / "run1" / "model.txt").read_text() == (work.parent / "runs" / "run2" / "model.txt").read_text()
+
+
+def test_a_reused_workdir_never_mixes_up_the_users_files(work: Path) -> None:
+    for content in ("first", "second"):
+        (work / "model.txt").write_text(content)
+        out = _verify(work, "--workdir", "../runs", "--output", "model.txt", outputs="model.txt")
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert (work / "model.txt").read_text() == content
+    assert sorted(p.name for p in (work.parent / "runs").iterdir()) == ["run1", "run2"]
