@@ -110,7 +110,7 @@ def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
         if override == "last":
             cache = getattr(config, "cache", None)
             last = cache.get(_KEY, None) if cache is not None else None
-            if last is None:
+            if cache is None or last is None:
                 raise pytest.UsageError("--seedlock-seed=last: no previous seedlock run recorded in the pytest cache")
             override = str(last)
             # A stage seed generated last time is not derived from the root seed: bring it back too,
