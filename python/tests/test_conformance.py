@@ -26,8 +26,8 @@ def _row(stdout: str, case: str) -> list[str]:
 def test_every_case_file_validates_and_names_a_known_kind() -> None:
     cases = load_cases()
     assert {c.name for c in cases} >= {"python-random", "numpy-draws", "torch-mlp", "torch-ddp", "torch-cuda",
-                                       "tensorflow-keras", "r-rscript", "r-rpy2", "cross-binding", "caffe-writer",
-                                       "caffe-train"}
+                                       "tensorflow-keras", "r-rscript", "r-rpy2", "r-parallel", "pytest-xdist",
+                                       "cross-binding", "caffe-writer", "caffe-train"}
 
 
 def test_case_knowledge_lives_in_the_case_files() -> None:
