@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, requires_r, seedlock_cli
-from seedlock.conformance.structure import check_structure
+from seedlock.conformance.checks import structure
+from seedlock.conformance.plan import Task, load_cases
 from seedlock.rcompat import lecuyer_streams, parallel_seed
 
 pytestmark = [pytest.mark.slow, requires_r]
@@ -38,7 +39,8 @@ def test_a_two_worker_job_repeats_in_fresh_rscript_processes_and_differs_per_wor
     assert first == second
     # Repeating is not enough: workers (cluster nodes, forked children, future elements) must differ,
     # and future.apply must give the same values with one worker as with two.
-    assert check_structure(tmp_path / "run1" / "outputs.json", meta)[0] == "pass"
+    case = next(c for c in load_cases() if c.name == "r-parallel")
+    assert structure(case, Task(case, "fit", "run 1", lock, tmp_path / "run1"))[1] == "pass"
     assert first["cluster.w1"] != first["cluster.w2"]
     assert first["future_sequential"] == first["future_multicore"]
     # The workers' streams are the ones SPEC §11 defines, as Python computes them.
