@@ -112,5 +112,5 @@ test_that("with_parallel_seedlock and lecuyer_seed restore the parent's kind and
 
 test_that("a stage without the r framework is an error naming it", {
   lock <- simple_lock(frameworks = list("numpy"))
-  expect_seedlock_error(parallel_seed(lock, "train"), "unknown-stage")
+  expect_seedlock_error(parallel_seed(lock, "train"), "framework-not-in-stage", "/stages/train/frameworks")
 })
