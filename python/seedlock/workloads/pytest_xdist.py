@@ -43,7 +43,11 @@ def test_draw(request, i):
 def _pytest(project: Path, draws: Path, *args: str) -> tuple[dict[str, list[float]], set[str], str]:
     if draws.exists():
         shutil.rmtree(draws)
-    env = {**os.environ, "DRAWS_DIR": str(draws)}
+    # Everything pytest writes stays below OUTDIR: the conformance runner removes it, and leaves no
+    # pytest-of-<user> directory in the user's TMPDIR.
+    scratch = draws.parent / "tmp"
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "DRAWS_DIR": str(draws), "TMPDIR": str(scratch)}
     # hypothesis is not needed here and triples the start-up time of every xdist worker.
     command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:hypothesispytest", f"--rootdir={project}"]
     proc = subprocess.run([*command, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
