@@ -145,8 +145,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--stage", required=True)
         s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs (default 2)")
         s.add_argument("--output", action="append", required=True, metavar="PATH",
-                       help="a file or directory the command writes (repeatable)")
-        s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory)")
+                       help="a file or directory below the working directory that the command writes; "
+                            "repeat for each (--output a --output b)")
+        s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory, "
+                                                        "removed when the runs agree)")
+        s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the runs agree")
         _auto_seed_option(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
 
@@ -540,10 +543,11 @@ def _cmd_caffe_solver(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from functools import partial
+    from pathlib import Path
 
+    from . import verify
     from .documents import read_lock_document
     from .launch import child_environment, run_seeded
-    from .verify import verify
 
     cmd = list(args.cmd)
     if not cmd:
@@ -552,8 +556,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise _UsageError("--runs must be at least 2")
     lock = read_lock_document(args.lock)
     env = child_environment(lock, lock.stage(args.stage), args.lock)
-    return verify(cmd, env, args.output, runs=args.runs, workdir=args.workdir,
-                  run=partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed))
+    outputs = verify.plan_outputs(args.output, Path.cwd())
+    run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
+    result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,
+                           keep=args.keep, run=run)
+    return result.status
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
