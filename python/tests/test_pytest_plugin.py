@@ -104,7 +104,9 @@ def test_other(seedlock_stage):
     draws = _draws(result)
     for name in ("gen", "other"):
         seed = per_test_seed(numpy_seed, f"test_fixture.py::test_{name}")
-        assert draws[name] == [seed, float(np.random.Generator(np.random.PCG64(seed)).random())]
+        # Rules 2 (spec §4.3): an unnamed generator is the stream "default" of the test's seed.
+        stream = seedlock.derivation.derive(seed, "stream", "default")
+        assert draws[name] == [seed, float(np.random.Generator(np.random.PCG64(stream)).random())]
     assert draws["gen"] != draws["other"]
 
 
