@@ -61,7 +61,10 @@ def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
     """
     from . import frameworks as _frameworks
 
-    return {fw: _frameworks.get(fw).version() for fw in sorted(set(frameworks))}
+    from . import extensions
+
+    return {fw: _frameworks.get(fw).version() if fw in _frameworks.NAMES else extensions.version(fw)
+            for fw in sorted(set(frameworks))}
 
 
 def git_state(directory: Path) -> dict[str, Any] | None:
