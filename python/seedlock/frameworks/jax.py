@@ -92,8 +92,9 @@ def _deterministic_ops() -> Action:
 def save() -> Callable[[], None]:
     import jax
 
-    impl = jax.config.jax_default_prng_impl
-    partitionable = jax.config.jax_threefry_partitionable
+    # Read the way jax.config exposes them at run time (its type stub does not list option attributes).
+    impl = getattr(jax.config, "jax_default_prng_impl")
+    partitionable = getattr(jax.config, "jax_threefry_partitionable")
     flags = os.environ.get(XLA_FLAGS_VARIABLE)
 
     def restore() -> None:
