@@ -634,6 +634,13 @@ faults = [
             lock_with(["stages", "train", "seed"], 7) | {"lock-version": "01.0"},
             [("invalid-value", "/lock-version"), ("lock-mismatch", "/stages/train/seed")], kind="lock"),
 ]
+faults.append(several("a repaired version is the latest, so jax and extensions add no fault",
+                      {"version": "01.1", "seed": 42, "stages": {"train": {"frameworks": ["jax", "x-faker"]}}},
+                      [("invalid-value", "/version")]))
+faults.append(several("jax in a 1.0 manifest is listed with the other faults",
+                      {"version": "1.0", "seed": -1, "stages": {"train": {"frameworks": ["jax", "numpy"], "sed": 1}}},
+                      [("seed-out-of-range", "/seed"), ("unknown-framework", "/stages/train/frameworks/0"),
+                       ("unknown-field", "/stages/train/sed")]))
 write("invalid", "several-faults", "every fault of a document, in document order (SPEC.md 7.1)", faults)
 
 caffe_manifest = m(5, {"train": {"frameworks": ["caffe", "numpy"],
