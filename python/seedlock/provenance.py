@@ -110,7 +110,10 @@ def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
     """
     from . import frameworks as _frameworks
 
-    return {fw: _frameworks.get(fw).version() for fw in sorted(set(frameworks))}
+    from . import extensions
+
+    return {fw: _frameworks.get(fw).version() if fw in _frameworks.NAMES else extensions.version(fw)
+            for fw in sorted(set(frameworks))}
 
 
 #: Seedlock's own directory at the project root (ledger, spool): never part of the code's state.
