@@ -174,7 +174,24 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedS
     from .applied import AppliedStage
 
     stage = stage_from_env()
+    if os.environ.get("SEEDLOCK_RUN_CHECKED") != "1":
+        _check_start(stage.name, strict=strict)  # started outside `seedlock run`, which checks itself
     return AppliedStage(stage=stage, report=stage.apply(strict=strict, rank=rank), rank=rank)
+
+
+def _check_start(stage: str, *, strict: bool) -> None:
+    """Inputs and setup against the lock's provenance (spec §5.3): warnings, or ``lock-mismatch`` if strict."""
+    import sys
+
+    from .runcheck import base_directory, check_start
+
+    lock_path = os.environ[LOCK_VARIABLE]
+    doc = load_lock(lock_path).to_dict()
+    check = check_start(doc, stage, base=base_directory(doc, lock_path))
+    if strict:
+        check.raise_if_any(lock_path)
+    for line in check.warnings(stage):
+        print(f"seedlock: {line}", file=sys.stderr)
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from .errors import SeedlockError, pointer_join
 # Decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0".
 _VERSION_RE = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
 SUPPORTED_MAJOR = 1
-SUPPORTED_MINOR = 0
+SUPPORTED_MINOR = 1
 
 _JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
@@ -119,3 +119,9 @@ def version(value: Any, pointer: str) -> str:
             pointer,
         )
     return value
+
+
+def version_tuple(value: str) -> tuple[int, int]:
+    """``"1.1"`` → ``(1, 1)``, for a version :func:`version` accepted."""
+    major, _, minor = value.partition(".")
+    return int(major), int(minor)

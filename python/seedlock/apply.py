@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import frameworks as _frameworks
 from .actions import Action, ApplyReport, Status
-from .derivation import rank_seed
+from .derivation import rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 from .frameworks.torch import CUBLAS_VALUE, CUBLAS_VARIABLE
 
 if TYPE_CHECKING:
-    from .lock import LockedStage
+    from .lock import FrameworkSeed, LockedStage
 
 
 def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
@@ -42,6 +42,11 @@ def apply_with_seeds(stage: LockedStage, seeds: Mapping[str, int], *, strict: bo
             continue
         context = _frameworks.Context(stage=stage.name, framework_seed=fw.seed, rank=rank)
         actions.extend(_frameworks.get(name).apply(seeds[name], fw.settings, context))
+    # Extensions after the built-in frameworks, in code-point order (spec §2.2).
+    for name in _extension_names(stage.frameworks):
+        from . import extensions
+
+        actions.append(extensions.apply(name, seeds[name]))
     report = ApplyReport(stage=stage.name, seeds={n: seeds[n] for n in stage.frameworks}, actions=tuple(actions))
     from ._seedstatus import record
 
@@ -57,6 +62,23 @@ def apply_with_seeds(stage: LockedStage, seeds: Mapping[str, int], *, strict: bo
     return report
 
 
+def _extension_names(frameworks: Mapping[str, Any]) -> list[str]:
+    return sorted(name for name in frameworks if name not in _frameworks.NAMES)
+
+
+def jax_key(fw: FrameworkSeed, rank: int | None, worker: int | None) -> Any:
+    from .frameworks import jax as _jax
+
+    return _jax.key(process_seed(fw.seed, rank, worker), fw.settings)
+
+
+def process_seed(seed: int, rank: int | None, worker: int | None) -> int:
+    """The seed of one process under framework seed ``seed`` (spec §4.3)."""
+    if worker is not None:
+        return worker_seed(seed, worker, 0 if rank is None else rank)
+    return seed if rank is None else rank_seed(seed, rank)
+
+
 @contextlib.contextmanager
 def saved_state(frameworks: Mapping[str, Any]) -> Iterator[None]:
     """Save the RNG state and flags of ``frameworks`` and restore them on exit."""
@@ -64,6 +86,12 @@ def saved_state(frameworks: Mapping[str, Any]) -> Iterator[None]:
     for name in _frameworks.NAMES:
         if name in frameworks:
             restorers.append(_frameworks.get(name).save())
+    for name in _extension_names(frameworks):
+        from . import extensions
+
+        restorer = extensions.save(name)
+        if restorer is not None:
+            restorers.append(restorer)
     try:
         yield
     finally:
@@ -79,5 +107,7 @@ __all__ = [
     "Status",
     "apply_stage",
     "apply_with_seeds",
+    "jax_key",
+    "process_seed",
     "saved_state",
 ]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 EXIT_ERROR = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE (git, cat)
-_LEDGER_HELP = "ledger database (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)"
+_LEDGER_HELP = "ledger: a SQLite file or a postgresql:// URL (default: $SEEDLOCK_LEDGER or .seedlock/ledger.sqlite)"
 
 
 class _UsageError(Exception):
@@ -92,25 +92,43 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("-v", "--verbose", action="store_true", help="print what each process of CMD seeded")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     if want("history"):
-        s = sub.add_parser("history", help="runs recorded in the ledger")
-        s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
-        s.add_argument("--stage", help="only runs with this stage")
+        s = sub.add_parser("history", help="runs recorded in the ledger, one line each, newest first")
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
+        s.add_argument("--stage", help="only runs of this stage")
         s.add_argument("--seed", type=int, help="only runs that used this seed (root, stage or framework)")
         s.add_argument("--commit", help="only runs at this commit (prefix)")
+        s.add_argument("--pipeline", help="only runs of this pipeline: one resolved lock (id prefix)")
+        s.add_argument("--ci-pipeline", metavar="ID", help="only runs of this CI pipeline / workflow run id")
+        s.add_argument("--job", metavar="ID", help="only runs of this CI job id")
         s.add_argument("--limit", type=int, default=50, help="newest N runs (default 50; 0 for all)")
         s.add_argument("--format", choices=("table", "json"), default="table")
 
     if want("rerun"):
         s = sub.add_parser("rerun", help="write the exact lock of a recorded run")
-        s.add_argument("run_id", type=int, metavar="RUN_ID")
+        s.add_argument("run_id", metavar="RUN", help="a run id as `history` shows it (any unique prefix)")
         s.add_argument("-o", "--output", metavar="LOCK", required=True)
-        s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
 
     if want("check"):
-        s = sub.add_parser("check", help="would this lock repeat a past run with the same code, inputs and params?")
+        s = sub.add_parser("check", help="would running this lock repeat a past run with the same code, inputs and params?")
         s.add_argument("lock", metavar="LOCK")
-        s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
+        s.add_argument("--stage", action="append", help="only this stage (repeatable; default: every stage)")
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
         s.add_argument("--strict", action="store_true", help="exit 1 when the run would add no information")
+
+    if want("ledger"):
+        s = sub.add_parser("ledger", help="create, fill and move the run ledger (SQLite file or postgresql:// URL)")
+        lsub = s.add_subparsers(dest="ledger_command", required=True, parser_class=type(p))
+        for name, text in (("init", "create the schema (PostgreSQL: with an owner's rights)"),
+                           ("push", "deliver the records waiting in the local spool, each exactly once"),
+                           ("export", "write every record as JSON Lines"),
+                           ("import", "add the records of a JSON Lines export (records already there are skipped)")):
+            ls = lsub.add_parser(name, help=text)
+            ls.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
+            if name == "export":
+                ls.add_argument("-o", "--output", metavar="FILE", help="write here (atomically); default stdout")
+            if name == "import":
+                ls.add_argument("file", metavar="FILE")
 
     if want("caffe-solver"):
         s = sub.add_parser("caffe-solver", help="write the stage's caffe seed into solver files as random_seed")
@@ -128,8 +146,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--stage", required=True)
         s.add_argument("--runs", type=int, default=2, metavar="N", help="fresh runs (default 2)")
         s.add_argument("--output", action="append", required=True, metavar="PATH",
-                       help="a file or directory the command writes (repeatable)")
-        s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory)")
+                       help="a file or directory below the working directory that the command writes; "
+                            "repeat for each (--output a --output b)")
+        s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory, "
+                                                        "removed when the runs agree)")
+        s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the runs agree")
         _auto_seed_option(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
 
@@ -174,12 +195,13 @@ def _auto_seed_option(s: argparse.ArgumentParser) -> None:
 
 
 def _ledger_options(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--record", action="store_true", help="append the lock to the run ledger")
-    s.add_argument("--ledger", metavar="PATH", help=_LEDGER_HELP)
+    s.add_argument("--record", action="store_true", help="append a record of this run to the run ledger")
+    s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
     s.add_argument("--check-reuse", action="store_true", help="report seeds already used with the same code, inputs, params")
     s.add_argument("--strict", action="store_true",
                    help="fail instead of warning: SEEDLOCK_SEED_* variables that match no stage; with --check-reuse, "
-                        "reused seeds; for run, a seeding step that failed or a command nothing seeded")
+                        "reused seeds; for run, a seeding step that failed, a command nothing seeded, or inputs "
+                        "or setup that differ from the lock's")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -343,43 +365,53 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     ci_targets = ci.targets(dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
     if args.output:
         check_writable(args.output)
-    if args.record and _ledger(args).path.exists():
-        check_writable(_ledger(args).path)
+    ledger_file = _ledger(args).local_path if args.record else None
+    if ledger_file is not None and ledger_file.exists():
+        check_writable(ledger_file)
     doc = lock.to_dict()
-    if args.check_reuse and _report_reuse(args, doc):
-        return 1
     text = _json.pretty(doc)
+    if args.check_reuse:
+        from .recording import resolve_provenance
+
+        if _report_reuse(args, doc, list(doc["stages"]), resolve_provenance(doc, args.manifest)):
+            return 1
     if args.output:
         write_atomic(args.output, text)
         print(f"seedlock: wrote {args.output} (root seed {lock.root.seed}, {lock.root.source})", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    if args.record:
-        _record(args, doc, event="resolve")
     ci.write_outputs(lock, ci_targets)
+    if args.record:
+        from .ledger import new_record
+        from .recording import resolve_provenance
+
+        record = new_record(doc, event="resolve", stage=None, exit_code=None, lock_text=text,
+                            provenance=resolve_provenance(doc, args.manifest))
+        _record(args, record)
     return 0
 
 
 def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .ledger import Ledger, default_path
+    from .recording import ledger_for
 
-    return Ledger(args.ledger or default_path())
+    return ledger_for(args.ledger)
 
 
-def _record(args: argparse.Namespace, doc: dict, **how: object) -> None:  # type: ignore[type-arg]
+def _record(args: argparse.Namespace, record) -> None:  # type: ignore[no-untyped-def]
     ledger = _ledger(args)
-    run_id = ledger.record(doc, **how)
-    print(f"seedlock: recorded as run {run_id} in {ledger.path}", file=sys.stderr)
+    ledger.record(record)
+    print(f"seedlock: recorded as run {record.run[:10]} (pipeline {record.pipeline[:10]}) in {ledger.location}",
+          file=sys.stderr)
 
 
-def _report_reuse(args: argparse.Namespace, doc: dict) -> bool:  # type: ignore[type-arg]
-    """Print what a past run shares with this lock; True when --strict should stop here."""
-    from .ledger_report import adds_no_information, reuse_lines
+def _report_reuse(args: argparse.Namespace, doc, stages: list, provenance) -> bool:  # type: ignore[no-untyped-def]
+    """Print the reuse check (one line per stage at most); True when --strict should stop here."""
+    from .recording import reuse_report
 
-    uses = _ledger(args).reuse(doc)
-    for line in reuse_lines(uses):
-        print(line, file=sys.stderr)
-    return adds_no_information(uses) and bool(getattr(args, "strict", False))
+    lines, idle = reuse_report(_ledger(args), doc, stages, provenance)
+    for line in lines:
+        print(f"seedlock: {line}", file=sys.stderr)
+    return idle and bool(getattr(args, "strict", False))
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -409,30 +441,46 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import os
+
     from .documents import read_lock_document
     from .launch import child_environment, run_seeded
+    from .recording import start_run
+    from .runcheck import CHECKED_VARIABLE
 
     cmd = list(args.cmd)
     if not cmd:
         raise _UsageError("run needs a command after --")
     lock = read_lock_document(args.lock)
-    env = child_environment(lock, lock.stage(args.stage), args.lock)
-    if args.check_reuse and _report_reuse(args, lock.to_dict()):
+    stage = lock.stage(args.stage)
+    start = start_run(args.lock, args.stage)
+    if args.strict:
+        start.check.raise_if_any(args.lock)
+    for line in start.check.warnings(args.stage):
+        print(f"seedlock: {line}", file=sys.stderr)
+    if args.check_reuse and _report_reuse(args, start.lock_doc, [args.stage], start.provenance):
         return 1
-    code = run_seeded(cmd, env, lock.stage(args.stage), auto_seed=args.auto_seed, strict=args.strict,
-                      verbose=args.verbose)
+    # The start-of-run check is done: the child's apply_from_env need not repeat it.
+    env = child_environment(lock, stage, args.lock, base={**os.environ, CHECKED_VARIABLE: "1"})
+    code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
     if args.record:
-        _record(args, lock.to_dict(), event="run", stage=args.stage, exit_code=code)
+        from .ledger import new_record
+
+        _record(args, new_record(start.lock_doc, event="run", stage=args.stage, exit_code=code,
+                                 provenance=start.provenance, lock_text=start.lock_text))
     return code
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .ledger import DamagedLedger
+    from .ledger import Filters
+    from .ledger._sqlite import DamagedLedger
     from .ledger_report import history_json, history_table
 
+    filters = Filters(stage=args.stage, seed=args.seed, commit=args.commit, pipeline=args.pipeline,
+                      ci_pipeline=args.ci_pipeline, job=args.job)
     damaged: DamagedLedger | None = None
     try:
-        records = _ledger(args).history(stage=args.stage, seed=args.seed, commit=args.commit, limit=args.limit or None)
+        records = _ledger(args).history(filters, limit=args.limit or None)
     except DamagedLedger as err:
         # Show what SQLite can still read, then fail with the one-line error.
         damaged, records = err, err.records
@@ -445,21 +493,55 @@ def _cmd_history(args: argparse.Namespace) -> int:
 def _cmd_rerun(args: argparse.Namespace) -> int:
     from ._io import write_atomic
 
-    text = _ledger(args).lock_text(args.run_id)
-    write_atomic(args.output, text)
-    print(f"seedlock: wrote the lock of run {args.run_id} to {args.output}", file=sys.stderr)
+    record = _ledger(args).get(args.run_id)
+    write_atomic(args.output, record.lock_text)
+    print(f"seedlock: wrote the lock of run {record.run[:10]} (pipeline {record.pipeline[:10]}, {record.created}) "
+          f"to {args.output}", file=sys.stderr)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .documents import read_lock_document
-    from .ledger_report import adds_no_information, reuse_lines
+    from .recording import start_run
 
     lock = read_lock_document(args.lock)
-    uses = _ledger(args).reuse(lock.to_dict())
-    for line in reuse_lines(uses):
-        print(line, file=sys.stderr)
-    return 1 if args.strict and adds_no_information(uses) else 0
+    stages = args.stage or list(lock.stages)
+    for name in stages:
+        lock.stage(name)
+    start = start_run(args.lock, stages[0])
+    return 1 if _report_reuse(args, start.lock_doc, stages, start.provenance) else 0
+
+
+def _cmd_ledger(args: argparse.Namespace) -> int:
+    ledger = _ledger(args)
+    if args.ledger_command == "init":
+        version, created = ledger.init()
+        print(f"seedlock: {'created' if created else 'found'} ledger schema version {version} in {ledger.location}",
+              file=sys.stderr)
+    elif args.ledger_command == "push":
+        result = ledger.push()
+        print(f"seedlock: pushed {result.delivered} spooled record(s) to {ledger.location} "
+              f"({result.already_there} already there, {result.remaining} waiting in {ledger.spool})", file=sys.stderr)
+    elif args.ledger_command == "export":
+        text = ledger.export_text()
+        if args.output:
+            from ._io import write_atomic
+
+            write_atomic(args.output, text)
+            print(f"seedlock: wrote {text.count(chr(10))} record(s) to {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    else:
+        from ._io import read_bytes
+
+        raw = read_bytes(args.file)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SeedlockError("invalid-json", f"{args.file}: not UTF-8") from None
+        added, present = ledger.import_lines(text, args.file)
+        print(f"seedlock: imported {added} record(s) into {ledger.location} ({present} already there)", file=sys.stderr)
+    return 0
 
 
 def _cmd_caffe_solver(args: argparse.Namespace) -> int:
@@ -498,10 +580,11 @@ def _cmd_caffe_solver(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from functools import partial
+    from pathlib import Path
 
+    from . import verify
     from .documents import read_lock_document
     from .launch import child_environment, run_seeded
-    from .verify import verify
 
     cmd = list(args.cmd)
     if not cmd:
@@ -510,8 +593,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise _UsageError("--runs must be at least 2")
     lock = read_lock_document(args.lock)
     env = child_environment(lock, lock.stage(args.stage), args.lock)
-    return verify(cmd, env, args.output, runs=args.runs, workdir=args.workdir,
-                  run=partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed))
+    outputs = verify.plan_outputs(args.output, Path.cwd())
+    run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
+    result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,
+                           keep=args.keep, run=run)
+    return result.status
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
@@ -610,6 +696,7 @@ _COMMANDS = {
     "init": _cmd_init,
     "schema": _cmd_schema,
     "completion": _cmd_completion,
+    "ledger": _cmd_ledger,
 }
 
 

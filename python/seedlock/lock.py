@@ -84,6 +84,24 @@ class LockedStage(Resolved):
         """Seed of a data-loader worker for one framework (spec §4.3)."""
         return worker_seed(self._fw(framework_name).seed, worker, rank)
 
+    def process_seed(self, framework_name: str, *, rank: int | None = None, worker: int | None = None) -> int:
+        """The seed of one process (spec §4.3): the framework seed, a rank's, or a worker's (of rank 0
+        unless ``rank`` is given)."""
+        from .apply import process_seed
+
+        return process_seed(self._fw(framework_name).seed, rank, worker)
+
+    def jax_key(self, *, rank: int | None = None, worker: int | None = None) -> Any:
+        """A new-style typed JAX key (``jax.random.key``) on the stage's PRNG implementation, from the
+        seed of this process (spec §6 ``jax``). JAX has no global RNG: split this key and pass it on.
+
+        The raw-key form is ``jax.random.PRNGKey(stage.process_seed("jax", rank=r, worker=w))`` (or
+        ``jax.random.key_data(stage.jax_key(...))``).
+        """
+        from .apply import jax_key
+
+        return jax_key(self._fw("jax"), rank, worker)
+
     def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
         """Seed exactly the frameworks this stage lists, importing only those.
 
@@ -265,7 +283,7 @@ class Lock:
         for name in stages_raw:
             pointer = pointer_join("/stages", name)
             check_label(name, pointer)
-            stages[name] = _locked_stage(name, stages_raw[name], pointer, root.seed, rules)
+            stages[name] = _locked_stage(name, stages_raw[name], pointer, root.seed, rules, data["lock-version"])
         manifest = v.obj(data["manifest"], "/manifest")
         v.members(manifest, "/manifest", ("sha256",), ("path",))
         sha = v.string(manifest["sha256"], "/manifest/sha256")
@@ -317,7 +335,7 @@ def _resolved(value: Any, pointer: str, extra: tuple[str, ...]) -> Resolved:
     return Resolved(seed=seed, source=source, variable=variable)
 
 
-def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: int) -> LockedStage:
+def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: int, version: str) -> LockedStage:
     seed, source, variable = _resolved_fields(value, pointer, ("frameworks",), ())
     if source == "derived" and seed != derive(root_seed, name):
         raise SeedlockError(
@@ -332,7 +350,7 @@ def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: in
     fws = {}
     for fw in fws_raw:
         fw_pointer = pointer_join(fws_pointer, fw)
-        framework(fw, fw_pointer)
+        framework(fw, fw_pointer, version)
         fw_seed, fw_source, fw_var = _resolved_fields(fws_raw[fw], fw_pointer, ("settings",), ())
         if fw_source == "derived" and fw_seed != derive(seed, fw):
             raise SeedlockError(

@@ -92,7 +92,8 @@ class Manifest:
         allow_external = v.boolean(data["allow_external_paths"], "/allow_external_paths") if "allow_external_paths" in data else False
         derivation = _derivation(data.get("derivation", DERIVATION), "/derivation")
         root = cast(SeedSpec, v.seed(data["seed"], "/seed", allow_generate=True))
-        settings = settings_block(data["settings"], "/settings") if "settings" in data else {}
+        version = data["version"]
+        settings = settings_block(data["settings"], "/settings", version) if "settings" in data else {}
         stages_raw = v.obj(data["stages"], "/stages")
         if not stages_raw:
             raise SeedlockError("invalid-value", "A manifest needs at least one stage", "/stages")
@@ -101,7 +102,7 @@ class Manifest:
         for name in sorted(stages_raw):
             pointer = pointer_join("/stages", name)
             check_label(name, pointer)
-            stage = _stage(name, stages_raw[name], pointer)
+            stage = _stage(name, stages_raw[name], pointer, version)
             other = variables.get(stage.variable)
             if other is not None:
                 raise SeedlockError(
@@ -166,7 +167,7 @@ def _derivation(value: Any, pointer: str) -> str:
     return value  # type: ignore[no-any-return]
 
 
-def _stage(name: str, value: Any, pointer: str) -> Stage:
+def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
     v.obj(value, pointer)
     v.members(value, pointer, ("frameworks",), ("description", "seed", "seeds", "settings"))
     if "description" in value:
@@ -180,7 +181,7 @@ def _stage(name: str, value: Any, pointer: str) -> Stage:
     listed: list[str] = []
     for i, fw in enumerate(fws):
         item = pointer_join(fw_pointer, i)
-        framework(fw, item)
+        framework(fw, item, version)
         if fw in listed:
             raise SeedlockError("duplicate-framework", f"Framework {fw!r} is listed twice", item)
         listed.append(fw)
@@ -190,14 +191,14 @@ def _stage(name: str, value: Any, pointer: str) -> Stage:
         seeds_pointer = pointer_join(pointer, "seeds")
         for fw in sorted(v.obj(value["seeds"], seeds_pointer)):
             item = pointer_join(seeds_pointer, fw)
-            framework(fw, item)
+            framework(fw, item, version)
             if fw not in listed:
                 raise SeedlockError("unlisted-framework", f"Seed for {fw!r}, which the stage does not list", item)
             seeds[fw] = v.seed(value["seeds"][fw], item)  # type: ignore[assignment]
     settings: dict[str, dict[str, Any]] = {}
     if "settings" in value:
         settings_pointer = pointer_join(pointer, "settings")
-        settings = settings_block(value["settings"], settings_pointer)
+        settings = settings_block(value["settings"], settings_pointer, version)
         for fw in sorted(settings):
             if fw not in listed:
                 raise SeedlockError(

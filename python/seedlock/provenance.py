@@ -28,12 +28,13 @@ def collect(
     out: dict[str, Any] = {
         # Two resolves in the same second must still be two records: the id tells them apart.
         "id": uuid.uuid4().hex,
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": now_utc(),
         "seedlock": __version__,
         "binding": "python",
         "python": platform.python_version(),
         "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
         "frameworks": framework_versions(frameworks),
+        "device": device_kind(),
     }
     if manifest_path is not None:
         git = git_state(Path(manifest_path).resolve().parent)
@@ -54,6 +55,54 @@ def collect(
     return out
 
 
+def device_kind() -> str:
+    """``gpu-nvidia``, ``gpu-amd`` or ``cpu``: the accelerator a run could use, read from the OS
+    (no framework is imported). Kernels differ between device kinds, so the numbers can too."""
+    if os.path.exists("/proc/driver/nvidia/version"):
+        return "gpu-nvidia"
+    if os.path.exists("/dev/kfd"):
+        return "gpu-amd"
+    return "cpu"
+
+
+def now_utc() -> str:
+    """The current UTC time, RFC 3339, to the second."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_state(
+    frameworks: Iterable[str],
+    *,
+    git_dir: Path,
+    env: Mapping[str, str] | None = None,
+    inputs: Mapping[str, str | None] | None = None,
+    params: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """Provenance of a run starting now (the record's, not the lock's): time, versions, platform,
+    device, git state of ``git_dir``, CI identifiers and the input/params hashes measured now."""
+    env = os.environ if env is None else env
+    out: dict[str, Any] = {
+        "created": now_utc(),
+        "seedlock": __version__,
+        "binding": "python",
+        "python": platform.python_version(),
+        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
+        "frameworks": framework_versions(frameworks),
+        "device": device_kind(),
+    }
+    git = git_state(git_dir)
+    if git:
+        out["git"] = git
+    ci = ci_state(env)
+    if ci:
+        out["ci"] = ci
+    if inputs:
+        out["inputs"] = dict(inputs)
+    if params:
+        out["params"] = dict(params)
+    return out
+
+
 def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
     """Installed version of each framework (``None`` when not installed); ``python`` is the interpreter.
 
@@ -61,7 +110,14 @@ def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
     """
     from . import frameworks as _frameworks
 
-    return {fw: _frameworks.get(fw).version() for fw in sorted(set(frameworks))}
+    from . import extensions
+
+    return {fw: _frameworks.get(fw).version() if fw in _frameworks.NAMES else extensions.version(fw)
+            for fw in sorted(set(frameworks))}
+
+
+#: Seedlock's own directory at the project root (ledger, spool): never part of the code's state.
+SEEDLOCK_DIR = ".seedlock"
 
 
 def git_state(directory: Path) -> dict[str, Any] | None:
@@ -73,9 +129,13 @@ def git_state(directory: Path) -> dict[str, Any] | None:
         head = git("rev-parse", "HEAD")
         if head.returncode != 0:
             return None
-        status = git("status", "--porcelain", "--untracked-files=no")
+        # Untracked files count (a new module changes what runs); ignored files and seedlock's own
+        # ledger and spool directory do not.
+        status = git("status", "--porcelain", "--untracked-files=normal", "--", ".", f":(top,exclude){SEEDLOCK_DIR}")
     except (OSError, subprocess.TimeoutExpired):
         return None
+    if status.returncode != 0:
+        return {"commit": head.stdout.strip(), "dirty": True}  # unknown state: never claim a clean tree
     return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
@@ -111,4 +171,4 @@ def ci_state(env: Mapping[str, str]) -> dict[str, Any] | None:
     return out
 
 
-__all__ = ["ci_state", "collect", "framework_versions", "git_state"]
+__all__ = ["ci_state", "collect", "device_kind", "framework_versions", "git_state", "now_utc", "run_state"]

@@ -1,24 +1,40 @@
 """pytest plugin: seed every test from a seedlock manifest or lock.
 
-    pytest --seedlock seedlock.json [--seedlock-stage test] [--seedlock-seed N|last]
+    pytest --seedlock seedlock.json [--seedlock-stage test] [--seedlock-seed N|last] [--seedlock-strict]
 
 Each test gets, for every framework of the stage, ``derive(F, "pytest", h)`` where ``h`` is the
 first 16 hex digits of SHA-256 of the test's node id (spec §4.3): stable across runs and
-independent of test order or selection. RNG state is restored after each test. The header names
-the root seed and how to run with it again. Does nothing unless ``--seedlock`` (or the ``seedlock``
-ini option) is given.
+independent of test order, selection and of which pytest-xdist worker runs it. The seeds are
+applied before the test's fixtures are set up and again just before its body runs, so a fixture
+that draws does not shift the body's values. RNG state is restored after each test.
+
+The manifest is resolved once, by the controlling process: pytest-xdist workers receive the
+resolved lock (``workerinput``), so a generated root seed is the same in every worker and the
+printed ``--seedlock-seed=N`` reproduces every test serially. What could not be applied is
+reported (a warning; an error with ``--seedlock-strict``). Does nothing unless ``--seedlock``
+(or the ``seedlock`` ini option) is given.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
 from collections.abc import Generator
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 _KEY = "seedlock/last_seed"
+_STAGES_KEY = "seedlock/last_generated_stage_seeds"  # stage variable -> seed, for stages whose seed was generated
+_WORKER_KEY = "seedlock_lock"  # in pytest-xdist's workerinput: the controller's resolved lock
+_DEFAULT_STAGE = "test"
+
+
+class SeedlockNotAppliedWarning(UserWarning):
+    """Something the stage asks for could not be seeded or set (spec §6); strict mode fails instead."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,13 +43,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seedlock-stage", metavar="STAGE", default=None, help="stage to use (default: ini seedlock_stage, else 'test')")
     group.addoption("--seedlock-seed", metavar="N|last", default=None,
                     help="override the manifest's root seed; 'last' repeats the previous run's")
+    group.addoption("--seedlock-strict", action="store_true", default=None,
+                    help="fail when something the stage asks for cannot be applied (default: warn)")
     parser.addini("seedlock", "manifest or lock whose stage seeds every test")
     parser.addini("seedlock_stage", "stage whose frameworks seed the tests (default: test)")
+    parser.addini("seedlock_strict", "fail when something cannot be applied", type="bool", default=False)
 
 
+@dataclass(frozen=True)
 class _State:
-    def __init__(self, lock: Any, stage: Any, path: str) -> None:
-        self.lock, self.stage, self.path = lock, stage, path
+    lock: Any
+    stage: Any
+    path: str
+    source: str  # how the root seed was chosen, as the header says it
+    strict: bool
+    from_lock: bool
+
+
+_STATE = pytest.StashKey[_State]()
+_CONTEXT = pytest.StashKey[Any]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,32 +70,143 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     import seedlock
 
-    override = config.getoption("--seedlock-seed")
+    strict = bool(config.getoption("--seedlock-strict") or config.getini("seedlock_strict"))
+    explicit_stage = config.getoption("--seedlock-stage") or config.getini("seedlock_stage")
+    stage_name = explicit_stage or _DEFAULT_STAGE
+    worker_lock = getattr(config, "workerinput", {}).get(_WORKER_KEY)
+    lock: Any
     try:
-        document = seedlock.read(path)
-        if override is not None and isinstance(document, seedlock.Lock):
-            raise pytest.UsageError(f"--seedlock-seed cannot change a lock ({path} is final); give a manifest")
-        env = dict(os.environ)
-        if override is not None:
-            if override == "last":
-                cache = getattr(config, "cache", None)
-                last = cache.get(_KEY, None) if cache is not None else None
-                if last is None:
-                    raise pytest.UsageError("--seedlock-seed=last: no previous seedlock run recorded in the pytest cache")
-                override = str(last)
-            env["SEEDLOCK_SEED"] = str(override)
-        lock = document if isinstance(document, seedlock.Lock) else seedlock.resolve(document, env, provenance=False)
-        stage_name = config.getoption("--seedlock-stage") or config.getini("seedlock_stage") or "test"
-        stage = lock.stage(stage_name)
+        if worker_lock is not None:
+            # An xdist worker: never resolve again ("generate" would draw a different seed per worker).
+            lock = seedlock.from_data(json.loads(worker_lock["lock"]), schema=False)
+            source, from_lock = worker_lock["source"], worker_lock["from_lock"]
+        else:
+            lock, source, from_lock = _resolve(config, str(path))
+        stage = _stage(lock, stage_name, explicit=bool(explicit_stage))
+        missing = _hash_seed_problem(stage) if worker_lock is None else None  # the controller reports it
+        if missing:
+            _not_applied(config, stage, [missing], strict=strict, at_start=True)
     except seedlock.SeedlockError as err:
         raise pytest.UsageError(f"seedlock: error[{err.code}] {path}: {err}") from None
-    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
-    if cache is not None:
-        cache.set(_KEY, lock.root.seed)
-    config.stash[_STATE] = _State(lock, stage, str(path))
+    if worker_lock is None:
+        cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+        if cache is not None:
+            cache.set(_KEY, lock.root.seed)
+            cache.set(_STAGES_KEY, _generated_stage_seeds(lock))
+    config.stash[_STATE] = _State(lock, stage, str(path), source, strict, from_lock)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "seedlock-xdist")
 
 
-_STATE = pytest.StashKey[_State]()
+def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
+    import seedlock
+
+    override = config.getoption("--seedlock-seed")
+    document = seedlock.read(path)
+    if override is not None and isinstance(document, seedlock.Lock):
+        raise pytest.UsageError(f"--seedlock-seed cannot change a lock ({path} is final); give a manifest")
+    env = dict(os.environ)
+    if override is not None:
+        if override == "last":
+            cache = getattr(config, "cache", None)
+            last = cache.get(_KEY, None) if cache is not None else None
+            if cache is None or last is None:
+                raise pytest.UsageError("--seedlock-seed=last: no previous seedlock run recorded in the pytest cache")
+            override = str(last)
+            # A stage seed generated last time is not derived from the root seed: bring it back too,
+            # unless the environment names one now.
+            for variable, seed in (cache.get(_STAGES_KEY, None) or {}).items():
+                if not env.get(variable):
+                    env[variable] = str(seed)
+        env["SEEDLOCK_SEED"] = str(override)
+    lock = document if isinstance(document, seedlock.Lock) else seedlock.resolve(document, env, provenance=False)
+    root = lock.root
+    if override is not None:
+        source = "--seedlock-seed"  # resolved through SEEDLOCK_SEED, but the user typed an option
+    elif root.variable:
+        source = f"env {root.variable}"
+    else:
+        source = root.source
+    return lock, source, isinstance(document, seedlock.Lock)
+
+
+def _generated_stage_seeds(lock: Any) -> dict[str, int]:
+    return {_stage_variable(name): stage.seed for name, stage in lock.stages.items() if stage.source == "generated"}
+
+
+def _stage(lock: Any, name: str, *, explicit: bool) -> Any:
+    from .errors import SeedlockError
+
+    try:
+        return lock.stage(name)
+    except SeedlockError as err:
+        if explicit:
+            raise
+        raise SeedlockError(err.code, f"{err.problem}; choose one with --seedlock-stage STAGE "
+                                      "(or the seedlock_stage ini option)", err.pointer) from None
+
+
+def _hash_seed_problem(stage: Any) -> Any:
+    """PYTHONHASHSEED is fixed at interpreter start, once for the whole session (not per test)."""
+    from .apply import Action
+
+    fw = stage.frameworks.get("python")
+    if fw is None or not fw.settings["hash_seed"]:
+        return None
+    actual = os.environ.get("PYTHONHASHSEED")
+    if actual == str(fw.seed):
+        return None
+    return Action(framework="python", what=f"PYTHONHASHSEED={fw.seed}", status="failed",
+                  detail=f"pytest started with PYTHONHASHSEED={actual or 'unset'}; run `seedlock run LOCK --stage "
+                         f"{stage.name} -- pytest ...` or set the python setting hash_seed to false")
+
+
+def _not_applied(config: pytest.Config, stage: Any, failures: list[Any], *, strict: bool,
+                 at_start: bool = False, nodeid: str = "") -> None:
+    from .errors import SeedlockError, pointer_join
+
+    text = "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failures)
+    if strict:
+        raise SeedlockError("not-applied", f"Not applied: {text}",
+                            pointer_join("/stages", stage.name, "frameworks", failures[0].framework))
+    where = f" in {nodeid}" if nodeid else ""
+    message = f"seedlock: not applied{where}: {text}"
+    if at_start:
+        config.issue_config_time_warning(SeedlockNotAppliedWarning(message), stacklevel=2)
+        config.stash[_START_WARNINGS] = [*config.stash.get(_START_WARNINGS, []), message]
+    else:
+        warnings.warn(SeedlockNotAppliedWarning(message), stacklevel=2)
+
+
+_START_WARNINGS = pytest.StashKey[list[str]]()
+
+
+class _XdistHooks:
+    """Registered only when pytest-xdist is active (its hooks are unknown to pytest otherwise)."""
+
+    def pytest_configure_node(self, node: Any) -> None:
+        state = node.config.stash.get(_STATE, None)
+        if state is not None:
+            node.workerinput[_WORKER_KEY] = {"lock": json.dumps(state.lock.to_dict(provenance=False)),
+                                             "source": state.source, "from_lock": state.from_lock}
+
+
+def _reproduce(state: _State) -> str:
+    """How to run these tests with the same seeds again."""
+    if state.from_lock:
+        return f"reproduce with --seedlock {state.path} (a lock is final)"
+    line = f"reproduce with --seedlock-seed={state.lock.root.seed} or --seedlock-seed=last"
+    stage = state.stage
+    if stage.source in ("generated", "env"):
+        # The stage seed was not derived from the root seed: the root seed alone does not bring it back.
+        line += f", with {stage.variable or _stage_variable(stage.name)}={stage.seed} in the environment"
+    return line
+
+
+def _stage_variable(name: str) -> str:
+    from .manifest import stage_variable
+
+    return stage_variable(name)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -75,9 +214,16 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if state is None:
         return None
     root = state.lock.root
-    source = f"env {root.variable}" if root.variable else root.source
-    return [f"seedlock: root seed {root.seed} ({source}) from {state.path}, stage {state.stage.name!r} "
-            f"({', '.join(state.stage.frameworks)}); reproduce with --seedlock-seed={root.seed} or --seedlock-seed=last"]
+    return [f"seedlock: root seed {root.seed} ({state.source}) from {state.path}, stage {state.stage.name!r} "
+            f"({', '.join(state.stage.frameworks)}); {_reproduce(state)}", *config.stash.get(_START_WARNINGS, [])]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not (terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")):
+        return
+    # Repeated last, under the failures, where a person reading a red CI log looks.
+    terminalreporter.write_line(f"seedlock: {_reproduce(state)}")
 
 
 def _test_stage(stage: Any, nodeid: str) -> Any:
@@ -88,11 +234,22 @@ def _test_stage(stage: Any, nodeid: str) -> Any:
     for name, fw in stage.frameworks.items():
         settings = dict(fw.settings)
         if name == "python":
-            settings["hash_seed"] = False  # fixed once per process; cannot differ per test
+            settings["hash_seed"] = False  # fixed once per process, checked once at session start
         frameworks[name] = FrameworkSeed(framework=name, seed=test_seed(fw.seed, nodeid), source="derived",
                                          settings=MappingProxyType(settings))
     return LockedStage(name=stage.name, seed=stage.seed, source=stage.source, variable=stage.variable,
                        frameworks=MappingProxyType(frameworks))
+
+
+def _apply(item: pytest.Item, state: _State, stage: Any, *, report: bool) -> None:
+    from .errors import SeedlockError
+
+    result = stage.apply()
+    if result.failures and report:
+        try:
+            _not_applied(item.config, stage, list(result.failures), strict=state.strict, nodeid=item.nodeid)
+        except SeedlockError as err:
+            pytest.fail(f"seedlock: error[{err.code}] {state.path}: {err}", pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -105,7 +262,17 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
         context = saved_state(stage.frameworks)
         context.__enter__()
         item.stash[_CONTEXT] = (context, stage)
-        stage.apply()
+        _apply(item, state, stage, report=True)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    state = item.config.stash.get(_STATE, None)
+    entry = item.stash.get(_CONTEXT, None)
+    if state is not None and entry is not None:
+        # Fixtures ran (and may have drawn) since setup: the body starts from the test's seeds again.
+        _apply(item, state, entry[1], report=False)
     yield
 
 
@@ -115,9 +282,6 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     entry = item.stash.get(_CONTEXT, None)
     if entry is not None:
         entry[0].__exit__(None, None, None)
-
-
-_CONTEXT = pytest.StashKey[Any]()
 
 
 @pytest.fixture

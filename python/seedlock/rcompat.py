@@ -146,3 +146,57 @@ def _count(n: Any, pointer: str) -> int:
     if not 0 <= n <= SEED_MAX:
         raise SeedlockError("invalid-value", f"Row count {n} is outside [0, {SEED_MAX}]", pointer)
     return n
+
+
+# --- R parallel streams (spec §11) ---------------------------------------------------------------
+
+_M1, _M2 = 4294967087, 4294944443  # MRG32k3a moduli
+_A1P127 = ((2427906178, 3580155704, 949770784), (226153695, 1230515664, 3580155704), (1988835001, 986791581, 1230515664))
+_A2P127 = ((1464411153, 277697599, 1610723613), (32183930, 1464411153, 1022607788), (2824425944, 32183930, 2093834863))
+_NORMAL_CODES = {"Ahrens-Dieter": 1, "Box-Muller": 2, "Inversion": 4, "Kinderman-Ramage": 5}
+_SAMPLE_CODES = {"Rounding": 0, "Rejection": 1}
+
+
+def parallel_seed(seed: int, *, rank: int | None = None, epoch: int | None = None) -> int:
+    """``P = derive(G, "parallel")``: the seed of R's parallel streams for ``r`` framework seed ``seed`` (spec §11).
+
+    ``G`` is ``seed``, then its rank seed for ``rank``, then ``derive(·, "epoch", e)`` for ``epoch``.
+    """
+    from .derivation import derive
+
+    g = seed if rank is None else derive(seed, "rank", _index(rank, "rank"))
+    if epoch is not None:
+        g = derive(g, "epoch", _index(epoch, "epoch"))
+    return derive(g, "parallel")
+
+
+def _index(value: int, name: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SeedlockError("invalid-value", f"{name} must be a non-negative integer, not {value!r}")
+    return str(value)
+
+
+def lecuyer_streams(seed: int, n: int, *, normal_kind: str = "Inversion", sample_kind: str = "Rejection") -> list[list[int]]:
+    """R's ``.Random.seed`` for ``set.seed(seed, kind = "L'Ecuyer-CMRG", ...)`` (``S₁``) and the next
+    ``n - 1`` streams by ``parallel::nextRNGStream``: what worker ``w`` of ``clusterSetRNGStream(cl, seed)``
+    gets (spec §11). Seven signed 32-bit integers each."""
+    v.seed(seed, "/seed")
+    if normal_kind not in _NORMAL_CODES or sample_kind not in _SAMPLE_CODES:
+        raise SeedlockError("invalid-value", f"Unsupported kinds {normal_kind!r}, {sample_kind!r} for L'Ecuyer-CMRG")
+    x = seed & _MASK
+    for _ in range(50):
+        x = (_LCG * x + 1) & _MASK
+    state = []
+    for _ in range(6):
+        x = (_LCG * x + 1) & _MASK
+        while x >= _M2:
+            x = (_LCG * x + 1) & _MASK
+        state.append(x)
+    code = 7 + 100 * _NORMAL_CODES[normal_kind] + 10000 * _SAMPLE_CODES[sample_kind]
+    out = []
+    for _ in range(n):
+        out.append([code] + [z - 2**32 if z >= 2**31 else z for z in state])
+        first = [sum(a * z for a, z in zip(row, state[:3])) % _M1 for row in _A1P127]
+        second = [sum(a * z for a, z in zip(row, state[3:])) % _M2 for row in _A2P127]
+        state = first + second
+    return out

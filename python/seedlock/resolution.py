@@ -130,6 +130,8 @@ def resolve(
         manifest_sha256=manifest.sha256,
         manifest_path=manifest.path,
         provenance=MappingProxyType(dict(provenance or {})),
+        # The lock speaks the manifest's version (spec §2.1): a 1.0 manifest still gives a 1.0 lock.
+        version=manifest.version,
     )
 
 

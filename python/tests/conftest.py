@@ -43,10 +43,26 @@ def vector_cases(area: str) -> list[Any]:
     return params
 
 
+# Importing rpy2 (the R bridge tests) sets LD_LIBRARY_PATH in this process to R's and the system's
+# library directories; a child Python started with it can load the system's libpython instead of its
+# own and fail to import C extensions (psycopg). Children get the environment the session started with.
+_STARTUP_LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
+
+
+def child_environ() -> dict[str, str]:
+    """``os.environ`` for a child process, without what embedding R added to it."""
+    env = dict(os.environ)
+    if _STARTUP_LIBRARY_PATH is None:
+        env.pop("LD_LIBRARY_PATH", None)
+    else:
+        env["LD_LIBRARY_PATH"] = _STARTUP_LIBRARY_PATH
+    return env
+
+
 def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
                  input_: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI as users do: a fresh interpreter."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**child_environ(), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full_env,
         cwd=cwd, input=input_, timeout=300,
@@ -66,3 +82,7 @@ def _no_library_path_leaks_from_embedded_r() -> Iterator[None]:
         os.environ.pop("LD_LIBRARY_PATH", None)
     else:
         os.environ["LD_LIBRARY_PATH"] = _LIBRARY_PATH
+
+
+# The throwaway PostgreSQL server (session-scoped) and a fresh database per test.
+from _pg import pg_server, pg_url  # noqa: E402,F401

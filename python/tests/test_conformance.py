@@ -26,8 +26,8 @@ def _row(stdout: str, case: str) -> list[str]:
 def test_every_case_file_validates_and_names_a_known_kind() -> None:
     cases = load_cases()
     assert {c.name for c in cases} >= {"python-random", "numpy-draws", "torch-mlp", "torch-ddp", "torch-cuda",
-                                       "tensorflow-keras", "r-rscript", "r-rpy2", "cross-binding", "caffe-writer",
-                                       "caffe-train"}
+                                       "tensorflow-keras", "r-rscript", "r-rpy2", "r-parallel", "pytest-xdist",
+                                       "cross-binding", "caffe-writer", "caffe-train"}
 
 
 def test_case_knowledge_lives_in_the_case_files() -> None:
@@ -63,9 +63,10 @@ def test_the_python_and_numpy_cases_pass_with_reports_written(tmp_path: Path) ->
     out = seedlock_cli("conformance", "--frameworks", "python", "numpy", "--quiet", "--require", "python,numpy",
                        "--junit", str(tmp_path / "j.xml"), "--json", str(tmp_path / "r.json"))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert _row(out.stdout, "python-random") == ["python", "python-random", "pass", "pass", "pass", "pass"]
+    assert _row(out.stdout, "python-random") == ["python", "python-random", "pass", "pass", "pass", "pass", "-"]
+    assert _row(out.stdout, "pytest-xdist") == ["python", "pytest-xdist", "pass", "pass", "-", "-", "pass"]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "numpy-draws"}
+    assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "pytest-xdist", "numpy-draws"}
     suites = ET.parse(tmp_path / "j.xml").getroot()
     assert suites.get("failures") == "0"
     assert {s.get("name") for s in suites} == {"python", "numpy"}

@@ -46,7 +46,7 @@ def test_every_registered_framework_module_provides_the_whole_interface() -> Non
 
 def test_get_refuses_a_name_that_is_not_registered() -> None:
     with pytest.raises(KeyError):
-        frameworks.get("jax")
+        frameworks.get("flax")
     with pytest.raises(KeyError):
         frameworks.get("_common")
 

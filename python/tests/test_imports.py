@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import SPEC
 
-HEAVY = ("numpy", "torch", "tensorflow", "jsonschema", "rpy2", "keras")
+HEAVY = ("numpy", "torch", "tensorflow", "jsonschema", "rpy2", "keras", "jax", "faker")
 
 
 def _imported_after(code: str) -> set[str]:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 
+import numpy as np  # imported here: pytester forgets modules first imported inside a test, and numpy cannot load twice
 import pytest
+
+import seedlock
+from seedlock.derivation import test_seed as per_test_seed  # not named test_*: pytest would collect it
 
 MANIFEST = {"version": "1.0", "seed": "generate", "stages": {"test": {"frameworks": ["python", "numpy"]}}}
 TESTS = """
@@ -32,6 +37,8 @@ def _draws(result: pytest.RunResult) -> dict[str, list[float]]:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    # Its own rootdir, so node ids are "test_x.py::test_y" wherever the temporary directory is.
+    pytester.makeini("[pytest]\n")
     pytester.makefile(".json", seedlock=json.dumps(MANIFEST))
     pytester.makepyfile(test_draws=TESTS)
     return pytester
@@ -83,13 +90,24 @@ def pytest_sessionfinish(session):
     assert "UNTOUCHED True True" in result.stdout.str()
 
 
-def test_the_seedlock_stage_fixture_gives_the_tests_generators(project: pytest.Pytester) -> None:
+def test_the_seedlock_stage_fixture_gives_the_tests_own_seeds_and_generators(project: pytest.Pytester) -> None:
     project.makepyfile(test_fixture="""
+import json
 def test_gen(seedlock_stage):
-    assert seedlock_stage.numpy_generator().random() >= 0
-    assert set(seedlock_stage.seeds) == {"python", "numpy"}
+    print("DRAW", json.dumps(["gen", seedlock_stage.seeds["numpy"], float(seedlock_stage.numpy_generator().random())]))
+def test_other(seedlock_stage):
+    print("DRAW", json.dumps(["other", seedlock_stage.seeds["numpy"], float(seedlock_stage.numpy_generator().random())]))
 """)
-    project.runpytest_subprocess("--seedlock", "seedlock.json", "test_fixture.py").assert_outcomes(passed=1)
+    result = project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_fixture.py")
+    result.assert_outcomes(passed=2)
+    numpy_seed = seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False).stage("test").seed_of("numpy")
+    draws = _draws(result)
+    for name in ("gen", "other"):
+        seed = per_test_seed(numpy_seed, f"test_fixture.py::test_{name}")
+        # Rules 2 (spec §4.3): an unnamed generator is the stream "default" of the test's seed.
+        stream = seedlock.derivation.derive(seed, "stream", "default")
+        assert draws[name] == [seed, float(np.random.Generator(np.random.PCG64(stream)).random())]
+    assert draws["gen"] != draws["other"]
 
 
 def test_an_unknown_stage_is_a_usage_error(project: pytest.Pytester) -> None:
@@ -108,3 +126,166 @@ def test_the_ini_option_enables_it(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nseedlock = seedlock.json\n")
     result = project.runpytest_subprocess("-s")
     assert [line for line in result.outlines if line.startswith("seedlock: root seed")]
+
+
+# --- issue 11 (xdist, call-phase reseed, apply report) and issue 14 (stage, summary, seed source) ---
+
+XDIST_TESTS = """
+import json, os, pathlib, random
+import numpy as np
+import pytest
+
+def _record(request):
+    out = pathlib.Path(__file__).parent / "draws"
+    out.mkdir(exist_ok=True)
+    (out / (request.node.name + ".json")).write_text(json.dumps([random.random(), float(np.random.random())]))
+    (out / (request.node.name + ".worker")).write_text(os.environ.get("PYTEST_XDIST_WORKER", "serial"))
+
+@pytest.mark.parametrize("i", range(8))
+def test_draw(request, i):
+    _record(request)
+"""
+
+
+def _recorded(project: pytest.Pytester) -> dict[str, list[float]]:
+    values, _ = _recorded_with_workers(project)
+    return values
+
+
+def _recorded_with_workers(project: pytest.Pytester) -> tuple[dict[str, list[float]], set[str]]:
+    folder = project.path / "draws"
+    values = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    workers = {p.read_text() for p in folder.glob("*.worker")}
+    for p in [*folder.glob("*.json"), *folder.glob("*.worker")]:
+        p.unlink()
+    return values, workers
+
+
+def _root_seed(result: pytest.RunResult) -> int:
+    header = [line for line in result.outlines if line.startswith("seedlock: root seed")]
+    assert header, result.outlines
+    return int(header[0].split()[3])
+
+
+def test_xdist_workers_use_the_controllers_seed_so_a_serial_rerun_reproduces_every_test(project: pytest.Pytester) -> None:
+    project.makepyfile(test_draws=XDIST_TESTS)
+    parallel = project.runpytest_subprocess("-n", "2", "--seedlock", "seedlock.json")
+    parallel.assert_outcomes(passed=8)
+    seed = _root_seed(parallel)
+    under_xdist, workers = _recorded_with_workers(project)
+    assert workers == {"gw0", "gw1"}  # both workers ran tests, or this would not test xdist at all
+    assert len(under_xdist) == 8 and len({tuple(v) for v in under_xdist.values()}) == 8
+    serial = project.runpytest_subprocess("--seedlock", "seedlock.json", f"--seedlock-seed={seed}")
+    serial.assert_outcomes(passed=8)
+    assert _recorded(project) == under_xdist
+    last = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed=last")
+    last.assert_outcomes(passed=8)
+    assert _root_seed(last) == seed
+    assert _recorded(project) == under_xdist
+    # And back under xdist with the printed seed: the same values again, whichever worker runs a test.
+    project.runpytest_subprocess("-n", "2", "--seedlock", "seedlock.json", f"--seedlock-seed={seed}").assert_outcomes(passed=8)
+    assert _recorded(project) == under_xdist
+
+
+CALL_PHASE_TESTS = """
+import json, os, random
+import numpy as np
+import pytest
+
+@pytest.fixture(autouse=True)
+def noisy_fixture():
+    # A fixture that draws (builds random data, a model...) only in some runs.
+    if os.environ.get("FIXTURE_DRAWS"):
+        random.random(); np.random.random(); random.random()
+    yield
+
+def test_body():
+    print("DRAW", json.dumps(["body", random.random(), float(np.random.random())]))
+"""
+
+
+def test_fixture_draws_do_not_shift_the_test_body(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.makepyfile(test_call=CALL_PHASE_TESTS)
+    args = ("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_call.py")
+    monkeypatch.delenv("FIXTURE_DRAWS", raising=False)
+    quiet = _draws(project.runpytest_subprocess(*args))
+    monkeypatch.setenv("FIXTURE_DRAWS", "1")
+    drawing = _draws(project.runpytest_subprocess(*args))
+    assert quiet == drawing
+    # ... and the body's values are the test's own seeds (spec §4.3), not some shifted stream.
+    stage = seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False).stage("test")
+    node = "test_call.py::test_body"
+    expected_python = random.Random(per_test_seed(stage.seed_of("python"), node)).random()
+    expected_numpy = np.random.RandomState(per_test_seed(stage.seed_of("numpy"), node)).random_sample()
+    assert quiet["body"] == [expected_python, expected_numpy]
+
+
+def test_what_could_not_be_applied_is_a_warning_and_strict_makes_it_an_error(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stage asks for PYTHONHASHSEED (hash_seed defaults to true); pytest was not started with it.
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    result = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "7")
+    result.assert_outcomes(passed=3)
+    python_seed = seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False).stage("test").seed_of("python")
+    result.stdout.fnmatch_lines([f"*seedlock: not applied: python PYTHONHASHSEED={python_seed}*"])
+    strict = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "7", "--seedlock-strict")
+    assert strict.ret == pytest.ExitCode.USAGE_ERROR
+    strict.stderr.fnmatch_lines([f"*seedlock: error[[]not-applied[]] seedlock.json: *PYTHONHASHSEED={python_seed}*"])
+    # Started as `seedlock run` starts it, nothing is missing and nothing is reported.
+    monkeypatch.setenv("PYTHONHASHSEED", str(python_seed))
+    clean = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "7", "--seedlock-strict")
+    clean.assert_outcomes(passed=3)
+    assert "not applied" not in clean.stdout.str()
+
+
+def test_a_manifest_without_a_test_stage_names_the_option_to_choose_one(pytester: pytest.Pytester) -> None:
+    manifest = {"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": ["python"]}, "eval": {"frameworks": ["numpy"]}}}
+    pytester.makefile(".json", seedlock=json.dumps(manifest))
+    pytester.makepyfile(test_x="def test_x(): pass")
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest_subprocess("--seedlock", "seedlock.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "*seedlock: error[[]unknown-stage[]] seedlock.json: No stage 'test' (stages: train, eval); "
+        "choose one with --seedlock-stage STAGE (or the seedlock_stage ini option)*"])
+
+
+def test_the_failure_summary_repeats_how_to_reproduce(project: pytest.Pytester) -> None:
+    project.makepyfile(test_fail="def test_fails():\n    assert False\n")
+    result = project.runpytest_subprocess("--seedlock", "seedlock.json", "test_fail.py")
+    result.assert_outcomes(failed=1)
+    seed = _root_seed(result)
+    # After the failures' tracebacks, next to pytest's own summary.
+    tail = result.outlines[result.outlines.index(next(line for line in result.outlines if " FAILURES " in line)):]
+    assert any(line == f"seedlock: reproduce with --seedlock-seed={seed} or --seedlock-seed=last" for line in tail), tail
+    passing = project.runpytest_subprocess("--seedlock", "seedlock.json", "test_draws.py")
+    assert not [line for line in passing.outlines if line.startswith("seedlock: reproduce")]
+
+
+def test_a_command_line_seed_is_reported_as_one(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEEDLOCK_SEED", raising=False)
+    result = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "7")
+    header = [line for line in result.outlines if line.startswith("seedlock: root seed")]
+    assert header and header[0].startswith("seedlock: root seed 7 (--seedlock-seed) from seedlock.json")
+    monkeypatch.setenv("SEEDLOCK_SEED", "8")
+    result = project.runpytest_subprocess("--seedlock", "seedlock.json")
+    assert [line for line in result.outlines if line.startswith("seedlock: root seed 8 (env SEEDLOCK_SEED)")]
+
+
+def test_a_generated_stage_seed_is_printed_and_brought_back_by_last(pytester: pytest.Pytester,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = {"version": "1.0", "seed": 3, "stages": {"test": {"seed": "generate", "frameworks": ["python"]}},
+                "settings": {"python": {"hash_seed": False}}}
+    pytester.makeini("[pytest]\n")
+    pytester.makefile(".json", seedlock=json.dumps(manifest))
+    pytester.makepyfile(test_draws=TESTS.replace("float(np.random.random())", "0.0"))
+    monkeypatch.delenv("SEEDLOCK_SEED_TEST", raising=False)
+    first = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json")
+    header = next(line for line in first.outlines if line.startswith("seedlock: root seed"))
+    match = re.search(r"with SEEDLOCK_SEED_TEST=(\d+) in the environment", header)
+    assert match, header
+    again = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed=last")
+    assert _draws(again) == _draws(first)
+    monkeypatch.setenv("SEEDLOCK_SEED_TEST", match.group(1))
+    by_hand = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed=3")
+    assert _draws(by_hand) == _draws(first)

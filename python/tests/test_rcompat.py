@@ -61,3 +61,13 @@ def test_a_bool_row_count_is_rejected() -> None:
     assert str(info.value) == "Unexpected type boolean (expected integer) at '/n'"
 
 
+
+
+@pytest.mark.parametrize("case", vector_cases("parallel"))
+def test_the_parallel_seed_and_lecuyer_worker_streams_match_r(case: dict[str, Any]) -> None:
+    from seedlock.rcompat import lecuyer_streams, parallel_seed
+
+    inp, expected = case["input"], case["expected"]
+    p = parallel_seed(inp["seed"], rank=inp.get("rank"), epoch=inp.get("epoch"))
+    assert p == expected["seed"]
+    assert lecuyer_streams(p, inp["workers"], **inp.get("settings", {})) == expected["streams"]

@@ -92,6 +92,28 @@ def test_the_vector_schema_allows_exactly_the_registry_codes() -> None:
 def test_python_frameworks_are_the_registry_frameworks_in_application_order() -> None:
     assert frameworks.NAMES == tuple(FRAMEWORKS)
     assert settings.FRAMEWORKS == tuple(FRAMEWORKS)
+    assert {name: frameworks.get(name).SINCE for name in FRAMEWORKS} == {name: row["since"] for name, row in FRAMEWORKS.items()}
+
+
+def test_python_extension_rules_are_the_registry_rules() -> None:
+    from seedlock import extensions
+
+    ext = REGISTRY["extensions"]
+    assert (settings.EXTENSION_PREFIX, settings.EXTENSIONS_SINCE, extensions.GROUP) == (ext["prefix"], ext["since"], ext["entry_point_group"])
+    assert settings._EXTENSION.pattern == ext["pattern"].strip("^$")
+    assert settings.LATEST == REGISTRY["spec_version"]
+
+
+def test_an_appended_launcher_variable_keeps_the_users_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, row in FRAMEWORKS.items():
+        module = frameworks.get(name)
+        for v in row["launcher_environment"]:
+            if not v.get("append"):
+                continue
+            monkeypatch.setenv(v["variable"], "--user_flag=1")
+            assert module.launcher_environment(1, module.DEFAULTS)[v["variable"]] == f"--user_flag=1 {v['value']}"
+            monkeypatch.setenv(v["variable"], f"--user_flag=1 {v['value']}")
+            assert module.launcher_environment(1, module.DEFAULTS)[v["variable"]] == f"--user_flag=1 {v['value']}"
 
 
 def test_each_framework_module_has_the_registry_settings_defaults_and_values() -> None:
@@ -121,8 +143,10 @@ def test_each_framework_check_accepts_what_the_registry_allows_and_rejects_the_r
 
 
 @pytest.mark.parametrize("name", list(FRAMEWORKS))
-def test_each_framework_sets_the_registry_launcher_variables(name: str) -> None:
+def test_each_framework_sets_the_registry_launcher_variables(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     row = FRAMEWORKS[name]
+    for v in row["launcher_environment"]:
+        monkeypatch.delenv(v["variable"], raising=False)
     module = frameworks.get(name)
     defaults = dict(module.DEFAULTS)
     expected = {v["variable"]: v["value"].replace("{seed}", "123") for v in row["launcher_environment"]
@@ -135,7 +159,9 @@ def test_each_framework_sets_the_registry_launcher_variables(name: str) -> None:
 
 def test_the_manifest_schema_describes_exactly_the_registry_frameworks_and_settings() -> None:
     defs = _schema("manifest.schema.json")["$defs"]
-    assert set(defs["framework"]["enum"]) == set(FRAMEWORKS)
+    assert set(defs["builtinFramework"]["enum"]) == set(FRAMEWORKS)
+    assert set(defs["framework10"]["enum"]) == {name for name, row in FRAMEWORKS.items() if row["since"] == "1.0"}
+    assert defs["extension"]["pattern"] == REGISTRY["extensions"]["pattern"]
     assert set(defs["settings"]["properties"]) == set(FRAMEWORKS)
     for name, row in FRAMEWORKS.items():
         assert defs["settings"]["properties"][name] == {"$ref": f"#/$defs/{name}Settings"}

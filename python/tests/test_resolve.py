@@ -159,7 +159,18 @@ def test_query_vector(case: dict[str, Any]) -> None:
             lock.stage(inp["stage"]).seed_of(inp["framework"])
         assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
         return
-    assert lock.stage(inp["stage"]).seed_of(inp["framework"]) == case["expected"]["seed"]
+    stage = lock.stage(inp["stage"])
+    where = {key: inp[key] for key in ("rank", "worker") if key in inp}
+    assert stage.process_seed(inp["framework"], **where) == case["expected"]["seed"]
+    if not where:
+        assert stage.seed_of(inp["framework"]) == case["expected"]["seed"]
+    if "key_data" in case["expected"]:
+        import jax
+
+        key = stage.jax_key(**where)
+        assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)  # a new-style typed key
+        assert jax.random.key_data(key).tolist() == case["expected"]["key_data"]
+        assert jax.random.PRNGKey(stage.process_seed("jax", **where)).tolist() == case["expected"]["key_data"]
 
 
 def test_a_misspelt_stage_variable_warns_naming_the_stage_meant_and_fails_when_strict() -> None:

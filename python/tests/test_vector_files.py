@@ -68,7 +68,7 @@ def test_the_r_vectors_are_what_real_r_writes(tmp_path: Path) -> None:
     subprocess.run(["Rscript", str(SPEC / "tools" / "generate_r_vectors.R")], cwd=REPO, check=True,
                    env={**os.environ, "SEEDLOCK_VECTORS_OUT": str(tmp_path)}, capture_output=True)
     written = sorted(tmp_path.rglob("*.json"))
-    assert {p.parent.name for p in written} == {"stream", "split"}
+    assert {p.parent.name for p in written} == {"stream", "split", "parallel"}
     for path in written:
         assert path.read_text() == (SPEC / "vectors" / path.parent.name / path.name).read_text(), path
 

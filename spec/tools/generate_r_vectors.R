@@ -1,5 +1,6 @@
-# Write spec/vectors/stream/ and spec/vectors/split/ from real R, with base R only (no seedlock code),
-# so that every binding is checked against what R itself returns. Run from the repository root:
+# Write spec/vectors/stream/, spec/vectors/split/ and spec/vectors/parallel/ from real R, with base R
+# only (no seedlock code; SHA-256 from the digest package for the formula of SPEC.md section 3), so that
+# every binding is checked against what R itself returns. Run from the repository root:
 #
 #     Rscript spec/tools/generate_r_vectors.R
 #
@@ -88,3 +89,50 @@ splits <- list(
   split_error("no parts are rejected", 10, list(), 1, "invalid-value", "/parts")
 )
 write_cases("split", "portable-split", "portable split of n rows by fractions, from R's runif and a stable order", splits)
+
+# SPEC.md section 3, written out here so the vectors do not depend on the package under test.
+derive <- function(seed, labels) {
+  hex <- digest::digest(paste0("seedlock/v1:", sprintf("%.0f", seed), ":", paste(labels, collapse = "/")),
+                        algo = "sha256", serialize = FALSE)
+  strtoi(substr(hex, 1L, 1L), 16L) %% 8L * 268435456 + strtoi(substr(hex, 2L, 8L), 16L)
+}
+
+parallel_case <- function(description, seed, workers, rank = NULL, epoch = NULL,
+                          normal_kind = "Inversion", sample_kind = "Rejection") {
+  g <- seed
+  if (!is.null(rank)) g <- derive(g, c("rank", rank))
+  if (!is.null(epoch)) g <- derive(g, c("epoch", epoch))
+  p <- derive(g, "parallel")
+  # "Rounding" warns that it is non-uniform; the case asks for it.
+  suppressWarnings(set.seed(p, kind = "L'Ecuyer-CMRG", normal.kind = normal_kind, sample.kind = sample_kind))
+  streams <- list(.Random.seed)
+  for (w in seq_len(workers - 1L)) streams[[w + 1L]] <- parallel::nextRNGStream(streams[[w]])
+  uniform <- lapply(streams, function(s) {
+    assign(".Random.seed", s, envir = globalenv())
+    I(num17(runif(3)))
+  })
+  input <- list(seed = seed)
+  if (!is.null(rank)) input$rank <- rank
+  if (!is.null(epoch)) input$epoch <- epoch
+  input$workers <- workers
+  if (normal_kind != "Inversion" || sample_kind != "Rejection") {
+    input$settings <- list(normal_kind = normal_kind, sample_kind = sample_kind)
+  }
+  list(description = description, input = input,
+       expected = list(seed = p, streams = lapply(streams, I), uniform = uniform))
+}
+
+parallel_cases <- list(
+  parallel_case("two workers of r seed 42", 42, 2),
+  parallel_case("three workers of a derived r seed", 1677747947, 3),
+  parallel_case("seed 0 gives valid streams", 0, 2),
+  parallel_case("the largest seed gives valid streams", 2147483647, 2),
+  parallel_case("rank 1 derives from the rank seed", 42, 2, rank = 1),
+  parallel_case("epoch 3 derives from the epoch seed", 42, 2, epoch = 3),
+  parallel_case("rank 2 epoch 0 applies the rank first", 42, 2, rank = 2, epoch = 0),
+  parallel_case("the stage's normal and sample kinds are kept", 42, 2,
+                normal_kind = "Box-Muller", sample_kind = "Rounding")
+)
+write_cases("parallel", "lecuyer-streams",
+            sprintf("parallel seed and L'Ecuyer-CMRG worker streams, from R %s set.seed and nextRNGStream",
+                    getRversion()), parallel_cases)

@@ -37,7 +37,7 @@ def _type(setting: dict[str, Any]) -> str:
 
 def settings_table(registry: dict[str, Any]) -> str:
     # The table lists python first, as readers meet frameworks; registry order is application order.
-    order = ["python", "numpy", "torch", "tensorflow", "r", "caffe"]
+    order = ["python", "numpy", "torch", "tensorflow", "jax", "r", "caffe"]
     frameworks = sorted(registry["frameworks"], key=lambda f: order.index(f["name"]) if f["name"] in order else len(order))
     rows = ["| framework | member | type | default | meaning |", "|---|---|---|---|---|"]
     named: list[str] = []
@@ -47,6 +47,10 @@ def settings_table(registry: dict[str, Any]) -> str:
             if s.get("values_name"):
                 named.append(f"{s['values_name']}s: " + ", ".join(_code(v) for v in s["values"]) + ".")
     order_line = "Frameworks are applied in this order: " + ", ".join(f"`{f['name']}`" for f in registry["frameworks"]) + "."
+    later = [f"`{f['name']}` ({f['since']})" for f in registry["frameworks"] if f["since"] != "1.0"]
+    if later:
+        order_line += (" Frameworks introduced after 1.0, with the version that introduced them: " + ", ".join(later)
+                       + "; a document of an earlier version that names one is `unknown-framework` (§2.1).")
     text = "\n".join(rows) + "\n\n" + _wrap(" ".join(named)) + "\n\n" + _wrap(order_line)
     return text
 
@@ -63,6 +67,8 @@ def launcher_table(registry: dict[str, Any]) -> str:
     for fw in registry["frameworks"]:
         for v in fw["launcher_environment"]:
             value = f"the {fw['name']} seed" if v["value"] == "{seed}" else f"`{v['value']}`"
+            if v.get("append"):
+                value += ", appended (after a space) to the value the variable already has, unless already there"
             rows.append(f"| `{v['variable']}` | the stage lists `{fw['name']}` with `{v['when']}` true | {value} |")
     return "\n".join(rows)
 

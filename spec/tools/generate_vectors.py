@@ -291,6 +291,7 @@ DEFAULTS = {
     "torch": {"deterministic": True, "warn_only": False, "num_threads": None},
     "tensorflow": {"op_determinism": True},
     "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}, "caffe": {"solvers": []},
+    "jax": {"prng_impl": "threefry2x32", "threefry_partitionable": True, "deterministic_ops": True},
 }
 
 
@@ -467,7 +468,7 @@ top = [
     bad("a malformed version is rejected", good(version="one"), "invalid-value", "/version"),
     bad("a version without a minor part is rejected", good(version="1"), "invalid-value", "/version"),
     bad("major version 2 is unsupported", good(version="2.0"), "unsupported-version", "/version"),
-    bad("a later minor version is unsupported", good(version="1.1"), "unsupported-version", "/version"),
+    bad("a later minor version is unsupported", good(version="1.2"), "unsupported-version", "/version"),
     bad("a version with a leading zero is rejected", good(version="01.0"), "invalid-value", "/version"),
     bad("a minor version with a leading zero is rejected", good(version="1.00"), "invalid-value", "/version"),
     bad("a version with a sign is rejected", good(version="+1.0"), "invalid-value", "/version"),
@@ -633,6 +634,13 @@ faults = [
             lock_with(["stages", "train", "seed"], 7) | {"lock-version": "01.0"},
             [("invalid-value", "/lock-version"), ("lock-mismatch", "/stages/train/seed")], kind="lock"),
 ]
+faults.append(several("a repaired version is the latest, so jax and extensions add no fault",
+                      {"version": "01.1", "seed": 42, "stages": {"train": {"frameworks": ["jax", "x-faker"]}}},
+                      [("invalid-value", "/version")]))
+faults.append(several("jax in a 1.0 manifest is listed with the other faults",
+                      {"version": "1.0", "seed": -1, "stages": {"train": {"frameworks": ["jax", "numpy"], "sed": 1}}},
+                      [("seed-out-of-range", "/seed"), ("unknown-framework", "/stages/train/frameworks/0"),
+                       ("unknown-field", "/stages/train/sed")]))
 write("invalid", "several-faults", "every fault of a document, in document order (SPEC.md 7.1)", faults)
 
 caffe_manifest = m(5, {"train": {"frameworks": ["caffe", "numpy"],
@@ -784,3 +792,115 @@ loader = [
     err("rules 3 is rejected", {"seed": F, "worker": 0, "loader_seed": 0, "rules": 3}, "unsupported-version", "/rules"),
 ]
 write("training", "loader-workers", "data-loader worker seeds derive(P, worker, w, loader, b), per iterator", loader)
+
+
+# ---------------------------------------------------------------- spec 1.1: jax and extensions
+def m11(seed: Any, stages: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"version": "1.1", "seed": seed, "stages": stages, **extra}
+
+
+def fw_ext(seed: int, source: str) -> dict[str, Any]:
+    return {"seed": seed, "source": source, "settings": {}}
+
+
+def full_lock11(manifest: dict[str, Any], root: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
+    return {**full_lock(manifest, root, stages), "lock-version": "1.1"}
+
+
+jax_manifest = m11(42, {"train": {"frameworks": ["jax", "numpy", "x-faker"], "settings": {"jax": {"prng_impl": "rbg"}}},
+                        "augment": {"frameworks": ["x-faker", "x-cv2.rng"], "seeds": {"x-faker": 7}}},
+                   settings={"jax": {"deterministic_ops": False}})
+J = d(42, "train")
+A = d(42, "augment")
+lock_cases_11 = [
+    {"description": "a 1.1 manifest with jax and extensions locks as 1.1", "input": {"manifest": jax_manifest, "env": {}},
+     "expected": {"lock": full_lock11(jax_manifest, {"seed": 42, "source": "manifest"}, {
+         "train": {"seed": J, "source": "derived", "frameworks": {
+             "jax": fw_entry(d(J, "jax"), "derived", "jax", prng_impl="rbg", deterministic_ops=False),
+             "numpy": fw_entry(d(J, "numpy"), "derived", "numpy"),
+             "x-faker": fw_ext(d(J, "x-faker"), "derived")}},
+         "augment": {"seed": A, "source": "derived", "frameworks": {
+             "x-faker": fw_ext(7, "manifest"), "x-cv2.rng": fw_ext(d(A, "x-cv2.rng"), "derived")}}})}},
+    {"description": "a 1.0 manifest still locks as 1.0 under a 1.1 binding", "input": {"manifest": m(5, {"t": {"frameworks": ["numpy"]}}), "env": {}},
+     "expected": {"lock": full_lock(m(5, {"t": {"frameworks": ["numpy"]}}), {"seed": 5, "source": "manifest"}, {
+         "t": {"seed": d(5, "t"), "source": "derived", "frameworks": {"numpy": fw_entry(d(d(5, "t"), "numpy"), "derived", "numpy")}}})}},
+]
+write("lock", "jax-and-extensions", "spec 1.1: jax settings and extension seeds pass into a 1.1 lock", lock_cases_11)
+
+key_manifest = m11(42, {"train": {"frameworks": ["jax", "x-faker"]}, "eval": {"frameworks": ["numpy"]}})
+KJ = d(J, "jax")
+
+
+def key_case(description: str, framework: str, expected: int, **where: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"seed": expected}
+    if framework == "jax":
+        out["key_data"] = [0, expected]  # threefry2x32: the raw key of seed S < 2**32 is [0, S]
+    return {"description": description, "input": {"manifest": key_manifest, "env": {}, "stage": "train",
+                                                  "framework": framework, **where}, "expected": out}
+
+
+key_cases = [
+    key_case("the jax key of a single process comes from the jax seed", "jax", KJ),
+    key_case("the jax key of rank 2 comes from its rank seed", "jax", d(KJ, "rank", "2"), rank=2),
+    key_case("the jax key of worker 1 of rank 0", "jax", d(KJ, "rank", "0", "worker", "1"), worker=1),
+    key_case("the jax key of worker 3 of rank 2", "jax", d(KJ, "rank", "2", "worker", "3"), rank=2, worker=3),
+    key_case("an extension seed is derived by its name", "x-faker", d(J, "x-faker")),
+    key_case("an extension rank seed follows the rank rule", "x-faker", d(d(J, "x-faker"), "rank", "1"), rank=1),
+    err("a jax key from a stage without jax is framework-not-in-stage",
+        {"manifest": key_manifest, "env": {}, "stage": "eval", "framework": "jax"}, "framework-not-in-stage", "/stages/eval/frameworks"),
+]
+write("query", "jax-keys", "spec 1.1: the seed and raw key of jax per process, and extension seeds", key_cases)
+
+
+def good11(**changes: Any) -> dict[str, Any]:
+    return {**good(**changes), "version": "1.1"} if "version" not in changes else good(**changes)
+
+
+def stage11(**fields: Any) -> dict[str, Any]:
+    return {**stage(**fields), "version": "1.1"}
+
+
+lock11 = {**valid_lock, "lock-version": "1.1"}
+
+
+def lock11_with(path: list[str], value: Any) -> dict[str, Any]:
+    doc = json.loads(json.dumps(lock11))
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+versions = [
+    bad("jax in a 1.0 stage is unknown-framework", stage(frameworks=["numpy", "jax"]), "unknown-framework", "/stages/train/frameworks/1"),
+    bad("a jax seed in a 1.0 stage is unknown-framework", stage(seeds={"jax": 1}), "unknown-framework", "/stages/train/seeds/jax"),
+    bad("jax settings in a 1.0 manifest are unknown-framework", good(settings={"jax": {"prng_impl": "rbg"}}), "unknown-framework",
+        "/settings/jax"),
+    bad("an extension in a 1.0 stage is unknown-framework", stage(frameworks=["x-faker"]), "unknown-framework",
+        "/stages/train/frameworks/0"),
+    bad("jax in a 1.0 lock is unknown-framework",
+        lock_with(["stages", "train", "frameworks", "jax"], {"seed": 1, "source": "manifest", "settings": DEFAULTS["jax"]}),
+        "unknown-framework", "/stages/train/frameworks/jax", kind="lock"),
+    bad("an unknown framework in a 1.1 stage is rejected", stage11(frameworks=["numpy", "flax"]), "unknown-framework",
+        "/stages/train/frameworks/1"),
+    bad("an upper-case extension name is an invalid label", stage11(frameworks=["x-Faker"]), "invalid-label", "/stages/train/frameworks/0"),
+    bad("a bare x- is an invalid label", stage11(frameworks=["numpy", "x-"]), "invalid-label", "/stages/train/frameworks/1"),
+    bad("an extension seed named badly is an invalid label", stage11(frameworks=["numpy"], seeds={"x-_a": 1}), "invalid-label",
+        "/stages/train/seeds/x-_a"),
+    bad("settings for an extension are unknown-field", {**good11(settings={"x-faker": {}}), "version": "1.1"}, "unknown-field",
+        "/settings/x-faker"),
+    bad("a seed for an unlisted extension is rejected", stage11(seeds={"x-faker": 1}), "unlisted-framework", "/stages/train/seeds/x-faker"),
+    bad("an unknown jax PRNG implementation is rejected", {**good(settings={"jax": {"prng_impl": "philox"}}), "version": "1.1"},
+        "invalid-value", "/settings/jax/prng_impl"),
+    bad("a string jax deterministic_ops is rejected", {**good(settings={"jax": {"deterministic_ops": "yes"}}), "version": "1.1"},
+        "invalid-type", "/settings/jax/deterministic_ops"),
+    bad("a 1.1 lock extension with settings is rejected",
+        lock11_with(["stages", "train", "frameworks", "x-faker"], {"seed": 1, "source": "manifest", "settings": {"locale": "de"}}),
+        "unknown-field", "/stages/train/frameworks/x-faker/settings/locale", kind="lock"),
+    bad("a 1.1 lock without complete jax settings is rejected",
+        lock11_with(["stages", "train", "frameworks", "jax"], {"seed": 1, "source": "manifest", "settings": {"prng_impl": "rbg"}}),
+        "missing-field", "/stages/train/frameworks/jax/settings/threefry_partitionable", kind="lock"),
+    bad("a 1.2 lock is unsupported", lock_with(["lock-version"], "1.2"), "unsupported-version", "/lock-version", kind="lock"),
+]
+write("invalid", "versions", "spec 1.1: what a 1.0 document cannot name, and extension names and settings", versions)

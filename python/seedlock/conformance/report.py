@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Display order (python first, as readers meet them); a test checks it names every registered framework.
-FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
+FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "jax", "r", "caffe")
 CHECK_ORDER = ("repeat", "sensitivity", "golden", "framework-drift", "distinct-streams", "structure", "cross-binding")
 STATUSES = ("pass", "FAIL", "drift", "skipped")
 

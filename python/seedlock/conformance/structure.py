@@ -27,11 +27,17 @@ PREFIX_LENGTH = 8
 
 
 def check(spec: Mapping[str, Any], outputs: Path) -> tuple[str, str]:
-    """(``pass`` or ``FAIL``, detail) for one run's ``outputs.npz``."""
+    """(``pass`` or ``FAIL``, detail) for one run's ``outputs.npz`` (or ``outputs.json``)."""
     import numpy as np
 
-    with np.load(outputs) as data:
-        arrays = {k: data[k] for k in data.files}
+    if outputs.suffix == ".json":
+        # Rscript and pytest workloads write {name: [numbers or 17-digit strings]}.
+        import json
+
+        arrays = {k: np.asarray([float(x) for x in np.ravel(v)]) for k, v in json.loads(outputs.read_text()).items()}
+    else:
+        with np.load(outputs) as data:
+            arrays = {k: data[k] for k in data.files}
     problems: list[str] = []
     if not any(spec.get(kind) for kind in ("equal", "distinct", "partition")):
         problems.append("the case names no structure to check")

@@ -3,7 +3,8 @@
 Every framework module (``seedlock.frameworks.<name>``) provides the same interface,
 described by :class:`Framework`:
 
-* ``NAME``: the framework's name in manifests; ``DISTRIBUTIONS``: distribution names whose
+* ``NAME``: the framework's name in manifests; ``SINCE``: the spec version that introduced it
+  (documents of earlier versions cannot name it); ``DISTRIBUTIONS``: distribution names whose
   installed version provenance records (first found wins).
 * ``DEFAULTS``: its settings with their default values; ``CHECKS``: one validator per setting,
   ``check(value, pointer) -> value`` raising :class:`~seedlock.errors.SeedlockError`; ``VALUES``:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from ..actions import Action
 
 #: Framework names in the order stages apply them (spec §6; ``spec/registry.json``).
-NAMES: Final = ("tensorflow", "torch", "numpy", "python", "r", "caffe")
+NAMES: Final = ("tensorflow", "torch", "numpy", "jax", "python", "r", "caffe")
 
 Check = Callable[[Any, str], Any]
 
@@ -57,6 +58,7 @@ class Framework(Protocol):
     """The interface every module in :mod:`seedlock.frameworks` provides (see the module docstring)."""
 
     NAME: str
+    SINCE: str
     DISTRIBUTIONS: tuple[str, ...]
     DEFAULTS: Mapping[str, Any]
     VALUES: Mapping[str, tuple[str, ...]]

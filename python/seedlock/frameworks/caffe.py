@@ -10,6 +10,7 @@ from ..actions import Action
 from . import Check, Context
 
 NAME: Final = "caffe"
+SINCE: Final = "1.0"
 # pycaffe is built from source, not installed as a distribution: there is no version to ask for.
 DISTRIBUTIONS: Final[tuple[str, ...]] = ()
 DEFAULTS: Final[Mapping[str, Any]] = {"solvers": []}

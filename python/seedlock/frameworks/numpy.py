@@ -11,6 +11,7 @@ from . import Check, Context
 from ._common import distribution_version
 
 NAME: Final = "numpy"
+SINCE: Final = "1.0"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("numpy",)
 BIT_GENERATORS: Final = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 DEFAULTS: Final[Mapping[str, Any]] = {"bit_generator": "PCG64"}

@@ -14,6 +14,7 @@ from ..actions import Action
 from . import Check, Context
 
 NAME: Final = "python"
+SINCE: Final = "1.0"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ()
 HASH_SEED_VARIABLE: Final = "PYTHONHASHSEED"
 DEFAULTS: Final[Mapping[str, Any]] = {"hash_seed": True}

@@ -10,6 +10,7 @@ from ..actions import Action
 from . import Check, Context
 
 NAME: Final = "r"
+SINCE: Final = "1.0"
 # rpy2 carries R into Python; the version provenance records is R's own (see version()).
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("rpy2",)
 KINDS: Final = (

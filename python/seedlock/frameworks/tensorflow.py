@@ -12,6 +12,7 @@ from . import Check, Context
 from ._common import distribution_version
 
 NAME: Final = "tensorflow"
+SINCE: Final = "1.0"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel")
 DETERMINISTIC_OPS_VARIABLE: Final = "TF_DETERMINISTIC_OPS"
 DEFAULTS: Final[Mapping[str, Any]] = {"op_determinism": True}

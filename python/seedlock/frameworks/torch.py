@@ -13,6 +13,7 @@ from . import Check, Context
 from ._common import distribution_version, restore_env
 
 NAME: Final = "torch"
+SINCE: Final = "1.0"
 DISTRIBUTIONS: Final[tuple[str, ...]] = ("torch",)
 CUBLAS_VARIABLE: Final = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_VALUE: Final = ":4096:8"

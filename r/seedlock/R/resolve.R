@@ -129,7 +129,8 @@ resolve_seedlock <- function(manifest, env = NULL, draw = NULL, strict = FALSE) 
   unknown <- unknown_stage_variables(manifest, env)
   if (length(unknown) && isTRUE(strict)) seedlock_abort("unknown-stage-variable", unknown[[1]]$problem, "/stages")
   for (u in unknown) seedlock_warn("unknown-stage-variable", u$problem, "/stages", variable = u$variable, suggestion = u$suggestion)
-  structure(list(version = "1.0", derivation = "sha256-v1", rules = 2L, root = root, stages = stages[names(manifest$stages)],
+  # The lock speaks the manifest's version (SPEC.md section 2.1): a 1.0 manifest still gives a 1.0 lock.
+  structure(list(version = manifest$version, derivation = "sha256-v1", rules = 2L, root = root, stages = stages[names(manifest$stages)],
                  manifest = list(sha256 = sha256_hex(canonical_json(manifest$document)), path = manifest$path),
                  provenance = list(binding = "r", r = as.character(getRversion()),
                                    seedlock = as.character(utils::packageVersion("seedlock"))),

@@ -9,6 +9,7 @@
 #' @param lock A lock from [load_seedlock()], or the path of a lock or manifest.
 #' @param stage The stage name; the stage must list the `r` framework.
 #' @param rank For distributed runs: use the seed of this rank (SPEC.md section 4.3).
+#' @param epoch Use the seed of this epoch (see [seed_epoch()]); with `rank`, the rank seed's.
 #' @param code Code to run with the stage's seed.
 #' @param .local_envir The environment whose exit restores the RNG state.
 #' @return `set_seedlock()`: the seed used, invisibly. `with_seedlock()`: the value of `code`.
@@ -22,14 +23,13 @@
 #' }
 #' f()
 #' @export
-set_seedlock <- function(lock, stage, rank = NULL) {
-  seed_r(lock, stage, rank, via = "set_seedlock")
+set_seedlock <- function(lock, stage, rank = NULL, epoch = NULL) {
+  seed_r(lock, stage, rank, via = "set_seedlock", epoch = epoch)
 }
 
-seed_r <- function(lock, stage, rank, via) {
+seed_r <- function(lock, stage, rank, via, epoch = NULL) {
   lock <- as_lock(lock)
-  seed <- stage_seed(lock, stage, "r")
-  if (!is.null(rank)) seed <- rank_seed(seed, rank)
+  seed <- r_seed(lock, stage, rank = rank, epoch = epoch)
   s <- lock_stage(lock, stage)$frameworks$r$settings
   # sample.kind = "Rounding" warns that it is non-uniform; the lock asked for it explicitly.
   suppressWarnings(set.seed(seed, kind = s$kind, normal.kind = s$normal_kind, sample.kind = s$sample_kind))
@@ -41,18 +41,18 @@ seed_r <- function(lock, stage, rank, via) {
 
 #' @rdname set_seedlock
 #' @export
-with_seedlock <- function(lock, stage, code, rank = NULL) {
-  local_seedlock(lock, stage, rank = rank)
+with_seedlock <- function(lock, stage, code, rank = NULL, epoch = NULL) {
+  local_seedlock(lock, stage, rank = rank, epoch = epoch)
   code
 }
 
 #' @rdname set_seedlock
 #' @export
-local_seedlock <- function(lock, stage, rank = NULL, .local_envir = parent.frame()) {
+local_seedlock <- function(lock, stage, rank = NULL, epoch = NULL, .local_envir = parent.frame()) {
   lock <- as_lock(lock)
   state <- rng_state()
   withr::defer(restore_rng_state(state), envir = .local_envir)
-  set_seedlock(lock, stage, rank = rank)
+  set_seedlock(lock, stage, rank = rank, epoch = epoch)
 }
 
 rng_state <- function() {

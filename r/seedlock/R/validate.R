@@ -2,7 +2,7 @@
 # and pointers as the Python binding; no JSON Schema library is needed.
 
 supported_major <- 1
-supported_minor <- 0
+supported_minor <- 1
 
 wrong_type <- function(x, expected, pointer) {
   seedlock_abort("invalid-type", sprintf("Unexpected type %s (expected %s)", json_type(x), expected), pointer)
@@ -131,7 +131,7 @@ validate_manifest <- function(doc, path = NULL) {
   if ("allow_external_paths" %in% names(doc)) check_boolean(doc$allow_external_paths, "/allow_external_paths")
   derivation <- if ("derivation" %in% names(doc)) check_derivation(doc$derivation, "/derivation") else "sha256-v1"
   root <- check_seed_value(doc$seed, "/seed", allow_generate = TRUE)
-  settings <- if ("settings" %in% names(doc)) check_settings_block(doc$settings, "/settings") else list()
+  settings <- if ("settings" %in% names(doc)) check_settings_block(doc$settings, "/settings", doc$version) else list()
   check_object(doc$stages, "/stages")
   if (length(doc$stages) == 0L) seedlock_abort("invalid-value", "A manifest needs at least one stage", "/stages")
   stages <- list()
@@ -139,7 +139,7 @@ validate_manifest <- function(doc, path = NULL) {
   for (name in sorted_names(doc$stages)) {
     pointer <- pointer_join("/stages", name)
     check_stage_name(name, pointer)
-    stage <- validate_stage(name, doc$stages[[name]], pointer)
+    stage <- validate_stage(name, doc$stages[[name]], pointer, doc$version)
     variable <- stage_variable(name)
     if (variable %in% names(variables)) {
       seedlock_abort("env-name-collision", sprintf("Stages '%s' and '%s' share the variable %s",
@@ -153,7 +153,7 @@ validate_manifest <- function(doc, path = NULL) {
             class = "seedlock_manifest")
 }
 
-validate_stage <- function(name, value, pointer) {
+validate_stage <- function(name, value, pointer, version) {
   check_object(value, pointer)
   check_members(value, pointer, "frameworks", c("description", "seed", "seeds", "settings"))
   if ("description" %in% names(value)) check_string(value$description, pointer_join(pointer, "description"))
@@ -164,7 +164,7 @@ validate_stage <- function(name, value, pointer) {
   listed <- character(0)
   for (i in seq_along(fws)) {
     item <- pointer_join(fw_pointer, i - 1L)
-    check_framework(fws[[i]], item)
+    check_framework(fws[[i]], item, version)
     if (fws[[i]] %in% listed) seedlock_abort("duplicate-framework", sprintf("Framework '%s' is listed twice", fws[[i]]), item)
     listed <- c(listed, fws[[i]])
   }
@@ -175,7 +175,7 @@ validate_stage <- function(name, value, pointer) {
     check_object(value$seeds, seeds_pointer)
     for (fw in sorted_names(value$seeds)) {
       item <- pointer_join(seeds_pointer, fw)
-      check_framework(fw, item)
+      check_framework(fw, item, version)
       if (!fw %in% listed) seedlock_abort("unlisted-framework", sprintf("Seed for '%s', which the stage does not list", fw), item)
       seeds[[fw]] <- check_seed_value(value$seeds[[fw]], item)
     }
@@ -183,7 +183,7 @@ validate_stage <- function(name, value, pointer) {
   settings <- list()
   if ("settings" %in% names(value)) {
     settings_pointer <- pointer_join(pointer, "settings")
-    settings <- check_settings_block(value$settings, settings_pointer)
+    settings <- check_settings_block(value$settings, settings_pointer, version)
     for (fw in sorted_names(settings)) {
       if (!fw %in% listed) {
         seedlock_abort("unlisted-framework", sprintf("Settings for '%s', which the stage does not list", fw),
@@ -240,7 +240,7 @@ validate_lock <- function(doc, path = NULL) {
   for (name in names(doc$stages)) {
     pointer <- pointer_join("/stages", name)
     check_stage_name(name, pointer)
-    stages[[name]] <- validate_locked_stage(name, doc$stages[[name]], pointer, root$seed)
+    stages[[name]] <- validate_locked_stage(name, doc$stages[[name]], pointer, root$seed, doc[["lock-version"]])
   }
   manifest <- check_object(doc$manifest, "/manifest")
   check_members(manifest, "/manifest", "sha256", "path")
@@ -253,7 +253,7 @@ validate_lock <- function(doc, path = NULL) {
             class = "seedlock_lock")
 }
 
-validate_locked_stage <- function(name, value, pointer, root_seed) {
+validate_locked_stage <- function(name, value, pointer, root_seed, version) {
   st <- validate_resolved(value, pointer, "frameworks")
   if (st$source == "derived" && st$seed != derive_seed(root_seed, name)) {
     seedlock_abort("lock-mismatch", sprintf("Stage seed %d does not match derive(%d, '%s') = %d", st$seed, root_seed, name,
@@ -265,7 +265,7 @@ validate_locked_stage <- function(name, value, pointer, root_seed) {
   fws <- list()
   for (fw in names(value$frameworks)) {
     fw_pointer <- pointer_join(fws_pointer, fw)
-    check_framework(fw, fw_pointer)
+    check_framework(fw, fw_pointer, version)
     entry <- validate_resolved(value$frameworks[[fw]], fw_pointer, "settings")
     if (entry$source == "derived" && entry$seed != derive_seed(st$seed, fw)) {
       seedlock_abort("lock-mismatch", sprintf("Framework seed %d does not match derive(%d, '%s') = %d", entry$seed, st$seed,

@@ -39,3 +39,11 @@ simple_lock <- function(frameworks = list("r"), seed = 42, stage = "train", sett
   if (!is.null(settings)) doc$stages[[stage]]$settings <- settings
   resolve_seedlock(parse_seedlock(jsonlite::toJSON(doc, auto_unbox = TRUE)), env = character(0))
 }
+
+# Restores the RNG kinds as well as .Random.seed (local_preserve_seed() leaves the kind behind when
+# there was no seed before). RNGkind() reseeds, so it runs first and the saved seed is put back after it.
+local_rng_kept <- function(envir = parent.frame()) {
+  kinds <- RNGkind()
+  withr::local_preserve_seed(.local_envir = envir)
+  withr::defer(suppressWarnings(RNGkind(kinds[[1]], kinds[[2]], kinds[[3]])), envir = envir, priority = "first")
+}

@@ -13,6 +13,15 @@ test_that("the error codes are the registry's codes", {
 test_that("the frameworks are the registry's, in application order", {
   names <- vapply(registry()$frameworks, function(f) f$name, character(1))
   expect_identical(frameworks_all, names)
+  since <- vapply(registry()$frameworks, function(f) f$since, character(1))
+  expect_identical(frameworks_since, stats::setNames(since, names))
+})
+
+test_that("the extension rules and the latest version are the registry's", {
+  ext <- registry()$extensions
+  expect_identical(c(extension_prefix, extension_pattern, extensions_since), c(ext$prefix, ext$pattern, ext$since))
+  expect_identical(latest_version, registry()$spec_version)
+  expect_identical(sprintf("1.%d", supported_minor), registry()$spec_version)
 })
 
 test_that("each framework has the registry's settings, defaults and allowed values", {

@@ -75,7 +75,13 @@ test_that("every query vector answers the seed or the error", {
     if (!is.null(case$error)) {
       expect_seedlock_error(stage_seed(lock, inp$stage, inp$framework), case$error$code, case$error$pointer, label = case$label)
     } else {
-      expect_identical(stage_seed(lock, inp$stage, inp$framework), as.integer(case$expected$seed), label = case$label)
+      seed <- stage_seed(lock, inp$stage, inp$framework)
+      if (!is.null(inp$worker)) {
+        seed <- worker_seed(seed, inp$worker, if (is.null(inp$rank)) 0 else inp$rank)
+      } else if (!is.null(inp$rank)) {
+        seed <- rank_seed(seed, inp$rank)
+      }
+      expect_identical(seed, as.integer(case$expected$seed), label = case$label)
     }
   }
 })

@@ -135,3 +135,26 @@ test_that("a manifest file's missing or escaping inputs are problems, as resolvi
   writeLines('{"version": "1.0", "seed": 1, "inputs": ["data"], "stages": {"t": {"frameworks": ["r"]}}}', path)
   expect_identical(nrow(seedlock_problems(path)), 0L)
 })
+
+test_that("a 1.0 document cannot name jax or an extension, and says which version defines them", {
+  err <- seedlock_condition(parse_seedlock('{"version": "1.0", "seed": 1, "stages": {"t": {"frameworks": ["jax"]}}}'))
+  expect_identical(conditionMessage(err),
+                   "Framework 'jax' is defined from version 1.1; this document is version 1.0 at '/stages/t/frameworks/0'")
+  m <- parse_seedlock('{"version": "1.1", "seed": 1, "stages": {"t": {"frameworks": ["jax", "x-faker"]}}}')
+  expect_identical(m$stages$t$frameworks, c("jax", "x-faker"))
+})
+
+test_that("a 1.1 lock with jax and an extension is written and read back identical", {
+  lock <- resolve_seedlock(parse_seedlock(
+    '{"version": "1.1", "seed": 3, "stages": {"t": {"frameworks": ["jax", "x-faker", "r"]}}}'), env = character(0))
+  path <- tempfile(fileext = ".json")
+  on.exit(unlink(path))
+  write_seedlock(lock, path)
+  text <- paste(readLines(path, warn = FALSE), collapse = "\n")
+  expect_match(text, '"lock-version": "1.1"', fixed = TRUE)
+  written <- jsonlite::fromJSON(path, simplifyVector = FALSE)$stages$t$frameworks[["x-faker"]]$settings
+  expect_identical(written, structure(list(), names = character(0))) # an empty object, not an array
+  again <- read_seedlock(path)
+  expect_identical(stage_seed(again, "t", "x-faker"), derive_seed(derive_seed(3, "t"), "x-faker"))
+  expect_identical(again$stages$t$frameworks$jax$settings$prng_impl, "threefry2x32")
+})

@@ -1,0 +1,125 @@
+"""JAX (spec §6, ``jax``, from spec 1.1): keys from the lock, the PRNG implementation, XLA determinism.
+
+JAX has no global random generator: randomness flows from explicit keys the program passes around.
+So there is nothing to seed globally, and :func:`apply` says so in its report instead of pretending;
+the stage's keys come from :meth:`seedlock.LockedStage.jax_key`. What *is* global, and pinned here,
+is how keys turn into bits: the default PRNG implementation and ``jax_threefry_partitionable``
+(JAX 0.5.0 flipped its default, which changed every random draw), and ``XLA_FLAGS``, which XLA reads
+once when JAX starts its backends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .. import _validate as v
+from ..actions import Action
+from . import Check, Context
+from ._common import distribution_version, restore_env
+
+NAME: Final = "jax"
+SINCE: Final = "1.1"
+DISTRIBUTIONS: Final[tuple[str, ...]] = ("jax",)
+PRNG_IMPLS: Final = ("threefry2x32", "rbg", "unsafe_rbg")
+DEFAULTS: Final[Mapping[str, Any]] = {"prng_impl": "threefry2x32", "threefry_partitionable": True, "deterministic_ops": True}
+VALUES: Final[Mapping[str, tuple[str, ...]]] = {"prng_impl": PRNG_IMPLS}
+CHECKS: Final[Mapping[str, Check]] = {
+    "prng_impl": lambda x, p: v.choice(x, PRNG_IMPLS, p),
+    "threefry_partitionable": v.boolean,
+    "deterministic_ops": v.boolean,
+}
+XLA_FLAGS_VARIABLE: Final = "XLA_FLAGS"
+DETERMINISTIC_FLAG: Final = "--xla_gpu_deterministic_ops=true"
+_GPU_PLATFORMS: Final = frozenset({"cuda", "rocm", "gpu"})
+
+
+def with_deterministic_flag(current: str | None) -> str:
+    """``XLA_FLAGS`` with the determinism flag appended, keeping the user's flags (unchanged when there)."""
+    if not current or not current.strip():
+        return DETERMINISTIC_FLAG
+    if DETERMINISTIC_FLAG in current.split():
+        return current
+    return f"{current} {DETERMINISTIC_FLAG}"
+
+
+def key(seed: int, settings: Mapping[str, Any]) -> Any:
+    """A new-style typed key on the stage's PRNG implementation (``jax.random.key``)."""
+    import jax
+
+    return jax.random.key(seed, impl=settings["prng_impl"])
+
+
+def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    import jax
+
+    out = [Action(framework=NAME, what="global seed", status="skipped",
+                  detail=f"JAX has no global random generator: pass keys from stage.jax_key() (seed {seed})")]
+    jax.config.update("jax_default_prng_impl", settings["prng_impl"])
+    out.append(Action(framework=NAME, what=f"jax_default_prng_impl = {settings['prng_impl']}", status="applied"))
+    jax.config.update("jax_threefry_partitionable", settings["threefry_partitionable"])
+    out.append(Action(framework=NAME, what=f"jax_threefry_partitionable = {settings['threefry_partitionable']}",
+                      status="applied"))
+    if settings["deterministic_ops"]:
+        out.append(_deterministic_ops())
+    return out
+
+
+def _deterministic_ops() -> Action:
+    """XLA reads ``XLA_FLAGS`` when JAX starts its backends: set it before, or report why not."""
+    what = f"{XLA_FLAGS_VARIABLE} {DETERMINISTIC_FLAG}"
+    current = os.environ.get(XLA_FLAGS_VARIABLE)
+    if current is not None and DETERMINISTIC_FLAG in current.split():
+        return Action(framework=NAME, what=what, status="applied", detail="already set (seedlock run sets it)")
+    from jax._src import xla_bridge
+
+    started = getattr(xla_bridge, "backends_are_initialized", None)
+    if started is None:
+        return Action(framework=NAME, what=what, status="failed",
+                      detail="this JAX cannot tell whether its backends started; launch with seedlock run")
+    if not started():
+        os.environ[XLA_FLAGS_VARIABLE] = with_deterministic_flag(current)
+        return Action(framework=NAME, what=what, status="applied", detail="set before JAX started its backends")
+    platforms = set(xla_bridge.backends())
+    if platforms & _GPU_PLATFORMS:
+        return Action(framework=NAME, what=what, status="failed",
+                      detail="JAX started its GPU backend without it; launch with seedlock run (or set XLA_FLAGS) instead")
+    return Action(framework=NAME, what=what, status="skipped",
+                  detail=f"JAX already started on {', '.join(sorted(platforms))} only, where the flag changes nothing")
+
+
+def save() -> Callable[[], None]:
+    import jax
+
+    # Read the way jax.config exposes them at run time (its type stub does not list option attributes).
+    impl = getattr(jax.config, "jax_default_prng_impl")
+    partitionable = getattr(jax.config, "jax_threefry_partitionable")
+    flags = os.environ.get(XLA_FLAGS_VARIABLE)
+
+    def restore() -> None:
+        jax.config.update("jax_default_prng_impl", impl)
+        jax.config.update("jax_threefry_partitionable", partitionable)
+        restore_env(XLA_FLAGS_VARIABLE, flags)
+
+    return restore
+
+
+def capture_state() -> Any:
+    """Nothing: JAX keeps no random state of its own. Keys are values the program holds; checkpoint
+    them with the model (``jax.random.key_data``), or make them again with ``stage.jax_key()``."""
+    return {}
+
+
+def restore_state(state: Any) -> None:
+    """Nothing to restore (see :func:`capture_state`)."""
+
+
+def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
+    if not settings["deterministic_ops"]:
+        return {}
+    return {XLA_FLAGS_VARIABLE: with_deterministic_flag(os.environ.get(XLA_FLAGS_VARIABLE))}
+
+
+def version() -> str | None:
+    return distribution_version(DISTRIBUTIONS)

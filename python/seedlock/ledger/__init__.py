@@ -1,0 +1,216 @@
+"""The run ledger: one record per resolve and per stage run, for history, reruns and the reuse check.
+
+``SEEDLOCK_LEDGER`` (or ``--ledger``) names it: a file path for the embedded SQLite ledger (the
+default, ``.seedlock/ledger.sqlite`` at the git root), or a ``postgresql://`` URL for a team ledger.
+Every operation behaves the same on both. A record that cannot reach the ledger is kept in the local
+spool (``.seedlock/spool``, or ``SEEDLOCK_SPOOL``) until ``seedlock ledger push`` delivers it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SeedlockError, pointer_join
+from ._backend import SCHEMA_VERSION, Backend, Filters
+from ._record import RunRecord, digest, from_export_line, new_record, pipeline_id, stage_key
+from ._secrets import is_postgres, redact
+from ._spool import PushResult
+
+LEDGER_VARIABLE = "SEEDLOCK_LEDGER"
+SPOOL_VARIABLE = "SEEDLOCK_SPOOL"
+DEFAULT_RELATIVE = Path(".seedlock") / "ledger.sqlite"
+SPOOL_RELATIVE = Path(".seedlock") / "spool"
+SHORT = 10  # characters of a run or pipeline id shown in tables; any unique prefix is accepted
+
+
+def _project_root() -> Path:
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30, check=False)
+        return Path(top.stdout.strip()) if top.returncode == 0 and top.stdout.strip() else Path.cwd()
+    except (OSError, subprocess.TimeoutExpired):
+        return Path.cwd()
+
+
+def default_location(env: Mapping[str, str] | None = None) -> str:
+    """``$SEEDLOCK_LEDGER``, else ``.seedlock/ledger.sqlite`` at the git root of the working directory (or in it)."""
+    env = os.environ if env is None else env
+    if env.get(LEDGER_VARIABLE):
+        return env[LEDGER_VARIABLE]
+    return str(_project_root() / DEFAULT_RELATIVE)
+
+
+def default_spool(env: Mapping[str, str] | None = None) -> Path:
+    """``$SEEDLOCK_SPOOL``, else ``.seedlock/spool`` at the git root of the working directory (or in it)."""
+    env = os.environ if env is None else env
+    if env.get(SPOOL_VARIABLE):
+        return Path(env[SPOOL_VARIABLE])
+    return _project_root() / SPOOL_RELATIVE
+
+
+def open_backend(location: str | os.PathLike[str]) -> Backend:
+    text = os.fspath(location)
+    if is_postgres(text):
+        from ._postgres import PostgresBackend
+
+        return PostgresBackend(text)
+    if "://" in text:
+        raise SeedlockError("invalid-value", f"Unsupported ledger {redact(text)} (a file path or a postgresql:// URL)")
+    from ._sqlite import SqliteBackend
+
+    return SqliteBackend(text)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reuse:
+    """The most relevant past run of a stage with the same framework seeds, and what else was equal."""
+
+    record: RunRecord
+    stage: str
+    same_code: bool
+    same_inputs: bool
+    same_params: bool
+
+    @property
+    def adds_no_information(self) -> bool:
+        return self.same_code and self.same_inputs and self.same_params
+
+    def describe(self) -> str:
+        r = self.record
+        where = f"run {r.run[:SHORT]} ({r.created}, pipeline {r.pipeline[:SHORT]}"
+        where += f", CI job {r.ci_job})" if r.ci_job else ")"
+        if self.adds_no_information:
+            return (f"stage {self.stage!r} repeats {where} with the same seeds and the same code, inputs and params: "
+                    f"it adds no information; use fresh seeds (SEEDLOCK_SEED=generate) or change something")
+        flags = (("code", self.same_code), ("inputs", self.same_inputs), ("params", self.same_params))
+        changed = [name for name, same in flags if not same]
+        same = [name for name, same in flags if same]
+        tail = f" (same {_and(same)})" if same else ""
+        return (f"stage {self.stage!r} uses the seeds of {where} with {_and(changed)} changed{tail}: "
+                f"fine, the comparison is informative")
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependent:
+    """The dependent variables a run has now: code (clean commit), inputs and params digests."""
+
+    commit: str | None
+    dirty: bool | None
+    inputs_sha256: str | None
+    params_sha256: str | None
+
+    @classmethod
+    def of(cls, provenance: Mapping[str, Any]) -> Dependent:
+        git = provenance.get("git") or {}
+        return cls(commit=git.get("commit"), dirty=None if not git else bool(git.get("dirty")),
+                   inputs_sha256=digest(provenance.get("inputs")), params_sha256=digest(provenance.get("params")))
+
+
+class Ledger:
+    """A ledger at ``location`` (path or ``postgresql://`` URL; default :func:`default_location`)."""
+
+    def __init__(self, location: str | os.PathLike[str] | None = None, *, spool: Path | None = None) -> None:
+        self._location = os.fspath(location) if location is not None else default_location()
+        self.backend = open_backend(self._location)
+        self.spool = spool if spool is not None else default_spool()
+
+    @property
+    def location(self) -> str:
+        """Where the ledger is, safe to print (password redacted)."""
+        return self.backend.location
+
+    @property
+    def local_path(self) -> Path | None:
+        """The SQLite file, for an embedded ledger; None for a server."""
+        path = getattr(self.backend, "path", None)
+        return path if isinstance(path, Path) else None
+
+    def init(self) -> tuple[int, bool]:
+        """Create the schema when absent (needs CREATE rights on PostgreSQL); (version, created now)."""
+        return self.backend.init()
+
+    def record(self, record: RunRecord) -> None:
+        """Add ``record``; when the ledger cannot take it, keep it in the spool and raise ``io-error``."""
+        from . import _spool
+
+        try:
+            self.backend.insert([record])
+            return
+        except SeedlockError as err:
+            failure = err
+        try:
+            kept = _spool.keep(record, self.spool)
+        except SeedlockError as err:
+            raise SeedlockError("io-error", f"{failure.problem}; the record of run {record.run} could not be kept "
+                                            f"in the spool either ({err.problem}): this run is NOT recorded") from None
+        raise SeedlockError("io-error", f"{failure.problem}; run {record.run} is kept in {kept}: deliver it with "
+                                        f"`seedlock ledger push`") from None
+
+    def push(self) -> PushResult:
+        from . import _spool
+
+        return _spool.push(self.backend, self.spool)
+
+    def history(self, filters: Filters | None = None, *, limit: int | None = None) -> list[RunRecord]:
+        return self.backend.history(filters or Filters(), limit)
+
+    def get(self, prefix: str) -> RunRecord:
+        """The one record whose run id starts with ``prefix`` (``unknown-run`` when none or several)."""
+        found = self.backend.find(prefix.strip())
+        if not found:
+            raise SeedlockError("unknown-run", f"No run {prefix} in the ledger {self.location}", pointer_join("/runs", prefix))
+        if len(found) > 1:
+            raise SeedlockError("unknown-run", f"Run id {prefix} is ambiguous in the ledger {self.location}: "
+                                               f"give more of it (`seedlock history` shows ids)", pointer_join("/runs", prefix))
+        return found[0]
+
+    def reuse(self, lock_doc: Mapping[str, Any], stages: Sequence[str], now: Dependent) -> list[Reuse]:
+        """For each stage about to run: the most recent past run of it with the same seeds, preferring one
+        that also had the same code, inputs and params (then the run adds no information)."""
+        out = []
+        clean_commit = now.commit if now.commit and now.dirty is False else None
+        with self.backend.held():
+            for name in stages:
+                out.extend(self._reuse_of(lock_doc, name, clean_commit, now))
+        return out
+
+    def _reuse_of(self, lock_doc: Mapping[str, Any], name: str, clean_commit: str | None, now: Dependent) -> list[Reuse]:
+        key = stage_key(lock_doc["stages"][name])
+        full, last = self.backend.last_uses(name, key, commit=clean_commit, inputs=now.inputs_sha256,
+                                            params=now.params_sha256)
+        if full is not None:
+            return [Reuse(record=full, stage=name, same_code=True, same_inputs=True, same_params=True)]
+        if last is None:
+            return []
+        same_code = bool(clean_commit) and last.git_commit == clean_commit and last.git_dirty is False
+        return [Reuse(record=last, stage=name, same_code=same_code, same_inputs=last.inputs_sha256 == now.inputs_sha256,
+                      same_params=last.params_sha256 == now.params_sha256)]
+
+    def held(self) -> Any:
+        """A context in which operations share one connection (see :meth:`Backend.held`)."""
+        return self.backend.held()
+
+    def export_text(self) -> str:
+        """Every record as JSON Lines, oldest first."""
+        return "".join(r.export_line() + "\n" for r in self.backend.records())
+
+    def import_lines(self, text: str, source: str) -> tuple[int, int]:
+        """Add every record of a JSON Lines export; (new, already present). Idempotent."""
+        records = [from_export_line(line, f"{source}:{number}")
+                   for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+        added = self.backend.insert(records) if records else 0
+        return added, len(records) - added
+
+
+__all__ = [
+    "LEDGER_VARIABLE", "SCHEMA_VERSION", "SPOOL_VARIABLE", "Dependent", "Filters", "Ledger", "PushResult", "Reuse",
+    "RunRecord", "default_location", "default_spool", "new_record", "open_backend", "pipeline_id", "redact",
+]

@@ -1,0 +1,260 @@
+"""The team ledger on PostgreSQL (psycopg 3).
+
+Recording needs only INSERT and SELECT on ``seedlock_runs`` and ``seedlock_seeds`` (and SELECT on
+``seedlock_meta``); ``seedlock ledger init`` creates the schema with an owner's rights. Every
+connection attempt is bounded (``connect_timeout``), so a CI job never hangs on an unreachable server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..errors import SeedlockError
+from ._backend import (COLUMNS, SCHEMA_VERSION, Backend, Filters, SqlDialect, from_row, hex_prefix, newer_schema,
+                       row_values, seed_rows)
+from ._record import RunRecord
+from ._secrets import redact, scrub, secrets_of
+
+DEFAULT_CONNECT_TIMEOUT = 10
+TIMEOUT_VARIABLE = "SEEDLOCK_LEDGER_TIMEOUT"
+# One constant key: concurrent `ledger init` calls take turns instead of racing on CREATE.
+_INIT_LOCK = 0x5EED10C
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS seedlock_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS seedlock_runs (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run TEXT NOT NULL UNIQUE,
+        pipeline TEXT NOT NULL,
+        created TEXT NOT NULL,
+        event TEXT NOT NULL,
+        stage TEXT,
+        stage_key TEXT,
+        exit_code INTEGER,
+        root_seed BIGINT NOT NULL,
+        stage_seeds TEXT NOT NULL,
+        lock_sha256 TEXT NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        git_commit TEXT,
+        git_dirty BOOLEAN,
+        inputs_sha256 TEXT,
+        params_sha256 TEXT,
+        ci_pipeline TEXT,
+        ci_job TEXT,
+        ci TEXT,
+        provenance TEXT NOT NULL,
+        lock TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS seedlock_seeds (
+        run TEXT NOT NULL REFERENCES seedlock_runs(run), stage TEXT NOT NULL, framework TEXT NOT NULL,
+        seed BIGINT NOT NULL, PRIMARY KEY (run, stage, framework)
+    )""",
+    "CREATE INDEX IF NOT EXISTS seedlock_runs_reuse ON seedlock_runs(stage, stage_key, seq)",
+    "CREATE INDEX IF NOT EXISTS seedlock_runs_same ON seedlock_runs(stage, stage_key, git_commit, seq)",
+    "CREATE INDEX IF NOT EXISTS seedlock_runs_pipeline ON seedlock_runs(pipeline)",
+    "CREATE INDEX IF NOT EXISTS seedlock_runs_commit ON seedlock_runs(git_commit)",
+    "CREATE INDEX IF NOT EXISTS seedlock_runs_ci ON seedlock_runs(ci_pipeline)",
+    "CREATE INDEX IF NOT EXISTS seedlock_runs_job ON seedlock_runs(ci_job)",
+    "CREATE INDEX IF NOT EXISTS seedlock_seeds_seed ON seedlock_seeds(seed)",
+)
+
+
+@contextmanager
+def _no_transaction() -> Iterator[None]:
+    yield
+
+
+class _Dialect(SqlDialect):
+    placeholder = "%s"
+    is_same = "IS NOT DISTINCT FROM"
+
+    def insert_run(self) -> str:
+        return (f"INSERT INTO seedlock_runs ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+                "ON CONFLICT (run) DO NOTHING")
+
+    def insert_seed(self) -> str:
+        return "INSERT INTO seedlock_seeds (run, stage, framework, seed) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+
+    def insert_record(self) -> str:
+        """The run row and its seed rows in one statement: one round trip, and atomic on its own
+        (autocommit), so a record is wholly in the ledger or not at all. No seed rows when the run
+        id was already there."""
+        return (f"WITH new AS ({self.insert_run()} RETURNING run) "
+                "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
+                "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
+                "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
+
+
+def connect_timeout(env: Mapping[str, str] | None = None) -> int:
+    """Seconds one connection attempt may take: ``$SEEDLOCK_LEDGER_TIMEOUT``, else ``$PGCONNECT_TIMEOUT``, else 10."""
+    env = os.environ if env is None else env
+    for name in (TIMEOUT_VARIABLE, "PGCONNECT_TIMEOUT"):
+        raw = env.get(name, "")
+        if raw.isdigit() and int(raw) > 0:
+            return int(raw)
+    return DEFAULT_CONNECT_TIMEOUT
+
+
+class PostgresBackend(Backend):
+    """A ledger in the PostgreSQL database named by a ``postgresql://`` URL. The password comes from the
+    URL, ``PGPASSWORD`` or ``~/.pgpass`` (libpq's rules) and never appears in a message."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.location = redact(url)
+        self._secrets = secrets_of(url)
+        self._sql = _Dialect()
+        self._held: Any = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep one connection for every operation inside (connection set-up, with SCRAM authentication,
+        costs more than the queries themselves)."""
+        if self._held is not None:
+            yield
+            return
+        with self._connect("connect to") as conn:
+            self._held = conn
+            try:
+                yield
+            finally:
+                self._held = None
+
+    def _error(self, what: str, exc: BaseException) -> SeedlockError:
+        import psycopg
+
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            message += " (recording needs INSERT and SELECT on seedlock_runs and seedlock_seeds: see README, Team ledger)"
+        elif isinstance(exc, psycopg.errors.UndefinedTable):
+            message = f"no seedlock schema here: run `seedlock ledger init --ledger {self.location}` ({message})"
+        return SeedlockError("io-error", scrub(f"Cannot {what} the ledger {self.location}: {message}", self._secrets))
+
+    @contextmanager
+    def _connect(self, what: str) -> Iterator[Any]:
+        if self._held is not None:
+            import psycopg
+
+            try:
+                yield self._held
+            except psycopg.Error as exc:
+                raise self._error(what, exc) from None
+            return
+        try:
+            import psycopg
+        except ImportError:
+            raise SeedlockError("io-error", f"Cannot {what} the ledger {self.location}: psycopg is not installed "
+                                            "(pip install 'seedlock[postgres]')") from None
+        from psycopg.conninfo import conninfo_to_dict
+
+        # Autocommit: reads need no transaction; writes open one explicitly (conn.transaction()).
+        options: dict[str, Any] = {"application_name": "seedlock", "autocommit": True}
+        try:
+            given = conninfo_to_dict(self._url)
+        except psycopg.Error as exc:
+            raise self._error(what, exc) from None
+        if "connect_timeout" not in given:
+            options["connect_timeout"] = connect_timeout()
+        try:
+            conn = psycopg.connect(self._url, **options)
+        except psycopg.Error as exc:
+            raise self._error(what, exc) from None
+        try:
+            yield conn
+        except psycopg.Error as exc:
+            raise self._error(what, exc) from None
+        finally:
+            try:
+                conn.close()
+            except psycopg.Error:
+                pass
+
+    def _version(self, cur: Any, *, required: bool) -> int | None:
+        if required:
+            # One round trip; outside a transaction, so a missing table aborts nothing.
+            import psycopg
+
+            try:
+                cur.execute("SELECT value FROM seedlock_meta WHERE key = %s", ("schema",))
+            except psycopg.errors.UndefinedTable:
+                raise SeedlockError("io-error", f"The ledger {self.location} has no seedlock schema: run "
+                                                f"`seedlock ledger init` with an owner's rights") from None
+            row = cur.fetchone()
+            version = int(row[0]) if row else None
+            if version is not None and version > SCHEMA_VERSION:
+                raise newer_schema(self.location, version)
+            return version
+        cur.execute("SELECT to_regclass('seedlock_meta') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            if required:
+                raise SeedlockError("io-error", f"The ledger {self.location} has no seedlock schema: run "
+                                                f"`seedlock ledger init` with an owner's rights")
+            return None
+        cur.execute("SELECT value FROM seedlock_meta WHERE key = %s", ("schema",))
+        row = cur.fetchone()
+        version = int(row[0]) if row else None
+        if version is not None and version > SCHEMA_VERSION:
+            raise newer_schema(self.location, version)
+        return version
+
+    def init(self) -> tuple[int, bool]:
+        with self._connect("initialise") as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_INIT_LOCK,))
+            if self._version(cur, required=False) is not None:
+                return SCHEMA_VERSION, False
+            for statement in _SCHEMA:
+                cur.execute(statement)
+            cur.execute("INSERT INTO seedlock_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                        ("schema", str(SCHEMA_VERSION)))
+            return SCHEMA_VERSION, True
+
+    def insert(self, records: Sequence[RunRecord]) -> int:
+        added = 0
+        with self._connect("record in") as conn, conn.cursor() as cur:
+            self._version(cur, required=True)
+            with conn.transaction() if len(records) > 1 else _no_transaction():
+                for rec in records:
+                    seeds = seed_rows(rec)
+                    cur.execute(self._sql.insert_record(), (*row_values(rec, True, False), [r[1] for r in seeds],
+                                                            [r[2] for r in seeds], [r[3] for r in seeds]))
+                    added += cur.rowcount > 0
+        return added
+
+    def history(self, filters: Filters, limit: int | None) -> list[RunRecord]:
+        sql, args = self._sql.history_sql(filters, limit)
+        with self._connect("read") as conn, conn.cursor() as cur:
+            self._version(cur, required=True)
+            cur.execute(sql, args)
+            return [from_row(r) for r in cur.fetchall()]
+
+    def find(self, prefix: str) -> list[RunRecord]:
+        bounds = hex_prefix(prefix)
+        if bounds is None:
+            return []
+        with self._connect("read") as conn, conn.cursor() as cur:
+            self._version(cur, required=True)
+            cur.execute(self._sql.find_sql(), bounds)
+            return [from_row(r) for r in cur.fetchall()]
+
+    def last_uses(self, stage: str, key: str, *, commit: str | None, inputs: str | None,
+                  params: str | None) -> tuple[RunRecord | None, RunRecord | None]:
+        with self._connect("read") as conn, conn.cursor() as cur:
+            self._version(cur, required=True)  # a check against a ledger without a schema would check nothing
+            full = None
+            if commit:
+                cur.execute(self._sql.full_use_sql(), (stage, key, commit, False, inputs, params))
+                row = cur.fetchone()
+                full = from_row(row) if row else None
+            cur.execute(self._sql.any_use_sql(), (stage, key))
+            row = cur.fetchone()
+            return full, (from_row(row) if row else None)
+
+    def records(self) -> Iterator[RunRecord]:
+        with self._connect("read") as conn, conn.cursor() as cur:
+            self._version(cur, required=True)
+            cur.execute(self._sql.all_sql())
+            for row in cur:
+                yield from_row(row)

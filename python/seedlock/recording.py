@@ -1,0 +1,80 @@
+"""Recording runs: what ``seedlock run``/``resolve``/``check`` do around the ledger.
+
+A record describes the run that happened: provenance is collected when the run starts (time, git
+state, CI job, versions, platform, device, input/params hashes measured then), never copied from
+the lock's resolve-time provenance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._io import read_bytes
+from .runcheck import StartCheck, base_directory, check_start, hashes_now
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStart:
+    """A stage run about to start: the lock as recorded (exact text), and the run's own provenance."""
+
+    lock_doc: Mapping[str, Any]
+    lock_text: str
+    stage: str
+    provenance: Mapping[str, Any]
+    check: StartCheck
+
+
+def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) -> RunStart:
+    """Collect the run's provenance and compare it with the lock (the lock must already be validated)."""
+    from .provenance import run_state
+
+    text = read_bytes(lock_path).decode("utf-8")
+    doc = json.loads(text)
+    base = base_directory(doc, lock_path)
+    prov = doc.get("provenance") or {}
+    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs")
+    params = hashes_now(prov.get("params") or {}, base, "params")
+    frameworks = list(doc["stages"][stage]["frameworks"])
+    state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params)
+    return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
+                    check=check_start(doc, stage, base=base, current=state))
+
+
+def resolve_provenance(lock_doc: Mapping[str, Any], manifest_path: str | None,
+                       env: Mapping[str, str] | None = None) -> Mapping[str, Any]:
+    """A resolve record's provenance: the lock's own (collected just now), else collected for the record."""
+    from .provenance import run_state
+
+    prov = lock_doc.get("provenance")
+    if prov and prov.get("created"):
+        return dict(prov)
+    frameworks = {fw for st in lock_doc["stages"].values() for fw in st["frameworks"]}
+    base = Path(manifest_path).resolve().parent if manifest_path else Path.cwd()
+    return run_state(frameworks, git_dir=base, env=env)
+
+
+def reuse_report(ledger: Any, lock_doc: Mapping[str, Any], stages: Sequence[str],
+                 provenance: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """Lines for the reuse check of ``stages`` (one per stage at most) and whether any adds no information."""
+    from .ledger import Dependent
+
+    if not ledger.backend.exists():
+        return [f"no ledger at {ledger.location} yet: no past run to compare with"], False
+    uses = ledger.reuse(lock_doc, stages, Dependent.of(provenance))
+    if not uses:
+        return ["no recorded run of " + ", ".join(repr(s) for s in stages) + f" in {ledger.location} used these seeds"], False
+    return [u.describe() for u in uses], any(u.adds_no_information for u in uses)
+
+
+def ledger_for(location: str | os.PathLike[str] | None) -> Any:
+    from .ledger import Ledger
+
+    return Ledger(location)
+
+
+__all__ = ["RunStart", "ledger_for", "resolve_provenance", "reuse_report", "start_run"]

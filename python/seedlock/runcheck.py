@@ -1,0 +1,127 @@
+"""The start-of-run check: is this run a repeat of the locked one (repeatability), or the same seeds
+on another setup (reproducibility)?
+
+Inputs and parameter files whose hashes differ from the lock's make the run something else than the
+locked run. Other framework versions, another device kind or another platform keep the seeds but
+can change the numbers (kernels, default algorithms, the order of floating-point reductions). Both
+are reported before the run starts; ``strict`` turns them into ``lock-mismatch``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SeedlockError, pointer_join
+
+#: Set by ``seedlock run`` for its child: the check already ran, ``apply_from_env`` skips it.
+CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
+_CAN_CHANGE = ("reproduction, not repetition: framework versions, device kind and platform can change the "
+               "numbers (kernels, default algorithms, floating-point order) even with the same seeds")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Difference:
+    """One way the run differs from the lock: ``pointer`` into the lock's provenance, and what."""
+
+    pointer: str
+    problem: str
+    #: True for inputs/params (not the locked run any more); False for the setup (versions, platform).
+    changes_the_run: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartCheck:
+    """The hashes measured now and the differences from the lock."""
+
+    inputs: Mapping[str, str | None]
+    params: Mapping[str, str | None]
+    differences: tuple[Difference, ...]
+
+    def warnings(self, stage: str) -> list[str]:
+        """Lines to print (without the ``seedlock:`` prefix)."""
+        lines = [f"warning: {d.problem}" for d in self.differences if d.changes_the_run]
+        setup = [d.problem for d in self.differences if not d.changes_the_run]
+        if setup:
+            lines.append(f"warning: stage {stage!r} runs on another setup than the lock was made on ({'; '.join(setup)}): "
+                         f"this is {_CAN_CHANGE}")
+        return lines
+
+    def raise_if_any(self, label: str) -> None:
+        """``lock-mismatch`` for the first difference (strict mode); ``label`` names the lock."""
+        if self.differences:
+            first = self.differences[0]
+            tail = "" if first.changes_the_run else " (reproduction, not repetition)"
+            raise SeedlockError("lock-mismatch", f"{label}: {first.problem}{tail}", first.pointer)
+
+
+def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> Path:
+    """Where the lock's input and parameter paths are relative to: the recorded manifest's directory
+    when the manifest is there (relative to the working directory), else the lock's directory."""
+    manifest_path = (lock_doc.get("manifest") or {}).get("path")
+    if manifest_path:
+        candidate = Path(manifest_path)
+        if candidate.is_file():
+            return candidate.resolve().parent
+    if lock_path is not None:
+        return Path(lock_path).resolve().parent
+    return Path.cwd()
+
+
+def hashes_now(paths: Iterable[str], base: Path, key: str) -> dict[str, str | None]:
+    """The SHA-256 of each path now (spec §5.2); ``None`` for a path that is missing or unreadable."""
+    from .fingerprint import fingerprint
+
+    out: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            # The lock already passed the project-root rule when it was resolved.
+            out.update(fingerprint([path], base=base, root=base, allow_external=True, pointer=f"/{key}"))
+        except SeedlockError:
+            out[path] = None
+    return out
+
+
+def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: Path,
+                current: Mapping[str, Any] | None = None) -> StartCheck:
+    """Compare the lock's provenance with this machine now, for ``stage``. ``current`` is the run
+    provenance already collected (:func:`seedlock.provenance.run_state`), else it is collected."""
+    prov = lock_doc.get("provenance") or {}
+    locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
+    locked_params: Mapping[str, str] = prov.get("params") or {}
+    inputs = hashes_now(locked_inputs, base, "inputs") if current is None else (current.get("inputs") or {})
+    params = hashes_now(locked_params, base, "params") if current is None else (current.get("params") or {})
+    diffs: list[Difference] = []
+    for key, noun, locked, now in (("inputs", "input", locked_inputs, inputs), ("params", "parameter file", locked_params, params)):
+        for path, digest in locked.items():
+            if now.get(path) == digest:
+                continue
+            state = "is missing or unreadable" if now.get(path) is None else "changed since the lock was resolved"
+            diffs.append(Difference(pointer=pointer_join("/provenance", key, path),
+                                    problem=f"{noun} {path} {state} (not a repeat of the locked run)", changes_the_run=True))
+    stage_frameworks = list((lock_doc.get("stages", {}).get(stage) or {}).get("frameworks", {}))
+    if current is None:
+        import platform
+
+        from .provenance import device_kind, framework_versions
+
+        current = {"frameworks": framework_versions(stage_frameworks), "device": device_kind(),
+                   "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}"}
+    versions_then: Mapping[str, Any] = prov.get("frameworks") or {}
+    versions_now: Mapping[str, Any] = current.get("frameworks") or {}
+    for fw in stage_frameworks:
+        if fw in versions_then and fw in versions_now and versions_then[fw] != versions_now[fw]:
+            diffs.append(Difference(pointer=pointer_join("/provenance", "frameworks", fw),
+                                    problem=f"{fw} {versions_now[fw]} here, {versions_then[fw]} when locked",
+                                    changes_the_run=False))
+    for key in ("device", "platform"):
+        if prov.get(key) and current.get(key) and prov[key] != current[key]:
+            diffs.append(Difference(pointer=pointer_join("/provenance", key),
+                                    problem=f"{key} {current[key]} here, {prov[key]} when locked", changes_the_run=False))
+    return StartCheck(inputs=inputs, params=params, differences=tuple(diffs))
+
+
+__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "hashes_now"]
