@@ -74,6 +74,10 @@ def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
         data = _read(lock_path)
         registry = _registry()
         _check_lock(data, registry)
+        # `seedlock run` compares the lock's provenance with this machine before it starts the
+        # child (spec §5.4); that check imports what this path exists to avoid, so such locks go to
+        # the full path.
+        _want(not _start_check_needed(data.get("provenance") or {}))
         entry = data["stages"].get(stage)
         if entry is None:
             return None
@@ -84,11 +88,17 @@ def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
             if locked is None:
                 continue
             for var in fw["launcher_environment"]:
+                _want(not var.get("append"))  # appended to the user's value: the full path does it
                 if locked["settings"][var["when"]]:
                     env[var["variable"]] = var["value"].replace("{seed}", str(locked["seed"]))
         return env
     except (_Decline, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+
+
+def _start_check_needed(provenance: Any) -> bool:
+    _want(type(provenance) is dict)
+    return any(provenance.get(key) for key in ("inputs", "params", "frameworks", "device", "platform"))
 
 
 def _read(path: str) -> Any:

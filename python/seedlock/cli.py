@@ -319,7 +319,10 @@ def _run_fast(argv: list[str]) -> int | None:
     if found is None:
         return None
     env, view = found
-    return _launch_fast.run_stage(cmd, {**os.environ, **env}, view, auto_seed=auto_seed, verbose=verbose)
+    # The fast path takes only locks whose provenance holds nothing to compare (spec §5.4): the
+    # start-of-run check has run, with nothing to say, as the full path tells its child.
+    checked = {"SEEDLOCK_RUN_CHECKED": "1"}
+    return _launch_fast.run_stage(cmd, {**os.environ, **checked, **env}, view, auto_seed=auto_seed, verbose=verbose)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
