@@ -70,6 +70,25 @@ def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None
 
 pytest_plugins = ["pytester"]
 
+
+@pytest.fixture
+def restore_global_rngs() -> Iterator[None]:
+    """Put python, numpy and torch global RNG state, determinism and thread count back after a test
+    that applies a stage in this process."""
+    import random
+
+    import numpy as np
+    import torch
+
+    state = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.are_deterministic_algorithms_enabled(),
+             torch.get_num_threads())
+    yield
+    random.setstate(state[0])
+    np.random.set_state(state[1])
+    torch.set_rng_state(state[2])
+    torch.use_deterministic_algorithms(state[3])
+    torch.set_num_threads(state[4])
+
 _LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
 
 

@@ -22,16 +22,7 @@ def _stage(seed: int = 42, bit_generator: str = "PCG64") -> seedlock.LockedStage
     return resolve(manifest, {}).stage("train")
 
 
-@pytest.fixture(autouse=True)
-def _restore_global_rngs() -> Any:
-    state = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.are_deterministic_algorithms_enabled(),
-             torch.get_num_threads())
-    yield
-    random.setstate(state[0])
-    np.random.set_state(state[1])
-    torch.set_rng_state(state[2])
-    torch.use_deterministic_algorithms(state[3])
-    torch.set_num_threads(state[4])
+pytestmark = pytest.mark.usefixtures("restore_global_rngs")
 
 
 def _draws(stage: seedlock.LockedStage, streams: list[Any]) -> list[float]:

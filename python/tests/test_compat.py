@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import torch
 
 import seedlock
 
@@ -26,16 +23,7 @@ def _record() -> Any:
     return module
 
 
-@pytest.fixture(autouse=True)
-def _restore_global_rngs() -> Any:
-    state = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.are_deterministic_algorithms_enabled(),
-             torch.get_num_threads())
-    yield
-    random.setstate(state[0])
-    np.random.set_state(state[1])
-    torch.set_rng_state(state[2])
-    torch.use_deterministic_algorithms(state[3])
-    torch.set_num_threads(state[4])
+pytestmark = pytest.mark.usefixtures("restore_global_rngs")
 
 
 def test_a_lock_written_by_seedlock_0_1_replays_its_recorded_outputs() -> None:
