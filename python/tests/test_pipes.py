@@ -12,6 +12,7 @@ import pytest
 
 from conftest import SPEC
 from seedlock.ledger import Ledger
+from seedlock.ledger._record import new_record
 from seedlock.resolution import resolve
 from seedlock.manifest import Manifest
 
@@ -40,8 +41,10 @@ def busy_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ledger = Ledger(path)
     stages = {name: {"frameworks": ["numpy"]} for name in ("split", "preprocess", "train", "evaluate")}
     lock = resolve(Manifest.from_dict({"version": "1.0", "seed": 1, "stages": stages}), {})
+    doc = lock.to_dict()
     for _ in range(1200):
-        ledger.record(lock.to_dict())
+        ledger.record(new_record(doc, event="resolve", stage=None, exit_code=None,
+                                 provenance={"created": "2026-11-26T00:00:00Z"}))
     return path
 
 
