@@ -62,14 +62,20 @@ def test_the_quick_start_records_a_run_and_replays_it_exactly(tmp_path: Path) ->
     assert script.startswith("# train.py\n")
     (work / "train.py").write_text(script)
     env = _user_path(tmp_path)
-    outputs = [_type(line, work, env) for line in lines]
+    outputs = []
+    for line in lines:
+        if " RUN " in line:  # the reader copies the train run's id from the history line above
+            history = outputs[-1].stdout.splitlines()
+            (run_id,) = [row.split()[0] for row in history[1:] if row.split()[4:5] == ["train"]]
+            line = line.replace(" RUN ", f" {run_id[:7]} ")
+        outputs.append(_type(line.split("  #")[0].rstrip(), work, env))
 
     by_line = dict(zip(lines, outputs))
     recorded = next(out for line, out in by_line.items() if line.startswith("seedlock run seedlock.lock.json"))
     replayed = next(out for line, out in by_line.items() if line.startswith("seedlock run replay.lock.json"))
     assert recorded.stdout and replayed.stdout == recorded.stdout
-    history = by_line["seedlock history"].stdout.splitlines()
-    assert [row.split()[0] for row in history[1:]] == ["2", "1"]
+    history = next(out for line, out in by_line.items() if line.startswith("seedlock history")).stdout.splitlines()
+    assert [row.split()[3:5] for row in history[1:]] == [["run", "train"]]
     # It replays for the right reason: a fresh resolve draws other seeds, and the script then prints other numbers.
     _type("seedlock resolve seedlock.json -o fresh.lock.json", work, env)
     fresh = _type("seedlock run fresh.lock.json --stage train -- python train.py", work, env)

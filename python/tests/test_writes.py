@@ -203,8 +203,10 @@ def test_github_output_through_a_symlink_appends_to_its_target(tmp_path: Path) -
 def test_rerun_to_a_device_keeps_the_device(tmp_path: Path) -> None:
     node = _null_device(tmp_path)
     ledger = tmp_path / "ledger.sqlite"
-    assert seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "l.json"), "--record", "--ledger", str(ledger)).returncode == 0
-    out = seedlock_cli("rerun", "1", "-o", str(node), "--ledger", str(ledger))
+    done = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "l.json"), "--record", "--ledger", str(ledger))
+    assert done.returncode == 0, done.stderr
+    run_id = done.stderr.split("recorded as run ", 1)[1].split()[0]
+    out = seedlock_cli("rerun", run_id, "-o", str(node), "--ledger", str(ledger))
     assert out.returncode == 0, out.stderr
     _assert_still_the_device(node)
 
