@@ -89,17 +89,8 @@ def create_new(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if os.path.lexists(target):
         raise SeedlockError("io-error", f"Cannot write {target}: it already exists (remove it or choose another path)")
-    directory = target.parent if str(target.parent) else Path(".")
+    tmp = _synced_copy(target.parent if str(target.parent) else Path("."), target.name, payload, mode, shown=target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
         os.link(tmp, target)
     except FileExistsError:
         raise SeedlockError("io-error", f"Cannot write {target}: it already exists (remove it or choose another path)") from None
@@ -154,10 +145,10 @@ def _write_through(target: Path, payload: bytes) -> None:
         raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
 
 
-def _replace(real: Path, payload: bytes, mode: int, *, shown: Path) -> None:
-    directory = real.parent
+def _synced_copy(directory: Path, name: str, payload: bytes, mode: int, *, shown: Path) -> str:
+    """A temporary file beside ``name`` holding ``payload``, on disk (fsync) with ``mode``; its path."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise SeedlockError("io-error", f"Cannot write {shown}: {exc.strerror or exc}") from None
     try:
@@ -166,6 +157,15 @@ def _replace(real: Path, payload: bytes, mode: int, *, shown: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise SeedlockError("io-error", f"Cannot write {shown}: {exc.strerror or exc}") from None
+    return tmp
+
+
+def _replace(real: Path, payload: bytes, mode: int, *, shown: Path) -> None:
+    tmp = _synced_copy(real.parent, real.name, payload, mode, shown=shown)
+    try:
         os.replace(tmp, real)
     except OSError as exc:
         _remove_quietly(tmp)
@@ -174,7 +174,7 @@ def _replace(real: Path, payload: bytes, mode: int, *, shown: Path) -> None:
         _remove_quietly(tmp)
         raise
     try:
-        dir_fd = os.open(directory, os.O_RDONLY)
+        dir_fd = os.open(real.parent, os.O_RDONLY)
     except OSError:
         return  # some file systems cannot open directories; the rename itself is already atomic
     try:
