@@ -40,6 +40,10 @@ TRIGGERS: Mapping[str, str] = {
 }
 
 
+#: Python's ``random``: seeded on first import too, with the python seed.
+RANDOM_MODULE = "random"
+
+
 def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
     """Workers started by multiprocessing (spawn, forkserver) or joblib's loky (scikit-learn's
     ``n_jobs``) are not the program: they keep the per-process randomness the program's framework
@@ -62,10 +66,10 @@ def parse_seeds(text: str) -> tuple[dict[str, int], bool]:
 
 def python_rows(seed: int, hash_seed: bool) -> list[Row]:
     """``random.seed`` and the ``PYTHONHASHSEED`` check, reported exactly as ``apply`` reports them
-    (a test holds the two to the same lines) without importing ``apply`` at every start-up."""
-    import random
+    (a test holds the two to the same lines) without importing ``apply`` at every start-up.
 
-    random.seed(seed)
+    ``random`` itself is seeded by :func:`start` when the program first imports it (seeded before
+    anything can draw from it), so a program that never uses it does not pay for importing it."""
     rows: list[Row] = [("python", "applied", f"random.seed({seed})", "")]
     if hash_seed:
         actual = os.environ.get("PYTHONHASHSEED")
@@ -88,7 +92,9 @@ def start() -> None:
     stage = os.environ.get("SEEDLOCK_STAGE", "")
     strict = os.environ.get(_seedstatus.STRICT_VARIABLE) == "1"
     _seedstatus.record_start(stage, "auto")
+    hooks = {module: fw for module, fw in TRIGGERS.items() if fw in seeds}
     if "python" in seeds:
+        hooks[RANDOM_MODULE] = "python"
         rows = python_rows(seeds["python"], hash_seed)
         _seedstatus.record("auto", stage, rows)
         failed = [r for r in rows if r[1] == "failed"]
@@ -98,7 +104,6 @@ def start() -> None:
             sys.stderr.write(f"seedlock: error[not-applied] Not applied: {text} at '/stages/{stage}/frameworks/python'\n")
             sys.stderr.flush()
             os._exit(2)
-    hooks = {module: fw for module, fw in TRIGGERS.items() if fw in seeds}
     if hooks:
         global _finder
         _finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds[fw], strict))
@@ -119,6 +124,10 @@ def forget(frameworks: Iterable[str]) -> None:
 
 
 def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
+    if module == RANDOM_MODULE:
+        # Reported at start (python_rows): the seed is set before the program can draw from it.
+        sys.modules[RANDOM_MODULE].seed(seed)
+        return
     import json
 
     from . import _seedstatus

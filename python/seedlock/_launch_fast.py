@@ -18,7 +18,7 @@ environment it gives the child is :func:`seedlock.launch.stage_environment`'s.
 
 The child is started as :func:`seedlock.launch.run_child` starts it: same terminal and process group,
 ``PR_SET_PDEATHSIG``, SIGTERM/SIGINT/SIGHUP forwarded, 128+N and a line on stderr when signal N
-killed it, ``io-error`` when the command cannot be started.
+killed it; a command that cannot be started is left to the full path, which reports ``io-error``.
 """
 
 from __future__ import annotations
@@ -58,12 +58,81 @@ class _Stage:
         self.name, self.frameworks = name, frameworks
 
 
+def launch(argv: list[str]) -> None:
+    """``seedlock run`` (``argv`` after ``run``) when it is ``LOCK --stage S [--no-auto-seed] [-v] --
+    CMD`` with a plainly valid lock: runs the command and ends the process with its exit status.
+    Returns (having run nothing) when the full path must take the command: other options, any
+    error, a lock in doubt, a start-of-run check with something to say, a command that cannot start."""
+    parsed = _parse(argv)
+    if parsed is None:
+        return
+    lock, name, cmd, auto_seed, verbose = parsed
+    found = stage(lock, name)
+    if found is None:
+        return
+    env, view = found
+    # The start-of-run check has run, with nothing to say: the child's apply_from_env() need not
+    # repeat it (seedlock.runcheck.CHECKED_VARIABLE, as the full path tells its child).
+    child_env = {**os.environ, "SEEDLOCK_RUN_CHECKED": "1", **env}
+    try:
+        code = run_stage(cmd, child_env, view, auto_seed=auto_seed, verbose=verbose)
+    except _NotStarted:
+        return  # the full path tries again and reports why the command cannot start
+    exit_now(code)
+
+
+def _parse(argv: list[str]) -> tuple[str, str, list[str], bool, bool] | None:
+    """(lock, stage, command, auto_seed, verbose) for the options this path knows; None otherwise."""
+    if "--" not in argv:
+        return None
+    cut = argv.index("--")
+    opts, cmd = argv[:cut], argv[cut + 1 :]
+    auto_seed = "--no-auto-seed" not in opts
+    verbose = "-v" in opts or "--verbose" in opts
+    opts = [o for o in opts if o not in ("--no-auto-seed", "-v", "--verbose")]
+    if len(opts) == 2 and opts[1].startswith("--stage="):
+        lock, name = opts[0], opts[1][len("--stage="):]
+    elif len(opts) == 2 and opts[0].startswith("--stage="):
+        lock, name = opts[1], opts[0][len("--stage="):]
+    elif len(opts) == 3 and opts[1] == "--stage":
+        lock, name = opts[0], opts[2]
+    elif len(opts) == 3 and opts[0] == "--stage":
+        lock, name = opts[2], opts[1]
+    else:
+        return None
+    if not cmd or not lock or lock.startswith("-"):
+        return None
+    return lock, name, cmd, auto_seed, verbose
+
+
+def exit_now(code: int) -> None:
+    """End the launcher with ``code`` once its output is out, skipping the interpreter's finalisation
+    (about a sixth of a bare start, paid by every wrapped command): this path holds no files, threads
+    or exit handlers that finalisation would tidy."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = 141  # as `seedlock` reports a reader that went away (cli._reader_went_away)
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+class _NotStarted(Exception):
+    """The command could not be started (nothing ran)."""
+
+
 def stage(lock_path: str, name: str) -> tuple[dict[str, str], _Stage] | None:
     """The stage's variables and a view of the stage, when the lock is certainly valid and has it."""
-    env = stage_environment(lock_path, name)
+    try:
+        data = _read(lock_path)
+    except (_Decline, OSError, ValueError, RecursionError):
+        return None
+    env = _environment(data, lock_path, name)
     if env is None:
         return None
-    entries = _read(lock_path)["stages"][name]["frameworks"]
+    entries = data["stages"][name]["frameworks"]
     return env, _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in entries.items()})
 
 
@@ -72,15 +141,19 @@ def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
     at ``lock_path`` is certainly valid and has ``stage``; None otherwise."""
     try:
         data = _read(lock_path)
+    except (_Decline, OSError, ValueError, RecursionError):
+        return None
+    return _environment(data, lock_path, stage)
+
+
+def _environment(data: Any, lock_path: str, stage: str) -> dict[str, str] | None:
+    try:
         registry = _registry()
         _check_lock(data, registry)
-        # `seedlock run` compares the lock's provenance with this machine before it starts the
-        # child (spec §5.4); that check imports what this path exists to avoid, so such locks go to
-        # the full path.
-        _want(not _start_check_needed(data.get("provenance") or {}))
         entry = data["stages"].get(stage)
         if entry is None:
             return None
+        _want(_same_setup(data.get("provenance") or {}, entry["frameworks"], registry))
         env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage}
         frameworks = entry["frameworks"]
         for fw in registry["frameworks"]:  # application order, as the registry lists them
@@ -88,17 +161,63 @@ def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
             if locked is None:
                 continue
             for var in fw["launcher_environment"]:
-                _want(not var.get("append"))  # appended to the user's value: the full path does it
-                if locked["settings"][var["when"]]:
-                    env[var["variable"]] = var["value"].replace("{seed}", str(locked["seed"]))
+                if not locked["settings"][var["when"]]:
+                    continue
+                value = var["value"].replace("{seed}", str(locked["seed"]))
+                if var.get("append"):
+                    value = _appended(os.environ.get(var["variable"]), value)
+                env[var["variable"]] = value
         return env
     except (_Decline, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 
-def _start_check_needed(provenance: Any) -> bool:
+def _appended(current: str | None, flag: str) -> str:
+    """Spec §6: ``flag`` after a space at the end of the user's value, unless already among its words
+    (``seedlock.frameworks.jax.with_deterministic_flag``; a test holds them together)."""
+    if not current or not current.strip():
+        return flag
+    return current if flag in current.split() else f"{current} {flag}"
+
+
+def _same_setup(provenance: Any, frameworks: Mapping[str, Any], registry: dict[str, Any]) -> bool:
+    """The start-of-run check (spec §5.4, :func:`seedlock.runcheck.check_start`) finds nothing: the
+    stage's framework versions, the device kind and the platform are the lock's. Anything else --
+    a difference to report, inputs or parameter files to hash, a version only importlib.metadata
+    can tell -- goes to the full path, which reports it."""
+    from . import _machine
+
     _want(type(provenance) is dict)
-    return any(provenance.get(key) for key in ("inputs", "params", "frameworks", "device", "platform"))
+    _want(not provenance.get("inputs") and not provenance.get("params"))  # hashing them dwarfs all else
+    then = provenance.get("frameworks") or {}
+    _want(type(then) is dict)
+    entries = {fw["name"]: fw for fw in registry["frameworks"]}
+    for fw in frameworks:
+        if fw in then and then[fw] != version_now(fw, entries[fw]["distributions"]):
+            return False
+    for key, now in (("device", _machine.device_kind), ("platform", _machine.platform_tag)):
+        if provenance.get(key) and provenance[key] != now():
+            return False
+    return True
+
+
+def version_now(framework: str, distributions: Sequence[str]) -> str | None:
+    """``seedlock.frameworks.<framework>.version()`` without importing the framework modules (a test
+    holds the two together); declines where only importlib.metadata can tell."""
+    from . import _machine
+
+    if framework == "python":
+        return _machine.python_version()
+    if framework == "r":
+        return _machine.rscript_version()
+    if framework == "caffe":
+        return None  # Caffe has no version to read without building it
+    for name in distributions:
+        found = _machine.quick_distribution_version(name)
+        _want(found is not _machine.UNSURE)
+        if found is not None:
+            return found  # type: ignore[return-value]
+    return None
 
 
 def _read(path: str) -> Any:
@@ -223,7 +342,8 @@ def _check_lock(data: Any, registry: dict[str, Any]) -> None:
     _want(root_source != "derived")
     stages = data["stages"]
     _want(type(stages) is dict and stages)
-    settings = {fw["name"]: {s["name"]: s for s in fw["settings"]} for fw in registry["frameworks"]}
+    settings = {fw["name"]: {s["name"]: s for s in fw["settings"]} for fw in registry["frameworks"]
+                if _minor(fw["since"]) <= _minor(version)}  # spec §2.1: `jax` is not a 1.0 framework
     for name, stage in stages.items():
         _want(is_label(name))
         seed, source = _resolved(stage, ("frameworks",))
@@ -244,6 +364,12 @@ def _check_lock(data: Any, registry: dict[str, Any]) -> None:
     sha = manifest["sha256"]
     _want(type(sha) is str and len(sha) == 64 and set(sha) <= _HEX)
     _want("path" not in manifest or type(manifest["path"]) is str)
+
+
+def _minor(version: str) -> int:
+    major, _, minor = version.partition(".")
+    _want(major == "1" and minor.isdigit())  # a registry of another major version: the full path
+    return int(minor)
 
 
 def run(cmd: Sequence[str], env: Mapping[str, str]) -> int:
@@ -294,9 +420,7 @@ def run(cmd: Sequence[str], env: Mapping[str, str]) -> int:
         for signum, handler in previous.items():
             _signal.signal(signum, handler)
     if failure:
-        from .errors import SeedlockError
-
-        raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {os.strerror(int(failure))}")
+        raise _NotStarted(os.strerror(int(failure)))
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
         import shlex

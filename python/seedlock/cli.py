@@ -222,10 +222,6 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if args_list[:1] == ["derive"]:
             return _derive_fast(args_list[1:])
-        if args_list[:1] == ["run"]:
-            code = _run_fast(args_list[1:])
-            if code is not None:
-                return code
         # Everything after the first "--" is the child's command line, never seedlock's options.
         cmd: list[str] = []
         if "--" in args_list:
@@ -288,41 +284,6 @@ def _derive_fast(argv: list[str]) -> int:
         raise SeedlockError("invalid-seed", f"Invalid seed {raw!r} (expected a decimal integer)", "/seed")
     print(derive(int(raw), *argv[1:]))
     return 0
-
-
-def _run_fast(argv: list[str]) -> int | None:
-    """``run LOCK --stage S [--no-auto-seed] [-v] -- CMD`` with a plainly valid lock, without argparse,
-    the lock classes or subprocess (it starts before every wrapped command); None: the full path
-    handles it (other options, any error)."""
-    if "--" not in argv:
-        return None
-    cut = argv.index("--")
-    opts, cmd = argv[:cut], argv[cut + 1 :]
-    auto_seed = "--no-auto-seed" not in opts
-    verbose = "-v" in opts or "--verbose" in opts
-    opts = [o for o in opts if o not in ("--no-auto-seed", "-v", "--verbose")]
-    if len(opts) == 2 and opts[1].startswith("--stage="):
-        lock, stage = opts[0], opts[1][len("--stage="):]
-    elif len(opts) == 2 and opts[0].startswith("--stage="):
-        lock, stage = opts[1], opts[0][len("--stage="):]
-    elif len(opts) == 3 and opts[1] == "--stage":
-        lock, stage = opts[0], opts[2]
-    elif len(opts) == 3 and opts[0] == "--stage":
-        lock, stage = opts[2], opts[1]
-    else:
-        return None
-    if not cmd or not lock or lock.startswith("-"):
-        return None
-    from . import _launch_fast
-
-    found = _launch_fast.stage(lock, stage)
-    if found is None:
-        return None
-    env, view = found
-    # The fast path takes only locks whose provenance holds nothing to compare (spec §5.4): the
-    # start-of-run check has run, with nothing to say, as the full path tells its child.
-    checked = {"SEEDLOCK_RUN_CHECKED": "1"}
-    return _launch_fast.run_stage(cmd, {**os.environ, **checked, **env}, view, auto_seed=auto_seed, verbose=verbose)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import platform
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._machine import device_kind, platform_tag, python_version
 
 def collect(
     frameworks: Iterable[str],
@@ -31,8 +31,8 @@ def collect(
         "created": now_utc(),
         "seedlock": __version__,
         "binding": "python",
-        "python": platform.python_version(),
-        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
+        "python": python_version(),
+        "platform": platform_tag(),
         "frameworks": framework_versions(frameworks),
         "device": device_kind(),
     }
@@ -55,16 +55,6 @@ def collect(
     return out
 
 
-def device_kind() -> str:
-    """``gpu-nvidia``, ``gpu-amd`` or ``cpu``: the accelerator a run could use, read from the OS
-    (no framework is imported). Kernels differ between device kinds, so the numbers can too."""
-    if os.path.exists("/proc/driver/nvidia/version"):
-        return "gpu-nvidia"
-    if os.path.exists("/dev/kfd"):
-        return "gpu-amd"
-    return "cpu"
-
-
 def now_utc() -> str:
     """The current UTC time, RFC 3339, to the second."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -85,8 +75,8 @@ def run_state(
         "created": now_utc(),
         "seedlock": __version__,
         "binding": "python",
-        "python": platform.python_version(),
-        "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}",
+        "python": python_version(),
+        "platform": platform_tag(),
         "frameworks": framework_versions(frameworks),
         "device": device_kind(),
     }

@@ -104,12 +104,10 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: Path,
                                     problem=f"{noun} {path} {state} (not a repeat of the locked run)", changes_the_run=True))
     stage_frameworks = list((lock_doc.get("stages", {}).get(stage) or {}).get("frameworks", {}))
     if current is None:
-        import platform
+        from ._machine import device_kind, platform_tag
+        from .provenance import framework_versions
 
-        from .provenance import device_kind, framework_versions
-
-        current = {"frameworks": framework_versions(stage_frameworks), "device": device_kind(),
-                   "platform": f"{platform.system()}-{platform.release()}-{platform.machine()}"}
+        current = {"frameworks": framework_versions(stage_frameworks), "device": device_kind(), "platform": platform_tag()}
     versions_then: Mapping[str, Any] = prov.get("frameworks") or {}
     versions_now: Mapping[str, Any] = current.get("frameworks") or {}
     for fw in stage_frameworks:

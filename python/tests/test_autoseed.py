@@ -227,6 +227,22 @@ def test_a_script_that_applies_the_stage_itself_is_seeded_again_at_its_call(tmp_
     assert json.loads(auto[1])["x"] == np.random.RandomState(_seed(lock, "numpy")).random_sample(3).tolist()
 
 
+def test_python_random_is_seeded_when_first_imported_and_never_loaded_for_a_program_that_does_not_use_it(tmp_path: Path) -> None:
+    import random
+
+    lock = _lock(tmp_path, ["python"])
+    expected = random.Random(_seed(lock, "python")).random()
+    assert _run(lock, sys.executable, "-c", "import sys; print('random' in sys.modules)") == (0, "False\n", "")
+    # Imported by the standard library first (tempfile draws its names from it), then by the program.
+    code = "import tempfile, random; print(random.random())"
+    assert _run(lock, sys.executable, "-c", code) == (0, f"{expected}\n", "")
+    # A program that never imports random was still seeded before it could draw: strict has nothing to say.
+    settings = json.dumps({"version": "1.0", "seed": 1, "settings": {"python": {"hash_seed": False}},
+                           "stages": {"train": {"frameworks": ["python"]}}})
+    quiet = _lock(tmp_path, settings=settings, name="nohash.json")
+    assert _run(quiet, sys.executable, "-c", "pass", flags=("--strict",)) == (0, "", "")
+
+
 def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:
     own = tmp_path / "own"
     own.mkdir()

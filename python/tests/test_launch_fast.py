@@ -239,13 +239,104 @@ def test_errors_are_the_full_paths(tmp_path: Path) -> None:
     assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied at ''\n")
 
 
-def test_a_lock_with_provenance_takes_the_full_path_which_checks_it_before_the_child_starts(tmp_path: Path) -> None:
-    # The start-of-run check (inputs, framework versions, device, platform: spec §5.4) must not be
-    # skipped for speed: the child is told it ran by SEEDLOCK_RUN_CHECKED.
+def test_a_lock_resolved_on_this_machine_takes_the_fast_path_which_has_checked_it(tmp_path: Path) -> None:
+    # Resolving records versions, device and platform (spec §5.4); they match here, so the start-of-run
+    # check has nothing to say and the child is told it ran (SEEDLOCK_RUN_CHECKED).
     lock = _resolved(tmp_path, provenance=True)
-    assert json.loads(lock.read_text())["provenance"]
-    assert _launch_fast.stage_environment(str(lock), "train") is None
-    out = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c",
-                       "import os; print(os.environ.get('SEEDLOCK_RUN_CHECKED'))")
-    assert out.returncode == 0, out.stderr
+    assert json.loads(lock.read_text())["provenance"]["frameworks"]
+    assert _launch_fast.stage_environment(str(lock), "train") is not None
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "seedlock", "run", str(lock), "--stage", "train", "--",
+                          sys.executable, "-c", "import os; print(os.environ.get('SEEDLOCK_RUN_CHECKED'))"],
+                         capture_output=True, text=True, check=True)
     assert out.stdout == "1\n"
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "seedlock._machine" in imported
+    assert not imported & {"seedlock.cli", "seedlock.runcheck", "seedlock.provenance", "importlib.metadata",
+                           "platform", "argparse", "subprocess"}
+
+
+def _lock_with(lock: Path, change: str) -> dict[str, Any]:
+    """The lock with its provenance changed as a lock made elsewhere (or with inputs) would have it."""
+    doc = json.loads(lock.read_text())
+    prov = doc["provenance"]
+    if change == "numpy version":
+        prov["frameworks"]["numpy"] = "1.0.0"
+    elif change == "numpy missing here":
+        prov["frameworks"]["numpy"] = None  # recorded where numpy was not installed
+    elif change == "python version":
+        prov["frameworks"]["python"] = "3.0.0"
+    elif change == "device":
+        prov["device"] = "gpu-nvidia" if prov["device"] == "cpu" else "cpu"
+    elif change == "platform":
+        prov["platform"] = "Plan9-1-mips"
+    elif change == "inputs":
+        (lock.parent / "data.csv").write_text("a,b\n")
+        prov["inputs"] = {"data.csv": "0" * 64}
+    return doc
+
+
+@pytest.mark.parametrize("change", ["numpy version", "numpy missing here", "python version", "device", "platform", "inputs"])
+def test_a_lock_that_differs_from_this_machine_is_checked_and_reported_before_the_child_starts(tmp_path: Path, change: str) -> None:
+    lock = _resolved(tmp_path, provenance=True)
+    lock.write_text(json.dumps(_lock_with(lock, change)))
+    assert _launch_fast.stage_environment(str(lock), "train") is None
+    out = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", "print('child ran')", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "child ran\n"
+    expected = "warning: input data.csv " if change == "inputs" else "runs on another setup than the lock was made on"
+    assert expected in out.stderr
+    strict = seedlock_cli("run", str(lock), "--stage", "train", "--strict", "--", sys.executable, "-c", "print('child ran')",
+                          cwd=tmp_path)
+    assert strict.returncode == 2 and strict.stdout == "" and "error[lock-mismatch]" in strict.stderr
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_fast_path_takes_a_lock_exactly_when_the_start_of_run_check_finds_nothing(tmp_path: Path, data: st.DataObject) -> None:
+    from seedlock.runcheck import check_start
+
+    lock = tmp_path / "base.json"
+    if not lock.exists():
+        _resolved(tmp_path, provenance=True).rename(lock)
+    doc = json.loads(lock.read_text())
+    prov = doc["provenance"]
+    stage = data.draw(st.sampled_from(["preprocess", "train"]))
+    for fw in data.draw(st.lists(st.sampled_from(["python", "numpy", "tensorflow", "torch"]), unique=True)):
+        prov["frameworks"][fw] = data.draw(st.sampled_from([None, "0.1", prov["frameworks"].get(fw, "0.2")]))
+    for key in data.draw(st.lists(st.sampled_from(["frameworks", "device", "platform"]), unique=True)):
+        prov[key] = data.draw(st.sampled_from([None, "", "cpu", "other"] if key != "frameworks" else [None, {}]))
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps(doc))
+    found = check_start(doc, stage, base=tmp_path).differences
+    assert (_launch_fast.stage_environment(str(path), stage) is not None) == (not found), (prov, found)
+
+
+@pytest.mark.parametrize("current", [None, "", "  ", "--xla_cpu_foo=1", "--xla_gpu_deterministic_ops=true",
+                                     "--a --xla_gpu_deterministic_ops=true --b"])
+def test_appended_launcher_variables_are_the_full_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        current: str | None) -> None:
+    from seedlock.frameworks import jax
+
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.1", "seed": 3, "stages": {"train": {"frameworks": ["jax", "numpy"]}}}))
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(manifest), "-o", str(lock)).returncode == 0
+    if current is None:
+        monkeypatch.delenv("XLA_FLAGS", raising=False)
+    else:
+        monkeypatch.setenv("XLA_FLAGS", current)
+    fast = _launch_fast.stage_environment(str(lock), "train")
+    assert fast is not None and fast == _full(lock, "train")
+    assert fast["XLA_FLAGS"] == jax.with_deterministic_flag(current)
+
+
+def test_the_command_and_python_m_seedlock_dispatch_alike() -> None:
+    # Both try the fast path for `run` before importing the CLI; the two files must not drift apart.
+    script = (Path(seedlock.__file__).parents[1] / "bin" / "seedlock").read_text().splitlines()
+    module = (Path(seedlock.__file__).parent / "__main__.py").read_text().splitlines()
+
+    def body(lines: list[str]) -> list[str]:
+        start = next(i for i, line in enumerate(lines) if line.startswith("if sys.argv[1:2]"))
+        return [line.replace("from seedlock.", "from .") for line in lines[start:]]
+
+    assert body(script) == body(module)

@@ -78,6 +78,6 @@ def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, st
 
 
 def version() -> str | None:
-    import platform
+    from .._machine import python_version
 
-    return platform.python_version()
+    return python_version()

@@ -78,13 +78,7 @@ def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, st
 
 
 def version() -> str | None:
-    import re
-    import subprocess
-
     # `Rscript --version` answers without starting R (about 100 ms saved per resolve).
-    try:
-        out = subprocess.run(["Rscript", "--version"], capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r"version (\d+\.\d+\.\d+)", out.stdout + out.stderr)
-    return match.group(1) if out.returncode == 0 and match else None
+    from .._machine import rscript_version
+
+    return rscript_version()
