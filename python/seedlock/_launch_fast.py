@@ -153,7 +153,7 @@ def _environment(data: Any, lock_path: str, stage: str) -> dict[str, str] | None
         entry = data["stages"].get(stage)
         if entry is None:
             return None
-        _want(_same_setup(data.get("provenance") or {}, entry["frameworks"], registry))
+        _want(_same_setup(data, lock_path, entry["frameworks"], registry))
         env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage}
         frameworks = entry["frameworks"]
         for fw in registry["frameworks"]:  # application order, as the registry lists them
@@ -180,15 +180,25 @@ def _appended(current: str | None, flag: str) -> str:
     return current if flag in current.split() else f"{current} {flag}"
 
 
-def _same_setup(provenance: Any, frameworks: Mapping[str, Any], registry: dict[str, Any]) -> bool:
+def _same_setup(data: dict[str, Any], lock_path: str, frameworks: Mapping[str, Any], registry: dict[str, Any]) -> bool:
     """The start-of-run check (spec §5.4, :func:`seedlock.runcheck.check_start`) finds nothing: the
-    stage's framework versions, the device kind and the platform are the lock's. Anything else --
-    a difference to report, inputs or parameter files to hash, a version only importlib.metadata
-    can tell -- goes to the full path, which reports it."""
+    inputs and parameter files hash as the lock recorded them, and the stage's framework versions,
+    the device kind and the platform are the lock's. Anything else -- a difference to report, a
+    version only importlib.metadata can tell -- goes to the full path, which reports it."""
     from . import _machine
 
+    provenance = data.get("provenance") or {}
     _want(type(provenance) is dict)
-    _want(not provenance.get("inputs") and not provenance.get("params"))  # hashing them dwarfs all else
+    files = [(key, provenance.get(key) or {}) for key in ("inputs", "params")]
+    _want(all(type(locked) is dict for _, locked in files))
+    if any(locked for _, locked in files):
+        # Hashing the files costs what it costs on either path; the modules it needs are loaded only here.
+        from .fingerprint import base_directory, hashes_now
+
+        base = base_directory(data, lock_path)
+        for key, locked in files:
+            if hashes_now(locked, base, key) != locked:
+                return False
     then = provenance.get("frameworks") or {}
     _want(type(then) is dict)
     entries = {fw["name"]: fw for fw in registry["frameworks"]}

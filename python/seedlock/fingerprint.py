@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from .errors import SeedlockError, pointer_join
 
@@ -104,4 +105,29 @@ def path_problems(manifest_path: str | None, inputs: Iterable[str], params: Iter
                 continue
             if not os.access(resolved, os.R_OK):
                 out.append(SeedlockError("io-error", f"Cannot read {raw}: Permission denied", where))
+    return out
+
+
+def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> Path:
+    """Where the lock's input and parameter paths are relative to: the recorded manifest's directory
+    when the manifest is there (relative to the working directory), else the lock's directory."""
+    manifest_path = (lock_doc.get("manifest") or {}).get("path")
+    if manifest_path:
+        candidate = Path(manifest_path)
+        if candidate.is_file():
+            return candidate.resolve().parent
+    if lock_path is not None:
+        return Path(lock_path).resolve().parent
+    return Path.cwd()
+
+
+def hashes_now(paths: Iterable[str], base: Path, key: str) -> dict[str, str | None]:
+    """The SHA-256 of each path now (spec §5.2); ``None`` for a path that is missing or unreadable."""
+    out: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            # The lock already passed the project-root rule when it was resolved.
+            out.update(fingerprint([path], base=base, root=base, allow_external=True, pointer=f"/{key}"))
+        except SeedlockError:
+            out[path] = None
     return out

@@ -9,13 +9,13 @@ are reported before the run starts; ``strict`` turns them into ``lock-mismatch``
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import SeedlockError, pointer_join
+from .fingerprint import base_directory, hashes_now
 
 #: Set by ``seedlock run`` for its child: the check already ran, ``apply_from_env`` skips it.
 CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
@@ -56,33 +56,6 @@ class StartCheck:
             first = self.differences[0]
             tail = "" if first.changes_the_run else " (reproduction, not repetition)"
             raise SeedlockError("lock-mismatch", f"{label}: {first.problem}{tail}", first.pointer)
-
-
-def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> Path:
-    """Where the lock's input and parameter paths are relative to: the recorded manifest's directory
-    when the manifest is there (relative to the working directory), else the lock's directory."""
-    manifest_path = (lock_doc.get("manifest") or {}).get("path")
-    if manifest_path:
-        candidate = Path(manifest_path)
-        if candidate.is_file():
-            return candidate.resolve().parent
-    if lock_path is not None:
-        return Path(lock_path).resolve().parent
-    return Path.cwd()
-
-
-def hashes_now(paths: Iterable[str], base: Path, key: str) -> dict[str, str | None]:
-    """The SHA-256 of each path now (spec §5.2); ``None`` for a path that is missing or unreadable."""
-    from .fingerprint import fingerprint
-
-    out: dict[str, str | None] = {}
-    for path in paths:
-        try:
-            # The lock already passed the project-root rule when it was resolved.
-            out.update(fingerprint([path], base=base, root=base, allow_external=True, pointer=f"/{key}"))
-        except SeedlockError:
-            out[path] = None
-    return out
 
 
 def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: Path,

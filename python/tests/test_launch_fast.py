@@ -271,6 +271,7 @@ def _lock_with(lock: Path, change: str) -> dict[str, Any]:
         prov["platform"] = "Plan9-1-mips"
     elif change == "inputs":
         (lock.parent / "data.csv").write_text("a,b\n")
+        doc["manifest"].pop("path")  # inputs are relative to the lock's directory now
         prov["inputs"] = {"data.csv": "0" * 64}
     return doc
 
@@ -283,11 +284,43 @@ def test_a_lock_that_differs_from_this_machine_is_checked_and_reported_before_th
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", "print('child ran')", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "child ran\n"
-    expected = "warning: input data.csv " if change == "inputs" else "runs on another setup than the lock was made on"
+    expected = "warning: input data.csv changed since the lock was resolved" if change == "inputs" else "runs on another setup than the lock was made on"
     assert expected in out.stderr
     strict = seedlock_cli("run", str(lock), "--stage", "train", "--strict", "--", sys.executable, "-c", "print('child ran')",
                           cwd=tmp_path)
     assert strict.returncode == 2 and strict.stdout == "" and "error[lock-mismatch]" in strict.stderr
+
+
+def test_inputs_and_parameter_files_that_hash_as_locked_take_the_fast_path_and_a_changed_one_does_not(tmp_path: Path) -> None:
+    import hashlib
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rows.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "params.yaml").write_text("lr: 0.1\n")
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "inputs": ["data"], "params": ["params.yaml"],
+                                    "stages": {"train": {"frameworks": ["python", "numpy"]}}}))
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(manifest), "-o", str(lock), cwd=tmp_path).returncode == 0
+    prov = json.loads(lock.read_text())["provenance"]
+    assert prov["params"] == {"params.yaml": hashlib.sha256(b"lr: 0.1\n").hexdigest()} and prov["inputs"]["data"]
+    assert _launch_fast.stage_environment(str(lock), "train") is not None
+    show = ["--", sys.executable, "-c", "import os; print(os.environ['SEEDLOCK_RUN_CHECKED'])"]
+    assert seedlock_cli("run", str(lock), "--stage", "train", *show, cwd=tmp_path).stdout == "1\n"
+    for changed in (tmp_path / "params.yaml", tmp_path / "data" / "rows.csv"):
+        original = changed.read_text()
+        changed.write_text(original + "# edited\n")
+        assert _launch_fast.stage_environment(str(lock), "train") is None
+        out = seedlock_cli("run", str(lock), "--stage", "train", *show, cwd=tmp_path)
+        assert out.stdout == "1\n" and "changed since the lock was resolved (not a repeat of the locked run)" in out.stderr
+        changed.write_text(original)
+    (tmp_path / "data" / "rows.csv").unlink()
+    assert _launch_fast.stage_environment(str(lock), "train") is None
+    out = seedlock_cli("run", str(lock), "--stage", "train", *show, cwd=tmp_path)
+    assert "input data changed since the lock was resolved" in out.stderr  # the directory lost a file
+    (tmp_path / "params.yaml").unlink()
+    out = seedlock_cli("run", str(lock), "--stage", "train", *show, cwd=tmp_path)
+    assert "parameter file params.yaml is missing or unreadable" in out.stderr
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
