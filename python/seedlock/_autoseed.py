@@ -105,7 +105,8 @@ def start() -> None:
             sys.stderr.flush()
             os._exit(2)
     if hooks:
-        global _finder
+        global _finder, _owner
+        _owner = os.getpid()
         _finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds[fw], strict))
         sys.meta_path.insert(0, _finder)
         for module in list(hooks):
@@ -114,6 +115,8 @@ def start() -> None:
 
 
 _finder: _SeedOnImport | None = None
+#: The process auto-seeding started in; a child it forks inherits the import hook, not the program's role.
+_owner: int | None = None
 
 
 def forget(frameworks: Iterable[str]) -> None:
@@ -124,6 +127,11 @@ def forget(frameworks: Iterable[str]) -> None:
 
 
 def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
+    if os.getpid() != _owner:
+        # A forked worker (multiprocessing's fork, a Pool) importing the framework first: like spawned
+        # workers (is_multiprocessing_worker) it keeps the per-process randomness the framework gives
+        # it. Seeding it with the stage seed would make every worker draw the same numbers.
+        return
     if module == RANDOM_MODULE:
         # Reported at start (python_rows): the seed is set before the program can draw from it.
         sys.modules[RANDOM_MODULE].seed(seed)

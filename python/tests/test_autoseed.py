@@ -243,6 +243,40 @@ def test_python_random_is_seeded_when_first_imported_and_never_loaded_for_a_prog
     assert _run(quiet, sys.executable, "-c", "pass", flags=("--strict",)) == (0, "", "")
 
 
+FORKING = """
+import os
+r, w = os.pipe()
+pids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:  # a forked worker that imports random and numpy first
+        import random, numpy
+        os.write(w, f"{random.random()} {numpy.random.random()}\\n".encode())
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+os.close(w)
+print(os.read(r, 4096).decode(), end="")
+import random, numpy
+print(random.random(), numpy.random.random())
+"""
+
+
+def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and_the_program_is_seeded(tmp_path: Path) -> None:
+    import random
+
+    import numpy as np
+
+    lock = _lock(tmp_path, ["python", "numpy"])
+    rc, out, err = _run(lock, sys.executable, _script(tmp_path, FORKING))
+    assert (rc, err) == (0, "")
+    *workers, program = out.splitlines()
+    assert len(workers) == 2 and workers[0] != workers[1]  # not every worker drawing the stage's numbers
+    assert all(str(np.random.RandomState(_seed(lock, "numpy")).random_sample()) not in w for w in workers)
+    assert program == f"{random.Random(_seed(lock, 'python')).random()} {np.random.RandomState(_seed(lock, 'numpy')).random_sample()}"
+
+
 def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:
     own = tmp_path / "own"
     own.mkdir()
