@@ -315,7 +315,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     from . import _diagnostics, _json, ci
     from ._io import check_writable, write_atomic
-    from .documents import labelled, read_document
+    from .documents import for_output, labelled, read_document
 
     document = read_document(args.manifest)
     if isinstance(document, seedlock.Lock):
@@ -332,6 +332,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     ledger_file = _ledger(args).local_path if args.record else None
     if ledger_file is not None and ledger_file.exists():
         check_writable(ledger_file)
+    if args.output:
+        lock = for_output(lock, args.output)
     doc = lock.to_dict()
     text = _json.pretty(doc)
     if args.check_reuse:

@@ -64,7 +64,11 @@ def manifest_diff(manifest: Manifest, lock: Lock, *, ignore: Sequence[str] = (),
     show (an override from the environment, another manifest, other settings). Provenance is not compared."""
     from .resolution import resolve
 
+    import dataclasses
+
     expected = resolve(manifest, {}, draw=_replay(manifest, lock), provenance=None)
+    # How the lock names its manifest (relative to the lock's directory, spec §5) is no departure from it.
+    expected = dataclasses.replace(expected, manifest_path=lock.manifest_path)
     pair = (expected, lock) if manifest_first else (lock, expected)
     return lock_diff(*pair, ignore=tuple(ignore) + ("provenance",))
 

@@ -36,3 +36,16 @@ def read_lock_document(path: str | os.PathLike[str]) -> Lock:
         raise SeedlockError("not-a-lock", f"{os.fspath(path)}: a manifest, not a lock (resolve it first)",
                             "/lock-version")
     return document
+
+
+def for_output(lock: Lock, output: str | os.PathLike[str]) -> Lock:
+    """``lock`` as it is written to the file ``output``: ``manifest.path`` relative to the lock's
+    directory (spec §5), so the start-of-run check finds the inputs from any working directory.
+    Devices, pipes and standard output keep the path as given (relative to the working directory)."""
+    import dataclasses
+
+    from .fingerprint import manifest_path_for
+
+    if lock.manifest_path is None or (os.path.exists(output) and not os.path.isfile(output)):
+        return lock
+    return dataclasses.replace(lock, manifest_path=manifest_path_for(lock.manifest_path, output))

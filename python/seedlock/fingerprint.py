@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ CHUNK = 1 << 20
 
 def project_root(manifest_dir: Path) -> Path:
     """The git work tree holding the manifest, or the manifest's directory outside git."""
+    import subprocess  # here, not at the top: `seedlock run` hashes inputs before every job
+
     try:
         out = subprocess.run(["git", "-C", str(manifest_dir), "rev-parse", "--show-toplevel"],
                              capture_output=True, text=True, timeout=30, check=False)
@@ -109,16 +110,32 @@ def path_problems(manifest_path: str | None, inputs: Iterable[str], params: Iter
 
 
 def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> Path:
-    """Where the lock's input and parameter paths are relative to: the recorded manifest's directory
-    when the manifest is there (relative to the working directory), else the lock's directory."""
+    """Where the lock's input and parameter paths are relative to (spec §5.2): the directory of the
+    manifest the lock records. ``manifest.path`` is relative to the lock's directory (what ``seedlock
+    resolve -o`` writes); a lock written to standard output, or by an older binding, holds it relative
+    to the working directory of its resolution, so the working directory and then the lock's parent
+    directories are tried too. Without a manifest there, the lock's own directory."""
     manifest_path = (lock_doc.get("manifest") or {}).get("path")
+    lock_dir = Path(os.path.abspath(lock_path)).parent if lock_path is not None else None
     if manifest_path:
-        candidate = Path(manifest_path)
-        if candidate.is_file():
-            return candidate.resolve().parent
-    if lock_path is not None:
-        return Path(lock_path).resolve().parent
+        candidates = [Path(manifest_path)] if os.path.isabs(manifest_path) else [
+            *([lock_dir / manifest_path] if lock_dir is not None else []),
+            Path.cwd() / manifest_path,
+            *(parent / manifest_path for parent in (lock_dir.parents if lock_dir is not None else ())),
+        ]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate.resolve().parent
+    if lock_dir is not None:
+        return lock_dir
     return Path.cwd()
+
+
+def manifest_path_for(manifest_path: str, lock_path: str | os.PathLike[str]) -> str:
+    """``manifest_path`` (as given, relative to the working directory) relative to the directory of a
+    lock written to ``lock_path``, with ``/`` separators: what ``manifest.path`` records (spec §5)."""
+    lock_dir = os.path.dirname(os.path.abspath(lock_path))
+    return Path(os.path.relpath(os.path.abspath(manifest_path), lock_dir)).as_posix()
 
 
 def hashes_now(paths: Iterable[str], base: Path, key: str) -> dict[str, str | None]:

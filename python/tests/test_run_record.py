@@ -200,3 +200,28 @@ def test_a_different_framework_version_is_a_warning_naming_what_can_change_the_n
                            capture_output=True, text=True, env=env, cwd=repo)
     assert child.returncode != 0
     assert "p.lock.json: python " in child.stderr and "at '/provenance/frameworks/python'" in child.stderr
+
+
+@pytest.mark.parametrize("written", ["with -o", "to standard output"])
+def test_a_lock_kept_in_another_directory_finds_its_inputs_from_any_working_directory(tmp_path: Path, written: str) -> None:
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "locks").mkdir()
+    (project / "data" / "x.csv").write_text("1\n")
+    (project / "pipeline.json").write_text(json.dumps(
+        {"version": "1.0", "seed": 1, "inputs": ["data/x.csv"], "stages": {"s": {"frameworks": ["python"]}}}))
+    lock = project / "locks" / "s.lock.json"
+    if written == "with -o":
+        assert seedlock_cli("resolve", "pipeline.json", "-o", "locks/s.lock.json", cwd=project).returncode == 0
+        assert json.loads(lock.read_text())["manifest"]["path"] == "../pipeline.json"
+    else:
+        out = seedlock_cli("resolve", "pipeline.json", cwd=project)
+        lock.write_text(out.stdout)
+        assert json.loads(lock.read_text())["manifest"]["path"] == "pipeline.json"
+    strict = ["--stage", "s", "--strict", "--", sys.executable, "-c", "print('ran')"]
+    for cwd, path in ((project, "locks/s.lock.json"), (project / "locks", "s.lock.json"), (tmp_path, str(lock))):
+        out = seedlock_cli("run", path, *strict, cwd=cwd)
+        assert (out.returncode, out.stdout, out.stderr) == (0, "ran\n", ""), (cwd, out.stderr)
+    (project / "data" / "x.csv").write_text("2\n")
+    out = seedlock_cli("run", str(lock), *strict, cwd=tmp_path)
+    assert out.returncode == 2 and "input data/x.csv changed since the lock was resolved" in out.stderr
