@@ -32,15 +32,15 @@ def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = 
 
 
 def apply_with_seeds(stage: LockedStage, seeds: Mapping[str, int], *, strict: bool = False,
-                     rank: int | None = None, via: str = "apply") -> ApplyReport:
+                     rank: int | None = None, via: str = "apply", epoch: int | None = None) -> ApplyReport:
     """Apply every framework the stage lists with the given seed: its process seed, or its epoch seed
-    (``seed_epoch``, ``via="seed_epoch"``, spec §4.3)."""
+    (``seed_epoch``, ``via="seed_epoch"`` with ``epoch``, spec §4.3)."""
     actions: list[Action] = []
     for name in _frameworks.NAMES:
         fw = stage.frameworks.get(name)
         if fw is None:
             continue
-        context = _frameworks.Context(stage=stage.name, framework_seed=fw.seed, rank=rank)
+        context = _frameworks.Context(stage=stage.name, framework_seed=fw.seed, rank=rank, epoch=epoch)
         actions.extend(_frameworks.get(name).apply(seeds[name], fw.settings, context))
     # Extensions after the built-in frameworks, in code-point order (spec §2.2).
     for name in _extension_names(stage.frameworks):
@@ -66,10 +66,11 @@ def _extension_names(frameworks: Mapping[str, Any]) -> list[str]:
     return sorted(name for name in frameworks if name not in _frameworks.NAMES)
 
 
-def jax_key(fw: FrameworkSeed, rank: int | None, worker: int | None) -> Any:
+def jax_key(fw: FrameworkSeed, name: str | None, *, rank: int | None, worker: int | None, epoch: int | None) -> Any:
+    """The stage's JAX key ``name`` of one process in ``epoch`` (spec §6 ``jax``)."""
     from .frameworks import jax as _jax
 
-    return _jax.key(process_seed(fw.seed, rank, worker), fw.settings)
+    return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch), fw.settings)
 
 
 def process_seed(seed: int, rank: int | None, worker: int | None) -> int:

@@ -4,7 +4,8 @@ Each listed framework is applied again with its epoch seed ``E = derive(P, "epoc
 the process seed, and every stream the stage handed out (a DataLoader's ``generator=`` included) is
 reseeded in place to ``derive(E, "stream", name)``. What epoch ``e`` draws then depends on ``e`` and
 the lock only, so training resumed at an epoch boundary in a new process repeats the uninterrupted
-run.
+run. JAX keys are values, not state, so nothing is reseeded for them: ``stage.jax_key()`` follows the
+epoch entered (its base becomes the epoch seed), and the report says so.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def seed_epoch(stage: LockedStage, epoch: int, *, strict: bool = False) -> Apply
     runtime = stage.runtime
     rank = runtime.rank
     seeds = {name: epoch_seed(fw.seed, epoch, rank) for name, fw in stage.frameworks.items()}
-    report = apply_with_seeds(stage, seeds, strict=strict, rank=rank, via="seed_epoch")
+    # JAX keys are values the stage makes on request: `jax` reports that keys from now on are epoch
+    # `epoch`'s (spec §6 jax), and runtime.epoch, set below, is what jax_key() reads.
+    report = apply_with_seeds(stage, seeds, strict=strict, rank=rank, via="seed_epoch", epoch=epoch)
     numpy = stage.frameworks.get("numpy")
     bit_generator = numpy.settings["bit_generator"] if numpy is not None else "PCG64"
     for stream in runtime.streams:

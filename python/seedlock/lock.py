@@ -91,16 +91,33 @@ class LockedStage(Resolved):
 
         return process_seed(self._fw(framework_name).seed, rank, worker)
 
-    def jax_key(self, *, rank: int | None = None, worker: int | None = None) -> Any:
-        """A new-style typed JAX key (``jax.random.key``) on the stage's PRNG implementation, from the
-        seed of this process (spec §6 ``jax``). JAX has no global RNG: split this key and pass it on.
+    def jax_key(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> Any:
+        """A new-style typed JAX key (``jax.random.key``) on the stage's PRNG implementation (spec §6
+        ``jax``). JAX has no global RNG: take keys from the stage and split them.
 
-        The raw-key form is ``jax.random.PRNGKey(stage.process_seed("jax", rank=r, worker=w))`` (or
+        ``name`` gives the key of a named stream (``"init"``, ``"dropout"``, …): names never share a
+        key. ``rank`` defaults to the rank the stage was applied with; ``worker`` gives a data-loading
+        worker's key (of rank 0 when not distributed). After :meth:`seed_epoch` the keys are the
+        epoch's: take them from the stage again in every epoch (a key taken earlier is a value and keeps
+        its draws). Without a name, outside any epoch, the key is ``jax.random.key`` of the process seed.
+
+        The raw-key form is ``jax.random.PRNGKey(stage.jax_seed(name, rank=r, worker=w))`` (or
         ``jax.random.key_data(stage.jax_key(...))``).
         """
         from .apply import jax_key
 
-        return jax_key(self._fw("jax"), rank, worker)
+        return jax_key(self._fw("jax"), name, rank=self._key_rank(rank), worker=worker, epoch=self.runtime.epoch)
+
+    def jax_seed(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> int:
+        """The seed of :meth:`jax_key` with the same arguments, for ``jax.random.PRNGKey`` (raw keys)."""
+        from .frameworks.jax import key_seed
+
+        return key_seed(self._fw("jax").seed, name, rank=self._key_rank(rank), worker=worker, epoch=self.runtime.epoch)
+
+    def _key_rank(self, rank: int | None) -> int | None:
+        from .streams import _rank
+
+        return _rank(self, rank)
 
     def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
         """Seed exactly the frameworks this stage lists, importing only those.

@@ -150,3 +150,106 @@ def test_a_binding_of_spec_1_0_refuses_a_1_1_manifest_as_unsupported(monkeypatch
     with pytest.raises(seedlock.SeedlockError) as info:
         seedlock.Manifest.from_dict(_manifest())
     assert (info.value.code, info.value.pointer) == ("unsupported-version", "/version")
+
+
+# A training loop as users write it: apply for this rank, then every epoch enter it and take the
+# epoch's keys from the stage. Prints {epoch: {name: [draws], name + "_key": key_data}} as JSON.
+_EPOCH_LOOP = """
+import json, os, sys, jax, seedlock
+stage = seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train')
+stage.apply(strict=False, rank=int(sys.argv[1]))
+out = {}
+for epoch in json.loads(sys.argv[2]):
+    stage.seed_epoch(epoch)
+    draws = {}
+    for name in ('dropout', 'init'):
+        key = stage.jax_key(name)
+        draws[name] = jax.random.uniform(key, (4,)).tolist()
+        draws[name + '_key'] = jax.random.key_data(key).tolist()
+    draws['unnamed'] = jax.random.uniform(stage.jax_key(), (4,)).tolist()
+    out[epoch] = draws
+print(json.dumps(out))
+"""
+
+
+def _epoch_loop(lock: Path, rank: int, epochs: list[int]) -> dict[str, Any]:
+    full = {**os.environ, "JAX_PLATFORMS": "cpu", "SEEDLOCK_LOCK": str(lock)}
+    out = subprocess.run([sys.executable, "-c", _EPOCH_LOOP, str(rank), json.dumps(epochs)], capture_output=True,
+                         text=True, env=full, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_three_epoch_loop_taking_named_keys_draws_anew_each_epoch_name_and_rank_and_repeats_in_a_fresh_process(
+        tmp_path: Path) -> None:
+    lock = _lock_file(tmp_path, _manifest())
+    rank0 = _epoch_loop(lock, 0, [0, 1, 2])
+    for name in ("dropout", "init", "unnamed"):
+        per_epoch = [tuple(rank0[str(e)][name]) for e in range(3)]
+        assert len(set(per_epoch)) == 3, f"{name} keys repeat across epochs: {per_epoch}"
+    for e in range(3):
+        assert rank0[str(e)]["dropout"] != rank0[str(e)]["init"]  # names are separate streams
+    rank1 = _epoch_loop(lock, 1, [0, 1, 2])
+    for e in range(3):
+        for name in ("dropout", "init", "unnamed"):
+            assert rank1[str(e)][name] != rank0[str(e)][name]  # the applied rank is the key's rank
+    # The right keys, not merely different ones: S = derive(derive(derive(F, rank, r), epoch, e), stream, n).
+    jax_seed = seedlock.load_lock(str(lock)).stage("train").seed_of("jax")
+    for e in range(3):
+        base = seedlock.derive(seedlock.derive(jax_seed, "rank", "1"), "epoch", str(e))
+        assert rank1[str(e)]["dropout_key"] == [0, seedlock.derive(base, "stream", "dropout")]
+    assert _epoch_loop(lock, 0, [0, 1, 2]) == rank0  # a fresh process repeats every epoch's keys
+
+
+def test_a_run_resumed_at_epoch_2_in_a_new_process_gets_epoch_2s_keys(tmp_path: Path) -> None:
+    lock = _lock_file(tmp_path, _manifest())
+    uninterrupted = _epoch_loop(lock, 0, [0, 1, 2])
+    resumed = _epoch_loop(lock, 0, [2])
+    assert resumed["2"] == uninterrupted["2"]
+
+
+def test_the_unnamed_key_taken_from_the_stage_after_seed_epoch_differs_per_epoch() -> None:
+    import jax
+
+    stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    with stage.seeded():
+        keys = []
+        for epoch in range(3):
+            stage.seed_epoch(epoch)
+            keys.append(tuple(jax.random.key_data(stage.jax_key()).tolist()))
+    assert len(set(keys)) == 3  # before, every epoch got the same key and repeated its randomness
+    assert keys[0] == (0, seedlock.derive(stage.seed_of("jax"), "epoch", "0"))  # the epoch seed E of §4.3
+
+
+def test_seed_epoch_reports_that_jax_keys_now_follow_the_epoch() -> None:
+    stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    with stage.seeded():
+        report = stage.seed_epoch(3)
+    keys = [a for a in report.actions if a.framework == "jax" and "epoch 3" in a.what]
+    assert len(keys) == 1 and keys[0].status == "applied", report.actions
+    assert "stage.jax_key()" in keys[0].detail and "taken before" in keys[0].detail
+
+
+def test_jax_keys_leave_the_epoch_when_the_stage_is_applied_again_and_follow_a_loaded_state_dict() -> None:
+    import jax
+
+    lock = seedlock.resolve(seedlock.Manifest.from_dict(_manifest()))
+    stage = lock.stage("train")
+    with stage.seeded():
+        before = jax.random.key_data(stage.jax_key("dropout")).tolist()
+        stage.seed_epoch(1)
+        in_epoch = jax.random.key_data(stage.jax_key("dropout")).tolist()
+        state = stage.state_dict()
+        stage.apply()
+        assert jax.random.key_data(stage.jax_key("dropout")).tolist() == before != in_epoch
+    again = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    again.load_state_dict(state)  # a checkpoint taken in epoch 1 brings epoch 1's keys back
+    assert jax.random.key_data(again.jax_key("dropout")).tolist() == in_epoch
+
+
+def test_a_key_name_must_be_a_label() -> None:
+    stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    with pytest.raises(seedlock.SeedlockError) as info:
+        stage.jax_key("Dropout")
+    assert info.value.code == "invalid-label"

@@ -154,23 +154,47 @@ def test_a_manifest_rebuilt_from_its_dict_is_equal_and_hashes_alike(case: dict[s
 def test_query_vector(case: dict[str, Any]) -> None:
     inp = case["input"]
     lock = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"])
+    keyed = "epoch" in inp or "stream" in inp  # a jax key after seed_epoch and/or with a name (spec §6 jax)
     if "error" in case:
         with pytest.raises(seedlock.SeedlockError) as info:
-            lock.stage(inp["stage"]).seed_of(inp["framework"])
+            if keyed:
+                _jax_key_seed(lock.stage(inp["stage"]), inp)
+            else:
+                lock.stage(inp["stage"]).seed_of(inp["framework"])
         assert (info.value.code, info.value.pointer) == (case["error"]["code"], case["error"]["pointer"])
         return
     stage = lock.stage(inp["stage"])
     where = {key: inp[key] for key in ("rank", "worker") if key in inp}
-    assert stage.process_seed(inp["framework"], **where) == case["expected"]["seed"]
-    if not where:
+    if keyed:
+        assert _jax_key_seed(stage, inp) == case["expected"]["seed"]
+    else:
+        assert stage.process_seed(inp["framework"], **where) == case["expected"]["seed"]
+    if not where and not keyed:
         assert stage.seed_of(inp["framework"]) == case["expected"]["seed"]
     if "key_data" in case["expected"]:
         import jax
 
-        key = stage.jax_key(**where)
-        assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)  # a new-style typed key
-        assert jax.random.key_data(key).tolist() == case["expected"]["key_data"]
-        assert jax.random.PRNGKey(stage.process_seed("jax", **where)).tolist() == case["expected"]["key_data"]
+        for applied in (False, True) if "rank" in inp else (False,):
+            # A rank asked for, or (rules 2) the rank the stage was applied with: the same key.
+            fresh = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"]).stage(inp["stage"])
+            with fresh.seeded(rank=inp["rank"] if applied else None):
+                if "epoch" in inp:
+                    fresh.seed_epoch(inp["epoch"])
+                key = fresh.jax_key(inp.get("stream"), rank=None if applied else inp.get("rank"), worker=inp.get("worker"))
+                raw = fresh.jax_seed(inp.get("stream"), rank=None if applied else inp.get("rank"), worker=inp.get("worker"))
+            assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)  # a new-style typed key
+            assert jax.random.key_data(key).tolist() == case["expected"]["key_data"]
+            assert jax.random.PRNGKey(raw).tolist() == case["expected"]["key_data"]
+        if not keyed:
+            assert jax.random.PRNGKey(stage.process_seed("jax", **where)).tolist() == case["expected"]["key_data"]
+
+
+def _jax_key_seed(stage: seedlock.LockedStage, inp: dict[str, Any]) -> int:
+    """The key seed of a query case with an epoch and/or a key name, the way a program gets it."""
+    with stage.seeded():
+        if "epoch" in inp:
+            stage.seed_epoch(inp["epoch"])
+        return stage.jax_seed(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
 
 
 def test_a_misspelt_stage_variable_warns_naming_the_stage_meant_and_fails_when_strict() -> None:

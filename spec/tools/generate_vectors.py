@@ -831,7 +831,7 @@ key_manifest = m11(42, {"train": {"frameworks": ["jax", "x-faker"]}, "eval": {"f
 KJ = d(J, "jax")
 
 
-def key_case(description: str, framework: str, expected: int, **where: int) -> dict[str, Any]:
+def key_case(description: str, framework: str, expected: int, **where: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"seed": expected}
     if framework == "jax":
         out["key_data"] = [0, expected]  # threefry2x32: the raw key of seed S < 2**32 is [0, S]
@@ -839,17 +839,51 @@ def key_case(description: str, framework: str, expected: int, **where: int) -> d
                                                   "framework": framework, **where}, "expected": out}
 
 
+def jax_key_seed(seed: int, *, rank: int | None = None, worker: int | None = None, epoch: int | None = None,
+                 stream: str | None = None) -> int:
+    """The key seed S of SPEC §6 jax: process seed K0, base K (epoch), then the key's name."""
+    if worker is not None:
+        k = d(seed, "rank", str(rank or 0), "worker", str(worker))
+    else:
+        k = process(seed, rank)
+    if epoch is not None:
+        k = d(k, "epoch", str(epoch))
+    return k if stream is None else d(k, "stream", stream)
+
+
+jax_named_and_epoch_keys: list[tuple[str, dict[str, Any]]] = [
+    ("the dropout key of a single process", {"stream": "dropout"}),
+    ("the init key differs from the dropout key", {"stream": "init"}),
+    ("the key named default is not the unnamed key", {"stream": "default"}),
+    ("the unnamed jax key in epoch 0 is the epoch seed", {"epoch": 0}),
+    ("the unnamed jax key in epoch 2", {"epoch": 2}),
+    ("the dropout key in epoch 0", {"epoch": 0, "stream": "dropout"}),
+    ("the dropout key in epoch 1", {"epoch": 1, "stream": "dropout"}),
+    ("the dropout key in epoch 2", {"epoch": 2, "stream": "dropout"}),
+    ("the dropout key of rank 1", {"rank": 1, "stream": "dropout"}),
+    ("the dropout key of rank 1 in epoch 2", {"rank": 1, "epoch": 2, "stream": "dropout"}),
+    ("the unnamed jax key of rank 0 in epoch 2", {"rank": 0, "epoch": 2}),
+    ("the augment key of worker 1 of rank 0", {"worker": 1, "stream": "augment"}),
+    ("the jax key of worker 1 of rank 2 in epoch 3", {"rank": 2, "worker": 1, "epoch": 3}),
+    ("the augment key of worker 1 of rank 2 in epoch 3", {"rank": 2, "worker": 1, "epoch": 3, "stream": "augment"}),
+]
+
 key_cases = [
     key_case("the jax key of a single process comes from the jax seed", "jax", KJ),
     key_case("the jax key of rank 2 comes from its rank seed", "jax", d(KJ, "rank", "2"), rank=2),
     key_case("the jax key of worker 1 of rank 0", "jax", d(KJ, "rank", "0", "worker", "1"), worker=1),
     key_case("the jax key of worker 3 of rank 2", "jax", d(KJ, "rank", "2", "worker", "3"), rank=2, worker=3),
+    *[key_case(description, "jax", jax_key_seed(KJ, **where), **where) for description, where in jax_named_and_epoch_keys],
     key_case("an extension seed is derived by its name", "x-faker", d(J, "x-faker")),
     key_case("an extension rank seed follows the rank rule", "x-faker", d(d(J, "x-faker"), "rank", "1"), rank=1),
     err("a jax key from a stage without jax is framework-not-in-stage",
         {"manifest": key_manifest, "env": {}, "stage": "eval", "framework": "jax"}, "framework-not-in-stage", "/stages/eval/frameworks"),
+    err("an upper-case key name is rejected",
+        {"manifest": key_manifest, "env": {}, "stage": "train", "framework": "jax", "stream": "Dropout"}, "invalid-label"),
+    err("a negative epoch of a key is rejected",
+        {"manifest": key_manifest, "env": {}, "stage": "train", "framework": "jax", "epoch": -1}, "invalid-value"),
 ]
-write("query", "jax-keys", "spec 1.1: the seed and raw key of jax per process, and extension seeds", key_cases)
+write("query", "jax-keys", "spec 1.1: the seed and raw key of jax per process, key name and epoch, and extension seeds", key_cases)
 
 
 def good11(**changes: Any) -> dict[str, Any]:

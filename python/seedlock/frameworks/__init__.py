@@ -46,12 +46,14 @@ class Context:
     """What a framework may need beyond its seed when a stage is applied.
 
     ``framework_seed`` is the stage's seed for this framework before any rank derivation (python uses
-    it for ``PYTHONHASHSEED``: ranks must hash alike); ``rank`` is the rank applied, or None.
+    it for ``PYTHONHASHSEED``: ranks must hash alike); ``rank`` is the rank applied, or None;
+    ``epoch`` is the epoch being entered when ``seed_epoch`` applies the stage, else None.
     """
 
     stage: str
     framework_seed: int
     rank: int | None = None
+    epoch: int | None = None
 
 
 class Framework(Protocol):

@@ -2,7 +2,8 @@
 
 JAX has no global random generator: randomness flows from explicit keys the program passes around.
 So there is nothing to seed globally, and :func:`apply` says so in its report instead of pretending;
-the stage's keys come from :meth:`seedlock.LockedStage.jax_key`. What *is* global, and pinned here,
+the stage's keys come from :meth:`seedlock.LockedStage.jax_key`: named streams of the jax seed that
+follow the rank applied and the epoch entered (:func:`key_seed`). What *is* global, and pinned here,
 is how keys turn into bits: the default PRNG implementation and ``jax_threefry_partitionable``
 (JAX 0.5.0 flipped its default, which changed every random draw), and ``XLA_FLAGS``, which XLA reads
 once when JAX starts its backends.
@@ -16,6 +17,7 @@ from typing import Any, Final
 
 from .. import _validate as v
 from ..actions import Action
+from ..derivation import _index, derive, process_seed, stream_seed, worker_seed
 from . import Check, Context
 from ._common import distribution_version, restore_env
 
@@ -44,8 +46,26 @@ def with_deterministic_flag(current: str | None) -> str:
     return f"{current} {DETERMINISTIC_FLAG}"
 
 
+def key_seed(seed: int, name: str | None = None, *, rank: int | None = None, worker: int | None = None,
+             epoch: int | None = None) -> int:
+    """The seed ``S`` of the stage's key ``name`` (spec §6 ``jax``) under the jax seed ``seed``.
+
+    ``K0`` is the key's process seed (the seed, its rank's, or its worker's: ``derive(F, "rank", r,
+    "worker", w)``, rank 0 when not distributed); the base ``K`` is ``K0``, or ``derive(K0, "epoch", e)``
+    in epoch ``e``; an unnamed key is ``K`` itself (as before named keys existed), key ``name`` is
+    ``derive(K, "stream", name)``, the named-stream path of §4.3.
+    """
+    if worker is not None:
+        base = worker_seed(seed, worker, 0 if rank is None else rank)
+    else:
+        base = process_seed(seed, rank)
+    if epoch is not None:
+        base = derive(base, "epoch", _index(epoch, "epoch"))
+    return base if name is None else stream_seed(base, name)
+
+
 def key(seed: int, settings: Mapping[str, Any]) -> Any:
-    """A new-style typed key on the stage's PRNG implementation (``jax.random.key``)."""
+    """A new-style typed key of seed ``seed`` on the stage's PRNG implementation (``jax.random.key``)."""
     import jax
 
     return jax.random.key(seed, impl=settings["prng_impl"])
@@ -56,6 +76,12 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
 
     out = [Action(framework=NAME, what="global seed", status="skipped",
                   detail=f"JAX has no global random generator: pass keys from stage.jax_key() (seed {seed})")]
+    if context.epoch is not None:
+        # Keys are values: entering an epoch cannot change one the program holds, only the keys the
+        # stage makes from now on. Said here so a loop that keeps an old key is not silently repeated.
+        out.append(Action(framework=NAME, what=f"keys follow epoch {context.epoch}", status="applied",
+                          detail=f"stage.jax_key() keys are now epoch {context.epoch}'s (unnamed: seed {seed}); "
+                                 "keys taken before are values and keep their draws: take this epoch's from the stage"))
     jax.config.update("jax_default_prng_impl", settings["prng_impl"])
     out.append(Action(framework=NAME, what=f"jax_default_prng_impl = {settings['prng_impl']}", status="applied"))
     jax.config.update("jax_threefry_partitionable", settings["threefry_partitionable"])
