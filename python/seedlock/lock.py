@@ -96,8 +96,10 @@ class LockedStage(Resolved):
         ``jax``). JAX has no global RNG: take keys from the stage and split them.
 
         ``name`` gives the key of a named stream (``"init"``, ``"dropout"``, …): names never share a
-        key. ``rank`` defaults to the rank the stage was applied with; ``worker`` gives a data-loading
-        worker's key (of rank 0 when not distributed). After :meth:`seed_epoch` the keys are the
+        key. ``rank`` gives that rank's key; without it the key is the same in every process, whatever
+        rank the stage was applied with (JAX programs are SPMD: a computation over global arrays needs
+        the same key everywhere, and JAX splits it across devices itself). ``worker`` gives a
+        data-loading worker's key (of rank 0 when not distributed). After :meth:`seed_epoch` the keys are the
         epoch's: take them from the stage again in every epoch (a key taken earlier is a value and keeps
         its draws). Without a name, outside any epoch, the key is ``jax.random.key`` of the process seed.
 
@@ -106,18 +108,13 @@ class LockedStage(Resolved):
         """
         from .apply import jax_key
 
-        return jax_key(self._fw("jax"), name, rank=self._key_rank(rank), worker=worker, epoch=self.runtime.epoch)
+        return jax_key(self._fw("jax"), name, rank=rank, worker=worker, epoch=self.runtime.epoch)
 
     def jax_seed(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> int:
         """The seed of :meth:`jax_key` with the same arguments, for ``jax.random.PRNGKey`` (raw keys)."""
         from .frameworks.jax import key_seed
 
-        return key_seed(self._fw("jax").seed, name, rank=self._key_rank(rank), worker=worker, epoch=self.runtime.epoch)
-
-    def _key_rank(self, rank: int | None) -> int | None:
-        from .streams import _rank
-
-        return _rank(self, rank)
+        return key_seed(self._fw("jax").seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch)
 
     def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
         """Seed exactly the frameworks this stage lists, importing only those.

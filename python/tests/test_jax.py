@@ -153,7 +153,7 @@ def test_a_binding_of_spec_1_0_refuses_a_1_1_manifest_as_unsupported(monkeypatch
 
 
 # A training loop as users write it: apply for this rank, then every epoch enter it and take the
-# epoch's keys from the stage. Prints {epoch: {name: [draws], name + "_key": key_data}} as JSON.
+# epoch's keys from the stage (per-process keys with rank=, global keys without). Prints {epoch: {name: [draws], name + "_key": key_data}} as JSON.
 _EPOCH_LOOP = """
 import json, os, sys, jax, seedlock
 stage = seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train')
@@ -163,10 +163,11 @@ for epoch in json.loads(sys.argv[2]):
     stage.seed_epoch(epoch)
     draws = {}
     for name in ('dropout', 'init'):
-        key = stage.jax_key(name)
+        key = stage.jax_key(name, rank=int(sys.argv[1]))
         draws[name] = jax.random.uniform(key, (4,)).tolist()
         draws[name + '_key'] = jax.random.key_data(key).tolist()
-    draws['unnamed'] = jax.random.uniform(stage.jax_key(), (4,)).tolist()
+    draws['unnamed'] = jax.random.uniform(stage.jax_key(rank=int(sys.argv[1])), (4,)).tolist()
+    draws['global'] = jax.random.key_data(stage.jax_key('init')).tolist()  # no rank: the same in every process
     out[epoch] = draws
 print(json.dumps(out))
 """
@@ -193,7 +194,9 @@ def test_a_three_epoch_loop_taking_named_keys_draws_anew_each_epoch_name_and_ran
     rank1 = _epoch_loop(lock, 1, [0, 1, 2])
     for e in range(3):
         for name in ("dropout", "init", "unnamed"):
-            assert rank1[str(e)][name] != rank0[str(e)][name]  # the applied rank is the key's rank
+            assert rank1[str(e)][name] != rank0[str(e)][name]  # the rank asked for is the key's rank
+        # A key without a rank is the same in every process of a multi-controller program, rank applied or not.
+        assert rank1[str(e)]["global"] == rank0[str(e)]["global"] != rank0[str(e)]["init_key"]
     # The right keys, not merely different ones: S = derive(derive(derive(F, rank, r), epoch, e), stream, n).
     jax_seed = seedlock.load_lock(str(lock)).stage("train").seed_of("jax")
     for e in range(3):

@@ -174,17 +174,22 @@ def test_query_vector(case: dict[str, Any]) -> None:
     if "key_data" in case["expected"]:
         import jax
 
-        for applied in (False, True) if "rank" in inp else (False,):
-            # A rank asked for, or (rules 2) the rank the stage was applied with: the same key.
-            fresh = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"]).stage(inp["stage"])
-            with fresh.seeded(rank=inp["rank"] if applied else None):
+        fresh = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"]).stage(inp["stage"])
+        with fresh.seeded():
+            if "epoch" in inp:
+                fresh.seed_epoch(inp["epoch"])
+            key = fresh.jax_key(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
+            raw = fresh.jax_seed(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
+            unranked = fresh.jax_seed(inp.get("stream"), worker=inp.get("worker"))
+        assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)  # a new-style typed key
+        assert jax.random.key_data(key).tolist() == case["expected"]["key_data"]
+        assert jax.random.PRNGKey(raw).tolist() == case["expected"]["key_data"]
+        if "rank" in inp:
+            # Applying the stage with the rank leaves a key asked for without one the same in every process.
+            with fresh.seeded(rank=inp["rank"]):
                 if "epoch" in inp:
                     fresh.seed_epoch(inp["epoch"])
-                key = fresh.jax_key(inp.get("stream"), rank=None if applied else inp.get("rank"), worker=inp.get("worker"))
-                raw = fresh.jax_seed(inp.get("stream"), rank=None if applied else inp.get("rank"), worker=inp.get("worker"))
-            assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)  # a new-style typed key
-            assert jax.random.key_data(key).tolist() == case["expected"]["key_data"]
-            assert jax.random.PRNGKey(raw).tolist() == case["expected"]["key_data"]
+                assert fresh.jax_seed(inp.get("stream"), worker=inp.get("worker")) == unranked
         if not keyed:
             assert jax.random.PRNGKey(stage.process_seed("jax", **where)).tolist() == case["expected"]["key_data"]
 
