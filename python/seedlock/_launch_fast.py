@@ -433,10 +433,11 @@ def run(cmd: Sequence[str], env: Mapping[str, str]) -> int:
         raise _NotStarted(os.strerror(int(failure)))
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
-        import shlex
-        import signal
+        if -code != _signal.SIGPIPE:  # `seedlock run ... | head -1`: the reader went away, as a shell says nothing
+            import shlex
+            import signal
 
-        print(f"seedlock: command {shlex.join(cmd)} was killed by {signal.Signals(-code).name}", file=sys.stderr)
+            print(f"seedlock: command {shlex.join(cmd)} was killed by {signal.Signals(-code).name}", file=sys.stderr)
         return 128 - code
     return code
 

@@ -285,7 +285,7 @@ def run_child(cmd: Sequence[str], env: Mapping[str, str]) -> int:
     supervisor = Supervisor(own_group=False)  # Ctrl-C in a terminal reaches the child directly
     with supervisor.forwarding_signals():
         done = supervisor.run(cmd, env=env)
-    if done.signal:
+    if done.signal and done.signal != "SIGPIPE":  # a reader that went away (`| head -1`): quiet, as a shell is
         print(f"seedlock: command {shlex.join(cmd)} was killed by {done.signal}", file=sys.stderr)
     return done.code
 

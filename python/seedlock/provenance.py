@@ -67,6 +67,7 @@ def run_state(
     env: Mapping[str, str] | None = None,
     inputs: Mapping[str, str | None] | None = None,
     params: Mapping[str, str | None] | None = None,
+    git_exclude: Iterable[Path] = (),
 ) -> dict[str, Any]:
     """Provenance of a run starting now (the record's, not the lock's): time, versions, platform,
     device, git state of ``git_dir``, CI identifiers and the input/params hashes measured now."""
@@ -80,7 +81,7 @@ def run_state(
         "frameworks": framework_versions(frameworks),
         "device": device_kind(),
     }
-    git = git_state(git_dir)
+    git = git_state(git_dir, exclude=git_exclude)
     if git:
         out["git"] = git
     ci = ci_state(env)
@@ -110,8 +111,9 @@ def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
 SEEDLOCK_DIR = ".seedlock"
 
 
-def git_state(directory: Path) -> dict[str, Any] | None:
-    """``{"commit", "dirty"}`` when ``directory`` is inside a git work tree, else None."""
+def git_state(directory: Path, *, exclude: Iterable[Path] = ()) -> dict[str, Any] | None:
+    """``{"commit", "dirty"}`` when ``directory`` is inside a git work tree, else None. Files in
+    ``exclude`` (the lock a run reads: its seeds are compared on their own) do not make it dirty."""
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=30, check=False)
 
@@ -121,7 +123,8 @@ def git_state(directory: Path) -> dict[str, Any] | None:
             return None
         # Untracked files count (a new module changes what runs); ignored files and seedlock's own
         # ledger and spool directory do not.
-        status = git("status", "--porcelain", "--untracked-files=normal", "--", ".", f":(top,exclude){SEEDLOCK_DIR}")
+        status = git("status", "--porcelain", "--untracked-files=normal", "--", ".", f":(top,exclude){SEEDLOCK_DIR}",
+                     *(f":(exclude){Path(p).resolve()}" for p in exclude))
     except (OSError, subprocess.TimeoutExpired):
         return None
     if status.returncode != 0:

@@ -40,7 +40,9 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) 
     inputs = hashes_now(prov.get("inputs") or {}, base, "inputs")
     params = hashes_now(prov.get("params") or {}, base, "params")
     frameworks = list(doc["stages"][stage]["frameworks"])
-    state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params)
+    # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
+    # CI step wrote, untracked, must not make every run's tree dirty.
+    state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params, git_exclude=[Path(lock_path)])
     return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
                     check=check_start(doc, stage, base=base, current=state))
 

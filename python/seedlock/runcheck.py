@@ -51,11 +51,11 @@ class StartCheck:
         return lines
 
     def raise_if_any(self, label: str) -> None:
-        """``lock-mismatch`` for the first difference (strict mode); ``label`` names the lock."""
+        """``lock-mismatch`` naming every difference, at the first one's pointer (strict mode); ``label``
+        names the lock."""
         if self.differences:
-            first = self.differences[0]
-            tail = "" if first.changes_the_run else " (reproduction, not repetition)"
-            raise SeedlockError("lock-mismatch", f"{label}: {first.problem}{tail}", first.pointer)
+            problems = [d.problem + ("" if d.changes_the_run else " (reproduction, not repetition)") for d in self.differences]
+            raise SeedlockError("lock-mismatch", f"{label}: {'; '.join(problems)}", self.differences[0].pointer)
 
 
 def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: Path,

@@ -89,3 +89,17 @@ def test_an_error_line_into_a_closed_stderr_pipe_is_no_traceback_either(tmp_path
     finally:
         os.close(write_end)
     assert (done.returncode, done.stdout) == (SIGPIPE_STATUS, b"")
+
+
+@pytest.mark.parametrize("path", ["fast", "full"])
+def test_a_wrapped_command_whose_reader_went_away_ends_quietly_with_the_sigpipe_status(tmp_path: Path, path: str) -> None:
+    # `seedlock run LOCK -- seq 1 1000000 | head -1`: the command dies of SIGPIPE as it would in a shell,
+    # and seedlock says nothing about it (the not-seeded warning for a program that is not Python stays).
+    lock = tmp_path / "l.json"
+    subprocess.run([sys.executable, "-m", "seedlock", "resolve", str(CLASSIC), "-o", str(lock)], check=True,
+                   capture_output=True)
+    extra = [] if path == "fast" else ["--ledger", str(tmp_path / "unused.sqlite")]  # any other option: the full path
+    done = _into_a_closed_pipe("run", str(lock), "--stage", "train", *extra, "--", "seq", "1", "1000000")
+    assert done.returncode == SIGPIPE_STATUS
+    assert "killed by" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.startswith("seedlock: warning: nothing in `seq 1 1000000` was seeded"), done.stderr

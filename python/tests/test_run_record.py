@@ -179,6 +179,12 @@ def test_a_changed_input_is_reported_at_the_start_of_a_run_and_strict_refuses_it
     assert strict.returncode == 2 and "ran" not in strict.stdout
     assert strict.stderr == ("seedlock: error[lock-mismatch] p.lock.json: input data.csv changed since the lock was "
                              "resolved (not a repeat of the locked run) at '/provenance/inputs/data.csv'\n")
+    # Strict names every difference on its one line, as the warnings would have listed them.
+    (repo / "params.json").write_text('{"lr": 0.2}')
+    strict = cli(repo, "run", "p.lock.json", "--stage", "split", "--strict", "--", sys.executable, "-c", "print('ran')")
+    assert strict.stderr == ("seedlock: error[lock-mismatch] p.lock.json: input data.csv changed since the lock was "
+                             "resolved (not a repeat of the locked run); parameter file params.json changed since the "
+                             "lock was resolved (not a repeat of the locked run) at '/provenance/inputs/data.csv'\n")
 
 
 def test_a_different_framework_version_is_a_warning_naming_what_can_change_the_numbers(repo: Path) -> None:
@@ -225,3 +231,26 @@ def test_a_lock_kept_in_another_directory_finds_its_inputs_from_any_working_dire
     (project / "data" / "x.csv").write_text("2\n")
     out = seedlock_cli("run", str(lock), *strict, cwd=tmp_path)
     assert out.returncode == 2 and "input data/x.csv changed since the lock was resolved" in out.stderr
+
+
+def test_a_lock_left_untracked_by_a_ci_step_does_not_hide_a_repeat(repo: Path) -> None:
+    # CI writes the lock in one step and runs stages with it in the next: the lock is untracked and not
+    # ignored, yet it is no change to the code (its seeds are compared on their own).
+    assert cli(repo, "resolve", "pipeline.json", "-o", "ci-lock.json").returncode == 0
+    run = ["run", "ci-lock.json", "--stage", "train", "--record", "--check-reuse", "--strict", "--", sys.executable, "-c", "pass"]
+    assert cli(repo, *run).returncode == 0
+    assert history(repo)[0]["git_dirty"] is False
+    out = cli(repo, *run)
+    assert out.returncode == 1 and "it adds no information" in out.stderr, out.stderr
+
+
+def test_a_repeat_in_a_tree_with_uncommitted_changes_says_the_code_cannot_be_compared(repo: Path) -> None:
+    assert cli(repo, "resolve", "pipeline.json", "-o", "p.lock.json").returncode == 0
+    (repo / "features.py").write_text("SCALE = 2\n")
+    run = ["run", "p.lock.json", "--stage", "train", "--record", "--check-reuse", "--", sys.executable, "-c", "pass"]
+    assert cli(repo, *run).returncode == 0
+    out = cli(repo, *run)
+    assert out.returncode == 0
+    assert ("with the same inputs and params, but whether the code is the same cannot be told: this working tree has "
+            "uncommitted changes (commit them to let this check tell a repeat)") in out.stderr, out.stderr
+    assert "code changed" not in out.stderr

@@ -74,6 +74,8 @@ class Reuse:
     same_code: bool
     same_inputs: bool
     same_params: bool
+    #: Why the code cannot be compared (uncommitted changes, no git), or None when it was compared.
+    code_unknown: str | None = None
 
     @property
     def adds_no_information(self) -> bool:
@@ -86,11 +88,17 @@ class Reuse:
         if self.adds_no_information:
             return (f"stage {self.stage!r} repeats {where} with the same seeds and the same code, inputs and params: "
                     f"it adds no information; use fresh seeds (SEEDLOCK_SEED=generate) or change something")
-        flags = (("code", self.same_code), ("inputs", self.same_inputs), ("params", self.same_params))
+        flags: list[tuple[str, bool]] = [("inputs", self.same_inputs), ("params", self.same_params)]
+        if self.code_unknown is None:
+            flags.insert(0, ("code", self.same_code))
         changed = [name for name, same in flags if not same]
         same = [name for name, same in flags if same]
+        if self.code_unknown is not None and not changed:
+            return (f"stage {self.stage!r} uses the seeds of {where} with the same inputs and params, but whether the "
+                    f"code is the same cannot be told: {self.code_unknown} (commit them to let this check tell a repeat)")
         tail = f" (same {_and(same)})" if same else ""
-        return (f"stage {self.stage!r} uses the seeds of {where} with {_and(changed)} changed{tail}: "
+        unknown = f"; the code cannot be compared: {self.code_unknown}" if self.code_unknown is not None else ""
+        return (f"stage {self.stage!r} uses the seeds of {where} with {_and(changed)} changed{tail}{unknown}: "
                 f"fine, the comparison is informative")
 
 
@@ -191,8 +199,15 @@ class Ledger:
         if last is None:
             return []
         same_code = bool(clean_commit) and last.git_commit == clean_commit and last.git_dirty is False
+        unknown = None
+        if not now.commit or not last.git_commit:
+            unknown = "no git commit recorded for " + ("this run" if not now.commit else "that run")
+        elif now.dirty is not False and last.git_commit == now.commit:
+            unknown = "this working tree has uncommitted changes"
+        elif last.git_dirty is not False and last.git_commit == now.commit:
+            unknown = "that run had uncommitted changes"
         return [Reuse(record=last, stage=name, same_code=same_code, same_inputs=last.inputs_sha256 == now.inputs_sha256,
-                      same_params=last.params_sha256 == now.params_sha256)]
+                      same_params=last.params_sha256 == now.params_sha256, code_unknown=unknown)]
 
     def held(self) -> Any:
         """A context in which operations share one connection (see :meth:`Backend.held`)."""
