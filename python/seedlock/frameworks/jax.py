@@ -97,7 +97,7 @@ def _deterministic_ops() -> Action:
     what = f"{XLA_FLAGS_VARIABLE} {DETERMINISTIC_FLAG}"
     current = os.environ.get(XLA_FLAGS_VARIABLE)
     if current is not None and DETERMINISTIC_FLAG in current.split():
-        return Action(framework=NAME, what=what, status="applied", detail="already set (seedlock run sets it)")
+        return Action(framework=NAME, what=what, status="applied", detail="already set: seedlock run sets it")
     from jax._src import xla_bridge
 
     started = getattr(xla_bridge, "backends_are_initialized", None)
