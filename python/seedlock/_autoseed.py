@@ -6,6 +6,12 @@ The launcher puts ``_bootstrap/python`` first on ``PYTHONPATH`` and the stage's 
 lists right after the program first imports it. Nothing is imported here that the program does not
 import itself: a program that only uses numpy never loads torch or TensorFlow.
 
+Extensions (``x-<name>``, spec §2.2) name no module, so their seeders are looked up when the
+interpreter starts (``importlib.metadata``: a cost only stages that list extensions pay). A seeder
+that names its library (``module``) is called right after the program first imports it, like a
+framework; one that does not is called at start. A missing seeder is reported at start, and in strict
+mode the program does not run.
+
 A program that calls ``seedlock.apply_from_env()`` itself re-seeds at that point, which is what it
 asks for; the seeds are the same, so the two never disagree.
 """
@@ -18,12 +24,13 @@ import sys
 # `typing` and `collections.abc` cost milliseconds at every interpreter start; only mypy needs them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence, Set
     from importlib.machinery import ModuleSpec
     from types import ModuleType
     from typing import Any
 
     from ._seedstatus import Row
+    from .actions import Action
 
 # Module whose first import triggers seeding -> the framework it belongs to. numpy's global generator
 # lives in numpy.random, which numpy 2 loads on first use: a program (or torch) that imports numpy
@@ -35,9 +42,13 @@ TRIGGERS: Mapping[str, str] = {
     "torch": "torch",
     "tensorflow": "tensorflow",
     "keras": "tensorflow",
+    "jax": "jax",
     "rpy2.robjects": "r",
     "caffe": "caffe",
 }
+
+#: Names a stage lists that are extensions (spec §2.2; spec/registry.json "extensions").
+EXTENSION_PREFIX = "x-"
 
 
 #: Python's ``random``: seeded on first import too, with the python seed.
@@ -97,24 +108,58 @@ def start() -> None:
         hooks[RANDOM_MODULE] = "python"
         rows = python_rows(seeds["python"], hash_seed)
         _seedstatus.record("auto", stage, rows)
-        failed = [r for r in rows if r[1] == "failed"]
-        if strict and failed:
-            # Raising here would only print "Error in sitecustomize" and run the program unseeded.
-            text = "; ".join(f"{fw} {what}: {detail}" for fw, _, what, detail in failed)
-            sys.stderr.write(f"seedlock: error[not-applied] Not applied: {text} at '/stages/{stage}/frameworks/python'\n")
-            sys.stderr.flush()
-            os._exit(2)
+        _stop_if_failed(rows, stage, strict)
+    extensions = sorted(name for name in seeds if name.startswith(EXTENSION_PREFIX))
+    if extensions:
+        rows = _start_extensions(extensions, seeds, hooks)
+        _seedstatus.record("auto", stage, rows)
+        _stop_if_failed(rows, stage, strict)
     if hooks:
         global _finder, _owner
         _owner = os.getpid()
-        _finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds[fw], strict))
+        _finder = _SeedOnImport(hooks, lambda module, fw: _seed(module, fw, stage, seeds, strict))
         sys.meta_path.insert(0, _finder)
         for module in list(hooks):
             if module in sys.modules:  # imported before us (e.g. by a .pth file): seed now
                 _finder.fire(module)
 
 
+def _stop_if_failed(rows: Sequence[Row], stage: str, strict: bool) -> None:
+    """In strict mode, end the process before the program runs when a step at start failed."""
+    failed = [r for r in rows if r[1] == "failed"]
+    if strict and failed:
+        # Raising here would only print "Error in sitecustomize" and run the program unseeded.
+        text = "; ".join(f"{fw} {what}: {detail}" for fw, _, what, detail in failed)
+        sys.stderr.write(f"seedlock: error[not-applied] Not applied: {text} at '/stages/{stage}/frameworks/{failed[0][0]}'\n")
+        sys.stderr.flush()
+        os._exit(2)
+
+
+def _start_extensions(names: Sequence[str], seeds: Mapping[str, int], hooks: dict[str, str]) -> list[Row]:
+    """Load each extension's seeder: hook the module it names, or call it now; report what failed or ran."""
+    from . import extensions
+
+    rows: list[Row] = []
+    for name in names:
+        seeder, failure = extensions.load(name, seeds[name])
+        module = extensions.module_of(seeder) if seeder is not None else None
+        if failure is not None:
+            rows.append((failure.framework, failure.status, failure.what, failure.detail))
+        elif module is not None:
+            # Several extensions may wait for one module: the hook names the first, _waiting holds all.
+            hooks.setdefault(module, name)
+            _waiting.setdefault(module, []).append(name)
+            _seeders[name] = seeder
+        else:
+            a = extensions.call(name, seeder, seeds[name])
+            rows.append((a.framework, a.status, a.what, a.detail))
+    return rows
+
+
 _finder: _SeedOnImport | None = None
+#: Module -> the extensions whose seeders wait for its first import; extension -> its loaded seeder.
+_waiting: dict[str, list[str]] = {}
+_seeders: dict[str, Any] = {}
 #: The process auto-seeding started in; a child it forks inherits the import hook, not the program's role.
 _owner: int | None = None
 
@@ -122,20 +167,42 @@ _owner: int | None = None
 def forget(frameworks: Iterable[str]) -> None:
     """Stop auto-seeding ``frameworks``: the program applies them itself (``apply()`` calls this first),
     so importing them inside ``apply`` must not seed them once more on the way."""
+    frameworks = set(frameworks)
+    for names in _waiting.values():
+        names[:] = [n for n in names if n not in frameworks]
     if _finder is not None:
-        _finder.forget(set(frameworks))
+        _finder.forget(frameworks, keep={m for m, names in _waiting.items() if names})
 
 
-def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
+def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], strict: bool) -> None:
     if os.getpid() != _owner:
         # A forked worker (multiprocessing's fork, a Pool) importing the framework first: like spawned
         # workers (is_multiprocessing_worker) it keeps the per-process randomness the framework gives
         # it. Seeding it with the stage seed would make every worker draw the same numbers.
         return
+    seed = seeds[framework]
     if module == RANDOM_MODULE:
         # Reported at start (python_rows): the seed is set before the program can draw from it.
         sys.modules[RANDOM_MODULE].seed(seed)
         return
+    from . import _seedstatus
+
+    actions = [] if framework.startswith(EXTENSION_PREFIX) else _seed_framework(module, framework, stage, seed)
+    waiting = _waiting.pop(module, [])
+    if waiting:  # extensions whose seeders name this module (extensions.call reports its own failures)
+        from . import extensions
+
+        actions.extend(extensions.call(name, _seeders[name], seeds[name]) for name in waiting)
+    _seedstatus.record("auto", stage, [(a.framework, a.status, a.what, a.detail) for a in actions])
+    failed = [a for a in actions if a.status == "failed"]
+    if strict and failed:
+        from .errors import SeedlockError, pointer_join
+
+        raise SeedlockError("not-applied", "Not applied: " + "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failed),
+                            pointer_join("/stages", stage, "frameworks", failed[0].framework))
+
+
+def _seed_framework(module: str, framework: str, stage: str, seed: int) -> list[Action]:
     import json
 
     from . import _seedstatus
@@ -143,28 +210,19 @@ def _seed(module: str, framework: str, stage: str, seed: int, strict: bool) -> N
     from .frameworks import Context, get, tensorflow
 
     settings: Mapping[str, Any] = json.loads(os.environ.get(_seedstatus.AUTOSEED_SETTINGS_VARIABLE) or "{}")[framework]
-    actions: list[Action]
     try:
         if module == "numpy.random" and "random" not in vars(sys.modules["numpy"]):
             # The import system binds numpy.random on numpy only after this hook returns, and numpy's
             # __getattr__ would import it again (recursing into this import): bind it now, as it will be.
             setattr(sys.modules["numpy"], "random", sys.modules["numpy.random"])  # noqa: B010
         if module == "keras":
-            actions = [tensorflow.apply_keras(seed)]
-        elif framework == "tensorflow":
-            actions = tensorflow.apply_tensorflow(seed, settings)
-        else:
-            actions = get(framework).apply(seed, settings, Context(stage=stage, framework_seed=seed))
+            return [tensorflow.apply_keras(seed)]
+        if framework == "tensorflow":
+            return tensorflow.apply_tensorflow(seed, settings)
+        return get(framework).apply(seed, settings, Context(stage=stage, framework_seed=seed))
     except Exception as exc:  # a framework raising while being seeded must be reported, not swallowed
-        actions = [Action(framework=framework, what=f"seed on import of {module}", status="failed",
-                          detail=f"{type(exc).__name__}: {exc}")]
-    _seedstatus.record("auto", stage, [(a.framework, a.status, a.what, a.detail) for a in actions])
-    failed = [a for a in actions if a.status == "failed"]
-    if strict and failed:
-        from .errors import SeedlockError, pointer_join
-
-        raise SeedlockError("not-applied", "Not applied: " + "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failed),
-                            pointer_join("/stages", stage, "frameworks", framework))
+        return [Action(framework=framework, what=f"seed on import of {module}", status="failed",
+                       detail=f"{type(exc).__name__}: {exc}")]
 
 
 class _SeedOnImport:
@@ -176,8 +234,9 @@ class _SeedOnImport:
         self._hooks = hooks
         self._callback = callback
 
-    def forget(self, frameworks: set[str]) -> None:
-        for module in [m for m, fw in self._hooks.items() if fw in frameworks]:
+    def forget(self, frameworks: set[str], keep: Set[str] = frozenset()) -> None:
+        """Stop watching the modules of ``frameworks``, except those in ``keep`` (others still wait for them)."""
+        for module in [m for m, fw in self._hooks.items() if fw in frameworks and m not in keep]:
             del self._hooks[module]
         if not self._hooks and self in sys.meta_path:
             sys.meta_path.remove(self)

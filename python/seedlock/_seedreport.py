@@ -31,8 +31,12 @@ if TYPE_CHECKING:
 BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap"
 PYTHON_BOOTSTRAP = BOOTSTRAP / "python"
 R_PROFILE = BOOTSTRAP / "Rprofile.R"
-# The module whose import seeds a framework, for "not imported" lines.
-_TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "r": "rpy2", "caffe": "caffe"}
+# The module whose import seeds a framework, for "not imported" lines (a test holds it to the registry
+# and to _autoseed.TRIGGERS). An extension's module is its seeder's to name, and the launcher does not
+# load seeders: its line says so in general.
+_TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "r": "rpy2",
+            "caffe": "caffe"}
+_EXTENSION_TRIGGER = "the module its seeder waits for"
 
 
 def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
@@ -130,7 +134,7 @@ class Outcome:
                 owned = self.frameworks if p.binding == "python" else ("r",)
                 for fw in owned:
                     if fw in self.frameworks and fw not in done:
-                        reason = f"{_TRIGGER.get(fw, fw)} not imported: nothing to seed"
+                        reason = f"{_TRIGGER.get(fw, _EXTENSION_TRIGGER)} not imported: nothing to seed"
                         out.append(f"  {fw:<10} {'-':<8} {reason}")
         return out
 

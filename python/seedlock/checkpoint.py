@@ -6,6 +6,10 @@ generator, R's ``.Random.seed``, and every stream handed out — with the epoch 
 (numbers, strings, lists, dicts, bytes) that ``torch.save`` writes and ``torch.load(weights_only=True)``
 reads back. Saved next to the model and optimiser, it lets a run resumed mid-epoch continue the same
 streams.
+
+An extension (``x-<name>``) is captured only when its seeder offers ``capture``/``restore``; otherwise
+its entry says so (``{"captured": False, "reason": ...}``) and loading re-seeds it with a
+:class:`~seedlock.errors.SeedlockWarning` (see :func:`seedlock.extensions.restore_state`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def state_dict(stage: LockedStage) -> dict[str, Any]:
         "rank": runtime.rank,
         "epoch": runtime.epoch,
         # Each framework module's plain-data state (seedlock.frameworks.<name>.capture_state).
-        "frameworks": {name: _frameworks.get(name).capture_state() for name in stage.frameworks},
+        "frameworks": {name: _capture(name) for name in stage.frameworks},
         "streams": [_capture_stream(s) for s in runtime.streams],
     }
 
@@ -65,8 +69,30 @@ def load_state_dict(stage: LockedStage, state: Mapping[str, Any]) -> None:
         else:
             restore_stream(stream, entry["state"])
     for name, framework_state in state["frameworks"].items():
-        _frameworks.get(name).restore_state(framework_state)
+        if name in _frameworks.NAMES:
+            _frameworks.get(name).restore_state(framework_state)
+            continue
+        from . import extensions
+        from .apply import process_seed
+
+        problem = extensions.restore_state(name, framework_state, process_seed(stage.seed_of(name), state["rank"], None))
+        if problem is not None:
+            import warnings
+
+            from .errors import SeedlockWarning, pointer_join
+
+            # A state the checkpoint cannot give back is said, never skipped silently (pointer: its entry).
+            warnings.warn(SeedlockWarning(SeedlockError("not-applied", problem, pointer_join("/frameworks", name))),
+                          stacklevel=3)
     runtime.rank, runtime.epoch = state["rank"], state["epoch"]
+
+
+def _capture(name: str) -> Any:
+    if name in _frameworks.NAMES:
+        return _frameworks.get(name).capture_state()
+    from . import extensions  # an extension (spec §2.2): its seeder may or may not capture state
+
+    return extensions.capture_state(name)
 
 
 def _key(stream: Stream) -> tuple[str, str | None, int | None, int]:

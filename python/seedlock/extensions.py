@@ -7,15 +7,23 @@ A package registers a seeder for extension ``x-<name>`` as an entry point of tha
     x-faker = "seedlock_faker:seed"
 
 The object is called with the extension's seed (its rank seed under a rank) and returns a short
-description of what it seeded (``"Faker.seed(123)"``), or None. It may have a ``save`` attribute:
-a callable returning a function that puts the generator's state back (used by ``stage.seeded()``).
+description of what it seeded (``"Faker.seed(123)"``), or None. Optional attributes:
+
+* ``module``: the import name of the library it seeds (``"faker"``). ``seedlock run`` seeds an
+  unmodified program right after it first imports that module, as it does numpy or torch (spec §6.1);
+  without it the seeder is called when the interpreter starts, which loads the library into every
+  Python process of the stage.
+* ``save``: a callable returning a function that puts the generator's state back (``stage.seeded()``).
+* ``capture`` / ``restore``: the generator's state as plain data and back (``stage.state_dict()``);
+  without them a state dict says the extension was not captured, and loading it re-seeds it.
+
 Which seeders are installed never changes validation or resolution: only applying a stage looks
 them up, and a missing one is reported as not applied (``strict``: ``not-applied``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .actions import Action
@@ -42,16 +50,39 @@ def version(name: str) -> str | None:
     return None
 
 
-def apply(name: str, seed: int) -> Action:
-    """Call the seeder of extension ``name`` with ``seed``; a missing or failing seeder is a failed action."""
+def load(name: str, seed: int) -> tuple[Any | None, Action | None]:
+    """The seeder of extension ``name``, or None with the failed action that reports why."""
     what = f"{name} seeder({seed})"
     try:
         seeder = find(name)
     except Exception as exc:  # a broken plug-in must be reported, not crash the stage
-        return Action(framework=name, what=what, status="failed", detail=f"its seeder cannot be loaded: {exc!r}")
+        return None, Action(framework=name, what=what, status="failed", detail=f"its seeder cannot be loaded: {exc!r}")
     if seeder is None:
-        return Action(framework=name, what=what, status="failed",
-                      detail=f"no seeder installed (a package must register entry point {name!r} in group {GROUP!r})")
+        return None, Action(framework=name, what=what, status="failed", detail=_missing(name))
+    return seeder, None
+
+
+def _missing(name: str) -> str:
+    return f"no seeder installed (a package must register entry point {name!r} in group {GROUP!r})"
+
+
+def module_of(seeder: Any) -> str | None:
+    """The module whose first import ``seedlock run`` waits for before calling ``seeder`` (its ``module``)."""
+    module = getattr(seeder, "module", None)
+    return module if isinstance(module, str) and module else None
+
+
+def apply(name: str, seed: int) -> Action:
+    """Call the seeder of extension ``name`` with ``seed``; a missing or failing seeder is a failed action."""
+    seeder, failure = load(name, seed)
+    if failure is not None:
+        return failure
+    return call(name, seeder, seed)
+
+
+def call(name: str, seeder: Any, seed: int) -> Action:
+    """Call a loaded ``seeder`` of extension ``name``, reporting it as :func:`apply` does."""
+    what = f"{name} seeder({seed})"
     try:
         done = seeder(seed)
     except Exception as exc:
@@ -69,4 +100,44 @@ def save(name: str) -> Callable[[], None] | None:
     return saver() if callable(saver) else None
 
 
-__all__ = ["GROUP", "apply", "find", "save", "version"]
+def capture_state(name: str) -> dict[str, Any]:
+    """The extension's entry in a state dict: ``{"captured": True, "state": ...}`` from the seeder's
+    ``capture``, or ``{"captured": False, "reason": ...}`` saying why there is none."""
+    try:
+        seeder = find(name)
+    except Exception as exc:
+        return {"captured": False, "reason": f"its seeder cannot be loaded: {exc!r}"}
+    if seeder is None:
+        return {"captured": False, "reason": _missing(name)}
+    capture, restore = getattr(seeder, "capture", None), getattr(seeder, "restore", None)
+    if not callable(capture) or not callable(restore):
+        return {"captured": False, "reason": f"the {name} seeder offers no state capture (no capture/restore attributes)"}
+    try:
+        return {"captured": True, "state": capture()}
+    except Exception as exc:
+        return {"captured": False, "reason": f"its capture raised {exc!r}"}
+
+
+def restore_state(name: str, entry: Mapping[str, Any], seed: int) -> str | None:
+    """Put back what :func:`capture_state` captured. An entry without state re-seeds the extension with
+    ``seed`` (the process seed), so a resumed run is still a function of the lock and the checkpoint;
+    returns what the caller must warn about (None when the state was restored)."""
+    if entry.get("captured"):
+        seeder, failure = load(name, seed)
+        restore = getattr(seeder, "restore", None)
+        if failure is not None or not callable(restore):
+            why = failure.detail if failure is not None else f"the {name} seeder offers no restore"
+            return f"{name} state was captured but cannot be restored: {why}"
+        try:
+            restore(entry["state"])
+        except Exception as exc:
+            return f"{name} state was captured but cannot be restored: its restore raised {exc!r}"
+        return None
+    head = f"{name} state was not in the checkpoint ({entry.get('reason', 'no reason given')})"
+    action = apply(name, seed)
+    if action.status == "applied":
+        return f"{head}: re-seeded with {action.what}, so its draws restart from the seed"
+    return f"{head}: cannot re-seed it: {action.detail}"
+
+
+__all__ = ["GROUP", "apply", "call", "capture_state", "find", "load", "module_of", "restore_state", "save", "version"]

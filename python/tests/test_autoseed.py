@@ -458,3 +458,62 @@ def test_a_python_script_using_r_through_rpy2_gets_the_stage_r_seed(tmp_path: Pa
     runs = [_run(lock, sys.executable, script) for _ in range(2)]
     assert runs[0] == runs[1] and runs[0][0] == 0 and runs[0][2] == "", runs[0][2]
     assert float(runs[0][1]) == r_uniform(_seed(lock, "r"), 1)[0]
+
+
+JAX_PROBE = ("import jax\n"
+             "print(jax.config.jax_default_prng_impl, jax.config.jax_threefry_partitionable,\n"
+             "      jax.random.key_data(jax.random.key(0)).shape[0], jax.random.uniform(jax.random.key(0)).item())\n")
+# The same program, seeded by apply() instead of its import: the report and the draws auto-seeding must match.
+JAX_APPLIED = ("import seedlock\n"
+               "report = seedlock.apply_from_env(strict=True)\n"
+               "print('\\n'.join(str(a) for a in report.actions if a.framework == 'jax'))\n" + JAX_PROBE)
+
+
+@pytest.mark.parametrize("settings", [{"prng_impl": "rbg", "threefry_partitionable": False}, {}],
+                         ids=["rbg", "default"])
+def test_a_jax_program_gets_the_locks_prng_settings_on_first_import_reported_as_apply_reports_them(
+        tmp_path: Path, settings: dict[str, object]) -> None:
+    stage: dict[str, object] = {"frameworks": ["python", "jax"]}
+    if settings:
+        stage["settings"] = {"jax": settings}
+    lock = _lock(tmp_path, settings=json.dumps({"version": "1.1", "seed": 1, "stages": {"train": stage}}))
+    env = {"JAX_PLATFORMS": "cpu"}
+    code, out, err = _run(lock, sys.executable, "-c", JAX_PROBE, flags=("-v",), env=env)
+    assert code == 0, err
+    impl, partitionable, key_words, draw = out.split()
+    expected = {"prng_impl": "threefry2x32", "threefry_partitionable": True, **settings}
+    assert (impl, partitionable) == (expected["prng_impl"], str(expected["threefry_partitionable"]))
+    assert int(key_words) == {"rbg": 4, "threefry2x32": 2}[str(expected["prng_impl"])]  # the keys it makes follow
+    code, applied, applied_err = _run(lock, sys.executable, "-c", JAX_APPLIED, flags=("--no-auto-seed",), env=env)
+    assert code == 0, applied_err
+    *apply_lines, _ = applied.splitlines()
+    assert applied.splitlines()[-1] == out.strip()  # the same draws as when the program applies the stage
+    jax_lines = [line for line in err.splitlines() if line.startswith("  jax ")]
+    assert jax_lines == ["  " + line for line in apply_lines]  # the same report, "no global RNG" step included
+    assert jax_lines[0].startswith("  jax        skipped  global seed (JAX has no global random generator")
+    assert "  jax        -" not in err
+
+
+def test_a_jax_stage_whose_program_never_imports_jax_loads_no_jax_and_says_so(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, settings=json.dumps({"version": "1.1", "seed": 1, "stages": {"train": {
+        "frameworks": ["python", "jax"]}}}))
+    code, out, err = _run(lock, sys.executable, "-c", "import sys; print('jax' in sys.modules)", flags=("-v",))
+    assert (code, out) == (0, "False\n")
+    assert "  jax        -        jax not imported: nothing to seed\n" in err
+
+
+def test_every_registry_framework_has_an_auto_seeding_trigger_and_the_report_names_the_same_module() -> None:
+    from seedlock import _autoseed, _seedreport
+
+    registry = json.loads((REPO / "spec" / "registry.json").read_text("utf-8"))
+    names = {fw["name"] for fw in registry["frameworks"]}
+    triggered = set(_autoseed.TRIGGERS.values())
+    assert triggered <= names, triggered - names
+    # python is seeded through `random` (RANDOM_MODULE); every other framework by a module's first import.
+    assert triggered | {"python"} == names, names - triggered - {"python"}
+    assert set(_seedreport._TRIGGER) == names - {"python"}
+    for framework, module in _seedreport._TRIGGER.items():
+        # The report names the module (or the package of the module) whose import seeds the framework.
+        assert any(fw == framework and (m == module or m.startswith(module + "."))
+                   for m, fw in _autoseed.TRIGGERS.items()), (framework, module)
+    assert _autoseed.EXTENSION_PREFIX == registry["extensions"]["prefix"]

@@ -14,6 +14,7 @@ import pytest
 
 import seedlock
 from seedlock.derivation import derive
+from seedlock.errors import SeedlockWarning
 
 from conftest import REPO, seedlock_cli
 
@@ -45,9 +46,9 @@ def _env(*extra: str) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(p for p in path if p)}
 
 
-def _lock(tmp_path: Path, manifest: dict[str, object] = MANIFEST) -> Path:
+def _lock(tmp_path: Path, manifest: dict[str, object] = MANIFEST, env: dict[str, str] | None = None) -> Path:
     (tmp_path / "m.json").write_text(json.dumps(manifest))
-    out = seedlock_cli("resolve", str(tmp_path / "m.json"), "-o", str(tmp_path / "m.lock"))
+    out = seedlock_cli("resolve", str(tmp_path / "m.json"), "-o", str(tmp_path / "m.lock"), env=env)
     assert out.returncode == 0, out.stderr
     return tmp_path / "m.lock"
 
@@ -106,3 +107,135 @@ def test_seeded_puts_back_the_state_of_a_seeder_that_can_save_it(tmp_path: Path,
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **_env(plugin_path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+# An unmodified program: it never calls seedlock, `seedlock run` seeds Faker when the program imports it.
+FAKER_SCRIPT = "from faker import Faker\nf = Faker()\nprint(f.name(), f.email(), sep='|')\n"
+
+
+def _auto(lock: Path, env: dict[str, str], *flags: str, code: str = FAKER_SCRIPT) -> subprocess.CompletedProcess[str]:
+    return seedlock_cli("run", str(lock), "--stage", "fake", *flags, "--", sys.executable, "-c", code, env=env)
+
+
+def _coin_plugin(base: Path) -> str:
+    """A second real distribution, laid out as pip installs one: ``coinlib`` keeps its own
+    ``random.Random``, and its seeder declares no module to wait for and offers no state capture."""
+    site = base / "coin-site"
+    dist = site / "seedlock_coin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (site / "coinlib.py").write_text("import random\nrng = random.Random()\n")
+    (site / "seedlock_coin.py").write_text(
+        "def seed(value):\n    import coinlib\n    coinlib.rng.seed(value)\n    return f'coinlib.rng.seed({value})'\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: seedlock-coin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[seedlock.seeders]\nx-coin = seedlock_coin:seed\n")
+    (dist / "RECORD").write_text("")
+    return str(site)
+
+
+COIN = {"version": "1.1", "seed": 42, "stages": {"fake": {"frameworks": ["python", "x-coin"]}}}
+
+
+def test_an_unmodified_faker_program_repeats_under_seedlock_run_because_its_seeder_ran_on_import(
+        tmp_path: Path, plugin_path: str) -> None:
+    lock = _lock(tmp_path, env=_env(plugin_path))  # made where the plug-in is installed: --strict checks that
+    first, second = _auto(lock, _env(plugin_path), "-v"), _auto(lock, _env(plugin_path), "--strict")
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert first.stdout == second.stdout  # two fresh processes, the same fake data
+    # For the right reason: Faker was seeded with the extension's seed, derived by name ...
+    expected = derive(derive(42, "fake"), "x-faker")
+    direct = subprocess.run([sys.executable, "-c", f"from faker import Faker\nFaker.seed({expected})\n{FAKER_SCRIPT}"],
+                            capture_output=True, text=True, check=True)
+    assert first.stdout == direct.stdout
+    # ... and reported as apply() reports it.
+    assert f"\n  x-faker    applied  Faker.seed({expected})\n" in first.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    changed = _auto(_lock(other, {**MANIFEST, "seed": 43}), _env(plugin_path))
+    assert changed.returncode == 0 and changed.stdout != first.stdout  # the fake data follows the lock's seed
+
+
+def test_a_seeder_that_names_its_module_is_not_loaded_into_a_program_that_never_imports_it(
+        tmp_path: Path, plugin_path: str) -> None:
+    lock = _lock(tmp_path)
+    out = _auto(lock, _env(plugin_path), "-v", code="import sys; print('faker' in sys.modules)")
+    assert (out.returncode, out.stdout) == (0, "False\n"), out.stderr
+    assert "  x-faker    -        the module its seeder waits for not imported: nothing to seed\n" in out.stderr
+
+
+def test_without_the_seeder_seedlock_run_reports_the_extension_and_strict_never_runs_the_program(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    seed = derive(derive(42, "fake"), "x-faker")
+    why = "no seeder installed (a package must register entry point 'x-faker' in group 'seedlock.seeders')"
+    out = _auto(lock, _env())
+    assert out.returncode == 0 and out.stdout.count("|") == 1  # ran, unseeded, and said so
+    assert out.stderr.endswith(f"auto-seeded): x-faker x-faker seeder({seed}) failed: {why}\n"), out.stderr
+    strict = _auto(lock, _env(), "--strict")
+    assert (strict.returncode, strict.stdout) == (2, "")  # the program must not run unseeded
+    assert strict.stderr.splitlines()[0] == (f"seedlock: error[not-applied] Not applied: x-faker x-faker seeder({seed}): "
+                                             f"{why} at '/stages/fake/frameworks/x-faker'")
+
+
+def test_a_seeder_without_a_module_is_called_when_the_interpreter_starts(tmp_path: Path) -> None:
+    site = _coin_plugin(tmp_path)
+    lock = _lock(tmp_path, COIN, env=_env(site))
+    seed = derive(derive(42, "fake"), "x-coin")
+    code = "import sys\nloaded = 'coinlib' in sys.modules\nimport coinlib\nprint(loaded, coinlib.rng.random())"
+    runs = [_auto(lock, _env(site), *flags, code=code) for flags in (("-v",), ("--strict",))]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    import random
+
+    # Seeded before the program ran a line: its library was loaded at start (the documented cost).
+    assert runs[0].stdout == runs[1].stdout == f"True {random.Random(seed).random()}\n"
+    assert f"\n  x-coin     applied  coinlib.rng.seed({seed})\n" in runs[0].stderr
+
+
+def test_a_state_dict_restores_an_extension_whose_seeder_captures_state_through_torch_save(
+        tmp_path: Path, plugin_path: str) -> None:
+    lock = _lock(tmp_path)
+    code = (f"import io, torch, seedlock\nfrom faker import Faker\n"
+            f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\nassert stage.apply().actions[-1].status == 'applied'\n"
+            f"f = Faker()\nf.name()\n"
+            f"buffer = io.BytesIO()\ntorch.save(stage.state_dict(), buffer)\n"
+            f"before = [f.name() for _ in range(3)]\n"
+            f"buffer.seek(0)\nstate = torch.load(buffer, weights_only=True)\nstage.load_state_dict(state)\n"
+            f"print(before == [f.name() for _ in range(3)], state['frameworks']['x-faker']['captured'])")
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **_env(plugin_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "True True\n"
+
+
+def test_a_state_dict_says_an_extension_offered_nothing_to_capture_and_loading_it_reseeds_with_a_warning(
+        tmp_path: Path) -> None:
+    site = _coin_plugin(tmp_path)
+    lock = _lock(tmp_path, COIN)
+    seed = derive(derive(42, "fake"), "x-coin")
+    code = (f"import json, warnings, seedlock, coinlib\n"
+            f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\nassert stage.apply().actions[-1].status == 'applied'\n"
+            f"state = stage.state_dict()\n[coinlib.rng.random() for _ in range(5)]\n"
+            f"with warnings.catch_warnings(record=True) as caught:\n"
+            f"    warnings.simplefilter('always')\n    stage.load_state_dict(state)\n"
+            f"print(json.dumps([state['frameworks']['x-coin'], [f'{{w.category.__name__}}: {{w.message}}' for w in caught],"
+            f" coinlib.rng.random()]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **_env(site)})
+    assert out.returncode == 0, out.stderr
+    entry, caught, draw = json.loads(out.stdout)
+    reason = "the x-coin seeder offers no state capture (no capture/restore attributes)"
+    assert entry == {"captured": False, "reason": reason}
+    assert caught == [f"SeedlockWarning: x-coin state was not in the checkpoint ({reason}): "
+                      f"re-seeded with coinlib.rng.seed({seed}), so its draws restart from the seed at '/frameworks/x-coin'"]
+    import random
+
+    assert draw == random.Random(seed).random()
+
+
+def test_a_state_dict_of_a_stage_whose_seeder_is_missing_says_so_and_loading_it_warns() -> None:
+    stage = seedlock.resolve(seedlock.Manifest.from_dict(MANIFEST)).stage("fake")
+    why = "no seeder installed (a package must register entry point 'x-faker' in group 'seedlock.seeders')"
+    state = stage.state_dict()
+    assert state["frameworks"]["x-faker"] == {"captured": False, "reason": why}
+    with pytest.warns(SeedlockWarning) as caught:
+        stage.load_state_dict(state)
+    assert [str(w.message) for w in caught] == [f"x-faker state was not in the checkpoint ({why}): cannot re-seed it: {why} at '/frameworks/x-faker'"]
+    assert [(w.message.code, w.message.pointer) for w in caught] == [("not-applied", "/frameworks/x-faker")]

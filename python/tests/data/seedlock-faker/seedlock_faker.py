@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 
 def seed(value: int) -> str:
@@ -20,4 +21,23 @@ def _save() -> Callable[[], None]:
     return lambda: shared.setstate(state)
 
 
+def _capture() -> Any:
+    """The shared generator's state as plain data (ints, tuples, None) for ``stage.state_dict()``."""
+    from faker.generator import random as shared
+
+    return shared.getstate()
+
+
+def _restore(state: Any) -> None:
+    from faker.generator import random as shared
+
+    # A checkpoint may hand back lists where getstate() gave tuples; setstate needs the tuples.
+    version, internal, gauss = state
+    shared.setstate((version, tuple(internal), gauss))
+
+
 seed.save = _save  # type: ignore[attr-defined]
+seed.capture = _capture  # type: ignore[attr-defined]
+seed.restore = _restore  # type: ignore[attr-defined]
+# `seedlock run` seeds Faker when the program first imports it, and never loads it into one that does not.
+seed.module = "faker"  # type: ignore[attr-defined]
