@@ -75,6 +75,10 @@ def load_state_dict(stage: LockedStage, state: Mapping[str, Any]) -> None:
         from . import extensions
         from .apply import process_seed
 
+        if not isinstance(framework_state, Mapping):
+            raise SeedlockError("invalid-value", f"Not an extension's state: {framework_state!r}",
+                                f"/frameworks/{name}")
+
         problem = extensions.restore_state(name, framework_state, process_seed(stage.seed_of(name), state["rank"], None))
         if problem is not None:
             import warnings

@@ -239,3 +239,21 @@ def test_a_state_dict_of_a_stage_whose_seeder_is_missing_says_so_and_loading_it_
         stage.load_state_dict(state)
     assert [str(w.message) for w in caught] == [f"x-faker state was not in the checkpoint ({why}): cannot re-seed it: {why} at '/frameworks/x-faker'"]
     assert [(w.message.code, w.message.pointer) for w in caught] == [("not-applied", "/frameworks/x-faker")]
+
+
+def test_forked_workers_that_import_faker_first_keep_their_own_draws_and_the_program_is_seeded(
+        tmp_path: Path, plugin_path: str) -> None:
+    lock = _lock(tmp_path)
+    code = ("import json, multiprocessing as mp\n"
+            "def draw(_):\n    from faker import Faker\n    return Faker().name()\n"
+            "if __name__ == '__main__':\n"
+            "    with mp.get_context('fork').Pool(2) as pool:\n        workers = pool.map(draw, range(4), chunksize=1)\n"
+            "    print(json.dumps([workers, draw(0)]))\n")
+    out = _auto(lock, _env(plugin_path), code=code)
+    assert out.returncode == 0, out.stderr
+    workers, program = json.loads(out.stdout)
+    expected = derive(derive(42, "fake"), "x-faker")
+    seeded = subprocess.run([sys.executable, "-c", f"from faker import Faker\nFaker.seed({expected})\nprint(Faker().name())"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert program == seeded  # the program imported Faker after the pool: seeded then
+    assert seeded not in workers  # a worker seeded with the stage's seed would draw the program's first name

@@ -62,8 +62,8 @@ def test_an_auto_seeded_interpreter_loads_only_random_and_seedlocks_bootstrap_at
     from conftest import seedlock_cli
 
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {
-        "s": {"frameworks": ["python", "numpy", "torch", "tensorflow", "r", "caffe"]}}}))
+    manifest.write_text(json.dumps({"version": "1.1", "seed": 1, "stages": {
+        "s": {"frameworks": ["python", "numpy", "torch", "tensorflow", "jax", "r", "caffe"]}}}))
     lock = tmp_path / "l.json"
     assert seedlock_cli("resolve", str(manifest), "-o", str(lock)).returncode == 0
     probe = "import sys; print(' '.join(sorted(sys.modules)))"
