@@ -24,7 +24,7 @@ import sys
 # `typing` and `collections.abc` cost milliseconds at every interpreter start; only mypy needs them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from types import ModuleType
     from typing import Any
@@ -171,7 +171,8 @@ def forget(frameworks: Iterable[str]) -> None:
     for names in _waiting.values():
         names[:] = [n for n in names if n not in frameworks]
     if _finder is not None:
-        _finder.forget(frameworks, keep={m for m, names in _waiting.items() if names})
+        # A module another framework's hook named stays watched for the extensions still waiting for it.
+        _finder.forget(frameworks, keep={m: names[0] for m, names in _waiting.items() if names})
 
 
 def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], strict: bool) -> None:
@@ -234,10 +235,14 @@ class _SeedOnImport:
         self._hooks = hooks
         self._callback = callback
 
-    def forget(self, frameworks: set[str], keep: Set[str] = frozenset()) -> None:
-        """Stop watching the modules of ``frameworks``, except those in ``keep`` (others still wait for them)."""
-        for module in [m for m, fw in self._hooks.items() if fw in frameworks and m not in keep]:
-            del self._hooks[module]
+    def forget(self, frameworks: set[str], keep: Mapping[str, str] | None = None) -> None:
+        """Stop watching the modules of ``frameworks``; a module in ``keep`` is watched on for the
+        extension it maps to (its seeder still waits for it)."""
+        for module in [m for m, fw in self._hooks.items() if fw in frameworks]:
+            if keep and module in keep:
+                self._hooks[module] = keep[module]
+            else:
+                del self._hooks[module]
         if not self._hooks and self in sys.meta_path:
             sys.meta_path.remove(self)
 

@@ -78,7 +78,6 @@ def load_state_dict(stage: LockedStage, state: Mapping[str, Any]) -> None:
         if not isinstance(framework_state, Mapping):
             raise SeedlockError("invalid-value", f"Not an extension's state: {framework_state!r}",
                                 f"/frameworks/{name}")
-
         problem = extensions.restore_state(name, framework_state, process_seed(stage.seed_of(name), state["rank"], None))
         if problem is not None:
             import warnings

@@ -117,15 +117,17 @@ def _auto(lock: Path, env: dict[str, str], *flags: str, code: str = FAKER_SCRIPT
     return seedlock_cli("run", str(lock), "--stage", "fake", *flags, "--", sys.executable, "-c", code, env=env)
 
 
-def _coin_plugin(base: Path) -> str:
+def _coin_plugin(base: Path, module: str | None = None) -> str:
     """A second real distribution, laid out as pip installs one: ``coinlib`` keeps its own
-    ``random.Random``, and its seeder declares no module to wait for and offers no state capture."""
+    ``random.Random``, and its seeder declares no module to wait for (unless ``module``) and offers no
+    state capture."""
     site = base / "coin-site"
     dist = site / "seedlock_coin-1.0.dist-info"
     dist.mkdir(parents=True)
     (site / "coinlib.py").write_text("import random\nrng = random.Random()\n")
     (site / "seedlock_coin.py").write_text(
-        "def seed(value):\n    import coinlib\n    coinlib.rng.seed(value)\n    return f'coinlib.rng.seed({value})'\n")
+        "def seed(value):\n    import coinlib\n    coinlib.rng.seed(value)\n    return f'coinlib.rng.seed({value})'\n"
+        + (f"seed.module = {module!r}\n" if module else ""))
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: seedlock-coin\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[seedlock.seeders]\nx-coin = seedlock_coin:seed\n")
     (dist / "RECORD").write_text("")
@@ -257,3 +259,21 @@ def test_forked_workers_that_import_faker_first_keep_their_own_draws_and_the_pro
                             capture_output=True, text=True, check=True).stdout.strip()
     assert program == seeded  # the program imported Faker after the pool: seeded then
     assert seeded not in workers  # a worker seeded with the stage's seed would draw the program's first name
+
+
+def test_a_seeder_waiting_for_a_frameworks_module_runs_with_that_frameworks_seeding(tmp_path: Path) -> None:
+    # Both wait for numpy.random: one import seeds numpy and calls the seeder, each reported.
+    site = _coin_plugin(tmp_path, module="numpy.random")
+    lock = _lock(tmp_path, {**COIN, "stages": {"fake": {"frameworks": ["numpy", "x-coin"]}}}, env=_env(site))
+    code = ("import sys\nimport numpy as np\nbefore = 'coinlib' in sys.modules\nx = np.random.random()\n"
+            "import coinlib\nprint(before, x, coinlib.rng.random())")
+    out = _auto(lock, _env(site), "-v", "--strict", code=code)
+    assert out.returncode == 0, out.stderr
+    stage = seedlock.load_lock(lock).stage("fake")
+    import random
+
+    import numpy as np
+
+    assert out.stdout == (f"False {np.random.RandomState(stage.seed_of('numpy')).random_sample()} "
+                          f"{random.Random(stage.seed_of('x-coin')).random()}\n")
+    assert f"\n  x-coin     applied  coinlib.rng.seed({stage.seed_of('x-coin')})\n" in out.stderr
