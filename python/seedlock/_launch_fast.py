@@ -523,9 +523,17 @@ def _all_well(status_dir: str) -> bool:
     return seeded
 
 
-def autoseed_environment(stage: _Stage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool) -> dict[str, str]:
-    """:func:`seedlock._seedreport.autoseed_environment` (not strict) without json and pathlib; a test
-    checks they agree."""
+def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *, auto_seed: bool) -> dict[str, str]:
+    """The variables that make ``stage``'s Python and R children seed themselves and report back (a
+    :class:`seedlock.lock.LockedStage` or this module's view of one; the full path's
+    :func:`seedlock._seedreport.autoseed_environment` adds strict mode to these), without json and pathlib.
+
+    With ``auto_seed`` the bootstrap directory goes first on ``PYTHONPATH`` (its ``sitecustomize``
+    chains any other; the user's entries stay as they were, a nested ``seedlock run`` finds it first
+    already) and ``R_PROFILE_USER`` names seedlock's R profile (which sources the user's own; a nested
+    run keeps the user's, never chains ours). Seeds travel as "name=seed" words (":hash" when the python
+    seed is also PYTHONHASHSEED), read at every interpreter start without json; the settings, as JSON,
+    are read only when a framework is imported."""
     from _json import encode_basestring_ascii  # type: ignore[import-not-found]  # what json.dumps uses
 
     from . import _seedstatus as s
@@ -548,7 +556,9 @@ def autoseed_environment(stage: _Stage, status_dir: str, base: Mapping[str, str]
             return "[" + ",".join(dumps(x) for x in value) + "]"
         if type(value) is dict:
             return "{" + ",".join(f"{encode_basestring_ascii(k)}:{dumps(v)}" for k, v in value.items()) + "}"
-        raise _Decline
+        import json  # no setting of the registry has another type; a plug-in's might
+
+        return json.dumps(value, separators=(",", ":"))
 
     env[s.AUTOSEED_SETTINGS_VARIABLE] = dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()})
     here = os.path.dirname(os.path.realpath(__file__))

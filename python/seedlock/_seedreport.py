@@ -7,30 +7,19 @@ seeded is a warning (``--strict``: an error).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._seedstatus import (
-    AUTOSEED_R_VARIABLE,
-    AUTOSEED_SETTINGS_VARIABLE,
-    AUTOSEED_VARIABLE,
-    R_PROFILE_VARIABLE,
-    STATUS_VARIABLE,
-    STRICT_VARIABLE,
-)
+from ._seedstatus import STRICT_VARIABLE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .lock import LockedStage
 
-BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap"
-PYTHON_BOOTSTRAP = BOOTSTRAP / "python"
-R_PROFILE = BOOTSTRAP / "Rprofile.R"
 # The module whose import seeds a framework, for "not imported" lines (a test holds it to the registry
 # and to _autoseed.TRIGGERS). An extension's module is its seeder's to name, and the launcher does not
 # load seeders: its line says so in general.
@@ -46,32 +35,12 @@ def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str,
     With ``auto_seed`` the bootstrap directory goes first on ``PYTHONPATH`` (its ``sitecustomize``
     chains any other) and ``R_PROFILE_USER`` names seedlock's R profile (which sources the user's own).
     """
-    env = {STATUS_VARIABLE: status_dir}
+    # One implementation, in the module the launcher's fast path imports (it cannot afford json here).
+    from ._launch_fast import autoseed_environment as environment
+
+    env = environment(stage, status_dir, base, auto_seed=auto_seed)
     if strict:
         env[STRICT_VARIABLE] = "1"
-    if not auto_seed:
-        return env
-    # Seeds as "name=seed" words (":hash" when the python seed is also PYTHONHASHSEED), read at every
-    # interpreter start without json; the settings, as JSON, only when a framework is imported.
-    env[AUTOSEED_VARIABLE] = " ".join(
-        f"{name}={fw.seed}" + (":hash" if name == "python" and fw.settings["hash_seed"] else "")
-        for name, fw in stage.frameworks.items())
-    env[AUTOSEED_SETTINGS_VARIABLE] = json.dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()},
-                                                 separators=(",", ":"))
-    # The user's PYTHONPATH stays as it was, empty entries (the working directory) included; a nested
-    # `seedlock run` finds the bootstrap already first.
-    path, boot = base.get("PYTHONPATH", ""), str(PYTHON_BOOTSTRAP)
-    if path != boot and not path.startswith(boot + os.pathsep):
-        path = boot + (os.pathsep + path if path else "")
-    env["PYTHONPATH"] = path
-    r = stage.frameworks.get("r")
-    if r is not None:
-        s = r.settings
-        env[AUTOSEED_R_VARIABLE] = f"{r.seed},{s['kind']},{s['normal_kind']},{s['sample_kind']}"
-    # A nested `seedlock run` finds its parent's profile in R_PROFILE_USER: keep the user's, never chain ours.
-    if "R_PROFILE_USER" in base and R_PROFILE_VARIABLE not in base and base["R_PROFILE_USER"] != str(R_PROFILE):
-        env[R_PROFILE_VARIABLE] = base["R_PROFILE_USER"]
-    env["R_PROFILE_USER"] = str(R_PROFILE)
     return env
 
 
