@@ -179,7 +179,7 @@ def test_the_lock_schema_requires_every_registry_setting_of_every_framework() ->
     assert set(frameworks_schema) == set(FRAMEWORKS)
     for name, row in FRAMEWORKS.items():
         parts = frameworks_schema[name]["properties"]["settings"]["allOf"]
-        assert parts[0] == {"$ref": f"manifest-1.schema.json#/$defs/{name}Settings"}
+        assert parts[0] == {"$ref": f"manifest.schema.json#/$defs/{name}Settings"}
         assert parts[1] == {"required": [s["name"] for s in row["settings"]]}
 
 
