@@ -243,3 +243,17 @@ def test_the_conformance_case_schema_allows_exactly_the_registry_frameworks() ->
         assert values == set(FRAMEWORKS), f"{case_schema_file.name}{pointer}: not the registry's frameworks"
         # An extension case, if the schema allows one, is named by the registry's extension rule.
         assert patterns <= {REGISTRY["extensions"]["pattern"]}, pointer
+
+
+def test_every_framework_seeded_through_a_package_has_an_install_extra_that_installs_it() -> None:
+    import re
+    import tomllib
+
+    pyproject = tomllib.loads((SPEC.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = pyproject["project"]["optional-dependencies"]
+    for name, row in FRAMEWORKS.items():
+        if not row["distributions"]:
+            continue  # python is the standard library; Caffe is built from source, not pip-installed
+        assert name in extras, f"pyproject.toml has no `{name}` extra"
+        installed = {re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower() for requirement in extras[name]}
+        assert installed & set(row["distributions"]), (name, extras[name])
