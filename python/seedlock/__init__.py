@@ -156,7 +156,7 @@ def stage_from_env() -> LockedStage:
         missing = " and ".join(v for v, value in ((LOCK_VARIABLE, lock_path), (STAGE_VARIABLE, stage)) if not value)
         verb = "are" if " and " in missing else "is"
         raise SeedlockError(
-            "missing-field",
+            "missing-environment",
             f"{missing} {verb} not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`",
         )
     return load_lock(lock_path).stage(stage)

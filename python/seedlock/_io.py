@@ -66,6 +66,21 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
     _replace(hops[-1], payload, mode, shown=target)
 
 
+def replaces_by_name(path: str | os.PathLike[str]) -> bool:
+    """Whether :func:`write_atomic` puts a file at ``path`` by name (a new or regular file, through
+    links), rather than writing through to a stream (``/dev/stdout``, a pipe, a process's open file),
+    beside which nothing belongs."""
+    target = Path(path)
+    try:
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return False
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return not any(str(hop).startswith(_PROCESS_FILES) for hop in _link_chain(target))
+
+
 # Names of a process's open files: `/dev/stdout` -> `/proc/self/fd/1` -> the file the shell opened.
 _PROCESS_FILES = ("/proc/", "/dev/fd/", "/dev/stdout", "/dev/stderr")
 

@@ -38,7 +38,7 @@ class Targets:
 def targets(*, dotenv: str | os.PathLike[str] | None = None, github_output: bool = False, github_env: bool = False,
             environ: Mapping[str, str] | None = None) -> Targets:
     """The files the flags name, each checked to be writable, before anything is written:
-    ``missing-field`` when ``$GITHUB_OUTPUT``/``$GITHUB_ENV`` is unset, ``io-error`` for a target
+    ``missing-environment`` when ``$GITHUB_OUTPUT``/``$GITHUB_ENV`` is unset, ``io-error`` for a target
     that cannot be written."""
     from ._io import check_writable
 
@@ -49,7 +49,7 @@ def targets(*, dotenv: str | os.PathLike[str] | None = None, github_output: bool
         if wanted:
             path = environ.get(variable)
             if not path:
-                raise SeedlockError("missing-field", f"{flag} needs ${variable} (set by GitHub Actions)")
+                raise SeedlockError("missing-environment", f"{flag} needs ${variable} (set by GitHub Actions)")
             appends.append(path)
     chosen = Targets(dotenv=os.fspath(dotenv) if dotenv else None, appends=tuple(appends))
     for path in chosen.paths:

@@ -181,7 +181,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     if want("schema"):
         s = sub.add_parser("schema", help="print the JSON Schema of a manifest or a lock (for editors)")
         s.add_argument("kind", nargs="?", choices=("manifest", "lock"), default="manifest")
-        s.add_argument("-o", "--output", metavar="FILE", help="write it here (atomically) instead of stdout")
+        s.add_argument("-o", "--output", metavar="FILE",
+                       help="write it here (atomically) instead of stdout, with the schemas it refers to beside it "
+                            "(the lock schema: manifest.schema.json)")
 
     if want("completion"):
         s = sub.add_parser("completion", help="print a shell completion script (bash, zsh, fish)")
@@ -627,15 +629,14 @@ def _ask_init(init, args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from ._io import write_atomic
-    from ._spec import schema_text
+    from ._spec import schema_text, write_schema
 
-    text = schema_text(args.kind)
     if args.output:
-        write_atomic(args.output, text)
-        print(f"seedlock: wrote the {args.kind} schema to {args.output}", file=sys.stderr)
+        written = write_schema(args.kind, args.output)
+        also = "".join(f" and the {p.name.split('.')[0]} schema it refers to, {p}" for p in written[1:])
+        print(f"seedlock: wrote the {args.kind} schema to {args.output}{also}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(schema_text(args.kind))
     return 0
 
 

@@ -31,6 +31,7 @@ CODES: frozenset[str] = frozenset(
         "unknown-run",
         "not-applied",
         "io-error",
+        "missing-environment",
         "path-outside-root",
         "invalid-solver",
     }

@@ -44,19 +44,15 @@ def parse_stage(text: str) -> StarterStage:
 
 
 def make_stage(name: str, frameworks: Sequence[str]) -> StarterStage:
-    """A stage whose name is a valid label and whose frameworks seedlock knows (``invalid-label`` /
-    ``invalid-value`` otherwise, with "did you mean")."""
-    import difflib
-
+    """A stage whose name is a valid label and whose frameworks are built-in or extension names
+    (``x-<label>``, spec §2.2), checked by the rule validation uses: ``invalid-label`` /
+    ``unknown-framework`` (with "did you mean") / ``invalid-value`` otherwise."""
     from .derivation import check_label
+    from .settings import framework
 
     check_label(name, f"/stages/{name}")
-    known = known_frameworks()
     for fw in frameworks:
-        if fw not in known:
-            close = difflib.get_close_matches(fw, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-            raise SeedlockError("unknown-framework", f"Unknown framework {fw!r} ({hint})", f"/stages/{name}/frameworks")
+        framework(fw, f"/stages/{name}/frameworks")
     if not frameworks:
         raise SeedlockError("invalid-value", "A stage needs at least one framework", f"/stages/{name}/frameworks")
     return StarterStage(name=name, frameworks=tuple(dict.fromkeys(frameworks)))
@@ -74,6 +70,17 @@ def parse_seed(text: str) -> int | str:
     if int(value) > SEED_MAX:
         raise SeedlockError("seed-out-of-range", f"Seed {value} is outside [0, {SEED_MAX}]", "/seed")
     return int(value)
+
+
+def lowest_version(frameworks: Sequence[str]) -> str:
+    """The lowest specification version that defines every one of ``frameworks`` (spec §2.1): a
+    starter that needs nothing newer stays readable by bindings of older versions."""
+    from ._validate import version_tuple
+    from .settings import EXTENSIONS_SINCE, SINCE, is_extension
+
+    needed = [EXTENSIONS_SINCE if is_extension(fw) else SINCE[fw] for fw in frameworks]
+    first = min(SINCE.values(), key=version_tuple)  # the version the original frameworks came in
+    return max([first, *needed], key=version_tuple)
 
 
 def lock_name(manifest: str | os.PathLike[str]) -> str:
@@ -112,7 +119,7 @@ def starter_document(stages: Sequence[StarterStage], *, seed: int | str = "gener
                 for fw in sorted(used, key=[fw for st in stages for fw in st.frameworks].index)}
     document: dict[str, Any] = {
         "$schema": schema_reference,
-        "version": "1.0",
+        "version": lowest_version([fw for st in stages for fw in st.frameworks]),
         "description": description,
         "seed": seed,
     }
@@ -195,7 +202,7 @@ def interview(ask: Callable[[str], str], tell: Callable[[str], None]) -> tuple[l
     def frameworks_of(name: str) -> Callable[[str], StarterStage]:
         return lambda answer: make_stage(name, answer.replace(",", " ").split())
 
-    stages = [until_valid(f"Frameworks for stage {name!r} ({' '.join(known)})", " ".join(DEFAULT_FRAMEWORKS),
+    stages = [until_valid(f"Frameworks for stage {name!r} ({' '.join(known)}, or an extension x-<name>)", " ".join(DEFAULT_FRAMEWORKS),
                           frameworks_of(name))
               for name in names]
     seed = until_valid("Root seed: an integer, or 'generate' for a fresh one at every resolve", "generate", parse_seed)

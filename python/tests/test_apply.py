@@ -203,8 +203,9 @@ def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pyt
     report = seedlock.apply_from_env()
     assert report.seeds == {"numpy": stage_lock.stage("s").seed_of("numpy")}
     monkeypatch.delenv("SEEDLOCK_STAGE")
-    with pytest.raises(seedlock.SeedlockError, match="SEEDLOCK_STAGE is not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`"):
+    with pytest.raises(seedlock.SeedlockError, match="SEEDLOCK_STAGE is not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`") as err:
         seedlock.apply_from_env()
+    assert err.value.code == "missing-environment"
 
 
 
@@ -245,6 +246,8 @@ def test_apply_from_env_outside_seedlock_run_says_how_to_run_the_program(monkeyp
         seedlock.apply_from_env()
     assert str(err.value) == ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this program with "
                               "`seedlock run LOCK --stage STAGE -- COMMAND` at ''")
+    # An unset variable is not an absent member of a document (`missing-field`): its own code.
+    assert err.value.code == "missing-environment"
 
 
 def test_auto_seeding_reports_python_exactly_as_apply_does(monkeypatch: pytest.MonkeyPatch) -> None:

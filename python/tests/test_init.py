@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 import seedlock
-from conftest import seedlock_cli
+from conftest import SPEC, seedlock_cli
 from seedlock._spec import schema_text
 
 
@@ -148,3 +148,30 @@ def test_init_on_a_terminal_with_an_existing_file_says_so_before_asking(tmp_path
     code, transcript = _converse([sys.executable, "-m", "seedlock", "init"], tmp_path, [])
     assert code == 2
     assert "it already exists" in transcript and "Stage names" not in transcript
+
+
+_REGISTRY = json.loads((SPEC / "registry.json").read_text(encoding="utf-8"))
+_SINCE = {fw["name"]: fw["since"] for fw in _REGISTRY["frameworks"]} | {"x-faker": _REGISTRY["extensions"]["since"]}
+
+
+@pytest.mark.parametrize("framework", sorted(_SINCE))
+def test_init_writes_a_manifest_of_a_version_that_defines_every_framework_it_names(tmp_path: Path, framework: str) -> None:
+    out = seedlock_cli("init", "--stage", f"train=python,{framework}", "--seed", "7", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "seedlock.json").read_text())
+    # The lowest version that defines them all: a 1.0 reader still reads starters that need no more.
+    assert doc["version"] == max(_SINCE[framework], _SINCE["python"], key=lambda v: tuple(map(int, v.split("."))))
+    assert doc["stages"]["train"]["frameworks"] == list(dict.fromkeys(["python", framework]))
+    out = seedlock_cli("validate", "seedlock.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = seedlock_cli("resolve", "seedlock.json", "-o", "seedlock.lock.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lock = json.loads((tmp_path / "seedlock.lock.json").read_text())
+    assert list(lock["stages"]["train"]["frameworks"]) == list(dict.fromkeys(["python", framework]))
+
+
+def test_init_names_a_malformed_extension_as_the_spec_does(tmp_path: Path) -> None:
+    out = seedlock_cli("init", "--stage", "train=x-Faker", cwd=tmp_path)
+    assert (out.returncode, out.stderr) == (
+        2, "seedlock: error[invalid-label] Extension name 'x-Faker' is not x- followed by a label at '/stages/train/frameworks'\n")
+    assert not (tmp_path / "seedlock.json").exists()

@@ -179,7 +179,7 @@ def test_the_lock_schema_requires_every_registry_setting_of_every_framework() ->
     assert set(frameworks_schema) == set(FRAMEWORKS)
     for name, row in FRAMEWORKS.items():
         parts = frameworks_schema[name]["properties"]["settings"]["allOf"]
-        assert parts[0] == {"$ref": f"manifest-1.schema.json#/$defs/{name}Settings"}
+        assert parts[0] == {"$ref": f"manifest.schema.json#/$defs/{name}Settings"}
         assert parts[1] == {"required": [s["name"] for s in row["settings"]]}
 
 
@@ -207,3 +207,53 @@ def test_the_conformance_versions_include_every_installed_framework_distribution
             except metadata.PackageNotFoundError:
                 installed = None
             assert got.get(dist) == installed, dist
+
+
+def _names_a_schema_allows(node: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The enum values and patterns of a property schema, through anyOf/oneOf branches."""
+    values, patterns = set(node.get("enum", ())), {node["pattern"]} if "pattern" in node else set()
+    for branch in (*node.get("anyOf", ()), *node.get("oneOf", ())):
+        more_values, more_patterns = _names_a_schema_allows(branch)
+        values |= more_values
+        patterns |= more_patterns
+    return values, patterns
+
+
+def test_the_conformance_case_schema_allows_exactly_the_registry_frameworks() -> None:
+    from seedlock.conformance import plan
+
+    case_schema_file = Path(plan.__file__).parent.parent / "_conformance" / "case.schema.json"
+    case_schema = json.loads(case_schema_file.read_text(encoding="utf-8"))
+    found: list[tuple[str, set[str], set[str]]] = []
+
+    def walk(node: Any, pointer: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.get("properties", {}).items():
+                if key == "framework":
+                    found.append((f"{pointer}/properties/framework", *_names_a_schema_allows(value)))
+            for key, value in node.items():
+                walk(value, f"{pointer}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{pointer}/{i}")
+
+    walk(case_schema, "")
+    assert found, "the case schema names the framework a case exercises"
+    for pointer, values, patterns in found:
+        assert values == set(FRAMEWORKS), f"{case_schema_file.name}{pointer}: not the registry's frameworks"
+        # An extension case, if the schema allows one, is named by the registry's extension rule.
+        assert patterns <= {REGISTRY["extensions"]["pattern"]}, pointer
+
+
+def test_every_framework_seeded_through_a_package_has_an_install_extra_that_installs_it() -> None:
+    import re
+    import tomllib
+
+    pyproject = tomllib.loads((SPEC.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = pyproject["project"]["optional-dependencies"]
+    for name, row in FRAMEWORKS.items():
+        if not row["distributions"]:
+            continue  # python is the standard library; Caffe is built from source, not pip-installed
+        assert name in extras, f"pyproject.toml has no `{name}` extra"
+        installed = {re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower() for requirement in extras[name]}
+        assert installed & set(row["distributions"]), (name, extras[name])

@@ -71,5 +71,5 @@ def test_the_examples_validate_and_resolve_to_locks_the_lock_schema_accepts(path
 
 
 def test_schemas_name_themselves() -> None:
-    assert SCHEMAS["manifest"]["$id"].endswith("manifest-1.schema.json")
-    assert SCHEMAS["lock"]["$id"].endswith("lock-1.schema.json")
+    assert SCHEMAS["manifest"]["$id"] == "https://seedlock.dev/schema/1/manifest.schema.json"
+    assert SCHEMAS["lock"]["$id"] == "https://seedlock.dev/schema/1/lock.schema.json"

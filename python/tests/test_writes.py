@@ -263,12 +263,12 @@ def _resolve_fails_and_writes_nothing(tmp_path: Path, *extra: str, env: dict[str
 
 def test_github_output_without_its_variable_fails_before_the_lock_is_written(tmp_path: Path) -> None:
     err = _resolve_fails_and_writes_nothing(tmp_path, "--dotenv", str(tmp_path / "seeds.env"), "--github-output")
-    assert err == "seedlock: error[missing-field] --github-output needs $GITHUB_OUTPUT (set by GitHub Actions) at ''\n"
+    assert err == "seedlock: error[missing-environment] --github-output needs $GITHUB_OUTPUT (set by GitHub Actions) at ''\n"
 
 
 def test_github_env_without_its_variable_fails_before_anything_is_written(tmp_path: Path) -> None:
     err = _resolve_fails_and_writes_nothing(tmp_path, "--github-env", "--record", "--ledger", str(tmp_path / "l.sqlite"))
-    assert err == "seedlock: error[missing-field] --github-env needs $GITHUB_ENV (set by GitHub Actions) at ''\n"
+    assert err == "seedlock: error[missing-environment] --github-env needs $GITHUB_ENV (set by GitHub Actions) at ''\n"
 
 
 def test_a_dotenv_in_a_missing_directory_fails_before_the_lock_is_written(tmp_path: Path) -> None:

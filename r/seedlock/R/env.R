@@ -5,7 +5,7 @@
 #' [set_seedlock()] does, and returns the stage (its name, the lock, every framework's seed and the
 #' R seed applied), so a script needs no file names. `local_seedlock_from_env()` does the same and
 #' restores the previous RNG state when `.local_envir` exits. Outside `seedlock run` both fail with a
-#' `seedlock_error_missing_field` condition that says how to run the script.
+#' `seedlock_error_missing_environment` condition that says how to run the script.
 #'
 #' `seedlock run` also seeds R at start-up (through `R_PROFILE_USER`) unless given `--no-auto-seed`:
 #' a script that calls `seedlock_from_env()` is then seeded again, with the same seed, at the point
@@ -42,7 +42,7 @@ stage_from_env <- function() {
   name <- Sys.getenv("SEEDLOCK_STAGE")
   missing <- c("SEEDLOCK_LOCK", "SEEDLOCK_STAGE")[!nzchar(c(path, name))]
   if (length(missing) > 0L) {
-    seedlock_abort("missing-field", sprintf(
+    seedlock_abort("missing-environment", sprintf(
       "%s %s not set: run this script with `seedlock run LOCK --stage STAGE -- Rscript SCRIPT`",
       paste(missing, collapse = " and "), if (length(missing) > 1L) "are" else "is"))
   }

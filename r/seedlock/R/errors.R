@@ -10,7 +10,7 @@ seedlock_codes <- c(
   "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework",
   "unlisted-framework", "env-name-collision", "invalid-env-value", "unknown-stage-variable", "lock-mismatch",
   "unknown-stage", "framework-not-in-stage", "not-a-lock", "not-a-manifest", "unknown-run",
-  "not-applied", "io-error", "path-outside-root", "invalid-solver"
+  "not-applied", "io-error", "missing-environment", "path-outside-root", "invalid-solver"
 )
 
 #' Condition classes of seedlock errors
@@ -49,6 +49,7 @@ seedlock_codes <- c(
 #' | `unknown-run` | `seedlock_error_unknown_run` |
 #' | `not-applied` | `seedlock_error_not_applied` |
 #' | `io-error` | `seedlock_error_io_error` |
+#' | `missing-environment` | `seedlock_error_missing_environment` |
 #' | `path-outside-root` | `seedlock_error_path_outside_root` |
 #' | `invalid-solver` | `seedlock_error_invalid_solver` |
 #'
