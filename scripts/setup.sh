@@ -36,6 +36,19 @@ if [ ! -f "$stamp" ] || ! cmp -s "$reqs" "$stamp"; then
   cp "$reqs" "$stamp"
 fi
 "$PY" -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 || "$PY" -m pip install -q --no-deps -e .
+# The third-party seeder the tests ship (extension x-faker), installed as a user's plug-in would be, so
+# that `seedlock conformance --require all-but-caffe` runs its case (extension-faker). Built from a
+# copy: the build writes next to its sources. Reinstalled when its version changes.
+plugin=python/tests/data/seedlock-faker
+want=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$plugin/pyproject.toml")
+have=$("$PY" -c 'import importlib.metadata as m; print(m.version("seedlock-faker"))' 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
+  echo "setup: installing the seedlock-faker plug-in $want"
+  build=$(mktemp -d)
+  cp -r "$plugin" "$build/"
+  "$PY" -m pip install -q --no-deps --no-build-isolation "$build/seedlock-faker" >/dev/null
+  rm -rf "$build"
+fi
 # An editable install is not byte-compiled, and this machine sets PYTHONDONTWRITEBYTECODE: compile
 # once so every `seedlock` start reads .pyc files as a regular install would.
 "$PY" -m compileall -q python/seedlock >/dev/null

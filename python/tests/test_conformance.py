@@ -221,3 +221,84 @@ def test_compare_reads_torch_state_dicts(tmp_path: Path) -> None:
     torch.save({"w": torch.tensor([1.0, 2.5])}, tmp_path / "b.pt")
     (diff,) = compare_paths(tmp_path / "a.pt", tmp_path / "b.pt", "model.pt")
     assert str(diff) == "model.pt[w]: 1 of 2 elements differ; first at (1,): 2.0 != 2.5; max abs difference 0.5"
+
+
+# ---- a third-party seeder (extension x-faker) in the suite ------------------------------------------
+
+PLUGIN = Path(__file__).parent / "data" / "seedlock-faker"
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """seedlock-faker installed on its own, as a user installs a plug-in (scripts/setup.sh does so in CI)."""
+    import shutil
+    import subprocess
+
+    base = tmp_path_factory.mktemp("plugin")
+    shutil.copytree(PLUGIN, base / "src")  # the build writes next to its sources: keep the repository clean
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(base / "site"), str(base / "src")], check=True, capture_output=True,
+                   timeout=300)
+    return base / "site"
+
+
+@pytest.fixture(scope="module")
+def site_without_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This interpreter's site-packages as a user who has Faker but not the plug-in has it: every entry
+    but seedlock-faker's (run with ``python -S`` and this on PYTHONPATH)."""
+    import sysconfig
+
+    view = tmp_path_factory.mktemp("site-without-plugin")
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(("seedlock_faker", "seedlock-faker")):
+            (view / entry.name).symlink_to(entry)
+    return view
+
+
+def test_all_and_all_but_caffe_include_the_extension_a_case_exercises() -> None:
+    from seedlock.conformance import framework_list
+
+    assert framework_list(["all-but-caffe"], "--require") == (
+        "python", "numpy", "torch", "tensorflow", "jax", "r", "x-faker")
+    assert framework_list(["all"], "--require")[-2:] == ("caffe", "x-faker")
+    assert framework_list(["numpy,x-faker"], "--frameworks") == ("numpy", "x-faker")
+
+
+def test_the_extension_case_seeds_faker_through_its_plugin_and_matches_golden(plugin_site: Path, tmp_path: Path) -> None:
+    out = seedlock_cli("conformance", "--frameworks", "x-faker", "--require", "x-faker", "--quiet",
+                       "--json", str(tmp_path / "r.json"),
+                       env={"PYTHONPATH": f"{plugin_site}:{REPO / 'python'}"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _row(out.stdout, "extension-faker") == ["x-faker", "extension-faker", "pass", "pass", "pass"]
+    results = {r["check"]: r for r in json.loads((tmp_path / "r.json").read_text())["results"]}
+    assert results["golden"]["detail"].startswith("4 outputs equal the pinned outputs of extension-faker/faker (faker 40.54.0")
+
+
+def test_without_the_plugin_the_extension_case_is_skipped_with_the_reason_and_require_fails(
+        site_without_plugin: Path) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'python'}:{site_without_plugin}"}
+
+    def conformance(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-S", "-m", "seedlock", "conformance", "--frameworks", "numpy,x-faker",
+                               "--quiet", *args], capture_output=True, text=True, env=env, timeout=300)
+
+    out = conformance()
+    assert out.returncode == 0, out.stdout + out.stderr
+    reason = "Python distribution seedlock-faker is not installed"
+    assert _row(out.stdout, "extension-faker") == ["x-faker", "extension-faker", "skipped", "skipped", "skipped"]
+    assert f"skipped extension-faker golden: {reason}" in out.stdout
+    required = conformance("--require", "numpy,x-faker")
+    assert required.returncode == 1, required.stdout + required.stderr
+    assert f"FAIL    extension-faker repeat: required but skipped: {reason}" in required.stdout
+    assert _row(required.stdout, "numpy-draws")[2:4] == ["pass", "pass"]
+
+
+def test_a_case_without_golden_outputs_gives_its_reason_in_the_report() -> None:
+    out = seedlock_cli("conformance", "--frameworks", "caffe", "--quiet")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _row(out.stdout, "caffe-writer")[2:5] == ["pass", "pass", "skipped"]
+    assert ("skipped caffe-writer golden: no golden outputs: its output is the solver file, whose random_seed the "
+            "cross-binding check compares with the seed Python derives from the lock: that pins it") in out.stdout

@@ -152,3 +152,52 @@ def test_the_golden_file_pins_every_case_with_a_golden_check_under_the_manifests
     assert reference["seeds_sha256"] == golden.seeds_fingerprint(conformance_lock[0])
     wanted = {f"{c.name}/{pick_stage(c, conformance_lock[0])}" for c in load_cases() if "golden" in c.checks}
     assert wanted and wanted <= set(reference["outputs"])
+
+
+def test_every_case_run_from_the_lock_has_golden_outputs_or_its_case_file_says_why_not(
+        conformance_lock: tuple[seedlock.Lock, Path]) -> None:
+    # Without golden outputs a wrong rank/worker derivation still repeats, is still sensitive to the
+    # seed and still keeps its streams distinct: only pinned outputs see that they are the wrong ones.
+    from seedlock.conformance.plan import load_cases, pick_stage
+
+    reference = golden.read(DATA)["golden"]["outputs"]
+    cases = [c for c in load_cases() if "repeat" in c.checks]
+    for case in cases:
+        if "golden" in case.checks:
+            assert f"{case.name}/{pick_stage(case, conformance_lock[0])}" in reference, case.name
+            assert case.no_golden is None, case.name
+        else:
+            assert case.no_golden, f"{case.name}: no golden check and no reason for it (no_golden) in its case file"
+    assert {c.name for c in cases if c.no_golden} == {"torch-cuda", "caffe-train", "caffe-writer"}
+
+
+SWAPPED_RANK_AND_WORKER = """
+import runpy, sys
+import seedlock.apply as derivation
+
+right = derivation.process_seed
+
+def swapped(seed, rank, worker):  # a binding that derives a worker's key from the rank's index and back
+    return right(seed, worker, rank)
+
+derivation.process_seed = swapped
+runpy.run_module(sys.argv.pop(1), run_name="__main__")
+"""
+
+
+def test_jax_keys_derived_for_the_wrong_rank_and_worker_pass_every_other_check_but_golden(
+        conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path) -> None:
+    import numpy as np
+
+    from seedlock.conformance.compare import compare_paths
+
+    outs = [tmp_path / f"swapped{i}" for i in (1, 2)]
+    metas = [_run("seedlock.workloads.jax_mlp", "jax", conformance_lock, out, apply=SWAPPED_RANK_AND_WORKER)
+             for out in outs]
+    assert compare_paths(outs[0] / "outputs.npz", outs[1] / "outputs.npz") == []  # repeat passes
+    with np.load(outs[0] / "outputs.npz") as data:
+        streams = [data[k] for k in data.files if k.startswith("stream_")]
+    assert len(streams) == 4 and len({s.tobytes() for s in streams}) == 4  # distinct-streams passes
+    status, detail = _golden("jax-mlp", "jax", conformance_lock, outs[0], metas[0])[1:]
+    assert status == "FAIL" and detail.startswith("jax-mlp/jax: stream_r0_w1 starts"), detail
+    assert "(2 of 9 outputs differ)" in detail and "same versions as recorded" in detail

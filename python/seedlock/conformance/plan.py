@@ -34,6 +34,10 @@ class Requires:
     modules: tuple[str, ...] = ()
     executables: tuple[str, ...] = ()
     r_package: bool = False
+    #: Distributions by name (a seeder plug-in is one: its module alone does not register the seeder).
+    distributions: tuple[str, ...] = ()
+    #: Extensions whose seeder must be registered in the entry-point group ``seedlock.seeders``.
+    seeders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +66,8 @@ class Case:
     streams: Streams | None = None
     #: How output arrays must relate (``structure`` check, :mod:`.structure`): kept as the case file says.
     structure: dict[str, Any] | None = None
+    #: Why a case that runs from the lock has no golden check (shown in the report instead of one).
+    no_golden: str | None = None
 
     @property
     def reported_checks(self) -> tuple[str, ...]:
@@ -79,7 +85,9 @@ class Case:
                       "sides": tuple(data.get("sides", ())),
                       "requires": Requires(modules=tuple(requires.get("modules", ())),
                                            executables=tuple(requires.get("executables", ())),
-                                           r_package=bool(requires.get("r_package", False))),
+                                           r_package=bool(requires.get("r_package", False)),
+                                           distributions=tuple(requires.get("distributions", ())),
+                                           seeders=tuple(requires.get("seeders", ()))),
                       "streams": Streams(**streams) if streams else None})
 
 
@@ -172,6 +180,20 @@ def missing(case: Case) -> str | None:
             found = False
         if not found:
             return f"Python module {module} is not installed"
+    if req.distributions or req.seeders:
+        from importlib import metadata
+
+        from ..extensions import GROUP
+
+        for dist in req.distributions:
+            try:
+                metadata.distribution(dist)
+            except metadata.PackageNotFoundError:
+                return f"Python distribution {dist} is not installed"
+        for name in req.seeders:
+            # Looked up by name, not loaded: planning never imports a plug-in (its workload process does).
+            if not metadata.entry_points(group=GROUP, name=name):
+                return f"no seeder for {name} is installed (entry point {name!r} in group {GROUP!r})"
     for exe in req.executables:
         if (exe == "caffe" and caffe_binary() is None) or (exe != "caffe" and shutil.which(exe) is None):
             hint = " (set SEEDLOCK_CAFFE_BIN or put caffe on PATH)" if exe == "caffe" else ""

@@ -71,7 +71,11 @@ def enforce_required(results: list[Result], required: tuple[str, ...]) -> list[R
 
 
 def ordered(results: list[Result]) -> list[Result]:
-    return sorted(results, key=lambda r: (FRAMEWORK_ORDER.index(r.framework), r.case, CHECK_ORDER.index(r.check)))
+    """Built-in frameworks in display order, then extensions (``x-...``) by name."""
+    def place(framework: str) -> tuple[int, str]:
+        return (FRAMEWORK_ORDER.index(framework), "") if framework in FRAMEWORK_ORDER else (len(FRAMEWORK_ORDER), framework)
+
+    return sorted(results, key=lambda r: (place(r.framework), r.case, CHECK_ORDER.index(r.check)))
 
 
 def versions() -> dict[str, Any]:

@@ -44,25 +44,35 @@ class Options:
 
 def framework_list(values: Sequence[str], flag: str) -> tuple[str, ...]:
     """``--frameworks``/``--require`` as typed: names separated by commas and/or given as several
-    words or repeated flags; ``all`` and ``all-but-caffe`` expand. ValueError names an unknown one."""
+    words or repeated flags; ``all`` and ``all-but-caffe`` expand. ValueError names an unknown one.
+
+    Besides the built-in frameworks, the extensions (``x-<label>``) that conformance cases exercise
+    are names here, and ``all``/``all-but-caffe`` include them: requiring "everything" must also
+    require the third-party seeder path to have run."""
     import difflib
 
-    from ..settings import FRAMEWORKS
-
+    known = known_frameworks()
     names: list[str] = []
     for value in values:
         for name in (x.strip() for x in value.split(",")):
             if name == "all":
-                names += FRAMEWORKS
+                names += known
             elif name == "all-but-caffe":
-                names += [f for f in FRAMEWORKS if f != "caffe"]
+                names += [f for f in known if f != "caffe"]
             elif name:
-                if name not in FRAMEWORKS:
-                    close = difflib.get_close_matches(name, FRAMEWORKS, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(FRAMEWORKS)})"
+                if name not in known:
+                    close = difflib.get_close_matches(name, known, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
                     raise ValueError(f"unknown framework {name!r} in {flag}{hint}")
                 names.append(name)
     return tuple(dict.fromkeys(names))
+
+
+def known_frameworks() -> list[str]:
+    """The built-in frameworks, then the extensions some conformance case exercises (by name)."""
+    from ..settings import FRAMEWORKS, is_extension
+
+    return [*FRAMEWORKS, *sorted({c.framework for c in load_cases() if is_extension(c.framework)})]
 
 
 def selection(frameworks: Sequence[str], require: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

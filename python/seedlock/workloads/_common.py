@@ -35,3 +35,18 @@ def report_meta(report: Any) -> dict[str, Any]:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def vector_isa() -> str:
+    """The widest x86 vector instruction set of this CPU (``AVX512``, ``AVX2``, ``DEFAULT``), recorded
+    with golden outputs of float workloads as a version they depend on: torch, XLA and oneDNN pick
+    their CPU kernels by it, and sums taken in other vector widths round differently, so another CPU
+    gives golden *drift*, not a failure. ``unknown`` where ``/proc/cpuinfo`` cannot tell."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown"
+    flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), None)
+    if flags is None:
+        return "unknown"
+    return "AVX512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "DEFAULT"

@@ -59,7 +59,7 @@ def main() -> None:
     import numpy as np
 
     import seedlock
-    from seedlock.workloads._common import env_int, out_dir, report_meta, save
+    from seedlock.workloads._common import env_int, out_dir, report_meta, save, vector_isa
 
     out = out_dir()
     report = seedlock.apply_from_env()
@@ -70,7 +70,7 @@ def main() -> None:
                for r in (0, 1) for w in (0, 1)}
     weights = {f"w_{name}": np.asarray(value) for name, value in sorted(params.items())}
     save(out, {**weights, "losses": np.array(losses), **streams},
-         {**report_meta(report), "versions": {"jax": jax.__version__}, "device": "cpu",
+         {**report_meta(report), "versions": {"jax": jax.__version__, "cpu": vector_isa()}, "device": "cpu",
           "xla_flags": os.environ.get("XLA_FLAGS", "")})
 
 

@@ -58,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         from pathlib import Path
 
-        from seedlock.workloads._common import report_meta, save
+        from seedlock.workloads._common import report_meta, save, vector_isa
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         draws = {"tensorflow.stateless_uniform_42": tf.random.stateless_uniform([5], seed=[42, 0]).numpy().tolist()}
         save(out, {**{f"weight_{i}": w for i, w in enumerate(weights)},
                    **{f"history_{k}": np.array(v) for k, v in history.history.items()}},
-             {**report_meta(report), "framework_draws": draws, "versions": {"tensorflow": tf.__version__}})
+             {**report_meta(report), "framework_draws": draws, "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}})
     print(json.dumps({
         "weights_sha256": arrays_sha256(weights),
         "data_sha256": arrays_sha256([data, labels]),

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import seedlock
     from seedlock.keras_callback import layer_seed_generators
-    from seedlock.workloads._common import report_meta, save
+    from seedlock.workloads._common import report_meta, save, vector_isa
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         (out / name).unlink()
     save(out, {**{f"final_{i}": w for i, w in enumerate(weights)}, **arrays, **dropout,
                "loss": np.array(history.history["loss"])},
-         {**report_meta(report), "versions": {"tensorflow": tf.__version__}})
+         {**report_meta(report), "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}})
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -84,7 +85,8 @@ def main() -> None:
     values = {f"xdist.{name}": v for name, v in parallel.items()}
     values.update({f"serial.{name}": v for name, v in serial.items()})
     (out / "outputs.json").write_text(json.dumps(values, sort_keys=True))
-    meta = {"workers": sorted(workers | generated_workers), "tests": len(parallel),
+    # Python's version, for golden: the values are its random module's draws.
+    meta = {"python": platform.python_version(), "workers": sorted(workers | generated_workers), "tests": len(parallel),
             "seeds": {"generated_root": int(printed.group(1))}}
     (out / "outputs.meta.json").write_text(json.dumps(meta, sort_keys=True, indent=1))
     if workers != {"gw0", "gw1"} or generated_workers != {"gw0", "gw1"}:

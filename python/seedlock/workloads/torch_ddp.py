@@ -53,7 +53,7 @@ def main() -> None:
     from torch.utils.data import DataLoader, DistributedSampler
 
     import seedlock
-    from seedlock.workloads._common import out_dir, report_meta, save
+    from seedlock.workloads._common import out_dir, report_meta, save, vector_isa
 
     out = out_dir()
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
@@ -91,7 +91,7 @@ def main() -> None:
     if rank == 0:
         merged = {k: v for item in gathered for k, v in item["arrays"].items()}
         save(out, merged, {"ranks": {str(i["rank"]): i["report"] for i in gathered}, "world_size": world,
-                           "versions": {"torch": torch.__version__}})
+                           "versions": {"torch": torch.__version__, "cpu": vector_isa()}})
     dist.barrier()
     dist.destroy_process_group()
 

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     import seedlock
-    from seedlock.workloads._common import report_meta, save
+    from seedlock.workloads._common import report_meta, save, vector_isa
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
             arrays.update({k: data[k] for k in data.files})
     for name in ("boundary.pt", "mid.pt", "resumed_boundary.npz", "resumed_mid.npz"):
         (out / name).unlink()
-    save(out, arrays, {**report_meta(report), "versions": {"torch": torch.__version__}})
+    save(out, arrays, {**report_meta(report), "versions": {"torch": torch.__version__, "cpu": vector_isa()}})
 
 
 if __name__ == "__main__":

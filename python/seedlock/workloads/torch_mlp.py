@@ -37,7 +37,7 @@ def main() -> None:
     from torch.utils.data import DataLoader
 
     import seedlock
-    from seedlock.workloads._common import env_int, out_dir, report_meta, save
+    from seedlock.workloads._common import env_int, out_dir, report_meta, save, vector_isa
 
     out = out_dir()
     report = seedlock.apply_from_env()
@@ -64,7 +64,7 @@ def main() -> None:
     weights = {f"w_{k.replace('.', '_')}": v.detach().numpy() for k, v in sorted(model.state_dict().items())}
     draws = {"torch.manual_seed_42": torch.rand(5, generator=torch.Generator().manual_seed(42)).tolist()}
     save(out, {**weights, "losses": np.array(losses)},
-         {**report_meta(report), "framework_draws": draws, "versions": {"torch": torch.__version__}, "device": "cpu"})
+         {**report_meta(report), "framework_draws": draws, "versions": {"torch": torch.__version__, "cpu": vector_isa()}, "device": "cpu"})
 
 
 if __name__ == "__main__":
