@@ -64,7 +64,7 @@ def test_the_python_and_numpy_cases_pass_with_reports_written(tmp_path: Path) ->
                        "--junit", str(tmp_path / "j.xml"), "--json", str(tmp_path / "r.json"))
     assert out.returncode == 0, out.stdout + out.stderr
     assert _row(out.stdout, "python-random") == ["python", "python-random", "pass", "pass", "pass", "pass", "-"]
-    assert _row(out.stdout, "pytest-xdist") == ["python", "pytest-xdist", "pass", "pass", "-", "-", "pass"]
+    assert _row(out.stdout, "pytest-xdist") == ["python", "pytest-xdist", "pass", "pass", "pass", "-", "pass"]
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "pytest-xdist", "numpy-draws"}
     suites = ET.parse(tmp_path / "j.xml").getroot()
