@@ -173,14 +173,14 @@ def test_every_case_run_from_the_lock_has_golden_outputs_or_its_case_file_says_w
 
 SWAPPED_RANK_AND_WORKER = """
 import runpy, sys
-import seedlock.apply as derivation
+import seedlock.frameworks.jax as jax_seeds
 
-right = derivation.process_seed
+right = jax_seeds.key_seed
 
-def swapped(seed, rank, worker):  # a binding that derives a worker's key from the rank's index and back
-    return right(seed, worker, rank)
+def swapped(seed, name=None, *, rank=None, worker=None, epoch=None):  # worker keys from the rank's index and back
+    return right(seed, name, rank=worker, worker=rank, epoch=epoch)
 
-derivation.process_seed = swapped
+jax_seeds.key_seed = swapped
 runpy.run_module(sys.argv.pop(1), run_name="__main__")
 """
 
