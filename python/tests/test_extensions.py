@@ -20,6 +20,9 @@ from conftest import REPO, seedlock_cli
 
 PLUGIN = Path(__file__).parent / "data" / "seedlock-faker"
 MANIFEST = {"version": "1.1", "seed": 42, "stages": {"fake": {"frameworks": ["python", "x-faker"]}}}
+# An extension no installed package registers: seedlock-faker itself may be installed (scripts/setup.sh
+# installs it for the conformance suite), so "no seeder" cannot be arranged by leaving x-faker's out.
+ABSENT = {**MANIFEST, "stages": {"fake": {"frameworks": ["python", "x-absent"]}}}
 # Faker's draws, the seeds the report gives, and the apply report's line for the extension.
 PROBE = ("import seedlock\n"
          "r = seedlock.apply_from_env(strict=True)\n"
@@ -73,10 +76,7 @@ def test_an_installed_seeder_seeds_its_library_from_the_seed_derived_by_name(tmp
 
 
 def test_without_the_seeder_the_extension_is_reported_not_applied_and_strict_fails(tmp_path: Path) -> None:
-    # An extension no installed package registers: seedlock-faker itself may be installed (scripts/setup.sh
-    # installs it for the conformance suite), so "not installed" cannot be arranged by leaving it out.
-    absent = {**MANIFEST, "stages": {"fake": {"frameworks": ["python", "x-absent"]}}}
-    lock = _lock(tmp_path, absent)
+    lock = _lock(tmp_path, ABSENT)
     out = _run(lock, _env())
     assert out.returncode != 0
     assert "Not applied: x-absent x-absent seeder(" in out.stderr and "no seeder installed" in out.stderr
@@ -168,16 +168,16 @@ def test_a_seeder_that_names_its_module_is_not_loaded_into_a_program_that_never_
 
 
 def test_without_the_seeder_seedlock_run_reports_the_extension_and_strict_never_runs_the_program(tmp_path: Path) -> None:
-    lock = _lock(tmp_path)
-    seed = derive(derive(42, "fake"), "x-faker")
-    why = "no seeder installed (a package must register entry point 'x-faker' in group 'seedlock.seeders')"
+    lock = _lock(tmp_path, ABSENT)
+    seed = derive(derive(42, "fake"), "x-absent")
+    why = "no seeder installed (a package must register entry point 'x-absent' in group 'seedlock.seeders')"
     out = _auto(lock, _env())
     assert out.returncode == 0 and out.stdout.count("|") == 1  # ran, unseeded, and said so
-    assert out.stderr.endswith(f"auto-seeded): x-faker x-faker seeder({seed}) failed: {why}\n"), out.stderr
+    assert out.stderr.endswith(f"auto-seeded): x-absent x-absent seeder({seed}) failed: {why}\n"), out.stderr
     strict = _auto(lock, _env(), "--strict")
     assert (strict.returncode, strict.stdout) == (2, "")  # the program must not run unseeded
-    assert strict.stderr.splitlines()[0] == (f"seedlock: error[not-applied] Not applied: x-faker x-faker seeder({seed}): "
-                                             f"{why} at '/stages/fake/frameworks/x-faker'")
+    assert strict.stderr.splitlines()[0] == (f"seedlock: error[not-applied] Not applied: x-absent x-absent seeder({seed}): "
+                                             f"{why} at '/stages/fake/frameworks/x-absent'")
 
 
 def test_a_seeder_without_a_module_is_called_when_the_interpreter_starts(tmp_path: Path) -> None:
@@ -236,14 +236,14 @@ def test_a_state_dict_says_an_extension_offered_nothing_to_capture_and_loading_i
 
 
 def test_a_state_dict_of_a_stage_whose_seeder_is_missing_says_so_and_loading_it_warns() -> None:
-    stage = seedlock.resolve(seedlock.Manifest.from_dict(MANIFEST)).stage("fake")
-    why = "no seeder installed (a package must register entry point 'x-faker' in group 'seedlock.seeders')"
+    stage = seedlock.resolve(seedlock.Manifest.from_dict(ABSENT)).stage("fake")
+    why = "no seeder installed (a package must register entry point 'x-absent' in group 'seedlock.seeders')"
     state = stage.state_dict()
-    assert state["frameworks"]["x-faker"] == {"captured": False, "reason": why}
+    assert state["frameworks"]["x-absent"] == {"captured": False, "reason": why}
     with pytest.warns(SeedlockWarning) as caught:
         stage.load_state_dict(state)
-    assert [str(w.message) for w in caught] == [f"x-faker state was not in the checkpoint ({why}): cannot re-seed it: {why} at '/frameworks/x-faker'"]
-    assert [(w.message.code, w.message.pointer) for w in caught] == [("not-applied", "/frameworks/x-faker")]
+    assert [str(w.message) for w in caught] == [f"x-absent state was not in the checkpoint ({why}): cannot re-seed it: {why} at '/frameworks/x-absent'"]
+    assert [(w.message.code, w.message.pointer) for w in caught] == [("not-applied", "/frameworks/x-absent")]
 
 
 def test_forked_workers_that_import_faker_first_keep_their_own_draws_and_the_program_is_seeded(
