@@ -95,7 +95,7 @@ def save(name: str) -> Callable[[], None] | None:
     try:
         seeder = find(name)
     except Exception:
-        return None
+        return None  # apply() reports the broken plug-in as a failed step; nothing was seeded to put back
     saver = getattr(seeder, "save", None)
     return saver() if callable(saver) else None
 

@@ -25,17 +25,8 @@ def collect(
     env = os.environ if env is None else env
     import uuid
 
-    out: dict[str, Any] = {
-        # Two resolves in the same second must still be two records: the id tells them apart.
-        "id": uuid.uuid4().hex,
-        "created": now_utc(),
-        "seedlock": __version__,
-        "binding": "python",
-        "python": python_version(),
-        "platform": platform_tag(),
-        "frameworks": framework_versions(frameworks),
-        "device": device_kind(),
-    }
+    # Two resolves in the same second must still be two records: the id tells them apart.
+    out: dict[str, Any] = {"id": uuid.uuid4().hex, **_setup(frameworks)}
     if manifest_path is not None:
         git = git_state(Path(manifest_path).resolve().parent)
         if git:
@@ -60,6 +51,19 @@ def now_utc() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _setup(frameworks: Iterable[str]) -> dict[str, Any]:
+    """What a lock's and a run's provenance both record about now and this machine."""
+    return {
+        "created": now_utc(),
+        "seedlock": __version__,
+        "binding": "python",
+        "python": python_version(),
+        "platform": platform_tag(),
+        "frameworks": framework_versions(frameworks),
+        "device": device_kind(),
+    }
+
+
 def run_state(
     frameworks: Iterable[str],
     *,
@@ -72,15 +76,7 @@ def run_state(
     """Provenance of a run starting now (the record's, not the lock's): time, versions, platform,
     device, git state of ``git_dir``, CI identifiers and the input/params hashes measured now."""
     env = os.environ if env is None else env
-    out: dict[str, Any] = {
-        "created": now_utc(),
-        "seedlock": __version__,
-        "binding": "python",
-        "python": python_version(),
-        "platform": platform_tag(),
-        "frameworks": framework_versions(frameworks),
-        "device": device_kind(),
-    }
+    out = _setup(frameworks)
     git = git_state(git_dir, exclude=git_exclude)
     if git:
         out["git"] = git
