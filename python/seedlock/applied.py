@@ -68,6 +68,15 @@ class AppliedStage:
         """``LockedStage.seed_epoch`` for the applied rank."""
         return self.stage.seed_epoch(epoch, strict=strict)
 
+    def jax_key(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> Any:
+        """``LockedStage.jax_key``: without ``rank=`` the same key in every process, whatever rank was
+        applied (spec section 6 ``jax``); it follows the entered epoch."""
+        return self.stage.jax_key(name, rank=rank, worker=worker)
+
+    def jax_seed(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> int:
+        """``LockedStage.jax_seed``: the seed of :meth:`jax_key`, for ``jax.random.PRNGKey``."""
+        return self.stage.jax_seed(name, rank=rank, worker=worker)
+
     def state_dict(self) -> dict[str, Any]:
         return self.stage.state_dict()
 
@@ -83,3 +92,10 @@ class AppliedStage:
 
     def __str__(self) -> str:
         return str(self.report)
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else a stage offers (process_seed, rank_seed, to_dict, seeded, ...) is the stage's:
+        # what apply_from_env() returns must do whatever a stage does.
+        if name.startswith("__") or name in ("stage", "report", "rank"):
+            raise AttributeError(name)  # dunders and fields not set yet (copy, pickle) are not the stage's
+        return getattr(self.stage, name)

@@ -210,6 +210,35 @@ def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pyt
 
 
 
+def test_what_apply_from_env_returns_does_everything_a_stage_does(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A script follows the README with `stage = seedlock.apply_from_env()`; every public attribute of a
+    # LockedStage must be there (jax_key was missing: the JAX recipe crashed with AttributeError).
+    import copy
+    import pickle
+
+    lock = resolve(seedlock.Manifest.from_dict(
+        {"version": "1.1", "seed": 5, "stages": {"s": {"frameworks": ["python", "numpy", "jax"]}}}), {})
+    path = tmp_path / "x.lock.json"
+    path.write_text(seedlock._json.pretty(lock.to_dict()))
+    monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
+    monkeypatch.setenv("SEEDLOCK_STAGE", "s")
+    monkeypatch.delenv("SEEDLOCK_STATUS", raising=False)
+    stage = lock.stage("s")
+    with stage.seeded():
+        applied = seedlock.apply_from_env(rank=1)
+        missing = [n for n in dir(seedlock.LockedStage) if not n.startswith("_") and not hasattr(applied, n)]
+        assert missing == []
+        assert applied.jax_seed("dropout") == stage.jax_seed("dropout")  # no rank asked: the same in every process
+        assert applied.jax_seed("dropout", rank=1) == stage.jax_seed("dropout", rank=1) != applied.jax_seed("dropout")
+        assert applied.process_seed("numpy", rank=1) == stage.rank_seed("numpy", 1)
+        before = applied.jax_seed("dropout")
+        applied.seed_epoch(2)
+        assert applied.jax_seed("dropout") == applied.stage.jax_seed("dropout") != before  # its stage, in epoch 2
+        assert copy.copy(applied) == applied and pickle.loads(pickle.dumps(applied.report)) == applied.report
+        with pytest.raises(AttributeError):
+            applied.no_such_attribute  # noqa: B018
+
+
 def test_apply_from_env_returns_the_stage_with_its_report_and_reads_like_the_report(
         tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     lock = resolve(seedlock.Manifest.from_dict(

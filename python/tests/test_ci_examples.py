@@ -232,7 +232,7 @@ def test_the_reuse_check_fires_on_an_unchanged_rerun_and_not_on_changed_input(pr
                     "commit", "-qam", "new data"], check=True)
     changed = run_gitlab(project, {"SEEDLOCK_SEED": "77", "SEEDLOCK_LEDGER": ledger}, pipeline=703)
     assert "adds no information" not in changed["resolve-seeds"].stderr
-    assert "with code and inputs changed (same params): fine" in changed["resolve-seeds"].stderr
+    assert "with the commit and inputs changed (same params): fine" in changed["resolve-seeds"].stderr
 
 
 def test_concurrent_pipelines_on_two_runners_keep_every_record_with_distinct_ids(tmp_path: Path, ledger: str) -> None:

@@ -66,7 +66,7 @@ def test_a_run_after_a_code_change_is_recorded_with_its_own_commit_and_is_not_re
                 sys.executable, "evaluate.py")
     assert again.returncode == 0, again.stderr
     assert "adds no information" not in again.stderr
-    assert "code changed" in again.stderr
+    assert "with the commit changed (same inputs and params)" in again.stderr
     newest = history(repo)[0]
     assert (newest["event"], newest["stage"], newest["git_commit"]) == ("run", "evaluate", head)
     resolved = json.loads((repo / "p.lock.json").read_text())["provenance"]
@@ -253,4 +253,4 @@ def test_a_repeat_in_a_tree_with_uncommitted_changes_says_the_code_cannot_be_com
     assert out.returncode == 0
     assert ("with the same inputs and params, but whether the code is the same cannot be told: this working tree has "
             "uncommitted changes (commit them to let this check tell a repeat)") in out.stderr, out.stderr
-    assert "code changed" not in out.stderr
+    assert "the commit changed" not in out.stderr and "code changed" not in out.stderr

@@ -90,7 +90,8 @@ class Reuse:
                     f"it adds no information; use fresh seeds (SEEDLOCK_SEED=generate) or change something")
         flags: list[tuple[str, bool]] = [("inputs", self.same_inputs), ("params", self.same_params)]
         if self.code_unknown is None:
-            flags.insert(0, ("code", self.same_code))
+            # Only the commit is compared: another commit may change nothing that runs (a committed lock).
+            flags.insert(0, ("the commit" if not self.same_code else "code", self.same_code))
         changed = [name for name, same in flags if not same]
         same = [name for name, same in flags if same]
         if self.code_unknown is not None and not changed:
