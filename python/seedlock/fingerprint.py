@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from .errors import SeedlockError, pointer_join
+
+# `seedlock run` hashes a lock's inputs before every job: `typing` alone would cost milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 CHUNK = 1 << 20
 
