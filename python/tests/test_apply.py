@@ -210,20 +210,24 @@ def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pyt
 
 
 
+def _stage_s_in_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, manifest: dict[str, Any]) -> seedlock.LockedStage:
+    """Stage ``s`` of ``manifest``, resolved, its lock written and named in the environment as `seedlock run` does."""
+    lock = resolve(seedlock.Manifest.from_dict(manifest), {})
+    path = tmp_path / "x.lock.json"
+    path.write_text(seedlock._json.pretty(lock.to_dict()))
+    monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
+    monkeypatch.setenv("SEEDLOCK_STAGE", "s")
+    monkeypatch.delenv("SEEDLOCK_STATUS", raising=False)
+    return lock.stage("s")
+
+
 def test_what_apply_from_env_returns_does_everything_a_stage_does(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # A script follows the README with `stage = seedlock.apply_from_env()`; every public attribute of a
     # LockedStage must be there (jax_key was missing: the JAX recipe crashed with AttributeError).
     import copy
     import pickle
 
-    lock = resolve(seedlock.Manifest.from_dict(
-        {"version": "1.1", "seed": 5, "stages": {"s": {"frameworks": ["python", "numpy", "jax"]}}}), {})
-    path = tmp_path / "x.lock.json"
-    path.write_text(seedlock._json.pretty(lock.to_dict()))
-    monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
-    monkeypatch.setenv("SEEDLOCK_STAGE", "s")
-    monkeypatch.delenv("SEEDLOCK_STATUS", raising=False)
-    stage = lock.stage("s")
+    stage = _stage_s_in_env(tmp_path, monkeypatch, {"version": "1.1", "seed": 5, "stages": {"s": {"frameworks": ["python", "numpy", "jax"]}}})
     with stage.seeded():
         applied = seedlock.apply_from_env(rank=1)
         missing = [n for n in dir(seedlock.LockedStage) if not n.startswith("_") and not hasattr(applied, n)]
@@ -241,14 +245,7 @@ def test_what_apply_from_env_returns_does_everything_a_stage_does(tmp_path: Any,
 
 def test_apply_from_env_returns_the_stage_with_its_report_and_reads_like_the_report(
         tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    lock = resolve(seedlock.Manifest.from_dict(
-        {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python", "numpy", "torch"]}}}), {})
-    path = tmp_path / "x.lock.json"
-    path.write_text(seedlock._json.pretty(lock.to_dict()))
-    monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
-    monkeypatch.setenv("SEEDLOCK_STAGE", "s")
-    monkeypatch.delenv("SEEDLOCK_STATUS", raising=False)
-    stage = lock.stage("s")
+    stage = _stage_s_in_env(tmp_path, monkeypatch, {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python", "numpy", "torch"]}}})
     with stage.seeded():
         applied = seedlock.apply_from_env(rank=2)
         # What code written against the report keeps using ...
