@@ -303,3 +303,22 @@ def test_a_case_without_golden_outputs_gives_its_reason_in_the_report() -> None:
     assert _row(out.stdout, "caffe-writer")[2:5] == ["pass", "pass", "skipped"]
     assert ("skipped caffe-writer golden: no golden outputs: its output is the solver file, whose random_seed the "
             "cross-binding check compares with the seed Python derives from the lock: that pins it") in out.stdout
+
+
+def test_a_workload_that_hangs_is_killed_at_its_limit_and_reported_as_a_hang(tmp_path: Path) -> None:
+    import seedlock
+    from seedlock.conformance.checks import evaluate
+    from seedlock.conformance.execute import execute
+    from seedlock.conformance.plan import Case, CasePlan, Plan, Task
+
+    lock = tmp_path / "lock.json"
+    lock.write_text(json.dumps(seedlock.resolve(seedlock.read(DATA / "manifest.json")).to_dict()))
+    case = Case(name="hangs", framework="python", description="never ends", kind="workload",
+                stage="python", command=("{python}", "-c", "import time; time.sleep(120)"),
+                checks=("repeat",), timeout=2)
+    task = Task(case, "python", "run 1", lock, tmp_path / "run1")
+    plan = CasePlan(case, "python", (task,))
+    done = execute(Plan(lock, (plan,), ()), jobs=1, progress=False)
+    [result] = evaluate(plan, done, {}, {}, {"hangs": plan})
+    assert result.status == "FAIL"
+    assert result.detail.startswith("run 1 ran past its 2 s limit and was killed"), result.detail

@@ -54,6 +54,9 @@ def outputs(task: Task) -> Path:
 
 def _failure(task: Task, outcome: Outcome) -> str:
     tail = (outcome.stderr or outcome.stdout).strip().splitlines()[-3:]
+    if outcome.timeout is not None:
+        # A hang's last lines are whatever the kill made the process print: name the hang first.
+        return f"{task.label} ran past its {outcome.timeout:.0f} s limit and was killed: " + " | ".join(tail)
     return f"{task.label} exited {outcome.code}: " + " | ".join(tail)
 
 

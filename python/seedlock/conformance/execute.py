@@ -28,6 +28,7 @@ class Outcome:
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
+    timeout: float | None = None  # the limit it was killed at, when it ran past it
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def execute(plan: Plan, *, jobs: int, progress: bool = True) -> Execution:
         began = time.perf_counter()
         cmd, cwd = command(task)
         done = children.run(cmd, cwd=cwd, timeout=task.case.timeout, capture=True, env=env)
-        outcome = Outcome(done.code, done.stdout, done.stderr, time.perf_counter() - began)
+        outcome = Outcome(done.code, done.stdout, done.stderr, time.perf_counter() - began,
+                          task.case.timeout if done.timed_out else None)
         outcomes[task.key] = outcome
         ticker.tick(task, outcome)
 
