@@ -18,6 +18,7 @@ Every rank applies its rank seed (spec §4.3) and enters each epoch with ``sampl
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -93,6 +94,13 @@ def main() -> None:
         save(out, merged, {"ranks": {str(i["rank"]): i["report"] for i in gathered}, "world_size": world,
                            "versions": {"torch": torch.__version__, "cpu": vector_isa()}})
     dist.barrier()
+    # torch's DDP Reducer holds the process group and is freed with the GIL held; were it the last
+    # holder, ~ProcessGroupGloo would join gloo threads that wait for the GIL to free the all-gather's
+    # tensors: a deadlock at exit in 5 runs of 82 (pytorch/pytorch#56297). Freeing the model while
+    # the group is still registered leaves the last reference to destroy_process_group, whose binding
+    # releases the GIL first.
+    del model, opt
+    gc.collect()
     dist.destroy_process_group()
 
 
