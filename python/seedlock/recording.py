@@ -35,7 +35,7 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) 
 
     text = read_bytes(lock_path).decode("utf-8")
     doc = json.loads(text)
-    base = base_directory(doc, lock_path)
+    base = Path(base_directory(doc, lock_path))
     prov = doc.get("provenance") or {}
     inputs = hashes_now(prov.get("inputs") or {}, base, "inputs")
     params = hashes_now(prov.get("params") or {}, base, "params")

@@ -9,9 +9,9 @@ are reported before the run starts; ``strict`` turns them into ``lock-mismatch``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import SeedlockError, pointer_join
@@ -58,7 +58,7 @@ class StartCheck:
             raise SeedlockError("lock-mismatch", f"{label}: {'; '.join(problems)}", self.differences[0].pointer)
 
 
-def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: Path,
+def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathLike[str],
                 current: Mapping[str, Any] | None = None) -> StartCheck:
     """Compare the lock's provenance with this machine now, for ``stage``. ``current`` is the run
     provenance already collected (:func:`seedlock.provenance.run_state`), else it is collected."""

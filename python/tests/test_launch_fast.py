@@ -176,6 +176,21 @@ def test_seedlock_run_imports_no_argparse_lock_classes_or_subprocess(tmp_path: P
     assert not imported & heavy, imported & heavy
 
 
+def test_checking_a_locks_small_inputs_loads_neither_pathlib_nor_openssl(tmp_path: Path) -> None:
+    # Every stage of a pipeline lists inputs: hashing them must not cost half an interpreter start.
+    (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "m.json").write_text(json.dumps({"version": "1.0", "seed": 1, "inputs": ["rows.csv"],
+                                                 "stages": {"train": {"frameworks": ["python"]}}}))
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(tmp_path / "m.json"), "-o", str(lock)).returncode == 0
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "seedlock", "run", str(lock), "--stage", "train",
+                          "--", sys.executable, "-c", "import os; print(os.environ['SEEDLOCK_RUN_CHECKED'])"],
+                         capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert out.stdout == "1\n" and "seedlock.fingerprint" in imported
+    assert not imported & {"pathlib", "hashlib", "_hashlib", "dataclasses"}, imported & {"pathlib", "hashlib", "_hashlib", "dataclasses"}
+
+
 def test_options_the_fast_path_does_not_know_take_the_full_path(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
     ledger = tmp_path / "ledger.sqlite"
