@@ -146,10 +146,14 @@ def base_directory(lock_doc: Mapping[str, Any], lock_path: StrPath | None) -> st
     to the working directory of its resolution, so the working directory and then the lock's parent
     directories are tried too. Without a manifest there, the lock's own directory."""
     manifest_path = (lock_doc.get("manifest") or {}).get("path")
-    lock_dir = os.path.dirname(os.path.abspath(lock_path)) if lock_path is not None else None
+    # A lock reached through a symbolic link (current.lock.json -> locks/...) was written where it
+    # really is: that directory first, then the link's.
+    lock_dirs = [] if lock_path is None else list(dict.fromkeys(
+        os.path.dirname(p) for p in (os.path.realpath(lock_path), os.path.abspath(lock_path))))
+    lock_dir = lock_dirs[0] if lock_dirs else None
     if manifest_path:
         candidates = [manifest_path] if os.path.isabs(manifest_path) else [
-            *([os.path.join(lock_dir, manifest_path)] if lock_dir is not None else []),
+            *(os.path.join(directory, manifest_path) for directory in lock_dirs),
             os.path.join(os.getcwd(), manifest_path),
             *(os.path.join(parent, manifest_path) for parent in (_parents(lock_dir) if lock_dir is not None else ())),
         ]

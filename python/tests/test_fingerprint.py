@@ -65,3 +65,22 @@ def test_the_lock_directory_then_the_working_directory_then_the_locks_parents_ho
     assert fingerprint.base_directory({"manifest": {"path": "gone.json"}}, lock) == str(tmp_path / "a" / "locks")
     assert fingerprint.base_directory({}, None) == str(tmp_path)
     assert fingerprint.manifest_path_for("a/pipeline.json", "a/locks/s.lock.json") == "../pipeline.json"
+
+
+def test_a_lock_reached_through_a_symlink_finds_its_manifest_beside_the_real_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. current.lock.json -> locks/2026-11-26.lock.json, run from another directory
+    (tmp_path / "proj" / "locks").mkdir(parents=True)
+    (tmp_path / "proj" / "pipeline.json").write_text("{}")
+    real = tmp_path / "proj" / "locks" / "train.lock.json"
+    real.write_text("{}")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "current.lock.json").symlink_to(real)
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    doc = {"manifest": {"path": "../pipeline.json"}}
+    assert fingerprint.base_directory(doc, "current.lock.json") == str(tmp_path / "proj")
+    # A manifest beside the link (and not the real file) is still found.
+    (tmp_path / "elsewhere" / "sub").mkdir()
+    (tmp_path / "elsewhere" / "sub" / "link.json").symlink_to(real)
+    (tmp_path / "elsewhere" / "m.json").write_text("{}")
+    assert fingerprint.base_directory({"manifest": {"path": "../m.json"}}, "sub/link.json") == str(tmp_path / "elsewhere")
