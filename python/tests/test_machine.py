@@ -136,7 +136,7 @@ def test_r_version_is_what_rscript_prints(tmp_path: Path, monkeypatch: pytest.Mo
     if rscript is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Rscript is missing on CI")
-        pytest.skip("no Rscript")
+        pytest.skip("Rscript is not installed: run `make setup` (in CI this fails instead)")
     out = subprocess.run([rscript, "--version"], capture_output=True, text=True, check=True)
     match = re.search(r"version (\d+\.\d+\.\d+)", out.stdout + out.stderr)
     assert match and _machine.rscript_version() == match.group(1)
