@@ -176,8 +176,9 @@ def _parents(directory: str) -> list[str]:
 
 def manifest_path_for(manifest_path: str, lock_path: StrPath) -> str:
     """``manifest_path`` (as given, relative to the working directory) relative to the directory of a
-    lock written to ``lock_path``, with ``/`` separators: what ``manifest.path`` records (spec §5)."""
-    lock_dir = os.path.dirname(os.path.abspath(lock_path))
+    lock written to ``lock_path``, with ``/`` separators: what ``manifest.path`` records (spec §5). The
+    writer follows a symbolic link, so the directory is the one the file really lands in."""
+    lock_dir = os.path.dirname(os.path.realpath(lock_path))
     return os.path.relpath(os.path.abspath(manifest_path), lock_dir).replace(os.sep, "/")
 
 

@@ -84,3 +84,11 @@ def test_a_lock_reached_through_a_symlink_finds_its_manifest_beside_the_real_fil
     (tmp_path / "elsewhere" / "sub" / "link.json").symlink_to(real)
     (tmp_path / "elsewhere" / "m.json").write_text("{}")
     assert fingerprint.base_directory({"manifest": {"path": "../m.json"}}, "sub/link.json") == str(tmp_path / "elsewhere")
+
+
+def test_a_lock_written_through_a_symlink_records_the_manifest_relative_to_the_real_file(tmp_path: Path,
+                                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "current.lock.json").symlink_to(tmp_path / "locks" / "train.lock.json")
+    monkeypatch.chdir(tmp_path)
+    assert fingerprint.manifest_path_for("pipeline.json", "current.lock.json") == "../pipeline.json"
