@@ -8,13 +8,14 @@ from __future__ import annotations
 from .errors import SeedlockError
 
 try:
-    # CPython's built-in SHA-256 starts without loading OpenSSL (about 2 ms); bulk paths use hashlib.
-    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]
+    # CPython's built-in SHA-256 starts without loading OpenSSL (about 2 ms): for small inputs on start-up
+    # paths (seeds here, small input files in fingerprint); bulk paths use hashlib.
+    from _sha256 import sha256 as small_sha256  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - other interpreters, or Python 3.12+ (_sha2)
     try:
-        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]
+        from _sha2 import sha256 as small_sha256  # type: ignore[import-not-found,no-redef]
     except ImportError:
-        from hashlib import sha256 as _sha256  # type: ignore[assignment]
+        from hashlib import sha256 as small_sha256  # type: ignore[assignment]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def derive(seed: int, *labels: str) -> int:
 
     The result depends only on the seed and the labels (by name, never by order of registration).
     """
-    digest = _sha256(message(seed, labels)).digest()
+    digest = small_sha256(message(seed, labels)).digest()
     return int.from_bytes(digest[:4], "big") & SEED_MAX
 
 
@@ -196,7 +197,7 @@ def test_seed(framework_seed: int, test_id: str) -> int:
     """Seed of one test (spec §4.3): ``derive(F, "pytest", <first 16 hex digits of SHA-256(test_id)>)``."""
     if not isinstance(test_id, str):
         raise SeedlockError("invalid-value", f"`test_id` must be a string, not {test_id!r}")
-    return derive(framework_seed, "pytest", _sha256(test_id.encode("utf-8")).hexdigest()[:16])
+    return derive(framework_seed, "pytest", small_sha256(test_id.encode("utf-8")).hexdigest()[:16])
 
 
 test_seed.__test__ = False  # type: ignore[attr-defined]  # a seed for tests, not a test

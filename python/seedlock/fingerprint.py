@@ -24,17 +24,9 @@ LARGE_FILE = 8 << 20
 def _sha256(size: int) -> Any:
     """A SHA-256 object for ``size`` bytes: both give the same digest."""
     if size < LARGE_FILE:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
+        from .derivation import small_sha256
 
-            return sha256()
-        except ImportError:
-            try:
-                from _sha2 import sha256  # type: ignore[import-not-found,no-redef]  # CPython >= 3.12
-
-                return sha256()
-            except ImportError:
-                pass
+        return small_sha256()
     import hashlib
 
     return hashlib.sha256()
