@@ -54,6 +54,8 @@ class SeededProcess:
     argv: tuple[str, ...] = ()
     via: frozenset[str] = frozenset()
     actions: tuple[Mapping[str, str], ...] = ()
+    #: what the process reported about randomness the lock does not control (``_seedstatus.FINDING_KINDS``)
+    findings: tuple[Mapping[str, str], ...] = ()
 
     @property
     def seeded(self) -> bool:
@@ -143,6 +145,7 @@ def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
         argv: tuple[str, ...] = ()
         via: set[str] = set()
         actions = []
+        findings = []
         for line in path.read_text("utf-8", errors="replace").splitlines():
             try:
                 item = json.loads(line)
@@ -155,7 +158,9 @@ def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
                 argv = tuple(str(a) for a in item.get("argv", ()))
             elif item.get("event") == "action":
                 actions.append({k: str(item.get(k, "")) for k in ("framework", "status", "what", "detail")})
+            elif item.get("event") == "finding":
+                findings.append({k: str(item.get(k, "")) for k in ("kind", "framework", "where", "detail")})
         processes.append(SeededProcess(name=path.stem, binding=binding, pid=pid, argv=argv, via=frozenset(via),
-                                       actions=tuple(actions)))
+                                       actions=tuple(actions), findings=tuple(findings)))
     return Outcome(stage=stage.name, frameworks=tuple(stage.frameworks), processes=tuple(processes))
 

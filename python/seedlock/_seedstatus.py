@@ -74,3 +74,20 @@ def record(via: str, stage: str, rows: Iterable[Row]) -> None:
     head = f'{{"event":"action","via":{json_string(via)},"stage":{json_string(stage)}'
     _append([f'{head},"framework":{json_string(fw)},"status":{json_string(status)},"what":{json_string(what)},'
              f'"detail":{json_string(detail)}}}' for fw, status, what, detail in rows])
+
+
+#: The kinds of finding a process reports about randomness seedlock does not control (spec §6.1):
+#: ``reseeded`` (the program seeded a framework itself, after seedlock), ``taken-over`` (such a call was
+#: replaced by a seed derived from the lock), ``seedless-generator`` (a generator made without a seed,
+#: seeded by the creation-order rule), ``unlisted-framework`` (imported, but the stage does not list it),
+#: ``unseeded-worker`` (a worker process drawing from generators nobody seeded).
+FINDING_KINDS = ("reseeded", "taken-over", "seedless-generator", "unlisted-framework", "unseeded-worker")
+
+
+def record_finding(via: str, stage: str, kind: str, framework: str, where: str, detail: str) -> None:
+    """Append one finding: ``where`` is ``file:line`` of the program's call (or ``""``), ``detail`` one
+    human sentence. The launcher prints each as a warning (an error with ``--strict``)."""
+    if not os.environ.get(STATUS_VARIABLE):
+        return
+    _append([f'{{"event":"finding","via":{json_string(via)},"stage":{json_string(stage)},"kind":{json_string(kind)},'
+             f'"framework":{json_string(framework)},"where":{json_string(where)},"detail":{json_string(detail)}}}'])
