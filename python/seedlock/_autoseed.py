@@ -207,10 +207,18 @@ def _seed_framework(module: str, framework: str, stage: str, seed: int) -> list[
     import json
 
     from . import _seedstatus
+
+    settings: Mapping[str, Any] = json.loads(os.environ.get(_seedstatus.AUTOSEED_SETTINGS_VARIABLE) or "{}")[framework]
+    return seed_on_import(module, framework, stage, seed, settings)
+
+
+def seed_on_import(module: str, framework: str, stage: str, seed: int, settings: Mapping[str, Any]) -> list[Action]:
+    """Seed ``framework`` right after its module ``module`` was first executed (auto-seeding, and the
+    pytest plugin for a framework a test imports): Keras apart from TensorFlow, neither importing the
+    other."""
     from .actions import Action
     from .frameworks import Context, get, tensorflow
 
-    settings: Mapping[str, Any] = json.loads(os.environ.get(_seedstatus.AUTOSEED_SETTINGS_VARIABLE) or "{}")[framework]
     try:
         if module == "numpy.random" and "random" not in vars(sys.modules["numpy"]):
             # The import system binds numpy.random on numpy only after this hook returns, and numpy's

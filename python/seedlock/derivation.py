@@ -193,11 +193,20 @@ def loader_worker_seed(framework_seed: int, worker: int, loader_seed: int, rank:
     return derive(process_seed(framework_seed, rank), "worker", _index(worker, "worker"), "loader", str(loader_seed))
 
 
-def test_seed(framework_seed: int, test_id: str) -> int:
-    """Seed of one test (spec §4.3): ``derive(F, "pytest", <first 16 hex digits of SHA-256(test_id)>)``."""
+#: The phases of a test (spec §4.3); the call phase keeps the test's own seed.
+TEST_PHASES = ("setup", "call", "teardown")
+
+
+def test_seed(framework_seed: int, test_id: str, phase: str = "call") -> int:
+    """Seed of one test (spec §4.3): ``T = derive(F, "pytest", <first 16 hex digits of SHA-256(test_id)>)``
+    for its body (``phase="call"``); its setup and teardown get ``derive(T, "phase", phase)``, so a fixture's
+    draws never repeat the body's (pytest-randomly offsets the phases likewise)."""
     if not isinstance(test_id, str):
         raise SeedlockError("invalid-value", f"`test_id` must be a string, not {test_id!r}")
-    return derive(framework_seed, "pytest", small_sha256(test_id.encode("utf-8")).hexdigest()[:16])
+    if phase not in TEST_PHASES:
+        raise SeedlockError("invalid-value", f"`phase` must be one of {', '.join(TEST_PHASES)}, not {phase!r}")
+    seed = derive(framework_seed, "pytest", small_sha256(test_id.encode("utf-8")).hexdigest()[:16])
+    return seed if phase == "call" else derive(seed, "phase", phase)
 
 
 test_seed.__test__ = False  # type: ignore[attr-defined]  # a seed for tests, not a test

@@ -4,9 +4,12 @@
 
 Each test gets, for every framework of the stage, ``derive(F, "pytest", h)`` where ``h`` is the
 first 16 hex digits of SHA-256 of the test's node id (spec §4.3): stable across runs and
-independent of test order, selection and of which pytest-xdist worker runs it. The seeds are
-applied before the test's fixtures are set up and again just before its body runs, so a fixture
-that draws does not shift the body's values. RNG state is restored after each test.
+independent of test order, selection and of which pytest-xdist worker runs it. Its setup, body
+and teardown each get their own seeds (the body ``T`` itself, setup and teardown ``derive(T,
+"phase", …)``), applied as each phase starts, so a fixture that draws neither shifts nor repeats
+the body's values. A framework is seeded only once the session has imported it (a listed torch
+costs nothing to a suite that never imports it); one a test imports first is seeded on that import
+with the seeds of the phase running. RNG state is restored after each test.
 
 The manifest is resolved once, by the controlling process: pytest-xdist workers receive the
 resolved lock (``workerinput``), so a generated root seed is the same in every worker and the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -226,30 +230,94 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(f"seedlock: {_reproduce(state)}")
 
 
-def _test_stage(stage: Any, nodeid: str) -> Any:
+def _test_stage(stage: Any, nodeid: str, phase: str = "call", only: frozenset[str] | None = None) -> Any:
+    """The stage with the seeds of one phase of test ``nodeid`` (spec §4.3), limited to ``only``."""
     from .derivation import test_seed
     from .lock import FrameworkSeed, LockedStage
 
     frameworks = {}
     for name, fw in stage.frameworks.items():
+        if only is not None and name not in only:
+            continue
         settings = dict(fw.settings)
         if name == "python":
             settings["hash_seed"] = False  # fixed once per process, checked once at session start
-        frameworks[name] = FrameworkSeed(framework=name, seed=test_seed(fw.seed, nodeid), source="derived",
+        frameworks[name] = FrameworkSeed(framework=name, seed=test_seed(fw.seed, nodeid, phase), source="derived",
                                          settings=MappingProxyType(settings))
     return LockedStage(name=stage.name, seed=stage.seed, source=stage.source, variable=stage.variable,
                        frameworks=MappingProxyType(frameworks))
 
 
-def _apply(item: pytest.Item, state: _State, stage: Any, *, report: bool) -> None:
+def _imported(stage: Any) -> frozenset[str]:
+    """The stage's frameworks the session has imported by now. The others are seeded when a test first
+    imports them (:class:`_SeedOnFirstImport`), as ``seedlock run`` does: listing torch must not make a
+    suite that never imports it pay seconds for it."""
+    from ._autoseed import TRIGGERS
+
+    waiting = {fw for module, fw in TRIGGERS.items() if module not in sys.modules}
+    present = {fw for module, fw in TRIGGERS.items() if module in sys.modules}
+    return frozenset(name for name in stage.frameworks if name in present or name not in waiting)
+
+
+class _SeedOnFirstImport:
+    """Seeds a framework the moment a test first imports it, with the seeds of the phase running then.
+    Imports outside a test (collection) seed nothing here: every later phase applies the framework."""
+
+    def __init__(self, config: pytest.Config, state: _State) -> None:
+        from ._autoseed import TRIGGERS, _SeedOnImport
+
+        self.config = config
+        self.state = state
+        self.phase: tuple[pytest.Item, str] | None = None
+        hooks = {m: fw for m, fw in TRIGGERS.items() if fw in state.stage.frameworks and m not in sys.modules}
+        self.finder = _SeedOnImport(hooks, self._seed) if hooks else None
+        if self.finder is not None:
+            sys.meta_path.insert(0, self.finder)
+
+    def close(self) -> None:
+        if self.finder is not None and self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+
+    def _seed(self, module: str, framework: str) -> None:
+        if self.phase is None:
+            return
+        from ._autoseed import seed_on_import
+
+        item, phase = self.phase
+        fw = _test_stage(self.state.stage, item.nodeid, phase, frozenset({framework})).frameworks[framework]
+        actions = seed_on_import(module, framework, self.state.stage.name, fw.seed, fw.settings)
+        failures = [a for a in actions if a.status == "failed"]
+        if failures:
+            _report_failures(item, self.state, self.state.stage, failures)
+
+
+_LAZY = pytest.StashKey[_SeedOnFirstImport]()
+
+
+def _report_failures(item: pytest.Item, state: _State, stage: Any, failures: list[Any]) -> None:
     from .errors import SeedlockError
 
+    try:
+        _not_applied(item.config, stage, failures, strict=state.strict, nodeid=item.nodeid)
+    except SeedlockError as err:
+        pytest.fail(f"seedlock: error[{err.code}] {state.path}: {err}", pytrace=False)
+
+
+def _enter(item: pytest.Item, state: _State, phase: str, *, report: bool) -> None:
+    """Apply the seeds of ``phase`` to every framework imported by now; later imports follow them."""
+    lazy = item.config.stash.get(_LAZY, None)
+    if lazy is not None:
+        lazy.phase = (item, phase)
+    stage = _test_stage(state.stage, item.nodeid, phase, _imported(state.stage))
     result = stage.apply()
     if result.failures and report:
-        try:
-            _not_applied(item.config, stage, list(result.failures), strict=state.strict, nodeid=item.nodeid)
-        except SeedlockError as err:
-            pytest.fail(f"seedlock: error[{err.code}] {state.path}: {err}", pytrace=False)
+        _report_failures(item, state, stage, list(result.failures))
+
+
+def _leave(item: pytest.Item) -> None:
+    lazy = item.config.stash.get(_LAZY, None)
+    if lazy is not None:
+        lazy.phase = None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -258,30 +326,50 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     if state is not None:
         from .apply import saved_state
 
-        stage = _test_stage(state.stage, item.nodeid)
-        context = saved_state(stage.frameworks)
+        if _LAZY not in item.config.stash:
+            item.config.stash[_LAZY] = _SeedOnFirstImport(item.config, state)
+        # Only what is imported can be saved; a framework a test imports is seeded, and every later
+        # test reseeds it, so no test sees another's draws.
+        context = saved_state(_test_stage(state.stage, item.nodeid, "call", _imported(state.stage)).frameworks)
         context.__enter__()
-        item.stash[_CONTEXT] = (context, stage)
-        _apply(item, state, stage, report=True)
-    yield
+        item.stash[_CONTEXT] = (context, _test_stage(state.stage, item.nodeid, "call"))
+        _enter(item, state, "setup", report=True)
+    try:
+        yield
+    finally:
+        _leave(item)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     state = item.config.stash.get(_STATE, None)
-    entry = item.stash.get(_CONTEXT, None)
-    if state is not None and entry is not None:
-        # Fixtures ran (and may have drawn) since setup: the body starts from the test's seeds again.
-        _apply(item, state, entry[1], report=False)
-    yield
+    if state is not None and item.stash.get(_CONTEXT, None) is not None:
+        # The body starts from its own seeds, whatever its fixtures drew (spec §4.3 phases).
+        _enter(item, state, "call", report=False)
+    try:
+        yield
+    finally:
+        _leave(item)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    yield
+    state = item.config.stash.get(_STATE, None)
     entry = item.stash.get(_CONTEXT, None)
-    if entry is not None:
-        entry[0].__exit__(None, None, None)
+    if state is not None and entry is not None:
+        _enter(item, state, "teardown", report=False)
+    try:
+        yield
+    finally:
+        _leave(item)
+        if entry is not None:
+            entry[0].__exit__(None, None, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    lazy = config.stash.get(_LAZY, None)
+    if lazy is not None:
+        lazy.close()
 
 
 @pytest.fixture

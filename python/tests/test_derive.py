@@ -39,7 +39,7 @@ def test_worker_and_rank_vector(case: dict[str, Any]) -> None:
 
     def compute() -> int:
         if "test_id" in inp:
-            return test_seed(inp["seed"], inp["test_id"])
+            return test_seed(inp["seed"], inp["test_id"], inp.get("phase", "call"))
         if "worker" in inp:
             return seedlock.worker_seed(inp["seed"], inp["worker"], inp.get("rank", 0))
         if "rank" in inp:

@@ -289,3 +289,69 @@ def test_a_generated_stage_seed_is_printed_and_brought_back_by_last(pytester: py
     monkeypatch.setenv("SEEDLOCK_SEED_TEST", match.group(1))
     by_hand = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed=3")
     assert _draws(by_hand) == _draws(first)
+
+
+PHASE_TESTS = """
+import json
+import numpy as np
+import pytest
+
+@pytest.fixture
+def noise():
+    drawn = np.random.normal(size=4).tolist()
+    yield drawn
+    print("DRAW", json.dumps(["teardown", float(np.random.random())]))
+
+def test_fixture_noise_is_independent_of_the_body(noise):
+    body = np.random.normal(size=4).tolist()
+    print("DRAW", json.dumps(["setup", *noise]))
+    print("DRAW", json.dumps(["call", *body]))
+    assert noise != body
+"""
+
+
+def test_setup_call_and_teardown_draw_from_their_own_spec_seeds(project: pytest.Pytester) -> None:
+    project.makepyfile(test_phases=PHASE_TESTS)
+    result = project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_phases.py")
+    result.assert_outcomes(passed=1)
+    draws = _draws(result)
+    stage = seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False).stage("test")
+    node = "test_phases.py::test_fixture_noise_is_independent_of_the_body"
+    numpy_seed = stage.seed_of("numpy")
+    assert draws["setup"] == np.random.RandomState(per_test_seed(numpy_seed, node, "setup")).normal(size=4).tolist()
+    assert draws["call"] == np.random.RandomState(per_test_seed(numpy_seed, node, "call")).normal(size=4).tolist()
+    assert draws["teardown"] == [np.random.RandomState(per_test_seed(numpy_seed, node, "teardown")).random_sample()]
+
+
+LAZY_MANIFEST = {"version": "1.0", "seed": 5, "stages": {"test": {"frameworks": ["python", "numpy", "torch"]}}}
+LAZY_TESTS = """
+import json, sys
+
+def test_numpy_only():
+    import numpy as np
+    print("DRAW", json.dumps(["numpy", float(np.random.random()), "torch" in sys.modules]))
+
+def test_imports_torch_in_its_body():
+    import torch
+    print("DRAW", json.dumps(["torch", float(torch.rand(1)), 0]))
+"""
+
+
+def test_a_listed_framework_is_imported_only_by_the_tests_that_use_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makefile(".json", seedlock=json.dumps(LAZY_MANIFEST))
+    pytester.makepyfile(test_lazy=LAZY_TESTS)
+    only_numpy = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "test_lazy.py::test_numpy_only")
+    only_numpy.assert_outcomes(passed=1)
+    assert _draws(only_numpy)["numpy"][1] is False  # torch was never imported for a suite that does not use it
+
+    both = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "-p", "no:randomly")
+    both.assert_outcomes(passed=2)
+    stage = seedlock.resolve(seedlock.from_data(LAZY_MANIFEST), {}, provenance=False).stage("test")
+    node = "test_lazy.py::test_imports_torch_in_its_body"
+    import torch
+
+    # Seeded on its first import, inside the body, with the body's seed: as if it had been applied.
+    expected = float(torch.rand(1, generator=torch.Generator().manual_seed(per_test_seed(stage.seed_of("torch"), node))))
+    assert _draws(both)["torch"][0] == expected
+    assert _draws(both)["numpy"][0] == _draws(only_numpy)["numpy"][0]

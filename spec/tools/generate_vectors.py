@@ -117,7 +117,16 @@ test_ids = [
     for s, tid in ((F, "tests/test_model.py::test_fit"), (F, "tests/test_model.py::test_fit[cpu-2]"), (0, "test_x.R::split works"),
                    (MAX, "t.py::Test::test_ünïcode"), (7, ""))
 ]
-write("workers", "test-ids", "per-test seeds: derive(F, pytest, first 16 hex digits of SHA-256 of the test id)", test_ids)
+test_ids += [
+    {"description": f"the {phase} phase of {tid!r}", "input": {"seed": s, "test_id": tid, "phase": phase},
+     "expected": {"seed": d(s, "pytest", h16(tid)) if phase == "call" else d(d(s, "pytest", h16(tid)), "phase", phase)}}
+    for s, tid, phase in ((F, "tests/test_model.py::test_fit", "setup"), (F, "tests/test_model.py::test_fit", "call"),
+                          (F, "tests/test_model.py::test_fit", "teardown"), (0, "test_x.R::split works", "setup"),
+                          (MAX, "t.py::Test::test_ünïcode", "teardown"))
+]
+test_ids.append(err("an unknown test phase is rejected", {"seed": F, "test_id": "t.py::test_a", "phase": "collect"},
+                    "invalid-value"))
+write("workers", "test-ids", "per-test seeds: T = derive(F, pytest, h16(test id)); setup, teardown: derive(T, phase, p)", test_ids)
 write("workers", "ranks-and-workers", "seeds of distributed ranks and data-loader workers under a framework seed", workers)
 
 

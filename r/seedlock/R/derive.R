@@ -96,14 +96,21 @@ worker_seed <- function(seed, worker, rank = 0) {
 
 #' @rdname rank_seed
 #' @param test_id A test's id (e.g. pytest's node id, or "file::test name" for testthat).
-#' @details `test_seed(F, id)` is `derive_seed(F, c("pytest", h))` with `h` the first 16 hex digits of
-#'   the SHA-256 of `id`: the seed the Python pytest plugin gives that test.
+#' @param phase The phase of the test: `"call"` (its body), `"setup"` or `"teardown"`.
+#' @details `test_seed(F, id)` is `T = derive_seed(F, c("pytest", h))` with `h` the first 16 hex digits of
+#'   the SHA-256 of `id`: the seed the Python pytest plugin gives that test's body. Its setup and teardown
+#'   get `derive_seed(T, c("phase", phase))` (spec section 4.3), so fixtures never repeat the body's draws.
 #' @export
-test_seed <- function(seed, test_id) {
+test_seed <- function(seed, test_id, phase = "call") {
   if (!is.character(test_id) || length(test_id) != 1L || is.na(test_id)) {
     seedlock_abort("invalid-value", "`test_id` must be a single string")
   }
-  derive_seed(seed, c("pytest", substr(sha256_hex(enc2utf8(test_id)), 1L, 16L)))
+  phases <- c("setup", "call", "teardown")
+  if (!is.character(phase) || length(phase) != 1L || is.na(phase) || !(phase %in% phases)) {
+    seedlock_abort("invalid-value", sprintf("`phase` must be one of %s", paste(phases, collapse = ", ")))
+  }
+  seed <- derive_seed(seed, c("pytest", substr(sha256_hex(enc2utf8(test_id)), 1L, 16L)))
+  if (phase == "call") seed else derive_seed(seed, c("phase", phase))
 }
 
 index_label <- function(value, name) {

@@ -14,7 +14,7 @@ test_that("every worker and rank vector gives the expected seed or error", {
   for (case in vector_cases("workers")) {
     inp <- case$input
     compute <- function() {
-      if (!is.null(inp$test_id)) return(test_seed(inp$seed, inp$test_id))
+      if (!is.null(inp$test_id)) return(test_seed(inp$seed, inp$test_id, if (is.null(inp$phase)) "call" else inp$phase))
       if (!is.null(inp$worker)) return(worker_seed(inp$seed, inp$worker, if (is.null(inp$rank)) 0 else inp$rank))
       if (!is.null(inp$rank)) return(rank_seed(inp$seed, inp$rank))
       as.integer(inp$seed)
