@@ -162,6 +162,33 @@ print(json.dumps({{"imports": t1 - t0, "seeding": t2 - t1}}))
 """
 
 
+_PYTEST_SUITE = """
+import numpy as np
+
+def _work(i):
+    return float(np.random.random(8).sum()) + i
+
+""" + "\n".join(f"def test_{i}():\n    assert _work({i}) >= {i}\n" for i in range(200))
+
+
+def bench_pytest_plugin(repeat: int, tmp: Path) -> list[Row]:
+    """A 200-test suite that imports only numpy, with and without ``--seedlock`` (the stage also lists
+    torch and TensorFlow, which the suite never imports: the plugin must not import them either)."""
+    project = tmp / "pytest-suite"
+    project.mkdir(exist_ok=True)
+    (project / "pytest.ini").write_text("[pytest]\n")
+    (project / "test_suite.py").write_text(_PYTEST_SUITE)
+    (project / "seedlock.json").write_text(json.dumps({"version": "1.0", "seed": 7, "stages": {"test": {
+        "frameworks": ["python", "numpy", "torch", "tensorflow"], "settings": {"python": {"hash_seed": False}}}}}))
+    base = [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(project),
+            str(project / "test_suite.py")]
+    plain, seeded = interleaved([base, [*base, "--seedlock", str(project / "seedlock.json")]], repeat, env=QUIET)
+    ratio = seeded / plain
+    return [Row("pytest plugin: 200 numpy tests, stage lists torch + TF too", ms(seeded), f"plain pytest {ms(plain)}",
+                f"{ratio:.3f}x", "<= 1.05x", ratio <= 1.05,
+                "each test's setup, call and teardown seeded; torch/TF never imported")]
+
+
 def bench_fresh_apply(repeat: int, tmp: Path) -> list[Row]:
     """A fresh process that imports numpy and torch and then seeds them: through seedlock or directly.
 
@@ -677,6 +704,7 @@ def main() -> int:
             ("launcher", lambda: bench_launcher(30 if args.quick else 200, Path(tmp))),
             ("fresh-apply", lambda: bench_fresh_apply(5 if args.quick else 15, Path(tmp))),
             ("apply", bench_apply),
+            ("pytest plugin", lambda: bench_pytest_plugin(5 if args.quick else 15, Path(tmp))),
             ("python throughput", lambda: bench_python_throughput(repeat, args.quick)),
             ("r", lambda: bench_r(repeat, args.quick)),
             ("ledger", lambda: bench_ledger(repeat, args.quick)),

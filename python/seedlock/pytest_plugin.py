@@ -230,9 +230,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(f"seedlock: {_reproduce(state)}")
 
 
-def _test_stage(stage: Any, nodeid: str, phase: str = "call", only: frozenset[str] | None = None) -> Any:
-    """The stage with the seeds of one phase of test ``nodeid`` (spec §4.3), limited to ``only``."""
-    from .derivation import test_seed
+def _with_seeds(stage: Any, seeds: dict[str, int], only: frozenset[str] | None) -> Any:
     from .lock import FrameworkSeed, LockedStage
 
     frameworks = {}
@@ -242,10 +240,30 @@ def _test_stage(stage: Any, nodeid: str, phase: str = "call", only: frozenset[st
         settings = dict(fw.settings)
         if name == "python":
             settings["hash_seed"] = False  # fixed once per process, checked once at session start
-        frameworks[name] = FrameworkSeed(framework=name, seed=test_seed(fw.seed, nodeid, phase), source="derived",
+        frameworks[name] = FrameworkSeed(framework=name, seed=seeds[name], source="derived",
                                          settings=MappingProxyType(settings))
     return LockedStage(name=stage.name, seed=stage.seed, source=stage.source, variable=stage.variable,
                        frameworks=MappingProxyType(frameworks))
+
+
+class _TestSeeds:
+    """The seeds of one test's phases, derived once (a test enters three phases)."""
+
+    def __init__(self, stage: Any, nodeid: str) -> None:
+        from .derivation import derive, test_seed
+
+        self.stage = stage
+        call = {name: test_seed(fw.seed, nodeid) for name, fw in stage.frameworks.items()}
+        # test_seed(F, id, phase) without hashing the id again for every framework and phase.
+        self.seeds = {"call": call, **{phase: {name: derive(seed, "phase", phase) for name, seed in call.items()}
+                                       for phase in ("setup", "teardown")}}
+        self._stages: dict[tuple[str, frozenset[str] | None], Any] = {}
+
+    def stage_for(self, phase: str, only: frozenset[str] | None = None) -> Any:
+        key = (phase, only)
+        if key not in self._stages:
+            self._stages[key] = _with_seeds(self.stage, self.seeds[phase], only)
+        return self._stages[key]
 
 
 def _imported(stage: Any) -> frozenset[str]:
@@ -284,7 +302,7 @@ class _SeedOnFirstImport:
         from ._autoseed import seed_on_import
 
         item, phase = self.phase
-        fw = _test_stage(self.state.stage, item.nodeid, phase, frozenset({framework})).frameworks[framework]
+        fw = item.stash[_SEEDS].stage_for(phase).frameworks[framework]
         actions = seed_on_import(module, framework, self.state.stage.name, fw.seed, fw.settings)
         failures = [a for a in actions if a.status == "failed"]
         if failures:
@@ -292,6 +310,7 @@ class _SeedOnFirstImport:
 
 
 _LAZY = pytest.StashKey[_SeedOnFirstImport]()
+_SEEDS = pytest.StashKey[_TestSeeds]()
 
 
 def _report_failures(item: pytest.Item, state: _State, stage: Any, failures: list[Any]) -> None:
@@ -308,7 +327,7 @@ def _enter(item: pytest.Item, state: _State, phase: str, *, report: bool) -> Non
     lazy = item.config.stash.get(_LAZY, None)
     if lazy is not None:
         lazy.phase = (item, phase)
-    stage = _test_stage(state.stage, item.nodeid, phase, _imported(state.stage))
+    stage = item.stash[_SEEDS].stage_for(phase, _imported(state.stage))
     result = stage.apply()
     if result.failures and report:
         _report_failures(item, state, stage, list(result.failures))
@@ -330,9 +349,10 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
             item.config.stash[_LAZY] = _SeedOnFirstImport(item.config, state)
         # Only what is imported can be saved; a framework a test imports is seeded, and every later
         # test reseeds it, so no test sees another's draws.
-        context = saved_state(_test_stage(state.stage, item.nodeid, "call", _imported(state.stage)).frameworks)
+        seeds = item.stash[_SEEDS] = _TestSeeds(state.stage, item.nodeid)
+        context = saved_state(seeds.stage_for("call", _imported(state.stage)).frameworks)
         context.__enter__()
-        item.stash[_CONTEXT] = (context, _test_stage(state.stage, item.nodeid, "call"))
+        item.stash[_CONTEXT] = (context, seeds.stage_for("call"))
         _enter(item, state, "setup", report=True)
     try:
         yield
