@@ -187,7 +187,7 @@ def _check_start(stage: str, *, strict: bool) -> None:
 
     lock_path = os.environ[LOCK_VARIABLE]
     doc = load_lock(lock_path).to_dict()
-    check = check_start(doc, stage, base=base_directory(doc, lock_path))
+    check = check_start(doc, stage, base=base_directory(doc, lock_path), lock_path=lock_path)
     if strict:
         check.raise_if_any(lock_path)
     for line in check.warnings(stage):

@@ -208,7 +208,13 @@ def _same_setup(data: dict[str, Any], lock_path: str, frameworks: Mapping[str, A
     for key, now in (("device", _machine.device_kind), ("platform", _machine.platform_tag)):
         if provenance.get(key) and provenance[key] != now():
             return False
-    return True
+    # A manifest beside the lock may have been edited since (a stale lock), and seed variables set now
+    # are ignored by a lock: the full path compares and reports both (runcheck.check_start).
+    if any(v and (k == "SEEDLOCK_SEED" or k.startswith("SEEDLOCK_SEED_")) for k, v in os.environ.items()):
+        return False
+    from .fingerprint import manifest_change
+
+    return manifest_change(data, lock_path) is None
 
 
 def version_now(framework: str, distributions: Sequence[str]) -> str | None:

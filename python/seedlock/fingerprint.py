@@ -137,24 +137,60 @@ def base_directory(lock_doc: Mapping[str, Any], lock_path: StrPath | None) -> st
     resolve -o`` writes); a lock written to standard output, or by an older binding, holds it relative
     to the working directory of its resolution, so the working directory and then the lock's parent
     directories are tried too. Without a manifest there, the lock's own directory."""
+    found = manifest_file(lock_doc, lock_path)
+    if found is not None:
+        return os.path.dirname(found)
+    if lock_path is not None:
+        return os.path.dirname(os.path.realpath(lock_path))
+    return os.getcwd()
+
+
+def manifest_file(lock_doc: Mapping[str, Any], lock_path: StrPath | None) -> str | None:
+    """The manifest file the lock records (``manifest.path``, spec §5), symbolic links resolved, or None
+    when it is not where the lock says: relative to the lock's directory, then the working directory and
+    the lock's parent directories."""
     manifest_path = (lock_doc.get("manifest") or {}).get("path")
+    if not isinstance(manifest_path, str) or not manifest_path:
+        return None
     # A lock reached through a symbolic link (current.lock.json -> locks/...) was written where it
     # really is: that directory first, then the link's.
     lock_dirs = [] if lock_path is None else list(dict.fromkeys(
         os.path.dirname(p) for p in (os.path.realpath(lock_path), os.path.abspath(lock_path))))
     lock_dir = lock_dirs[0] if lock_dirs else None
-    if manifest_path:
-        candidates = [manifest_path] if os.path.isabs(manifest_path) else [
-            *(os.path.join(directory, manifest_path) for directory in lock_dirs),
-            os.path.join(os.getcwd(), manifest_path),
-            *(os.path.join(parent, manifest_path) for parent in (_parents(lock_dir) if lock_dir is not None else ())),
-        ]
-        for candidate in candidates:
-            if os.path.isfile(candidate):
-                return os.path.dirname(os.path.realpath(candidate))
-    if lock_dir is not None:
-        return lock_dir
-    return os.getcwd()
+    candidates = [manifest_path] if os.path.isabs(manifest_path) else [
+        *(os.path.join(directory, manifest_path) for directory in lock_dirs),
+        os.path.join(os.getcwd(), manifest_path),
+        *(os.path.join(parent, manifest_path) for parent in (_parents(lock_dir) if lock_dir is not None else ())),
+    ]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return os.path.realpath(candidate)
+    return None
+
+
+def manifest_change(lock_doc: Mapping[str, Any], lock_path: StrPath) -> tuple[str, str] | None:
+    """``(path as shown, how it changed)`` when the manifest the lock records is there and its canonical
+    hash is not the lock's ``manifest.sha256`` (spec §5.4, a stale lock); None otherwise. A manifest
+    that is not there is no change: locks travel without their manifests."""
+    from . import _json
+    from .derivation import small_sha256
+    from .errors import SeedlockError
+
+    path = manifest_file(lock_doc, lock_path)
+    locked = (lock_doc.get("manifest") or {}).get("sha256")
+    if path is None or not isinstance(locked, str):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            now = small_sha256(_json.canonical(_json.loads(handle.read())).encode("utf-8")).hexdigest()
+    except (OSError, SeedlockError) as exc:
+        now, why = None, f"can no longer be read ({exc})"
+    else:
+        why = "changed since the lock was resolved"
+    if now == locked:
+        return None
+    shown = os.path.relpath(path)
+    return (path if shown.startswith("..") else shown), why
 
 
 def _parents(directory: str) -> list[str]:

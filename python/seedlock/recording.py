@@ -44,7 +44,7 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) 
     # CI step wrote, untracked, must not make every run's tree dirty.
     state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params, git_exclude=[Path(lock_path)])
     return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
-                    check=check_start(doc, stage, base=base, current=state))
+                    check=check_start(doc, stage, base=base, current=state, lock_path=lock_path, environ=env))
 
 
 def resolve_provenance(lock_doc: Mapping[str, Any], manifest_path: str | None,

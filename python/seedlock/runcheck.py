@@ -40,10 +40,17 @@ class StartCheck:
     inputs: Mapping[str, str | None]
     params: Mapping[str, str | None]
     differences: tuple[Difference, ...]
+    #: Seed variables set for a run of a lock, which change nothing (a lock is final): warnings only.
+    ignored_variables: tuple[str, ...] = ()
 
     def warnings(self, stage: str) -> list[str]:
         """Lines to print (without the ``seedlock:`` prefix)."""
         lines = [f"warning: {d.problem}" for d in self.differences if d.changes_the_run]
+        if self.ignored_variables:
+            names = ", ".join(self.ignored_variables)
+            lines.append(f"warning: {names} {'is' if len(self.ignored_variables) == 1 else 'are'} set but a lock is "
+                         "final: its seeds are used; to run with other seeds, resolve the manifest again with the "
+                         "variable set (`seedlock resolve MANIFEST -o LOCK`), then run that lock")
         setup = [d.problem for d in self.differences if not d.changes_the_run]
         if setup:
             lines.append(f"warning: stage {stage!r} runs on another setup than the lock was made on ({'; '.join(setup)}): "
@@ -59,9 +66,13 @@ class StartCheck:
 
 
 def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathLike[str],
-                current: Mapping[str, Any] | None = None) -> StartCheck:
+                current: Mapping[str, Any] | None = None, lock_path: str | os.PathLike[str] | None = None,
+                environ: Mapping[str, str] | None = None) -> StartCheck:
     """Compare the lock's provenance with this machine now, for ``stage``. ``current`` is the run
-    provenance already collected (:func:`seedlock.provenance.run_state`), else it is collected."""
+    provenance already collected (:func:`seedlock.provenance.run_state`), else it is collected. With
+    ``lock_path``, the manifest the lock records is compared with the lock too (spec §5.4: a manifest
+    edited after ``resolve`` is a stale lock); ``environ`` (default ``os.environ``) is searched for seed
+    variables that a lock ignores."""
     prov = lock_doc.get("provenance") or {}
     locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
     locked_params: Mapping[str, str] = prov.get("params") or {}
@@ -92,7 +103,35 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
         if prov.get(key) and current.get(key) and prov[key] != current[key]:
             diffs.append(Difference(pointer=pointer_join("/provenance", key),
                                     problem=f"{key} {current[key]} here, {prov[key]} when locked", changes_the_run=False))
-    return StartCheck(inputs=inputs, params=params, differences=tuple(diffs))
+    if lock_path is not None:
+        stale = _stale_manifest(lock_doc, lock_path)
+        if stale is not None:
+            diffs.insert(0, stale)
+    return StartCheck(inputs=inputs, params=params, differences=tuple(diffs),
+                      ignored_variables=ignored_seed_variables(os.environ if environ is None else environ))
 
 
-__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "hashes_now"]
+def _stale_manifest(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str]) -> Difference | None:
+    """The manifest the lock was resolved from, changed since (spec §5.4): a new pinned seed, a new
+    stage or framework that the lock does not have."""
+    from .fingerprint import manifest_change
+
+    change = manifest_change(lock_doc, lock_path)
+    if change is None:
+        return None
+    path, why = change
+    return Difference(pointer="/manifest/sha256",
+                      problem=f"manifest {path} {why}: this lock no longer describes it (its seeds, stages and "
+                              "settings are the old ones); resolve it again (`seedlock resolve`) to run what it says now",
+                      changes_the_run=True)
+
+
+def ignored_seed_variables(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """``SEEDLOCK_SEED`` and ``SEEDLOCK_SEED_<STAGE>`` set (non-empty) in ``environ``: they choose seeds
+    when a manifest is resolved, never when a lock runs (spec §4.4)."""
+    return tuple(sorted(name for name, value in environ.items()
+                        if value and (name == "SEEDLOCK_SEED" or name.startswith("SEEDLOCK_SEED_"))))
+
+
+__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "hashes_now",
+           "ignored_seed_variables"]

@@ -254,3 +254,39 @@ def test_a_repeat_in_a_tree_with_uncommitted_changes_says_the_code_cannot_be_com
     assert ("with the same inputs and params, but whether the code is the same cannot be told: this working tree has "
             "uncommitted changes (commit them to let this check tell a repeat)") in out.stderr, out.stderr
     assert "the commit changed" not in out.stderr and "code changed" not in out.stderr
+
+
+def test_a_manifest_edited_after_resolve_is_a_stale_lock_and_strict_refuses_it(repo: Path) -> None:
+    assert cli(repo, "resolve", "pipeline.json", "-o", "p.lock.json").returncode == 0
+    # Only white space and member order: the same manifest (its canonical form is unchanged).
+    (repo / "pipeline.json").write_text(json.dumps(dict(reversed(PIPELINE.items())), indent=4))
+    quiet = cli(repo, "run", "p.lock.json", "--stage", "split", "--strict", "--", sys.executable, "-c", "print('ran')")
+    assert quiet.returncode == 0 and "manifest" not in quiet.stderr, quiet.stderr
+    # A new pinned seed: the lock still holds the old ones.
+    (repo / "pipeline.json").write_text(json.dumps({**PIPELINE, "seed": 9}))
+    out = cli(repo, "run", "p.lock.json", "--stage", "split", "--", sys.executable, "-c", "print('ran')")
+    assert out.returncode == 0 and "ran" in out.stdout
+    assert "seedlock: warning: manifest pipeline.json changed since the lock was resolved: this lock no longer " \
+           "describes it" in out.stderr
+    strict = cli(repo, "run", "p.lock.json", "--stage", "split", "--strict", "--", sys.executable, "-c", "print('ran')")
+    assert strict.returncode == 2 and "ran" not in strict.stdout
+    assert strict.stderr.startswith("seedlock: error[lock-mismatch] p.lock.json: manifest pipeline.json changed")
+    assert strict.stderr.endswith(" at '/manifest/sha256'\n") and strict.stderr.count("\n") == 1
+
+
+def test_a_program_applying_from_the_environment_hears_of_a_stale_lock_too(repo: Path) -> None:
+    assert cli(repo, "resolve", "pipeline.json", "-o", "p.lock.json").returncode == 0
+    (repo / "pipeline.json").write_text(json.dumps({**PIPELINE, "seed": 9}))
+    env = {**child_environ(), **_CLEAN_ENV, "SEEDLOCK_LOCK": "p.lock.json", "SEEDLOCK_STAGE": "split"}
+    out = subprocess.run([sys.executable, "-c", "import seedlock; seedlock.apply_from_env()"], cwd=repo, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "manifest pipeline.json changed since the lock was resolved" in out.stderr
+
+
+def test_seed_variables_set_for_a_run_are_named_with_what_to_do_instead(repo: Path) -> None:
+    assert cli(repo, "resolve", "pipeline.json", "-o", "p.lock.json").returncode == 0
+    out = cli(repo, "run", "p.lock.json", "--stage", "split", "--", sys.executable, "-c", "print('ran')",
+              env={"SEEDLOCK_SEED": "9", "SEEDLOCK_SEED_SPLIT": "generate"})
+    assert out.returncode == 0 and "ran" in out.stdout
+    assert ("seedlock: warning: SEEDLOCK_SEED, SEEDLOCK_SEED_SPLIT are set but a lock is final: its seeds are used; "
+            "to run with other seeds, resolve the manifest again with the variable set") in out.stderr
