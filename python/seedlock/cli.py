@@ -421,7 +421,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise _UsageError("run needs a command after --")
     lock = read_lock_document(args.lock)
     stage = lock.stage(args.stage)
-    start = start_run(args.lock, args.stage)
+    start = start_run(args.lock, args.stage, command=cmd)
     if args.strict:
         start.check.raise_if_any(args.lock)
     for line in start.check.warnings(args.stage):

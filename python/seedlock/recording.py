@@ -29,8 +29,10 @@ class RunStart:
     check: StartCheck
 
 
-def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) -> RunStart:
-    """Collect the run's provenance and compare it with the lock (the lock must already be validated)."""
+def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None,
+              command: Sequence[str] | None = None) -> RunStart:
+    """Collect the run's provenance and compare it with the lock (the lock must already be validated);
+    ``command`` (argv) is recorded with it: the reuse check compares it (spec §5.4)."""
     from .provenance import run_state
 
     text = read_bytes(lock_path).decode("utf-8")
@@ -43,6 +45,8 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) 
     # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
     # CI step wrote, untracked, must not make every run's tree dirty.
     state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params, git_exclude=[Path(lock_path)])
+    if command is not None:
+        state = {**state, "command": list(command)}
     return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
                     check=check_start(doc, stage, base=base, current=state, lock_path=lock_path, environ=env))
 

@@ -66,7 +66,7 @@ def test_a_run_after_a_code_change_is_recorded_with_its_own_commit_and_is_not_re
                 sys.executable, "evaluate.py")
     assert again.returncode == 0, again.stderr
     assert "adds no information" not in again.stderr
-    assert "with the commit changed (same inputs and params)" in again.stderr
+    assert "with the commit changed (same command, inputs and params)" in again.stderr
     newest = history(repo)[0]
     assert (newest["event"], newest["stage"], newest["git_commit"]) == ("run", "evaluate", head)
     resolved = json.loads((repo / "p.lock.json").read_text())["provenance"]
@@ -114,7 +114,7 @@ def test_the_reuse_check_compares_only_the_stage_that_runs_and_reports_one_line(
     assert len(lines) == 1, lines
     assert "stage 'evaluate'" in lines[0] and "'split'" not in lines[0]
     assert evaluate_runs[0]["run"][:10] in lines[0]  # the most recent match
-    assert "same code, inputs and params" in lines[0]
+    assert "same command, code, inputs and params" in lines[0]
 
 
 def test_history_prints_one_line_per_matching_run(repo: Path) -> None:
@@ -251,7 +251,7 @@ def test_a_repeat_in_a_tree_with_uncommitted_changes_says_the_code_cannot_be_com
     assert cli(repo, *run).returncode == 0
     out = cli(repo, *run)
     assert out.returncode == 0
-    assert ("with the same inputs and params, but whether the code is the same cannot be told: this working tree has "
+    assert ("with the same command, inputs and params, but whether the code is the same cannot be told: this working tree has "
             "uncommitted changes (commit them to let this check tell a repeat)") in out.stderr, out.stderr
     assert "the commit changed" not in out.stderr and "code changed" not in out.stderr
 
@@ -290,3 +290,28 @@ def test_seed_variables_set_for_a_run_are_named_with_what_to_do_instead(repo: Pa
     assert out.returncode == 0 and "ran" in out.stdout
     assert ("seedlock: warning: SEEDLOCK_SEED, SEEDLOCK_SEED_SPLIT are set but a lock is final: its seeds are used; "
             "to run with other seeds, resolve the manifest again with the variable set") in out.stderr
+
+
+def test_a_run_repeats_another_only_if_that_run_succeeded_with_the_same_command(repo: Path) -> None:
+    assert cli(repo, "resolve", "pipeline.json", "-o", "p.lock.json").returncode == 0
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    evaluate = [sys.executable, "evaluate.py"]
+    assert cli(repo, "run", "p.lock.json", "--stage", "evaluate", "--record", "--", *failing).returncode == 3
+    first = cli(repo, "run", "p.lock.json", "--stage", "evaluate", "--record", "--check-reuse", "--strict", "--", *evaluate)
+    assert first.returncode == 0, first.stderr  # a first real run is not refused as a repeat of a failed one
+    assert "adds no information" not in first.stderr
+    assert re.search(r"uses the seeds of run \w+ \(.*, which failed with exit code 3\) with the command changed",
+                     first.stderr), first.stderr
+    again = cli(repo, "run", "p.lock.json", "--stage", "evaluate", "--check-reuse", "--", *evaluate)
+    assert "it adds no information" in again.stderr
+    other = cli(repo, "run", "p.lock.json", "--stage", "evaluate", "--check-reuse", "--", sys.executable, "-c", "pass")
+    assert "adds no information" not in other.stderr and "with the command changed" in other.stderr
+
+
+def test_a_failed_run_of_the_same_command_is_named_as_failed_not_as_a_repeat(repo: Path) -> None:
+    assert cli(repo, "resolve", "pipeline.json", "-o", "p.lock.json").returncode == 0
+    flaky = [sys.executable, "-c", "import os, sys; sys.exit(int(os.environ.get('FAIL', '0')))"]
+    assert cli(repo, "run", "p.lock.json", "--stage", "split", "--record", "--", *flaky, env={"FAIL": "4"}).returncode == 4
+    out = cli(repo, "run", "p.lock.json", "--stage", "split", "--check-reuse", "--strict", "--", *flaky)
+    assert out.returncode == 0, out.stderr
+    assert "not a repeat of a result, since that run failed" in out.stderr and "which failed with exit code 4" in out.stderr

@@ -76,27 +76,44 @@ class Reuse:
     same_params: bool
     #: Why the code cannot be compared (uncommitted changes, no git), or None when it was compared.
     code_unknown: str | None = None
+    #: Whether that run ran the same command (argv); None where either side has none to compare
+    #: (a reuse check at resolve, a record made before commands were recorded).
+    same_command: bool | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.record.exit_code not in (0, None)
 
     @property
     def adds_no_information(self) -> bool:
-        return self.same_code and self.same_inputs and self.same_params
+        # Only a run that succeeded doing the same thing makes another one redundant (spec §5.4).
+        return (self.same_code and self.same_inputs and self.same_params and not self.failed
+                and self.same_command is not False)
 
     def describe(self) -> str:
         r = self.record
         where = f"run {r.run[:SHORT]} ({r.created}, pipeline {r.pipeline[:SHORT]}"
-        where += f", CI job {r.ci_job})" if r.ci_job else ")"
+        where += f", CI job {r.ci_job}" if r.ci_job else ""
+        where += f", which failed with exit code {r.exit_code})" if self.failed else ")"
         if self.adds_no_information:
-            return (f"stage {self.stage!r} repeats {where} with the same seeds and the same code, inputs and params: "
+            what = "command, code" if self.same_command else "code"
+            return (f"stage {self.stage!r} repeats {where} with the same seeds and the same {what}, inputs and params: "
                     f"it adds no information; use fresh seeds (SEEDLOCK_SEED=generate) or change something")
-        flags: list[tuple[str, bool]] = [("inputs", self.same_inputs), ("params", self.same_params)]
+        # (as named when changed, as named when the same, equal?)
+        flags: list[tuple[str, str, bool]] = [("inputs", "inputs", self.same_inputs), ("params", "params", self.same_params)]
+        if self.same_command is not None:
+            flags.insert(0, ("the command", "command", self.same_command))
         if self.code_unknown is None:
             # Only the commit is compared: another commit may change nothing that runs (a committed lock).
-            flags.insert(0, ("the commit" if not self.same_code else "code", self.same_code))
-        changed = [name for name, same in flags if not same]
-        same = [name for name, same in flags if same]
+            flags.insert(0, ("the commit", "code", self.same_code))
+        changed = [name for name, _, same in flags if not same]
+        same = [name for _, name, same in flags if same]
         if self.code_unknown is not None and not changed:
-            return (f"stage {self.stage!r} uses the seeds of {where} with the same inputs and params, but whether the "
+            return (f"stage {self.stage!r} uses the seeds of {where} with the same {_and(same)}, but whether the "
                     f"code is the same cannot be told: {self.code_unknown} (commit them to let this check tell a repeat)")
+        if not changed:  # the same in every way, but that run failed: this one is not a repeat of a result
+            return (f"stage {self.stage!r} uses the seeds of {where} with the same {_and(same)}: "
+                    f"not a repeat of a result, since that run failed")
         tail = f" (same {_and(same)})" if same else ""
         unknown = f"; the code cannot be compared: {self.code_unknown}" if self.code_unknown is not None else ""
         return (f"stage {self.stage!r} uses the seeds of {where} with {_and(changed)} changed{tail}{unknown}: "
@@ -115,12 +132,20 @@ class Dependent:
     dirty: bool | None
     inputs_sha256: str | None
     params_sha256: str | None
+    #: The command about to run (argv); None at resolve, when no command is known yet.
+    command: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, provenance: Mapping[str, Any]) -> Dependent:
         git = provenance.get("git") or {}
         return cls(commit=git.get("commit"), dirty=None if not git else bool(git.get("dirty")),
-                   inputs_sha256=digest(provenance.get("inputs")), params_sha256=digest(provenance.get("params")))
+                   inputs_sha256=digest(provenance.get("inputs")), params_sha256=digest(provenance.get("params")),
+                   command=_command(provenance))
+
+
+def _command(provenance: Mapping[str, Any]) -> tuple[str, ...] | None:
+    command = provenance.get("command")
+    return tuple(str(a) for a in command) if isinstance(command, list) else None
 
 
 class Ledger:
@@ -195,10 +220,14 @@ class Ledger:
         key = stage_key(lock_doc["stages"][name])
         full, last = self.backend.last_uses(name, key, commit=clean_commit, inputs=now.inputs_sha256,
                                             params=now.params_sha256)
-        if full is not None:
-            return [Reuse(record=full, stage=name, same_code=True, same_inputs=True, same_params=True)]
+        if full is not None and (now.command is None or _command(full.provenance) in (None, now.command)):
+            same_command = None if now.command is None or _command(full.provenance) is None else True
+            return [Reuse(record=full, stage=name, same_code=True, same_inputs=True, same_params=True,
+                          same_command=same_command)]
         if last is None:
             return []
+        then = _command(last.provenance)
+        same_command = None if now.command is None or then is None else then == now.command
         same_code = bool(clean_commit) and last.git_commit == clean_commit and last.git_dirty is False
         unknown = None
         if not now.commit or not last.git_commit:
@@ -208,7 +237,8 @@ class Ledger:
         elif last.git_dirty is not False and last.git_commit == now.commit:
             unknown = "that run had uncommitted changes"
         return [Reuse(record=last, stage=name, same_code=same_code, same_inputs=last.inputs_sha256 == now.inputs_sha256,
-                      same_params=last.params_sha256 == now.params_sha256, code_unknown=unknown)]
+                      same_params=last.params_sha256 == now.params_sha256, code_unknown=unknown,
+                      same_command=same_command)]
 
     def held(self) -> Any:
         """A context in which operations share one connection (see :meth:`Backend.held`)."""

@@ -82,8 +82,9 @@ class Backend(ABC):
     @abstractmethod
     def last_uses(self, stage: str, key: str, *, commit: str | None, inputs: str | None,
                   params: str | None) -> tuple[RunRecord | None, RunRecord | None]:
-        """The most recent run of ``stage`` with these framework seeds that also had the same clean
-        commit, inputs and params (adds no information), and the most recent such run at all."""
+        """The most recent successful run of ``stage`` with these framework seeds that also had the same
+        clean commit, inputs and params (adds no information if it ran the same command), and the most
+        recent such run at all."""
 
     @abstractmethod
     def records(self) -> Iterator[RunRecord]:
@@ -145,7 +146,7 @@ class SqlDialect:
     def full_use_sql(self) -> str:
         return self.q(f"SELECT seq, {_LISTED} FROM seedlock_runs WHERE stage = ? AND stage_key = ? AND event = 'run' "
                       f"AND git_commit = ? AND git_dirty = ? AND inputs_sha256 {self.is_same} ? "
-                      f"AND params_sha256 {self.is_same} ? ORDER BY seq DESC LIMIT 1")
+                      f"AND params_sha256 {self.is_same} ? AND exit_code = 0 ORDER BY seq DESC LIMIT 1")
 
     def any_use_sql(self) -> str:
         return self.q(f"SELECT seq, {_LISTED} FROM seedlock_runs WHERE stage = ? AND stage_key = ? AND event = 'run' "
