@@ -238,7 +238,7 @@ def file_problems(path: str, *, manifest: Any = None, inputs: bool = True) -> li
 
 def render_text(path: str, found: list[Problem]) -> list[str]:
     """One line per fault: ``error[<code>] <path>: <problem> at '<pointer>'``."""
-    return [f"error[{p.code}] {path}: {p.problem} at '{p.pointer}'" for p in found]
+    return [f"error[{p.code}] {path}: {p.problem}" + (f" at '{p.pointer}'" if p.pointer else "") for p in found]
 
 
 def render_json(results: dict[str, list[Problem]]) -> str:

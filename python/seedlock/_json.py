@@ -118,8 +118,9 @@ def loads(data: bytes | str) -> Any:
     except RecursionError:
         raise SeedlockError("invalid-json", "Document nested too deeply") from None
     except json.JSONDecodeError as exc:
-        raise SeedlockError("invalid-json", f"Invalid JSON: {_syntax_problem(exc)} (line {exc.lineno}, column {exc.colno})",
-                            line=exc.lineno, column=exc.colno) from None
+        line, column = _fault_position(exc)
+        raise SeedlockError("invalid-json", f"Invalid JSON: {_syntax_problem(exc)} (line {line}, column {column})",
+                            line=line, column=column) from None
     except ValueError as exc:  # NaN/Infinity, from parse_constant, which json does not tell where
         line, column = _constant_position(text)
         raise SeedlockError("invalid-json", f"Invalid JSON: {exc} (line {line}, column {column})", line=line,
@@ -127,6 +128,17 @@ def loads(data: bytes | str) -> Any:
     if "\\u" in text:
         _check_unicode(document)
     return document
+
+
+def _fault_position(exc: json.JSONDecodeError) -> tuple[int, int]:
+    """Where the fault is (1-based line and column, in characters): json's position, except that a
+    trailing comma is the fault, not the bracket json stopped at."""
+    before = exc.doc[: exc.pos].rstrip(" \t\r\n")
+    if before.endswith(",") and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
+        pos = len(before) - 1
+        line = exc.doc.count("\n", 0, pos) + 1
+        return line, pos - exc.doc.rfind("\n", 0, pos)
+    return exc.lineno, exc.colno
 
 
 def _syntax_problem(exc: json.JSONDecodeError) -> str:

@@ -77,6 +77,12 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("seed", metavar="SEED")
         s.add_argument("labels", nargs="+", metavar="LABEL")
 
+    if want("seed"):
+        s = sub.add_parser("seed", help="print one seed of a lock as a bare integer (for scripts that take --seed)")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        s.add_argument("framework", nargs="?", metavar="FRAMEWORK", help="a framework the stage lists (default: the stage seed)")
+
     if want("env"):
         s = sub.add_parser("env", help="print a stage's environment (seeds, PYTHONHASHSEED, determinism variables)")
         s.add_argument("lock", metavar="LOCK")
@@ -106,7 +112,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     if want("rerun"):
         s = sub.add_parser("rerun", help="write the exact lock of a recorded run")
         s.add_argument("run_id", metavar="RUN", help="a run id as `history` shows it (any unique prefix)")
-        s.add_argument("-o", "--output", metavar="LOCK", required=True)
+        s.add_argument("-o", "--output", metavar="LOCK", help="write it here (atomically); default stdout")
         s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
 
     if want("check"):
@@ -229,12 +235,22 @@ def _main(argv: Sequence[str] | None) -> int:
         if "--" in args_list:
             cut = args_list.index("--")
             args_list, cmd = args_list[:cut], args_list[cut + 1 :]
+        if not args_list and not cmd:
+            _parser().print_help()  # a bare `seedlock` asks what it can do
+            return 0
         first = args_list[0] if args_list else None
         only = first if first in _COMMANDS else None
         args, extra = _parser(only).parse_known_args(args_list)
         # argparse cannot take positionals after an option (`caffe-solver LOCK --stage S SOLVER`).
         if extra and args.command == "caffe-solver" and not any(e.startswith("-") for e in extra):
             args.solvers = list(args.solvers) + extra
+        elif len(extra) == 1 and args.command == "seed" and args.framework is None and not extra[0].startswith("-"):
+            args.framework = extra[0]
+        elif extra and args.command in ("run", "verify") and not cmd:
+            # `seedlock run LOCK --stage S python -c pass`: the command's own options reached seedlock.
+            words = [*args.cmd, *extra]
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}; put the command after `--`: "
+                              f"seedlock {args.command} {args.lock} --stage {args.stage} ... -- {' '.join(words)}")
         elif extra:
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}")
         if cmd:
@@ -447,8 +463,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
     filters = Filters(stage=args.stage, seed=args.seed, commit=args.commit, pipeline=args.pipeline,
                       ci_pipeline=args.ci_pipeline, job=args.job)
     damaged: DamagedLedger | None = None
+    ledger = _ledger(args)
     try:
-        records = _ledger(args).history(filters, limit=args.limit or None)
+        records = ledger.history(filters, limit=args.limit or None)
+        if not records and args.stage is not None:
+            _check_stage_known(ledger, args.stage)
     except DamagedLedger as err:
         # Show what SQLite can still read, then fail with the one-line error.
         damaged, records = err, err.records
@@ -458,13 +477,37 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_stage_known(ledger, stage: str) -> None:  # type: ignore[no-untyped-def]
+    """``history --stage trian`` matching nothing: a stage no record has is a typo until shown otherwise."""
+    from ._suggest import hint
+    from .ledger import Filters
+
+    if not ledger.backend.exists():
+        return
+    known = sorted({r.stage for r in ledger.history(Filters(), limit=None) if r.stage})
+    if stage not in known:
+        listed = f" (stages recorded: {', '.join(known)})" if known else " (no stage run is recorded yet)"
+        raise SeedlockError("unknown-stage", f"No run of stage {stage!r} in {ledger.location}{hint(stage, known)}{listed}")
+
+
 def _cmd_rerun(args: argparse.Namespace) -> int:
     from ._io import write_atomic
 
     record = _ledger(args).get(args.run_id)
+    if args.output is None:
+        sys.stdout.write(record.lock_text)  # the exact text, as `resolve` without -o prints a lock
+        return 0
     write_atomic(args.output, record.lock_text)
     print(f"seedlock: wrote the lock of run {record.run[:10]} (pipeline {record.pipeline[:10]}, {record.created}) "
           f"to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from .documents import read_lock_document
+
+    stage = read_lock_document(args.lock).stage(args.stage)
+    print(stage.seed if args.framework is None else stage.seed_of(args.framework))
     return 0
 
 
@@ -602,7 +645,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
     else:
         raise _UsageError("name the stages with --stage NAME=FW,FW (repeatable), or run `seedlock init` on a terminal")
     written = init.write_starter(args.path, stages, seed=seed, schema_reference=args.schema)
+    ignored = init.ignore_ledger(written.manifest.parent)
     also = f" and {written.schema}" if written.schema else ""
+    also += f", and the ledger to {ignored}" if ignored else ""
     print(f"seedlock: wrote {written.manifest}{also} ({len(stages)} stage{'s' if len(stages) != 1 else ''}); "
           f"next: seedlock resolve {written.manifest} -o {init.lock_name(written.manifest)}", file=sys.stderr)
     return 0
@@ -653,6 +698,7 @@ _COMMANDS = {
     "show": _cmd_show,
     "diff": _cmd_diff,
     "env": _cmd_env,
+    "seed": _cmd_seed,
     "run": _cmd_run,
     "caffe-solver": _cmd_caffe_solver,
     "conformance": _cmd_conformance,

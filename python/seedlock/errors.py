@@ -43,7 +43,7 @@ class SeedlockError(ValueError):
 
     ``code`` is one of :data:`CODES`, ``pointer`` the RFC 6901 JSON pointer of the offending member
     (``""`` for the whole document) and ``problem`` the message without its location.
-    ``str(err)`` reads ``"<problem> at '<pointer>'"``.
+    ``str(err)`` reads ``"<problem> at '<pointer>'"`` (just ``"<problem>"`` for the whole document, ``""``).
     """
 
     def __init__(self, code: str, problem: str, pointer: str = "", *, line: int | None = None,
@@ -56,7 +56,8 @@ class SeedlockError(ValueError):
         #: Where an ``invalid-json`` fault is in the text (1-based; columns count characters), if known.
         self.line = line
         self.column = column
-        super().__init__(f"{problem} at '{pointer}'")
+        # The whole document (pointer "") is no place worth naming: the problem says what is wrong.
+        super().__init__(f"{problem} at '{pointer}'" if pointer else problem)
 
 
 class SeedlockWarning(UserWarning):

@@ -175,6 +175,35 @@ def write_starter(path: str | os.PathLike[str], stages: Sequence[StarterStage], 
     return Written(manifest=target, schema=schema_file)
 
 
+#: What ``init`` adds to the git work tree's ``.gitignore``: the run ledger (a binary SQLite file) and
+#: its spool are local; the schema copy the manifest links to is shared with the manifest.
+GITIGNORE_LINES = ("/.seedlock/*", "!/.seedlock/manifest.schema.json")
+
+
+def ignore_ledger(directory: str | os.PathLike[str]) -> Path | None:
+    """Add :data:`GITIGNORE_LINES` to the ``.gitignore`` at the root of the git work tree holding
+    ``directory`` (where the ledger goes by default); the path written, or None when outside git or
+    when the lines are there already. The user's lines are kept as they were, the file written atomically."""
+    from ._io import write_atomic
+
+    start = Path(directory).resolve()
+    root = next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
+    if root is None:
+        return None
+    target = root / ".gitignore"
+    try:
+        old = target.read_text("utf-8") if target.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedlockError("io-error", f"Cannot read {target}: {exc}") from None
+    present = {line.strip() for line in old.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in present]
+    if not missing:
+        return None
+    head = old if not old or old.endswith("\n") else old + "\n"
+    write_atomic(target, head + "# seedlock: the run ledger is a local binary file\n" + "".join(f"{x}\n" for x in missing))
+    return target
+
+
 def interview(ask: Callable[[str], str], tell: Callable[[str], None]) -> tuple[list[StarterStage], int | str]:
     """Ask for the stages, each stage's frameworks and the root seed; a bad answer is explained and
     asked again. ``ask`` raises EOFError when the user ends input."""

@@ -271,7 +271,7 @@ def test_apply_from_env_outside_seedlock_run_says_how_to_run_the_program(monkeyp
     with pytest.raises(seedlock.SeedlockError) as err:
         seedlock.apply_from_env()
     assert str(err.value) == ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this program with "
-                              "`seedlock run LOCK --stage STAGE -- COMMAND` at ''")
+                              "`seedlock run LOCK --stage STAGE -- COMMAND`")
     # An unset variable is not an absent member of a document (`missing-field`): its own code.
     assert err.value.code == "missing-environment"
 

@@ -381,7 +381,7 @@ def test_an_r_script_outside_seedlock_run_says_how_to_run_it(tmp_path: Path) -> 
                          env=env)
     assert out.returncode == 1
     assert ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this script with "
-            "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT` at ''") in out.stderr
+            "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT`") in out.stderr
 
 
 @requires_r

@@ -34,7 +34,7 @@ def test_derive_with_a_bad_label_is_one_line_and_exit_two() -> None:
 
 def test_derive_with_a_seed_out_of_range_exits_two() -> None:
     out = seedlock_cli("derive", "2147483648", "train")
-    assert (out.returncode, out.stderr) == (2, "seedlock: error[seed-out-of-range] Seed 2147483648 is outside [0, 2147483647] at ''\n")
+    assert (out.returncode, out.stderr) == (2, "seedlock: error[seed-out-of-range] Seed 2147483648 is outside [0, 2147483647]\n")
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_derive_with_a_seed_out_of_range_exits_two() -> None:
         ('{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}, "sed": 4}',
          "error[unknown-field] {p}: Unknown field 'sed' at '/sed'"),
         ('{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]',
-         "error[invalid-json] {p}: Invalid JSON: Expecting ',' delimiter (line 1, column 72) at ''"),
+         "error[invalid-json] {p}: Invalid JSON: Expecting ',' delimiter (line 1, column 72)"),
         ('{"version": "3.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}',
          "error[unsupported-version] {p}: Unsupported version '3.0' (this seedlock reads 1.0 to 1.1) at '/version'"),
     ],
@@ -65,7 +65,7 @@ def test_validate_reports_one_line_with_code_file_and_pointer(tmp_path: Path, te
 def test_a_missing_file_is_an_io_error(tmp_path: Path) -> None:
     out = seedlock_cli("validate", str(tmp_path / "nope.json"))
     assert out.returncode == 2
-    assert out.stderr == f"seedlock: error[io-error] {tmp_path / 'nope.json'}: Cannot read {tmp_path / 'nope.json'}: No such file or directory at ''\n"
+    assert out.stderr == f"seedlock: error[io-error] {tmp_path / 'nope.json'}: Cannot read {tmp_path / 'nope.json'}: No such file or directory\n"
 
 
 def test_validate_accepts_the_examples() -> None:
@@ -183,7 +183,7 @@ def test_run_reports_a_command_that_does_not_exist(tmp_path: Path) -> None:
     lock = tmp_path / "l.json"
     seedlock_cli("resolve", str(CLASSIC), "-o", str(lock))
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", "no-such-command-xyz")
-    assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot run 'no-such-command-xyz': No such file or directory at ''\n")
+    assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot run 'no-such-command-xyz': No such file or directory\n")
 
 
 def test_usage_errors_are_one_line() -> None:
@@ -205,3 +205,55 @@ def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "seedlock"
     assert script.exists()
     assert os.access(script, os.X_OK)
+
+
+def test_seed_prints_one_seed_of_a_lock_for_scripts_that_take_a_seed_option(tmp_path: Path) -> None:
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(CLASSIC), "-o", str(lock), env={"SEEDLOCK_SEED": "42"}).returncode == 0
+    import seedlock
+
+    stage = seedlock.load(lock).stage("train")
+    framework = next(iter(stage.frameworks))
+    out = seedlock_cli("seed", str(lock), "--stage", "train", framework)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"{stage.seed_of(framework)}\n", "")
+    assert seedlock_cli("seed", str(lock), "--stage", "train").stdout == f"{stage.seed}\n"
+    bad = seedlock_cli("seed", str(lock), "--stage", "train", "caffe")
+    assert bad.returncode == 2 and bad.stderr.startswith("seedlock: error[framework-not-in-stage]") and bad.stderr.count("\n") == 1
+    manifest = seedlock_cli("seed", str(CLASSIC), "--stage", "train", framework)
+    assert manifest.returncode == 2 and "error[not-a-lock]" in manifest.stderr
+
+
+def test_bare_seedlock_prints_its_help() -> None:
+    out = seedlock_cli()
+    assert out.returncode == 0 and out.stdout.startswith("usage: seedlock") and "resolve" in out.stdout
+
+
+def test_a_command_given_without_the_double_dash_is_named_in_the_error(tmp_path: Path) -> None:
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(CLASSIC), "-o", str(lock)).returncode == 0
+    out = seedlock_cli("run", str(lock), "--stage", "train", sys.executable, "-c", "print('ran')")
+    assert out.returncode == 2 and "ran" not in out.stdout and out.stderr.count("\n") == 1
+    assert "put the command after `--`" in out.stderr and f"-- {sys.executable} -c" in out.stderr
+
+
+def test_history_with_a_misspelt_stage_is_a_did_you_mean_error_not_an_empty_table(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(CLASSIC), "-o", str(lock)).returncode == 0
+    env = {"SEEDLOCK_LEDGER": str(ledger)}
+    assert seedlock_cli("run", str(lock), "--stage", "train", "--record", "--", sys.executable, "-c", "pass",
+                        env=env).returncode == 0
+    out = seedlock_cli("history", "--stage", "trian", env=env)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("seedlock: error[unknown-stage] No run of stage 'trian'") and "did you mean 'train'" in out.stderr
+    assert seedlock_cli("history", "--stage", "train", env=env).stdout.count("\n") >= 2
+
+
+def test_rerun_without_an_output_prints_the_recorded_lock(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    lock = tmp_path / "l.json"
+    env = {"SEEDLOCK_LEDGER": str(ledger)}
+    assert seedlock_cli("resolve", str(CLASSIC), "-o", str(lock), "--record", env=env).returncode == 0
+    run_id = json.loads(seedlock_cli("history", "--format", "json", env=env).stdout)[0]["run"]
+    out = seedlock_cli("rerun", run_id[:8], env=env)
+    assert (out.returncode, out.stdout) == (0, lock.read_text())

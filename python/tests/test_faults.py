@@ -133,7 +133,7 @@ sys.exit(main(["resolve", {str(SPEC / "examples" / "classic.json")!r}, "-o", {st
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 2
-    assert out.stderr == f"seedlock: error[io-error] Cannot write {lock}: No space left on device at ''\n"
+    assert out.stderr == f"seedlock: error[io-error] Cannot write {lock}: No space left on device\n"
     assert lock.read_bytes() == previous
     assert [p.name for p in lock.parent.iterdir() if p.name.endswith(".tmp")] == []
 

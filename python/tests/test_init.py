@@ -67,7 +67,7 @@ def test_init_never_overwrites_a_file_and_leaves_it_untouched(tmp_path: Path) ->
     (tmp_path / "seedlock.json").write_text("mine\n")
     out = seedlock_cli("init", "--stage", "train=numpy", cwd=tmp_path)
     assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot write seedlock.json: it already exists "
-                                               "(remove it or choose another path) at ''\n")
+                                               "(remove it or choose another path)\n")
     assert (tmp_path / "seedlock.json").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seedlock.json"]
 
@@ -175,3 +175,20 @@ def test_init_names_a_malformed_extension_as_the_spec_does(tmp_path: Path) -> No
     assert (out.returncode, out.stderr) == (
         2, "seedlock: error[invalid-label] Extension name 'x-Faker' is not x- followed by a label at '/stages/train/frameworks'\n")
     assert not (tmp_path / "seedlock.json").exists()
+
+
+def test_init_in_a_git_repository_ignores_the_ledger_but_not_the_schema_copy(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("build/")  # the user's, without a final newline
+    out = seedlock_cli("init", "--stage", "train=python,numpy", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / ".gitignore").read_text().startswith("build/\n")
+    (tmp_path / ".seedlock").mkdir(exist_ok=True)
+    (tmp_path / ".seedlock" / "ledger.sqlite").write_bytes(b"SQLite format 3\0")
+    ignored = subprocess.run(["git", "-C", str(tmp_path), "check-ignore", ".seedlock/ledger.sqlite",
+                              ".seedlock/manifest.schema.json"], capture_output=True, text=True)
+    assert ignored.stdout.split() == [".seedlock/ledger.sqlite"]  # the schema copy travels with the manifest
+    again = seedlock_cli("init", "--stage", "train=python", "other.json", cwd=tmp_path)
+    assert again.returncode == 0 and (tmp_path / ".gitignore").read_text().count("/.seedlock/*") == 1

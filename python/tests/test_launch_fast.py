@@ -251,7 +251,7 @@ def test_errors_are_the_full_paths(tmp_path: Path) -> None:
     script = tmp_path / "not-executable.sh"
     script.write_text("#!/bin/sh\n")
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", str(script))
-    assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied at ''\n")
+    assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied\n")
 
 
 def test_a_lock_resolved_on_this_machine_takes_the_fast_path_which_has_checked_it(tmp_path: Path) -> None:

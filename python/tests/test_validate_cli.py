@@ -44,8 +44,8 @@ def test_validate_format_json_reports_every_file_for_editors_and_ci(tmp_path: Pa
     report = json.loads(out.stdout)
     assert report["valid"] is False
     assert [(f["path"], f["valid"]) for f in report["files"]] == [("ok.json", True), ("comma.json", False), ("bad.json", False)]
-    assert report["files"][1]["problems"] == [{"code": "invalid-json", "pointer": "", "line": 4, "column": 1,
-                                               "message": "Invalid JSON: trailing comma before '}' (line 4, column 1)"}]
+    assert report["files"][1]["problems"] == [{"code": "invalid-json", "pointer": "", "line": 3, "column": 13,
+                                               "message": "Invalid JSON: trailing comma before '}' (line 3, column 13)"}]
     assert [p["pointer"] for p in report["files"][2]["problems"]] == [
         "/sed", "/seed", "/stages/train/frameworks/0", "/stages/train/seeds/torch", "/stages/Eval"]
     good = seedlock_cli("validate", "--format", "json", "ok.json", cwd=tmp_path)
@@ -56,7 +56,7 @@ def test_a_trailing_comma_names_its_line_and_column(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text('{\n  "version": "1.0",\n  "seed": 42,\n}\n')
     out = seedlock_cli("validate", "m.json", cwd=tmp_path)
     assert out.returncode == 2
-    assert out.stderr == "seedlock: error[invalid-json] m.json: Invalid JSON: trailing comma before '}' (line 4, column 1) at ''\n"
+    assert out.stderr == "seedlock: error[invalid-json] m.json: Invalid JSON: trailing comma before '}' (line 3, column 13)\n"
 
 
 def test_validate_fails_a_manifest_whose_inputs_do_not_exist_as_resolve_does(tmp_path: Path) -> None:

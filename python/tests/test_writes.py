@@ -227,7 +227,7 @@ def test_a_directory_as_output_is_one_line_and_exit_two(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "out"))
     assert out.returncode == 2
-    assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'out'}: it is a directory, not a file at ''\n"
+    assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'out'}: it is a directory, not a file\n"
 
 
 def test_errno_of_a_missing_directory_is_reported_not_raised(tmp_path: Path) -> None:
@@ -263,22 +263,22 @@ def _resolve_fails_and_writes_nothing(tmp_path: Path, *extra: str, env: dict[str
 
 def test_github_output_without_its_variable_fails_before_the_lock_is_written(tmp_path: Path) -> None:
     err = _resolve_fails_and_writes_nothing(tmp_path, "--dotenv", str(tmp_path / "seeds.env"), "--github-output")
-    assert err == "seedlock: error[missing-environment] --github-output needs $GITHUB_OUTPUT (set by GitHub Actions) at ''\n"
+    assert err == "seedlock: error[missing-environment] --github-output needs $GITHUB_OUTPUT (set by GitHub Actions)\n"
 
 
 def test_github_env_without_its_variable_fails_before_anything_is_written(tmp_path: Path) -> None:
     err = _resolve_fails_and_writes_nothing(tmp_path, "--github-env", "--record", "--ledger", str(tmp_path / "l.sqlite"))
-    assert err == "seedlock: error[missing-environment] --github-env needs $GITHUB_ENV (set by GitHub Actions) at ''\n"
+    assert err == "seedlock: error[missing-environment] --github-env needs $GITHUB_ENV (set by GitHub Actions)\n"
 
 
 def test_a_dotenv_in_a_missing_directory_fails_before_the_lock_is_written(tmp_path: Path) -> None:
     err = _resolve_fails_and_writes_nothing(tmp_path, "--dotenv", str(tmp_path / "no" / "seeds.env"))
-    assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'seeds.env'}: No such file or directory at ''\n"
+    assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'seeds.env'}: No such file or directory\n"
 
 
 def test_a_github_output_file_in_a_missing_directory_fails_before_the_lock_is_written(tmp_path: Path) -> None:
     err = _resolve_fails_and_writes_nothing(tmp_path, "--github-output", env={"GITHUB_OUTPUT": str(tmp_path / "no" / "out")})
-    assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'out'}: No such file or directory at ''\n"
+    assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'out'}: No such file or directory\n"
 
 
 def test_a_lock_in_a_missing_directory_fails_before_the_dotenv_is_written(tmp_path: Path) -> None:
@@ -286,7 +286,7 @@ def test_a_lock_in_a_missing_directory_fails_before_the_dotenv_is_written(tmp_pa
     out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "no" / "l.json"), "--dotenv", str(tmp_path / "seeds.env"),
                        "--record", "--ledger", str(tmp_path / "l.sqlite"))
     assert out.returncode == 2
-    assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'l.json'}: No such file or directory at ''\n"
+    assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'l.json'}: No such file or directory\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 

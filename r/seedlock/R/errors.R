@@ -74,7 +74,7 @@ seedlock_abort <- function(code, problem, pointer = "", line = NULL, column = NU
   }
   cond <- structure(
     class = c(seedlock_error_class(code), "seedlock_error", "error", "condition"),
-    list(message = sprintf("%s at '%s'", problem, pointer), call = NULL,
+    list(message = if (nzchar(pointer)) sprintf("%s at '%s'", problem, pointer) else problem, call = NULL,
          code = code, pointer = pointer, problem = problem, line = line, column = column)
   )
   stop(cond)

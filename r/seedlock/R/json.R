@@ -172,6 +172,8 @@ json_syntax_error <- function(text) {
     if (after == "u") return(json_fault(text, stop_at + 1L, "invalid \\uXXXX escape in a string"))
     return(json_fault(text, stop_at, "invalid escape in a string"))
   }
+  # A trailing comma is the fault, not the bracket after it: point at the comma (spec section 1.1).
+  if (ty[[i]] != "X" && prev[[i]] == "," && ty[[i]] %in% c("}", "]")) at <- starts[[i - 1L]]
   problem <- if (ty[[i]] == "X") {
     sprintf("unexpected character %s", json_string(tok[[i]]))
   } else if (prev[[i]] == "," && ty[[i]] %in% c("}", "]")) {

@@ -41,7 +41,7 @@ seedlock_warn <- function(code, problem, pointer = "", ...) {
   cond <- structure(
     class = c(sub("^seedlock_error_", "seedlock_warning_", seedlock_error_class(code)), "seedlock_warning", "warning",
               "condition"),
-    list(message = sprintf("%s at '%s'", problem, pointer), call = NULL, code = code, pointer = pointer, problem = problem,
+    list(message = if (nzchar(pointer)) sprintf("%s at '%s'", problem, pointer) else problem, call = NULL, code = code, pointer = pointer, problem = problem,
          ...)
   )
   warning(cond)

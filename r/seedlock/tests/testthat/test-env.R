@@ -11,7 +11,7 @@ test_that("seedlock_from_env outside seedlock run says how to run the script", {
   withr::local_envvar(SEEDLOCK_LOCK = NA, SEEDLOCK_STAGE = NA)
   expect_error(seedlock_from_env(), class = "seedlock_error_missing_environment",
                regexp = paste0("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this script with ",
-                               "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT` at ''"), fixed = TRUE)
+                               "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT`"), fixed = TRUE)
   withr::local_envvar(SEEDLOCK_LOCK = "x.json")
   expect_error(seedlock_from_env(), class = "seedlock_error_missing_environment",
                regexp = "SEEDLOCK_STAGE is not set: run this script with", fixed = TRUE)

@@ -48,7 +48,7 @@ test_that("form feed, vertical tab and text after the document are not JSON", {
 
 test_that("a syntax error names its line and column", {
   err <- seedlock_condition(parse_seedlock('{\n  "version": "1.0",\n  "seed": 42,\n}'))
-  expect_identical(conditionMessage(err), "Invalid JSON: trailing comma before '}' (line 4, column 1) at ''")
+  expect_identical(conditionMessage(err), "Invalid JSON: trailing comma before '}' (line 3, column 13)")
 })
 
 test_that("misspelt names are answered with the name meant", {
