@@ -221,7 +221,7 @@ def file_problems(path: str, *, manifest: Any = None, inputs: bool = True) -> li
         return [Problem.of(err)]
     found = problems(data)
     if found:
-        return found
+        return _placed(data, found)
     document = from_data(_json.loads(data), path=os.fspath(path), schema=False)
     if isinstance(document, Manifest) and inputs:
         from .fingerprint import path_problems
@@ -234,6 +234,23 @@ def file_problems(path: str, *, manifest: Any = None, inputs: bool = True) -> li
         except SeedlockError as err:
             return [Problem.of(err)]
     return []
+
+
+def _placed(data: bytes, found: list[Problem]) -> list[Problem]:
+    """Each fault with the line and column of its pointer in the file (syntax errors carry their own)."""
+    from dataclasses import replace
+
+    from . import _json
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return found
+    out = []
+    for p in found:
+        where = _json.locate(text, p.pointer) if p.line is None else None
+        out.append(p if where is None else replace(p, line=where[0], column=where[1]))
+    return out
 
 
 def render_text(path: str, found: list[Problem]) -> list[str]:

@@ -197,6 +197,65 @@ def _check_unicode(value: Any) -> None:
             stack.extend(item)
 
 
+def locate(text: str, pointer: str) -> tuple[int, int] | None:
+    """Line and column (1-based, characters) of what ``pointer`` names in the JSON ``text``: a member's
+    name, an element's value, or -- for a member that is missing -- the object that lacks it (the nearest
+    ancestor there is). None when ``text`` is not JSON. For editors and CI annotations."""
+    places = _places(text)
+    if places is None:
+        return None
+    while pointer not in places and pointer:
+        pointer = pointer[: pointer.rfind("/")]
+    pos = places.get(pointer, 0)
+    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+
+
+def _places(text: str) -> dict[str, int] | None:
+    """Pointer -> offset of every member name and element value in ``text`` (and "" -> the document)."""
+    from json.decoder import scanstring
+
+    decoder = json.JSONDecoder()
+    places: dict[str, int] = {}
+    ws = " \t\r\n"
+
+    def skip(i: int) -> int:
+        while i < len(text) and text[i] in ws:
+            i += 1
+        return i
+
+    def value(i: int, pointer: str) -> int:
+        i = skip(i)
+        places.setdefault(pointer, i)
+        if text.startswith("{", i):
+            i = skip(i + 1)
+            while not text.startswith("}", i):
+                name, end = scanstring(text, i + 1)
+                member = pointer + "/" + name.replace("~", "~0").replace("/", "~1")
+                places[member] = i
+                i = skip(end)
+                i = value(i + 1, member)  # past ':'
+                i = skip(i)
+                if text.startswith(",", i):
+                    i = skip(i + 1)
+            return i + 1
+        if text.startswith("[", i):
+            i = skip(i + 1)
+            index = 0
+            while not text.startswith("]", i):
+                i = skip(value(i, f"{pointer}/{index}"))
+                index += 1
+                if text.startswith(",", i):
+                    i = skip(i + 1)
+            return i + 1
+        return decoder.raw_decode(text, i)[1]
+
+    try:
+        value(1 if text.startswith("\ufeff") else 0, "")
+    except (ValueError, IndexError, RecursionError):
+        return None
+    return places
+
+
 def canonical(value: Any) -> str:
     """The canonical form of spec §5: sorted members, no white space, minimal escaping."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -193,7 +193,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
     if want("completion"):
         s = sub.add_parser("completion", help="print a shell completion script (bash, zsh, fish)")
-        s.add_argument("shell", choices=("bash", "zsh", "fish"))
+        s.add_argument("shell", nargs="?", choices=("bash", "zsh", "fish"))
+        # What the scripts call to complete --stage: the stage names of the first document on the line.
+        s.add_argument("--stages-of", nargs=argparse.REMAINDER, metavar="WORD", help=argparse.SUPPRESS)
     return p
 
 
@@ -335,13 +337,18 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     from ._io import check_writable, write_atomic
     from .documents import for_output, labelled, read_document
 
-    document = read_document(args.manifest)
+    try:
+        document = read_document(args.manifest)
+    except SeedlockError:
+        _every_fault(args.manifest)
+        raise
     if isinstance(document, seedlock.Lock):
         raise SeedlockError("not-a-manifest", f"{args.manifest}: already a lock", "/lock-version")
     try:
         with _diagnostics.warnings_as_lines():
             lock = seedlock.resolve(document, provenance=not args.no_provenance, strict=args.strict)
     except SeedlockError as err:
+        _every_fault(args.manifest)
         raise labelled(args.manifest, err) from None
     # Every output is checked before any is written: a missing $GITHUB_OUTPUT must not leave a lock behind.
     ci_targets = ci.targets(dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
@@ -373,6 +380,18 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
                             provenance=resolve_provenance(doc, args.manifest))
         _record(args, record)
     return 0
+
+
+def _every_fault(path: str) -> None:
+    """A manifest that fails to resolve for more than one reason: list each, as `validate` does, so
+    that one round of fixes suffices (one fault raises as it is)."""
+    from . import _diagnostics
+
+    found = _diagnostics.file_problems(path)
+    if len(found) > 1:
+        for line in _diagnostics.render_text(path, found):
+            print(f"seedlock: {line}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
 
 
 def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -686,8 +705,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_completion(args: argparse.Namespace) -> int:
-    from .completion import script
+    from .completion import script, stage_names
 
+    if args.stages_of is not None:
+        print("\n".join(stage_names(args.stages_of)))
+        return 0
+    if args.shell is None:
+        raise _UsageError("completion needs a shell: bash, zsh or fish")
     sys.stdout.write(script(_parser(), args.shell))
     return 0
 

@@ -49,6 +49,11 @@ def test_bash_completes_commands_and_their_flags(tmp_path: Path) -> None:
         return done.stdout.split()
 
     assert complete("seedlock", "re") == ["resolve", "rerun"]
+    # --stage completes to the stages of the lock or manifest already on the line.
+    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": 1, "stages": {"prep": {"frameworks": ["numpy"]}, '
+                                     '"train": {"frameworks": ["numpy"]}}}')
+    assert complete("seedlock", "run", str(tmp_path / "m.json"), "--stage", "''") == ["prep", "train"]
+    assert complete("seedlock", "run", str(tmp_path / "m.json"), "--stage", "tr") == ["train"]
     assert "--github-output" in complete("seedlock", "resolve", "--gi")
     assert complete("seedlock", "completion", "") == ["bash", "zsh", "fish"]
 
@@ -73,3 +78,15 @@ def test_an_unknown_shell_is_a_usage_error() -> None:
     out = seedlock_cli("completion", "tcsh")
     assert out.returncode == 2
     assert out.stderr.startswith("seedlock: usage error: argument shell: invalid choice: 'tcsh'")
+
+
+def test_fish_completes_stage_names_from_the_document_on_the_line(tmp_path: Path) -> None:
+    script = _script(tmp_path, "fish")
+    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": 1, "stages": {"prep": {"frameworks": ["numpy"]}, '
+                                     '"train": {"frameworks": ["numpy"]}}}')
+    bin_dir = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin"
+    env = {**os.environ, "PATH": f"{Path(__import__('sys').executable).parent}:{bin_dir}:{os.environ['PATH']}"}
+    done = subprocess.run([_shell("fish"), "-c", f"source {script}; complete -C 'seedlock run m.json --stage '"],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["prep", "train"]

@@ -99,3 +99,19 @@ def test_resolve_warns_about_a_misspelt_stage_variable_and_strict_makes_it_an_er
     assert strict.returncode == 2 and strict.stderr.startswith("seedlock: error[unknown-stage-variable] m.json: SEEDLOCK_SEED_TRIAN")
     assert strict.stderr.count("\n") == 1
     assert not (tmp_path / "lock.json").exists()
+
+
+def test_validate_json_places_every_fault_at_its_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{\n  "version": "1.0",\n  "sed": 42,\n  "stages": {"train": {"frameworks": ["nunpy"]}}\n}\n')
+    out = seedlock_cli("validate", "--format", "json", "bad.json", cwd=tmp_path)
+    places = [(p["pointer"], p["line"], p["column"]) for p in json.loads(out.stdout)["files"][0]["problems"]]
+    # A member at its name, an element at its value, a missing member at the object that lacks it.
+    assert places == [("/sed", 3, 3), ("/stages/train/frameworks/0", 4, 39), ("/seed", 1, 1)]
+
+
+def test_resolve_lists_every_fault_as_validate_does(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{\n  "version": "1.0",\n  "sed": 42,\n  "stages": {"train": {"frameworks": ["nunpy"]}}\n}\n')
+    resolved = seedlock_cli("resolve", "bad.json", cwd=tmp_path)
+    validated = seedlock_cli("validate", "bad.json", cwd=tmp_path)
+    assert resolved.returncode == 2 and resolved.stdout == "" and "Traceback" not in resolved.stderr
+    assert resolved.stderr == validated.stderr and resolved.stderr.count("\n") == 3
