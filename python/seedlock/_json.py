@@ -212,7 +212,7 @@ def locate(text: str, pointer: str) -> tuple[int, int] | None:
 
 def _places(text: str) -> dict[str, int] | None:
     """Pointer -> offset of every member name and element value in ``text`` (and "" -> the document)."""
-    from json.decoder import scanstring
+    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
 
     decoder = json.JSONDecoder()
     places: dict[str, int] = {}
