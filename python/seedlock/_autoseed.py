@@ -283,13 +283,20 @@ def _watch_unlisted(seeds: Mapping[str, int], stage: str, strict: bool) -> None:
             _unlisted_finder.fire(module)
 
 
+#: Packages that load other frameworks for their own use (TensorFlow and Keras load JAX and numpy.random
+#: when installed, JAX loads numpy.random): a framework only they import is not the program's.
+_FRAMEWORK_PACKAGES = frozenset({"numpy", "scipy", "torch", "tensorflow", "tf_keras", "keras", "jax", "jaxlib",
+                                 "ml_dtypes", "rpy2", "caffe"})
+
+
 def _report_unlisted(module: str, framework: str, stage: str, strict: bool) -> None:
     if os.getpid() != _owner:
         return  # a forked worker: its parent reported the framework when it imported it
-    where, by_library = _importer(module)
-    if framework == "numpy" and by_library:
-        # TensorFlow, JAX, SciPy... load numpy.random for their own use: only the program's own use is
-        # reported (a limit README states: a library drawing from numpy's global generator is not seen).
+    where, importer = _importer(module)
+    if importer in _FRAMEWORK_PACKAGES or (framework == "numpy" and importer):
+        # Loaded by another framework (or, for numpy.random, any library) for its own use: only the
+        # program's own use, or a library's such as transformers importing torch, is reported (README:
+        # a library drawing from numpy's global generator is not seen).
         return
     from . import _seedstatus
 
@@ -302,27 +309,27 @@ def _report_unlisted(module: str, framework: str, stage: str, strict: bool) -> N
         raise SeedlockError("not-applied", f"{where or 'the program'}: {detail}", pointer_join("/stages", stage, "frameworks"))
 
 
-def _importer(module: str) -> tuple[str, bool]:
+def _importer(module: str) -> tuple[str, str]:
     """``file:line`` of the program's line that led to importing ``module`` (the first frame outside the
-    import system, seedlock and the framework itself), and whether a library's frame came first."""
+    import system, seedlock, the framework itself and installed libraries), and the top-level package of
+    the library that imported it (``""`` when the program's own line did)."""
     top = module.partition(".")[0]
-    libraries = [os.path.dirname(os.__file__)]
+    stdlib = os.path.dirname(os.__file__)
     frame: Any = sys._getframe(1)
-    by_library = None
+    importer = None
     while frame is not None:
-        name = frame.f_globals.get("__name__", "")
+        name = frame.f_globals.get("__name__", "") or ""
         path = frame.f_code.co_filename
-        skip = (path.startswith("<frozen") or name.startswith("seedlock") or name == top
-                or name.startswith(top + "."))
+        skip = (path.startswith("<") or name.startswith("seedlock") or name == top or name.startswith(top + "."))
         if not skip:
-            library = "site-packages" in path or "dist-packages" in path or any(path.startswith(d) for d in libraries)
-            if by_library is None:
-                by_library = library
+            library = "site-packages" in path or "dist-packages" in path or path.startswith(stdlib)
+            if importer is None:
+                importer = name.partition(".")[0] if library else ""
             if not library:
                 rel = os.path.relpath(path)
-                return f"{path if rel.startswith('..') else rel}:{frame.f_lineno}", by_library
+                return f"{path if rel.startswith('..') else rel}:{frame.f_lineno}", importer
         frame = frame.f_back
-    return "", bool(by_library)
+    return "", importer or ""
 
 
 def _watch_worker(text: str) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import seedlock
-from conftest import seedlock_cli, vector_cases
+from conftest import requires_r, seedlock_cli, vector_cases
 from seedlock.derivation import derive, test_seed
 
 SEEDLESS = """\
@@ -279,3 +279,37 @@ def test_a_test_module_generator_made_at_import_repeats_under_the_same_seed_and_
     assert [float(first[f"DRAW {i}"]) for i in range(3)] == [module_rng.random() for _ in range(3)]
     own = derive(test_seed(numpy_seed, "test_einops_style.py::test_own_generator"), "unseeded", "0")
     assert float(first["DRAW own"]) == np.random.default_rng(own).random()
+
+
+@requires_r
+def test_an_r_program_drawing_in_a_stage_without_r_is_reported_and_one_that_does_not_draw_is_not(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python"])
+    script = _script(tmp_path, "x <- runif(1)\n", "draw.R")
+    code, _, err = _run(lock, "Rscript", script, cwd=tmp_path)
+    assert code == 0
+    assert ("r not controlled by the lock: R's generator was used but stage 'train' does not list r: it ran unseeded; "
+            f"add \"r\" to stage 'train' frameworks (at {script})") in err
+    code, _, err = _run(lock, "Rscript", script, cwd=tmp_path, flags=("--strict",))
+    assert (code, err.splitlines()[-1]) == (2, "seedlock: error[not-applied] 1 source(s) of randomness in stage 'train' "
+                                               "not controlled by the lock (see above) at '/stages/train'")
+    quiet = _script(tmp_path, "x <- 1 + 1\n", "quiet.R")
+    assert _run(lock, "Rscript", quiet, cwd=tmp_path)[2].count("not controlled") == 0
+
+
+def test_the_fast_launcher_knows_the_same_controlled_kinds_as_the_status_protocol() -> None:
+    from seedlock import _launch_fast, _seedstatus
+
+    assert _launch_fast._CONTROLLED_KINDS == _seedstatus.CONTROLLED_KINDS
+    assert set(_seedstatus.CONTROLLED_KINDS) < set(_seedstatus.FINDING_KINDS)
+
+
+def test_a_tensorflow_generator_from_non_deterministic_state_is_reported_with_its_line(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["tensorflow"])
+    script = _script(tmp_path, "import tensorflow as tf\ng = tf.random.Generator.from_non_deterministic_state()\n"
+                               "print(g.normal([1]).shape)\n")
+    code, out, err = _run(lock, sys.executable, script, cwd=tmp_path)
+    # TensorFlow itself refuses the call under op determinism (the lock's default): reported first, with its line.
+    assert code == 1 and "cannot be called when determinism is enabled" in err
+    assert err.count("not controlled by the lock:") == 1  # jax and numpy.random that TensorFlow loads are its own
+    assert ("tensorflow not controlled by the lock: tf.random.Generator.from_non_deterministic_state() made a "
+            "generator from the OS; use Generator.from_seed(...) or the stage's generator (at script.py:2)") in err
