@@ -127,12 +127,12 @@ def _fast_seed(base: int, n: int) -> int:
     return int.from_bytes(_sha256(b"seedlock/v1:%d:unseeded/%d" % (base, n)).digest()[:4], "big") & 0x7FFFFFFF
 
 
-def _where() -> str:
-    """``file:line`` of the program's call: the first frame outside numpy, random and seedlock."""
+def _where(skip: str = "numpy") -> str:
+    """``file:line`` of the program's call: the first frame outside ``skip`` (a package), random and seedlock."""
     frame: Any = sys._getframe(2)
     while frame is not None:
-        name = frame.f_globals.get("__name__", "")
-        if not (name in _EXEMPT or name == "numpy" or name.startswith(("numpy.", "seedlock.", "importlib"))):
+        name = frame.f_globals.get("__name__", "") or ""
+        if not (name in _EXEMPT or name.partition(".")[0] in (skip, "seedlock") or name.startswith("importlib")):
             path = frame.f_code.co_filename
             try:
                 rel = os.path.relpath(path)
@@ -222,6 +222,7 @@ def watch_os_seeding(framework: str, *, stage: str, via: str, strict: bool) -> N
         torch.seed = seed
         if getattr(sys.modules.get("torch.random"), "seed", None) is original:
             sys.modules["torch.random"].seed = seed  # type: ignore[attr-defined]
+        _watch_data_loaders(stage, via)
     elif framework == "tensorflow":
         generator = sys.modules["tensorflow"].random.Generator
         method = generator.__dict__.get("from_non_deterministic_state")
@@ -240,3 +241,38 @@ def watch_os_seeding(framework: str, *, stage: str, via: str, strict: bool) -> N
 def _os_seeding(framework: str, detail: str) -> None:
     if os.getpid() == _owner:
         _finding("unseeded-generator", framework, _where(), detail)
+
+
+# ---------------------------------------------------------------- how DataLoader workers were seeded
+def _watch_data_loaders(stage: str, via: str) -> None:
+    """Say, once per process, how the workers of the first multi-process DataLoader were seeded: PyTorch
+    seeds python, numpy and torch in each worker from the iterator's base seed (drawn from the torch
+    generator, so workers repeat when torch is seeded), and a ``worker_init_fn`` may seed them again."""
+    module: Any = sys.modules.get("torch.utils.data.dataloader")
+    cls = getattr(module, "_MultiProcessingDataLoaderIter", None)
+    if cls is None:
+        return
+    original = cls.__init__
+
+    def __init__(self: Any, loader: Any) -> None:
+        original(self, loader)
+        if cls.__init__ is __init__:
+            cls.__init__ = original  # once: every later iterator is seeded the same way
+        if os.getpid() != _owner:
+            return
+        from . import _seedstatus
+        from .workers import WorkerInit
+
+        init = getattr(loader, "worker_init_fn", None)
+        if isinstance(init, WorkerInit):
+            then = "then stage.worker_init_fn() gave them the lock's worker seeds (spec 4.3)"
+        elif init is not None:
+            then = f"then the program's worker_init_fn {getattr(init, '__qualname__', type(init).__name__)} ran"
+        else:
+            then = "no worker_init_fn"
+        generator = "the loader's generator" if getattr(loader, "generator", None) is not None else "torch's global generator"
+        _seedstatus.record(via, stage, [("torch", "workers", f"DataLoader workers (first at {_where('torch')})",
+                                         f"seeded by PyTorch: python, numpy and torch from the iterator's base seed "
+                                         f"{self._base_seed}, drawn from {generator}; {then}")])
+
+    cls.__init__ = __init__

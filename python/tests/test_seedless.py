@@ -313,3 +313,23 @@ def test_a_tensorflow_generator_from_non_deterministic_state_is_reported_with_it
     assert err.count("not controlled by the lock:") == 1  # jax and numpy.random that TensorFlow loads are its own
     assert ("tensorflow not controlled by the lock: tf.random.Generator.from_non_deterministic_state() made a "
             "generator from the OS; use Generator.from_seed(...) or the stage's generator (at script.py:2)") in err
+
+
+def test_verbose_says_how_dataloader_workers_were_seeded(tmp_path: Path) -> None:
+    lock = _lock(tmp_path, ["python", "numpy", "torch"])
+    script = _script(tmp_path, """\
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+
+        if __name__ == "__main__":
+            loader = DataLoader(TensorDataset(torch.arange(4.0)), batch_size=2, num_workers=2)
+            for _ in range(2):
+                print(sum(float(b[0].sum()) for b in loader))
+        """)
+    code, out, err = _run(lock, sys.executable, script, cwd=tmp_path, flags=("-v",))
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "DataLoader workers" in line]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("  torch      workers  DataLoader workers (first at script.py:7) (seeded by PyTorch: "
+                               "python, numpy and torch from the iterator's base seed ")
+    assert lines[0].endswith(", drawn from torch's global generator; no worker_init_fn)")
