@@ -176,7 +176,19 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedS
     stage = stage_from_env()
     if os.environ.get("SEEDLOCK_RUN_CHECKED") != "1":
         _check_start(stage.name, strict=strict)  # started outside `seedlock run`, which checks itself
-    return AppliedStage(stage=stage, report=stage.apply(strict=strict, rank=rank), rank=rank)
+    report = stage.apply(strict=strict, rank=rank)
+    _control_seedless(stage.name, report.seeds, strict=strict)
+    return AppliedStage(stage=stage, report=report, rank=rank)
+
+
+def _control_seedless(stage: str, seeds: Mapping[str, int], *, strict: bool) -> None:
+    """Generators the program makes without a seed from here on follow the lock (spec §6.3), with the
+    process seeds just applied as their base; the count goes on where auto-seeding left it."""
+    from . import _seedless
+
+    for framework in _seedless.FRAMEWORKS:
+        if framework in seeds:
+            _seedless.control(framework, seeds[framework], stage=stage, via="apply", strict=strict)
 
 
 def _check_start(stage: str, *, strict: bool) -> None:

@@ -55,13 +55,25 @@ EXTENSION_PREFIX = "x-"
 RANDOM_MODULE = "random"
 
 
+#: The ``-c`` programs multiprocessing starts its helper processes with (spawn workers, the forkserver
+#: whose forks are workers, the resource tracker), as Python writes them.
+_WORKER_PROGRAMS = ("from multiprocessing.spawn import spawn_main", "from multiprocessing.forkserver import main",
+                    "from multiprocessing.resource_tracker import main")
+
+
 def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
     """Workers started by multiprocessing (spawn, forkserver) or joblib's loky (scikit-learn's
     ``n_jobs``) are not the program: they keep the per-process randomness the program's framework
     gives them (torch seeds DataLoader workers itself; ``stage.worker_init_fn()`` derives worker
-    seeds). Seeding each with the stage seed would make every worker draw the same numbers."""
-    return "--multiprocessing-fork" in argv or any(
-        a.startswith("from multiprocessing.") or "loky.backend.popen_loky" in a for a in argv)
+    seeds). Seeding each with the stage seed would make every worker draw the same numbers.
+
+    Only the exact ``-c`` programs multiprocessing writes count: a program of the user's own that
+    mentions ``from multiprocessing.`` (``python -c "from multiprocessing.pool import ThreadPool; ..."``)
+    is a program."""
+    argv = list(argv)
+    if "--multiprocessing-fork" in argv or any("loky.backend.popen_loky" in a for a in argv):
+        return True
+    return any(flag == "-c" and program.startswith(_WORKER_PROGRAMS) for flag, program in zip(argv, argv[1:]))
 
 
 def parse_seeds(text: str) -> tuple[dict[str, int], bool]:
@@ -95,7 +107,10 @@ def python_rows(seed: int, hash_seed: bool) -> list[Row]:
 def start() -> None:
     """Seed this interpreter per ``$SEEDLOCK_AUTOSEED``; a no-op without it or in a worker."""
     text = os.environ.get("SEEDLOCK_AUTOSEED")
-    if not text or is_multiprocessing_worker(getattr(sys, "orig_argv", sys.argv)):
+    if not text:
+        return
+    if is_multiprocessing_worker(getattr(sys, "orig_argv", sys.argv)):
+        _watch_worker(text)
         return
     from . import _seedstatus
 
@@ -122,6 +137,7 @@ def start() -> None:
         for module in list(hooks):
             if module in sys.modules:  # imported before us (e.g. by a .pth file): seed now
                 _finder.fire(module)
+    _watch_unlisted(seeds, stage, strict)
 
 
 def _stop_if_failed(rows: Sequence[Row], stage: str, strict: bool) -> None:
@@ -185,6 +201,7 @@ def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], str
     if module == RANDOM_MODULE:
         # Reported at start (python_rows): the seed is set before the program can draw from it.
         sys.modules[RANDOM_MODULE].seed(seed)
+        _control_seedless(module, framework, stage, seed, strict)
         return
     from . import _seedstatus
 
@@ -196,6 +213,8 @@ def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], str
         actions.extend(extensions.call(name, _seeders[name], seeds[name]) for name in waiting)
     _seedstatus.record("auto", stage, [(a.framework, a.status, a.what, a.detail) for a in actions])
     failed = [a for a in actions if a.status == "failed"]
+    if not failed:
+        _control_seedless(module, framework, stage, seed, strict)
     if strict and failed:
         from .errors import SeedlockError, pointer_join
 
@@ -232,6 +251,170 @@ def seed_on_import(module: str, framework: str, stage: str, seed: int, settings:
     except Exception as exc:  # a framework raising while being seeded must be reported, not swallowed
         return [Action(framework=framework, what=f"seed on import of {module}", status="failed",
                        detail=f"{type(exc).__name__}: {exc}")]
+
+
+# ---------------------------------------------------------------- seedless generators, unlisted frameworks,
+# workers (#18 items 1, 3, 4): what the lock controls beyond the global generators, and what it does not.
+def _control_seedless(module: str, framework: str, stage: str, seed: int, strict: bool) -> None:
+    """Once ``framework`` is seeded: its generators made without a seed follow the rule of spec §6.3,
+    and its calls that seed from the OS are reported."""
+    if module in (RANDOM_MODULE, "numpy.random"):
+        from . import _seedless
+
+        _seedless.control(framework, seed, stage=stage, via="auto", strict=strict)
+    elif module in ("torch", "tensorflow"):
+        from . import _seedless
+
+        _seedless.watch_os_seeding(framework, stage=stage, via="auto", strict=strict)
+
+
+#: Frameworks whose first import is reported when the stage does not list them. Python's ``random`` is
+#: not among them: the standard library imports it (tempfile) into nearly every program.
+_UNLISTED = {"numpy.random": "numpy", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax",
+             "rpy2.robjects": "r", "caffe": "caffe"}
+_unlisted_finder: _SeedOnImport | None = None
+
+
+def _watch_unlisted(seeds: Mapping[str, int], stage: str, strict: bool) -> None:
+    """Report each framework the program imports that the stage does not list (a warning naming the fix;
+    in strict mode the import fails)."""
+    global _unlisted_finder, _owner
+    if _owner is None:
+        _owner = os.getpid()
+    hooks = {module: fw for module, fw in _UNLISTED.items() if fw not in seeds}
+    if not hooks:
+        return
+    _unlisted_finder = _SeedOnImport(hooks, lambda module, fw: _report_unlisted(module, fw, stage, strict))
+    sys.meta_path.insert(0, _unlisted_finder)  # it watches other modules than the seeding hook
+    for module in list(hooks):
+        if module in sys.modules:
+            _unlisted_finder.fire(module)
+
+
+#: Packages that load other frameworks for their own use (TensorFlow and Keras load JAX and numpy.random
+#: when installed, JAX loads numpy.random): a framework only they import is not the program's.
+_FRAMEWORK_PACKAGES = frozenset({"numpy", "scipy", "torch", "tensorflow", "tf_keras", "keras", "jax", "jaxlib",
+                                 "ml_dtypes", "rpy2", "caffe"})
+
+
+def _report_unlisted(module: str, framework: str, stage: str, strict: bool) -> None:
+    if os.getpid() != _owner:
+        return  # a forked worker: its parent reported the framework when it imported it
+    where, importer = _importer(module)
+    if importer in _FRAMEWORK_PACKAGES or (framework == "numpy" and importer):
+        # Loaded by another framework (or, for numpy.random, any library) for its own use: only the
+        # program's own use, or a library's such as transformers importing torch, is reported (README:
+        # a library drawing from numpy's global generator is not seen).
+        return
+    from . import _seedstatus
+
+    fix = f'add "{framework}" to stage {stage!r} frameworks'
+    detail = f"{module} imported but stage {stage!r} does not list {framework}: it runs unseeded; {fix}"
+    _seedstatus.record_finding("auto", stage, "unlisted-framework", framework, where, detail)
+    if strict:
+        from .errors import SeedlockError, pointer_join
+
+        raise SeedlockError("not-applied", f"{where or 'the program'}: {detail}", pointer_join("/stages", stage, "frameworks"))
+
+
+def _importer(module: str) -> tuple[str, str]:
+    """``file:line`` of the program's line that led to importing ``module`` (the first frame outside the
+    import system, seedlock, the framework itself and installed libraries), and the top-level package of
+    the library that imported it (``""`` when the program's own line did)."""
+    top = module.partition(".")[0]
+    stdlib = os.path.dirname(os.__file__)
+    frame: Any = sys._getframe(1)
+    importer = None
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "") or ""
+        path = frame.f_code.co_filename
+        skip = (path.startswith("<") or name.startswith("seedlock") or name == top or name.startswith(top + "."))
+        if not skip:
+            library = "site-packages" in path or "dist-packages" in path or path.startswith(stdlib)
+            if importer is None:
+                importer = name.partition(".")[0] if library else ""
+            if not library:
+                rel = os.path.relpath(path)
+                return f"{path if rel.startswith('..') else rel}:{frame.f_lineno}", importer
+        frame = frame.f_back
+    return "", importer or ""
+
+
+def _watch_worker(text: str) -> None:
+    """In a multiprocessing worker: nothing is seeded (see :func:`is_multiprocessing_worker`), but the
+    first draw from a global generator nobody seeded in the worker is reported with its line, unless
+    the worker seeds that generator itself first (an initializer's ``np.random.seed(...)``)."""
+    seeds, _ = parse_seeds(text)
+    from . import _seedstatus
+
+    stage = os.environ.get("SEEDLOCK_STAGE", "")
+    strict = os.environ.get(_seedstatus.STRICT_VARIABLE) == "1"
+    hooks = {module: fw for module, fw in (("numpy.random", "numpy"), (RANDOM_MODULE, "python")) if fw in seeds}
+    if not hooks:
+        return
+    finder = _SeedOnImport(hooks, lambda module, fw: _guard_globals(module, fw, stage, strict))
+    sys.meta_path.insert(0, finder)
+    for module in list(hooks):
+        if module in sys.modules:
+            finder.fire(module)
+
+
+#: The functions of each global generator's module that seed it (a worker that calls one first is seeded).
+_SEEDERS = {"numpy.random": ("seed", "set_state"), RANDOM_MODULE: ("seed", "setstate")}
+#: The module-level draws of each global generator (bound methods of its hidden instance).
+_DRAWS = {
+    "numpy.random": ("beta", "binomial", "bytes", "chisquare", "choice", "dirichlet", "exponential", "f", "gamma",
+                     "geometric", "gumbel", "hypergeometric", "laplace", "logistic", "lognormal", "logseries",
+                     "multinomial", "multivariate_normal", "negative_binomial", "noncentral_chisquare",
+                     "noncentral_f", "normal", "pareto", "permutation", "poisson", "power", "rand", "randint",
+                     "randn", "random", "random_integers", "random_sample", "ranf", "rayleigh", "sample", "shuffle",
+                     "standard_cauchy", "standard_exponential", "standard_gamma", "standard_normal", "standard_t",
+                     "triangular", "uniform", "vonmises", "wald", "weibull", "zipf"),
+    RANDOM_MODULE: ("betavariate", "binomialvariate", "choice", "choices", "expovariate", "gammavariate", "gauss",
+                    "getrandbits", "lognormvariate", "normalvariate", "paretovariate", "randbytes", "randint",
+                    "random", "randrange", "sample", "shuffle", "triangular", "uniform", "vonmisesvariate",
+                    "weibullvariate"),
+}
+
+
+def _guard_globals(module: str, framework: str, stage: str, strict: bool) -> None:
+    """Wrap the global generator's module functions until the first call: a seeding call unwraps them
+    quietly, a draw reports an ``unseeded-worker`` finding first. Only that first call costs anything."""
+    target = sys.modules[module]
+    names = [n for n in (*_SEEDERS[module], *_DRAWS[module]) if callable(vars(target).get(n))]
+    originals = {n: vars(target)[n] for n in names}
+
+    def unwrap() -> None:
+        for n, f in originals.items():
+            if getattr(target, n, None) is wrappers.get(n):
+                setattr(target, n, f)
+
+    def wrap(n: str) -> Callable[..., Any]:
+        original = originals[n]
+
+        def first_call(*args: Any, **kwargs: Any) -> Any:
+            unwrap()
+            if n not in _SEEDERS[module]:
+                from . import _seedstatus
+
+                frame = sys._getframe(1)
+                where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+                detail = (f"a multiprocessing worker drew from {module}'s global generator, which nobody seeded in "
+                          f"it ({module}.{n}): seed workers with stage.worker_init_fn(), seedlock.worker_seed() or "
+                          "an initializer")
+                _seedstatus.record_start(stage, "worker")
+                _seedstatus.record_finding("worker", stage, "unseeded-worker", framework, where, detail)
+                if strict:
+                    from .errors import SeedlockError, pointer_join
+
+                    raise SeedlockError("not-applied", f"{where}: {detail}", pointer_join("/stages", stage, "frameworks", framework))
+            return original(*args, **kwargs)
+
+        return first_call
+
+    wrappers = {n: wrap(n) for n in names}
+    for n, w in wrappers.items():
+        setattr(target, n, w)
 
 
 class _SeedOnImport:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._seedstatus import STRICT_VARIABLE
+from ._seedstatus import CONTROLLED_KINDS, STRICT_VARIABLE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any
 
     from .lock import LockedStage
 
@@ -62,6 +63,21 @@ class SeededProcess:
         return any(a["status"] == "applied" for a in self.actions)
 
     @property
+    def uncontrolled(self) -> tuple[Mapping[str, str], ...]:
+        """Findings of randomness the lock does not control (each a warning; an error with --strict)."""
+        return tuple(f for f in self.findings if f["kind"] not in CONTROLLED_KINDS)
+
+    def by_rule(self) -> dict[str, tuple[int, str]]:
+        """Framework -> (how many generators made without a seed were seeded by rule, where the first was)."""
+        out: dict[str, tuple[int, str]] = {}
+        for f in self.findings:
+            if f["kind"] == "seedless-generator":
+                count = int(f.get("count") or 1)
+                before = out.get(f["framework"], (0, f["where"]))
+                out[f["framework"]] = (max(count, before[0]), before[1] or f["where"])
+        return out
+
+    @property
     def failures(self) -> tuple[Mapping[str, str], ...]:
         return tuple(a for a in self.actions if a["status"] == "failed")
 
@@ -91,8 +107,15 @@ class Outcome:
     def failures(self) -> tuple[tuple[SeededProcess, Mapping[str, str]], ...]:
         return tuple((p, a) for p in self.processes for a in p.failures)
 
+    @property
+    def uncontrolled(self) -> tuple[tuple[SeededProcess, Mapping[str, str]], ...]:
+        return tuple((p, f) for p in self.processes for f in p.uncontrolled)
+
     def report_lines(self) -> list[str]:
-        """The full report (``--verbose``), like ``str(ApplyReport)`` for each process."""
+        """The full report (``--verbose``), like ``str(ApplyReport)`` for each process, and for each
+        framework what controls it: seeded by seedlock (the steps), generators made without a seed seeded
+        by rule (count), re-seeded by the program at FILE:LINE, imported but not in the stage, or not
+        imported."""
         out = []
         for p in self.processes:
             out.append(f"seedlock: stage {self.stage!r} in {p.title()}:")
@@ -101,6 +124,14 @@ class Outcome:
                 done.add(a["framework"])
                 tail = f" ({a['detail']})" if a["detail"] else ""
                 out.append(f"  {a['framework']:<10} {a['status']:<8} {a['what']}{tail}")
+            for fw, (count, where) in sorted(p.by_rule().items()):
+                out.append(f"  {fw:<10} {'by rule':<8} {count} generator(s) made without a seed, seeded by rule "
+                           f"(spec 6.3; the first at {where or 'an unknown line'})")
+            for f in p.findings:
+                if f["kind"] == "seedless-generator":
+                    continue
+                done.add(f["framework"])
+                out.append(f"  {f['framework']:<10} {_STATUS.get(f['kind'], f['kind']):<8} {_finding_text(f)}")
             if "auto" in p.via:
                 owned = self.frameworks if p.binding == "python" else ("r",)
                 for fw in owned:
@@ -110,16 +141,36 @@ class Outcome:
         return out
 
     def failure_lines(self) -> list[str]:
-        return [f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
-                + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures]
+        """Failed steps and randomness the lock does not control: printed with or without ``--verbose``."""
+        return ([f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
+                 + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures]
+                + self.uncontrolled_lines())
+
+    def uncontrolled_lines(self) -> list[str]:
+        return [f"seedlock: warning: stage {self.stage!r} in {p.title()}: {f['framework']} not controlled by the "
+                f"lock: {_finding_text(f)}" for p, f in self.uncontrolled]
 
     def problem(self, cmd: Sequence[str], *, auto_seed: bool) -> str | None:
-        """What is wrong with the run as a whole: failed steps, or nothing seeded; None when all is well."""
+        """What is wrong with the run as a whole: failed steps, randomness the lock does not control, or
+        nothing seeded; None when all is well."""
         if self.failures:
             return f"{len(self.failures)} seeding step(s) failed in stage {self.stage!r} (see above)"
+        if self.uncontrolled:
+            return (f"{len(self.uncontrolled)} source(s) of randomness in stage {self.stage!r} not controlled by the "
+                    "lock (see above)")
         if not self.seeded:
             return self.nobody_line(cmd, auto_seed=auto_seed)
         return None
+
+    def record(self) -> dict[str, Any]:
+        """What a run record keeps (``provenance.seeding``, spec §5.4): the steps that failed and every
+        finding, each saying whether the lock controls it, so that a record never claims a control that
+        did not happen."""
+        findings = [{"kind": f["kind"], "framework": f["framework"], "where": f["where"], "detail": f["detail"],
+                     "controlled": f["kind"] in CONTROLLED_KINDS, **({"count": int(f["count"])} if f.get("count") else {})}
+                    for p in self.processes for f in _last_counts(p.findings)]
+        failed = [{"framework": a["framework"], "what": a["what"], "detail": a["detail"]} for _, a in self.failures]
+        return {"seeded": self.seeded, "failed": failed, "findings": findings}
 
     def nobody_line(self, cmd: Sequence[str], *, auto_seed: bool) -> str:
         import shlex
@@ -135,6 +186,32 @@ class Outcome:
         else:
             why = "with --no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())"
         return f"nothing in `{shlex.join(cmd)}` was seeded by seedlock: {why}"
+
+
+#: The status column of each kind of finding in the ``--verbose`` report.
+_STATUS = {"reseeded": "reseeded", "taken-over": "taken", "unlisted-framework": "unlisted",
+           "unseeded-worker": "unseeded", "unseeded-generator": "unseeded"}
+
+
+def _finding_text(f: Mapping[str, str]) -> str:
+    where = f" (at {f['where']})" if f["where"] else ""
+    return f"{f['detail']}{where}"
+
+
+def _last_counts(findings: Sequence[Mapping[str, str]]) -> list[Mapping[str, str]]:
+    """Findings with a counted kind kept once per framework (the one with the largest count)."""
+    out: list[Mapping[str, str]] = []
+    counted: dict[tuple[str, str], int] = {}
+    for f in findings:
+        if f.get("count"):
+            key = (f["kind"], f["framework"])
+            if key in counted:
+                if int(f["count"]) > int(out[counted[key]]["count"]):
+                    out[counted[key]] = {**f, "where": out[counted[key]]["where"] or f["where"]}
+                continue
+            counted[key] = len(out)
+        out.append(f)
+    return out
 
 
 def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
@@ -159,7 +236,10 @@ def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
             elif item.get("event") == "action":
                 actions.append({k: str(item.get(k, "")) for k in ("framework", "status", "what", "detail")})
             elif item.get("event") == "finding":
-                findings.append({k: str(item.get(k, "")) for k in ("kind", "framework", "where", "detail")})
+                finding = {k: str(item.get(k, "")) for k in ("kind", "framework", "where", "detail")}
+                if isinstance(item.get("count"), int):
+                    finding["count"] = str(item["count"])
+                findings.append(finding)
         processes.append(SeededProcess(name=path.stem, binding=binding, pid=pid, argv=argv, via=frozenset(via),
                                        actions=tuple(actions), findings=tuple(findings)))
     return Outcome(stage=stage.name, frameworks=tuple(stage.frameworks), processes=tuple(processes))

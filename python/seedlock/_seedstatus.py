@@ -80,14 +80,24 @@ def record(via: str, stage: str, rows: Iterable[Row]) -> None:
 #: ``reseeded`` (the program seeded a framework itself, after seedlock), ``taken-over`` (such a call was
 #: replaced by a seed derived from the lock), ``seedless-generator`` (a generator made without a seed,
 #: seeded by the creation-order rule), ``unlisted-framework`` (imported, but the stage does not list it),
-#: ``unseeded-worker`` (a worker process drawing from generators nobody seeded).
-FINDING_KINDS = ("reseeded", "taken-over", "seedless-generator", "unlisted-framework", "unseeded-worker")
+#: ``unseeded-worker`` (a worker process drawing from generators nobody seeded), ``unseeded-generator``
+#: (a generator the program seeded from the OS on purpose: ``torch.seed()``,
+#: ``tf.random.Generator.from_non_deterministic_state()``).
+FINDING_KINDS = ("reseeded", "taken-over", "seedless-generator", "unlisted-framework", "unseeded-worker",
+                 "unseeded-generator")
+#: The kinds whose randomness the lock controls after all (reported with -v); every other kind is not
+#: controlled: a warning, and an error with --strict.
+CONTROLLED_KINDS = ("taken-over", "seedless-generator")
 
 
-def record_finding(via: str, stage: str, kind: str, framework: str, where: str, detail: str) -> None:
+def record_finding(via: str, stage: str, kind: str, framework: str, where: str, detail: str, *,
+                   count: int | None = None) -> None:
     """Append one finding: ``where`` is ``file:line`` of the program's call (or ``""``), ``detail`` one
-    human sentence. The launcher prints each as a warning (an error with ``--strict``)."""
+    human sentence, ``count`` how many times it happened so far where that is counted (the last line of
+    a kind and framework holds the total). The launcher prints each finding the lock does not control
+    as a warning (an error with ``--strict``)."""
     if not os.environ.get(STATUS_VARIABLE):
         return
+    tail = "" if count is None else f',"count":{int(count)}'
     _append([f'{{"event":"finding","via":{json_string(via)},"stage":{json_string(stage)},"kind":{json_string(kind)},'
-             f'"framework":{json_string(framework)},"where":{json_string(where)},"detail":{json_string(detail)}}}'])
+             f'"framework":{json_string(framework)},"where":{json_string(where)},"detail":{json_string(detail)}{tail}}}'])

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 EXIT_ERROR = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE (git, cat)
@@ -465,12 +465,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
     # The start-of-run check is done: the child's apply_from_env need not repeat it.
     env = child_environment(lock, stage, args.lock, base={**os.environ, CHECKED_VARIABLE: "1"})
-    code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
+    outcomes: list[Any] = []
+    code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose,
+                      outcomes=outcomes)
     if args.record:
         from .ledger import new_record
 
+        # What the run's processes seeded, failed to seed and did not control (spec §5.4 `seeding`).
+        provenance = {**start.provenance, **({"seeding": outcomes[0].record()} if outcomes else {})}
         _record(args, new_record(start.lock_doc, event="run", stage=args.stage, exit_code=code,
-                                 provenance=start.provenance, lock_text=start.lock_text))
+                                 provenance=provenance, lock_text=start.lock_text))
     return code
 
 

@@ -238,7 +238,8 @@ class _SignalScope:
 
 def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool = True,
                strict: bool = False, verbose: bool = False,
-               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
+               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
+               outcomes: list[Outcome] | None = None) -> int:
     """:func:`run_child` for a stage: its Python and R programs seed themselves (unless not
     ``auto_seed``) and report back through a private status directory; then say what was seeded.
 
@@ -257,6 +258,8 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
         outcome = read_outcome(status_dir, stage)
     finally:
         shutil.rmtree(status_dir, ignore_errors=True)
+    if outcomes is not None:  # the run record keeps what was and was not controlled
+        outcomes.append(outcome)
     return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
 
 

@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
             cache.set(_KEY, lock.root.seed)
             cache.set(_STAGES_KEY, _generated_stage_seeds(lock))
     config.stash[_STATE] = _State(lock, stage, str(path), source, strict, from_lock)
+    _control_seedless_at_collection(stage, strict)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "seedlock-xdist")
 
@@ -354,6 +355,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
         context.__enter__()
         item.stash[_CONTEXT] = (context, seeds.stage_for("call"))
         _enter(item, state, "setup", report=True)
+        item.stash[_SESSION_SEEDLESS] = _control_seedless_in_test(seeds.stage_for("call"), state.strict)
     try:
         yield
     finally:
@@ -384,12 +386,55 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         _leave(item)
         if entry is not None:
             entry[0].__exit__(None, None, None)
+        saved = item.stash.get(_SESSION_SEEDLESS, None)
+        if saved is not None:
+            from . import _seedless
+
+            _seedless.restore(saved)  # generators made after the test (collection goes on) count on the session's
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     lazy = config.stash.get(_LAZY, None)
     if lazy is not None:
         lazy.close()
+
+
+# ---------------------------------------------------------------- generators made without a seed (spec §6.3)
+_SESSION_SEEDLESS = pytest.StashKey[Any]()
+_SEEDLESS_MODULES = {"random": "python", "numpy.random": "numpy"}
+
+
+def _control_seedless_at_collection(stage: Any, strict: bool) -> None:
+    """Generators made outside tests (a test module's ``rng = np.random.default_rng()`` at import) follow
+    the session's framework seeds, counted in collection order; numpy is watched, not imported."""
+    from . import _autoseed, _seedless
+
+    wanted = {m: fw for m, fw in _SEEDLESS_MODULES.items() if fw in stage.frameworks}
+
+    def control(module: str, framework: str) -> None:
+        _seedless.control(framework, stage.frameworks[framework].seed, stage=stage.name, via="pytest", strict=strict)
+
+    waiting = {m: fw for m, fw in wanted.items() if m not in sys.modules}
+    for module, fw in wanted.items():
+        if module not in waiting:
+            control(module, fw)
+    if waiting:
+        sys.meta_path.insert(0, _autoseed._SeedOnImport(waiting, control))
+
+
+def _control_seedless_in_test(stage: Any, strict: bool) -> Any:
+    """A test's generators made without a seed start from the test's seeds at 0 (they depend on its id
+    only); returns the session's counters, restored after the test."""
+    from . import _seedless
+
+    saved = _seedless.snapshot()
+    for module, framework in _SEEDLESS_MODULES.items():
+        # A framework the session has not imported yet is not patched here (that would import it); the
+        # collection-time watcher controls it on its first import.
+        if framework in stage.frameworks and module in sys.modules:
+            _seedless.control(framework, stage.frameworks[framework].seed, stage=stage.name, via="pytest",
+                              strict=strict, restart=True)
+    return saved
 
 
 @pytest.fixture

@@ -803,6 +803,34 @@ loader = [
 write("training", "loader-workers", "data-loader worker seeds derive(P, worker, w, loader, b), per iterator", loader)
 
 
+# ---------------------------------------------------------------- generators made without a seed (SPEC §6.3)
+def unseeded(description: str, seed: int, n: int, *, rank: int | None = None, test_id: str | None = None) -> dict[str, Any]:
+    """The n-th generator made without a seed: derive(B, unseeded, n), B the process seed or the test's seed."""
+    inp: dict[str, Any] = {"seed": seed, "unseeded": n}
+    if rank is not None:
+        inp["rank"] = rank
+    if test_id is not None:
+        inp["test_id"] = test_id
+        base = d(seed, "pytest", h16(test_id))
+    else:
+        base = process(seed, rank)
+    return {"description": description, "input": inp, "expected": {"seed": d(base, "unseeded", str(n))}}
+
+
+seedless = [
+    unseeded("the first generator made without a seed", F, 0),
+    unseeded("the second generator made without a seed", F, 1),
+    unseeded("the thousandth generator made without a seed", F, 999),
+    unseeded("the first one below seed 0", 0, 0),
+    unseeded("the first one below the largest seed", MAX, 0),
+    unseeded("the first one in rank 1", F, 0, rank=1),
+    unseeded("the first one in a test", F, 0, test_id="tests/test_a.py::test_x"),
+    unseeded("the third one in a parametrized test", F, 2, test_id="tests/test_a.py::test_x[1-b]"),
+    err("a negative index is rejected", {"seed": F, "unseeded": -1}, "invalid-value"),
+]
+write("training", "unseeded-generators", "generators made without a seed: derive(B, unseeded, n) in creation order", seedless)
+
+
 # ---------------------------------------------------------------- spec 1.1: jax and extensions
 def m11(seed: Any, stages: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"version": "1.1", "seed": seed, "stages": stages, **extra}

@@ -23,7 +23,22 @@ local({
     report(sprintf('{"event":"start","via":"auto","stage":%s,"argv":[%s]}', json(stage),
                    paste(vapply(commandArgs(), json, ""), collapse = ",")))
     spec <- Sys.getenv("SEEDLOCK_AUTOSEED_R")
-    if (!nzchar(spec)) return(invisible())  # the stage lists no r seed
+    if (!nzchar(spec)) {
+      # The stage lists no r: R's generator runs unseeded. Whether the program draws from it shows at
+      # exit (R creates .Random.seed on the first draw or set.seed): then it is reported, naming the fix.
+      guard <- new.env()
+      reg.finalizer(guard, function(e) {
+        if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
+          file <- sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE)[1])
+          detail <- sprintf(paste0("R's generator was used but stage '%s' does not list r: it ran unseeded; ",
+                                   "add \"r\" to stage '%s' frameworks"), stage, stage)
+          report(sprintf('{"event":"finding","via":"auto","stage":%s,"kind":"unlisted-framework","framework":"r","where":%s,"detail":%s}',
+                         json(stage), json(if (is.na(file)) "" else file), json(detail)))
+        }
+      }, onexit = TRUE)
+      options(seedlock.unlisted_r_guard = guard)  # kept alive until exit, when the finalizer runs
+      return(invisible())
+    }
     p <- strsplit(spec, ",", fixed = TRUE)[[1]]
     what <- sprintf("set.seed(%s, kind='%s', normal.kind='%s', sample.kind='%s')", p[1], p[2], p[3], p[4])
     # sample.kind = "Rounding" warns that it is non-uniform; the lock asked for it explicitly.
