@@ -176,7 +176,13 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedS
     stage = stage_from_env()
     if os.environ.get("SEEDLOCK_RUN_CHECKED") != "1":
         _check_start(stage.name, strict=strict)  # started outside `seedlock run`, which checks itself
-    return AppliedStage(stage=stage, report=stage.apply(strict=strict, rank=rank), rank=rank)
+    report = stage.apply(strict=strict, rank=rank)
+    from . import _intercept  # the program's own seeding calls after this one (issue 18 item 2)
+
+    _intercept.start(stage.name, report.seeds, via="apply",
+                     strict=strict or os.environ.get("SEEDLOCK_STRICT") == "1",
+                     takeover=_intercept.takeover_requested())
+    return AppliedStage(stage=stage, report=report, rank=rank)
 
 
 def _check_start(stage: str, *, strict: bool) -> None:

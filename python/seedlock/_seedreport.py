@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 _TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "r": "rpy2",
             "caffe": "caffe"}
 _EXTENSION_TRIGGER = "the module its seeder waits for"
+#: Findings about the program's own seeding calls (seedlock._intercept), listed under -v.
+_CALL_KINDS = ("reseeded", "taken-over")
 
 
 def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
@@ -107,11 +109,19 @@ class Outcome:
                     if fw in self.frameworks and fw not in done:
                         reason = f"{_TRIGGER.get(fw, _EXTENSION_TRIGGER)} not imported: nothing to seed"
                         out.append(f"  {fw:<10} {'-':<8} {reason}")
+            out.extend(f"  {f['framework']:<10} {f['kind']:<8} {f['where']} {f['detail']}" for f in p.findings
+                       if f["kind"] in _CALL_KINDS)
         return out
+
+    @property
+    def overrides(self) -> tuple[tuple[SeededProcess, Mapping[str, str]], ...]:
+        """Seeding calls of the program that threw the lock's seeds away (``reseeded`` findings)."""
+        return tuple((p, f) for p in self.processes for f in p.findings if f["kind"] == "reseeded")
 
     def failure_lines(self) -> list[str]:
         return [f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
-                + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures]
+                + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures] + [
+            f"seedlock: warning: stage {self.stage!r}: {f['where']} {f['detail']}" for _, f in self.overrides]
 
     def problem(self, cmd: Sequence[str], *, auto_seed: bool) -> str | None:
         """What is wrong with the run as a whole: failed steps, or nothing seeded; None when all is well."""
@@ -119,6 +129,9 @@ class Outcome:
             return f"{len(self.failures)} seeding step(s) failed in stage {self.stage!r} (see above)"
         if not self.seeded:
             return self.nobody_line(cmd, auto_seed=auto_seed)
+        if self.overrides:
+            return (f"{len(self.overrides)} seeding call(s) of the program in stage {self.stage!r} overrode the lock "
+                    "(see above; `seedlock run --take-over` seeds such calls from the lock)")
         return None
 
     def nobody_line(self, cmd: Sequence[str], *, auto_seed: bool) -> str:

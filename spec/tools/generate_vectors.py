@@ -938,3 +938,36 @@ versions = [
     bad("a 1.2 lock is unsupported", lock_with(["lock-version"], "1.2"), "unsupported-version", "/lock-version", kind="lock"),
 ]
 write("invalid", "versions", "spec 1.1: what a 1.0 document cannot name, and extension names and settings", versions)
+
+
+# ---------------------------------------------------------------- takeover (SPEC §6.3)
+def takeover_label(value: Any) -> str | None:
+    if value is None:
+        return "none"
+    if type(value) is not int:
+        return None
+    text = str(value) if value >= 0 else "n" + str(-value)
+    return text if len(text) <= 63 else None
+
+
+def takeover(description: str, framework_seed: int, value: Any) -> dict[str, Any]:
+    label = takeover_label(value)
+    return {"description": description, "input": {"framework_seed": framework_seed, "value": value},
+            "expected": {"label": label, "seed": None if label is None else d(framework_seed, "takeover", label)}}
+
+
+write("takeover", "takeover", "a program's own seed value v taken over: derive(F, takeover/label(v)), SPEC 6.3", [
+    takeover("the seed document's magic 42", 1668514852, 42),
+    takeover("the next epoch's 43 differs from 42", 1668514852, 43),
+    takeover("zero is a value like any other", 1668514852, 0),
+    takeover("a negative value is labelled n and its magnitude", 1668514852, -5),
+    takeover("reseeding from the OS is labelled none", 1668514852, None),
+    takeover("another framework seed gives another seed", 2005593084, 42),
+    takeover("a value above the seed domain is taken over", 7, 2**64 - 1),
+    takeover("the smallest framework seed", 0, 42),
+    takeover("the largest framework seed", MAX, 42),
+    takeover("a value of 63 digits is the longest label", 7, 10**62),
+    takeover("a value of 64 digits is not taken over", 7, 10**63),
+    takeover("a negative value of 63 characters is taken over", 7, -(10**61)),
+    takeover("a string value is not taken over", 7, "42"),
+])
