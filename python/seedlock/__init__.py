@@ -181,7 +181,7 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedS
 
     _intercept.start(stage.name, report.seeds, via="apply",
                      strict=strict or os.environ.get("SEEDLOCK_STRICT") == "1",
-                     takeover=_intercept.takeover_requested())
+                     takeover=_intercept.takeover_requested() or bool(stage.take_over))
     return AppliedStage(stage=stage, report=report, rank=rank)
 
 

@@ -216,3 +216,32 @@ def test_a_script_that_seeds_a_framework_with_the_locks_own_seed_overrides_nothi
     assert [x for x in err.splitlines() if "train.py" in x] == [
         f"seedlock: warning: stage 'train': train.py:5 random.seed({_seed(lock, 'numpy')}) seeded python after seedlock: "
         "the lock's python seed has no effect"]
+
+
+def test_a_stage_whose_manifest_says_take_over_follows_the_lock_without_the_flag(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.2", "seed": 1, "stages": {
+        "train": {"frameworks": ["python", "numpy"], "take_over": True}}}))
+    lock = tmp_path / "l.json"
+    assert seedlock_cli("resolve", str(manifest), "-o", str(lock), "--no-provenance").returncode == 0
+    assert json.loads(lock.read_text())["stages"]["train"]["take_over"] is True
+    (tmp_path / "train.py").write_text(NUMPY_SCRIPT)
+    code, out, err = _run(lock, tmp_path / "train.py")
+    assert code == 0 and err == "", err
+    assert json.loads(out)["numpy"] == np.random.RandomState(takeover_seed(_seed(lock, "numpy"), 42)).random_sample()
+    # apply_from_env() reads the stage's take_over too.
+    (tmp_path / "apply.py").write_text("import seedlock\nimport numpy as np\nseedlock.apply_from_env()\n"
+                                       "np.random.seed(7)\nprint(np.random.random())\n")
+    code, out, err = _run(lock, tmp_path / "apply.py", "--no-auto-seed")
+    assert code == 0 and err == "", err
+    assert float(out) == np.random.RandomState(takeover_seed(_seed(lock, "numpy"), 7)).random_sample()
+
+
+def test_take_over_in_a_1_1_manifest_is_an_unknown_field_naming_the_version(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "1.1", "seed": 1, "stages": {
+        "train": {"frameworks": ["numpy"], "take_over": True}}}))
+    out = seedlock_cli("resolve", str(manifest), "-o", str(tmp_path / "l.json"))
+    assert out.returncode == 2
+    assert out.stderr == (f"seedlock: error[unknown-field] {manifest}: Unknown field 'take_over' (version 1.2 defines it; "
+                          "this document is 1.1) at '/stages/train/take_over'\n")
