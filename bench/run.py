@@ -308,6 +308,52 @@ def _paired_launch(repeat: int, lock: Path) -> tuple[float, float, float]:
     return statistics.median(ratios), statistics.median(bare_times), statistics.median(run_times)
 
 
+def bench_torch_start(repeat: int, tmp: Path) -> list[Row]:
+    """An auto-seeded torch stage (`seedlock run` of a program that imports torch: seeding, determinism
+    flags) against the program alone. Paired ratios as in :func:`_paired_launch`; the third command,
+    importing Inductor as ``torch.use_deterministic_algorithms`` does, is what the stage cost before
+    seedlock stopped calling it at start-up (issue 18 item 9)."""
+    manifest, lock = tmp / "torch.json", tmp / "torch.lock.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": ["numpy", "torch"]}}}))
+    subprocess.run([str(BIN / "seedlock"), "resolve", str(manifest), "-o", str(lock)], check=True, capture_output=True)
+    commands = [[PY, "-c", "import torch"],
+                [str(BIN / "seedlock"), "run", str(lock), "--stage", "train", "--", PY, "-c", "import torch"],
+                [PY, "-c", "import torch, torch._inductor.config"]]
+    env = {k: v for k, v in QUIET.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for cmd in commands:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True, cwd=tmp)
+    import resource
+
+    # CPU time (user + system) of the command and everything it waited for: on a shared machine the wall
+    # time of a 2-5 s torch import varies by 2x between back-to-back runs, its CPU time by a few percent.
+    times: list[list[float]] = [[], [], []]
+    walls: list[list[float]] = [[], [], []]
+    ratios, old = [], []
+    for i in range(repeat):
+        took = {}
+        for k in ((0, 1, 2) if i % 2 == 0 else (2, 1, 0)):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(commands[k], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True, cwd=tmp)
+            walls[k].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            took[k] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            times[k].append(took[k])
+        ratios.append(took[1] / took[0])
+        old.append(took[2] / took[0])
+    ratio = statistics.median(ratios)
+    bare, run = statistics.median(times[0]), statistics.median(times[1])
+    wall = statistics.median(walls[1]) / statistics.median(walls[0])
+    print(f"bench: torch start CPU ratios {sorted(round(r, 3) for r in ratios)}; with Inductor {statistics.median(old):.3f}x; "
+          f"wall medians {wall:.3f}x", file=sys.stderr)
+    return [Row("`seedlock run LOCK -- python -c 'import torch'`, auto-seeded torch stage (numpy, torch; deterministic), CPU time",
+                ms(run), f"`python -c 'import torch'` {ms(bare)}", f"{ratio:.3f}x", "<= 1.05x", ratio <= 1.05,
+                f"CPU time (user + system, launcher and child), median of {repeat} paired ratios (wall-time medians "
+                f"{wall:.3f}x); importing Inductor as well (what torch.use_deterministic_algorithms "
+                f"does, and seedlock did before issue 18) measured {statistics.median(old):.2f}x of the baseline in the "
+                "same run; Inductor now gets its determinism flag when it is first imported")]
+
+
 APPLY_CODE = r"""
 import json, os, random, statistics, time, sys
 os.environ["PYTHONHASHSEED"] = "0"
@@ -739,6 +785,7 @@ def main() -> int:
             ("cli", lambda: bench_cli(10 if args.quick else 30, Path(tmp))),
             ("auto-seeding", lambda: bench_autoseed(5 if args.quick else 15, Path(tmp))),
             ("launcher", lambda: bench_launcher(30 if args.quick else 200, Path(tmp))),
+            ("torch-start", lambda: bench_torch_start(5 if args.quick else 15, Path(tmp))),
             ("fresh-apply", lambda: bench_fresh_apply(5 if args.quick else 15, Path(tmp))),
             ("apply", bench_apply),
             ("pytest plugin", lambda: bench_pytest_plugin(5 if args.quick else 15, Path(tmp))),

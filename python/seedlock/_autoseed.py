@@ -138,6 +138,10 @@ def start() -> None:
             if module in sys.modules:  # imported before us (e.g. by a .pth file): seed now
                 _finder.fire(module)
     _watch_unlisted(seeds, stage, strict)
+    if seeds:
+        from . import _intercept  # the program's own seeding calls, from now on (issue 18 item 2)
+
+        _intercept.start(stage, seeds, via="auto", strict=strict, takeover=_intercept.takeover_requested())
 
 
 def _stop_if_failed(rows: Sequence[Row], stage: str, strict: bool) -> None:
@@ -425,6 +429,7 @@ class _SeedOnImport:
     def __init__(self, hooks: dict[str, str], callback: Callable[[str, str], None]) -> None:
         self._hooks = hooks
         self._callback = callback
+        self._looking: set[str] = set()
 
     def forget(self, frameworks: set[str], keep: Mapping[str, str] | None = None) -> None:
         """Stop watching the modules of ``frameworks``; a module in ``keep`` is watched on for the
@@ -445,16 +450,20 @@ class _SeedOnImport:
             self._callback(module, framework)
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None) -> ModuleSpec | None:
-        if fullname not in self._hooks:
-            return None
+        if fullname not in self._hooks or fullname in self._looking:
+            return None  # another such finder asking the rest of sys.meta_path, this one included
         spec = None
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            if finder is self or find is None:
-                continue
-            spec = find(fullname, path, target)
-            if spec is not None:
-                break
+        self._looking.add(fullname)
+        try:
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                if finder is self or find is None:
+                    continue
+                spec = find(fullname, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self._looking.discard(fullname)
         loader = spec.loader if spec is not None else None
         if spec is None or loader is None or isinstance(loader, type) or not hasattr(loader, "exec_module"):
             return None  # not found, a namespace package or a class-level loader: import it the usual way

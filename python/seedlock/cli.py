@@ -95,6 +95,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--stage", required=True)
         _ledger_options(s)
         _auto_seed_option(s)
+        s.add_argument("--take-over", action="store_true",
+                       help="seed the program's own seeding calls (np.random.seed(42), seed_everything(42), ...) "
+                            "from the lock instead of the program's value")
         s.add_argument("-v", "--verbose", action="store_true", help="print what each process of CMD seeded")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     if want("history"):
@@ -465,6 +468,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
     # The start-of-run check is done: the child's apply_from_env need not repeat it.
     env = child_environment(lock, stage, args.lock, base={**os.environ, CHECKED_VARIABLE: "1"})
+    if args.take_over:
+        from ._intercept import TAKEOVER_VARIABLE
+
+        env = {**env, TAKEOVER_VARIABLE: "1"}
     outcomes: list[Any] = []
     code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose,
                       outcomes=outcomes)

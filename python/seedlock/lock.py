@@ -59,12 +59,16 @@ class LockedStage(Resolved):
     frameworks: Mapping[str, FrameworkSeed]
     #: The lock's rules version (spec §5.3): which label paths streams and workers use.
     rules: int = CURRENT_RULES
+    #: The stage's ``take_over`` (spec §6.3, from 1.2), as the lock has it (None: absent, false).
+    take_over: bool | None = None
     # Per-process state (rank applied, epoch entered, streams handed out): not lock data.
     _runtime: StageRuntime | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out["frameworks"] = {name: fw.to_dict() for name, fw in self.frameworks.items()}
+        if self.take_over is not None:
+            out["take_over"] = self.take_over
         return out
 
     @property
@@ -350,7 +354,10 @@ def _resolved(value: Any, pointer: str, extra: tuple[str, ...]) -> Resolved:
 
 
 def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: int, version: str) -> LockedStage:
-    seed, source, variable = _resolved_fields(value, pointer, ("frameworks",), ())
+    seed, source, variable = _resolved_fields(value, pointer, ("frameworks",), ("take_over",))
+    from .manifest import take_over_member
+
+    take_over = take_over_member(value, pointer, version)
     if source == "derived" and seed != derive(root_seed, name):
         raise SeedlockError(
             "lock-mismatch",
@@ -378,7 +385,7 @@ def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: in
         )
     ordered = {fw: fws[fw] for fw in fws_raw}
     return LockedStage(name=name, seed=seed, source=source, variable=variable, frameworks=MappingProxyType(ordered),
-                       rules=rules)
+                       rules=rules, take_over=take_over)
 
 
 __all__ = ["FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]

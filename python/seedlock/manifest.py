@@ -36,6 +36,9 @@ class Stage:
     #: Optional members (``seeds``, ``settings``) the document wrote even though empty: they count in
     #: the manifest's hash, so the dict must keep them.
     explicit: frozenset[str] = field(default=frozenset(), repr=False)
+    #: ``take_over`` (spec §6.3, from 1.2): the program's own seeding calls are seeded from the lock;
+    #: None when the document does not say.
+    take_over: bool | None = None
 
     @property
     def variable(self) -> str:
@@ -54,6 +57,8 @@ class Stage:
             out["seeds"] = dict(self.seeds)
         if self.settings or "settings" in self.explicit:
             out["settings"] = _settings_dict(self.settings)
+        if self.take_over is not None:
+            out["take_over"] = self.take_over
         return out
 
 
@@ -169,7 +174,8 @@ def _derivation(value: Any, pointer: str) -> str:
 
 def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
     v.obj(value, pointer)
-    v.members(value, pointer, ("frameworks",), ("description", "seed", "seeds", "settings"))
+    v.members(value, pointer, ("frameworks",), ("description", "seed", "seeds", "settings", "take_over"))
+    take_over = take_over_member(value, pointer, version)
     if "description" in value:
         v.string(value["description"], pointer_join(pointer, "description"))
     fw_pointer = pointer_join(pointer, "frameworks")
@@ -212,7 +218,21 @@ def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
         settings=MappingProxyType(settings),
         description=value.get("description"),
         explicit=frozenset(key for key in ("seeds", "settings") if key in value),
+        take_over=take_over,
     )
+
+
+def take_over_member(value: Mapping[str, Any], pointer: str, version: str) -> bool | None:
+    """A stage's ``take_over`` (manifest or lock): a boolean, in documents of version 1.2 or later."""
+    if "take_over" not in value:
+        return None
+    from .settings import TAKE_OVER_SINCE
+
+    item = pointer_join(pointer, "take_over")
+    if v.version_tuple(version) < v.version_tuple(TAKE_OVER_SINCE):
+        raise SeedlockError("unknown-field", f"Unknown field 'take_over' (version {TAKE_OVER_SINCE} defines it; "
+                            f"this document is {version})", item)
+    return v.boolean(value["take_over"], item)  # type: ignore[no-any-return]
 
 
 _OPTIONAL = ("derivation", "settings", "inputs", "params", "allow_external_paths")

@@ -113,6 +113,7 @@ def resolve(
             source=chosen.source,
             variable=chosen.variable,
             frameworks=MappingProxyType(fws),
+            take_over=stage.take_over,
         )
     unknown = unknown_stage_variables(manifest, env)
     if unknown and strict:

@@ -51,7 +51,7 @@ def test_derive_with_a_seed_out_of_range_exits_two() -> None:
         ('{"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]',
          "error[invalid-json] {p}: Invalid JSON: Expecting ',' delimiter (line 1, column 72)"),
         ('{"version": "3.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}',
-         "error[unsupported-version] {p}: Unsupported version '3.0' (this seedlock reads 1.0 to 1.1) at '/version'"),
+         "error[unsupported-version] {p}: Unsupported version '3.0' (this seedlock reads 1.0 to 1.2) at '/version'"),
     ],
 )
 def test_validate_reports_one_line_with_code_file_and_pointer(tmp_path: Path, text: str, line: str) -> None:

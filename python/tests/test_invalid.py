@@ -86,7 +86,7 @@ def test_the_json_schema_accepts_every_lock_in_the_vectors(case: dict[str, Any])
          "Seed -7 is outside [0, 2147483647] at '/stages/t/seed'"),
         ({"version": "1.0", "seed": 42, "sed": 1, "stages": {"t": {"frameworks": ["numpy"]}}}, "Unknown field 'sed' at '/sed'"),
         ({"version": "1.0", "seed": 42, "stages": {"t": {}}}, "Missing required field 'frameworks' at '/stages/t/frameworks'"),
-        ({"version": "2.0", "seed": 42, "stages": {}}, "Unsupported version '2.0' (this seedlock reads 1.0 to 1.1) at '/version'"),
+        ({"version": "2.0", "seed": 42, "stages": {}}, "Unsupported version '2.0' (this seedlock reads 1.0 to 1.2) at '/version'"),
         ({"version": "1.0", "seed": "42", "stages": {"t": {"frameworks": ["numpy"]}}},
          "Unexpected string '42' (expected integer or \"generate\") at '/seed'"),
         ({"version": "1.1", "seed": 42, "stages": {"t": {"frameworks": ["flax"]}}},

@@ -477,7 +477,7 @@ top = [
     bad("a malformed version is rejected", good(version="one"), "invalid-value", "/version"),
     bad("a version without a minor part is rejected", good(version="1"), "invalid-value", "/version"),
     bad("major version 2 is unsupported", good(version="2.0"), "unsupported-version", "/version"),
-    bad("a later minor version is unsupported", good(version="1.2"), "unsupported-version", "/version"),
+    bad("a later minor version is unsupported", good(version="1.3"), "unsupported-version", "/version"),
     bad("a version with a leading zero is rejected", good(version="01.0"), "invalid-value", "/version"),
     bad("a minor version with a leading zero is rejected", good(version="1.00"), "invalid-value", "/version"),
     bad("a version with a sign is rejected", good(version="+1.0"), "invalid-value", "/version"),
@@ -972,6 +972,76 @@ versions = [
     bad("a 1.1 lock without complete jax settings is rejected",
         lock11_with(["stages", "train", "frameworks", "jax"], {"seed": 1, "source": "manifest", "settings": {"prng_impl": "rbg"}}),
         "missing-field", "/stages/train/frameworks/jax/settings/threefry_partitionable", kind="lock"),
-    bad("a 1.2 lock is unsupported", lock_with(["lock-version"], "1.2"), "unsupported-version", "/lock-version", kind="lock"),
+    bad("a 1.3 lock is unsupported", lock_with(["lock-version"], "1.3"), "unsupported-version", "/lock-version", kind="lock"),
 ]
 write("invalid", "versions", "spec 1.1: what a 1.0 document cannot name, and extension names and settings", versions)
+
+
+# ---------------------------------------------------------------- takeover (SPEC §6.3)
+def takeover_label(value: Any) -> str | None:
+    if value is None:
+        return "none"
+    if type(value) is not int:
+        return None
+    text = str(value) if value >= 0 else "n" + str(-value)
+    return text if len(text) <= 63 else None
+
+
+def takeover(description: str, framework_seed: int, value: Any) -> dict[str, Any]:
+    label = takeover_label(value)
+    return {"description": description, "input": {"framework_seed": framework_seed, "value": value},
+            "expected": {"label": label, "seed": None if label is None else d(framework_seed, "takeover", label)}}
+
+
+write("takeover", "takeover", "a program's own seed value v taken over: derive(F, takeover/label(v)), SPEC 6.3", [
+    takeover("the seed document's magic 42", 1668514852, 42),
+    takeover("the next epoch's 43 differs from 42", 1668514852, 43),
+    takeover("zero is a value like any other", 1668514852, 0),
+    takeover("a negative value is labelled n and its magnitude", 1668514852, -5),
+    takeover("reseeding from the OS is labelled none", 1668514852, None),
+    takeover("another framework seed gives another seed", 2005593084, 42),
+    takeover("a value above the seed domain is taken over", 7, 2**64 - 1),
+    takeover("the smallest framework seed", 0, 42),
+    takeover("the largest framework seed", MAX, 42),
+    takeover("a value of 63 digits is the longest label", 7, 10**62),
+    takeover("a value of 64 digits is not taken over", 7, 10**63),
+    takeover("a negative value of 63 characters is taken over", 7, -(10**61)),
+    takeover("a string value is not taken over", 7, "42"),
+])
+
+
+# ---------------------------------------------------------------- spec 1.2: a stage's take_over (§6.3)
+m12 = {"version": "1.2", "seed": 42, "stages": {"train": {"frameworks": ["numpy", "torch"], "take_over": True},
+                                                  "eval": {"frameworks": ["numpy"], "take_over": False},
+                                                  "plot": {"frameworks": ["python"]}}}
+T, E, P = d(42, "train"), d(42, "eval"), d(42, "plot")
+write("lock", "take-over", "spec 1.2: a stage's take_over passes into its lock entry as written", [
+    {"description": "take_over true and false are copied, an absent one stays absent", "input": {"manifest": m12, "env": {}},
+     "expected": {"lock": {**full_lock(m12, {"seed": 42, "source": "manifest"}, {
+         "train": {"seed": T, "source": "derived", "take_over": True, "frameworks": {
+             "numpy": fw_entry(d(T, "numpy"), "derived", "numpy"), "torch": fw_entry(d(T, "torch"), "derived", "torch")}},
+         "eval": {"seed": E, "source": "derived", "take_over": False, "frameworks": {
+             "numpy": fw_entry(d(E, "numpy"), "derived", "numpy")}},
+         "plot": {"seed": P, "source": "derived", "frameworks": {"python": fw_entry(d(P, "python"), "derived", "python")}}}),
+         "lock-version": "1.2"}}},
+])
+
+
+def stage12(**fields: Any) -> dict[str, Any]:
+    return {**stage(**fields), "version": "1.2"}
+
+
+write("invalid", "take-over", "spec 1.2: a stage's take_over is a boolean, and unknown before 1.2", [
+    bad("take_over in a 1.1 stage is unknown-field", {**stage(take_over=True), "version": "1.1"}, "unknown-field",
+        "/stages/train/take_over"),
+    bad("take_over in a 1.0 stage is unknown-field", stage(take_over=False), "unknown-field", "/stages/train/take_over"),
+    bad("a string take_over is rejected", stage12(take_over="yes"), "invalid-type", "/stages/train/take_over"),
+    bad("a numeric take_over is rejected", stage12(take_over=1), "invalid-type", "/stages/train/take_over"),
+    bad("take_over at the top level is unknown-field", {**good(take_over=True), "version": "1.2"}, "unknown-field",
+        "/take_over"),
+    bad("take_over in a 1.1 lock stage is unknown-field", lock11_with(["stages", "train", "take_over"], True),
+        "unknown-field", "/stages/train/take_over", kind="lock"),
+    bad("a string take_over in a 1.2 lock is rejected",
+        {**lock11_with(["stages", "train", "take_over"], "yes"), "lock-version": "1.2"}, "invalid-type",
+        "/stages/train/take_over", kind="lock"),
+])

@@ -52,7 +52,61 @@ local({
     if (nzchar(err)) {
       message(sprintf("seedlock: warning: R was not seeded: %s: %s", what, err))
       if (identical(Sys.getenv("SEEDLOCK_STRICT"), "1")) quit(save = "no", status = 2)
+    } else {
+      watch_set_seed(stage, as.numeric(p[1]))
     }
+  }
+  # The program's own set.seed() after this (SPEC 6.3): reported as a finding (strict: an error), and
+  # under take-over (SEEDLOCK_TAKEOVER=1) replaced by takeover_seed(r seed, value). The wrapper sits in
+  # an environment attached to the search path, so the script's set.seed(...) finds it and
+  # rm(list = ls()) does not remove it, while packages, which call base::set.seed through their
+  # namespaces, are left alone. Rscript keeps no source references, so `where` is the script's file.
+  watch_set_seed <- function(stage, lock_seed) {
+    takeover <- identical(Sys.getenv("SEEDLOCK_TAKEOVER"), "1")
+    strict <- identical(Sys.getenv("SEEDLOCK_STRICT"), "1")
+    file <- sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))
+    file <- if (length(file)) basename(file[[1L]]) else "R"
+    label_of <- function(v) {  # seedlock:::takeover_label (r/seedlock/R/takeover.R), in base R
+      if (is.null(v)) return("none")
+      if (!is.numeric(v) || length(v) != 1L || is.na(v) || !is.finite(v) || v != floor(v) || abs(v) > 2^53) {
+        return(NA_character_)
+      }
+      if (v >= 0) sprintf("%.0f", v) else paste0("n", sprintf("%.0f", -v))
+    }
+    seen <- new.env()
+    watch <- new.env()
+    watch$set.seed <- function(seed, kind = NULL, normal.kind = NULL, sample.kind = NULL) {
+      shown <- paste(deparse(sys.call()), collapse = " ")
+      ref <- attr(sys.call(), "srcref")
+      where <- if (is.null(ref)) file else paste0(basename(utils::getSrcFilename(ref)), ":", ref[[1L]])
+      new <- NA_integer_
+      label <- label_of(seed)
+      if (takeover && !is.na(label) && requireNamespace("seedlock", quietly = TRUE)) {
+        new <- seedlock::derive_seed(lock_seed, c("takeover", label))  # seedlock::takeover_seed(), SPEC 6.3
+      }
+      kind_of <- if (is.na(new)) "reseeded" else "taken-over"
+      detail <- if (!is.na(new)) {
+        sprintf("%s seeded r: taken over, seeded %d instead (derived from the lock's r seed and the value)", shown, new)
+      } else if (takeover) {
+        sprintf("%s seeded r: not taken over (%s): the lock's r seed has no effect", shown,
+                if (requireNamespace("seedlock", quietly = TRUE)) "the value is not a whole number" else
+                  "the seedlock R package is not installed")
+      } else {
+        sprintf("%s seeded r after seedlock: the lock's r seed has no effect", shown)
+      }
+      key <- paste(kind_of, where, shown)
+      if (is.null(seen[[key]])) {
+        assign(key, TRUE, envir = seen)
+        report(sprintf('{"event":"finding","via":"auto","stage":%s,"kind":"%s","framework":"r","where":%s,"detail":%s}',
+                       json(stage), kind_of, json(where), json(detail)))
+      }
+      if (strict && is.na(new)) {
+        stop(sprintf("seedlock: error[not-applied] %s %s (run with --take-over to seed such calls from the lock) at '/stages/%s/frameworks/r'",
+                     where, detail, stage), call. = FALSE)
+      }
+      base::set.seed(if (is.na(new)) seed else new, kind = kind, normal.kind = normal.kind, sample.kind = sample.kind)
+    }
+    attach(watch, name = "seedlock:set.seed", warn.conflicts = FALSE)
   }
   user <- Sys.getenv("SEEDLOCK_R_PROFILE_USER", unset = NA)
   if (is.na(user)) user <- if (file.exists(".Rprofile")) ".Rprofile" else "~/.Rprofile"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -52,7 +53,7 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
         return out
     warn_only = bool(settings["warn_only"])
     try:
-        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+        set_deterministic(torch, True, warn_only=warn_only)
         ok = torch.are_deterministic_algorithms_enabled()
         detail = "" if ok else "still disabled after the call"
     except RuntimeError as exc:
@@ -64,6 +65,47 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
     out.append(Action(framework=NAME, what="cudnn.deterministic=True, cudnn.benchmark=False", status="applied"))
     out.append(_cublas(torch))
     return out
+
+
+#: Inductor's configuration module: ``torch.use_deterministic_algorithms`` imports it to set its
+#: ``deterministic`` flag (torch 2.13), which costs a fresh process 2-3 s when nothing compiles.
+INDUCTOR_CONFIG: Final = "torch._inductor.config"
+_inductor_watch: Any = None
+
+
+def set_deterministic(torch: Any, mode: bool, *, warn_only: bool) -> None:
+    """``torch.use_deterministic_algorithms(mode, warn_only=warn_only)`` without importing Inductor.
+
+    In torch 2.13 that function does two things: ``torch._inductor.config.deterministic = mode`` (an
+    import of Inductor, +2 s at start-up) and ``torch._C._set_deterministic_algorithms(mode, ...)``.
+    Inductor reads its flag only once its config module is loaded, and everything that compiles loads
+    it: so when it is not loaded yet, the global flag is set now and the config module gets the flag
+    right after its first import (:func:`_watch_inductor`), before anything can compile with it.
+    A torch without the private setter gets the public call (and its import)."""
+    if INDUCTOR_CONFIG in sys.modules or not hasattr(torch._C, "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+        return
+    torch._C._set_deterministic_algorithms(mode, warn_only=warn_only)
+    _watch_inductor()
+
+
+def _watch_inductor() -> None:
+    """Once: when ``torch._inductor.config`` is first imported, set its ``deterministic`` to the global
+    flag as it is then (what ``use_deterministic_algorithms`` would have written; a later call of it by
+    the program writes its own value after the import, as in torch)."""
+    global _inductor_watch
+    if _inductor_watch is not None and _inductor_watch in sys.meta_path:
+        return
+    from .._autoseed import _SeedOnImport
+
+    def follow(module: str, _name: str) -> None:
+        torch = sys.modules["torch"]
+        config: Any = sys.modules.get(module)
+        if config is not None:
+            config.deterministic = bool(torch.are_deterministic_algorithms_enabled())
+
+    _inductor_watch = _SeedOnImport({INDUCTOR_CONFIG: "torch"}, follow)
+    sys.meta_path.insert(0, _inductor_watch)
 
 
 def _cublas(torch: Any) -> Action:
@@ -114,7 +156,7 @@ def restore_state(state: Any) -> None:
     torch.set_rng_state(tensor(state["cpu"]))
     if state["cuda"] is not None:
         torch.cuda.set_rng_state_all([tensor(s) for s in state["cuda"]])
-    torch.use_deterministic_algorithms(state["deterministic"], warn_only=state["warn_only"])
+    set_deterministic(torch, state["deterministic"], warn_only=state["warn_only"])
     torch.backends.cudnn.deterministic = state["cudnn_deterministic"]
     torch.backends.cudnn.benchmark = state["cudnn_benchmark"]
     if torch.get_num_threads() != state["num_threads"]:

@@ -73,7 +73,9 @@ lock_document <- function(lock) {
   }
   stages <- lapply(lock$stages, function(st) {
     fws <- lapply(st$frameworks, function(fw) c(entry(fw), list(settings = fw$settings)))
-    c(entry(st), list(frameworks = fws))
+    out <- c(entry(st), list(frameworks = fws))
+    if (!is.null(st$take_over)) out$take_over <- st$take_over
+    out
   })
   manifest <- list(sha256 = lock$manifest$sha256)
   if (!is.null(lock$manifest$path)) manifest$path <- lock$manifest$path

@@ -5,7 +5,7 @@
 max_problems <- 50L
 framework_order <- c("python", "numpy", "torch", "tensorflow", "r", "caffe")
 # A repaired version is the latest (SPEC.md section 7.1): it names everything earlier versions do.
-neutral_values <- list(version = "1.1", `lock-version` = "1.1", derivation = "sha256-v1", source = "manifest")
+neutral_values <- list(version = "1.2", `lock-version` = "1.2", derivation = "sha256-v1", source = "manifest")
 final_codes <- c("invalid-json", "duplicate-key", "unsupported-version")
 
 #' Every fault of a manifest or lock

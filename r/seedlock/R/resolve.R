@@ -124,6 +124,7 @@ resolve_seedlock <- function(manifest, env = NULL, draw = NULL, strict = FALSE) 
     }
     chosen$name <- name
     chosen$frameworks <- fws
+    chosen$take_over <- st$take_over  # SPEC.md 6.4: copied as written, absent stays absent
     stages[[name]] <- chosen
   }
   unknown <- unknown_stage_variables(manifest, env)

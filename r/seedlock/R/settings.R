@@ -9,7 +9,9 @@ frameworks_since <- c(tensorflow = "1.0", torch = "1.0", numpy = "1.0", jax = "1
 extension_prefix <- "x-"
 extension_pattern <- "^x-[a-z0-9][a-z0-9_.-]{0,60}$"
 extensions_since <- "1.1"
-latest_version <- "1.1"
+latest_version <- "1.2"
+# The version that introduced a stage's take_over member (SPEC.md sections 2 and 6.4).
+take_over_since <- "1.2"
 jax_prng_impls <- c("threefry2x32", "rbg", "unsafe_rbg")
 
 r_kinds <- c("Wichmann-Hill", "Marsaglia-Multicarry", "Super-Duper", "Mersenne-Twister",

@@ -2,7 +2,7 @@
 # and pointers as the Python binding; no JSON Schema library is needed.
 
 supported_major <- 1
-supported_minor <- 1
+supported_minor <- 2
 
 wrong_type <- function(x, expected, pointer) {
   seedlock_abort("invalid-type", sprintf("Unexpected type %s (expected %s)", json_type(x), expected), pointer)
@@ -155,7 +155,8 @@ validate_manifest <- function(doc, path = NULL) {
 
 validate_stage <- function(name, value, pointer, version) {
   check_object(value, pointer)
-  check_members(value, pointer, "frameworks", c("description", "seed", "seeds", "settings"))
+  check_members(value, pointer, "frameworks", c("description", "seed", "seeds", "settings", "take_over"))
+  take_over <- check_take_over(value, pointer, version)
   if ("description" %in% names(value)) check_string(value$description, pointer_join(pointer, "description"))
   fw_pointer <- pointer_join(pointer, "frameworks")
   fws <- value$frameworks
@@ -191,7 +192,18 @@ validate_stage <- function(name, value, pointer, version) {
       }
     }
   }
-  list(name = name, frameworks = listed, seed = seed, seeds = seeds, settings = settings)
+  list(name = name, frameworks = listed, seed = seed, seeds = seeds, settings = settings, take_over = take_over)
+}
+
+# A stage's take_over (manifest or lock): a boolean, in documents of version 1.2 or later; NULL when absent.
+check_take_over <- function(value, pointer, version) {
+  if (!"take_over" %in% names(value)) return(NULL)
+  item <- pointer_join(pointer, "take_over")
+  if (version_before(version, take_over_since)) {
+    seedlock_abort("unknown-field", sprintf("Unknown field 'take_over' (version %s defines it; this document is %s)",
+                                            take_over_since, version), item)
+  }
+  check_boolean(value$take_over, item)
 }
 
 # The manifest with integral numbers as integers, for the canonical hash.
@@ -207,9 +219,9 @@ normalise_manifest <- function(doc, root, stages) {
 
 sources <- c("manifest", "env", "generated", "derived")
 
-validate_resolved <- function(value, pointer, required = character(0)) {
+validate_resolved <- function(value, pointer, required = character(0), optional = character(0)) {
   check_object(value, pointer)
-  check_members(value, pointer, c("seed", "source", required), "variable")
+  check_members(value, pointer, c("seed", "source", required), c("variable", optional))
   seed <- check_seed_value(value$seed, pointer_join(pointer, "seed"))
   source <- check_choice(value$source, sources, pointer_join(pointer, "source"))
   variable <- NULL
@@ -254,7 +266,8 @@ validate_lock <- function(doc, path = NULL) {
 }
 
 validate_locked_stage <- function(name, value, pointer, root_seed, version) {
-  st <- validate_resolved(value, pointer, "frameworks")
+  st <- validate_resolved(value, pointer, "frameworks", "take_over")
+  take_over <- check_take_over(value, pointer, version)
   if (st$source == "derived" && st$seed != derive_seed(root_seed, name)) {
     seedlock_abort("lock-mismatch", sprintf("Stage seed %d does not match derive(%d, '%s') = %d", st$seed, root_seed, name,
                                             derive_seed(root_seed, name)), pointer_join(pointer, "seed"))
@@ -277,5 +290,6 @@ validate_locked_stage <- function(name, value, pointer, root_seed, version) {
   }
   st$name <- name
   st$frameworks <- fws
+  st$take_over <- take_over
   st
 }
