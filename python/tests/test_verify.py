@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -197,10 +198,194 @@ def test_a_chosen_workdir_is_kept_and_holds_every_run(work: Path) -> None:
     assert (work.parent / "runs" / "run1" / "model.txt").read_text() == (work.parent / "runs" / "run2" / "model.txt").read_text()
 
 
-def test_a_reused_workdir_never_mixes_up_the_users_files(work: Path) -> None:
-    for content in ("first", "second"):
-        (work / "model.txt").write_text(content)
-        out = _verify(work, "--workdir", "../runs", "--output", "model.txt", outputs="model.txt")
-        assert out.returncode == 0, out.stdout + out.stderr
-        assert (work / "model.txt").read_text() == content
-    assert sorted(p.name for p in (work.parent / "runs").iterdir()) == ["run1", "run2"]
+def test_a_second_verify_into_the_same_workdir_is_refused_and_the_first_runs_are_kept(work: Path) -> None:
+    (work / "model.txt").write_text("first")
+    out = _verify(work, "--workdir", "../runs", "--output", "model.txt", outputs="model.txt")
+    assert out.returncode == 0, out.stdout + out.stderr
+    first_runs = (work.parent / "runs" / "run1" / "model.txt").read_text()
+    (work / "model.txt").write_text("second")
+    out = _verify(work, "--workdir", "../runs", "--output", "model.txt", outputs="model.txt,ran.txt")
+    assert (out.returncode, out.stderr.count("\n"), out.stdout) == (2, 1, ""), out.stdout + out.stderr
+    assert out.stderr.startswith(f"seedlock: error[invalid-value] --workdir '{work.parent / 'runs'}' already holds "
+                                 "run1/model.txt, run2/model.txt from an earlier verify")
+    assert not (work / "ran.txt").exists()  # refused before anything ran
+    assert (work / "model.txt").read_text() == "second"
+    assert (work.parent / "runs" / "run1" / "model.txt").read_text() == first_runs
+    # Another output into the same directory is no clash.
+    out = _verify(work, "--workdir", "../runs", "--output", "other.txt", outputs="other.txt")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_workdir_that_is_a_file_is_a_one_line_error(work: Path) -> None:
+    (work.parent / "runs").write_text("not a directory")
+    for workdir in ("../runs", "../runs/inside"):
+        out = _verify(work, "--workdir", workdir, "--output", "model.txt", outputs="model.txt")
+        assert (out.returncode, out.stderr.count("\n"), out.stdout) == (2, 1, ""), out.stdout + out.stderr
+        assert out.stderr.startswith("seedlock: error["), out.stderr
+        assert "--workdir '../runs" in out.stderr
+    assert (work.parent / "runs").read_text() == "not a directory"
+
+
+# The second run removes verify's temporary directory, as a temporary-file cleaner would.
+CLEANED_BETWEEN_RUNS = """
+import glob, os, random, shutil, seedlock
+seedlock.apply_from_env()
+if os.path.exists("ran-once"):
+    for folder in glob.glob(os.path.join(os.environ["TMPDIR"], "seedlock-verify-*")):
+        shutil.rmtree(folder)
+open("ran-once", "w").close()
+open("model.txt", "w").write(repr(random.random()))
+"""
+
+
+def test_a_work_directory_removed_between_runs_is_named_with_what_is_missing(work: Path) -> None:
+    (work / "model.txt").write_text("yesterday's model")
+    (work / "cleaned.py").write_text(CLEANED_BETWEEN_RUNS)
+    out = _verify(work, "--output", "model.txt", script="cleaned.py")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and "DIFFERS" not in out.stdout
+    last = out.stderr.splitlines()[-1]
+    assert last.startswith("seedlock: error[io-error] The copies of earlier runs vanished while verify ran"), out.stderr
+    assert "missing: run 1's model.txt" in last
+    # The user's file was in that directory too: said, with where it was.
+    assert "could not restore model.txt: the copy verify kept in" in out.stderr and "is gone" in out.stderr
+
+
+def _small_filesystem(path: Path, size: str = "1m") -> bool:
+    """A tmpfs of ``size`` at ``path`` (root only): a real 'No space left on device'."""
+    import subprocess
+
+    path.mkdir(exist_ok=True)
+    return os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                                                capture_output=True).returncode == 0
+
+
+def _unmount(path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", str(path)], check=False, capture_output=True)
+
+
+def test_a_full_temporary_directory_leaves_every_output_in_place_and_is_a_one_line_error(work: Path) -> None:
+    small = work.parent / "small-tmp"
+    if not _small_filesystem(small):
+        pytest.skip("needs root to mount a 1 MB tmpfs (CI runs as root)")
+    try:
+        (work / "a_small.txt").write_text("yesterday's notes")
+        (work / "b_big.bin").write_bytes(b"m" * 3_000_000)  # larger than the temporary directory's file system
+        env = {"TMPDIR": str(small), "OUTPUTS": "a_small.txt,b_big.bin,ran.txt"}
+        out = seedlock_cli("verify", str(work.parent / "seedlock.lock.json"), "--stage", "train", "--output", "a_small.txt",
+                           "--output", "b_big.bin", "--", sys.executable, "seeded.py", cwd=work, env=env)
+        assert (out.returncode, out.stdout) == (2, ""), out.stdout + out.stderr
+        assert "Traceback" not in out.stderr
+        assert out.stderr.splitlines()[-1].startswith("seedlock: error[io-error] Cannot move the existing b_big.bin "
+                                                      "aside to "), out.stderr
+        assert "No space left on device; nothing ran" in out.stderr
+        assert (work / "a_small.txt").read_text() == "yesterday's notes"
+        assert (work / "b_big.bin").read_bytes() == b"m" * 3_000_000
+        assert not (work / "ran.txt").exists()
+        assert list(small.iterdir()) == []  # nothing left in the full directory
+    finally:
+        _unmount(small)
+
+
+def test_a_full_work_directory_while_keeping_a_run_restores_the_outputs_and_is_a_one_line_error(work: Path) -> None:
+    runs = work.parent / "runs"
+    if not _small_filesystem(runs):
+        pytest.skip("needs root to mount a 1 MB tmpfs (CI runs as root)")
+    try:
+        (work / "big.bin").write_text("yesterday's weights")
+        (work / "writes_big.py").write_text("open('big.bin', 'wb').write(b'w' * 3_000_000)\n")
+        out = _verify(work, "--workdir", str(runs), "--output", "big.bin", script="writes_big.py")
+        assert (out.returncode, out.stdout) == (2, ""), out.stdout + out.stderr
+        assert "Traceback" not in out.stderr
+        assert out.stderr.splitlines()[-1].startswith("seedlock: error[io-error] Cannot keep run 1's big.bin in "), out.stderr
+        assert "No space left on device" in out.stderr
+        assert (work / "big.bin").read_text() == "yesterday's weights"
+    finally:
+        _unmount(runs)
+
+
+# Writes out/ as many small files (copying and comparing them takes a while: the moments a signal used
+# to kill verify without its cleanup), then says so on stdout.
+MANY_FILES = """
+try:
+    import os, random, seedlock
+    seedlock.apply_from_env()
+    os.makedirs("out", exist_ok=True)
+    for i in range(int(os.environ["FILES"])):
+        open(f"out/{i}.txt", "w").write(repr(random.random()))
+    print("wrote", flush=True)
+except KeyboardInterrupt:  # the forwarded Ctrl-C
+    raise SystemExit(130)
+"""
+
+
+def _user_files(work: Path, files: int) -> dict[str, str]:
+    (work / "out").mkdir(exist_ok=True)
+    for i in range(files):
+        (work / "out" / f"{i}.txt").write_text(f"the user's file {i}")
+    return {p.name: p.read_text() for p in (work / "out").iterdir()}
+
+
+def _start_verify(work: Path, files: int):  # type: ignore[no-untyped-def]
+    import subprocess
+
+    (work / "many.py").write_text(MANY_FILES)
+    return subprocess.Popen([sys.executable, "-m", "seedlock", "verify", str(work.parent / "seedlock.lock.json"),
+                             "--stage", "train", "--output", "out", "--",
+                             # The child's stderr (a Ctrl-C traceback of its own) apart from seedlock's.
+                             "sh", "-c", 'exec "$0" many.py 2>>child-stderr.txt', sys.executable],
+                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(work.parent / "tmp"), "FILES": str(files)})
+
+
+@pytest.mark.parametrize("signals", [["SIGTERM"], ["SIGHUP"], ["SIGINT"], ["SIGINT", "SIGINT"]],
+                         ids=["term", "hup", "int", "int-twice"])
+def test_a_signal_while_verify_copies_the_runs_outputs_puts_the_users_files_back(work: Path, signals: list[str]) -> None:
+    import signal
+    import time
+
+    original = _user_files(work, 3000)
+    proc = _start_verify(work, 3000)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "wrote\n"  # run 1 is ending: verify is about to copy out/
+    time.sleep(0.05)
+    for name in signals:
+        proc.send_signal(getattr(signal, name))
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + getattr(signal, signals[0]), out + err
+    assert "Traceback" not in err
+    assert f"seedlock: verify: stopped by {signals[0]}, outputs restored" in err
+    assert {p.name: p.read_text() for p in (work / "out").iterdir()} == original
+    assert _tmp_leftovers(work) == []
+
+
+def test_signals_at_random_moments_never_lose_the_users_files(work: Path) -> None:
+    import random
+    import signal
+    import time
+
+    moments = random.Random(20)  # fixed, so a failure names its draws; the moments vary with the machine anyway
+    original = _user_files(work, 1000)
+    outcomes = []
+    for _ in range(10):
+        chosen = moments.choice([["SIGTERM"], ["SIGHUP"], ["SIGINT"], ["SIGINT", "SIGINT"]])
+        delay = moments.uniform(0.0, 2.5)
+        proc = _start_verify(work, 1000)
+        time.sleep(delay)
+        for name in chosen:
+            proc.send_signal(getattr(signal, name))
+            time.sleep(moments.uniform(0.0, 0.05))
+        out, err = proc.communicate(timeout=120)
+        outcomes.append((chosen, round(delay, 2), proc.returncode))
+        # Killed outright (-N) only before verify started: too early to have moved anything.
+        number = getattr(signal, chosen[0])
+        assert proc.returncode in (0, 128 + number) or (proc.returncode == -number and "moved" not in err), \
+            (outcomes, out, err)
+        assert "Traceback" not in err, (outcomes, err)
+        assert {p.name: p.read_text() for p in (work / "out").iterdir()} == original, (outcomes, err)
+        for left in _tmp_leftovers(work):  # only a run the signal ended is kept, and named, as any failed run
+            assert f"outputs of the runs are in {work.parent / 'tmp' / left}" in out, (outcomes, out, err)
+            shutil.rmtree(work.parent / "tmp" / left)
