@@ -28,6 +28,10 @@ from pathlib import Path, PurePosixPath
 
 from .errors import SeedlockError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .volatile import IgnoreRule
+
 Runner = Callable[[Sequence[str], Mapping[str, str]], int]
 Echo = Callable[[str], None]
 
@@ -194,11 +198,13 @@ class _SignalGuard:
 
 def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output], *, runs: int = 2,
            run: Runner | None = None, workdir: Path | None = None, keep: bool = False, echo: Echo = print,
-           note: Echo = _stderr) -> Result:
+           note: Echo = _stderr, ignore: Sequence[IgnoreRule] = ()) -> Result:
     """Run ``cmd`` ``runs`` times with ``env`` and compare ``outputs`` (from :func:`plan_outputs`; see the
     module docstring). ``run`` starts one child and returns its exit status (default: the launcher's
     supervised child); ``echo`` gets the verdict lines (stdout), ``note`` progress and what was moved
-    or restored (stderr).
+    or restored (stderr). ``ignore`` (from :func:`seedlock.volatile.parse_ignore`) names JSON fields
+    whose differences do not count; built-in rules ignore the time stamps of PDF and TensorBoard files.
+    What was ignored is listed under each output.
 
     A SIGTERM, SIGINT or SIGHUP (in the main thread) ends the verification once the user's outputs
     are back; the status is then 128 + the signal's number. A file that cannot be moved, copied or
@@ -221,7 +227,7 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output]
     if not temporary:
         _refuse_earlier_runs(work, outputs, runs)
     with _SignalGuard() as guard:
-        return _verify(cmd, env, outputs, runs, run, work, temporary, keep, echo, note, guard)
+        return _verify(cmd, env, outputs, runs, run, work, temporary, keep, echo, note, ignore, guard)
 
 
 def _work_directory(workdir: Path | None) -> Path:
@@ -248,7 +254,8 @@ def _refuse_earlier_runs(work: Path, outputs: Sequence[Output], runs: int) -> No
 
 
 def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], runs: int, run: Runner, work: Path,
-            temporary: bool, keep: bool, echo: Echo, note: Echo, guard: _SignalGuard) -> Result:
+            temporary: bool, keep: bool, echo: Echo, note: Echo, ignore: Sequence[IgnoreRule],
+            guard: _SignalGuard) -> Result:
     saved: list[Output] = []
     before: Path | None = None
     status, reproducible, compared = 1, False, False
@@ -267,7 +274,7 @@ def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], r
         status = _runs(cmd, env, outputs, runs, run, work, echo, note, guard)
         if status == 0:
             with guard.interruptible():
-                reproducible, compared = _compare(outputs, runs, work, echo), True
+                reproducible, compared = _compare(outputs, runs, work, echo, ignore, note), True
             status = 0 if reproducible else 1
     except _Stopped as stop:
         stopped = stop.signum
@@ -427,26 +434,36 @@ def _collect(output: Output, run_dir: Path, i: int) -> bool:
     return True
 
 
-def _compare(outputs: Sequence[Output], runs: int, work: Path, echo: Echo) -> bool:
-    from .conformance.compare import compare_paths
+def _compare(outputs: Sequence[Output], runs: int, work: Path, echo: Echo, ignore: Sequence[IgnoreRule],
+             note: Echo) -> bool:
+    from .volatile import Comparison, compare_output
 
     _check_earlier_runs(outputs, work, runs + 1)
     same = True
+    used: set[str] = set()
     for output in outputs:
-        try:
-            found = [f"{d.where} (run 1 vs {i}): {d.what}" for i in range(2, runs + 1)
-                     for d in compare_paths(work / "run1" / output.relative, work / f"run{i}" / output.relative,
-                                            output.label)]
-        except OSError as exc:
-            raise SeedlockError("io-error", f"Cannot read the runs' {output.label} in {work}: "
-                                            f"{exc.strerror or exc}") from None
+        found = []
+        ignored = []
+        for i in range(2, runs + 1):
+            try:
+                comparison: Comparison = compare_output(work / "run1" / output.relative, work / f"run{i}" / output.relative,
+                                                        output.label, ignore, runs=(1, i))
+            except OSError as exc:
+                raise SeedlockError("io-error", f"Cannot read the runs' {output.label} in {work}: "
+                                                f"{exc.strerror or exc}") from None
+            found += [f"{d.where} (run 1 vs {i}): {d.what}" for d in comparison.differences]
+            ignored += [f"ignored {g.where} (run 1 vs {i}, {g.rule}): {g.what}" for g in comparison.ignored]
+            used |= comparison.used
         if found:
             same = False
             echo(f"DIFFERS {output.label}:")
-            for diff in found[:MAX_LISTED_DIFFERENCES]:
-                echo(f"  {diff}")
-            if len(found) > MAX_LISTED_DIFFERENCES:
-                echo(f"  ... and {len(found) - MAX_LISTED_DIFFERENCES} more")
         else:
-            echo(f"identical {output.label} ({runs} runs)")
+            echo(f"identical {output.label} ({runs} runs" + (f"; {len(ignored)} differences ignored)" if ignored else ")"))
+        for line in (found + ignored)[:MAX_LISTED_DIFFERENCES]:
+            echo(f"  {line}")
+        if len(found) + len(ignored) > MAX_LISTED_DIFFERENCES:
+            echo(f"  ... and {len(found) + len(ignored) - MAX_LISTED_DIFFERENCES} more")
+    for rule in ignore:
+        if rule.text not in used:
+            _say(note, f"seedlock: verify: warning: --ignore {rule.text!r} matched no file of the outputs")
     return same

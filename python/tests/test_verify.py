@@ -389,3 +389,144 @@ def test_signals_at_random_moments_never_lose_the_users_files(work: Path) -> Non
         for left in _tmp_leftovers(work):  # only a run the signal ended is kept, and named, as any failed run
             assert f"outputs of the runs are in {work.parent / 'tmp' / left}" in out, (outcomes, out, err)
             shutil.rmtree(work.parent / "tmp" / left)
+
+
+# Hugging Face's all_results.json: timings differ every run, the metrics follow the seed (unless NOISY).
+RESULTS = """
+import json, os, random, seedlock
+seedlock.apply_from_env()
+os.makedirs("out", exist_ok=True)
+noise = lambda: int.from_bytes(os.urandom(4), "big") / 1e3
+loss = noise() if os.environ.get("NOISY") else random.random()
+json.dump({"train_loss": loss, "train_samples_per_second": noise(), "eval_samples_per_second": noise(),
+           "log_history": [{"step": s, "time": noise(), "loss": random.random()} for s in range(3)]},
+          open("out/all_results.json", "w"))
+"""
+
+
+def test_ignored_json_fields_are_listed_and_do_not_count(work: Path) -> None:
+    (work / "results.py").write_text(RESULTS)
+    out = _verify(work, "--output", "out", "--ignore", "all_results.json#/*_per_second",
+                  "--ignore", "out/*.json#/log_history/*/time", script="results.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "identical out (2 runs; 5 differences ignored)" in out.stdout
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("  ignored out/all_results.json#/train_samples_per_second "
+                               "(run 1 vs 2, --ignore 'all_results.json#/*_per_second'): ") and " != " in line
+               for line in lines), out.stdout
+    assert "  ignored out/all_results.json#/eval_samples_per_second" in out.stdout
+    for step in range(3):
+        assert f"  ignored out/all_results.json#/log_history/{step}/time (run 1 vs 2, " \
+               "--ignore 'out/*.json#/log_history/*/time')" in out.stdout
+    assert "seedlock: verify: reproducible" in out.stdout
+
+
+def test_a_real_difference_beside_ignored_fields_still_fails(work: Path) -> None:
+    (work / "results.py").write_text(RESULTS)
+    lock = work.parent / "seedlock.lock.json"
+    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "out", "--ignore",
+                       "all_results.json#/*_per_second", "--", sys.executable, "results.py", cwd=work,
+                       env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1"})
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "DIFFERS out:" in out.stdout
+    assert "  out/all_results.json[train_loss] (run 1 vs 2): " in out.stdout
+    assert "  out/all_results.json[log_history][0][time] (run 1 vs 2): " in out.stdout  # not ignored here
+    assert "  ignored out/all_results.json#/train_samples_per_second" in out.stdout
+    assert "seedlock: verify: not reproducible" in out.stdout
+
+
+@pytest.mark.parametrize("given, why", [
+    ("all_results.json", "expected FILE#/json/pointer"),
+    ("#/train_runtime", "expected FILE#/json/pointer"),
+    ("all_results.json#train_runtime", "must start with '/'"),
+    ("all_results.json#/a~2b", "'~' in a JSON pointer must be '~0' or '~1'"),
+])
+def test_a_malformed_ignore_is_a_one_line_error_before_anything_runs(work: Path, given: str, why: str) -> None:
+    out = _verify(work, "--output", "model.txt", "--ignore", given, outputs="model.txt")
+    assert (out.returncode, out.stderr.count("\n"), out.stdout) == (2, 1, ""), out.stdout + out.stderr
+    assert out.stderr.startswith(f"seedlock: error[invalid-value] --ignore {given!r}: ") and why in out.stderr
+    assert not (work / "model.txt").exists()
+
+
+def test_an_ignore_that_matches_no_output_file_is_a_warning(work: Path) -> None:
+    out = _verify(work, "--output", "model.txt", "--ignore", "all_results.jsn#/x", outputs="model.txt")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "seedlock: verify: warning: --ignore 'all_results.jsn#/x' matched no file of the outputs" in out.stderr
+
+
+# A matplotlib figure from the seeded stream (unless NOISY); the creation date differs between runs as it
+# does between any two seconds.
+PLOT = """
+import datetime, os, random, seedlock
+seedlock.apply_from_env()
+import matplotlib
+matplotlib.use("pdf")
+import matplotlib.pyplot as plt
+noise = lambda: int.from_bytes(os.urandom(4), "big")
+values = [noise() if os.environ.get("NOISY") else random.random() for _ in range(5)]
+plt.plot(values)
+plt.savefig("report.pdf", metadata={"CreationDate": datetime.datetime.fromtimestamp(noise() % 2_000_000_000)})
+"""
+
+
+@pytest.mark.parametrize("noisy", [False, True], ids=["same-plot", "different-plot"])
+def test_a_pdfs_creation_date_is_ignored_and_said_but_its_content_is_compared(work: Path, noisy: bool) -> None:
+    pytest.importorskip("matplotlib")
+    (work / "plot.py").write_text(PLOT)
+    lock = work.parent / "seedlock.lock.json"
+    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "report.pdf", "--", sys.executable,
+                       "plot.py", cwd=work, env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1" if noisy else ""})
+    assert "  ignored report.pdf /CreationDate (run 1 vs 2, PDF rule): (D:" in out.stdout, out.stdout + out.stderr
+    if noisy:
+        assert out.returncode == 1
+        assert "  report.pdf (run 1 vs 2): bytes differ beyond /CreationDate" in out.stdout
+    else:
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "identical report.pdf (2 runs; 1 differences ignored)" in out.stdout
+
+
+# TensorFlow's own TensorBoard writer: every event carries a wall time, the file name the time and pid.
+EVENTS = """
+import os, random, time, seedlock
+seedlock.apply_from_env()
+import tensorflow as tf
+writer = tf.summary.create_file_writer("runs/train")
+with writer.as_default():
+    for step in range(3):
+        loss = int.from_bytes(os.urandom(4), "big") if os.environ.get("NOISY") else random.random()
+        tf.summary.write("loss", tf.constant(loss, tf.float32), step=step)  # the core op: no tensorboard package needed
+        time.sleep(0.01)
+writer.close()
+"""
+
+
+@pytest.mark.parametrize("noisy", [False, True], ids=["same-scalars", "different-scalars"])
+def test_tensorboard_wall_times_and_file_names_are_ignored_and_said_but_values_are_compared(work: Path,
+                                                                                          noisy: bool) -> None:
+    pytest.importorskip("tensorflow")
+    (work / "events.py").write_text(EVENTS)
+    lock = work.parent / "seedlock.lock.json"
+    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "runs", "--", sys.executable,
+                       "events.py", cwd=work, env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1" if noisy else ""})
+    assert "(run 1 vs 2, TensorBoard rule): wall times of 4 of 4 events" in out.stdout, out.stdout + out.stderr
+    assert "  ignored runs/train/events.out.tfevents." in out.stdout
+    assert "(run 1 vs 2, TensorBoard rule): file name events.out.tfevents." in out.stdout
+    if noisy:
+        assert out.returncode == 1
+        assert " (run 1 vs 2): event 1 (step 0, tag 'loss') differs beyond its wall time" in out.stdout
+    else:
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "identical runs (2 runs; 2 differences ignored)" in out.stdout
+
+
+def test_an_output_missing_in_one_run_is_said_so(tmp_path: Path) -> None:
+    from seedlock.conformance.compare import compare_paths
+    from seedlock.volatile import compare_output
+
+    (tmp_path / "run1" / "out").mkdir(parents=True)
+    (tmp_path / "run1" / "out" / "x.txt").write_text("1")
+    (tmp_path / "run3").mkdir()
+    found = compare_output(tmp_path / "run1" / "out", tmp_path / "run3" / "out", "out", runs=(1, 3))
+    assert [(d.where, d.what) for d in found.differences] == [("out", "missing in run 3")]
+    assert [(d.where, d.what) for d in compare_paths(tmp_path / "run1" / "out", tmp_path / "run3" / "out", "out")] == \
+        [("out", "missing in the second run")]
