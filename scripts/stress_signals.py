@@ -18,7 +18,9 @@ rows are counted: an invocation that said "recorded as run X" without its row is
 rows for one invocation are a duplicate; `PRAGMA integrity_check` must say ok. Invocations stopped
 before they recorded (nothing said, no row) are listed apart: that is the signal doing its job.
 
-Exit status 0 when nothing was lost, duplicated or stranded and seedlock printed no traceback
+An invocation still running after 120 s is counted as hung and killed.
+
+Exit status 0 when nothing was lost, duplicated, stranded or hung and seedlock printed no traceback
 after its start; 1 otherwise. Needs seedlock importable
 by `sys.executable` (the repository's .venv).
 """
@@ -107,6 +109,20 @@ def _traceback(err: str) -> str | None:
     return "later" if "seedlock:" in err[:match.start()] else "start-up"
 
 
+HANG_SECONDS = 120
+
+
+def _finish(proc: subprocess.Popen[str], hung: list[int]) -> tuple[str, str]:
+    """Wait for ``proc``; one still running after HANG_SECONDS is counted in ``hung`` and killed."""
+    try:
+        return proc.communicate(timeout=HANG_SECONDS)
+    except subprocess.TimeoutExpired:
+        hung.append(proc.pid)
+        print(f"hung: pid {proc.pid} still running after {HANG_SECONDS} s; killed", file=sys.stderr)
+        proc.kill()
+        return proc.communicate()
+
+
 def _timed(cmd: list[str], **kw: object) -> float:
     start = time.monotonic()
     subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
@@ -125,6 +141,7 @@ def stress_verify(root: Path, lock: Path, budget: int, rng: random.Random) -> di
     undisturbed = _timed(cmd, cwd=project, env=env)
     assert _digest(project) == original, "an undisturbed verify changed the user's outputs"
     sent = invocations = replaced = stranded = 0
+    hung: list[int] = []
     exits: Counter[str] = Counter()
     tracebacks: Counter[str] = Counter()
     while sent < budget:
@@ -133,7 +150,7 @@ def stress_verify(root: Path, lock: Path, budget: int, rng: random.Random) -> di
         proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(delay)
         sent += _send(proc, names, rng)
-        out, err = proc.communicate(timeout=300)
+        out, err = _finish(proc, hung)
         invocations += 1
         exits[str(proc.returncode)] += 1
         kind = _traceback(err)
@@ -153,7 +170,7 @@ def stress_verify(root: Path, lock: Path, budget: int, rng: random.Random) -> di
             (project / "model.bin").unlink(missing_ok=True)
             original = _user_outputs(project)
     return {"signals": sent, "invocations": invocations, "undisturbed_s": round(undisturbed, 2),
-            "outputs_not_restored": replaced, "originals_stranded": stranded,
+            "outputs_not_restored": replaced, "originals_stranded": stranded, "hung": len(hung),
             "tracebacks_after_start": tracebacks["later"], "tracebacks_at_start_up": tracebacks["start-up"],
             "exit_statuses": dict(sorted(exits.items()))}
 
@@ -169,6 +186,7 @@ def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> di
     undisturbed = _timed(cmd, cwd=project, env={**base, "CI_PIPELINE_ID": "undisturbed"})
     sent = 0
     said: dict[str, bool] = {}
+    hung: list[int] = []
     exits: Counter[str] = Counter()
     tracebacks: Counter[str] = Counter()
     while sent < budget:
@@ -179,7 +197,7 @@ def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> di
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(delay)
         sent += _send(proc, names, rng)
-        _, err = proc.communicate(timeout=300)
+        _, err = _finish(proc, hung)
         said[tag] = re.search(r"seedlock: recorded as run \w+", err) is not None
         exits[str(proc.returncode)] += 1
         kind = _traceback(err)
@@ -197,7 +215,7 @@ def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> di
             "recorded_and_said": sum(said.values()), "rows_lost": len(lost), "rows_duplicated": len(duplicated),
             "recorded_without_saying": len(silent_rows),
             "stopped_before_recording": sum(1 for t, yes in said.items() if not yes and rows[t] == 0),
-            "spooled": len(spooled), "integrity_check": integrity,
+            "spooled": len(spooled), "integrity_check": integrity, "hung": len(hung),
             "tracebacks_after_start": tracebacks["later"], "tracebacks_at_start_up": tracebacks["start-up"],
             "exit_statuses": dict(sorted(exits.items()))}
 
@@ -233,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     v, r = report.get("verify", {}), report.get("run_record", {})
     bad = (v.get("outputs_not_restored") or v.get("originals_stranded") or v.get("tracebacks_after_start")
+           or v.get("hung") or r.get("hung")
            or r.get("rows_lost") or r.get("rows_duplicated") or r.get("integrity_check", "ok") != "ok"
            or r.get("tracebacks_after_start"))
     return 1 if bad else 0
