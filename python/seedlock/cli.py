@@ -160,6 +160,10 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory, "
                                                         "removed when the runs agree)")
         s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the runs agree")
+        s.add_argument("--ignore", action="append", default=[], metavar="FILE#/POINTER",
+                       help="a JSON field whose differences do not count, e.g. 'all_results.json#/*_per_second' "
+                            "(FILE is a glob; '*' in a pointer segment matches any characters); repeatable. "
+                            "PDF and TensorBoard time stamps are ignored by built-in rules; all are listed")
         _auto_seed_option(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
 
@@ -625,6 +629,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     from . import verify
     from .documents import read_lock_document
+    from .volatile import parse_ignore
     from .launch import child_environment, run_seeded
 
     cmd = list(args.cmd)
@@ -632,12 +637,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise _UsageError("verify needs a command after --")
     if args.runs < 2:
         raise _UsageError("--runs must be at least 2")
+    ignore = [parse_ignore(text) for text in args.ignore]
     lock = read_lock_document(args.lock)
     env = child_environment(lock, lock.stage(args.stage), args.lock)
     outputs = verify.plan_outputs(args.output, Path.cwd())
     run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
     result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,
-                           keep=args.keep, run=run)
+                           keep=args.keep, run=run, ignore=ignore)
     return result.status
 
 

@@ -28,6 +28,8 @@ class Difference:
 def compare_paths(a: Path, b: Path, label: str = "") -> list[Difference]:
     """Differences between two files or directories (empty when identical)."""
     label = label or a.name
+    if not a.exists() or not b.exists():  # before the directory test: a missing side is no "file"
+        return [Difference(label, f"missing in the {'first' if not a.exists() else 'second'} run")]
     if a.is_dir() or b.is_dir():
         if not (a.is_dir() and b.is_dir()):
             return [Difference(label, "a directory in one run, a file in the other")]
@@ -38,8 +40,6 @@ def compare_paths(a: Path, b: Path, label: str = "") -> list[Difference]:
         for name in sorted(names_a & names_b):
             out += compare_paths(a / name, b / name, f"{label}/{name}")
         return out
-    if not a.exists() or not b.exists():
-        return [Difference(label, f"missing in the {'first' if not a.exists() else 'second'} run")]
     if a.read_bytes() == b.read_bytes():
         return []
     suffix = a.suffix.lower()
@@ -82,6 +82,11 @@ def _load_h5(path: Path) -> dict[str, Any]:
     with h5py.File(path, "r") as handle:
         handle.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
     return out
+
+
+def compare_values(a: Any, b: Any, label: str) -> list[Difference]:
+    """Differences between two loaded values (dicts, lists, arrays, tensors, scalars)."""
+    return _compare_values(a, b, label)
 
 
 def _compare_mappings(a: dict[str, Any], b: dict[str, Any], label: str) -> list[Difference]:
