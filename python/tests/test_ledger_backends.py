@@ -242,6 +242,31 @@ def test_a_server_killed_between_connect_and_commit_loses_nothing_and_writes_not
     assert pg_server.sql("SELECT count(*) FROM seedlock_seeds WHERE run = %s", db, (record["run"],))[0][0] == 5
 
 
+@pytest.mark.parametrize("table", ["seedlock_runs", "seedlock_seeds", "seedlock_meta"])
+def test_a_table_locked_by_another_session_cannot_hang_the_recorder_and_the_record_is_spooled(
+        project: Path, pg_url: str, table: str) -> None:
+    import psycopg
+
+    ok(run(project, "ledger", "init", ledger=pg_url))
+    ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
+    blocker = psycopg.connect(pg_url)
+    try:
+        blocker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # held until the end of the test
+        # The subprocess timeout only catches a hang (the lock is held longer); the bound is SEEDLOCK_LEDGER_TIMEOUT.
+        out = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--", "true", ledger=pg_url,
+                  env={"SEEDLOCK_LEDGER_TIMEOUT": "3"}, timeout=90)
+        assert out.returncode == 2 and _one_error(out.stderr), out.stderr
+        assert "error[io-error] Cannot record in the ledger" in out.stderr and "timeout" in out.stderr
+        assert "kept in" in out.stderr and PASSWORD not in out.stderr
+        if table != "seedlock_seeds":  # history reads the other two
+            read = run(project, "history", ledger=pg_url, env={"SEEDLOCK_LEDGER_TIMEOUT": "3"}, timeout=90)
+            assert read.returncode == 2 and "error[io-error] Cannot read the ledger" in read.stderr
+    finally:
+        blocker.close()
+    assert "pushed 1 spooled record(s)" in ok(run(project, "ledger", "push", ledger=pg_url)).stderr
+    assert [r["stage"] for r in history(project, pg_url)] == ["prep"]
+
+
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """A TCP port that accepts connections and never answers: a hung server or a black-holing proxy."""

@@ -2,7 +2,8 @@
 
 Recording needs only INSERT and SELECT on ``seedlock_runs`` and ``seedlock_seeds`` (and SELECT on
 ``seedlock_meta``); ``seedlock ledger init`` creates the schema with an owner's rights. Every
-connection attempt is bounded (``connect_timeout``), so a CI job never hangs on an unreachable server.
+connection attempt is bounded (``connect_timeout``), and so is every statement (``statement_timeout``,
+``lock_timeout``), so a CI job never hangs on an unreachable server or a table another session locked.
 """
 
 from __future__ import annotations
@@ -156,8 +157,15 @@ class PostgresBackend(Backend):
             given = conninfo_to_dict(self._url)
         except psycopg.Error as exc:
             raise self._error(what, exc) from None
+        bound = connect_timeout()
         if "connect_timeout" not in given:
-            options["connect_timeout"] = connect_timeout()
+            options["connect_timeout"] = bound
+        # A connection is not the only wait: a table another session locked (LOCK TABLE, a long ALTER)
+        # would hold every statement for as long as it is held. Bound each statement by the same
+        # timeout; the server cancels it and the record goes to the spool. Sent with the connection
+        # (libpq's options), so it costs no round trip; the user's own options come first.
+        limits = f"-c statement_timeout={bound * 1000} -c lock_timeout={bound * 1000}"
+        options["options"] = f"{given['options']} {limits}" if given.get("options") else limits
         try:
             conn = psycopg.connect(self._url, **options)
         except psycopg.Error as exc:
