@@ -17,7 +17,7 @@ from ..errors import SeedlockError
 from ._backend import (COLUMNS, SCHEMA_VERSION, Backend, Filters, SqlDialect, from_row, hex_prefix, newer_schema,
                        row_values, seed_rows)
 from ._record import RunRecord
-from ._secrets import redact, scrub, secrets_of
+from ._secrets import normalize, parameters, redact, scrub, secrets_of
 
 DEFAULT_CONNECT_TIMEOUT = 10
 TIMEOUT_VARIABLE = "SEEDLOCK_LEDGER_TIMEOUT"
@@ -99,16 +99,47 @@ def connect_timeout(env: Mapping[str, str] | None = None) -> int:
     return DEFAULT_CONNECT_TIMEOUT
 
 
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
 class PostgresBackend(Backend):
     """A ledger in the PostgreSQL database named by a ``postgresql://`` URL. The password comes from the
     URL, ``PGPASSWORD`` or ``~/.pgpass`` (libpq's rules) and never appears in a message."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
         self.location = redact(url)
+        self._url = normalize(url)
         self._secrets = secrets_of(url)
+        try:
+            parameters(self._url)  # an address libpq cannot read is refused now, not spooled at record time
+        except ImportError:
+            pass  # reported when connecting, with how to install psycopg
         self._sql = _Dialect()
         self._held: Any = None
+
+    @property
+    def identity(self) -> str:
+        """``postgresql://host:port/dbname`` as libpq would fill it in (its environment variables and
+        defaults): which ledger a spooled record is for. The user is left out: another role (a CI
+        job's, an admin's) pushing into the same database delivers to the same ledger."""
+        try:
+            given = parameters(self._url)
+        except (ImportError, SeedlockError):
+            return self.location
+        env = os.environ
+        user = given.get("user") or env.get("PGUSER") or _login()
+        host = given.get("host") or given.get("hostaddr") or env.get("PGHOST") or "localhost"
+        port = given.get("port") or env.get("PGPORT") or "5432"
+        dbname = given.get("dbname") or env.get("PGDATABASE") or user
+        service = given.get("service") or env.get("PGSERVICE")
+        tail = f"?service={service}" if service else ""
+        return f"postgresql://{host}:{port}/{dbname}{tail}"
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -149,14 +180,9 @@ class PostgresBackend(Backend):
         except ImportError:
             raise SeedlockError("io-error", f"Cannot {what} the ledger {self.location}: psycopg is not installed "
                                             "(pip install 'seedlock[postgres]')") from None
-        from psycopg.conninfo import conninfo_to_dict
-
         # Autocommit: reads need no transaction; writes open one explicitly (conn.transaction()).
         options: dict[str, Any] = {"application_name": "seedlock", "autocommit": True}
-        try:
-            given = conninfo_to_dict(self._url)
-        except psycopg.Error as exc:
-            raise self._error(what, exc) from None
+        given = parameters(self._url)
         bound = connect_timeout()
         if "connect_timeout" not in given:
             options["connect_timeout"] = bound
