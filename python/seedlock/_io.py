@@ -205,3 +205,49 @@ def _remove_quietly(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def rewrite_in_place(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Replace the content of the existing regular file ``path`` (through links) and nothing else about it:
+    its owner, group, mode and hard links stay as they were, even when root edits another user's file.
+
+    A file with one link gets :func:`write_atomic`'s temporary file, given the file's owner, group and
+    mode before the rename, so readers still see old or new content, never a mix. A file with several
+    hard links, or whose owner this process cannot give away, is written through its own inode
+    (truncate and write, then fsync): a rename would give this name a new inode and leave the other
+    names with the old content. That write is not atomic; solver files are a few hundred bytes, written
+    with one call.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    real = _link_chain(target)[-1]
+    try:
+        info = os.stat(real)
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        write_atomic(target, payload)
+        return
+    if info.st_nlink == 1:
+        tmp = _synced_copy(real.parent, real.name, payload, stat.S_IMODE(info.st_mode), shown=target)
+        try:
+            if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+                os.chown(tmp, info.st_uid, info.st_gid)
+                os.chmod(tmp, stat.S_IMODE(info.st_mode))  # chown drops set-id bits; put them back
+        except PermissionError:
+            _remove_quietly(tmp)  # not ours to give away: keep the inode, and so its owner
+        else:
+            try:
+                os.replace(tmp, real)
+            except OSError as exc:
+                _remove_quietly(tmp)
+                raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
+            return
+    try:
+        with open(real, "r+b") as handle:
+            handle.write(payload)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None

@@ -13,6 +13,40 @@ _STRING = None  # compiled on first use: the CLI's fast paths never parse JSON
 _BOM = b"\xef\xbb\xbf"
 
 
+class Inexact(float):
+    """A number whose exact decimal value is not an integer though its nearest double is (``1e-400``
+    is 0.0, ``1.0000000000000000001`` is 1.0): spec §1.2 judges the number as written, so it is
+    ``invalid-type`` where an integer is expected (every number in a seedlock document is)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Inexact:
+        self = super().__new__(cls, float(text))
+        self.text = text
+        return self
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if value.is_integer():
+        from decimal import Decimal
+
+        exact = Decimal(text)
+        if exact != exact.to_integral_value():
+            return Inexact(text)
+    return value
+
+
+def _integer(text: str) -> int | float:
+    """An integer token; one beyond Python's digit limit for int() (4300 digits) is out of every range
+    seedlock has, so it becomes the infinity of its sign, as R's reader makes it (spec §1.3: it is
+    ``seed-out-of-range``, never ``invalid-json``)."""
+    try:
+        return int(text)
+    except ValueError:
+        return float("-inf") if text.startswith("-") else float("inf")
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
@@ -108,7 +142,8 @@ def loads(data: bytes | str) -> Any:
     if _depth(text) > MAX_DEPTH:
         raise SeedlockError("invalid-json", f"Document nested more than {MAX_DEPTH} levels deep")
     try:
-        document = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+        document = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_number,
+                              parse_int=_integer)
     except _DuplicateKey as dup:
         try:
             where = _find_duplicate(text)

@@ -8,6 +8,7 @@ from typing import Any
 
 from .derivation import SEED_MAX
 from ._suggest import hint
+from . import _json
 from .errors import SeedlockError, pointer_join
 
 # Decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0".
@@ -20,6 +21,8 @@ _JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int
 
 def json_type(value: Any) -> str:
     """The JSON name of a parsed value's type (``null`` for None)."""
+    if isinstance(value, _json.Inexact):
+        return "number"
     return "null" if value is None else _JSON_TYPE.get(type(value), type(value).__name__)
 
 
@@ -49,6 +52,8 @@ def integer(value: Any, pointer: str) -> int:
     """An integer per spec §1.2: ints, and floats with an integral value (``42.0``); never bools."""
     if type(value) is int:
         return value
+    if isinstance(value, _json.Inexact):
+        raise SeedlockError("invalid-type", f"Unexpected non-integral number {value.text} (expected integer)", pointer)
     if type(value) is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise SeedlockError("invalid-type", f"Unexpected number {value} (expected integer)", pointer)
@@ -65,14 +70,26 @@ def seed(value: Any, pointer: str, *, allow_generate: bool = False) -> int | str
         if allow_generate and value == "generate":
             return value
         raise SeedlockError("invalid-seed", f"Unexpected string {value!r} (expected {expected})", pointer)
-    if type(value) not in (int, float):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise wrong_type(value, expected, pointer)
     if value in (float("inf"), float("-inf")):
-        raise SeedlockError("seed-out-of-range", f"Seed {value} is outside [0, {SEED_MAX}]", pointer)
+        raise SeedlockError("seed-out-of-range", f"Seed {_huge(value)} is outside [0, {SEED_MAX}]", pointer)
     number = integer(value, pointer)
     if not 0 <= number <= SEED_MAX:
-        raise SeedlockError("seed-out-of-range", f"Seed {number} is outside [0, {SEED_MAX}]", pointer)
+        raise SeedlockError("seed-out-of-range", f"Seed {_shown(number)} is outside [0, {SEED_MAX}]", pointer)
     return number
+
+
+def _huge(value: float) -> str:
+    """An infinite seed as the number it was: too large for a double (``1e400``, thousands of digits)."""
+    return ("-" if value < 0 else "") + "beyond 1.8e308"
+
+
+def _shown(number: int) -> str:
+    """A seed for a message: long ones (400 digits) abbreviated to their start and length."""
+    text = str(number)
+    digits = len(text.lstrip("-"))
+    return text if digits <= 20 else f"{text[:12]}... ({digits} digits)"
 
 
 def string(value: Any, pointer: str) -> str:

@@ -227,9 +227,13 @@ def write_solver(source: str | os.PathLike[str], seed: int, *, output: str | os.
 
 
 def write_file(output: str | os.PathLike[str], data: bytes, *, like: str | os.PathLike[str]) -> None:
-    """Write a seeded solver atomically with the permissions of ``like`` (its source)."""
-    from ._io import write_atomic
+    """Write a seeded solver atomically with the permissions of ``like`` (its source); over ``like`` itself,
+    replace only its content."""
+    from ._io import rewrite_in_place, write_atomic
 
+    if os.path.exists(output) and os.path.exists(like) and os.path.samefile(output, like):
+        rewrite_in_place(output, data)  # --in-place: the user's file keeps its owner, group, mode and links
+        return
     mode = os.stat(like).st_mode & 0o777 if os.path.exists(like) else 0o644
     write_atomic(output, data, mode=mode)
 

@@ -138,6 +138,12 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                 ls.add_argument("-o", "--output", metavar="FILE", help="write here (atomically); default stdout")
             if name == "import":
                 ls.add_argument("file", metavar="FILE")
+            if name == "push":
+                source = ls.add_mutually_exclusive_group()
+                source.add_argument("--from", dest="sources", action="append", default=[], metavar="LEDGER",
+                                    help="also deliver the records spooled for LEDGER (another ledger) here; repeatable")
+                source.add_argument("--all", dest="every", action="store_true",
+                                    help="deliver every spooled record here, whatever ledger it was for")
 
     if want("caffe-solver"):
         s = sub.add_parser("caffe-solver", help="write the stage's caffe seed into solver files as random_seed")
@@ -262,6 +268,10 @@ def _main(argv: Sequence[str] | None) -> int:
                               f"seedlock {args.command} {args.lock} --stage {args.stage} ... -- {' '.join(words)}")
         elif extra:
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}")
+        if getattr(args, "ledger", None):
+            from .ledger import check_address
+
+            check_address(args.ledger)  # before any child starts: out of `ps`, and refused before the run
         if cmd:
             if args.command not in ("run", "verify"):
                 raise _UsageError(f"unexpected arguments after -- for {args.command}")
@@ -564,9 +574,20 @@ def _cmd_ledger(args: argparse.Namespace) -> int:
         print(f"seedlock: {'created' if created else 'found'} ledger schema version {version} in {ledger.location}",
               file=sys.stderr)
     elif args.ledger_command == "push":
-        result = ledger.push()
+        from .ledger import check_address
+
+        for source in args.sources:
+            check_address(source)
+        result = ledger.push(sources=args.sources, every=args.every)
         print(f"seedlock: pushed {result.delivered} spooled record(s) to {ledger.location} "
               f"({result.already_there} already there, {result.remaining} waiting in {ledger.spool})", file=sys.stderr)
+        for destination, count in sorted(result.elsewhere.items()):
+            if destination:
+                print(f"seedlock: {count} spooled record(s) are for the ledger {destination}, not this one: push them "
+                      f"with --ledger {destination}, or here with --from {destination}", file=sys.stderr)
+            else:
+                print(f"seedlock: {count} spooled record(s) name no ledger (spooled by an older seedlock): "
+                      f"push them where they belong with --all", file=sys.stderr)
     elif args.ledger_command == "export":
         text = ledger.export_text()
         if args.output:

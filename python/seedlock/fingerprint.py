@@ -45,27 +45,79 @@ def project_root(manifest_dir: StrPath) -> str:
     return os.path.realpath(top or manifest_dir)
 
 
+_KINDS = ((0o010000, "FIFO"), (0o020000, "character device"), (0o060000, "block device"), (0o140000, "socket"))
+
+
+def special_kind(st_mode: int) -> str | None:
+    """What a file that is neither a regular file nor a directory is ("FIFO", ...); None for those two."""
+    import stat
+
+    if stat.S_ISREG(st_mode) or stat.S_ISDIR(st_mode):
+        return None
+    return next((name for bits, name in _KINDS if stat.S_IFMT(st_mode) == bits), "special file")
+
+
+class NotRegular(OSError):
+    """An input (or an entry below an input directory) that is a FIFO, device or socket: reading it
+    could block forever or never end, so it is refused before it is opened."""
+
+
+def _refuse_special(path: StrPath, st_mode: int) -> None:
+    kind = special_kind(st_mode)
+    if kind is not None:
+        raise NotRegular(f"it is a {kind}, not a regular file or directory", os.fspath(path))
+
+
 def file_sha256(path: StrPath) -> str:
-    with open(path, "rb") as handle:
-        h = _sha256(os.fstat(handle.fileno()).st_size)
+    # O_NONBLOCK: a file swapped for a FIFO after the checks must not block the open; it is refused below.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with open(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        _refuse_special(path, info.st_mode)
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        h = _sha256(info.st_size)
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             h.update(chunk)
     return str(h.hexdigest())
 
 
-def tree_sha256(path: StrPath) -> str:
-    """SHA-256 of ``sha256sum``-style lines ``<hash>  <relative path>`` for every file, sorted by path
-    (``/``-separated)."""
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def tree_files(path: StrPath) -> list[tuple[str, str]]:
+    """``(relative path, full path)`` of every file below the directory ``path``, sorted by relative
+    path; ``OSError`` for the first entry that is not a regular file once links are followed (a FIFO,
+    device or socket: :class:`NotRegular`; a dangling link: not found) or a directory that cannot be
+    listed. ``validate`` and ``resolve`` both walk with this, so they refuse the same trees."""
     entries = []
-    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(path, onerror=_raise, followlinks=False):
         dirnames.sort()
         for name in filenames:
             full = os.path.join(dirpath, name)
+            _refuse_special(full, os.stat(full).st_mode)
             entries.append((os.path.relpath(full, path).replace(os.sep, "/"), full))
+    return sorted(entries)
+
+
+def tree_sha256(path: StrPath) -> str:
+    """SHA-256 of ``sha256sum``-style lines ``<hash>  <relative path>`` for every file, sorted by path
+    (``/``-separated)."""
     h = _sha256(0)
-    for rel, full in sorted(entries):
+    for rel, full in tree_files(path):
         h.update(f"{file_sha256(full)}  {rel}\n".encode())
     return str(h.hexdigest())
+
+
+def _unreadable(raw: str, exc: OSError, where: str) -> SeedlockError:
+    """The ``io-error`` for ``raw`` (an input as written), naming the entry below it that failed."""
+    detail = exc.strerror or (exc.args[0] if exc.args else str(exc))
+    entry = f" ({exc.filename})" if exc.filename and not isinstance(exc, NotRegular) else ""
+    if isinstance(exc, NotRegular):
+        entry = f": {exc.filename}" if exc.filename else ""
+        return SeedlockError("io-error", f"Cannot read {raw}{entry}: {detail}", where)
+    return SeedlockError("io-error", f"Cannot read {raw}: {detail}{entry}", where)
 
 
 def locate(paths: Iterable[str], *, base: StrPath, root: StrPath, allow_external: bool, pointer: str) -> list[tuple[str, str, str]]:
@@ -87,6 +139,10 @@ def locate_one(raw: str, *, base: StrPath, root: StrPath, allow_external: bool, 
         if exc.errno == errno.ELOOP:
             raise SeedlockError("io-error", f"Cannot read {raw}: Symlink loop from {exc.filename!r}", where) from None
         raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
+    try:
+        _refuse_special(resolved, os.stat(resolved).st_mode)
+    except OSError as exc:
+        raise _unreadable(raw, exc, where) from None
     top = os.fspath(root)
     if not allow_external and resolved != top and not resolved.startswith(top.rstrip(os.sep) + os.sep):
         raise SeedlockError(
@@ -104,7 +160,7 @@ def fingerprint(paths: Iterable[str], *, base: StrPath, root: StrPath, allow_ext
         try:
             out[raw] = tree_sha256(resolved) if os.path.isdir(resolved) else file_sha256(resolved)
         except OSError as exc:
-            raise SeedlockError("io-error", f"Cannot read {raw}: {exc.strerror or exc}", where) from None
+            raise _unreadable(raw, exc, where) from None
     return out
 
 
@@ -126,9 +182,27 @@ def path_problems(manifest_path: str | None, inputs: Iterable[str], params: Iter
             except SeedlockError as err:
                 out.append(err)
                 continue
-            if not os.access(resolved, os.R_OK):
-                out.append(SeedlockError("io-error", f"Cannot read {raw}: Permission denied", where))
+            problem = _read_problem(raw, resolved, where)
+            if problem is not None:
+                out.append(problem)
     return out
+
+
+def _read_problem(raw: str, resolved: str, where: str) -> SeedlockError | None:
+    """What reading ``resolved`` (a file, or every file below a directory) would refuse, from metadata:
+    the walk :func:`tree_sha256` makes, and the read permission of each file (spec §5.2: validate and
+    resolve agree)."""
+    import errno
+
+    try:
+        files = tree_files(resolved) if os.path.isdir(resolved) else [("", resolved)]
+    except OSError as exc:
+        return _unreadable(raw, exc, where)
+    for _, full in files:
+        if not os.access(full, os.R_OK):
+            return _unreadable(raw, PermissionError(errno.EACCES, os.strerror(errno.EACCES),
+                                                    None if full == resolved else full), where)
+    return None
 
 
 def base_directory(lock_doc: Mapping[str, Any], lock_path: StrPath | None) -> str:
@@ -210,13 +284,48 @@ def manifest_path_for(manifest_path: str, lock_path: StrPath) -> str:
     return os.path.relpath(os.path.abspath(manifest_path), lock_dir).replace(os.sep, "/")
 
 
-def hashes_now(paths: Iterable[str], base: StrPath, key: str) -> dict[str, str | None]:
-    """The SHA-256 of each path now (spec §5.2); ``None`` for a path that is missing or unreadable."""
+def hashes_now(paths: Iterable[str], base: StrPath, key: str, *, allow_external: bool = False) -> dict[str, str | None]:
+    """The SHA-256 of each path a lock recorded, now (spec §5.2); ``None`` for a path that is missing
+    or unreadable. A lock is a file anyone can edit: its paths get the rules a manifest's get, so a
+    path outside the project root is ``path-outside-root`` (unless ``allow_external``) and a FIFO or
+    device is ``io-error``, at ``/provenance/<key>/<path>``, before anything is read."""
     out: dict[str, str | None] = {}
+    top = os.path.realpath(base)
+    root: str | None = None
     for path in paths:
+        where = pointer_join("/provenance", key, path)
         try:
-            # The lock already passed the project-root rule when it was resolved.
-            out.update(fingerprint([path], base=base, root=base, allow_external=True, pointer=f"/{key}"))
-        except SeedlockError:
+            resolved = os.path.realpath(os.path.join(base, path), strict=True)
+            _refuse_special(resolved, os.stat(resolved).st_mode)
+        except NotRegular as exc:
+            raise _unreadable(path, exc, where) from None
+        except OSError:
+            out[path] = None
+            continue
+        if not allow_external and not resolved.startswith(top.rstrip(os.sep) + os.sep) and resolved != top:
+            # Only paths outside the manifest's directory ask git where the project root is.
+            root = root if root is not None else project_root(base)
+            locate_one(path, base=base, root=root, allow_external=False, where=where)
+        try:
+            out[path] = tree_sha256(resolved) if os.path.isdir(resolved) else file_sha256(resolved)
+        except NotRegular as exc:
+            raise _unreadable(path, exc, where) from None
+        except OSError:
             out[path] = None
     return out
+
+
+def allows_external(lock_doc: Mapping[str, Any], base: StrPath) -> bool:
+    """Whether the manifest a lock records (found in ``base``, :func:`base_directory`) sets
+    ``allow_external_paths``; False when it cannot be read."""
+    import json
+
+    name = (lock_doc.get("manifest") or {}).get("path")
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        with open(os.path.join(base, os.path.basename(name)), "rb") as handle:
+            data = json.loads(handle.read(16 << 20))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("allow_external_paths") is True

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._io import read_bytes
+from .fingerprint import allows_external
 from .runcheck import StartCheck, base_directory, check_start, hashes_now
 
 
@@ -39,8 +40,9 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None,
     doc = json.loads(text)
     base = Path(base_directory(doc, lock_path))
     prov = doc.get("provenance") or {}
-    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs")
-    params = hashes_now(prov.get("params") or {}, base, "params")
+    external = allows_external(doc, base)
+    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs", allow_external=external)
+    params = hashes_now(prov.get("params") or {}, base, "params", allow_external=external)
     frameworks = list(doc["stages"][stage]["frameworks"])
     # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
     # CI step wrote, untracked, must not make every run's tree dirty.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SeedlockError, pointer_join
-from .fingerprint import base_directory, hashes_now
+from .fingerprint import allows_external, base_directory, hashes_now
 
 #: Set by ``seedlock run`` for its child: the check already ran, ``apply_from_env`` skips it.
 CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
@@ -76,8 +76,11 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     prov = lock_doc.get("provenance") or {}
     locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
     locked_params: Mapping[str, str] = prov.get("params") or {}
-    inputs = hashes_now(locked_inputs, base, "inputs") if current is None else (current.get("inputs") or {})
-    params = hashes_now(locked_params, base, "params") if current is None else (current.get("params") or {})
+    external = allows_external(lock_doc, base) if current is None and (locked_inputs or locked_params) else False
+    inputs = (hashes_now(locked_inputs, base, "inputs", allow_external=external) if current is None
+              else (current.get("inputs") or {}))
+    params = (hashes_now(locked_params, base, "params", allow_external=external) if current is None
+              else (current.get("params") or {}))
     diffs: list[Difference] = []
     for key, noun, locked, now in (("inputs", "input", locked_inputs, inputs), ("params", "parameter file", locked_params, params)):
         for path, digest in locked.items():

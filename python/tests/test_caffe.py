@@ -93,6 +93,40 @@ def test_in_place_keeps_the_file_mode_and_check_then_passes(tmp_path: Path) -> N
     assert "net 'caffe/net.prototxt' on line 3 (found; left untouched)" in after.stdout
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root (CI containers run as root)")
+def test_in_place_as_root_keeps_another_users_owner_group_mode_and_hard_link(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    solver = tmp_path / "solver.prototxt"
+    shutil.copy(CAFFE_DIR / "solver.prototxt", solver)
+    os.chown(solver, 4321, 8765)
+    solver.chmod(0o604)
+    twin = tmp_path / "twin.prototxt"
+    os.link(solver, twin)
+    inode = solver.stat().st_ino
+    out = _solver_cli(lock, str(solver), "--in-place")
+    assert out.returncode == 0, out.stderr
+    info = solver.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o7777) == (4321, 8765, 0o604)
+    assert (info.st_ino, info.st_nlink) == (inode, 2)
+    assert twin.read_bytes() == solver.read_bytes()
+    assert f"random_seed: {_caffe_seed(lock)}" in twin.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["caffe.lock.json", "solver.prototxt", "twin.prototxt"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root (CI containers run as root)")
+def test_in_place_as_root_on_a_single_link_file_is_atomic_and_keeps_its_owner(tmp_path: Path) -> None:
+    lock = _lock(tmp_path)
+    solver = tmp_path / "solver.prototxt"
+    shutil.copy(CAFFE_DIR / "solver.prototxt", solver)
+    os.chown(solver, 4321, 8765)
+    solver.chmod(0o600)
+    out = _solver_cli(lock, str(solver), "--in-place")
+    assert out.returncode == 0, out.stderr
+    info = solver.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o7777) == (4321, 8765, 0o600)
+    assert f"random_seed: {_caffe_seed(lock)}" in solver.read_text()
+
+
 def test_check_reports_a_different_seed(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
     solver = tmp_path / "s.prototxt"

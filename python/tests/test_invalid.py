@@ -58,8 +58,22 @@ def test_the_list_of_faults_is_bounded() -> None:
     assert [p.pointer for p in found[:2]] == ["/stages/s0/sed", "/stages/s1/sed"]
 
 
+def _fault_only_in_the_text(case: Any) -> bool:
+    """A number whose written value is not an integer though its double is (``1e-400``): a JSON Schema
+    validator sees only the double, so only the readers can refuse it (spec §1.2)."""
+    def inexact(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(inexact(v) for v in value.values())
+        if isinstance(value, list):
+            return any(inexact(v) for v in value)
+        return isinstance(value, _json.Inexact)
+
+    return inexact(_json.loads(_document_text(case.values[0]["input"])))
+
+
 @pytest.mark.parametrize(
-    "case", [c for c in SINGLE if c.values[0]["error"]["code"] not in NOT_SCHEMA_EXPRESSIBLE]
+    "case", [c for c in SINGLE if c.values[0]["error"]["code"] not in NOT_SCHEMA_EXPRESSIBLE
+             and not _fault_only_in_the_text(c)]
 )
 def test_the_json_schema_rejects_the_same_documents(case: dict[str, Any]) -> None:
     document = _json.loads(_document_text(case["input"]))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from _pg import PASSWORD, Server, wait_for
+from _pg import PASSWORD, SUPERUSER, Server, wait_for
 from conftest import REPO, child_environ, seedlock_cli
 
 HOSTILE = "it's \"quoted\"; DROP TABLE seedlock_runs; -- ünïcödé ✓ \\ %s %(x)s ?"
@@ -242,6 +242,31 @@ def test_a_server_killed_between_connect_and_commit_loses_nothing_and_writes_not
     assert pg_server.sql("SELECT count(*) FROM seedlock_seeds WHERE run = %s", db, (record["run"],))[0][0] == 5
 
 
+@pytest.mark.parametrize("table", ["seedlock_runs", "seedlock_seeds", "seedlock_meta"])
+def test_a_table_locked_by_another_session_cannot_hang_the_recorder_and_the_record_is_spooled(
+        project: Path, pg_url: str, table: str) -> None:
+    import psycopg
+
+    ok(run(project, "ledger", "init", ledger=pg_url))
+    ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
+    blocker = psycopg.connect(pg_url)
+    try:
+        blocker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # held until the end of the test
+        # The subprocess timeout only catches a hang (the lock is held longer); the bound is SEEDLOCK_LEDGER_TIMEOUT.
+        out = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--", "true", ledger=pg_url,
+                  env={"SEEDLOCK_LEDGER_TIMEOUT": "3"}, timeout=90)
+        assert out.returncode == 2 and _one_error(out.stderr), out.stderr
+        assert "error[io-error] Cannot record in the ledger" in out.stderr and "timeout" in out.stderr
+        assert "kept in" in out.stderr and PASSWORD not in out.stderr
+        if table != "seedlock_seeds":  # history reads the other two
+            read = run(project, "history", ledger=pg_url, env={"SEEDLOCK_LEDGER_TIMEOUT": "3"}, timeout=90)
+            assert read.returncode == 2 and "error[io-error] Cannot read the ledger" in read.stderr
+    finally:
+        blocker.close()
+    assert "pushed 1 spooled record(s)" in ok(run(project, "ledger", "push", ledger=pg_url)).stderr
+    assert [r["stage"] for r in history(project, pg_url)] == ["prep"]
+
+
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """A TCP port that accepts connections and never answers: a hung server or a black-holing proxy."""
@@ -342,6 +367,85 @@ def test_no_password_reaches_a_lock_history_export_spool_error_or_log_line(proje
     assert via_file.returncode == 0, via_file.stderr
 
 
+def _address_forms(server: Server, db: str) -> dict[str, str]:
+    """Every way to name one PostgreSQL database that libpq reads (and SQLAlchemy's spelling)."""
+    from urllib.parse import quote
+
+    encoded = quote(PASSWORD, safe="")
+    at = f"{quote(SUPERUSER)}:{encoded}@127.0.0.1:{server.port}/{db}"
+    return {
+        "url": f"postgresql://{at}",
+        "short scheme": f"postgres://{at}",
+        "sqlalchemy": f"postgresql+psycopg://{at}",
+        "capitalised": f"Postgres://{at}",
+        "upper case": f"POSTGRESQL://{at}",
+        "leading space": f" postgresql://{at}",
+        "query password": f"postgresql://{SUPERUSER}@127.0.0.1:{server.port}/{db}?password={encoded}",
+        "sslpassword": f"postgresql://{at}?sslpassword=Ssl-{encoded}",
+        "keywords": f"host=127.0.0.1 port={server.port} user={SUPERUSER} password='{PASSWORD}' dbname={db}",
+        "keywords, sslpassword": (f"host=127.0.0.1 port={server.port} dbname={db} user={SUPERUSER} "
+                                  f"sslpassword=Ssl-{PASSWORD.replace(';', '')} password={PASSWORD}"),
+    }
+
+
+def _secret_free(texts: list[str]) -> None:
+    from urllib.parse import quote
+
+    for text in texts:
+        for secret in (PASSWORD, quote(PASSWORD, safe=""), "Ssl-", "Pa55"):
+            assert secret not in text, text
+
+
+def test_every_postgresql_address_form_records_in_the_server_and_no_secret_reaches_any_output_file_or_ps(
+        project: Path, pg_server: Server, pg_url: str, tmp_path: Path) -> None:
+    db = pg_url.rsplit("/", 1)[1]
+    ok(run(project, "ledger", "init", ledger=pg_url))
+    ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
+    before = sorted(p.name for p in project.iterdir())
+    texts: list[str] = []
+    forms = _address_forms(pg_server, db)
+    for form, address in forms.items():
+        outs = [ok(run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--ledger", address, "--",
+                       "sh", "-c", "tr '\\0' ' ' < /proc/$PPID/cmdline > ps.txt")),
+                ok(run(project, "history", "--ledger", address)),
+                ok(run(project, "ledger", "export", "--ledger", address)),
+                ok(run(project, "ledger", "init", "--ledger", address))]
+        assert "seedlock: recorded as run" in outs[0].stderr, (form, outs[0].stderr)
+        ps = (project / "ps.txt").read_text()
+        assert "--ledger" in ps, ps  # the right process was read
+        texts += [o.stdout + o.stderr for o in outs] + [ps]
+        (project / "ps.txt").unlink()
+    # Every form reached the same database: one record per form, nothing written beside the project.
+    assert len(history(project, pg_url)) == len(forms)
+    assert sorted(p.name for p in project.iterdir()) == before
+    # Refused forms and failures say so with the secret hidden; failed records are spooled without it.
+    wrong_port = forms["keywords"].replace(f"port={pg_server.port}", f"port={_closed_port()}")
+    failed = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--ledger", wrong_port, "--", "true")
+    assert failed.returncode == 2 and "kept in" in failed.stderr and "password=***" in failed.stderr
+    wrong_password = forms["keywords"].replace(PASSWORD, PASSWORD[::-1])
+    denied = run(project, "history", "--ledger", wrong_password)
+    assert denied.returncode == 2 and "password authentication failed" in denied.stderr
+    texts += [failed.stderr, denied.stderr.replace(PASSWORD[::-1], "reversed")]
+    for bad, shown in ((f"postgresql://{SUPERUSER}:s3cr@t-Pa55@127.0.0.1:{pg_server.port}/{db}",
+                        f"postgresql://***@127.0.0.1:{pg_server.port}/{db}"),
+                       (f"mysql://u:{PASSWORD}@127.0.0.1/db", "mysql://u:***@127.0.0.1/db"),
+                       (f"postgresql://u:{PASSWORD}@127.0.0.1/db?options=a=b", "")):
+        out = run(project, "history", "--ledger", bad)
+        assert out.returncode == 2 and _one_error(out.stderr) and "error[invalid-value] Unsupported ledger" in out.stderr
+        assert shown in out.stderr and "s3cr" not in out.stderr
+        texts.append(out.stderr)
+    texts += [p.read_text() for p in (project.parent / "spool").iterdir()]
+    assert any("postgresql://127.0.0.1:" in t for t in texts[-1:])  # the spooled record names its ledger
+    texts.append((project / "p.lock.json").read_text())
+    _secret_free(texts)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_ledger_with_a_newer_schema_is_refused_and_left_unchanged(project: Path, backend: str,
                                                                    request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -373,8 +477,58 @@ def test_a_sqlite_ledger_that_cannot_be_written_spools_too_and_push_delivers(pro
     out = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--", "true", ledger=broken)
     assert out.returncode == 2 and "seedlock ledger push" in out.stderr
     good = str(tmp_path / "good.sqlite")
-    assert "pushed 1 spooled record(s)" in ok(run(project, "ledger", "push", ledger=good)).stderr
+    # The record was for the broken ledger: pushing elsewhere takes it only when told to.
+    assert "pushed 0 spooled record(s)" in ok(run(project, "ledger", "push", ledger=good)).stderr
+    assert "pushed 1 spooled record(s)" in ok(run(project, "ledger", "push", "--from", broken, ledger=good)).stderr
     assert [r["stage"] for r in history(project, good)] == ["prep"]
+
+
+def test_spooled_records_are_pushed_only_to_the_ledger_they_were_for_unless_told_otherwise(
+        project: Path, tmp_path: Path, pg_url: str) -> None:
+    ok(run(project, "ledger", "init", ledger=pg_url))
+    ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
+    blocked = {}
+    for name in ("a", "b"):  # two SQLite ledgers whose directory is a file: both records are spooled
+        (tmp_path / name).write_text("not a directory")
+        blocked[name] = str(tmp_path / name / "ledger.sqlite")
+        out = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--", "true", ledger=blocked[name])
+        assert out.returncode == 2 and "kept in" in out.stderr
+    spool = project.parent / "spool"
+    assert sorted(json.loads(p.read_text())["ledger"] for p in spool.iterdir()) == sorted(
+        os.path.realpath(v) for v in blocked.values())
+    # The team ledger gets neither record (it got both before).
+    to_team = ok(run(project, "ledger", "push", ledger=pg_url))
+    assert "pushed 0 spooled record(s)" in to_team.stderr and "2 waiting" in to_team.stderr
+    assert f"1 spooled record(s) are for the ledger {os.path.realpath(blocked['a'])}, not this one" in to_team.stderr
+    assert history(project, pg_url) == []
+    # Ledger a works again: its push takes its own record and leaves b's.
+    (tmp_path / "a").unlink()
+    (tmp_path / "a").mkdir()
+    to_a = ok(run(project, "ledger", "push", ledger=blocked["a"]))
+    assert "pushed 1 spooled record(s)" in to_a.stderr and "1 waiting" in to_a.stderr
+    assert len(history(project, blocked["a"])) == 1
+    # b's record goes to the team ledger only when the push names b as its source.
+    assert "pushed 1 spooled record(s)" in ok(run(project, "ledger", "push", "--from", blocked["b"],
+                                                  ledger=pg_url)).stderr
+    assert len(history(project, pg_url)) == 1 and not list(spool.iterdir())
+
+
+def test_a_spooled_record_without_a_destination_from_an_older_seedlock_is_pushed_only_with_all(
+        project: Path, tmp_path: Path) -> None:
+    ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
+    (tmp_path / "gone").write_text("not a directory")
+    out = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--", "true",
+              ledger=str(tmp_path / "gone" / "l.sqlite"))
+    assert out.returncode == 2
+    (spooled,) = (project.parent / "spool").iterdir()
+    old = json.loads(spooled.read_text())
+    del old["ledger"]  # as seedlock 0.x wrote it
+    spooled.write_text(json.dumps(old) + "\n")
+    here = str(tmp_path / "here.sqlite")
+    out = ok(run(project, "ledger", "push", ledger=here))
+    assert "pushed 0 spooled record(s)" in out.stderr and "1 spooled record(s) name no ledger" in out.stderr
+    assert "pushed 1 spooled record(s)" in ok(run(project, "ledger", "push", "--all", ledger=here)).stderr
+    assert [r["stage"] for r in history(project, here)] == ["prep"]
 
 
 @pytest.mark.parametrize(("location", "shown"), [
@@ -382,6 +536,11 @@ def test_a_sqlite_ledger_that_cannot_be_written_spools_too_and_push_delivers(pro
     ("postgres://u@h/db?password=secret&sslmode=require", "postgres://u@h/db?password=***&sslmode=require"),
     ("postgresql://h/db", "postgresql://h/db"),
     ("host=h password='a b' dbname=x", "host=h password=*** dbname=x"),
+    ("host=h sslpassword=k password=p", "host=h sslpassword=*** password=***"),
+    (" Postgres://u:pw@h/db?sslpassword=k", "Postgres://u:***@h/db?sslpassword=***"),
+    ("postgresql://u:p@ss@h/db", "postgresql://***@h/db"),
+    ("mysql://u:pw@h/db", "mysql://u:***@h/db"),
+    ("postgresql://h:5432/db?application_name=a@b", "postgresql://h:5432/db?application_name=a%40b"),
     ("/path/ledger.sqlite", "/path/ledger.sqlite"),
 ])
 def test_ledger_locations_are_shown_without_their_password(location: str, shown: str) -> None:

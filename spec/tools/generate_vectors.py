@@ -512,6 +512,19 @@ seeds = [
     bad("a non-integral framework seed is rejected", stage(seeds={"numpy": 0.5}), "invalid-type", "/stages/train/seeds/numpy"),
     bad_text("a seed of 1e400 is out of range", '{"version": "1.0", "seed": 1e400, "stages": {"t": {"frameworks": ["numpy"]}}}',
              "seed-out-of-range", "/seed"),
+    bad_text("a seed of 4301 digits is out of range", '{"version": "1.0", "seed": 1' + "0" * 4300
+             + ', "stages": {"t": {"frameworks": ["numpy"]}}}', "seed-out-of-range", "/seed"),
+    bad_text("a negative seed of 5000 digits is out of range", '{"version": "1.0", "seed": -' + "9" * 5000
+             + ', "stages": {"t": {"frameworks": ["numpy"]}}}', "seed-out-of-range", "/seed"),
+    bad_text("a seed of 400 digits is out of range", '{"version": "1.0", "seed": ' + "7" * 400
+             + ', "stages": {"t": {"frameworks": ["numpy"]}}}', "seed-out-of-range", "/seed"),
+    bad_text("a seed of 1e-400 is not an integer", '{"version": "1.0", "seed": 1e-400, "stages": {"t": {"frameworks": ["numpy"]}}}',
+             "invalid-type", "/seed"),
+    bad_text("a framework seed of 1.0000000000000000001 is not an integer",
+             '{"version": "1.0", "seed": 1, "stages": {"t": {"frameworks": ["numpy"], "seeds": {"numpy": 1.0000000000000000001}}}}',
+             "invalid-type", "/stages/t/seeds/numpy"),
+    bad_text("a seed of 5e-1 is not an integer", '{"version": "1.0", "seed": 5e-1, "stages": {"t": {"frameworks": ["numpy"]}}}',
+             "invalid-type", "/seed"),
 ]
 write("invalid", "seeds", "seeds must be integers in [0, 2147483647] (or \"generate\" where allowed)", seeds)
 

@@ -1,7 +1,8 @@
 """The run ledger: one record per resolve and per stage run, for history, reruns and the reuse check.
 
 ``SEEDLOCK_LEDGER`` (or ``--ledger``) names it: a file path for the embedded SQLite ledger (the
-default, ``.seedlock/ledger.sqlite`` at the git root), or a ``postgresql://`` URL for a team ledger.
+default, ``.seedlock/ledger.sqlite`` at the git root), or a PostgreSQL address for a team ledger (a
+``postgresql://`` URL or a libpq keyword string, see :mod:`._secrets`).
 Every operation behaves the same on both. A record that cannot reach the ledger is kept in the local
 spool (``.seedlock/spool``, or ``SEEDLOCK_SPOOL``) until ``seedlock ledger push`` delivers it.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from ..errors import SeedlockError, pointer_join
 from ._backend import SCHEMA_VERSION, Backend, Filters
 from ._record import RunRecord, digest, from_export_line, new_record, pipeline_id, stage_key
-from ._secrets import is_postgres, redact
+from ._secrets import check_location, is_postgres, redact
 from ._spool import PushResult
 
 LEDGER_VARIABLE = "SEEDLOCK_LEDGER"
@@ -58,11 +59,20 @@ def open_backend(location: str | os.PathLike[str]) -> Backend:
         from ._postgres import PostgresBackend
 
         return PostgresBackend(text)
-    if "://" in text:
-        raise SeedlockError("invalid-value", f"Unsupported ledger {redact(text)} (a file path or a postgresql:// URL)")
+    check_location(text)
     from ._sqlite import SqliteBackend
 
     return SqliteBackend(text)
+
+
+def check_address(location: str | os.PathLike[str]) -> None:
+    """What the CLI does with ``--ledger`` before anything else: its secrets are overwritten in this
+    process's command line (``ps``), and an address that names no ledger is refused (redacted)."""
+    from ._secrets import hide_from_ps
+
+    text = os.fspath(location)
+    hide_from_ps(text)
+    open_backend(text)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,17 +191,20 @@ class Ledger:
         except SeedlockError as err:
             failure = err
         try:
-            kept = _spool.keep(record, self.spool)
+            kept = _spool.keep(record, self.spool, self.backend.identity)
         except SeedlockError as err:
             raise SeedlockError("io-error", f"{failure.problem}; the record of run {record.run} could not be kept "
                                             f"in the spool either ({err.problem}): this run is NOT recorded") from None
         raise SeedlockError("io-error", f"{failure.problem}; run {record.run} is kept in {kept}: deliver it with "
                                         f"`seedlock ledger push`") from None
 
-    def push(self) -> PushResult:
+    def push(self, *, sources: Sequence[str | os.PathLike[str]] = (), every: bool = False) -> PushResult:
+        """Deliver the spooled records meant for this ledger, and those meant for the ledgers ``sources``
+        (addresses, as for ``--ledger``); with ``every``, every spooled record whatever it was for."""
         from . import _spool
 
-        return _spool.push(self.backend, self.spool)
+        wanted = None if every else [open_backend(source).identity for source in sources]
+        return _spool.push(self.backend, self.spool, sources=wanted)
 
     def history(self, filters: Filters | None = None, *, limit: int | None = None) -> list[RunRecord]:
         return self.backend.history(filters or Filters(), limit)
@@ -258,5 +271,5 @@ class Ledger:
 
 __all__ = [
     "LEDGER_VARIABLE", "SCHEMA_VERSION", "SPOOL_VARIABLE", "Dependent", "Filters", "Ledger", "PushResult", "Reuse",
-    "RunRecord", "default_location", "default_spool", "new_record", "open_backend", "pipeline_id", "redact",
+    "RunRecord", "check_address", "default_location", "default_spool", "new_record", "open_backend", "pipeline_id", "redact",
 ]

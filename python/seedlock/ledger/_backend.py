@@ -54,6 +54,12 @@ class Backend(ABC):
 
     location: str
 
+    @property
+    def identity(self) -> str:
+        """Which ledger this is, the same however it was named, without any secret (a spooled record's
+        destination)."""
+        return self.location
+
     @contextmanager
     def held(self) -> Iterator[None]:
         """Operations inside may share one connection (a no-op where connecting is cheap)."""

@@ -2,7 +2,8 @@
 
 Recording needs only INSERT and SELECT on ``seedlock_runs`` and ``seedlock_seeds`` (and SELECT on
 ``seedlock_meta``); ``seedlock ledger init`` creates the schema with an owner's rights. Every
-connection attempt is bounded (``connect_timeout``), so a CI job never hangs on an unreachable server.
+connection attempt is bounded (``connect_timeout``), and so is every statement (``statement_timeout``,
+``lock_timeout``), so a CI job never hangs on an unreachable server or a table another session locked.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..errors import SeedlockError
 from ._backend import (COLUMNS, SCHEMA_VERSION, Backend, Filters, SqlDialect, from_row, hex_prefix, newer_schema,
                        row_values, seed_rows)
 from ._record import RunRecord
-from ._secrets import redact, scrub, secrets_of
+from ._secrets import normalize, parameters, redact, scrub, secrets_of
 
 DEFAULT_CONNECT_TIMEOUT = 10
 TIMEOUT_VARIABLE = "SEEDLOCK_LEDGER_TIMEOUT"
@@ -98,16 +99,47 @@ def connect_timeout(env: Mapping[str, str] | None = None) -> int:
     return DEFAULT_CONNECT_TIMEOUT
 
 
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
 class PostgresBackend(Backend):
     """A ledger in the PostgreSQL database named by a ``postgresql://`` URL. The password comes from the
     URL, ``PGPASSWORD`` or ``~/.pgpass`` (libpq's rules) and never appears in a message."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
         self.location = redact(url)
+        self._url = normalize(url)
         self._secrets = secrets_of(url)
+        try:
+            parameters(self._url)  # an address libpq cannot read is refused now, not spooled at record time
+        except ImportError:
+            pass  # reported when connecting, with how to install psycopg
         self._sql = _Dialect()
         self._held: Any = None
+
+    @property
+    def identity(self) -> str:
+        """``postgresql://host:port/dbname`` as libpq would fill it in (its environment variables and
+        defaults): which ledger a spooled record is for. The user is left out: another role (a CI
+        job's, an admin's) pushing into the same database delivers to the same ledger."""
+        try:
+            given = parameters(self._url)
+        except (ImportError, SeedlockError):
+            return self.location
+        env = os.environ
+        user = given.get("user") or env.get("PGUSER") or _login()
+        host = given.get("host") or given.get("hostaddr") or env.get("PGHOST") or "localhost"
+        port = given.get("port") or env.get("PGPORT") or "5432"
+        dbname = given.get("dbname") or env.get("PGDATABASE") or user
+        service = given.get("service") or env.get("PGSERVICE")
+        tail = f"?service={service}" if service else ""
+        return f"postgresql://{host}:{port}/{dbname}{tail}"
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -148,16 +180,18 @@ class PostgresBackend(Backend):
         except ImportError:
             raise SeedlockError("io-error", f"Cannot {what} the ledger {self.location}: psycopg is not installed "
                                             "(pip install 'seedlock[postgres]')") from None
-        from psycopg.conninfo import conninfo_to_dict
-
         # Autocommit: reads need no transaction; writes open one explicitly (conn.transaction()).
         options: dict[str, Any] = {"application_name": "seedlock", "autocommit": True}
-        try:
-            given = conninfo_to_dict(self._url)
-        except psycopg.Error as exc:
-            raise self._error(what, exc) from None
+        given = parameters(self._url)
+        bound = connect_timeout()
         if "connect_timeout" not in given:
-            options["connect_timeout"] = connect_timeout()
+            options["connect_timeout"] = bound
+        # A connection is not the only wait: a table another session locked (LOCK TABLE, a long ALTER)
+        # would hold every statement for as long as it is held. Bound each statement by the same
+        # timeout; the server cancels it and the record goes to the spool. Sent with the connection
+        # (libpq's options), so it costs no round trip; the user's own options come first.
+        limits = f"-c statement_timeout={bound * 1000} -c lock_timeout={bound * 1000}"
+        options["options"] = f"{given['options']} {limits}" if given.get("options") else limits
         try:
             conn = psycopg.connect(self._url, **options)
         except psycopg.Error as exc:

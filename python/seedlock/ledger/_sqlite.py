@@ -6,6 +6,7 @@ processes safe: writers queue on SQLite's lock (``busy_timeout``) and no record 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +74,10 @@ class SqliteBackend(Backend):
         self.path = Path(path)
         self.location = str(self.path)
         self._sql = _Dialect()
+
+    @property
+    def identity(self) -> str:
+        return os.path.realpath(self.path)
 
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:

@@ -63,6 +63,7 @@ parse_document <- function(data) {
   if (has_unpaired_surrogate(text)) {
     seedlock_abort("invalid-json", "Invalid JSON: unpaired surrogate escape in a string")
   }
+  text <- mark_inexact_numbers(text)
   doc <- tryCatch(
     jsonlite::parse_json(text, simplifyVector = FALSE),
     error = function(e) seedlock_abort("invalid-json", paste("Invalid JSON:", first_line(conditionMessage(e))))
@@ -95,6 +96,40 @@ json_string_prefix <- '^"[^"\\\\\\x00-\\x1f]*+'
 json_escape <- '\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4})'
 
 # `text` with every match of `pattern` replaced by as many "_" (positions stay where they were).
+# A number whose exact decimal value is not an integer but whose nearest double is (1e-400 is 0,
+# 1.0000000000000000001 is 1) is not an integer (SPEC.md section 1.2 judges the number as written);
+# jsonlite only gives the double. Such a token is replaced by `inexact_number`, a non-integral double
+# check_integer() names as what it is. Every number in a seedlock document is an integer, so no value
+# that could be legitimate is changed. Strings are masked first (positions kept) so digits in them
+# are left alone.
+inexact_number <- 0.4999999999999999
+mark_inexact_numbers <- function(text) {
+  if (!grepl("[0-9][.eE]", text)) return(text)
+  masked <- mask_escapes(text, "(?s)\\\\.")
+  m <- gregexpr('"[^"]*"|-?[0-9][0-9]*(?:[.][0-9]+)?(?:[eE][-+]?[0-9]+)?', masked, perl = TRUE)[[1]]
+  if (m[[1]] == -1L) return(text)
+  tokens <- substring(masked, m, m + attr(m, "match.length") - 1L)
+  for (i in rev(which(grepl("^-?[0-9]", tokens) & grepl("[.eE]", tokens)))) {
+    if (!written_integer(tokens[[i]]) && is.finite(as.numeric(tokens[[i]])) &&
+        as.numeric(tokens[[i]]) == floor(as.numeric(tokens[[i]]))) {
+      text <- paste0(substr(text, 1L, m[[i]] - 1L), format(inexact_number, digits = 17),
+                     substr(text, m[[i]] + attr(m, "match.length")[[i]], nchar(text)))
+    }
+  }
+  text
+}
+
+# Whether the decimal number `token` (JSON grammar) denotes an integer, from its digits alone.
+written_integer <- function(token) {
+  parts <- regmatches(token, regexec("^-?([0-9]+)(?:[.]([0-9]+))?(?:[eE]([-+]?[0-9]+))?$", token))[[1]]
+  digits <- paste0(parts[[2]], parts[[3]])
+  exponent <- (if (nzchar(parts[[4]])) as.numeric(parts[[4]]) else 0) - nchar(parts[[3]])
+  digits <- sub("^0+", "", digits)
+  if (!nzchar(digits)) return(TRUE)  # zero, however written
+  trailing <- nchar(digits) - nchar(sub("0+$", "", digits))
+  exponent + trailing >= 0
+}
+
 mask_escapes <- function(text, pattern) {
   if (!grepl("\\", text, fixed = TRUE)) return(text)
   m <- gregexpr(pattern, text, perl = TRUE)

@@ -204,7 +204,28 @@ check_manifest_path <- function(raw, where, base, root, allow) {
     seedlock_abort("path-outside-root", sprintf(
       "%s resolves to %s, outside the project root %s (set allow_external_paths to allow it)", raw, resolved, root), where)
   }
-  if (file.access(resolved, 4L) != 0L) seedlock_abort("io-error", sprintf("Cannot read %s: Permission denied", raw), where)
+  special <- special_entry(resolved)
+  if (!is.null(special)) seedlock_abort("io-error", sprintf("Cannot read %s: %s", raw, special), where)
+  files <- if (dir.exists(resolved)) list.files(resolved, recursive = TRUE, all.files = TRUE, full.names = TRUE) else resolved
+  closed <- files[file.access(files, 4L) != 0L]
+  if (length(closed) > 0L) {
+    entry <- if (identical(closed[[1]], resolved)) "" else sprintf(" (%s)", closed[[1]])
+    seedlock_abort("io-error", sprintf("Cannot read %s: Permission denied%s", raw, entry), where)
+  }
+  NULL
+}
+
+# The first entry at or below `path` that is neither a regular file nor a directory once links are
+# followed (a FIFO, device, socket, dangling link), or a directory that cannot be listed, as a
+# message; NULL when there is none (SPEC.md section 5.2: refused before anything is opened). R's
+# file.info cannot tell a FIFO from a file, so find(1) tells, from metadata only.
+special_entry <- function(path) {
+  if (.Platform$OS.type != "unix") return(NULL)
+  out <- tryCatch(suppressWarnings(system2("find", c("-L", shQuote(path), "!", "-type", "f", "!", "-type", "d",
+                                                     "-print", "-quit"), stdout = TRUE, stderr = FALSE)),
+                  error = function(e) character(0))
+  if (length(out) > 0L && nzchar(out[[1]])) return(sprintf("%s is not a regular file or directory", out[[1]]))
+  if (!is.null(attr(out, "status"))) return(sprintf("%s has an entry that cannot be listed", path))
   NULL
 }
 

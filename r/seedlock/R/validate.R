@@ -50,6 +50,9 @@ check_choice <- function(x, allowed, pointer) {
 # Integral numbers are integers (SPEC.md section 1.2): jsonlite cannot tell 42.0 from 42 anyway.
 check_integer <- function(x, pointer) {
   if (!is.numeric(x) || length(x) != 1L) wrong_type(x, "integer", pointer)
+  if (identical(x, inexact_number)) {
+    seedlock_abort("invalid-type", "Unexpected number whose written value is not an integer (expected integer)", pointer)
+  }
   if (!is.finite(x) || x != floor(x)) {
     seedlock_abort("invalid-type", sprintf("Unexpected non-integral number %s (expected integer)", format(x, digits = 17)), pointer)
   }
@@ -63,7 +66,9 @@ check_seed_value <- function(x, pointer, allow_generate = FALSE) {
     seedlock_abort("invalid-seed", sprintf("Unexpected string '%s' (expected %s)", x, expected), pointer)
   }
   if (!is.numeric(x) || length(x) != 1L) wrong_type(x, expected, pointer)
-  if (is.infinite(x)) seedlock_abort("seed-out-of-range", sprintf("Seed %s is outside [0, 2147483647]", x), pointer)
+  # Inf is what R's reader makes of 1e400 or a 400-digit seed: say what it was, not "Inf".
+  if (is.infinite(x)) seedlock_abort("seed-out-of-range", sprintf("Seed %sbeyond 1.8e308 is outside [0, 2147483647]",
+                                                                   if (x < 0) "-" else ""), pointer)
   x <- check_integer(x, pointer)
   if (x < 0 || x > seed_max) {
     seedlock_abort("seed-out-of-range", sprintf("Seed %s is outside [0, 2147483647]", format_number(x)), pointer)

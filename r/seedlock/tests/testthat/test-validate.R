@@ -136,6 +136,21 @@ test_that("a manifest file's missing or escaping inputs are problems, as resolvi
   expect_identical(nrow(seedlock_problems(path)), 0L)
 })
 
+test_that("an input that is a FIFO, or a directory holding a FIFO or a dangling link, is io-error as resolving finds it", {
+  skip_on_os("windows")
+  dir <- withr::local_tempdir()
+  dir.create(file.path(dir, "d1"))
+  dir.create(file.path(dir, "d2"))
+  writeLines("1", file.path(dir, "d1", "ok.csv"))
+  writeLines("1", file.path(dir, "ok.csv"))
+  system2("mkfifo", shQuote(c(file.path(dir, "fifo"), file.path(dir, "d1", "fifo"))))
+  file.symlink(file.path(dir, "nowhere"), file.path(dir, "d2", "dangling"))
+  path <- file.path(dir, "m.json")
+  writeLines('{"version": "1.0", "seed": 1, "inputs": ["ok.csv", "fifo", "d1", "d2"], "stages": {"t": {"frameworks": ["r"]}}}', path)
+  found <- seedlock_problems(path)
+  expect_identical(paste(found$code, found$pointer), c("io-error /inputs/1", "io-error /inputs/2", "io-error /inputs/3"))
+})
+
 test_that("a 1.0 document cannot name jax or an extension, and says which version defines them", {
   err <- seedlock_condition(parse_seedlock('{"version": "1.0", "seed": 1, "stages": {"t": {"frameworks": ["jax"]}}}'))
   expect_identical(conditionMessage(err),
