@@ -151,6 +151,13 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--workdir", metavar="DIR", help="keep each run's outputs here (default: a temporary directory, "
                                                         "removed when the runs agree)")
         s.add_argument("--keep", action="store_true", help="keep the temporary directory even when the runs agree")
+        where = s.add_mutually_exclusive_group()
+        where.add_argument("--locate", dest="locate", action="store_const", const="always", default="on-difference",
+                           help="find where two runs part (step, module, rank) even when the outputs agree "
+                                "(default: only when they differ)")
+        where.add_argument("--no-locate", dest="locate", action="store_const", const="never",
+                           help="do not look for where differing runs part")
+        s.add_argument("--json", metavar="FILE", help="write the locator's findings as JSON")
         _auto_seed_option(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
 
@@ -564,7 +571,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     outputs = verify.plan_outputs(args.output, Path.cwd())
     run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
     result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,
-                           keep=args.keep, run=run)
+                           keep=args.keep, run=run, locate=args.locate, locate_json=args.json)
     return result.status
 
 

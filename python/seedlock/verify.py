@@ -84,11 +84,12 @@ def _stderr(line: str) -> None:
 
 def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output], *, runs: int = 2,
            run: Runner | None = None, workdir: Path | None = None, keep: bool = False, echo: Echo = print,
-           note: Echo = _stderr) -> Result:
+           note: Echo = _stderr, locate: str = "never", locate_json: str | None = None) -> Result:
     """Run ``cmd`` ``runs`` times with ``env`` and compare ``outputs`` (from :func:`plan_outputs`; see the
     module docstring). ``run`` starts one child and returns its exit status (default: the launcher's
     supervised child); ``echo`` gets the verdict lines (stdout), ``note`` progress and what was moved
-    or restored (stderr).
+    or restored (stderr). ``locate`` ("never", "on-difference", "always"): then find where two runs part
+    (:mod:`seedlock.locate`), writing its JSON to ``locate_json``.
     """
     if runs < 2:
         raise ValueError("runs must be at least 2")
@@ -124,6 +125,12 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output]
     if compared:
         tail = f"; runs kept in {kept}" if kept is not None else ""
         echo(f"seedlock: verify: {'reproducible' if reproducible else 'not reproducible'}{tail}")
+    if compared and (locate == "always" or (locate == "on-difference" and not reproducible)):
+        # Where the runs part (issue 22): runs of its own under instrumentation; the status stays verify's.
+        from .locate.runner import after_verify
+
+        after_verify(cmd, env, outputs, run, reproducible=reproducible, kept=kept, json_path=locate_json, echo=echo,
+                     note=note)
     return Result(status=status, reproducible=reproducible, kept=kept)
 
 
