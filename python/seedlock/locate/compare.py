@@ -265,7 +265,7 @@ def _cause(div: Divergence, before: Sequence[dict[str, Any]], xs: Sequence[dict[
                     f"(torch.set_num_threads, OMP_NUM_THREADS), or a nondeterministic op on the device")
         return (f"{where} gives a different output from identical inputs and parameters: it draws from a generator "
                 f"the lock does not control (its own torch.Generator or numpy Generator seeded from os.urandom or the "
-                f"clock, or a tf.random.Generator from non-deterministic state)")
+                f"clock, a Keras SeedGenerator or tf.random.Generator seeded so)")
     if div.kind == "gradient":
         return (f"the gradient of {div.name} differs after identical forward passes: a nondeterministic backward op "
                 f"(atomic adds on a GPU) or gradients averaged with another rank that diverged")
