@@ -39,6 +39,7 @@ def _locate(tmp_path: Path, program: str, *cmd: str, frameworks: list[str] | Non
     return out, json.loads(report.read_text())
 
 
+@pytest.mark.slow
 def test_a_layer_drawing_from_an_unseeded_generator_from_step_7_is_located_at_step_7_in_that_layer(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "noisy_layer.py")
     assert out.returncode == 1, out.stdout + out.stderr
@@ -51,6 +52,7 @@ def test_a_layer_drawing_from_an_unseeded_generator_from_step_7_is_located_at_st
     assert "first divergence at step 7, rank 0:\n  forward-output of encoder.2; largest difference" in out.stdout
 
 
+@pytest.mark.slow
 def test_a_dataloader_shuffling_with_an_unseeded_generator_is_located_at_the_input_batch_of_step_0(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "loader_shuffle.py")
     assert out.returncode == 1
@@ -60,6 +62,7 @@ def test_a_dataloader_shuffling_with_an_unseeded_generator_is_located_at_the_inp
     assert "data order" in found["cause"]
 
 
+@pytest.mark.slow
 def test_numpy_reseeded_from_the_clock_mid_training_is_located_at_the_batch_of_that_step_and_named(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "numpy_reseed.py")
     assert out.returncode == 1
@@ -70,6 +73,7 @@ def test_numpy_reseeded_from_the_clock_mid_training_is_located_at_the_batch_of_t
     assert "numpy global generator was in another state before it, from step 5 on" in found["cause"]
 
 
+@pytest.mark.slow
 def test_a_reduction_that_depends_on_the_thread_count_is_located_in_its_layer_as_rounding(tmp_path: Path) -> None:
     # The program sets 1 thread in the locator's run 1 and 4 in run 2: verify's own runs agree, so --locate.
     out, found = _locate(tmp_path, "threads.py", flags=("--locate",))
@@ -81,6 +85,7 @@ def test_a_reduction_that_depends_on_the_thread_count_is_located_in_its_layer_as
     assert "number of threads" in found["cause"]
 
 
+@pytest.mark.slow
 def test_a_reproducible_training_run_has_no_divergence_and_exits_0(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "seeded.py", flags=("--locate",))
     assert out.returncode == 0, out.stdout + out.stderr
@@ -88,6 +93,7 @@ def test_a_reproducible_training_run_has_no_divergence_and_exits_0(tmp_path: Pat
     assert "seedlock: locate: no divergence" in out.stdout
 
 
+@pytest.mark.slow
 def test_a_numpy_pipeline_is_located_through_its_probes_at_the_epoch_that_draws_from_the_os(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "numpy_pipeline.py", frameworks=["python", "numpy"], output="out.npy")
     assert out.returncode == 1
@@ -156,6 +162,7 @@ def r_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return library
 
 
+@pytest.mark.slow
 def test_an_r_script_is_located_through_its_probes_at_the_epoch_that_reseeds_from_the_clock(
         tmp_path: Path, r_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("R_LIBS", str(r_library))
@@ -167,6 +174,7 @@ def test_an_r_script_is_located_through_its_probes_at_the_epoch_that_reseeds_fro
     assert found["ranks"][0]["identical_before"] == {"steps": 1, "at_step": []}
 
 
+@pytest.mark.slow
 def test_a_keras_layer_with_unseeded_noise_is_located_at_step_0_in_that_layer(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "keras_noise.py", frameworks=["python", "numpy", "tensorflow"],
                          output="out.weights.h5")
@@ -177,6 +185,7 @@ def test_a_keras_layer_with_unseeded_noise_is_located_at_step_0_in_that_layer(tm
     assert "generator the lock does not control" in found["cause"]
 
 
+@pytest.mark.slow
 def test_a_ddp_run_where_rank_1_diverges_reports_each_rank_and_rank_1_first(tmp_path: Path) -> None:
     out, found = _locate(tmp_path, "ddp_rank.py", sys.executable, "-m", "torch.distributed.run", "--standalone",
                          "--nproc-per-node", "2", "ddp_rank.py")
@@ -187,3 +196,36 @@ def test_a_ddp_run_where_rank_1_diverges_reports_each_rank_and_rank_1_first(tmp_
     # Rank 0's own batch and forward pass stay identical: its gradients differ once DDP averages rank 1's in.
     assert (ranks[0]["step"], ranks[0]["tensor"]) == (3, "gradient")
     assert "rank 0: step 3, gradient" in out.stdout
+
+
+@pytest.mark.slow
+def test_a_named_stream_drawn_a_varying_number_of_times_is_named_as_the_cause(tmp_path: Path) -> None:
+    out, found = _locate(tmp_path, "stream_skip.py", flags=("--locate",))
+    first = found["first_divergence"]
+    assert (first["step"], first["tensor"]) == (4, "input-batch"), out.stdout + out.stderr
+    assert found["ranks"][0]["generators"] == ["stream numpy:augment (forward of Sequential)"]
+    assert "stream numpy:augment generator was in another state before it, from step 4 on" in found["cause"]
+
+
+def test_a_forked_child_probing_writes_its_own_file_and_never_the_parents_records_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import seedlock
+    from seedlock.locate import _record
+
+    monkeypatch.setenv("SEEDLOCK_LOCATE", str(tmp_path / "records"))
+    monkeypatch.delenv("SEEDLOCK_LOCATE_STEP", raising=False)
+    monkeypatch.setattr(_record, "_recorder", None)
+    seedlock.probe("parent", [1.0])
+    pid = os.fork()
+    if pid == 0:  # the child, like a DataLoader worker: probes, then leaves without exit handlers
+        seedlock.probe("child", [2.0])
+        _record.recorder().close()
+        os._exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    seedlock.probe("parent", [3.0])
+    _record.recorder().close()
+    names = sorted([r["name"] for r in map(json.loads, f.read_text().splitlines()) if r["type"] == "probe"]
+                   for f in (tmp_path / "records").iterdir())
+    assert names == [["child"], ["parent", "parent"]]

@@ -88,6 +88,8 @@ class Recorder:
         self.stepping = False
         self._seq = 0
         self._file: Any = None
+        self._pid = os.getpid()
+        self._inherited: list[Any] = []
         self._occurrences: dict[str, int] = {}
         # Coarse pass: kind -> running digest of the current step, and how many tensors went in.
         self._folds: dict[str, Any] = {}
@@ -104,7 +106,14 @@ class Recorder:
         return int(os.environ.get("RANK", "0") or 0)
 
     def write(self, record: dict[str, Any]) -> None:
+        if self._file is not None and self._pid != os.getpid():
+            # A forked child (a DataLoader worker) recording: a file of its own. The parent's file object
+            # is kept, never closed or collected here: flushing its copied buffer would write the
+            # parent's records twice.
+            self._inherited.append(self._file)
+            self._file, self._seq = None, 0
         if self._file is None:
+            self._pid = os.getpid()
             os.makedirs(self.directory, exist_ok=True)
             name = f"rank{self.rank()}-{time.time_ns()}-{os.getpid()}.jsonl"
             self._file = open(os.path.join(self.directory, name), "a", buffering=1 << 16)  # noqa: SIM115
