@@ -54,7 +54,10 @@ def _rank_lines(f: RankFinding, indent: str) -> list[str]:
     d = f.divergence
     assert d is not None
     out = [f"{indent}{_what(f)}{_diff(d.max_abs_diff)}" + (f" ({d.detail})" if d.detail and f.located else "")]
-    same = [f"all {f.identical_steps} earlier steps" if f.identical_steps else "nothing earlier (step 0)"]
+    n = f.identical_steps
+    # Every record of those steps: batches, module outputs, gradients and parameters, generators, probes.
+    same = ["nothing earlier (step 0)" if n == 0 else "the earlier step, all of it" if n == 1
+            else f"all {n} earlier steps (batches, outputs, gradients, parameters, probes)"]
     listed = list(f.identical_before[:MAX_LISTED])
     if len(f.identical_before) > MAX_LISTED:
         listed.append(f"{len(f.identical_before) - MAX_LISTED} more")
