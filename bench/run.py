@@ -556,6 +556,51 @@ def bench_epochs(repeat: int) -> list[Row]:
     ]
 
 
+LOCATE_CODE = r"""
+import json, statistics, sys, time
+import torch
+import seedlock
+from seedlock.workloads.torch_epochs import _setup, _step
+torch.set_num_threads(1)
+manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "stages": {"torch": {
+    "frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
+stage = seedlock.resolve(manifest, {}, provenance=False).stage("torch")
+stage.apply()
+model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
+def epoch():
+    for batch in loader:
+        _step(model, opt, batch)
+epoch()
+out = []
+for _ in range(int(sys.argv[1])):
+    t = time.perf_counter(); epoch(); out.append(time.perf_counter() - t)
+print(json.dumps({"epoch": statistics.median(out), "batches": len(loader)}))
+"""
+
+
+def bench_locate(repeat: int, tmp: Path) -> list[Row]:
+    """The locator's coarse pass (torch hooks: a checksum per tensor, a digest per step) against the same
+    training without it, each in a fresh process, alternated."""
+    boot = str(ROOT / "python" / "seedlock" / "_bootstrap" / "python")
+    plain, located, batches = [], [], 0
+    for i in range(3):
+        for on in (False, True):
+            env = dict(QUIET)
+            if on:
+                env.update(SEEDLOCK_LOCATE=str(tmp / f"locate{i}"), PYTHONPATH=boot + os.pathsep + env.get("PYTHONPATH", ""))
+            out = subprocess.run([PY, "-c", LOCATE_CODE, str(repeat)], capture_output=True, text=True, env=env, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            (located if on else plain).append(r["epoch"])
+            batches = r["batches"]
+    t_on, t_off = statistics.median(located), statistics.median(plain)
+    return [Row(f"`verify --locate` coarse pass: one epoch of the conformance MLP ({batches} batches, 2 workers), hooked",
+                f"{t_on * 1000:.0f} ms", f"not hooked {t_off * 1000:.0f} ms", f"{t_on / t_off:.2f}x", "<= 1.5x",
+                t_on <= 1.5 * t_off,
+                "the coarse pass runs twice, only when verify found a difference or --locate asks; 1.5x keeps the "
+                "whole locator (two coarse runs, two fine runs that stop recording after one step) within about "
+                "four runs' time")]
+
+
 def bench_conformance() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
@@ -794,6 +839,7 @@ def main() -> int:
             ("r", lambda: bench_r(repeat, args.quick)),
             ("ledger", lambda: bench_ledger(repeat, args.quick)),
             ("epochs", lambda: bench_epochs(repeat)),
+            ("locate", lambda: bench_locate(repeat, Path(tmp))),
             ("conformance", bench_conformance),
         ]:
             if args.only and name not in args.only:

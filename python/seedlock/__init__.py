@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .applied import AppliedStage
     from .derivation import derive, epoch_seed, loader_worker_seed, rank_seed, stream_seed, worker_seed
     from .errors import CODES, SeedlockError
+    from .locate import probe
     from .lock import FrameworkSeed, Lock, LockedStage, Resolved
     from .manifest import Manifest, Stage
 
@@ -35,7 +36,7 @@ _LAZY = {
     "epoch_seed": "derivation", "stream_seed": "derivation", "loader_worker_seed": "derivation",
     "CODES": "errors", "SeedlockError": "errors",
     "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
-    "Manifest": "manifest", "Stage": "manifest", "AppliedStage": "applied",
+    "Manifest": "manifest", "Stage": "manifest", "AppliedStage": "applied", "probe": "locate",
 }
 
 

@@ -170,6 +170,13 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                        help="a JSON field whose differences do not count, e.g. 'all_results.json#/*_per_second' "
                             "(FILE is a glob; '*' in a pointer segment matches any characters); repeatable. "
                             "PDF and TensorBoard time stamps are ignored by built-in rules; all are listed")
+        where = s.add_mutually_exclusive_group()
+        where.add_argument("--locate", dest="locate", action="store_const", const="always", default="on-difference",
+                           help="find where two runs part (step, module, rank) even when the outputs agree "
+                                "(default: only when they differ)")
+        where.add_argument("--no-locate", dest="locate", action="store_const", const="never",
+                           help="do not look for where differing runs part")
+        s.add_argument("--json", metavar="FILE", help="write the locator's findings as JSON")
         _auto_seed_option(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
 
@@ -664,7 +671,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     outputs = verify.plan_outputs(args.output, Path.cwd())
     run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
     result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,
-                           keep=args.keep, run=run, ignore=ignore)
+                           keep=args.keep, run=run, ignore=ignore, locate=args.locate, locate_json=args.json)
     return result.status
 
 

@@ -10,6 +10,7 @@ seed inside a DataLoader worker. Streams are never the global generator's stream
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,10 @@ class StageRuntime:
     def remember(self, stream: Stream) -> None:
         stream.index = sum(1 for s in self.streams if (s.framework, s.name, s.rank) == (stream.framework, stream.name, stream.rank))
         self.streams.append(stream)
+        if os.environ.get("SEEDLOCK_LOCATE"):  # `verify --locate`: a named stream's state is a probe for free
+            from .locate._record import watch_stream
+
+            watch_stream(stream)
         state = self.pending.pop((stream.framework, stream.name, stream.rank, stream.index), None)
         if state is not None:
             from .checkpoint import restore_stream

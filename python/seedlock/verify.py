@@ -198,13 +198,15 @@ class _SignalGuard:
 
 def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output], *, runs: int = 2,
            run: Runner | None = None, workdir: Path | None = None, keep: bool = False, echo: Echo = print,
-           note: Echo = _stderr, ignore: Sequence[IgnoreRule] = ()) -> Result:
+           note: Echo = _stderr, ignore: Sequence[IgnoreRule] = (), locate: str = "never",
+           locate_json: str | None = None) -> Result:
     """Run ``cmd`` ``runs`` times with ``env`` and compare ``outputs`` (from :func:`plan_outputs`; see the
     module docstring). ``run`` starts one child and returns its exit status (default: the launcher's
     supervised child); ``echo`` gets the verdict lines (stdout), ``note`` progress and what was moved
     or restored (stderr). ``ignore`` (from :func:`seedlock.volatile.parse_ignore`) names JSON fields
     whose differences do not count; built-in rules ignore the time stamps of PDF and TensorBoard files.
-    What was ignored is listed under each output.
+    What was ignored is listed under each output. ``locate`` ("never", "on-difference", "always"): then
+    find where two runs part (:mod:`seedlock.locate`), writing its JSON to ``locate_json``.
 
     A SIGTERM, SIGINT or SIGHUP (in the main thread) ends the verification once the user's outputs
     are back; the status is then 128 + the signal's number. A file that cannot be moved, copied or
@@ -227,7 +229,8 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output]
     if not temporary:
         _refuse_earlier_runs(work, outputs, runs)
     with _SignalGuard() as guard:
-        return _verify(cmd, env, outputs, runs, run, work, temporary, keep, echo, note, ignore, guard)
+        return _verify(cmd, env, outputs, runs, run, work, temporary, keep, echo, note, ignore, guard, locate,
+                       locate_json)
 
 
 def _work_directory(workdir: Path | None) -> Path:
@@ -255,7 +258,8 @@ def _refuse_earlier_runs(work: Path, outputs: Sequence[Output], runs: int) -> No
 
 def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], runs: int, run: Runner, work: Path,
             temporary: bool, keep: bool, echo: Echo, note: Echo, ignore: Sequence[IgnoreRule],
-            guard: _SignalGuard) -> Result:
+            guard: _SignalGuard, locate: str = "never",
+            locate_json: str | None = None) -> Result:
     saved: list[Output] = []
     before: Path | None = None
     status, reproducible, compared = 1, False, False
@@ -305,6 +309,12 @@ def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], r
     if compared:
         tail = f"; runs kept in {kept}" if kept is not None else ""
         echo(f"seedlock: verify: {'reproducible' if reproducible else 'not reproducible'}{tail}")
+    if compared and (locate == "always" or (locate == "on-difference" and not reproducible)):
+        # Where the runs part (issue 22): runs of its own under instrumentation; the status stays verify's.
+        from .locate.runner import after_verify
+
+        after_verify(cmd, env, outputs, run, reproducible=reproducible, kept=kept, json_path=locate_json, echo=echo,
+                     note=note)
     return Result(status=status, reproducible=reproducible, kept=kept)
 
 

@@ -1058,3 +1058,19 @@ write("invalid", "take-over", "spec 1.2: a stage's take_over is a boolean, and u
         {**lock11_with(["stages", "train", "take_over"], "yes"), "lock-version": "1.2"}, "invalid-type",
         "/stages/train/take_over", kind="lock"),
 ])
+
+
+# ---------------------------------------------------------------- locate (SPEC §12): probe records
+def probe_case(description: str, shape: list[int], values: list[Any], *, calls: int = 1) -> dict[str, Any]:
+    return {"description": description, "input": {"name": "x", "shape": shape, "values": values, "calls": calls},
+            "expected": {"type": "probe", "kind": "probe", "name": "x", "step": calls - 1, "shape": shape, "values": values}}
+
+
+write("locate", "probe-records", "what a probe writes: shape, row-major values, NaN and infinities spelt, the default step", [
+    probe_case("a vector is written as it is", [3], [0.5, -2.0, 0.1]),
+    probe_case("a 2 by 3 matrix is written row by row", [2, 3], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    probe_case("a 2 by 2 by 2 array is written in row-major order", [2, 2, 2], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]),
+    probe_case("NaN and infinities are spelt as strings", [3], ["nan", "inf", "-inf"]),
+    probe_case("doubles keep every bit", [2], [0.1 + 0.2, 1e-300]),
+    probe_case("the third probe of a name has step 2", [1], [7.0], calls=3),
+])

@@ -60,7 +60,8 @@ def _import_seedlock():
 
 
 def _start():
-    if not os.environ.get("SEEDLOCK_AUTOSEED"):
+    seeding, locating = os.environ.get("SEEDLOCK_AUTOSEED"), os.environ.get("SEEDLOCK_LOCATE")
+    if not (seeding or locating):
         return
     try:
         autoseed = _import_seedlock()
@@ -68,10 +69,18 @@ def _start():
         _report_failure("cannot load seedlock in %s (Python %s): %s: %s"
                         % (sys.executable, sys.version.split()[0], type(exc).__name__, exc))
         return
-    try:
-        autoseed.start()
-    except Exception as exc:
-        _report_failure("auto-seeding failed: %s: %s" % (type(exc).__name__, exc))
+    if seeding:
+        try:
+            autoseed.start()
+        except Exception as exc:
+            _report_failure("auto-seeding failed: %s: %s" % (type(exc).__name__, exc))
+    if locating:  # `seedlock verify --locate`: only then is the locator loaded
+        try:
+            from seedlock.locate import _boot
+        except ImportError as exc:
+            sys.stderr.write("seedlock: warning: this seedlock cannot locate divergences: %s\n" % exc)
+        else:
+            _boot.start()
 
 
 def _chain():

@@ -1,0 +1,41 @@
+"""Where two runs of one seeded command part: the divergence locator behind ``seedlock verify --locate``.
+
+In the program (no change to it needed): when ``$SEEDLOCK_LOCATE`` names a directory, the auto-seeding
+bootstrap loads :mod:`seedlock.locate._boot`, which hooks torch (global module and optimizer hooks) and
+Keras (``Model.fit``) when the program imports them, and :func:`probe` records values the program names.
+Each process appends records to a JSON Lines file in that directory (:mod:`._record`; format: spec §10).
+
+In the launcher: :mod:`.runner` runs the command twice for a coarse pass (cheap per-step hashes), then,
+at the first step that differs, twice for a fine pass (every tensor of that step, with its values);
+:mod:`.compare` finds the first differing record of each rank and says what was identical before it and
+the likely cause; :mod:`.report` prints it and writes the JSON.
+
+Importing this package costs nothing: it is what ``seedlock.probe`` is.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: The directory this run's records go to; unset, probes and hooks do nothing.
+LOCATE_VARIABLE = "SEEDLOCK_LOCATE"
+#: The step the fine pass records in full (every tensor, with values); unset: the coarse pass.
+STEP_VARIABLE = "SEEDLOCK_LOCATE_STEP"
+#: Which of the locator's runs this is (1, 2): for programs that want to know, and for tests.
+RUN_VARIABLE = "SEEDLOCK_LOCATE_RUN"
+
+
+def probe(name: str, value: Any, *, step: int | None = None) -> None:
+    """Record ``value`` (a number, sequence, numpy/torch/JAX array) under ``name`` for ``seedlock verify
+    --locate``, which compares the probes of two runs in order. Does nothing unless the locator runs the
+    program. ``step``: the program's own step (epoch, batch); default: the training step when torch or
+    Keras training is hooked, else how many probes of this name came before."""
+    if not os.environ.get(LOCATE_VARIABLE):
+        return
+    from . import _record
+
+    _record.recorder().probe(name, value, step)
