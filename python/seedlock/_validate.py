@@ -1,17 +1,20 @@
-"""Small checks shared by manifest, lock and settings validation; each raises a coded error."""
+"""Small checks shared by manifest, lock and settings validation; each raises a coded error.
+
+``seedlock run`` validates every lock with these before every job: this module imports nothing but
+:mod:`seedlock.errors` and :mod:`seedlock.derivation` (no ``re``, ``typing``), and loads the "did you
+mean" rule only to word an error."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from typing import Any
-
 from .derivation import SEED_MAX
-from ._suggest import hint
 from .errors import SeedlockError, pointer_join
 
-# Decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0".
-_VERSION_RE = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+_DIGITS = frozenset("0123456789")
 SUPPORTED_MAJOR = 1
 SUPPORTED_MINOR = 1
 
@@ -39,6 +42,8 @@ def members(value: dict[str, Any], pointer: str, required: Iterable[str], option
     allowed = set(required) | set(optional)
     for key in sorted(value):
         if key not in allowed:
+            from ._suggest import hint
+
             raise SeedlockError("unknown-field", f"Unknown field {key!r}{hint(key, allowed - set(value))}", pointer_join(pointer, key))
     for key in required:
         if key not in value:
@@ -109,7 +114,7 @@ def choice(value: Any, allowed: Iterable[str], pointer: str) -> str:
 def version(value: Any, pointer: str) -> str:
     """A ``MAJOR.MINOR`` version this binding implements (spec §2.1)."""
     string(value, pointer)
-    if _VERSION_RE.fullmatch(value) is None:
+    if not _is_version(value):
         raise SeedlockError("invalid-value", f"Invalid version {value!r} (expected MAJOR.MINOR)", pointer)
     major, minor = (int(part) for part in value.split("."))
     if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
@@ -119,6 +124,12 @@ def version(value: Any, pointer: str) -> str:
             pointer,
         )
     return value
+
+
+def _is_version(text: str) -> bool:
+    """``MAJOR.MINOR`` in decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0"."""
+    parts = text.split(".")
+    return len(parts) == 2 and all(p and set(p) <= _DIGITS and (p == "0" or p[0] != "0") for p in parts)
 
 
 def version_tuple(value: str) -> tuple[int, int]:
