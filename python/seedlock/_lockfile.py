@@ -136,7 +136,7 @@ def registry() -> dict[str, Any]:
     if _REGISTRY is None:
         base = os.environ.get("SEEDLOCK_SPEC_DIR") or os.path.join(os.path.dirname(__file__), "_spec")
         with open(os.path.join(base, "registry.json"), "rb") as handle:
-            _REGISTRY = parse(handle.read())
+            _REGISTRY = scan(handle.read().decode("utf-8"))  # our own file: no user's text to judge
     return _REGISTRY
 
 

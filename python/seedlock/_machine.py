@@ -205,3 +205,36 @@ def _metadata_version(path: str) -> str | _Unsure:
                 return value.strip() if value.strip() else UNSURE
         return UNSURE
     return UNSURE
+
+
+def registered_with_version(group: str, name: str, version: str) -> bool:
+    """True when a distribution whose metadata directory names ``version`` registers entry point
+    ``name`` in ``group``: what :func:`seedlock.extensions.version` would then answer, read from a few
+    ``entry_points.txt`` files instead of every installed distribution's (False: ask it)."""
+    suffix = f"-{version}.dist-info".lower()
+    for entry in sys.path:
+        index = _index(entry or ".")
+        if not isinstance(index, dict):
+            continue
+        for found in index.values():
+            for child in found:
+                if child.lower().endswith(suffix) and _registers(os.path.join(entry or ".", child, "entry_points.txt"),
+                                                                 group, name):
+                    return True
+    return False
+
+
+def _registers(path: str, group: str, name: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    section = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and line.partition("=")[0].strip() == name and "=" in line:
+            return True
+    return False

@@ -7,7 +7,6 @@ the lock's resolve-time provenance.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,20 +30,31 @@ class RunStart:
 
 def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None) -> RunStart:
     """Collect the run's provenance and compare it with the lock (the lock must already be validated)."""
-    from .provenance import run_state
+    from . import _lockfile
 
-    text = read_bytes(lock_path).decode("utf-8")
-    doc = json.loads(text)
-    base = Path(base_directory(doc, lock_path))
-    prov = doc.get("provenance") or {}
-    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs")
-    params = hashes_now(prov.get("params") or {}, base, "params")
-    frameworks = list(doc["stages"][stage]["frameworks"])
-    # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
-    # CI step wrote, untracked, must not make every run's tree dirty.
-    state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params, git_exclude=[Path(lock_path)])
+    raw = read_bytes(lock_path)
+    text = raw.decode("utf-8-sig")  # spec §1.1: a byte-order mark is ignored
+    doc = _lockfile.parse(raw)
+    base = base_directory(doc, lock_path)
+    state = run_provenance(doc, lock_path, stage, base, env)
     return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
                     check=check_start(doc, stage, base=base, current=state))
+
+
+def run_provenance(lock_doc: Mapping[str, Any], lock_path: str, stage: str, base: str,
+                   env: Mapping[str, str] | None = None) -> Mapping[str, Any]:
+    """The run's own provenance for its record (git, CI, versions, input hashes measured now), for a
+    lock already read and checked; ``base`` is where its inputs are (:func:`seedlock.fingerprint.base_directory`)."""
+    from .provenance import run_state
+
+    prov = lock_doc.get("provenance") or {}
+    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs")
+    params = hashes_now(prov.get("params") or {}, base, "params")
+    frameworks = list(lock_doc["stages"][stage]["frameworks"])
+    # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
+    # CI step wrote, untracked, must not make every run's tree dirty.
+    return run_state(frameworks, git_dir=Path(base), env=env, inputs=inputs, params=params,
+                     git_exclude=[Path(lock_path)])
 
 
 def resolve_provenance(lock_doc: Mapping[str, Any], manifest_path: str | None,

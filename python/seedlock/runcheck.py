@@ -10,12 +10,16 @@ are reported before the run starts; ``strict`` turns them into ``lock-mismatch``
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from .errors import SeedlockError, pointer_join
 from .fingerprint import base_directory, hashes_now
+
+# `seedlock run` runs this check before every job: plain classes instead of dataclasses, whose import
+# (inspect, re, ...) costs a third of a bare interpreter start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 #: Set by ``seedlock run`` for its child: the check already ran, ``apply_from_env`` skips it.
 CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
@@ -23,20 +27,45 @@ _CAN_CHANGE = ("reproduction, not repetition: framework versions, device kind an
                "numbers (kernels, default algorithms, floating-point order) even with the same seeds")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Difference:
-    """One way the run differs from the lock: ``pointer`` into the lock's provenance, and what."""
+class _Frozen:
+    """Keyword-only, immutable, compared by value: what a frozen dataclass gives, without its import."""
 
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, **values: Any) -> None:
+        if set(values) != set(self.__slots__):
+            raise TypeError(f"{type(self).__name__} takes exactly {', '.join(self.__slots__)}")
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {key!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(repr(getattr(self, k)) for k in self.__slots__))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
+
+
+class Difference(_Frozen):
+    """One way the run differs from the lock: ``pointer`` into the lock's provenance, and what;
+    ``changes_the_run`` is True for inputs/params (not the locked run any more), False for the setup
+    (versions, platform)."""
+
+    __slots__ = ("pointer", "problem", "changes_the_run")
     pointer: str
     problem: str
-    #: True for inputs/params (not the locked run any more); False for the setup (versions, platform).
     changes_the_run: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class StartCheck:
+class StartCheck(_Frozen):
     """The hashes measured now and the differences from the lock."""
 
+    __slots__ = ("inputs", "params", "differences")
     inputs: Mapping[str, str | None]
     params: Mapping[str, str | None]
     differences: tuple[Difference, ...]
@@ -78,9 +107,10 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     stage_frameworks = list((lock_doc.get("stages", {}).get(stage) or {}).get("frameworks", {}))
     if current is None:
         from ._machine import device_kind, platform_tag
-        from .provenance import framework_versions
 
-        current = {"frameworks": framework_versions(stage_frameworks), "device": device_kind(), "platform": platform_tag()}
+        current = {"frameworks": {fw: framework_version(fw, prov.get("frameworks", {}).get(fw))
+                                  for fw in stage_frameworks},
+                   "device": device_kind(), "platform": platform_tag()}
     versions_then: Mapping[str, Any] = prov.get("frameworks") or {}
     versions_now: Mapping[str, Any] = current.get("frameworks") or {}
     for fw in stage_frameworks:
@@ -95,4 +125,32 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     return StartCheck(inputs=inputs, params=params, differences=tuple(diffs))
 
 
-__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "hashes_now"]
+def framework_version(name: str, locked: str | None = None) -> str | None:
+    """The version provenance records for framework or extension ``name``
+    (:func:`seedlock.provenance.framework_versions`), read from ``sys.path``'s metadata directories by
+    :mod:`seedlock._machine` where it can tell, without importing the framework modules or
+    ``importlib.metadata``. ``locked`` is the version the lock recorded: for an extension, only the
+    distributions of that version are looked at first."""
+    from . import _lockfile, _machine
+
+    entry = _lockfile.frameworks().get(name)
+    if entry is None:  # an extension: the distribution that registers its seeder
+        group = _lockfile.registry()["extensions"]["entry_point_group"]  # extensions.GROUP
+        if locked and _machine.registered_with_version(group, name, locked):
+            return locked
+        from .extensions import version
+
+        return version(name)
+    if name == "python":
+        return _machine.python_version()
+    if name == "r":
+        return _machine.rscript_version()
+    quick: Sequence[str | None | object] = [_machine.quick_distribution_version(d) for d in entry["distributions"]]
+    if _machine.UNSURE not in quick:
+        return next((found for found in quick if found is not None), None)  # type: ignore[return-value]
+    from . import frameworks
+
+    return frameworks.get(name).version()
+
+
+__all__ = ["framework_version", "CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "hashes_now"]

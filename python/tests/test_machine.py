@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SPEC
-from seedlock import _launch_fast, _machine, _json
+from seedlock import _json, _machine, runcheck
 from seedlock import frameworks as fw_modules
 
 
@@ -161,4 +161,4 @@ def test_the_launchers_version_of_each_framework_is_the_framework_modules() -> N
     for entry in registry["frameworks"]:
         module = fw_modules.get(entry["name"])
         assert tuple(entry["distributions"]) == module.DISTRIBUTIONS, entry["name"]
-        assert _launch_fast.version_now(entry["name"], entry["distributions"]) == module.version(), entry["name"]
+        assert runcheck.framework_version(entry["name"]) == module.version(), entry["name"]
