@@ -32,8 +32,26 @@ GROUP: Final = "seedlock.seeders"
 
 
 def find(name: str) -> Any | None:
-    """The seeder registered for extension ``name``, or None when no installed package provides one."""
-    from importlib import metadata  # only when a stage lists an extension
+    """The seeder registered for extension ``name``, or None when no installed package provides one.
+
+    Every auto-seeded interpreter of a stage with an extension looks its seeder up at start:
+    ``sys.path``'s ``entry_points.txt`` files are read directly (:func:`seedlock._machine.entry_point_value`;
+    importing ``importlib.metadata`` costs more than a bare interpreter start), and ``importlib.metadata``
+    decides where they cannot tell."""
+    from . import _machine
+
+    value = _machine.entry_point_value(GROUP, name)
+    if value is None:
+        return None
+    if value is not _machine.UNSURE:
+        from importlib import import_module
+
+        module, _, attrs = str(value).partition("[")[0].strip().partition(":")
+        found = import_module(module.strip())
+        for attr in attrs.strip().split(".") if attrs.strip() else ():
+            found = getattr(found, attr)
+        return found
+    from importlib import metadata
 
     for entry in metadata.entry_points(group=GROUP, name=name):
         return entry.load()

@@ -162,3 +162,16 @@ def test_the_launchers_version_of_each_framework_is_the_framework_modules() -> N
         module = fw_modules.get(entry["name"])
         assert tuple(entry["distributions"]) == module.DISTRIBUTIONS, entry["name"]
         assert runcheck.framework_version(entry["name"]) == module.version(), entry["name"]
+
+
+def test_every_installed_entry_point_is_found_as_importlib_metadata_finds_it() -> None:
+    # Extension seeders are looked up in every auto-seeded interpreter of their stage, without importlib.metadata.
+    from importlib import metadata
+
+    points = [point for dist in metadata.distributions() for point in dist.entry_points]
+    assert any(point.group == "console_scripts" for point in points)
+    for point in points:
+        quick = _machine.entry_point_value(point.group, point.name)
+        first = next(iter(metadata.entry_points(group=point.group, name=point.name))).value
+        assert quick is _machine.UNSURE or quick == first, (point.group, point.name)
+    assert _machine.entry_point_value("seedlock.seeders", "x-no-such-seeder") is None
