@@ -31,7 +31,7 @@ from .errors import SeedlockError, pointer_join
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
 #: Set for the child: the start-of-run check ran (``seedlock.runcheck.CHECKED_VARIABLE``).
@@ -146,9 +146,13 @@ def run_lock(options: _Options) -> int:
         stages = data["stages"]
         raise SeedlockError("unknown-stage", f"No stage {name!r}{hint(name, stages)} (stages: {', '.join(stages)})",
                             pointer_join("/stages", name))
-    from .fingerprint import base_directory
+    prov = data["provenance"]
+    if options.record or options.check_reuse or (type(prov) is dict and (prov.get("inputs") or prov.get("params"))):
+        from .fingerprint import base_directory
 
-    base = base_directory(data, path)
+        base = base_directory(data, path)
+    else:
+        base = os.path.dirname(os.path.abspath(path))  # nothing is hashed: no need to find the manifest's directory
     provenance = None
     if options.record or options.check_reuse:
         from .recording import run_provenance
@@ -270,12 +274,13 @@ def _keep_copy(status_dir: str, raw: bytes) -> str:
     return path
 
 
-def run_command(cmd: Sequence[str], env: Mapping[str, str]) -> int:
+def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[[], None] | None = None) -> int:
     """Run ``cmd`` in the foreground as a wrapper does: same terminal and process group, every inherited
     descriptor passed on, ``PR_SET_PDEATHSIG`` (it dies with seedlock, even on SIGKILL). SIGTERM, SIGINT
     and SIGHUP sent to seedlock alone are forwarded; those the terminal sends to the whole foreground
     group (Ctrl-C) reached the child already and are not sent twice. Returns the exit status, 128+N (and
-    a line on stderr) when signal N killed it; ``io-error`` when it cannot be started."""
+    a line on stderr) when signal N killed it; ``io-error`` when it cannot be started. ``meanwhile`` runs
+    once the child is started: work that need not delay it (on another core, while it starts up)."""
     import _signal  # the C module: `signal` imports enum
 
     if not cmd or not cmd[0]:
@@ -314,6 +319,8 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str]) -> int:
         if failure:
             os.waitpid(pid, 0)
             raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {os.strerror(int(failure))}")
+        if meanwhile is not None:
+            meanwhile()
         while True:
             info = _signal.sigwaitinfo(forwarded | {_signal.SIGCHLD})
             if info.si_signo == _signal.SIGCHLD:
@@ -350,7 +357,7 @@ def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir
         from ._seedstatus import STRICT_VARIABLE
 
         extra[STRICT_VARIABLE] = "1"
-    code = run_command(cmd, {**env, **extra})
+    code = run_command(cmd, {**env, **extra}, meanwhile=lambda: _remove_stale(os.path.dirname(status_dir)))
     if not verbose and _all_well(status_dir):
         return code
     from ._seedreport import read_outcome
@@ -366,10 +373,9 @@ _PREFIX = "seedlock-status-"
 def _status_dir() -> str:
     """A private new directory where :func:`tempfile.mkdtemp` would put it (TMPDIR, else /tmp), named
     after this process (``seedlock-status-<pid namespace>-<pid>-<random>``). A launcher killed by SIGKILL
-    cannot remove its own: each start removes those whose process is gone (same pid namespace only)."""
+    cannot remove its own: each run removes those whose process is gone (same pid namespace only)."""
     base = os.path.abspath(os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp")
     namespace = _pid_namespace()
-    _remove_stale(base, namespace)
     for _ in range(8):
         path = os.path.join(base, f"{_PREFIX}{namespace}-{os.getpid()}-{os.urandom(4).hex()}")
         try:
@@ -391,7 +397,10 @@ def _pid_namespace() -> str:
         return "0"
 
 
-def _remove_stale(base: str, namespace: str) -> None:
+def _remove_stale(base: str) -> None:
+    """Remove the status directories in ``base`` whose launcher (same pid namespace) is gone (run_stage
+    calls it while the command starts up)."""
+    namespace = _pid_namespace()
     try:
         entries = os.scandir(base)
     except OSError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 from .errors import SeedlockError, pointer_join
-from .fingerprint import base_directory, hashes_now
 
 # `seedlock run` runs this check before every job: plain classes instead of dataclasses, whose import
 # (inspect, re, ...) costs a third of a bare interpreter start.
@@ -94,8 +93,11 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     prov = lock_doc.get("provenance") or {}
     locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
     locked_params: Mapping[str, str] = prov.get("params") or {}
-    inputs = hashes_now(locked_inputs, base, "inputs") if current is None else (current.get("inputs") or {})
-    params = hashes_now(locked_params, base, "params") if current is None else (current.get("params") or {})
+    if current is None:
+        inputs = hashes_now(locked_inputs, base, "inputs") if locked_inputs else {}
+        params = hashes_now(locked_params, base, "params") if locked_params else {}
+    else:
+        inputs, params = current.get("inputs") or {}, current.get("params") or {}
     diffs: list[Difference] = []
     for key, noun, locked, now in (("inputs", "input", locked_inputs, inputs), ("params", "parameter file", locked_params, params)):
         for path, digest in locked.items():
@@ -123,6 +125,21 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
             diffs.append(Difference(pointer=pointer_join("/provenance", key),
                                     problem=f"{key} {current[key]} here, {prov[key]} when locked", changes_the_run=False))
     return StartCheck(inputs=inputs, params=params, differences=tuple(diffs))
+
+
+# fingerprint's functions, re-exported here, are loaded on first use: a lock without inputs needs neither.
+def hashes_now(paths: Any, base: str | os.PathLike[str], key: str) -> dict[str, str | None]:
+    """:func:`seedlock.fingerprint.hashes_now`."""
+    from .fingerprint import hashes_now as now
+
+    return now(paths, base, key)
+
+
+def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> str:
+    """:func:`seedlock.fingerprint.base_directory`."""
+    from .fingerprint import base_directory as base
+
+    return base(lock_doc, lock_path)
 
 
 def framework_version(name: str, locked: str | None = None) -> str | None:
