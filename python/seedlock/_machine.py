@@ -9,7 +9,7 @@ distribution's metadata directory, as :mod:`importlib.metadata` finds it.
 Where the quick answer could differ from the standard library's (a zip on ``sys.path``, an ``.egg``,
 a third-party metadata finder, two metadata directories for one name in one place), the functions
 say :data:`UNSURE`; :func:`distribution_version` then asks :mod:`importlib.metadata` (tens of
-milliseconds), and the launcher's fast path leaves the run to the full path. ``test_machine.py``
+milliseconds), as :func:`seedlock.runcheck.framework_version` does. ``test_machine.py``
 holds every quick answer to the standard library's, over every distribution installed.
 """
 
