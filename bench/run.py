@@ -267,12 +267,28 @@ def bench_launcher(repeat: int, tmp: Path) -> list[Row]:
     (tmp / "rows.csv").write_text("".join(f"{i},{i * i}\n" for i in range(1000)))
     (tmp / "params.yaml").write_text("lr: 0.1\nepochs: 3\n")
     rows = []
+    # Every lock takes the one path: a lock with jax and an extension (x-faker, from
+    # python/tests/data/seedlock-faker) as well as a plain one.
+    rich = {"train": {"frameworks": ["python", "numpy", "jax", "x-faker"]}}
+    from importlib import metadata
+
+    have_faker = bool(list(metadata.entry_points(group="seedlock.seeders", name="x-faker")))
     for label, extra, note in (
-            ("", {}, "the lock is resolved here with provenance: python, numpy and torch versions, device, platform"),
-            (" (lock with inputs and params)", {"inputs": ["rows.csv"], "params": ["params.yaml"]},
-             "as above, and the lock records a 12 kB input and a parameter file, hashed before the child starts")):
+            ("", {"stages": stages},
+             "the lock is resolved here with provenance: python, numpy and torch versions, device, platform"),
+            (" (lock with inputs and params)", {"inputs": ["rows.csv"], "params": ["params.yaml"], "stages": stages},
+             "as above, and the lock records a 12 kB input and a parameter file, hashed before the child starts"),
+            (" (lock with provenance, inputs, params, jax and extension x-faker)",
+             {"version": "1.1", "inputs": ["rows.csv"], "params": ["params.yaml"], "stages": rich},
+             "the lock records an input, a parameter file, and the versions of python, numpy, jax and the x-faker "
+             "seeder's distribution (read from its entry_points.txt), all checked before the child starts")):
+        if "x-faker" in json.dumps(extra) and not have_faker:
+            rows.append(Row(f"`seedlock run LOCK --stage S -- python -c pass` (CLI wall time){label}", "not measured",
+                            "", "", "<= 2.5x", None, "seedlock-faker is not installed "
+                            "(pip install python/tests/data/seedlock-faker)"))
+            continue
         manifest, lock = tmp / "launch.json", tmp / "launch.lock.json"
-        manifest.write_text(json.dumps({"version": "1.0", "seed": 1, **extra, "stages": stages}))
+        manifest.write_text(json.dumps({"version": "1.0", "seed": 1, **extra}))
         subprocess.run([str(BIN / "seedlock"), "resolve", str(manifest), "-o", str(lock)], check=True, capture_output=True)
         ratio, bare, run = _paired_launch(repeat, lock)
         rows.append(Row(f"`seedlock run LOCK --stage S -- python -c pass` (CLI wall time){label}", ms(run),

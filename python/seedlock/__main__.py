@@ -3,10 +3,10 @@
 import sys
 
 if sys.argv[1:2] == ["run"]:
-    # `seedlock run` starts before every wrapped command: try the path that imports almost nothing.
+    # `seedlock run` starts before every wrapped command: no argparse, almost no imports.
     from ._launch_fast import launch
 
-    launch(sys.argv[2:])  # returns only when the full path must take the command
+    launch(sys.argv[2:])  # returns only when argparse must read the options (--help, a misspelt one)
 
 from .cli import main
 

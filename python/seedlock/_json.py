@@ -5,25 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ._validate import Inexact
 from .errors import SeedlockError, pointer_join
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 _STRING = None  # compiled on first use: the CLI's fast paths never parse JSON
 _BOM = b"\xef\xbb\xbf"
-
-
-class Inexact(float):
-    """A number whose exact decimal value is not an integer though its nearest double is (``1e-400``
-    is 0.0, ``1.0000000000000000001`` is 1.0): spec §1.2 judges the number as written, so it is
-    ``invalid-type`` where an integer is expected (every number in a seedlock document is)."""
-
-    text: str
-
-    def __new__(cls, text: str) -> Inexact:
-        self = super().__new__(cls, float(text))
-        self.text = text
-        return self
 
 
 def _number(text: str) -> float:

@@ -1,24 +1,25 @@
-"""``seedlock run LOCK --stage S -- CMD``: the fast path, for a lock that is plainly valid.
+"""``seedlock run LOCK --stage S -- CMD``: the launcher, one path for every lock.
 
 Every CI job and every wrapped command pays for starting seedlock before its own process, so this
-path imports nothing it can do without: no ``json`` (it imports ``re``), ``dataclasses``, ``typing``,
-``signal`` (``enum``), ``subprocess`` or ``threading``, and no framework module. It decides only one
-thing itself: *this lock is valid and has this stage*. It accepts the lock only when it is certain:
+module imports nothing it can do without: no ``json``, ``re``, ``argparse``, ``dataclasses``,
+``typing``, ``signal`` (``enum``), ``subprocess`` or ``threading``, and no framework module. What was
+measured to matter (bench/RESULTS.md): a fork and exec of our own, ``os._exit`` once the output is out,
+lazy imports, ``PR_SET_PDEATHSIG`` through ``_ctypes``.
 
-* the text is parsed by the C scanner behind ``json`` with the same rules as :mod:`seedlock._json`
-  (duplicate keys, constants); anything unusual (a byte-order mark, ``\\u`` escapes, deep nesting,
-  floats where integers are expected) is left to the full path;
-* the lock is checked member by member against spec §5 and ``spec/registry.json`` (settings and
-  launcher variables), using the same derivation code as :mod:`seedlock.lock`.
+:func:`launch` takes the argument list of ``seedlock run``; the options it does not know (``--help``, a
+misspelt one) go to the argparse command line, whose ``run`` calls :func:`run_lock` -- the same path.
+:func:`run_lock`:
 
-When it cannot accept the lock it returns ``None`` and ``seedlock run`` takes the full path, which
-finds and reports the exact error (code, pointer, file name). ``test_launch_fast.py`` proves over
-the vectors and the hostile corpus that it accepts nothing the full path refuses and that the
-environment it gives the child is :func:`seedlock.launch.stage_environment`'s.
-
-The child is started as :func:`seedlock.launch.run_child` starts it: same terminal and process group,
-``PR_SET_PDEATHSIG``, SIGTERM/SIGINT/SIGHUP forwarded, 128+N and a line on stderr when signal N
-killed it; a command that cannot be started is left to the full path, which reports ``io-error``.
+1. reads the lock file once (:func:`seedlock._lockfile.read`: a pipe, ``/dev/stdin`` or ``<(cat lock)``
+   cannot be read twice) and checks it with the one lock validator (:func:`seedlock._lockfile.check`);
+2. runs the start-of-run check (:func:`seedlock.runcheck.check_start`, spec §5.4) on every run; git,
+   the CI variables and the ledger are read only with ``--record`` or ``--check-reuse``;
+3. starts the command with the stage's variables (:func:`stage_variables`) and the auto-seeding ones
+   (:func:`autoseed_environment`) through :func:`run_command`, the one foreground child runner, which
+   ``seedlock verify`` uses too (:func:`seedlock.launch.run_child`);
+4. reads what the command's processes seeded (the report module only when there is something to say),
+   records the run when asked, and returns the command's exit status -- a recording failure is reported
+   on stderr and never replaces the command's status.
 """
 
 from __future__ import annotations
@@ -26,90 +27,90 @@ from __future__ import annotations
 import os
 import sys
 
-from .derivation import DERIVATION, RULES, SEED_MAX, derive, is_label
+from .errors import SeedlockError, pointer_join
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
-_SOURCES = ("manifest", "env", "generated", "derived")
-_MAX_BYTES = 16 * 1024 * 1024  # seedlock._json.MAX_DOCUMENT_BYTES (a test checks they agree)
-_MAX_DEPTH = 64  # seedlock._json.MAX_DEPTH
-_FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP")
-_HEX = frozenset("0123456789abcdef")
+#: Set for the child: the start-of-run check ran (``seedlock.runcheck.CHECKED_VARIABLE``).
+_CHECKED = "SEEDLOCK_RUN_CHECKED"
+_EXIT_ERROR = 2
+_FLAGS = {"--no-auto-seed": "no_auto_seed", "-v": "verbose", "--verbose": "verbose", "--strict": "strict",
+          "--record": "record", "--check-reuse": "check_reuse", "--take-over": "take_over"}
+# si_code of a signal the kernel raised itself: a terminal's Ctrl-C (SIGINT), hang-up or quit goes to
+# the whole foreground process group, which the child is in too (linux/siginfo.h SI_KERNEL).
+_SI_KERNEL = 0x80
 
 
-class _Decline(Exception):
-    """Not certainly valid: the full path decides (and explains)."""
+class _Options:
+    """``seedlock run``'s options, as :func:`launch` or argparse found them."""
 
-
-class _Entry:
-    """A framework's seed and settings, as :class:`seedlock.lock.FrameworkSeed` offers them."""
-
-    def __init__(self, seed: int, settings: dict[str, Any]) -> None:
-        self.seed, self.settings = seed, settings
-
-
-class _Stage:
-    """What the launcher reads of a :class:`seedlock.lock.LockedStage`: its name, frameworks (lock order)
-    and ``take_over``."""
-
-    def __init__(self, name: str, frameworks: dict[str, _Entry], take_over: bool | None = None) -> None:
-        self.name, self.frameworks, self.take_over = name, frameworks, take_over
+    def __init__(self, lock: str, stage: str, cmd: list[str], *, no_auto_seed: bool = False, verbose: bool = False,
+                 strict: bool = False, record: bool = False, check_reuse: bool = False,
+                 ledger: str | None = None, take_over: bool = False) -> None:
+        self.lock, self.stage, self.cmd = lock, stage, cmd
+        self.auto_seed, self.verbose, self.strict = not no_auto_seed, verbose, strict
+        self.record, self.check_reuse, self.ledger = record, check_reuse, ledger
+        self.take_over = take_over
 
 
 def launch(argv: list[str]) -> None:
-    """``seedlock run`` (``argv`` after ``run``) when it is ``LOCK --stage S [--no-auto-seed] [-v] --
-    CMD`` with a plainly valid lock: runs the command and ends the process with its exit status.
-    Returns (having run nothing) when the full path must take the command: other options, any
-    error, a lock in doubt, a start-of-run check with something to say, a command that cannot start."""
-    parsed = _parse(argv)
-    if parsed is None:
+    """``seedlock run`` (``argv`` after ``run``): runs the command and ends the process with its exit
+    status. Returns (having done nothing) when the argparse command line must read the options."""
+    options = _parse(argv)
+    if options is None:
         return
-    lock, name, cmd, auto_seed, verbose = parsed
-    found = stage(lock, name)
-    if found is None:
-        return
-    env, view = found
-    # The start-of-run check has run, with nothing to say: the child's apply_from_env() need not
-    # repeat it (seedlock.runcheck.CHECKED_VARIABLE, as the full path tells its child).
-    child_env = {**os.environ, "SEEDLOCK_RUN_CHECKED": "1", **env}
     try:
-        code = run_stage(cmd, child_env, view, auto_seed=auto_seed, verbose=verbose)
-    except _NotStarted:
-        return  # the full path tries again and reports why the command cannot start
+        code = run_lock(options)
+    except SeedlockError as err:
+        print("seedlock: " + " ".join(f"error[{err.code}] {err}".split()), file=sys.stderr)
+        code = _EXIT_ERROR
+    except KeyboardInterrupt:
+        print("seedlock: interrupted", file=sys.stderr)
+        code = _EXIT_ERROR
     exit_now(code)
 
 
-def _parse(argv: list[str]) -> tuple[str, str, list[str], bool, bool] | None:
-    """(lock, stage, command, auto_seed, verbose) for the options this path knows; None otherwise."""
+def _parse(argv: list[str]) -> _Options | None:
+    """The options when they are all plainly ones ``seedlock run`` knows; None otherwise."""
     if "--" not in argv:
         return None
     cut = argv.index("--")
-    opts, cmd = argv[:cut], argv[cut + 1 :]
-    auto_seed = "--no-auto-seed" not in opts
-    verbose = "-v" in opts or "--verbose" in opts
-    opts = [o for o in opts if o not in ("--no-auto-seed", "-v", "--verbose")]
-    if len(opts) == 2 and opts[1].startswith("--stage="):
-        lock, name = opts[0], opts[1][len("--stage="):]
-    elif len(opts) == 2 and opts[0].startswith("--stage="):
-        lock, name = opts[1], opts[0][len("--stage="):]
-    elif len(opts) == 3 and opts[1] == "--stage":
-        lock, name = opts[0], opts[2]
-    elif len(opts) == 3 and opts[0] == "--stage":
-        lock, name = opts[2], opts[1]
-    else:
+    opts, cmd = argv[:cut], argv[cut + 1:]
+    flags: dict[str, Any] = {}
+    positional: list[str] = []
+    stage = None
+    i = 0
+    while i < len(opts):
+        arg = opts[i]
+        if arg in _FLAGS:
+            flags[_FLAGS[arg]] = True
+        elif arg in ("--stage", "--ledger") and i + 1 < len(opts) and not opts[i + 1].startswith("-"):
+            i += 1
+            if arg == "--stage":
+                stage = opts[i]
+            else:
+                flags["ledger"] = opts[i]
+        elif arg.startswith("--stage="):
+            stage = arg[len("--stage="):]
+        elif arg.startswith("--ledger="):
+            flags["ledger"] = arg[len("--ledger="):]
+        elif arg.startswith("-") or positional:
+            return None  # --help, a misspelt option, a second lock: argparse says what is wrong
+        else:
+            positional.append(arg)
+        i += 1
+    if not cmd or not positional or not positional[0] or stage is None:
         return None
-    if not cmd or not lock or lock.startswith("-"):
-        return None
-    return lock, name, cmd, auto_seed, verbose
+    return _Options(positional[0], stage, cmd, **flags)
 
 
 def exit_now(code: int) -> None:
     """End the launcher with ``code`` once its output is out, skipping the interpreter's finalisation
     (about a sixth of a bare start, paid by every wrapped command): this path holds no files, threads
-    or exit handlers that finalisation would tidy."""
+    or exit handlers that finalisation would tidy (a ledger's connections are closed when used)."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -120,327 +121,224 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
-class _NotStarted(Exception):
-    """The command could not be started (nothing ran)."""
+class _Stage:
+    """What the launcher reads of a stage (a :class:`seedlock.lock.LockedStage` offers the same): its
+    name and, per framework in lock order, an entry with ``seed`` and ``settings``."""
+
+    def __init__(self, name: str, frameworks: dict[str, Any], take_over: bool | None = None) -> None:
+        self.name, self.frameworks, self.take_over = name, frameworks, take_over
 
 
-def stage(lock_path: str, name: str) -> tuple[dict[str, str], _Stage] | None:
-    """The stage's variables and a view of the stage, when the lock is certainly valid and has it."""
+class _Entry:
+    def __init__(self, seed: int, settings: dict[str, Any]) -> None:
+        self.seed, self.settings = seed, settings
+
+
+def run_lock(options: _Options) -> int:
+    """Read and check the lock once, check the start of the run, run the command, record it when asked;
+    the command's exit status (2 and a coded error when seedlock itself refuses)."""
+    path, name = options.lock, options.stage
+    raw = _read_lock(path)
+    data = raw[1]
+    stage = data["stages"].get(name)
+    if stage is None:
+        from ._suggest import hint
+
+        stages = data["stages"]
+        raise SeedlockError("unknown-stage", f"No stage {name!r}{hint(name, stages)} (stages: {', '.join(stages)})",
+                            pointer_join("/stages", name))
+    prov = data["provenance"]
+    if options.record or options.check_reuse or (type(prov) is dict and (prov.get("inputs") or prov.get("params"))):
+        from .fingerprint import base_directory
+
+        base = base_directory(data, path)
+    else:
+        base = os.path.dirname(os.path.abspath(path))  # nothing is hashed: no need to find the manifest's directory
+    provenance = None
+    if options.record or options.check_reuse:
+        from .recording import run_provenance
+
+        provenance = run_provenance(data, path, name, base, command=options.cmd)
+    from .runcheck import check_start
+
+    check = check_start(data, name, base=base, current=provenance, lock_path=path)
+    if options.strict:
+        check.raise_if_any(path)
+    for line in check.warnings(name):
+        print(f"seedlock: {line}", file=sys.stderr)
+    ledger = None
+    if options.check_reuse:
+        from .recording import ledger_for, reuse_report
+
+        ledger = ledger_for(options.ledger)
+        lines, idle = reuse_report(ledger, data, [name], provenance)  # type: ignore[arg-type]
+        for line in lines:
+            print(f"seedlock: {line}", file=sys.stderr)
+        if idle and options.strict:
+            return 1
+    view = _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in stage["frameworks"].items()},
+                  stage.get("take_over") or options.take_over)
+    env = {**os.environ, _CHECKED: "1", **stage_variables(path, view)}
+    outcomes: list[Any] | None = [] if options.record else None
+    status_dir = _status_dir()
     try:
-        data = _read(lock_path)
-    except (_Decline, OSError, ValueError, RecursionError):
-        return None
-    env = _environment(data, lock_path, name)
-    if env is None:
-        return None
-    entries = data["stages"][name]["frameworks"]
-    return env, _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in entries.items()},
-                       data["stages"][name].get("take_over"))
+        if not _is_regular(path):
+            # The child's apply_from_env() reads $SEEDLOCK_LOCK again: a pipe's text is gone by then.
+            env["SEEDLOCK_LOCK"] = _keep_copy(status_dir, raw[0])
+        code = run_stage(options.cmd, env, view, status_dir, auto_seed=options.auto_seed, strict=options.strict,
+                         verbose=options.verbose, outcomes=outcomes)
+    finally:
+        _remove(status_dir)
+    if options.record:
+        if outcomes:  # what the run's processes seeded, failed to seed and did not control (spec §5.4)
+            provenance = {**provenance, "seeding": outcomes[0].record()}  # type: ignore[dict-item]
+        _record(options, ledger, data, raw[0].decode("utf-8-sig"), name, code, provenance)
+    return code
 
 
-def stage_environment(lock_path: str, stage: str) -> dict[str, str] | None:
-    """The stage's variables (as :func:`seedlock.launch.stage_environment` gives them) when the lock
-    at ``lock_path`` is certainly valid and has ``stage``; None otherwise."""
+def _read_lock(path: str) -> tuple[bytes, dict[str, Any]]:
+    """The lock's bytes and checked data; errors name the file (a manifest is ``not-a-lock``)."""
+    from . import _lockfile
+
     try:
-        data = _read(lock_path)
-    except (_Decline, OSError, ValueError, RecursionError):
-        return None
-    return _environment(data, lock_path, stage)
+        raw = _lockfile.read(path)
+        document = _lockfile.parse(raw)
+        if type(document) is not dict or "lock-version" not in document:
+            import seedlock
+
+            seedlock.from_data(document, path=path)  # a manifest's own faults first, as `seedlock.read` reports them
+            raise SeedlockError("not-a-lock", f"{path}: a manifest, not a lock (resolve it first)", "/lock-version")
+        return raw, _lockfile.check(document)
+    except SeedlockError as err:
+        if err.code == "not-a-lock":
+            raise
+        raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
 
 
-def _environment(data: Any, lock_path: str, stage: str) -> dict[str, str] | None:
+def _record(options: _Options, ledger: Any, data: Mapping[str, Any], text: str, stage: str, code: int,
+            provenance: Any) -> None:
+    """Append the run to the ledger. A failure (the record is then spooled) is reported on stderr and
+    does not change the exit status: the command's status is what CI needs to see (docs/reliability.md)."""
     try:
-        registry = _registry()
-        _check_lock(data, registry)
-        entry = data["stages"].get(stage)
-        if entry is None:
-            return None
-        _want(_same_setup(data, lock_path, entry["frameworks"], registry))
-        env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage}
-        frameworks = entry["frameworks"]
-        for fw in registry["frameworks"]:  # application order, as the registry lists them
-            locked = frameworks.get(fw["name"])
-            if locked is None:
+        from .ledger import new_record
+        from .recording import ledger_for
+
+        ledger = ledger or ledger_for(options.ledger)
+        record = new_record(data, event="run", stage=stage, exit_code=code, provenance=provenance, lock_text=text)
+        ledger.record(record)
+    except SeedlockError as err:
+        print("seedlock: " + " ".join(f"error[{err.code}] {err}".split()), file=sys.stderr)
+        return
+    print(f"seedlock: recorded as run {record.run[:10]} (pipeline {record.pipeline[:10]}) in {ledger.location}",
+          file=sys.stderr)
+
+
+def stage_variables(lock_path: str | os.PathLike[str], stage: Any) -> dict[str, str]:
+    """The variables ``seedlock run`` sets for ``stage`` (spec §6): where the lock is, which stage, and
+    each framework's start-up variables as ``spec/registry.json`` lists them, in application order."""
+    from . import _lockfile
+
+    env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
+    for fw in _lockfile.registry()["frameworks"]:
+        locked = stage.frameworks.get(fw["name"])
+        if locked is None:
+            continue
+        for var in fw["launcher_environment"]:
+            if not locked.settings[var["when"]]:
                 continue
-            for var in fw["launcher_environment"]:
-                if not locked["settings"][var["when"]]:
-                    continue
-                value = var["value"].replace("{seed}", str(locked["seed"]))
-                if var.get("append"):
-                    value = _appended(os.environ.get(var["variable"]), value)
-                env[var["variable"]] = value
-        return env
-    except (_Decline, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return None
+            value = var["value"].replace("{seed}", str(locked.seed))
+            if var.get("append"):
+                value = _appended(os.environ.get(var["variable"]), value)
+            env[var["variable"]] = value
+    return env
 
 
 def _appended(current: str | None, flag: str) -> str:
-    """Spec §6: ``flag`` after a space at the end of the user's value, unless already among its words
-    (``seedlock.frameworks.jax.with_deterministic_flag``; a test holds them together)."""
+    """Spec §6: ``flag`` after a space at the end of the user's value, unless already among its words."""
     if not current or not current.strip():
         return flag
     return current if flag in current.split() else f"{current} {flag}"
 
 
-def _same_setup(data: dict[str, Any], lock_path: str, frameworks: Mapping[str, Any], registry: dict[str, Any]) -> bool:
-    """The start-of-run check (spec §5.4, :func:`seedlock.runcheck.check_start`) finds nothing: the
-    inputs and parameter files hash as the lock recorded them, and the stage's framework versions,
-    the device kind and the platform are the lock's. Anything else -- a difference to report, a
-    version only importlib.metadata can tell -- goes to the full path, which reports it."""
-    from . import _machine
+def _is_regular(path: str) -> bool:
+    import stat
 
-    provenance = data.get("provenance") or {}
-    _want(type(provenance) is dict)
-    files = [(key, provenance.get(key) or {}) for key in ("inputs", "params")]
-    _want(all(type(locked) is dict for _, locked in files))
-    if any(locked for _, locked in files):
-        # Hashing the files costs what it costs on either path; the modules it needs are loaded only here.
-        from .fingerprint import base_directory, hashes_now
-
-        base = base_directory(data, lock_path)
-        for key, locked in files:
-            if hashes_now(locked, base, key) != locked:
-                return False
-    then = provenance.get("frameworks") or {}
-    _want(type(then) is dict)
-    entries = {fw["name"]: fw for fw in registry["frameworks"]}
-    for fw in frameworks:
-        if fw in then and then[fw] != version_now(fw, entries[fw]["distributions"]):
-            return False
-    for key, now in (("device", _machine.device_kind), ("platform", _machine.platform_tag)):
-        if provenance.get(key) and provenance[key] != now():
-            return False
-    # A manifest beside the lock may have been edited since (a stale lock), and seed variables set now
-    # are ignored by a lock: the full path compares and reports both (runcheck.check_start).
-    if any(v and (k == "SEEDLOCK_SEED" or k.startswith("SEEDLOCK_SEED_")) for k, v in os.environ.items()):
-        return False
-    from .fingerprint import manifest_change
-
-    return manifest_change(data, lock_path) is None
-
-
-def version_now(framework: str, distributions: Sequence[str]) -> str | None:
-    """``seedlock.frameworks.<framework>.version()`` without importing the framework modules (a test
-    holds the two together); declines where only importlib.metadata can tell."""
-    from . import _machine
-
-    if framework == "python":
-        return _machine.python_version()
-    if framework == "r":
-        return _machine.rscript_version()
-    if framework == "caffe":
-        return None  # Caffe has no version to read without building it
-    for name in distributions:
-        found = _machine.quick_distribution_version(name)
-        _want(found is not _machine.UNSURE)
-        if found is not None:
-            return found  # type: ignore[return-value]
-    return None
-
-
-def _read(path: str) -> Any:
-    with open(path, "rb") as handle:
-        raw = handle.read(_MAX_BYTES + 1)
-    if len(raw) > _MAX_BYTES or raw.startswith(b"\xef\xbb\xbf"):
-        raise _Decline
-    return _loads(raw.decode("utf-8"))
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise _Decline  # a duplicate key
-    return out
-
-
-def _constant(name: str) -> Any:
-    raise _Decline  # NaN, Infinity
-
-
-_scanner: Any = None
-
-
-def _loads(text: str) -> Any:
-    """A user's document, when nothing in it needs the full parser's judgement."""
-    if "\\u" in text or text.count("[") + text.count("{") > _MAX_DEPTH:
-        raise _Decline  # escapes may hide unpaired surrogates; deep documents: the full path counts
-    return _scan(text)
-
-
-def _scan(text: str) -> Any:
-    """One JSON document, by the C scanner ``json`` uses, without importing ``json`` (and ``re``)."""
-    global _scanner
-    if _scanner is None:
-        from _json import make_scanner  # type: ignore[import-not-found]
-
-        class _Context:
-            strict = True
-            object_hook = None
-            object_pairs_hook = staticmethod(_pairs)
-            parse_float = float
-            parse_int = int
-            parse_constant = staticmethod(_constant)
-            memo: dict[str, str] = {}
-
-        _scanner = make_scanner(_Context())  # type: ignore[arg-type]  # any object with these attributes
-    start = len(text) - len(text.lstrip(" \t\n\r"))
     try:
-        value, end = _scanner(text, start)
-    except StopIteration:
-        raise _Decline from None
-    if text[end:].strip(" \t\n\r"):
-        raise _Decline  # extra data
-    return value
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
-_REGISTRY: dict[str, Any] | None = None
+def _keep_copy(status_dir: str, raw: bytes) -> str:
+    path = os.path.join(status_dir, "lock.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, raw)
+    finally:
+        os.close(fd)
+    return path
 
 
-def _registry() -> dict[str, Any]:
-    """``registry.json`` where :mod:`seedlock._spec` finds it (``$SEEDLOCK_SPEC_DIR`` or the packaged copy)."""
-    global _REGISTRY
-    if _REGISTRY is None:
-        base = os.environ.get("SEEDLOCK_SPEC_DIR") or os.path.join(os.path.dirname(__file__), "_spec")
-        with open(os.path.join(base, "registry.json"), "rb") as handle:
-            _REGISTRY = _scan(handle.read().decode("utf-8"))
-    return _REGISTRY
-
-
-def _want(ok: object) -> None:
-    if not ok:
-        raise _Decline
-
-
-def _members(value: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
-    _want(type(value) is dict)
-    _want(all(k in value for k in required))
-    _want(all(k in required or k in optional for k in value))
-
-
-def _seed(value: Any) -> int:
-    _want(type(value) is int and 0 <= value <= SEED_MAX)  # 42.0 and the like: the full path
-    return value  # type: ignore[no-any-return]
-
-
-def _resolved(value: Any, extra: tuple[str, ...], optional: tuple[str, ...] = ()) -> tuple[int, str]:
-    _members(value, ("seed", "source", *extra), ("variable", *optional))
-    seed = _seed(value["seed"])
-    source = value["source"]
-    _want(type(source) is str and source in _SOURCES)
-    _want(("variable" in value) == (source == "env"))
-    _want("variable" not in value or type(value["variable"]) is str)
-    return seed, source
-
-
-def _setting(spec: dict[str, Any], value: Any) -> None:
-    kind = spec["type"]
-    if kind == "boolean":
-        _want(type(value) is bool)
-    elif kind == "integer-or-null":
-        _want(value is None or (type(value) is int and value >= spec.get("minimum", value)))
-    elif kind == "enum":
-        _want(type(value) is str and value in spec["values"])
-    elif kind == "string-array":
-        _want(type(value) is list and all(type(x) is str and x for x in value))
-    else:
-        raise _Decline  # a setting type this path does not know
-
-
-def _check_lock(data: Any, registry: dict[str, Any]) -> None:
-    """Spec §5, as :meth:`seedlock.lock.Lock.from_dict` checks it; declines whatever is in doubt."""
-    _members(data, ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance", "rules"))
-    _want("rules" not in data or (type(data["rules"]) is int and data["rules"] in RULES))  # spec §5.3
-    major, _, minor = str(registry["spec_version"]).partition(".")
-    version = data["lock-version"]
-    _want(type(version) is str and version in {f"{major}.{m}" for m in range(int(minor) + 1)})
-    _want("$schema" not in data or type(data["$schema"]) is str)
-    _want("provenance" not in data or type(data["provenance"]) is dict)
-    _want(data["derivation"] == DERIVATION)
-    root_seed, root_source = _resolved(data["root"], ())
-    _want(root_source != "derived")
-    stages = data["stages"]
-    _want(type(stages) is dict and stages)
-    settings = {fw["name"]: {s["name"]: s for s in fw["settings"]} for fw in registry["frameworks"]
-                if _minor(fw["since"]) <= _minor(version)}  # spec §2.1: `jax` is not a 1.0 framework
-    for name, stage in stages.items():
-        _want(is_label(name))
-        seed, source = _resolved(stage, ("frameworks",), ("take_over",))
-        _want(source != "derived" or seed == derive(root_seed, name))
-        # A stage's take_over (spec §6.3) is a 1.2 member: a boolean.
-        _want("take_over" not in stage or (_minor(version) >= 2 and type(stage["take_over"]) is bool))
-        frameworks = stage["frameworks"]
-        _want(type(frameworks) is dict and frameworks)
-        for fw, entry in frameworks.items():
-            specs = settings.get(fw)
-            _want(specs is not None)
-            fw_seed, fw_source = _resolved(entry, ("settings",))
-            _want(fw_source != "derived" or fw_seed == derive(seed, fw))
-            values = entry["settings"]
-            _want(type(values) is dict and set(values) == set(specs))  # type: ignore[arg-type]
-            for key, spec in specs.items():  # type: ignore[union-attr]
-                _setting(spec, values[key])
-    manifest = data["manifest"]
-    _members(manifest, ("sha256",), ("path",))
-    sha = manifest["sha256"]
-    _want(type(sha) is str and len(sha) == 64 and set(sha) <= _HEX)
-    _want("path" not in manifest or type(manifest["path"]) is str)
-
-
-def _minor(version: str) -> int:
-    major, _, minor = version.partition(".")
-    _want(major == "1" and minor.isdigit())  # a registry of another major version: the full path
-    return int(minor)
-
-
-def run(cmd: Sequence[str], env: Mapping[str, str]) -> int:
-    """Run ``cmd`` in the foreground with the environment ``env``, as :func:`seedlock.launch.run_child`."""
+def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[[], None] | None = None) -> int:
+    """Run ``cmd`` in the foreground as a wrapper does: same terminal and process group, every inherited
+    descriptor passed on, ``PR_SET_PDEATHSIG`` (it dies with seedlock, even on SIGKILL). SIGTERM, SIGINT
+    and SIGHUP sent to seedlock alone are forwarded; those the terminal sends to the whole foreground
+    group (Ctrl-C) reached the child already and are not sent twice. Returns the exit status, 128+N (and
+    a line on stderr) when signal N killed it; ``io-error`` when it cannot be started. ``meanwhile`` runs
+    once the child is started: work that need not delay it (on another core, while it starts up)."""
     import _signal  # the C module: `signal` imports enum
 
-    child_env = dict(env)
-    errors_r, errors_w = os.pipe()  # close-on-exec: stays empty when exec succeeds
+    if not cmd or not cmd[0]:
+        raise SeedlockError("io-error", "Cannot run '': the command name is empty")
+    forwarded = {_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP}
     from ._prctl import PR_SET_PDEATHSIG, load
 
     prctl = load()
     parent = os.getpid()
-    forwarded = [getattr(_signal, name) for name in _FORWARDED]
-    pid = 0
-
-    def forward(signum: int, _frame: object) -> None:
-        if pid:
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
-
-    previous = {signum: _signal.signal(signum, forward) for signum in forwarded}
-    pid = os.fork()
-    if pid == 0:  # the child: nothing here may return into seedlock
-        try:
-            for signum in (*forwarded, _signal.SIGPIPE, _signal.SIGXFSZ):
-                _signal.signal(signum, _signal.SIG_DFL)  # as subprocess's restore_signals
-            if prctl is not None:
-                prctl(PR_SET_PDEATHSIG, _signal.SIGTERM)  # type: ignore[operator]  # die with seedlock, even on SIGKILL
-                if os.getppid() != parent:
-                    os.kill(os.getpid(), _signal.SIGTERM)
-            os.closerange(3, errors_w)
-            os.closerange(errors_w + 1, _max_fd())
-            os.execvpe(cmd[0], list(cmd), child_env)
-        except OSError as exc:
-            os.write(errors_w, str(exc.errno or 0).encode())
-        finally:
-            os._exit(255)
-    os.close(errors_w)
+    child_env = dict(env)
+    # Blocked before the fork, so that nothing arrives unseen: the loop below takes each signal with
+    # its sender (sigwaitinfo), and the child's exit as SIGCHLD.
+    previous = _signal.pthread_sigmask(_signal.SIG_BLOCK, forwarded | {_signal.SIGCHLD})
     try:
+        errors_r, errors_w = os.pipe()  # close-on-exec: stays empty when exec succeeds
+        pid = os.fork()
+        if pid == 0:  # the child: nothing here may return into seedlock
+            try:
+                for signum in (_signal.SIGPIPE, _signal.SIGXFSZ):
+                    _signal.signal(signum, _signal.SIG_DFL)  # as subprocess's restore_signals
+                _signal.pthread_sigmask(_signal.SIG_SETMASK, previous)
+                if prctl is not None:
+                    prctl(PR_SET_PDEATHSIG, _signal.SIGTERM)  # type: ignore[operator]
+                    if os.getppid() != parent:
+                        os.kill(os.getpid(), _signal.SIGTERM)
+                os.execvpe(cmd[0], list(cmd), child_env)
+            except OSError as exc:
+                os.write(errors_w, str(exc.errno or 0).encode())
+            finally:
+                os._exit(255)
+        os.close(errors_w)
         failure = b""
         while chunk := os.read(errors_r, 64):
             failure += chunk
         os.close(errors_r)
-        _, status = os.waitpid(pid, 0)  # retried after a forwarded signal (PEP 475)
+        if failure:
+            os.waitpid(pid, 0)
+            raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {os.strerror(int(failure))}")
+        if meanwhile is not None:
+            meanwhile()
+        while True:
+            info = _signal.sigwaitinfo(forwarded | {_signal.SIGCHLD})
+            if info.si_signo == _signal.SIGCHLD:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+            elif info.si_code != _SI_KERNEL:
+                try:
+                    os.kill(pid, info.si_signo)
+                except ProcessLookupError:
+                    pass
     finally:
-        for signum, handler in previous.items():
-            _signal.signal(signum, handler)
-    if failure:
-        raise _NotStarted(os.strerror(int(failure)))
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, previous)
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
         if -code != _signal.SIGPIPE:  # `seedlock run ... | head -1`: the reader went away, as a shell says nothing
@@ -452,37 +350,41 @@ def run(cmd: Sequence[str], env: Mapping[str, str]) -> int:
     return code
 
 
-def _max_fd() -> int:
-    try:
-        return os.sysconf("SC_OPEN_MAX")
-    except (OSError, ValueError):
-        return 256
+def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir: str, *, auto_seed: bool,
+              strict: bool, verbose: bool, outcomes: list[Any] | None = None) -> int:
+    """:func:`run_command` for a stage: its Python and R programs seed themselves (unless not
+    ``auto_seed``) and report to ``status_dir``; then say what was seeded. The report's module (json,
+    dataclasses) is imported only when there is something to say: a failed step, nothing seeded, or
+    ``verbose``. With ``strict`` a failed step or a run nothing seeded is ``not-applied`` (unless the
+    command failed: its status is returned)."""
+    extra = autoseed_environment(stage, status_dir, env, auto_seed=auto_seed)
+    if strict:
+        from ._seedstatus import STRICT_VARIABLE
 
-
-def run_stage(cmd: Sequence[str], env: Mapping[str, str], view: _Stage, *, auto_seed: bool, verbose: bool) -> int:
-    """:func:`seedlock.launch.run_seeded` for the fast path: the same variables, child and report. The
-    report's module (json, dataclasses) is imported only when there is something to say: a failed
-    step, nothing seeded, or ``verbose``."""
-    status_dir = _status_dir()
-    try:
-        code = run(cmd, {**env, **autoseed_environment(view, status_dir, env, auto_seed=auto_seed)})
-        if not verbose and _all_well(status_dir):
-            return code
-        from ._seedreport import read_outcome
-
-        outcome = read_outcome(status_dir, view)  # type: ignore[arg-type]
-    finally:
-        _remove(status_dir)
+        extra[STRICT_VARIABLE] = "1"
+    code = run_command(cmd, {**env, **extra}, meanwhile=lambda: _remove_stale(os.path.dirname(status_dir)))
+    if not verbose and outcomes is None and _all_well(status_dir):
+        return code
+    from ._seedreport import read_outcome
     from .launch import report_outcome
 
-    return report_outcome(outcome, cmd, view.name, code, auto_seed=auto_seed, strict=False, verbose=verbose)
+    outcome = read_outcome(status_dir, stage)
+    if outcomes is not None:  # a run record keeps what was and was not controlled
+        outcomes.append(outcome)
+    return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
+
+
+_PREFIX = "seedlock-status-"
 
 
 def _status_dir() -> str:
-    """A private new directory, where :func:`tempfile.mkdtemp` would put it (TMPDIR, else /tmp)."""
-    base = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+    """A private new directory where :func:`tempfile.mkdtemp` would put it (TMPDIR, else /tmp), named
+    after this process (``seedlock-status-<pid namespace>-<pid>-<random>``). A launcher killed by SIGKILL
+    cannot remove its own: each run removes those whose process is gone (same pid namespace only)."""
+    base = os.path.abspath(os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp")
+    namespace = _pid_namespace()
     for _ in range(8):
-        path = os.path.join(os.path.abspath(base), "seedlock-status-" + os.urandom(6).hex())
+        path = os.path.join(base, f"{_PREFIX}{namespace}-{os.getpid()}-{os.urandom(4).hex()}")
         try:
             os.mkdir(path, 0o700)
             return path
@@ -492,11 +394,44 @@ def _status_dir() -> str:
             break
     import tempfile
 
-    return tempfile.mkdtemp(prefix="seedlock-status-")
+    return tempfile.mkdtemp(prefix=_PREFIX)
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        return "0"
+
+
+def _remove_stale(base: str) -> None:
+    """Remove the status directories in ``base`` whose launcher (same pid namespace) is gone (run_stage
+    calls it while the command starts up)."""
+    namespace = _pid_namespace()
+    try:
+        entries = os.scandir(base)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if not entry.name.startswith(_PREFIX):
+                continue
+            parts = entry.name[len(_PREFIX):].split("-")
+            if len(parts) != 3 or parts[0] != namespace or not parts[1].isdigit():
+                continue
+            try:
+                os.kill(int(parts[1]), 0)
+                continue  # its launcher runs
+            except ProcessLookupError:
+                pass
+            except OSError:
+                continue  # another user's process: alive
+            if entry.is_dir(follow_symlinks=False):
+                _remove(entry.path)
 
 
 def _remove(directory: str) -> None:
-    """The status directory holds one flat file per process."""
+    """The status directory holds one flat file per process (and a pipe's lock text)."""
     try:
         for name in os.listdir(directory):
             try:
@@ -517,6 +452,8 @@ _CONTROLLED_KINDS = ("taken-over", "seedless-generator")
 def _all_well(status_dir: str) -> bool:
     """True when the run's processes reported at least one applied step and no failed one, and every
     line reads plainly; anything else goes to :func:`seedlock._seedreport.read_outcome`."""
+    from ._lockfile import scan
+
     seeded = False
     try:
         for name in os.listdir(status_dir):
@@ -524,7 +461,7 @@ def _all_well(status_dir: str) -> bool:
                 continue
             with open(os.path.join(status_dir, name), "rb") as handle:
                 for line in handle.read().decode("utf-8").splitlines():
-                    item = _scan(line)
+                    item = scan(line)
                     if type(item) is not dict:
                         return False
                     if item.get("event") == "finding" and item.get("kind") not in _CONTROLLED_KINDS:
@@ -534,7 +471,7 @@ def _all_well(status_dir: str) -> bool:
                         if status == "failed":
                             return False
                         seeded = seeded or status == "applied"
-    except (OSError, ValueError, _Decline):
+    except Exception:  # noqa: BLE001 - anything unusual: the report module reads it properly
         return False
     return seeded
 
@@ -568,9 +505,9 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
             return str(value)
         if type(value) is str:
             return encode_basestring_ascii(value)  # type: ignore[no-any-return]
-        if type(value) is list:
+        if type(value) in (list, tuple):
             return "[" + ",".join(dumps(x) for x in value) + "]"
-        if type(value) is dict:
+        if isinstance(value, dict) or hasattr(value, "items"):
             return "{" + ",".join(f"{encode_basestring_ascii(k)}:{dumps(v)}" for k, v in value.items()) + "}"
         import json  # no setting of the registry has another type; a plug-in's might
 

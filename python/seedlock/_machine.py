@@ -9,7 +9,7 @@ distribution's metadata directory, as :mod:`importlib.metadata` finds it.
 Where the quick answer could differ from the standard library's (a zip on ``sys.path``, an ``.egg``,
 a third-party metadata finder, two metadata directories for one name in one place), the functions
 say :data:`UNSURE`; :func:`distribution_version` then asks :mod:`importlib.metadata` (tens of
-milliseconds), and the launcher's fast path leaves the run to the full path. ``test_machine.py``
+milliseconds), as :func:`seedlock.runcheck.framework_version` does. ``test_machine.py``
 holds every quick answer to the standard library's, over every distribution installed.
 """
 
@@ -205,3 +205,87 @@ def _metadata_version(path: str) -> str | _Unsure:
                 return value.strip() if value.strip() else UNSURE
         return UNSURE
     return UNSURE
+
+
+def registered_with_version(group: str, name: str, version: str) -> bool:
+    """True when a distribution whose metadata directory names ``version`` registers entry point
+    ``name`` in ``group``: what :func:`seedlock.extensions.version` would then answer, read from a few
+    ``entry_points.txt`` files instead of every installed distribution's (False: ask it)."""
+    suffix = f"-{version}.dist-info".lower()
+    for entry in sys.path:
+        index = _index(entry or ".")
+        if not isinstance(index, dict):
+            continue
+        for found in index.values():
+            for child in found:
+                if child.lower().endswith(suffix) and _registers(os.path.join(entry or ".", child, "entry_points.txt"),
+                                                                 group, name):
+                    return True
+    return False
+
+
+def _registers(path: str, group: str, name: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    section = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and line.partition("=")[0].strip() == name and "=" in line:
+            return True
+    return False
+
+
+def entry_point_value(group: str, name: str) -> str | None | _Unsure:
+    """The value (``module:attr``) of entry point ``name`` in ``group`` as :func:`importlib.metadata.entry_points`
+    finds it, read from ``sys.path``'s ``entry_points.txt`` files; None when no distribution registers it,
+    :data:`UNSURE` where only the standard library can say (other finders, zips, several registrations)."""
+    import _frozen_importlib_external  # type: ignore[import-not-found]
+
+    for finder in sys.meta_path:
+        if getattr(finder, "find_distributions", None) is not None and finder is not _frozen_importlib_external.PathFinder:
+            return UNSURE
+    found: list[str] = []
+    seen: set[str] = set()
+    for entry in sys.path:
+        index = _index(entry or ".")
+        if index is UNSURE:
+            return UNSURE
+        if index is None:
+            continue
+        for dist, children in index.items():  # type: ignore[union-attr]
+            if dist in seen:
+                continue  # importlib.metadata takes the first distribution of a name on the path
+            seen.add(dist)
+            if len(children) > 1:
+                return UNSURE
+            value = _entry_point(os.path.join(entry or ".", children[0], "entry_points.txt"), group, name)
+            if value is UNSURE:
+                return UNSURE
+            if value is not None:
+                found.append(value)  # type: ignore[arg-type]
+    if len(found) > 1:
+        return UNSURE  # which one wins is importlib.metadata's to say
+    return found[0] if found else None
+
+
+def _entry_point(path: str, group: str, name: str) -> str | None | _Unsure:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return UNSURE
+    section = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and "=" in line and line.partition("=")[0].strip() == name:
+            return line.partition("=")[2].strip()
+    return None

@@ -38,7 +38,7 @@ def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str,
     With ``auto_seed`` the bootstrap directory goes first on ``PYTHONPATH`` (its ``sitecustomize``
     chains any other) and ``R_PROFILE_USER`` names seedlock's R profile (which sources the user's own).
     """
-    # One implementation, in the module the launcher's fast path imports (it cannot afford json here).
+    # One implementation, in the launcher (which cannot afford json).
     from ._launch_fast import autoseed_environment as environment
 
     env = environment(stage, status_dir, base, auto_seed=auto_seed)

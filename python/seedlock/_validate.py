@@ -1,27 +1,43 @@
-"""Small checks shared by manifest, lock and settings validation; each raises a coded error."""
+"""Small checks shared by manifest, lock and settings validation; each raises a coded error.
+
+``seedlock run`` validates every lock with these before every job: this module imports nothing but
+:mod:`seedlock.errors` and :mod:`seedlock.derivation` (no ``re``, ``typing``), and loads the "did you
+mean" rule only to word an error."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from typing import Any
-
 from .derivation import SEED_MAX
-from ._suggest import hint
-from . import _json
 from .errors import SeedlockError, pointer_join
 
-# Decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0".
-_VERSION_RE = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+_DIGITS = frozenset("0123456789")
 SUPPORTED_MAJOR = 1
 SUPPORTED_MINOR = 2
+
+
+class Inexact(float):
+    """A number whose exact decimal value is not an integer though its nearest double is (``1e-400``
+    is 0.0, ``1.0000000000000000001`` is 1.0): spec §1.2 judges the number as written, so it is
+    ``invalid-type`` where an integer is expected (every number in a seedlock document is)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Inexact:
+        self = super().__new__(cls, float(text))
+        self.text = text
+        return self
+
 
 _JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
 
 def json_type(value: Any) -> str:
     """The JSON name of a parsed value's type (``null`` for None)."""
-    if isinstance(value, _json.Inexact):
+    if isinstance(value, Inexact):
         return "number"
     return "null" if value is None else _JSON_TYPE.get(type(value), type(value).__name__)
 
@@ -42,6 +58,8 @@ def members(value: dict[str, Any], pointer: str, required: Iterable[str], option
     allowed = set(required) | set(optional)
     for key in sorted(value):
         if key not in allowed:
+            from ._suggest import hint
+
             raise SeedlockError("unknown-field", f"Unknown field {key!r}{hint(key, allowed - set(value))}", pointer_join(pointer, key))
     for key in required:
         if key not in value:
@@ -52,7 +70,7 @@ def integer(value: Any, pointer: str) -> int:
     """An integer per spec §1.2: ints, and floats with an integral value (``42.0``); never bools."""
     if type(value) is int:
         return value
-    if isinstance(value, _json.Inexact):
+    if isinstance(value, Inexact):
         raise SeedlockError("invalid-type", f"Unexpected non-integral number {value.text} (expected integer)", pointer)
     if type(value) is float:
         if value != value or value in (float("inf"), float("-inf")):
@@ -126,7 +144,7 @@ def choice(value: Any, allowed: Iterable[str], pointer: str) -> str:
 def version(value: Any, pointer: str) -> str:
     """A ``MAJOR.MINOR`` version this binding implements (spec §2.1)."""
     string(value, pointer)
-    if _VERSION_RE.fullmatch(value) is None:
+    if not _is_version(value):
         raise SeedlockError("invalid-value", f"Invalid version {value!r} (expected MAJOR.MINOR)", pointer)
     major, minor = (int(part) for part in value.split("."))
     if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
@@ -138,7 +156,28 @@ def version(value: Any, pointer: str) -> str:
     return value
 
 
+def _is_version(text: str) -> bool:
+    """``MAJOR.MINOR`` in decimal parts without leading zeros (spec §2.1): "01.0" is not a way to write "1.0"."""
+    parts = text.split(".")
+    return len(parts) == 2 and all(p and set(p) <= _DIGITS and (p == "0" or p[0] != "0") for p in parts)
+
+
 def version_tuple(value: str) -> tuple[int, int]:
     """``"1.1"`` → ``(1, 1)``, for a version :func:`version` accepted."""
     major, _, minor = value.partition(".")
     return int(major), int(minor)
+
+
+#: The version that introduced a stage's ``take_over`` (spec §2.1, §6.4).
+TAKE_OVER_SINCE = "1.2"
+
+
+def take_over_member(value: Any, pointer: str, version: str) -> bool | None:
+    """A stage's ``take_over`` (manifest or lock): a boolean, in documents of version 1.2 or later."""
+    if "take_over" not in value:
+        return None
+    item = pointer_join(pointer, "take_over")
+    if version_tuple(version) < version_tuple(TAKE_OVER_SINCE):
+        raise SeedlockError("unknown-field", f"Unknown field 'take_over' (version {TAKE_OVER_SINCE} defines it; "
+                            f"this document is {version})", item)
+    return boolean(value["take_over"], item)

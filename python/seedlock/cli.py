@@ -463,47 +463,18 @@ def _cmd_env(args: argparse.Namespace) -> int:
     from .launch import format_environment, stage_environment
 
     lock = read_lock_document(args.lock)
-    sys.stdout.write(format_environment(stage_environment(lock, lock.stage(args.stage), args.lock), args.format))
+    sys.stdout.write(format_environment(stage_environment(lock.stage(args.stage), args.lock), args.format))
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import os
+    from ._launch_fast import _Options, run_lock
 
-    from .documents import read_lock_document
-    from .launch import child_environment, run_seeded
-    from .recording import start_run
-    from .runcheck import CHECKED_VARIABLE
-
-    cmd = list(args.cmd)
-    if not cmd:
+    if not args.cmd:
         raise _UsageError("run needs a command after --")
-    lock = read_lock_document(args.lock)
-    stage = lock.stage(args.stage)
-    start = start_run(args.lock, args.stage, command=cmd)
-    if args.strict:
-        start.check.raise_if_any(args.lock)
-    for line in start.check.warnings(args.stage):
-        print(f"seedlock: {line}", file=sys.stderr)
-    if args.check_reuse and _report_reuse(args, start.lock_doc, [args.stage], start.provenance):
-        return 1
-    # The start-of-run check is done: the child's apply_from_env need not repeat it.
-    env = child_environment(lock, stage, args.lock, base={**os.environ, CHECKED_VARIABLE: "1"})
-    if args.take_over:
-        from ._intercept import TAKEOVER_VARIABLE
-
-        env = {**env, TAKEOVER_VARIABLE: "1"}
-    outcomes: list[Any] = []
-    code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose,
-                      outcomes=outcomes)
-    if args.record:
-        from .ledger import new_record
-
-        # What the run's processes seeded, failed to seed and did not control (spec §5.4 `seeding`).
-        provenance = {**start.provenance, **({"seeding": outcomes[0].record()} if outcomes else {})}
-        _record(args, new_record(start.lock_doc, event="run", stage=args.stage, exit_code=code,
-                                 provenance=provenance, lock_text=start.lock_text))
-    return code
+    return run_lock(_Options(args.lock, args.stage, list(args.cmd), no_auto_seed=not args.auto_seed,
+                             verbose=args.verbose, strict=args.strict, record=args.record,
+                             check_reuse=args.check_reuse, ledger=args.ledger, take_over=args.take_over))
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -667,7 +638,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise _UsageError("--runs must be at least 2")
     ignore = [parse_ignore(text) for text in args.ignore]
     lock = read_lock_document(args.lock)
-    env = child_environment(lock, lock.stage(args.stage), args.lock)
+    env = child_environment(lock.stage(args.stage), args.lock)
     outputs = verify.plan_outputs(args.output, Path.cwd())
     run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
     result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,

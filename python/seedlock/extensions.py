@@ -23,17 +23,40 @@ them up, and a missing one is reported as not applied (``strict``: ``not-applied
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+# Every auto-seeded interpreter of a stage with an extension imports this module at start: typing and
+# the Action dataclass (dataclasses, inspect: a bare interpreter start's worth) only where an action is made.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, Final
 
-from .actions import Action
+    from .actions import Action
 
 GROUP: Final = "seedlock.seeders"
 
 
 def find(name: str) -> Any | None:
-    """The seeder registered for extension ``name``, or None when no installed package provides one."""
-    from importlib import metadata  # only when a stage lists an extension
+    """The seeder registered for extension ``name``, or None when no installed package provides one.
+
+    Every auto-seeded interpreter of a stage with an extension looks its seeder up at start:
+    ``sys.path``'s ``entry_points.txt`` files are read directly (:func:`seedlock._machine.entry_point_value`;
+    importing ``importlib.metadata`` costs more than a bare interpreter start), and ``importlib.metadata``
+    decides where they cannot tell."""
+    from . import _machine
+
+    value = _machine.entry_point_value(GROUP, name)
+    if value is None:
+        return None
+    if value is not _machine.UNSURE:
+        import sys
+
+        module, _, attrs = str(value).partition("[")[0].strip().partition(":")
+        __import__(module.strip())  # importlib.import_module's package is one more import at every start
+        found = sys.modules[module.strip()]
+        for attr in attrs.strip().split(".") if attrs.strip() else ():
+            found = getattr(found, attr)
+        return found
+    from importlib import metadata
 
     for entry in metadata.entry_points(group=GROUP, name=name):
         return entry.load()
@@ -52,14 +75,17 @@ def version(name: str) -> str | None:
 
 def load(name: str, seed: int) -> tuple[Any | None, Action | None]:
     """The seeder of extension ``name``, or None with the failed action that reports why."""
-    what = f"{name} seeder({seed})"
     try:
         seeder = find(name)
     except Exception as exc:  # a broken plug-in must be reported, not crash the stage
-        return None, Action(framework=name, what=what, status="failed", detail=f"its seeder cannot be loaded: {exc!r}")
-    if seeder is None:
-        return None, Action(framework=name, what=what, status="failed", detail=_missing(name))
-    return seeder, None
+        detail = f"its seeder cannot be loaded: {exc!r}"
+    else:
+        if seeder is not None:
+            return seeder, None
+        detail = _missing(name)
+    from .actions import Action
+
+    return None, Action(framework=name, what=f"{name} seeder({seed})", status="failed", detail=detail)
 
 
 def _missing(name: str) -> str:
@@ -82,6 +108,8 @@ def apply(name: str, seed: int) -> Action:
 
 def call(name: str, seeder: Any, seed: int) -> Action:
     """Call a loaded ``seeder`` of extension ``name``, reporting it as :func:`apply` does."""
+    from .actions import Action
+
     what = f"{name} seeder({seed})"
     try:
         done = seeder(seed)

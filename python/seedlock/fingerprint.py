@@ -6,7 +6,7 @@ import os
 
 from .errors import SeedlockError, pointer_join
 
-# `seedlock run` hashes a lock's inputs before every job, on its fast path: paths are strings handled
+# `seedlock run` hashes a lock's inputs before every job: paths are strings handled
 # by os.path (pathlib and the re/fnmatch/urllib it loads cost about 9 ms, half a bare interpreter
 # start) and small files are hashed by the interpreter's built-in SHA-256 (hashlib loads OpenSSL: 2 ms).
 TYPE_CHECKING = False

@@ -1,14 +1,14 @@
-"""Launching workloads: a stage's environment (spec §6) and the one child-process supervisor.
+"""Launching workloads: a stage's environment (spec §6), the foreground runner and the supervisor.
 
-``seedlock run``, ``seedlock verify`` and the conformance runner all start their workloads here, so
-the guarantees hold for each of them:
-
-* the child gets ``PR_SET_PDEATHSIG`` (Linux): when seedlock dies, even by SIGKILL, the kernel sends
-  the child SIGTERM, so no workload runs on without the process that reports on it;
-* SIGTERM/SIGINT/SIGHUP sent to seedlock are forwarded to the child (to its whole process group when
-  it has its own), and a child killed by signal N is reported and exits 128+N;
-* with ``own_group=True`` each child leads its own process group, so stopping it also stops its
-  DataLoader workers and torchrun ranks: :meth:`Supervisor.stop` leaves no orphans.
+* :func:`stage_environment` / :func:`child_environment` / :func:`format_environment`: the variables
+  ``seedlock run`` sets (one implementation, :func:`seedlock._launch_fast.stage_variables`).
+* :func:`run_child` / :func:`run_seeded`: the foreground runner of ``seedlock run`` and ``seedlock
+  verify`` (:func:`seedlock._launch_fast.run_command`): PDEATHSIG, inherited descriptors passed on,
+  SIGTERM/SIGINT/SIGHUP sent to seedlock alone forwarded (a terminal's Ctrl-C is not sent twice), a
+  child killed by signal N reported and 128+N.
+* :class:`Supervisor`: the conformance runner's children, in parallel, each (with ``own_group=True``)
+  leading its own process group, so that stopping it also stops its DataLoader workers and torchrun
+  ranks: :meth:`Supervisor.stop` leaves no orphans; PDEATHSIG here too.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from . import _prctl  # imported here, never in a child between fork and exec
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from ._seedreport import Outcome
-    from .lock import Lock, LockedStage
+    from .lock import LockedStage
 
 #: Signals seedlock passes on to its children instead of dying alone.
 FORWARDED_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
@@ -37,25 +37,20 @@ QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 KILL_GRACE_SECONDS = 5.0
 
 
-def stage_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLike[str]) -> dict[str, str]:
+def stage_environment(stage: LockedStage, lock_path: str | os.PathLike[str]) -> dict[str, str]:
     """The variables ``seedlock run`` sets for ``stage`` (spec §6): where the lock is, which stage,
-    and the variables a framework reads only at start-up (hash seed, determinism switches)."""
-    from . import frameworks
+    and the variables a framework reads only at start-up (hash seed, determinism switches), as
+    ``spec/registry.json`` lists them (:func:`seedlock._launch_fast.stage_variables`)."""
+    from ._launch_fast import stage_variables
 
-    env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
-    # Each framework says what it needs at start-up (spec/registry.json lists the same variables).
-    for name in frameworks.NAMES:
-        fw = stage.frameworks.get(name)
-        if fw is not None:
-            env.update(frameworks.get(name).launcher_environment(fw.seed, fw.settings))
-    return env
+    return stage_variables(lock_path, stage)
 
 
-def child_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLike[str],
+def child_environment(stage: LockedStage, lock_path: str | os.PathLike[str],
                       base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this process's environment) with the stage's variables on top."""
     env = dict(os.environ if base is None else base)
-    env.update(stage_environment(lock, stage, lock_path))
+    env.update(stage_environment(stage, lock_path))
     return env
 
 
@@ -237,30 +232,21 @@ class _SignalScope:
 
 
 def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool = True,
-               strict: bool = False, verbose: bool = False,
-               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
-               outcomes: list[Outcome] | None = None) -> int:
-    """:func:`run_child` for a stage: its Python and R programs seed themselves (unless not
-    ``auto_seed``) and report back through a private status directory; then say what was seeded.
+               strict: bool = False, verbose: bool = False) -> int:
+    """:func:`run_child` for a stage, as ``seedlock run`` runs it (:func:`seedlock._launch_fast.run_stage`):
+    its Python and R programs seed themselves (unless not ``auto_seed``) and report back through a
+    private status directory; then say what was seeded.
 
     Every failed step is printed, the whole report with ``verbose``, and a run nothing seeded is a
     warning. With ``strict`` the programs stop at the first step that fails, and a failed step or a run
     that seeded nothing is ``not-applied`` (unless the command failed: its exit status is returned)."""
-    import shutil
-    import tempfile
+    from ._launch_fast import _remove, _status_dir, run_stage
 
-    from ._seedreport import autoseed_environment, read_outcome
-
-    status_dir = tempfile.mkdtemp(prefix="seedlock-status-")
+    status_dir = _status_dir()
     try:
-        env = {**env, **autoseed_environment(stage, status_dir, env, auto_seed=auto_seed, strict=strict)}
-        code = (child or run_child)(cmd, env)  # child: `seedlock run`'s fast path starts it without subprocess
-        outcome = read_outcome(status_dir, stage)
+        return run_stage(cmd, env, stage, status_dir, auto_seed=auto_seed, strict=strict, verbose=verbose)
     finally:
-        shutil.rmtree(status_dir, ignore_errors=True)
-    if outcomes is not None:  # the run record keeps what was and was not controlled
-        outcomes.append(outcome)
-    return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
+        _remove(status_dir)
 
 
 def report_outcome(outcome: Outcome, cmd: Sequence[str], stage: str, code: int, *, auto_seed: bool, strict: bool,
@@ -281,14 +267,10 @@ def report_outcome(outcome: Outcome, cmd: Sequence[str], stage: str, code: int, 
 
 
 def run_child(cmd: Sequence[str], env: Mapping[str, str]) -> int:
-    """Run ``cmd`` in the foreground as ``seedlock run`` does: same terminal and process group, signals
-    forwarded, PDEATHSIG set; returns its exit code, 128+N (and says so on stderr) when killed by N."""
-    import shlex
+    """Run ``cmd`` in the foreground as ``seedlock run`` does (:func:`seedlock._launch_fast.run_command`):
+    same terminal and process group, inherited descriptors passed on, PDEATHSIG set, SIGTERM/SIGINT/SIGHUP
+    sent to seedlock alone forwarded (a terminal's Ctrl-C reached the child already); returns its exit
+    code, 128+N (and says so on stderr) when killed by N; ``io-error`` when it cannot be started."""
+    from ._launch_fast import run_command
 
-    supervisor = Supervisor(own_group=False)  # Ctrl-C in a terminal reaches the child directly
-    with supervisor.forwarding_signals():
-        done = supervisor.run(cmd, env=env)
-    if done.signal and done.signal != "SIGPIPE":  # a reader that went away (`| head -1`): quiet, as a shell is
-        print(f"seedlock: command {shlex.join(cmd)} was killed by {done.signal}", file=sys.stderr)
-    return done.code
-
+    return run_command(cmd, env)

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _validate as v
+from ._lockfile import SOURCES as _SOURCES
+from ._lockfile import check
 from ._suggest import hint
-from .derivation import CURRENT_RULES, DERIVATION, check_label, check_rules, derive, rank_seed, worker_seed
+from .derivation import CURRENT_RULES, DERIVATION, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
-from .settings import framework, framework_settings
 
 if TYPE_CHECKING:
     from .apply import ApplyReport
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .workers import WorkerInit
 
 Source = Literal["manifest", "env", "generated", "derived"]
-SOURCES: tuple[Source, ...] = ("manifest", "env", "generated", "derived")
+SOURCES: tuple[Source, ...] = _SOURCES  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,41 +282,22 @@ class Lock:
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Lock:
-        """Validate a parsed lock, including its integrity (spec §5.1)."""
-        v.obj(data, "")
-        if "lock-version" in data:
-            v.version(data["lock-version"], "/lock-version")
-        v.members(data, "", ("lock-version", "derivation", "root", "stages", "manifest"), ("$schema", "provenance", "rules"))
-        rules = check_rules(v.integer(data["rules"], "/rules")) if "rules" in data else 1
-        if "$schema" in data:
-            v.string(data["$schema"], "/$schema")
-        v.string(data["derivation"], "/derivation")
-        if data["derivation"] != DERIVATION:
-            raise SeedlockError("unknown-derivation", f"Unknown derivation {data['derivation']!r}", "/derivation")
-        root = _resolved(data["root"], "/root", ())
-        stages_raw = v.obj(data["stages"], "/stages")
-        if not stages_raw:
-            raise SeedlockError("invalid-value", "A lock needs at least one stage", "/stages")
-        stages = {}
-        for name in stages_raw:
-            pointer = pointer_join("/stages", name)
-            check_label(name, pointer)
-            stages[name] = _locked_stage(name, stages_raw[name], pointer, root.seed, rules, data["lock-version"])
-        manifest = v.obj(data["manifest"], "/manifest")
-        v.members(manifest, "/manifest", ("sha256",), ("path",))
-        sha = v.string(manifest["sha256"], "/manifest/sha256")
-        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise SeedlockError("invalid-value", "Expected 64 lower-case hex digits", "/manifest/sha256")
-        manifest_path = v.string(manifest["path"], "/manifest/path") if "path" in manifest else None
-        provenance = v.obj(data["provenance"], "/provenance") if "provenance" in data else {}
+        """Validate a parsed lock, including its integrity (spec §5.1), by :func:`seedlock._lockfile.check`."""
+        return cls.from_checked(check(data), path=path)
+
+    @classmethod
+    def from_checked(cls, data: Mapping[str, Any], *, path: str | None = None) -> Lock:
+        """The lock of data that :func:`seedlock._lockfile.check` returned (nothing is checked again)."""
+        rules = data["rules"]
+        stages = {name: _locked_stage(name, stage, rules) for name, stage in data["stages"].items()}
         return cls(
-            root=root,
+            root=Resolved(**data["root"]),
             stages=MappingProxyType(stages),
-            manifest_sha256=sha,
-            manifest_path=manifest_path,
-            provenance=MappingProxyType(dict(provenance)),
+            manifest_sha256=data["manifest"]["sha256"],
+            manifest_path=data["manifest"].get("path"),
+            provenance=MappingProxyType(dict(data["provenance"])),
             version=data["lock-version"],
-            derivation=DERIVATION,
+            derivation=data["derivation"],
             rules=rules,
             path=path,
         )
@@ -328,64 +309,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_RESOLVED_MEMBERS = ("seed", "source")
-
-
-def _resolved_fields(value: Any, pointer: str, extra_required: tuple[str, ...], extra_optional: tuple[str, ...]) -> tuple[int, Source, str | None]:
-    v.obj(value, pointer)
-    v.members(value, pointer, _RESOLVED_MEMBERS + extra_required, ("variable",) + extra_optional)
-    seed = v.seed(value["seed"], pointer_join(pointer, "seed"))
-    source = v.choice(value["source"], SOURCES, pointer_join(pointer, "source"))
-    variable = None
-    if source == "env":
-        if "variable" not in value:
-            raise SeedlockError("missing-field", "Missing required field 'variable' (source is env)", pointer_join(pointer, "variable"))
-        variable = v.string(value["variable"], pointer_join(pointer, "variable"))
-    elif "variable" in value:
-        raise SeedlockError("unknown-field", f"Field 'variable' is only allowed with source env, not {source}", pointer_join(pointer, "variable"))
-    return seed, source, variable  # type: ignore[return-value]
-
-
-def _resolved(value: Any, pointer: str, extra: tuple[str, ...]) -> Resolved:
-    seed, source, variable = _resolved_fields(value, pointer, extra, ())
-    if source == "derived":
-        raise SeedlockError("invalid-value", "The root seed cannot be derived", pointer_join(pointer, "source"))
-    return Resolved(seed=seed, source=source, variable=variable)
-
-
-def _locked_stage(name: str, value: Any, pointer: str, root_seed: int, rules: int, version: str) -> LockedStage:
-    seed, source, variable = _resolved_fields(value, pointer, ("frameworks",), ("take_over",))
-    from .manifest import take_over_member
-
-    take_over = take_over_member(value, pointer, version)
-    if source == "derived" and seed != derive(root_seed, name):
-        raise SeedlockError(
-            "lock-mismatch",
-            f"Stage seed {seed} does not match derive({root_seed}, {name!r}) = {derive(root_seed, name)}",
-            pointer_join(pointer, "seed"),
-        )
-    fws_pointer = pointer_join(pointer, "frameworks")
-    fws_raw = v.obj(value["frameworks"], fws_pointer)
-    if not fws_raw:
-        raise SeedlockError("invalid-value", "A stage needs at least one framework", fws_pointer)
-    fws = {}
-    for fw in fws_raw:
-        fw_pointer = pointer_join(fws_pointer, fw)
-        framework(fw, fw_pointer, version)
-        fw_seed, fw_source, fw_var = _resolved_fields(fws_raw[fw], fw_pointer, ("settings",), ())
-        if fw_source == "derived" and fw_seed != derive(seed, fw):
-            raise SeedlockError(
-                "lock-mismatch",
-                f"Framework seed {fw_seed} does not match derive({seed}, {fw!r}) = {derive(seed, fw)}",
-                pointer_join(fw_pointer, "seed"),
-            )
-        settings = framework_settings(fw, fws_raw[fw]["settings"], pointer_join(fw_pointer, "settings"), complete=True)
-        fws[fw] = FrameworkSeed(
-            framework=fw, seed=fw_seed, source=fw_source, variable=fw_var, settings=MappingProxyType(settings)
-        )
-    ordered = {fw: fws[fw] for fw in fws_raw}
-    return LockedStage(name=name, seed=seed, source=source, variable=variable, frameworks=MappingProxyType(ordered),
-                       rules=rules, take_over=take_over)
+def _locked_stage(name: str, stage: Mapping[str, Any], rules: int) -> LockedStage:
+    fws = {fw: FrameworkSeed(framework=fw, seed=entry["seed"], source=entry["source"], variable=entry.get("variable"),
+                             settings=MappingProxyType(dict(entry["settings"])))
+           for fw, entry in stage["frameworks"].items()}
+    return LockedStage(name=name, seed=stage["seed"], source=stage["source"], variable=stage.get("variable"),
+                       frameworks=MappingProxyType(fws), rules=rules, take_over=stage.get("take_over"))
 
 
 __all__ = ["FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]

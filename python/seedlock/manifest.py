@@ -175,7 +175,7 @@ def _derivation(value: Any, pointer: str) -> str:
 def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
     v.obj(value, pointer)
     v.members(value, pointer, ("frameworks",), ("description", "seed", "seeds", "settings", "take_over"))
-    take_over = take_over_member(value, pointer, version)
+    take_over = v.take_over_member(value, pointer, version)
     if "description" in value:
         v.string(value["description"], pointer_join(pointer, "description"))
     fw_pointer = pointer_join(pointer, "frameworks")
@@ -220,19 +220,6 @@ def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
         explicit=frozenset(key for key in ("seeds", "settings") if key in value),
         take_over=take_over,
     )
-
-
-def take_over_member(value: Mapping[str, Any], pointer: str, version: str) -> bool | None:
-    """A stage's ``take_over`` (manifest or lock): a boolean, in documents of version 1.2 or later."""
-    if "take_over" not in value:
-        return None
-    from .settings import TAKE_OVER_SINCE
-
-    item = pointer_join(pointer, "take_over")
-    if v.version_tuple(version) < v.version_tuple(TAKE_OVER_SINCE):
-        raise SeedlockError("unknown-field", f"Unknown field 'take_over' (version {TAKE_OVER_SINCE} defines it; "
-                            f"this document is {version})", item)
-    return v.boolean(value["take_over"], item)  # type: ignore[no-any-return]
 
 
 _OPTIONAL = ("derivation", "settings", "inputs", "params", "allow_external_paths")

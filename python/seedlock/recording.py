@@ -7,7 +7,6 @@ the lock's resolve-time provenance.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,23 +33,34 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None,
               command: Sequence[str] | None = None) -> RunStart:
     """Collect the run's provenance and compare it with the lock (the lock must already be validated);
     ``command`` (argv) is recorded with it: the reuse check compares it (spec §5.4)."""
-    from .provenance import run_state
+    from . import _lockfile
 
-    text = read_bytes(lock_path).decode("utf-8")
-    doc = json.loads(text)
-    base = Path(base_directory(doc, lock_path))
-    prov = doc.get("provenance") or {}
-    external = allows_external(doc, base)
-    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs", allow_external=external)
-    params = hashes_now(prov.get("params") or {}, base, "params", allow_external=external)
-    frameworks = list(doc["stages"][stage]["frameworks"])
-    # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
-    # CI step wrote, untracked, must not make every run's tree dirty.
-    state = run_state(frameworks, git_dir=base, env=env, inputs=inputs, params=params, git_exclude=[Path(lock_path)])
-    if command is not None:
-        state = {**state, "command": list(command)}
+    raw = read_bytes(lock_path)
+    text = raw.decode("utf-8-sig")  # spec §1.1: a byte-order mark is ignored
+    doc = _lockfile.parse(raw)
+    base = base_directory(doc, lock_path)
+    state = run_provenance(doc, lock_path, stage, base, env, command=command)
     return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
                     check=check_start(doc, stage, base=base, current=state, lock_path=lock_path, environ=env))
+
+
+def run_provenance(lock_doc: Mapping[str, Any], lock_path: str, stage: str, base: str,
+                   env: Mapping[str, str] | None = None, *, command: Sequence[str] | None = None) -> Mapping[str, Any]:
+    """The run's own provenance for its record (git, CI, versions, input hashes measured now, and the
+    ``command`` when there is one), for a lock already read and checked; ``base`` is where its inputs are
+    (:func:`seedlock.fingerprint.base_directory`)."""
+    from .provenance import run_state
+
+    prov = lock_doc.get("provenance") or {}
+    external = allows_external(lock_doc, base)
+    inputs = hashes_now(prov.get("inputs") or {}, base, "inputs", allow_external=external)
+    params = hashes_now(prov.get("params") or {}, base, "params", allow_external=external)
+    frameworks = list(lock_doc["stages"][stage]["frameworks"])
+    # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
+    # CI step wrote, untracked, must not make every run's tree dirty.
+    state = run_state(frameworks, git_dir=Path(base), env=env, inputs=inputs, params=params,
+                      git_exclude=[Path(lock_path)])
+    return state if command is None else {**state, "command": list(command)}
 
 
 def resolve_provenance(lock_doc: Mapping[str, Any], manifest_path: str | None,

@@ -10,12 +10,15 @@ are reported before the run starts; ``strict`` turns them into ``lock-mismatch``
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from .errors import SeedlockError, pointer_join
-from .fingerprint import allows_external, base_directory, hashes_now
+
+# `seedlock run` runs this check before every job: plain classes instead of dataclasses, whose import
+# (inspect, re, ...) costs a third of a bare interpreter start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 #: Set by ``seedlock run`` for its child: the check already ran, ``apply_from_env`` skips it.
 CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
@@ -23,25 +26,50 @@ _CAN_CHANGE = ("reproduction, not repetition: framework versions, device kind an
                "numbers (kernels, default algorithms, floating-point order) even with the same seeds")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Difference:
-    """One way the run differs from the lock: ``pointer`` into the lock's provenance, and what."""
+class _Frozen:
+    """Keyword-only, immutable, compared by value: what a frozen dataclass gives, without its import."""
 
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, **values: Any) -> None:
+        if set(values) != set(self.__slots__):
+            raise TypeError(f"{type(self).__name__} takes exactly {', '.join(self.__slots__)}")
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {key!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(repr(getattr(self, k)) for k in self.__slots__))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
+
+
+class Difference(_Frozen):
+    """One way the run differs from the lock: ``pointer`` into the lock's provenance, and what;
+    ``changes_the_run`` is True for inputs/params (not the locked run any more), False for the setup
+    (versions, platform)."""
+
+    __slots__ = ("pointer", "problem", "changes_the_run")
     pointer: str
     problem: str
-    #: True for inputs/params (not the locked run any more); False for the setup (versions, platform).
     changes_the_run: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class StartCheck:
+class StartCheck(_Frozen):
     """The hashes measured now and the differences from the lock."""
 
+    __slots__ = ("inputs", "params", "differences", "ignored_variables")
     inputs: Mapping[str, str | None]
     params: Mapping[str, str | None]
     differences: tuple[Difference, ...]
     #: Seed variables set for a run of a lock, which change nothing (a lock is final): warnings only.
-    ignored_variables: tuple[str, ...] = ()
+    ignored_variables: tuple[str, ...]
 
     def warnings(self, stage: str) -> list[str]:
         """Lines to print (without the ``seedlock:`` prefix)."""
@@ -76,11 +104,14 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     prov = lock_doc.get("provenance") or {}
     locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
     locked_params: Mapping[str, str] = prov.get("params") or {}
-    external = allows_external(lock_doc, base) if current is None and (locked_inputs or locked_params) else False
-    inputs = (hashes_now(locked_inputs, base, "inputs", allow_external=external) if current is None
-              else (current.get("inputs") or {}))
-    params = (hashes_now(locked_params, base, "params", allow_external=external) if current is None
-              else (current.get("params") or {}))
+    if current is None:
+        from .fingerprint import allows_external
+
+        external = allows_external(lock_doc, base) if locked_inputs or locked_params else False
+        inputs = hashes_now(locked_inputs, base, "inputs", allow_external=external) if locked_inputs else {}
+        params = hashes_now(locked_params, base, "params", allow_external=external) if locked_params else {}
+    else:
+        inputs, params = current.get("inputs") or {}, current.get("params") or {}
     diffs: list[Difference] = []
     for key, noun, locked, now in (("inputs", "input", locked_inputs, inputs), ("params", "parameter file", locked_params, params)):
         for path, digest in locked.items():
@@ -92,9 +123,10 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     stage_frameworks = list((lock_doc.get("stages", {}).get(stage) or {}).get("frameworks", {}))
     if current is None:
         from ._machine import device_kind, platform_tag
-        from .provenance import framework_versions
 
-        current = {"frameworks": framework_versions(stage_frameworks), "device": device_kind(), "platform": platform_tag()}
+        current = {"frameworks": {fw: framework_version(fw, prov.get("frameworks", {}).get(fw))
+                                  for fw in stage_frameworks},
+                   "device": device_kind(), "platform": platform_tag()}
     versions_then: Mapping[str, Any] = prov.get("frameworks") or {}
     versions_now: Mapping[str, Any] = current.get("frameworks") or {}
     for fw in stage_frameworks:
@@ -136,5 +168,48 @@ def ignored_seed_variables(environ: Mapping[str, str]) -> tuple[str, ...]:
                         if value and (name == "SEEDLOCK_SEED" or name.startswith("SEEDLOCK_SEED_"))))
 
 
-__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "hashes_now",
-           "ignored_seed_variables"]
+# fingerprint's functions, re-exported here, are loaded on first use: a lock without inputs needs neither.
+def hashes_now(paths: Any, base: str | os.PathLike[str], key: str, *, allow_external: bool = False) -> dict[str, str | None]:
+    """:func:`seedlock.fingerprint.hashes_now`."""
+    from .fingerprint import hashes_now as now
+
+    return now(paths, base, key, allow_external=allow_external)
+
+
+def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> str:
+    """:func:`seedlock.fingerprint.base_directory`."""
+    from .fingerprint import base_directory as base
+
+    return base(lock_doc, lock_path)
+
+
+def framework_version(name: str, locked: str | None = None) -> str | None:
+    """The version provenance records for framework or extension ``name``
+    (:func:`seedlock.provenance.framework_versions`), read from ``sys.path``'s metadata directories by
+    :mod:`seedlock._machine` where it can tell, without importing the framework modules or
+    ``importlib.metadata``. ``locked`` is the version the lock recorded: for an extension, only the
+    distributions of that version are looked at first."""
+    from . import _lockfile, _machine
+
+    entry = _lockfile.frameworks().get(name)
+    if entry is None:  # an extension: the distribution that registers its seeder
+        group = _lockfile.registry()["extensions"]["entry_point_group"]  # extensions.GROUP
+        if locked and _machine.registered_with_version(group, name, locked):
+            return locked
+        from .extensions import version
+
+        return version(name)
+    if name == "python":
+        return _machine.python_version()
+    if name == "r":
+        return _machine.rscript_version()
+    quick: Sequence[str | None | object] = [_machine.quick_distribution_version(d) for d in entry["distributions"]]
+    if _machine.UNSURE not in quick:
+        return next((found for found in quick if found is not None), None)  # type: ignore[return-value]
+    from . import frameworks
+
+    return frameworks.get(name).version()
+
+
+__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "framework_version",
+           "hashes_now", "ignored_seed_variables"]

@@ -21,7 +21,7 @@ SINCE: Final[Mapping[str, str]] = {fw.NAME: fw.SINCE for fw in _frameworks.all()
 EXTENSION_PREFIX: Final = "x-"
 EXTENSIONS_SINCE: Final = "1.1"
 #: The version that introduced a stage's ``take_over`` member (spec §2, §6.3).
-TAKE_OVER_SINCE: Final = "1.2"
+TAKE_OVER_SINCE: Final = v.TAKE_OVER_SINCE
 _EXTENSION = re.compile(r"x-[a-z0-9][a-z0-9_.-]{0,60}")
 #: The newest version this binding implements; documents without a version are read under it.
 LATEST: Final = f"{v.SUPPORTED_MAJOR}.{v.SUPPORTED_MINOR}"

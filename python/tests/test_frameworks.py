@@ -113,13 +113,13 @@ def test_launcher_environment_comes_from_each_framework_of_the_stage(tmp_path: A
                                           "tensorflow": {"op_determinism": False}}}},
     })
     lock = resolve(manifest, {})
-    train = stage_environment(lock, lock.stage("train"), str(tmp_path / "seedlock.lock"))
+    train = stage_environment(lock.stage("train"), str(tmp_path / "seedlock.lock"))
     assert train == {
         "SEEDLOCK_LOCK": os.path.abspath(tmp_path / "seedlock.lock"), "SEEDLOCK_STAGE": "train",
         "PYTHONHASHSEED": str(lock.stage("train").seed_of("python")), "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
         "TF_DETERMINISTIC_OPS": "1",
     }
-    plain = stage_environment(lock, lock.stage("plain"), "x.lock")
+    plain = stage_environment(lock.stage("plain"), "x.lock")
     assert set(plain) == {"SEEDLOCK_LOCK", "SEEDLOCK_STAGE"}
 
 

@@ -68,7 +68,7 @@ def conformance_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[seedlock
 def _run(module: str, stage: str, lock: tuple[seedlock.Lock, Path], out: Path, *, apply: bool | str) -> dict[str, Any]:
     """Run a workload module with the stage's environment; ``apply``: real, nothing, or the given code."""
     resolved, path = lock
-    env = {**child_environment(resolved, resolved.stage(stage), path, base=START_ENV), **QUIET_ENV}
+    env = {**child_environment(resolved.stage(stage), path, base=START_ENV), **QUIET_ENV}
     code = apply if isinstance(apply, str) else REAL_APPLY if apply else NOOP_APPLY
     subprocess.run([sys.executable, "-c", code, module, str(out)], env=env, check=True, capture_output=True, timeout=600)
     return json.loads((out / "outputs.meta.json").read_text())

@@ -26,7 +26,7 @@ def _alive(pid: int) -> bool:
 
 def test_the_stage_environment_names_the_lock_stage_and_start_up_variables(tmp_path: Path) -> None:
     lock = seedlock.load(SPEC / "examples" / "classic.json")
-    env = stage_environment(lock, lock.stage("train"), "l.json")
+    env = stage_environment(lock.stage("train"), "l.json")
     assert env["SEEDLOCK_LOCK"] == os.path.abspath("l.json") and env["SEEDLOCK_STAGE"] == "train"
     assert format_environment({"A": "x y"}, "sh") == "export A='x y'\n"
     assert format_environment({"A": "1"}, "dotenv") == "A=1\n"

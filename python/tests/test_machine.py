@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SPEC
-from seedlock import _launch_fast, _machine, _json
+from seedlock import _json, _machine, runcheck
 from seedlock import frameworks as fw_modules
 
 
@@ -161,4 +161,17 @@ def test_the_launchers_version_of_each_framework_is_the_framework_modules() -> N
     for entry in registry["frameworks"]:
         module = fw_modules.get(entry["name"])
         assert tuple(entry["distributions"]) == module.DISTRIBUTIONS, entry["name"]
-        assert _launch_fast.version_now(entry["name"], entry["distributions"]) == module.version(), entry["name"]
+        assert runcheck.framework_version(entry["name"]) == module.version(), entry["name"]
+
+
+def test_every_installed_entry_point_is_found_as_importlib_metadata_finds_it() -> None:
+    # Extension seeders are looked up in every auto-seeded interpreter of their stage, without importlib.metadata.
+    from importlib import metadata
+
+    points = [point for dist in metadata.distributions() for point in dist.entry_points]
+    assert any(point.group == "console_scripts" for point in points)
+    for point in points:
+        quick = _machine.entry_point_value(point.group, point.name)
+        first = next(iter(metadata.entry_points(group=point.group, name=point.name))).value
+        assert quick is _machine.UNSURE or quick == first, (point.group, point.name)
+    assert _machine.entry_point_value("seedlock.seeders", "x-no-such-seeder") is None

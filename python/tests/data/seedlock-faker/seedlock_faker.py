@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # seedlock looks this module up in every auto-seeded interpreter: no typing at run time
+    from collections.abc import Callable
+    from typing import Any
 
 
 def seed(value: int) -> str:
