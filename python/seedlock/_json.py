@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+# `seedlock run` hashes the manifest beside a lock (canonical) before every job: json and typing are
+# imported where a document is parsed or pretty-printed, not with this module.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import json
+    from typing import Any
 
 from ._validate import Inexact
 from .errors import SeedlockError, pointer_join
@@ -59,6 +63,8 @@ def _find_duplicate(text: str) -> str:
     json's object hook does not know where it is, so walk the document again with a small
     recursive reader that tracks the path; only runs on the error path.
     """
+    import json
+
     decoder = json.JSONDecoder(parse_constant=_reject_constant)
     pos = 0
 
@@ -114,6 +120,8 @@ def _find_duplicate(text: str) -> str:
 def loads(data: bytes | str) -> Any:
     """Parse one JSON document with seedlock's rules: UTF-8, optional BOM, no NaN/Infinity,
     no duplicate member names. Raises :class:`SeedlockError` (``invalid-json``/``duplicate-key``)."""
+    import json
+
     if isinstance(data, bytes):
         if len(data) > MAX_DOCUMENT_BYTES:
             raise SeedlockError("invalid-json", f"Document larger than {MAX_DOCUMENT_BYTES} bytes")
@@ -237,6 +245,8 @@ def _places(text: str) -> dict[str, int] | None:
     """Pointer -> offset of every member name and element value in ``text`` (and "" -> the document)."""
     from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
 
+    import json
+
     decoder = json.JSONDecoder()
     places: dict[str, int] = {}
     ws = " \t\r\n"
@@ -280,10 +290,49 @@ def _places(text: str) -> dict[str, int] | None:
 
 
 def canonical(value: Any) -> str:
-    """The canonical form of spec §5: sorted members, no white space, minimal escaping."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """The canonical form of spec §5: sorted members, no white space, minimal escaping (what
+    ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes), without
+    importing ``json``."""
+    from _json import encode_basestring  # type: ignore[import-not-found]  # json's own escaping, in C
+
+    out: list[str] = []
+
+    def put(item: Any) -> None:
+        if item is None or item is True or item is False:
+            out.append("null" if item is None else "true" if item else "false")
+        elif isinstance(item, str):
+            out.append(encode_basestring(item))
+        elif isinstance(item, int):
+            out.append(int.__repr__(item))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                raise ValueError(f"{item} is not JSON")
+            out.append(float.__repr__(item))
+        elif isinstance(item, (list, tuple)):
+            out.append("[")
+            for i, element in enumerate(item):
+                if i:
+                    out.append(",")
+                put(element)
+            out.append("]")
+        elif isinstance(item, dict):
+            out.append("{")
+            for i, key in enumerate(sorted(item)):
+                if i:
+                    out.append(",")
+                out.append(encode_basestring(key))
+                out.append(":")
+                put(item[key])
+            out.append("}")
+        else:
+            raise TypeError(f"{type(item).__name__} is not JSON")
+
+    put(value)
+    return "".join(out)
 
 
 def pretty(value: Any) -> str:
     """How seedlock writes documents for people: two-space indent, trailing newline."""
+    import json
+
     return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -492,6 +492,8 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
     from . import _seedstatus as s
 
     env = {s.STATUS_VARIABLE: status_dir}
+    if getattr(stage, "take_over", None):  # spec §6.4: take-over mode, for apply_from_env() too
+        env["SEEDLOCK_TAKEOVER"] = "1"
     if not auto_seed:
         return env
     env[s.AUTOSEED_VARIABLE] = " ".join(
@@ -513,8 +515,6 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
 
         return json.dumps(value, separators=(",", ":"))
 
-    if getattr(stage, "take_over", None):  # spec §6.3: the stage asks for take-over mode
-        env["SEEDLOCK_TAKEOVER"] = "1"
     env[s.AUTOSEED_SETTINGS_VARIABLE] = dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()})
     here = os.path.dirname(os.path.realpath(__file__))
     boot = os.path.join(here, "_bootstrap", "python")

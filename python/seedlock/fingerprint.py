@@ -246,7 +246,7 @@ def manifest_change(lock_doc: Mapping[str, Any], lock_path: StrPath) -> tuple[st
     """``(path as shown, how it changed)`` when the manifest the lock records is there and its canonical
     hash is not the lock's ``manifest.sha256`` (spec §5.4, a stale lock); None otherwise. A manifest
     that is not there is no change: locks travel without their manifests."""
-    from . import _json
+    from . import _json, _lockfile
     from .derivation import small_sha256
     from .errors import SeedlockError
 
@@ -256,7 +256,7 @@ def manifest_change(lock_doc: Mapping[str, Any], lock_path: StrPath) -> tuple[st
         return None
     try:
         with open(path, "rb") as handle:
-            now = small_sha256(_json.canonical(_json.loads(handle.read())).encode("utf-8")).hexdigest()
+            now = small_sha256(_json.canonical(_lockfile.parse(handle.read())).encode("utf-8")).hexdigest()
     except (OSError, SeedlockError) as exc:
         now, why = None, f"can no longer be read ({exc})"
     else:
@@ -318,14 +318,15 @@ def hashes_now(paths: Iterable[str], base: StrPath, key: str, *, allow_external:
 def allows_external(lock_doc: Mapping[str, Any], base: StrPath) -> bool:
     """Whether the manifest a lock records (found in ``base``, :func:`base_directory`) sets
     ``allow_external_paths``; False when it cannot be read."""
-    import json
+    from ._lockfile import parse  # the launcher's JSON reader: json itself is not loaded for a plain file
+    from .errors import SeedlockError
 
     name = (lock_doc.get("manifest") or {}).get("path")
     if not isinstance(name, str) or not name:
         return False
     try:
         with open(os.path.join(base, os.path.basename(name)), "rb") as handle:
-            data = json.loads(handle.read(16 << 20))
-    except (OSError, ValueError, RecursionError):
+            data = parse(handle.read(16 << 20))
+    except (OSError, ValueError, RecursionError, SeedlockError):
         return False
     return isinstance(data, dict) and data.get("allow_external_paths") is True

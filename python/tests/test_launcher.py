@@ -137,13 +137,13 @@ def test_errors_are_coded_one_line_and_name_the_lock(tmp_path: Path) -> None:
     script = tmp_path / "not-executable.sh"
     script.write_text("#!/bin/sh\n")
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", str(script))
-    assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied at ''\n")
+    assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied\n")
 
 
 def test_an_empty_command_name_is_a_coded_error_not_a_nothing_seeded_warning(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", "")
-    assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot run '': the command name is empty at ''\n")
+    assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot run '': the command name is empty\n")
 
 
 def test_a_truncated_lock_is_an_invalid_json_error_not_a_traceback(tmp_path: Path) -> None:
