@@ -90,6 +90,25 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         _ledger_options(s)
         _auto_seed_option(s)
         s.add_argument("-v", "--verbose", action="store_true", help="print what each process of CMD seeded")
+        s.add_argument("--replicate", metavar="K|from-env",
+                       help="run replicate K of the stage (spec §12); from-env: the index of this task "
+                            "(SEEDLOCK_REPLICATE_INDEX, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)")
+        _replicate_options(s)
+        s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    if want("replicate"):
+        s = sub.add_parser("replicate", help="run N replicates of a stage (locally, on Slurm or Ray) into the ledger")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        s.add_argument("--seeds", type=int, required=True, metavar="N", help="how many replicates: 0 .. N-1")
+        _replicate_options(s)
+        s.add_argument("--engine", default="local", help="local (default), slurm or ray")
+        s.add_argument("--jobs", type=int, default=1, metavar="J", help="replicates at a time (local engine)")
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
+        s.add_argument("--engine-option", action="append", default=[], metavar="OPT",
+                       help="passed to the engine as given (e.g. an sbatch option; repeatable)")
+        s.add_argument("--no-wait", dest="wait", action="store_false", help="submit and return (slurm)")
+        _auto_seed_option(s)
+        s.add_argument("--strict", action="store_true", help="as for run")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
     if want("history"):
         s = sub.add_parser("history", help="runs recorded in the ledger, one line each, newest first")
@@ -196,6 +215,13 @@ def _auto_seed_option(s: argparse.ArgumentParser) -> None:
                    help="do not seed Python and R programs at start-up and on first import of each framework")
 
 
+def _replicate_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--vary", action="append", default=[], metavar="NAME",
+                   help="what varies across replicates: a framework, a stream name, or FRAMEWORK:STREAM "
+                        "(repeatable; default: every framework not pinned in the manifest)")
+    s.add_argument("--group", metavar="G", help="the replicate group recorded in the ledger (a label)")
+
+
 def _ledger_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--record", action="store_true", help="append a record of this run to the run ledger")
     s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
@@ -238,7 +264,7 @@ def _main(argv: Sequence[str] | None) -> int:
         elif extra:
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}")
         if cmd:
-            if args.command not in ("run", "verify"):
+            if args.command not in ("run", "verify", "replicate"):
                 raise _UsageError(f"unexpected arguments after -- for {args.command}")
             args.cmd = list(args.cmd) + cmd
         return int(_COMMANDS[args.command](args))
@@ -421,6 +447,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise _UsageError("run needs a command after --")
     lock = read_lock_document(args.lock)
     stage = lock.stage(args.stage)
+    if args.replicate is None and (args.vary or args.group):
+        raise _UsageError("--vary and --group go with --replicate")
     start = start_run(args.lock, args.stage)
     if args.strict:
         start.check.raise_if_any(args.lock)
@@ -428,6 +456,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"seedlock: {line}", file=sys.stderr)
     if args.check_reuse and _report_reuse(args, start.lock_doc, [args.stage], start.provenance):
         return 1
+    if args.replicate is not None:
+        return _run_replicate(args, lock, start, cmd)
     # The start-of-run check is done: the child's apply_from_env need not repeat it.
     env = child_environment(lock, stage, args.lock, base={**os.environ, CHECKED_VARIABLE: "1"})
     code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
@@ -437,6 +467,49 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _record(args, new_record(start.lock_doc, event="run", stage=args.stage, exit_code=code,
                                  provenance=start.provenance, lock_text=start.lock_text))
     return code
+
+
+def _run_replicate(args: argparse.Namespace, lock, start, cmd: list) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    from .replicates import GROUP_VARIABLE, parse_index, task_index
+    from .replicating import run_replicate
+
+    if args.replicate == "from-env":
+        index, _variable = task_index(os.environ)
+    else:
+        index = parse_index(args.replicate, "--replicate", "invalid-value")
+    group = args.group or os.environ.get(GROUP_VARIABLE) or args.stage
+    outcome = run_replicate(lock, args.lock, start, index=index, vary=args.vary, group=group, cmd=cmd,
+                            ledger=_ledger(args) if args.record else None, auto_seed=args.auto_seed,
+                            strict=args.strict, verbose=args.verbose)
+    if outcome.record is not None:
+        print(f"seedlock: recorded replicate {index} of group {group} as run {outcome.record.run[:10]}",
+              file=sys.stderr)
+    return outcome.exit_code
+
+
+def _cmd_replicate(args: argparse.Namespace) -> int:
+    import os
+
+    from .engines import ReplicateJob
+    from .replicates import new_group
+    from .replicating import run_group
+
+    cmd = list(args.cmd)
+    if not cmd:
+        raise _UsageError("replicate needs a command after --")
+    group = args.group or new_group(args.stage)
+    job = ReplicateJob(lock_path=os.path.abspath(args.lock), stage=args.stage, count=args.seeds, group=group,
+                       cmd=tuple(cmd), vary=tuple(args.vary), jobs=args.jobs, ledger=args.ledger,
+                       auto_seed=args.auto_seed, strict=args.strict, engine_options=tuple(args.engine_option),
+                       cwd=os.getcwd(), wait=args.wait)
+    print(f"seedlock: group {group}: {args.seeds} replicates of stage {args.stage!r} on {args.engine}", file=sys.stderr)
+    result = run_group(job, args.engine)
+    failed = result.failed
+    print(f"seedlock: group {group}: {len(result.tasks) - len(failed)} of {len(result.tasks)} replicates succeeded"
+          + (f" (failed: {', '.join(str(t.index) for t in failed)})" if failed else ""), file=sys.stderr)
+    return result.exit_code
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -654,6 +727,7 @@ _COMMANDS = {
     "diff": _cmd_diff,
     "env": _cmd_env,
     "run": _cmd_run,
+    "replicate": _cmd_replicate,
     "caffe-solver": _cmd_caffe_solver,
     "conformance": _cmd_conformance,
     "verify": _cmd_verify,

@@ -52,6 +52,8 @@ TASK_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
 })
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)")
 _DEFAULT_STREAM = "default"
+#: Frameworks that hand out named streams (spec §4.3): only these can vary a stream alone.
+STREAM_FRAMEWORKS = ("tensorflow", "torch", "numpy", "jax")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,8 +90,9 @@ def parse_vary_text(text: str | None) -> tuple[str, ...]:
 def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
     """Resolve ``names`` against ``stage`` (spec §12): a framework the stage lists, ``f:n`` (stream
     ``n`` of framework ``f``), or a stream name ``n`` (stream ``n`` of every framework of the stage).
-    A known framework the stage does not list is ``framework-not-in-stage``; anything else that is
-    not a label is ``invalid-label`` (pointer ``/vary/<i>``)."""
+    A known framework the stage does not list is ``framework-not-in-stage``; a stream of no framework
+    with named streams is ``invalid-value`` (nothing would vary); anything else that is not a label is
+    ``invalid-label`` (pointer ``/vary/<i>``)."""
     from . import frameworks as _frameworks
 
     pointer_fws = pointer_join("/stages", stage.name, "frameworks")
@@ -111,6 +114,9 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
         if ":" in name:
             fw, _, stream = name.partition(":")
             _known_framework(stage, fw, pointer_fws, _frameworks.NAMES)
+            if fw not in STREAM_FRAMEWORKS:
+                raise SeedlockError("invalid-value", f"--vary {name}: framework {fw!r} has no named streams (those "
+                                                     f"that do: {', '.join(STREAM_FRAMEWORKS)})", pointer)
             streams.setdefault(fw, set()).add(check_label(stream, pointer))
         elif name in stage.frameworks:
             fws.add(name)
@@ -118,7 +124,12 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
             _known_framework(stage, name, pointer_fws, _frameworks.NAMES)
         else:
             check_label(name, pointer)
-            for fw in stage.frameworks:
+            owners = [fw for fw in stage.frameworks if fw in STREAM_FRAMEWORKS]
+            if not owners:
+                raise SeedlockError("invalid-value", f"--vary {name}: stage {stage.name!r} lists no framework with "
+                                                     f"named streams ({', '.join(STREAM_FRAMEWORKS)}), so nothing "
+                                                     f"would vary", pointer)
+            for fw in owners:
                 streams.setdefault(fw, set()).add(name)
     return Vary(names=tuple(seen), frameworks=frozenset(fws),
                 streams=MappingProxyType({fw: frozenset(n) for fw, n in streams.items() if fw not in fws}))
@@ -178,11 +189,11 @@ def replicate_seeds(stage: LockedStage) -> dict[str, Any]:
     return out
 
 
-def parse_index(value: str, variable: str) -> int:
-    """A decimal replicate index from ``variable`` (``invalid-env-value`` otherwise)."""
+def parse_index(value: str, variable: str, code: str = "invalid-env-value") -> int:
+    """A decimal replicate index from ``variable`` (``code``, by default ``invalid-env-value``, otherwise)."""
     if not _DECIMAL.fullmatch(value) or int(value) > SEED_MAX:
-        raise SeedlockError("invalid-env-value", f"{variable}={value!r} is not a replicate index (a decimal integer "
-                                                 f"in [0, {SEED_MAX}])", "/replicate")
+        raise SeedlockError(code, f"{variable}={value!r} is not a replicate index (a decimal integer "
+                                  f"in [0, {SEED_MAX}] or from-env)", "/replicate")
     return int(value)
 
 

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import SeedlockError
-from ._backend import (COLUMNS, SCHEMA_VERSION, Backend, Filters, SqlDialect, from_row, hex_prefix, newer_schema,
-                       row_values, seed_rows)
+from ._backend import (COLUMNS, GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend,
+                       Filters, ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema,
+                       replicate_row, replicate_runs, row_values, seed_rows, with_extras)
 from ._record import RunRecord
 from ._secrets import redact, scrub, secrets_of
 
@@ -60,6 +61,19 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS seedlock_runs_job ON seedlock_runs(ci_job)",
     "CREATE INDEX IF NOT EXISTS seedlock_seeds_seed ON seedlock_seeds(seed)",
 )
+# Schema version 2 (replicates and metrics, spec §12); `ledger init` adds it to a version 1 ledger.
+_SCHEMA_V2 = (
+    """CREATE TABLE IF NOT EXISTS seedlock_replicates (
+        run TEXT PRIMARY KEY REFERENCES seedlock_runs(run), grp TEXT NOT NULL, idx INTEGER NOT NULL,
+        attempt INTEGER NOT NULL, vary TEXT NOT NULL, seeds TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS seedlock_replicates_group ON seedlock_replicates(grp, idx)",
+    """CREATE TABLE IF NOT EXISTS seedlock_metrics (
+        run TEXT NOT NULL REFERENCES seedlock_runs(run), ord INTEGER NOT NULL, name TEXT NOT NULL, step BIGINT,
+        value DOUBLE PRECISION NOT NULL, PRIMARY KEY (run, ord)
+    )""",
+    "CREATE INDEX IF NOT EXISTS seedlock_metrics_name ON seedlock_metrics(name)",
+)
 
 
 @contextmanager
@@ -83,6 +97,20 @@ class _Dialect(SqlDialect):
         (autocommit), so a record is wholly in the ledger or not at all. No seed rows when the run
         id was already there."""
         return (f"WITH new AS ({self.insert_run()} RETURNING run) "
+                "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
+                "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
+                "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
+
+    def insert_record_v2(self) -> str:
+        """:meth:`insert_record` with the replicate row and the metric rows: still one statement, so a
+        replicate is in the ledger with its seeds and metrics or not at all."""
+        return (f"WITH new AS ({self.insert_run()} RETURNING run), "
+                "rep AS (INSERT INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) "
+                "SELECT new.run, r.grp, r.idx, r.attempt, r.vary, r.seeds FROM new, "
+                "unnest(%s::text[], %s::int[], %s::int[], %s::text[], %s::text[]) AS r(grp, idx, attempt, vary, seeds)), "
+                "met AS (INSERT INTO seedlock_metrics (run, ord, name, step, value) "
+                "SELECT new.run, m.ord, m.name, m.step, m.value FROM new, "
+                "unnest(%s::int[], %s::text[], %s::bigint[], %s::float8[]) AS m(ord, name, step, value)) "
                 "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
                 "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
                 "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
@@ -203,9 +231,14 @@ class PostgresBackend(Backend):
     def init(self) -> tuple[int, bool]:
         with self._connect("initialise") as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_INIT_LOCK,))
-            if self._version(cur, required=False) is not None:
+            version = self._version(cur, required=False)
+            if version is not None:
+                if version < SCHEMA_VERSION:  # version 1 -> 2: add tables, every run stays as it was
+                    for statement in _SCHEMA_V2:
+                        cur.execute(statement)
+                    cur.execute("UPDATE seedlock_meta SET value = %s WHERE key = %s", (str(SCHEMA_VERSION), "schema"))
                 return SCHEMA_VERSION, False
-            for statement in _SCHEMA:
+            for statement in _SCHEMA + _SCHEMA_V2:
                 cur.execute(statement)
             cur.execute("INSERT INTO seedlock_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
                         ("schema", str(SCHEMA_VERSION)))
@@ -214,12 +247,24 @@ class PostgresBackend(Backend):
     def insert(self, records: Sequence[RunRecord]) -> int:
         added = 0
         with self._connect("record in") as conn, conn.cursor() as cur:
-            self._version(cur, required=True)
+            version = self._version(cur, required=True)
+            if version is not None and version < 2 and any(r.replicate or r.metrics for r in records):
+                raise SeedlockError("io-error", f"The ledger {self.location} has schema version {version}, which "
+                                                f"cannot hold replicates or metrics: run `seedlock ledger init` with "
+                                                f"an owner's rights to bring it to version {SCHEMA_VERSION}")
             with conn.transaction() if len(records) > 1 else _no_transaction():
                 for rec in records:
                     seeds = seed_rows(rec)
-                    cur.execute(self._sql.insert_record(), (*row_values(rec, True, False), [r[1] for r in seeds],
-                                                            [r[2] for r in seeds], [r[3] for r in seeds]))
+                    seed_args = ([r[1] for r in seeds], [r[2] for r in seeds], [r[3] for r in seeds])
+                    if version is not None and version < 2:
+                        cur.execute(self._sql.insert_record(), (*row_values(rec, True, False), *seed_args))
+                    else:
+                        rep = replicate_row(rec)
+                        reps = [rep] if rep else []
+                        mets = metric_rows(rec)
+                        cur.execute(self._sql.insert_record_v2(), (
+                            *row_values(rec, True, False), *([r[i] for r in reps] for i in range(1, 6)),
+                            *([m[i] for m in mets] for i in range(1, 5)), *seed_args))
                     added += cur.rowcount > 0
         return added
 
@@ -254,7 +299,33 @@ class PostgresBackend(Backend):
 
     def records(self) -> Iterator[RunRecord]:
         with self._connect("read") as conn, conn.cursor() as cur:
-            self._version(cur, required=True)
+            version = self._version(cur, required=True)
             cur.execute(self._sql.all_sql())
-            for row in cur:
-                yield from_row(row)
+            records = [from_row(row) for row in cur.fetchall()]
+            if version is not None and version >= 2:
+                cur.execute("SELECT run, grp, idx, attempt, vary, seeds FROM seedlock_replicates")
+                reps = cur.fetchall()
+                cur.execute("SELECT run, name, step, value FROM seedlock_metrics ORDER BY run, ord")
+                records = with_extras(records, reps, cur.fetchall())
+            yield from records
+
+    def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
+        with self._connect("read") as conn, conn.cursor() as cur:
+            version = self._version(cur, required=True)
+            if version is None or version < 2:
+                return []
+            cur.execute(self._sql.q(REPLICATES_SQL), (group,))
+            rows = cur.fetchall()
+            if metric is None:
+                cur.execute(self._sql.q(METRICS_SQL), (group,))
+            else:
+                cur.execute(self._sql.q(METRICS_NAMED_SQL), (group, metric))
+            return replicate_runs(group, rows, cur.fetchall())
+
+    def groups(self) -> list[tuple[str, int]]:
+        with self._connect("read") as conn, conn.cursor() as cur:
+            version = self._version(cur, required=True)
+            if version is None or version < 2:
+                return []
+            cur.execute(GROUPS_SQL)
+            return [(g, int(n)) for g, n in cur.fetchall()]
