@@ -14,6 +14,7 @@ attempt number.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -64,7 +65,7 @@ class RayEngine:
         address = os.environ.get("RAY_ADDRESS") or None
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(address=address, include_dashboard=False, logging_level="WARNING", log_to_driver=False,
+            ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
                      configure_logging=True)
         try:
             return self._run(ray, job)
