@@ -107,6 +107,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("--engine-option", action="append", default=[], metavar="OPT",
                        help="passed to the engine as given (e.g. an sbatch option; repeatable)")
         s.add_argument("--no-wait", dest="wait", action="store_false", help="submit and return (slurm)")
+        s.add_argument("--emit", choices=("slurm", "k8s"),
+                       help="write the Slurm array batch script or the Kubernetes Indexed Job manifest instead of running")
+        s.add_argument("-o", "--output", metavar="FILE", help="where --emit writes (default: standard output)")
+        s.add_argument("--k8s-image", metavar="IMAGE", help="--emit k8s: the container image (holds the project and seedlock)")
+        s.add_argument("--k8s-workdir", metavar="DIR", help="--emit k8s: the container's working directory")
         _auto_seed_option(s)
         s.add_argument("--strict", action="store_true", help="as for run")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
@@ -504,6 +509,11 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
                        cmd=tuple(cmd), vary=tuple(args.vary), jobs=args.jobs, ledger=args.ledger,
                        auto_seed=args.auto_seed, strict=args.strict, engine_options=tuple(args.engine_option),
                        cwd=os.getcwd(), wait=args.wait)
+    if args.emit:
+        from .emit import write_emitted
+
+        write_emitted(job, args.emit, args.output, image=args.k8s_image, workdir=args.k8s_workdir)
+        return 0
     print(f"seedlock: group {group}: {args.seeds} replicates of stage {args.stage!r} on {args.engine}", file=sys.stderr)
     result = run_group(job, args.engine)
     failed = result.failed

@@ -140,4 +140,20 @@ def render(job: ReplicateJob, kind: str, *, image: str | None = None, workdir: s
     raise SeedlockError("invalid-value", f"Unknown --emit kind {kind!r} (kinds: {', '.join(KINDS)})", "/emit")
 
 
-__all__ = ["KINDS", "k8s_manifest", "k8s_name", "render", "slurm_script"]
+def write_emitted(job: ReplicateJob, kind: str, output: str | None, *, image: str | None = None,
+                  workdir: str | None = None) -> None:
+    """``--emit KIND [-o FILE]``: the text on standard output, or written atomically to ``output``
+    (a Slurm script is made executable)."""
+    import sys
+
+    from ._io import check_writable, write_atomic
+
+    text = render(job, kind, image=image, workdir=workdir)
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    check_writable(output)
+    write_atomic(output, text, mode=0o755 if kind == "slurm" else 0o644)
+
+
+__all__ = ["KINDS", "k8s_manifest", "k8s_name", "render", "slurm_script", "write_emitted"]
