@@ -115,6 +115,19 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         _auto_seed_option(s)
         s.add_argument("--strict", action="store_true", help="as for run")
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    if want("report"):
+        s = sub.add_parser("report", help="statistics of a replicate group's metrics; --vs: is the change real?")
+        s.add_argument("group", metavar="G")
+        s.add_argument("--metric", metavar="M", help="only this metric (default: every metric the group logged)")
+        s.add_argument("--vs", metavar="G2", help="compare with this group (the baseline): difference, its interval, "
+                                                  "probability of improvement; paired when both ran the same seeds")
+        s.add_argument("--better", choices=("higher", "lower"), default="higher",
+                       help="which direction is an improvement (default: higher)")
+        s.add_argument("--plot", metavar="FILE", help="draw the replicates and intervals (png, svg or pdf)")
+        s.add_argument("--format", choices=("table", "json"), default="table")
+        s.add_argument("--bootstrap-seed", type=int, default=0, metavar="N",
+                       help="seed of the bootstrap resampling (default 0: the same data give the same report)")
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
     if want("history"):
         s = sub.add_parser("history", help="runs recorded in the ledger, one line each, newest first")
         s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
@@ -522,6 +535,19 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .group_report import build, plot, render_json, render_table
+
+    if args.bootstrap_seed < 0:
+        raise _UsageError("--bootstrap-seed must be a non-negative integer")
+    report = build(_ledger(args), args.group, metric=args.metric, vs=args.vs, better=args.better,
+                   seed=args.bootstrap_seed)
+    if args.plot:
+        plot(report, args.plot)
+    sys.stdout.write(render_json(report) if args.format == "json" else render_table(report))
+    return 0
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
     from .ledger import Filters
     from .ledger._sqlite import DamagedLedger
@@ -742,6 +768,7 @@ _COMMANDS = {
     "conformance": _cmd_conformance,
     "verify": _cmd_verify,
     "history": _cmd_history,
+    "report": _cmd_report,
     "rerun": _cmd_rerun,
     "check": _cmd_check,
     "init": _cmd_init,
