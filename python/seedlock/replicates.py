@@ -113,7 +113,7 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
         seen.append(name)
         if ":" in name:
             fw, _, stream = name.partition(":")
-            _known_framework(stage, fw, pointer_fws, _frameworks.NAMES)
+            _known_framework(stage, fw, pointer, _frameworks.NAMES)
             if fw not in STREAM_FRAMEWORKS:
                 raise SeedlockError("invalid-value", f"--vary {name}: framework {fw!r} has no named streams (those "
                                                      f"that do: {', '.join(STREAM_FRAMEWORKS)})", pointer)
@@ -121,7 +121,7 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
         elif name in stage.frameworks:
             fws.add(name)
         elif name in _frameworks.NAMES or name.startswith("x-"):
-            _known_framework(stage, name, pointer_fws, _frameworks.NAMES)
+            _known_framework(stage, name, pointer, _frameworks.NAMES)
         else:
             check_label(name, pointer)
             owners = [fw for fw in stage.frameworks if fw in STREAM_FRAMEWORKS]
