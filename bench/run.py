@@ -592,6 +592,68 @@ def bench_ledger(repeat: int, quick: bool) -> list[Row]:
     return rows
 
 
+def _fill_groups(path: Path, n: int) -> None:
+    """Two replicate groups of ``n`` replicates each in a SQLite ledger, two metrics per replicate:
+    ``old`` and ``new`` (the same seeds, a small effect), as `seedlock replicate` records them."""
+    import random
+
+    import seedlock
+    from seedlock.ledger import Ledger
+    from seedlock.ledger._record import new_record
+    from seedlock.metrics import Metric
+    from seedlock.replicates import replicate_seeds, replicate_stage
+    from seedlock.resolution import resolve
+
+    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {
+        "train": {"frameworks": ["python", "numpy"]}}})
+    doc = resolve(manifest, {}, provenance={"id": "f" * 32, "created": "2026-01-01T00:00:00Z"}).to_dict()
+    stage = seedlock.Lock.from_dict(doc).stage("train")
+    rng = random.Random(0)
+    records = []
+    for i in range(n):
+        seeds = replicate_seeds(replicate_stage(stage, i))
+        noise = rng.random()
+        for group, effect in (("old", 0.0), ("new", 0.01 * rng.random())):
+            prov = {"created": "2026-01-01T00:00:00Z", "task": {"engine": "local", "attempt": 0}}
+            rec = new_record(doc, event="run", stage="train", exit_code=0, provenance=prov,
+                             replicate={"group": group, "index": i, "attempt": 0, "vary": [], "seeds": seeds},
+                             metrics=(Metric(name="acc", value=0.8 + 0.05 * noise + effect),
+                                      Metric(name="loss", value=0.5 - 0.2 * noise - effect, step=3)))
+            records.append(rec)
+    Ledger(path).backend.insert(records)
+
+
+def bench_report(repeat: int, quick: bool, tmp: Path) -> list[Row]:
+    """`seedlock report` on a 10,000-replicate group (whole process), and with `--vs` on two."""
+    n = 1_000 if quick else 10_000
+    ledger = tmp / "report.sqlite"
+    _fill_groups(ledger, n)
+    env = {**QUIET, "SEEDLOCK_LEDGER": str(ledger)}
+    commands = [[PY, "-c", "import numpy"], [PY, "-m", "seedlock", "report", "new", "--format", "json"],
+                [PY, "-m", "seedlock", "report", "new", "--vs", "old", "--format", "json"]]
+    wall: list[list[float]] = [[] for _ in commands]
+    cpu: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):  # interleaved; CPU time (user + system) of each process as well as wall time
+        for i, cmd in enumerate(commands):
+            before = os.times()
+            start = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+            wall[i].append(time.perf_counter() - start)
+            after = os.times()
+            cpu[i].append(after.children_user - before.children_user + after.children_system - before.children_system)
+    w = [statistics.median(x) for x in wall]
+    c = [statistics.median(x) for x in cpu]
+    note = (f"CPU time of the process (user + system); wall time {ms(w[1])} and {ms(w[2])} (baseline {ms(w[0])}) "
+            "on this machine as measured, which other jobs may share")
+    return [
+        Row(f"`seedlock report G` on a {n:,}-replicate group, 2 metrics (whole process: ledger query, statistics, "
+            "BCa intervals), CPU time", ms(c[1]), f"`python -c 'import numpy'` {ms(c[0])}", f"{c[1] / c[0]:.1f}x",
+            "<= 1 s", c[1] <= 1.0, note),
+        Row(f"`seedlock report G --vs G2`, {n:,} replicates each, paired (whole process), CPU time", ms(c[2]),
+            f"`python -c 'import numpy'` {ms(c[0])}", f"{c[2] / c[0]:.1f}x", "n/a", None),
+    ]
+
+
 def versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -680,6 +742,7 @@ def main() -> int:
             ("python throughput", lambda: bench_python_throughput(repeat, args.quick)),
             ("r", lambda: bench_r(repeat, args.quick)),
             ("ledger", lambda: bench_ledger(repeat, args.quick)),
+            ("report", lambda: bench_report(repeat, args.quick, Path(tmp))),
             ("epochs", lambda: bench_epochs(repeat)),
             ("conformance", bench_conformance),
         ]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import SeedlockError
+from .metrics import final_values
 from .replicate_stats import (BOOTSTRAP_SEED, DEFAULT_RESAMPLES, Better, Comparison, Sample, Summary, compare,
                               summarize)
 
@@ -55,8 +56,9 @@ def _group_dict(data: GroupData, summaries: Sequence[Summary]) -> dict[str, Any]
             "excluded": list(data.excluded), "metrics": {s.metric: s.to_dict() for s in summaries}}
 
 
-def load(ledger: Ledger, group: str, metric: str | None = None) -> GroupData:
-    """The metrics of ``group`` (only ``metric`` when given), per replicate index."""
+def load(ledger: Ledger, group: str, metric: str | None = None, *, seeds: bool = True) -> GroupData:
+    """The metrics of ``group`` (only ``metric`` when given), per replicate index, with a fingerprint
+    of each replicate's seeds when ``seeds`` (what pairing needs; a plain summary does not)."""
     runs = ledger.replicates(group)
     if not runs:
         known = ", ".join(g for g, _ in ledger.groups()[:10]) or "none"
@@ -68,12 +70,9 @@ def load(ledger: Ledger, group: str, metric: str | None = None) -> GroupData:
         if run.exit_code != 0:
             excluded.append(f"replicate {run.index} (exit {run.exit_code})")
             continue
-        fingerprint = json.dumps(run.seeds, sort_keys=True, separators=(",", ":"))
-        for name in dict.fromkeys(m.name for m in run.metrics):
-            if metric is not None and name != metric:
-                continue
-            value = run.final(name)
-            if value is not None:
+        fingerprint = json.dumps(run.seeds, sort_keys=True, separators=(",", ":")) if seeds else ""
+        for name, value in final_values(run.metrics).items():  # one pass per run (10,000-replicate groups)
+            if metric is None or name == metric:
                 rows.setdefault(name, []).append((run.index, value, fingerprint))
     if metric is not None and metric not in rows:
         raise SeedlockError("invalid-value", f"No replicate of group {group!r} logged metric {metric!r}", "/metric")
@@ -81,7 +80,7 @@ def load(ledger: Ledger, group: str, metric: str | None = None) -> GroupData:
         raise SeedlockError("invalid-value", f"No replicate of group {group!r} logged a metric "
                                              "(seedlock.log_metric, or a line in $SEEDLOCK_METRICS)", "/metric")
     samples = {name: Sample(group=group, metric=name, indices=tuple(r[0] for r in values),
-                            values=tuple(r[1] for r in values), seeds=tuple(r[2] for r in values))
+                            values=tuple(r[1] for r in values), seeds=tuple(r[2] for r in values) if seeds else None)
                for name, values in sorted(rows.items())}
     return GroupData(group=group, replicates=len(runs), vary=tuple(runs[0].vary), samples=samples,
                      excluded=tuple(excluded))
@@ -89,7 +88,7 @@ def load(ledger: Ledger, group: str, metric: str | None = None) -> GroupData:
 
 def build(ledger: Ledger, group: str, *, metric: str | None = None, vs: str | None = None,
           better: Better = "higher", seed: int = BOOTSTRAP_SEED, resamples: int = DEFAULT_RESAMPLES) -> Report:
-    data = load(ledger, group, metric)
+    data = load(ledger, group, metric, seeds=vs is not None)
     summaries = tuple(summarize(s, seed=seed, resamples=resamples) for s in data.samples.values())
     if vs is None:
         return Report(group=data, summaries=summaries)

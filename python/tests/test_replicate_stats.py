@@ -107,6 +107,6 @@ def test_probability_of_improvement_counts_ties_as_half_and_follows_the_better_d
 
 def test_very_large_groups_use_fewer_resamples_and_report_how_many() -> None:
     assert rs.resamples_for(50) == 9999
-    assert rs.resamples_for(10_000) == 2000
+    assert rs.resamples_for(10_000) == 1000
     s = rs.summarize(_sample(np.random.default_rng(0).normal(size=10_000)))
-    assert s.interval.resamples == 2000 and s.interval.method == "BCa"
+    assert s.interval.resamples == 1000 and s.interval.method == "BCa"
