@@ -149,3 +149,37 @@ def test_an_unknown_group_or_metric_is_a_one_line_error(project: Path, tmp_path:
         2, "seedlock: error[invalid-value] No replicate of group 'old' logged metric 'f1' at '/metric'\n")
     out = _cli(project, "report", "old", "--plot", str(tmp_path / "x.nope"))
     assert out.returncode == 2 and out.stderr.startswith("seedlock: error[invalid-value] Cannot draw ")
+
+
+def test_the_readme_example_runs_as_written_and_finds_the_change_real(tmp_path: Path) -> None:
+    import re
+    import textwrap
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Replicates: is my change real?"):]
+    section = section[:section.index("\n## ", 10)]
+    commands, = [textwrap.dedent(b) for b in re.findall(r"^```sh\n(.*?)^```", section, re.M | re.S)]
+    script, = [textwrap.dedent(b) for b in re.findall(r"^```python\n(.*?)^```", section, re.M | re.S)]
+    assert "docs/replicates-report.png" in section and (REPO / "docs/replicates-report.png").exists()
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "toy.py").write_text(script)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, command in (("python", f'"{sys.executable}"'), ("seedlock", f'"{sys.executable}" -m seedlock')):
+        (bin_dir / name).write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+        (bin_dir / name).chmod(0o755)
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDLOCK_")}
+    env.update(_CLEAN_ENV, PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", SEEDLOCK_LEDGER=str(work / "ledger.sqlite"))
+    last = None
+    for line in filter(str.strip, commands.splitlines()):
+        last = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        assert last.returncode == 0, f"{line}\n{last.stdout}{last.stderr}"
+    assert last is not None
+    assert "paired by replicate index" in last.stdout and "better beyond seed noise" in last.stdout
+    assert (work / "change.png").read_bytes().startswith(b"\x89PNG")
