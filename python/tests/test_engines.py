@@ -30,6 +30,11 @@ seedlock.log_metric("score", float(np.random.random()))
 seedlock.log_metric("draw", random.random())
 if os.environ.get("FAIL_REPLICATE") == os.environ.get("SEEDLOCK_REPLICATE"):
     sys.exit(3)
+if os.environ.get("KILL_RAY_WORKER") == os.environ.get("SEEDLOCK_REPLICATE") and os.environ["SEEDLOCK_ATTEMPT"] == "0":
+    # the Ray worker is the parent of `seedlock run`, this process's parent: it dies as a node would
+    with open(f"/proc/{os.getppid()}/stat") as f:
+        os.kill(int(f.read().rsplit(")", 1)[1].split()[1]), 9)
+    sys.exit(9)
 """
 _CLEAN_ENV = {k: "" for k in ("CI", "GITLAB_CI", "GITHUB_ACTIONS", "SEEDLOCK_LEDGER", "SEEDLOCK_SEED", "SLURM_JOB_ID",
                               "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_JOB_ID", "RAY_ADDRESS", "JOB_COMPLETION_INDEX",
@@ -101,6 +106,18 @@ def test_the_same_replicates_give_identical_metrics_on_ray_and_here(project: Pat
     for r in ledger.replicates("on-ray"):
         task = ledger.get(r.run).provenance["task"]
         assert task["engine"] == "ray" and task["attempt"] == 0 and task["job_id"] and task["task_id"]
+
+
+def test_a_ray_task_whose_worker_died_runs_again_with_the_same_seeds_and_the_next_attempt(
+        project: Path, local_values: dict) -> None:  # type: ignore[type-arg]
+    out = _replicate(project, "ray-retry", "--engine", "ray", "--jobs", "2", env={"KILL_RAY_WORKER": "2"})
+    assert out.returncode == 0, out.stderr
+    assert "replicate 2: Ray lost its worker; attempt 1 (same seeds)" in out.stderr
+    assert _values(project, "ray-retry") == local_values
+    ledger = Ledger(project / "ledger.sqlite")
+    retried = {r.index: r for r in ledger.replicates("ray-retry")}[2]
+    assert retried.attempt == 1  # (the first attempt died with its worker before it could record itself)
+    assert ledger.get(retried.run).provenance["task"]["attempt"] == 1
 
 
 def test_a_failed_array_task_is_reported_and_fails_the_group(project: Path, slurm_cluster: Cluster) -> None:
