@@ -149,13 +149,17 @@ def test_sbatch_options_are_passed_through_and_no_wait_returns_the_job_at_once(
 
 def test_the_emitted_slurm_script_submitted_by_hand_runs_the_same_replicates(
         project: Path, slurm_cluster: Cluster, local_values: dict) -> None:  # type: ignore[type-arg]
-    out = _replicate(project, "emitted", "--emit", "slurm", "-o", "replicates.sbatch")
+    out = _replicate(project, "emitted", "--emit", "slurm", "-o", "replicates.sbatch",
+                     "--engine-option=--comment", "--engine-option=emitted-by-seedlock")
     assert out.returncode == 0, out.stderr
     script = (project / "replicates.sbatch").read_text()
     assert f"#SBATCH --array=0-{N - 1}" in script and "--replicate from-env" in script
+    assert "#SBATCH --comment emitted-by-seedlock" in script  # an option and its separate value, one line
     assert os.access(project / "replicates.sbatch", os.X_OK)
     submitted = slurm_cluster.client("sbatch", "--parsable", str(project / "replicates.sbatch"))
     assert submitted.returncode == 0, submitted.stderr
+    assert "Comment=emitted-by-seedlock" in slurm_cluster.client("scontrol", "-o", "show", "job",
+                                                                 submitted.stdout.strip()).stdout
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(_values(project, "emitted")) < N:
         time.sleep(0.3)
@@ -191,3 +195,13 @@ def test_emitting_a_kubernetes_manifest_without_an_image_is_an_error(project: Pa
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "seedlock: error[missing-field] --emit k8s needs the container image (--k8s-image) at '/k8s_image'"]
+
+
+def test_the_array_is_seedlocks_and_a_missing_sbatch_is_a_one_line_error(project: Path) -> None:
+    out = _replicate(project, "own-array", "--emit", "slurm", "--engine-option=--array=0-99")
+    assert (out.returncode, out.stderr) == (2, "seedlock: error[invalid-value] The array is seedlock's (--seeds N "
+                                               "gives 0-(N-1)): do not pass --array to sbatch at '/engine_options'\n")
+    out = _replicate(project, "no-slurm", "--engine", "slurm", env={"PATH": str(Path(sys.executable).parent)})
+    assert (out.returncode, out.stderr.splitlines()[-1]) == (2, "seedlock: error[io-error] sbatch was not found: the "
+                                                                "slurm engine needs Slurm's client commands on PATH at "
+                                                                "'/engine'")
