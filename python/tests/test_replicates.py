@@ -277,3 +277,33 @@ def test_export_and_import_carry_replicates_and_metrics(work: Path, tmp_path: Pa
     before = [r.to_dict() for r in seedlock_ledger(work).replicates("x")]
     after = [r.to_dict() for r in Ledger(str(work / "other.sqlite")).replicates("x")]
     assert before == after and len(after) == 2 and after[0]["metrics"]
+
+
+# --- scale: the team ledger -----------------------------------------------------------------------------
+
+WRITER = """
+import sys
+from seedlock.cli import main
+for i in range(10):
+    assert main(["run", "lock.json", "--stage", "train", "--replicate", str(int(sys.argv[1]) * 10 + i), "--group",
+                 "scale", "--record", "--no-auto-seed", "--", "sh", "-c",
+                 'echo "{\\\\"name\\\\": \\\\"acc\\\\", \\\\"value\\\\": $SEEDLOCK_REPLICATE}" >> "$SEEDLOCK_METRICS"']) == 0
+"""
+
+
+def test_64_concurrent_writers_of_10_replicates_each_lose_and_duplicate_nothing_in_postgresql(
+        work: Path, pg_url: str) -> None:
+    assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
+    env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": pg_url, "SEEDLOCK_SPOOL": str(work / "spool")}
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(w)], cwd=work, env=env, stderr=subprocess.PIPE,
+                              text=True) for w in range(64)]
+    errors = [p.communicate(timeout=900)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 64, [e for e in errors if "error" in e][:3]
+    from seedlock.ledger import Ledger
+
+    runs = Ledger(pg_url).replicates("scale")
+    assert [r.index for r in runs] == list(range(640))
+    assert all(r.attempts == 1 for r in runs)  # nothing recorded twice
+    assert [r.final("acc") for r in runs] == [float(i) for i in range(640)]
+    assert len({r.run for r in runs}) == 640
+    assert not (work / "spool").exists() or not list((work / "spool").iterdir())  # nothing waited in the spool
