@@ -47,7 +47,7 @@ def main() -> None:
     lock, stage = os.environ["SEEDLOCK_LOCK"], os.environ["SEEDLOCK_STAGE"]
     arrays: dict[str, list[float]] = {}
     # numpy named explicitly: a user's manifest may pin it, and the default holds pinned seeds (spec §12.1).
-    runs = [("plain", [])] + [(f"all_{k}", ["--replicate", str(k), "--vary", "numpy"]) for k in range(3)]
+    runs: list[tuple[str, list[str]]] = [("plain", [])] + [(f"all_{k}", ["--replicate", str(k), "--vary", "numpy"]) for k in range(3)]
     runs += [(f"data_{k}", ["--replicate", str(k), "--vary", "data"]) for k in range(3)]
     for name, extra in runs:
         for key, values in _run(lock, stage, str(out), name, extra).items():
