@@ -307,3 +307,25 @@ def test_64_concurrent_writers_of_10_replicates_each_lose_and_duplicate_nothing_
     assert [r.final("acc") for r in runs] == [float(i) for i in range(640)]
     assert len({r.run for r in runs}) == 640
     assert not (work / "spool").exists() or not list((work / "spool").iterdir())  # nothing waited in the spool
+
+
+def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> None:
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Replicates"):readme.index("## Conformance")]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    (work / "run.lock.json").write_bytes((work / "lock.json").read_bytes())
+    (work / "train.py").write_text("import seedlock\nstage = seedlock.apply_from_env()\n"
+                                   "seedlock.log_metric('accuracy', float(stage.numpy_generator('data').random()))\n")
+    script = block.replace("python train.py", f"{sys.executable} train.py").replace(
+        "seedlock replicate", f"{sys.executable} -m seedlock replicate")
+    out = subprocess.run(["sh", "-ec", script], cwd=work, capture_output=True, text=True, timeout=600,
+                         env={**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": str(work / "l.sqlite")})
+    assert out.returncode == 0, out.stderr
+    base, data = seedlock_ledger(work).replicates("baseline"), seedlock_ledger(work).replicates("data-only")
+    assert len(base) == len(data) == 10
+    assert base[0].final("accuracy") == data[0].final("accuracy")  # replicate 0 is the lock in both
+    assert len({r.final("accuracy") for r in data}) == 10
