@@ -329,3 +329,15 @@ def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> N
     assert len(base) == len(data) == 10
     assert base[0].final("accuracy") == data[0].final("accuracy")  # replicate 0 is the lock in both
     assert len({r.final("accuracy") for r in data}) == 10
+
+
+def test_a_plain_run_inside_a_replicate_runs_the_locks_stage(work: Path) -> None:
+    inner = f"{sys.executable} -m seedlock run lock.json --stage train -- {sys.executable} prog.py nested.jsonl"
+    out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "2", "--no-auto-seed", "--",
+               "sh", "-c", inner)
+    assert out.returncode == 0, out.stderr
+    assert _cli(work, "run", "lock.json", "--stage", "train", "--", sys.executable, "prog.py", "plain.jsonl").returncode == 0
+    nested = json.loads((work / "nested.jsonl").read_text())
+    plain = json.loads((work / "plain.jsonl").read_text())
+    assert nested["replicate"] is None and {k: nested[k] for k in ("python", "data", "init")} == {
+        k: plain[k] for k in ("python", "data", "init")}
