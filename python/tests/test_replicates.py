@@ -341,3 +341,11 @@ def test_a_plain_run_inside_a_replicate_runs_the_locks_stage(work: Path) -> None
     plain = json.loads((work / "plain.jsonl").read_text())
     assert nested["replicate"] is None and {k: nested[k] for k in ("python", "data", "init")} == {
         k: plain[k] for k in ("python", "data", "init")}
+
+
+def test_a_recorded_plain_run_keeps_its_metrics_too(work: Path) -> None:
+    out = _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", "l.sqlite", "--",
+               sys.executable, "prog.py", "p.jsonl")
+    assert out.returncode == 0, out.stderr
+    (record,) = list(seedlock_ledger(work).backend.records())
+    assert record.replicate is None and [m.name for m in record.metrics] == ["loss", "loss", "init"]
