@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import seedlock
-from conftest import child_environ, vector_cases
+from conftest import child_environ, requires_r, vector_cases
 from seedlock.errors import SeedlockError
 from seedlock.replicates import replicate_stage, task_attempt, task_index
 
@@ -349,3 +349,20 @@ def test_a_recorded_plain_run_keeps_its_metrics_too(work: Path) -> None:
     assert out.returncode == 0, out.stderr
     (record,) = list(seedlock_ledger(work).backend.records())
     assert record.replicate is None and [m.name for m in record.metrics] == ["loss", "loss", "init"]
+
+
+@requires_r
+def test_an_r_program_is_auto_seeded_with_its_replicates_r_seed(work: Path) -> None:
+    (work / "r.json").write_text(json.dumps({"version": "1.1", "seed": 42, "stages": {"s": {"frameworks": ["r", "numpy"]}}}))
+    assert _cli(work, "resolve", "r.json", "-o", "r.lock.json").returncode == 0
+    draw = "cat(format(runif(2), digits = 17))"
+    got = _cli(work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--", "Rscript", "-e", draw)
+    held = _cli(work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--vary", "numpy", "--",
+                "Rscript", "-e", draw)
+    lock = seedlock.load_lock(str(work / "r.lock.json"))
+    seed = replicate_stage(lock.stage("s"), 3).seed_of("r")
+    direct = subprocess.run(["Rscript", "-e", f"set.seed({seed}, kind = 'Mersenne-Twister', normal.kind = 'Inversion', "
+                                              f"sample.kind = 'Rejection'); {draw}"], capture_output=True, text=True)
+    plain = _cli(work, "run", "r.lock.json", "--stage", "s", "--", "Rscript", "-e", draw)
+    assert got.returncode == held.returncode == plain.returncode == 0, got.stderr + held.stderr
+    assert got.stdout == direct.stdout and held.stdout == plain.stdout != got.stdout
