@@ -366,3 +366,45 @@ def test_an_r_program_is_auto_seeded_with_its_replicates_r_seed(work: Path) -> N
     plain = _cli(work, "run", "r.lock.json", "--stage", "s", "--", "Rscript", "-e", draw)
     assert got.returncode == held.returncode == plain.returncode == 0, got.stderr + held.stderr
     assert got.stdout == direct.stdout and held.stdout == plain.stdout != got.stdout
+
+
+def test_a_version_1_postgresql_ledger_is_upgraded_by_ledger_init_and_keeps_its_runs(work: Path, pg_url: str) -> None:
+    import psycopg
+
+    from seedlock.ledger import _postgres
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the schema seedlock wrote before replicates
+        for statement in _postgres._SCHEMA:
+            conn.execute(statement)
+        conn.execute("INSERT INTO seedlock_meta (key, value) VALUES ('schema', '1')")
+    assert _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", pg_url, "--no-auto-seed", "--",
+                "true").returncode == 0
+    refused = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "1", "--record", "--ledger", pg_url,
+                   "--", sys.executable, "prog.py", "r.jsonl")
+    assert refused.returncode == 2 and "run `seedlock ledger init`" in refused.stderr
+    assert "kept in" in refused.stderr  # the record waits in the spool
+    assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
+    pushed = _cli(work, "ledger", "push", "--ledger", pg_url)
+    assert pushed.returncode == 0, pushed.stderr
+    from seedlock.ledger import Ledger
+
+    ledger = Ledger(pg_url)
+    assert len(ledger.history()) == 2
+    (rep,) = ledger.replicates("train")
+    assert rep.index == 1 and [m.name for m in rep.metrics] == ["loss", "loss", "init"]
+
+
+def test_replicates_read_back_the_same_from_sqlite_and_postgresql(work: Path, pg_url: str) -> None:
+    assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
+    for ledger in ("l.sqlite", pg_url):
+        out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--group", "both",
+                   "--ledger", ledger, "--", sys.executable, "prog.py", "both.jsonl")
+        assert out.returncode == 0, out.stderr
+    from seedlock.ledger import Ledger
+
+    def view(location: str) -> list[tuple[Any, ...]]:
+        return [(r.index, r.exit_code, r.seeds, r.vary, [m.to_dict() for m in r.metrics])
+                for r in Ledger(location).replicates("both")]
+
+    assert view(str(work / "l.sqlite")) == view(pg_url) and len(view(pg_url)) == 3
+    assert Ledger(pg_url).groups() == [("both", 3)]
