@@ -64,8 +64,8 @@ def launch(argv: list[str]) -> None:
     Returns (having run nothing) when the full path must take the command: other options, any
     error, a lock in doubt, a start-of-run check with something to say, a command that cannot start."""
     parsed = _parse(argv)
-    if parsed is None:
-        return
+    if parsed is None or os.environ.get("SEEDLOCK_REPLICATE"):
+        return  # inside a replicate (spec §12.2): the full path clears the replicate's variables
     lock, name, cmd, auto_seed, verbose = parsed
     found = stage(lock, name)
     if found is None:

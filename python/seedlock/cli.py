@@ -478,12 +478,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _run_replicate(args, lock, start, cmd)
     # The start-of-run check is done: the child's apply_from_env need not repeat it.
     env = child_environment(lock, stage, args.lock, base={**os.environ, CHECKED_VARIABLE: "1"})
-    code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
-    if args.record:
-        from .ledger import new_record
+    if not args.record:
+        return run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
+    from .ledger import new_record
+    from .metrics import collecting_metrics
 
-        _record(args, new_record(start.lock_doc, event="run", stage=args.stage, exit_code=code,
-                                 provenance=start.provenance, lock_text=start.lock_text))
+    with collecting_metrics(env) as metrics:  # log_metric() values go with the record (spec §12.4)
+        code = run_seeded(cmd, env, stage, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
+    _record(args, new_record(start.lock_doc, event="run", stage=args.stage, exit_code=code,
+                             provenance=start.provenance, lock_text=start.lock_text, metrics=tuple(metrics)))
     return code
 
 

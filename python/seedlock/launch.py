@@ -55,6 +55,10 @@ def child_environment(lock: Lock, stage: LockedStage, lock_path: str | os.PathLi
                       base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this process's environment) with the stage's variables on top."""
     env = dict(os.environ if base is None else base)
+    # A replicate is the launcher's to give (spec §12.2): a run started inside one runs the lock's
+    # stage unless it is given --replicate itself (which sets these again).
+    for name in ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP"):
+        env.pop(name, None)
     env.update(stage_environment(lock, stage, lock_path))
     return env
 

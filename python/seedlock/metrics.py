@@ -13,7 +13,8 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 METRICS_VARIABLE = "SEEDLOCK_METRICS"
@@ -97,6 +98,27 @@ def read_metrics(path: str | os.PathLike[str]) -> tuple[list[Metric], list[str]]
     return out, problems
 
 
+@contextmanager
+def collecting_metrics(env: dict[str, str]) -> Iterator[list[Metric]]:
+    """Point ``env``'s ``SEEDLOCK_METRICS`` at a private file for the block; on exit the list holds
+    the metrics written there (lines that are not metrics are skipped with a warning on stderr)."""
+    import shutil
+    import sys
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="seedlock-metrics-")
+    env[METRICS_VARIABLE] = os.path.join(directory, "metrics.jsonl")
+    found: list[Metric] = []
+    try:
+        yield found
+        metrics, problems = read_metrics(env[METRICS_VARIABLE])
+        found.extend(metrics)
+        for line in problems:
+            print(f"seedlock: warning: {line}", file=sys.stderr)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def final_values(metrics: Iterable[Metric]) -> dict[str, float]:
     """Each metric's final value: the one with the highest step, the last logged among equals."""
     best: dict[str, tuple[int, int, float]] = {}
@@ -107,4 +129,4 @@ def final_values(metrics: Iterable[Metric]) -> dict[str, float]:
     return {name: value for name, (_s, _o, value) in best.items()}
 
 
-__all__ = ["METRICS_VARIABLE", "Metric", "check_metric", "final_values", "log_metric", "read_metrics"]
+__all__ = ["METRICS_VARIABLE", "Metric", "check_metric", "collecting_metrics", "final_values", "log_metric", "read_metrics"]

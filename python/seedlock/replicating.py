@@ -8,6 +8,7 @@ seeds, environment and record are the same whichever engine ran it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -38,13 +39,17 @@ def run_replicate(lock: Lock, lock_path: str, start: RunStart, *, index: int, va
                   group: str, cmd: Sequence[str], base_env: Mapping[str, str] | None = None,
                   task: Mapping[str, Any] | None = None, ledger: Ledger | None = None, auto_seed: bool = True,
                   strict: bool = False, verbose: bool = False,
-                  child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> ReplicateOutcome:
+                  child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
+                  recorder: Callable[[RunRecord], None] | None = None,
+                  metrics_dir: str | None = None) -> ReplicateOutcome:
     """Run ``cmd`` as replicate ``index`` of ``start.stage`` and record it in ``ledger`` (if given).
 
     The child gets the replicate's seeds (auto-seeding, launcher variables), ``SEEDLOCK_REPLICATE`` and
     ``SEEDLOCK_VARY`` (so ``apply_from_env()`` hands out the replicate's streams) and, when recording,
     a private ``SEEDLOCK_METRICS`` file whose values are stored with the record. ``task`` is the
-    task's coordinates (engine, ids, attempt); by default read from ``base_env``."""
+    task's coordinates (engine, ids, attempt); by default read from ``base_env``. ``recorder`` stores
+    the record instead of ``ledger.record`` (the local engine's group writer); ``metrics_dir`` is a
+    directory that outlives the call, for the metrics file (else a private one is made and removed)."""
     from .launch import child_environment, run_seeded
     from .provenance import now_utc
     from .runcheck import CHECKED_VARIABLE
@@ -56,14 +61,15 @@ def run_replicate(lock: Lock, lock_path: str, start: RunStart, *, index: int, va
     stage = replicate_stage(locked, index, resolved)
     coordinates = dict(task if task is not None else task_coordinates(base))
     created = now_utc()
-    metrics_dir = tempfile.mkdtemp(prefix="seedlock-metrics-") if ledger is not None else None
+    recording = ledger is not None or recorder is not None
+    own_dir = tempfile.mkdtemp(prefix="seedlock-metrics-") if recording and metrics_dir is None else None
     try:
         env = child_environment(lock, stage, lock_path, base={**base, CHECKED_VARIABLE: "1"})
         env.update(replicate_environment(index, resolved, group))
-        if metrics_dir is not None:
-            env[METRICS_VARIABLE] = os.path.join(metrics_dir, "metrics.jsonl")
+        if recording:
+            env[METRICS_VARIABLE] = os.path.join(own_dir or metrics_dir or "", f"metrics-{index}-{os.getpid()}.jsonl")
         code = run_seeded(list(cmd), env, stage, auto_seed=auto_seed, strict=strict, verbose=verbose, child=child)
-        if ledger is None:
+        if not recording:
             return ReplicateOutcome(index=index, exit_code=code, record=None)
         from .ledger import new_record
         from .metrics import read_metrics
@@ -71,17 +77,24 @@ def run_replicate(lock: Lock, lock_path: str, start: RunStart, *, index: int, va
         metrics, problems = read_metrics(env[METRICS_VARIABLE])
         for line in problems:
             print(f"seedlock: warning: {line}", file=sys.stderr)
-    finally:
         if metrics_dir is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(env[METRICS_VARIABLE])
+    finally:
+        if own_dir is not None:
             import shutil
 
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+            shutil.rmtree(own_dir, ignore_errors=True)
     provenance = {**start.provenance, "created": created, "task": coordinates}
     replicate = {"group": group, "index": index, "attempt": int(coordinates.get("attempt", 0)),
                  "vary": list(resolved.names), "seeds": replicate_seeds(stage)}
     record = new_record(start.lock_doc, event="run", stage=start.stage, exit_code=code, provenance=provenance,
                         lock_text=start.lock_text, replicate=replicate, metrics=tuple(metrics))
-    ledger.record(record)
+    if recorder is not None:
+        recorder(record)
+    else:
+        assert ledger is not None
+        ledger.record(record)
     return ReplicateOutcome(index=index, exit_code=code, record=record)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import seedlock
-from conftest import child_environ, vector_cases
+from conftest import child_environ, requires_r, vector_cases
 from seedlock.errors import SeedlockError
 from seedlock.replicates import replicate_stage, task_attempt, task_index
 
@@ -277,3 +277,134 @@ def test_export_and_import_carry_replicates_and_metrics(work: Path, tmp_path: Pa
     before = [r.to_dict() for r in seedlock_ledger(work).replicates("x")]
     after = [r.to_dict() for r in Ledger(str(work / "other.sqlite")).replicates("x")]
     assert before == after and len(after) == 2 and after[0]["metrics"]
+
+
+# --- scale: the team ledger -----------------------------------------------------------------------------
+
+WRITER = """
+import sys
+from seedlock.cli import main
+for i in range(10):
+    assert main(["run", "lock.json", "--stage", "train", "--replicate", str(int(sys.argv[1]) * 10 + i), "--group",
+                 "scale", "--record", "--no-auto-seed", "--", "sh", "-c",
+                 'echo "{\\\\"name\\\\": \\\\"acc\\\\", \\\\"value\\\\": $SEEDLOCK_REPLICATE}" >> "$SEEDLOCK_METRICS"']) == 0
+"""
+
+
+def test_64_concurrent_writers_of_10_replicates_each_lose_and_duplicate_nothing_in_postgresql(
+        work: Path, pg_url: str) -> None:
+    assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
+    env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": pg_url, "SEEDLOCK_SPOOL": str(work / "spool")}
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(w)], cwd=work, env=env, stderr=subprocess.PIPE,
+                              text=True) for w in range(64)]
+    errors = [p.communicate(timeout=900)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 64, [e for e in errors if "error" in e][:3]
+    from seedlock.ledger import Ledger
+
+    runs = Ledger(pg_url).replicates("scale")
+    assert [r.index for r in runs] == list(range(640))
+    assert all(r.attempts == 1 for r in runs)  # nothing recorded twice
+    assert [r.final("acc") for r in runs] == [float(i) for i in range(640)]
+    assert len({r.run for r in runs}) == 640
+    assert not (work / "spool").exists() or not list((work / "spool").iterdir())  # nothing waited in the spool
+
+
+def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> None:
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Replicates"):readme.index("## Conformance")]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    (work / "run.lock.json").write_bytes((work / "lock.json").read_bytes())
+    (work / "train.py").write_text("import seedlock\nstage = seedlock.apply_from_env()\n"
+                                   "seedlock.log_metric('accuracy', float(stage.numpy_generator('data').random()))\n")
+    script = block.replace("python train.py", f"{sys.executable} train.py").replace(
+        "seedlock replicate", f"{sys.executable} -m seedlock replicate")
+    out = subprocess.run(["sh", "-ec", script], cwd=work, capture_output=True, text=True, timeout=600,
+                         env={**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": str(work / "l.sqlite")})
+    assert out.returncode == 0, out.stderr
+    base, data = seedlock_ledger(work).replicates("baseline"), seedlock_ledger(work).replicates("data-only")
+    assert len(base) == len(data) == 10
+    assert base[0].final("accuracy") == data[0].final("accuracy")  # replicate 0 is the lock in both
+    assert len({r.final("accuracy") for r in data}) == 10
+
+
+def test_a_plain_run_inside_a_replicate_runs_the_locks_stage(work: Path) -> None:
+    inner = f"{sys.executable} -m seedlock run lock.json --stage train -- {sys.executable} prog.py nested.jsonl"
+    out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "2", "--no-auto-seed", "--",
+               "sh", "-c", inner)
+    assert out.returncode == 0, out.stderr
+    assert _cli(work, "run", "lock.json", "--stage", "train", "--", sys.executable, "prog.py", "plain.jsonl").returncode == 0
+    nested = json.loads((work / "nested.jsonl").read_text())
+    plain = json.loads((work / "plain.jsonl").read_text())
+    assert nested["replicate"] is None and {k: nested[k] for k in ("python", "data", "init")} == {
+        k: plain[k] for k in ("python", "data", "init")}
+
+
+def test_a_recorded_plain_run_keeps_its_metrics_too(work: Path) -> None:
+    out = _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", "l.sqlite", "--",
+               sys.executable, "prog.py", "p.jsonl")
+    assert out.returncode == 0, out.stderr
+    (record,) = list(seedlock_ledger(work).backend.records())
+    assert record.replicate is None and [m.name for m in record.metrics] == ["loss", "loss", "init"]
+
+
+@requires_r
+def test_an_r_program_is_auto_seeded_with_its_replicates_r_seed(work: Path) -> None:
+    (work / "r.json").write_text(json.dumps({"version": "1.1", "seed": 42, "stages": {"s": {"frameworks": ["r", "numpy"]}}}))
+    assert _cli(work, "resolve", "r.json", "-o", "r.lock.json").returncode == 0
+    draw = "cat(format(runif(2), digits = 17))"
+    got = _cli(work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--", "Rscript", "-e", draw)
+    held = _cli(work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--vary", "numpy", "--",
+                "Rscript", "-e", draw)
+    lock = seedlock.load_lock(str(work / "r.lock.json"))
+    seed = replicate_stage(lock.stage("s"), 3).seed_of("r")
+    direct = subprocess.run(["Rscript", "-e", f"set.seed({seed}, kind = 'Mersenne-Twister', normal.kind = 'Inversion', "
+                                              f"sample.kind = 'Rejection'); {draw}"], capture_output=True, text=True)
+    plain = _cli(work, "run", "r.lock.json", "--stage", "s", "--", "Rscript", "-e", draw)
+    assert got.returncode == held.returncode == plain.returncode == 0, got.stderr + held.stderr
+    assert got.stdout == direct.stdout and held.stdout == plain.stdout != got.stdout
+
+
+def test_a_version_1_postgresql_ledger_is_upgraded_by_ledger_init_and_keeps_its_runs(work: Path, pg_url: str) -> None:
+    import psycopg
+
+    from seedlock.ledger import _postgres
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the schema seedlock wrote before replicates
+        for statement in _postgres._SCHEMA:
+            conn.execute(statement)
+        conn.execute("INSERT INTO seedlock_meta (key, value) VALUES ('schema', '1')")
+    assert _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", pg_url, "--no-auto-seed", "--",
+                "true").returncode == 0
+    refused = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "1", "--record", "--ledger", pg_url,
+                   "--", sys.executable, "prog.py", "r.jsonl")
+    assert refused.returncode == 2 and "run `seedlock ledger init`" in refused.stderr
+    assert "kept in" in refused.stderr  # the record waits in the spool
+    assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
+    pushed = _cli(work, "ledger", "push", "--ledger", pg_url)
+    assert pushed.returncode == 0, pushed.stderr
+    from seedlock.ledger import Ledger
+
+    ledger = Ledger(pg_url)
+    assert len(ledger.history()) == 2
+    (rep,) = ledger.replicates("train")
+    assert rep.index == 1 and [m.name for m in rep.metrics] == ["loss", "loss", "init"]
+
+
+def test_replicates_read_back_the_same_from_sqlite_and_postgresql(work: Path, pg_url: str) -> None:
+    assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
+    for ledger in ("l.sqlite", pg_url):
+        out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--group", "both",
+                   "--ledger", ledger, "--", sys.executable, "prog.py", "both.jsonl")
+        assert out.returncode == 0, out.stderr
+    from seedlock.ledger import Ledger
+
+    def view(location: str) -> list[tuple[Any, ...]]:
+        return [(r.index, r.exit_code, r.seeds, r.vary, [m.to_dict() for m in r.metrics])
+                for r in Ledger(location).replicates("both")]
+
+    assert view(str(work / "l.sqlite")) == view(pg_url) and len(view(pg_url)) == 3
+    assert Ledger(pg_url).groups() == [("both", 3)]

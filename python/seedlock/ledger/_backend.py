@@ -10,7 +10,7 @@ import json
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SeedlockError
@@ -65,9 +65,19 @@ class ReplicateRun:
     exit_code: int | None
     created: str
     git_commit: str | None
-    vary: tuple[str, ...]
-    seeds: dict[str, Any]
     metrics: tuple[Metric, ...]
+    # As stored: parsed on first use, since a report of a large group reads only the metrics.
+    vary_json: str = field(default="[]", repr=False)
+    seeds_json: str = field(default="{}", repr=False)
+
+    @property
+    def vary(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.vary_json))
+
+    @property
+    def seeds(self) -> dict[str, Any]:
+        """The replicate's framework seeds (``frameworks``) and varied streams (``streams``)."""
+        return dict(json.loads(self.seeds_json))
 
     def final(self, name: str) -> float | None:
         """Metric ``name``'s final value (highest step, last logged among equals), or None."""
@@ -109,8 +119,8 @@ def replicate_runs(group: str, rows: Sequence[Sequence[Any]], metric_rows: Seque
     for index in sorted(chosen):
         (idx, run, attempt, vary, seeds, exit_code, created, commit, _seq), count = chosen[index]
         out.append(ReplicateRun(group=group, index=int(idx), run=run, attempt=int(attempt), attempts=count,
-                                exit_code=exit_code, created=created, git_commit=commit, vary=tuple(json.loads(vary)),
-                                seeds=json.loads(seeds), metrics=tuple(metrics.get(run, ()))))
+                                exit_code=exit_code, created=created, git_commit=commit, vary_json=vary,
+                                seeds_json=seeds, metrics=tuple(metrics.get(run, ()))))
     return out
 
 

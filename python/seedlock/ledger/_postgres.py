@@ -23,6 +23,8 @@ DEFAULT_CONNECT_TIMEOUT = 10
 TIMEOUT_VARIABLE = "SEEDLOCK_LEDGER_TIMEOUT"
 # One constant key: concurrent `ledger init` calls take turns instead of racing on CREATE.
 _INIT_LOCK = 0x5EED10C
+# SQLSTATEs of a server that has no connection slot free right now (worth a retry).
+_BUSY_STATES = ("53300",)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seedlock_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -156,7 +158,8 @@ class PostgresBackend(Backend):
 
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-            message += " (recording needs INSERT and SELECT on seedlock_runs and seedlock_seeds: see README, Team ledger)"
+            message += (" (recording needs INSERT and SELECT on seedlock_runs, seedlock_seeds, seedlock_replicates and "
+                        "seedlock_metrics: see README, Team ledger)")
         elif isinstance(exc, psycopg.errors.UndefinedTable):
             message = f"no seedlock schema here: run `seedlock ledger init --ledger {self.location}` ({message})"
         return SeedlockError("io-error", scrub(f"Cannot {what} the ledger {self.location}: {message}", self._secrets))
@@ -186,10 +189,7 @@ class PostgresBackend(Backend):
             raise self._error(what, exc) from None
         if "connect_timeout" not in given:
             options["connect_timeout"] = connect_timeout()
-        try:
-            conn = psycopg.connect(self._url, **options)
-        except psycopg.Error as exc:
-            raise self._error(what, exc) from None
+        conn = self._open(psycopg, options, what)
         try:
             yield conn
         except psycopg.Error as exc:
@@ -199,6 +199,26 @@ class PostgresBackend(Backend):
                 conn.close()
             except psycopg.Error:
                 pass
+
+    def _open(self, psycopg: Any, options: dict[str, Any], what: str) -> Any:
+        """Connect; a server out of connection slots (many replicates finishing at once) is retried
+        with jittered back-off for up to the connect timeout, since the slots free up within
+        milliseconds. Any other failure is reported at once."""
+        import random
+        import time
+
+        deadline = time.monotonic() + float(options.get("connect_timeout") or connect_timeout())
+        pause = 0.05
+        while True:
+            try:
+                return psycopg.connect(self._url, **options)
+            except psycopg.Error as exc:
+                busy = getattr(exc, "sqlstate", None) in _BUSY_STATES or any(
+                    text in str(exc) for text in ("too many clients", "remaining connection slots"))
+                if not busy or time.monotonic() + pause > deadline:
+                    raise self._error(what, exc) from None
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 1.0)
 
     def _version(self, cur: Any, *, required: bool) -> int | None:
         if required:
