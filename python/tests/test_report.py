@@ -158,7 +158,7 @@ def test_the_readme_example_runs_as_written_and_finds_the_change_real(tmp_path: 
     from conftest import REPO
 
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Replicates: is my change real?"):]
+    section = readme[readme.index("## Is my change real? `seedlock report`"):]
     section = section[:section.index("\n## ", 10)]
     commands, = [textwrap.dedent(b) for b in re.findall(r"^```sh\n(.*?)^```", section, re.M | re.S)]
     script, = [textwrap.dedent(b) for b in re.findall(r"^```python\n(.*?)^```", section, re.M | re.S)]
