@@ -183,3 +183,18 @@ def test_the_readme_example_runs_as_written_and_finds_the_change_real(tmp_path: 
     assert last is not None
     assert "paired by replicate index" in last.stdout and "better beyond seed noise" in last.stdout
     assert (work / "change.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_report_from_a_postgresql_ledger_equals_the_one_from_sqlite(project: Path, pg_url: str) -> None:
+    assert _cli(project, "ledger", "init", "--ledger", pg_url).returncode == 0
+    out = _cli(project, "replicate", "p.lock.json", "--stage", "train", "--seeds", "5", "--group", "both",
+               "--ledger", pg_url, "--", sys.executable, "train.py", env={"BONUS": "0.02"})
+    assert out.returncode == 0, out.stderr
+    out = _cli(project, "replicate", "p.lock.json", "--stage", "train", "--seeds", "5", "--group", "both",
+               "--", sys.executable, "train.py", env={"BONUS": "0.02"})
+    assert out.returncode == 0, out.stderr
+    from_pg = _cli(project, "report", "both", "--vs", "old", "--format", "json", "--ledger", pg_url)
+    assert from_pg.returncode == 2 and "No replicates of group 'old'" in from_pg.stderr  # old is only in SQLite
+    from_pg = _json(project, "both", "--ledger", pg_url)
+    from_sqlite = _json(project, "both")
+    assert from_pg == from_sqlite and from_pg["group"]["metrics"]["acc"]["n"] == 5
