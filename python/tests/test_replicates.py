@@ -315,7 +315,7 @@ def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> N
     from conftest import REPO
 
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Replicates"):readme.index("## Conformance")]
+    section = readme[readme.index("## Replicates"):readme.index("## Is my change real?")]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     (work / "run.lock.json").write_bytes((work / "lock.json").read_bytes())
     (work / "train.py").write_text("import seedlock\nstage = seedlock.apply_from_env()\n"
