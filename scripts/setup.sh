@@ -7,7 +7,7 @@ VENV=${SEEDLOCK_VENV:-.venv}
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 
-apt_pkgs="r-base-core r-base-dev r-cran-jsonlite r-cran-digest r-cran-fs r-cran-testthat r-cran-withr r-cran-future.apply postgresql zsh fish"
+apt_pkgs="r-base-core r-base-dev r-cran-jsonlite r-cran-digest r-cran-fs r-cran-testthat r-cran-withr r-cran-future.apply postgresql zsh fish slurm-wlm munge"
 missing=""
 for p in $apt_pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .locate import probe
     from .lock import FrameworkSeed, Lock, LockedStage, Resolved
     from .manifest import Manifest, Stage
+    from .metrics import log_metric
+    from .replicates import replicate_stage
 
 # Public names resolved on first use (PEP 562), so `import seedlock` stays nearly free.
 _LAZY = {
@@ -37,6 +39,7 @@ _LAZY = {
     "CODES": "errors", "SeedlockError": "errors",
     "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
     "Manifest": "manifest", "Stage": "manifest", "AppliedStage": "applied", "probe": "locate",
+    "log_metric": "metrics", "replicate_stage": "replicates",
 }
 
 
@@ -148,7 +151,8 @@ def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provena
 
 
 def stage_from_env() -> LockedStage:
-    """The stage ``seedlock run`` started this process with (``$SEEDLOCK_LOCK``, ``$SEEDLOCK_STAGE``)."""
+    """The stage ``seedlock run`` started this process with (``$SEEDLOCK_LOCK``, ``$SEEDLOCK_STAGE``),
+    as the replicate ``seedlock run --replicate`` set (``$SEEDLOCK_REPLICATE``, ``$SEEDLOCK_VARY``, spec §13)."""
     from .errors import SeedlockError
 
     lock_path = os.environ.get(LOCK_VARIABLE)
@@ -160,7 +164,12 @@ def stage_from_env() -> LockedStage:
             "missing-environment",
             f"{missing} {verb} not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`",
         )
-    return load_lock(lock_path).stage(stage)
+    locked = load_lock(lock_path).stage(stage)
+    if os.environ.get("SEEDLOCK_REPLICATE"):
+        from .replicates import stage_from_environment
+
+        return stage_from_environment(locked, os.environ)
+    return locked
 
 
 def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedStage:
@@ -232,10 +241,12 @@ __all__ = [
     "load",
     "load_lock",
     "load_manifest",
+    "log_metric",
     "loader_worker_seed",
     "parse",
     "rank_seed",
     "read",
+    "replicate_stage",
     "resolve",
     "stage_from_env",
     "stream_seed",

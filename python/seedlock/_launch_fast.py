@@ -44,6 +44,10 @@ _FLAGS = {"--no-auto-seed": "no_auto_seed", "-v": "verbose", "--verbose": "verbo
 _SI_KERNEL = 0x80
 
 
+#: replicates.REPLICATE_VARIABLE, VARY_VARIABLE, GROUP_VARIABLE (without importing replicates here).
+_REPLICATE_VARIABLES = ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP")
+
+
 class _Options:
     """``seedlock run``'s options, as :func:`launch` or argparse found them."""
 
@@ -179,20 +183,31 @@ def run_lock(options: _Options) -> int:
     view = _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in stage["frameworks"].items()},
                   stage.get("take_over") or options.take_over)
     env = {**os.environ, _CHECKED: "1", **stage_variables(path, view)}
+    for variable in _REPLICATE_VARIABLES:
+        # A replicate is the launcher's to give (spec §13.2): a run started inside one runs the lock's stage.
+        env.pop(variable, None)
     outcomes: list[Any] | None = [] if options.record else None
+    metrics: list[Any] = []
     status_dir = _status_dir()
     try:
         if not _is_regular(path):
             # The child's apply_from_env() reads $SEEDLOCK_LOCK again: a pipe's text is gone by then.
             env["SEEDLOCK_LOCK"] = _keep_copy(status_dir, raw[0])
-        code = run_stage(options.cmd, env, view, status_dir, auto_seed=options.auto_seed, strict=options.strict,
-                         verbose=options.verbose, outcomes=outcomes)
+        if options.record:
+            from .metrics import collecting_metrics
+
+            with collecting_metrics(env) as metrics:  # log_metric() values go with the record (spec §13.4)
+                code = run_stage(options.cmd, env, view, status_dir, auto_seed=options.auto_seed,
+                                 strict=options.strict, verbose=options.verbose, outcomes=outcomes)
+        else:
+            code = run_stage(options.cmd, env, view, status_dir, auto_seed=options.auto_seed, strict=options.strict,
+                             verbose=options.verbose)
     finally:
         _remove(status_dir)
     if options.record:
         if outcomes:  # what the run's processes seeded, failed to seed and did not control (spec §5.4)
             provenance = {**provenance, "seeding": outcomes[0].record()}  # type: ignore[dict-item]
-        _record(options, ledger, data, raw[0].decode("utf-8-sig"), name, code, provenance)
+        _record(options, ledger, data, raw[0].decode("utf-8-sig"), name, code, provenance, tuple(metrics))
     return code
 
 
@@ -216,7 +231,7 @@ def _read_lock(path: str) -> tuple[bytes, dict[str, Any]]:
 
 
 def _record(options: _Options, ledger: Any, data: Mapping[str, Any], text: str, stage: str, code: int,
-            provenance: Any) -> None:
+            provenance: Any, metrics: tuple[Any, ...] = ()) -> None:
     """Append the run to the ledger. A failure (the record is then spooled) is reported on stderr and
     does not change the exit status: the command's status is what CI needs to see (docs/reliability.md)."""
     try:
@@ -224,7 +239,8 @@ def _record(options: _Options, ledger: Any, data: Mapping[str, Any], text: str, 
         from .recording import ledger_for
 
         ledger = ledger or ledger_for(options.ledger)
-        record = new_record(data, event="run", stage=stage, exit_code=code, provenance=provenance, lock_text=text)
+        record = new_record(data, event="run", stage=stage, exit_code=code, provenance=provenance, lock_text=text,
+                            metrics=metrics)
         ledger.record(record)
     except SeedlockError as err:
         print("seedlock: " + " ".join(f"error[{err.code}] {err}".split()), file=sys.stderr)
@@ -351,7 +367,8 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[
 
 
 def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir: str, *, auto_seed: bool,
-              strict: bool, verbose: bool, outcomes: list[Any] | None = None) -> int:
+              strict: bool, verbose: bool, outcomes: list[Any] | None = None,
+              child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
     """:func:`run_command` for a stage: its Python and R programs seed themselves (unless not
     ``auto_seed``) and report to ``status_dir``; then say what was seeded. The report's module (json,
     dataclasses) is imported only when there is something to say: a failed step, nothing seeded, or
@@ -362,7 +379,10 @@ def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir
         from ._seedstatus import STRICT_VARIABLE
 
         extra[STRICT_VARIABLE] = "1"
-    code = run_command(cmd, {**env, **extra}, meanwhile=lambda: _remove_stale(os.path.dirname(status_dir)))
+    if child is not None:
+        code = child(cmd, {**env, **extra})
+    else:
+        code = run_command(cmd, {**env, **extra}, meanwhile=lambda: _remove_stale(os.path.dirname(status_dir)))
     if not verbose and outcomes is None and _all_well(status_dir):
         return code
     from ._seedreport import read_outcome

@@ -70,7 +70,9 @@ def jax_key(fw: FrameworkSeed, name: str | None, *, rank: int | None, worker: in
     """The stage's JAX key ``name`` of one process in ``epoch`` (spec §6 ``jax``)."""
     from .frameworks import jax as _jax
 
-    return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch), fw.settings)
+    replicate = fw.stream_replicate(name) if name is not None else 0
+    return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch, replicate=replicate),
+                    fw.settings)
 
 
 def process_seed(seed: int, rank: int | None, worker: int | None) -> int:

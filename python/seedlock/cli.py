@@ -99,7 +99,44 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                        help="seed the program's own seeding calls (np.random.seed(42), seed_everything(42), ...) "
                             "from the lock instead of the program's value")
         s.add_argument("-v", "--verbose", action="store_true", help="print what each process of CMD seeded")
+        s.add_argument("--replicate", metavar="K|from-env",
+                       help="run replicate K of the stage (spec §13); from-env: the index of this task "
+                            "(SEEDLOCK_REPLICATE_INDEX, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)")
+        _replicate_options(s)
         s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    if want("replicate"):
+        s = sub.add_parser("replicate", help="run N replicates of a stage (locally, on Slurm or Ray) into the ledger")
+        s.add_argument("lock", metavar="LOCK")
+        s.add_argument("--stage", required=True)
+        s.add_argument("--seeds", type=int, required=True, metavar="N", help="how many replicates: 0 .. N-1")
+        _replicate_options(s)
+        s.add_argument("--engine", default="local", help="local (default), slurm or ray")
+        s.add_argument("--jobs", type=int, default=1, metavar="J", help="replicates at a time (local engine)")
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
+        s.add_argument("--engine-option", action="append", default=[], metavar="OPT",
+                       help="passed to the engine as given (e.g. an sbatch option; repeatable)")
+        s.add_argument("--no-wait", dest="wait", action="store_false", help="submit and return (slurm)")
+        s.add_argument("--emit", choices=("slurm", "k8s"),
+                       help="write the Slurm array batch script or the Kubernetes Indexed Job manifest instead of running")
+        s.add_argument("-o", "--output", metavar="FILE", help="where --emit writes (default: standard output)")
+        s.add_argument("--k8s-image", metavar="IMAGE", help="--emit k8s: the container image (holds the project and seedlock)")
+        s.add_argument("--k8s-workdir", metavar="DIR", help="--emit k8s: the container's working directory")
+        _auto_seed_option(s)
+        s.add_argument("--strict", action="store_true", help="as for run")
+        s.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command, after --")
+    if want("report"):
+        s = sub.add_parser("report", help="statistics of a replicate group's metrics; --vs: is the change real?")
+        s.add_argument("group", metavar="G")
+        s.add_argument("--metric", metavar="M", help="only this metric (default: every metric the group logged)")
+        s.add_argument("--vs", metavar="G2", help="compare with this group (the baseline): difference, its interval, "
+                                                  "probability of improvement; paired when both ran the same seeds")
+        s.add_argument("--better", choices=("higher", "lower"), default="higher",
+                       help="which direction is an improvement (default: higher)")
+        s.add_argument("--plot", metavar="FILE", help="draw the replicates and intervals (png, svg or pdf)")
+        s.add_argument("--format", choices=("table", "json"), default="table")
+        s.add_argument("--bootstrap-seed", type=int, default=0, metavar="N",
+                       help="seed of the bootstrap resampling (default 0: the same data give the same report)")
+        s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
     if want("history"):
         s = sub.add_parser("history", help="runs recorded in the ledger, one line each, newest first")
         s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
@@ -224,6 +261,13 @@ def _auto_seed_option(s: argparse.ArgumentParser) -> None:
                    help="do not seed Python and R programs at start-up and on first import of each framework")
 
 
+def _replicate_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--vary", action="append", default=[], metavar="NAME",
+                   help="what varies across replicates: a framework, a stream name, or FRAMEWORK:STREAM "
+                        "(repeatable; default: every framework not pinned in the manifest)")
+    s.add_argument("--group", metavar="G", help="the replicate group recorded in the ledger (a label)")
+
+
 def _ledger_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--record", action="store_true", help="append a record of this run to the run ledger")
     s.add_argument("--ledger", metavar="LEDGER", help=_LEDGER_HELP)
@@ -280,7 +324,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
             check_address(args.ledger)  # before any child starts: out of `ps`, and refused before the run
         if cmd:
-            if args.command not in ("run", "verify"):
+            if args.command not in ("run", "verify", "replicate"):
                 raise _UsageError(f"unexpected arguments after -- for {args.command}")
             args.cmd = list(args.cmd) + cmd
         return int(_COMMANDS[args.command](args))
@@ -469,12 +513,89 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._launch_fast import _Options, run_lock
+    from .documents import read_lock_document
+    from .recording import start_run
 
-    if not args.cmd:
+    cmd = list(args.cmd)
+    if not cmd:
         raise _UsageError("run needs a command after --")
-    return run_lock(_Options(args.lock, args.stage, list(args.cmd), no_auto_seed=not args.auto_seed,
-                             verbose=args.verbose, strict=args.strict, record=args.record,
-                             check_reuse=args.check_reuse, ledger=args.ledger, take_over=args.take_over))
+    if args.replicate is None and (args.vary or args.group):
+        raise _UsageError("--vary and --group go with --replicate")
+    if args.replicate is None:
+        return run_lock(_Options(args.lock, args.stage, cmd, no_auto_seed=not args.auto_seed,
+                                 verbose=args.verbose, strict=args.strict, record=args.record,
+                                 check_reuse=args.check_reuse, ledger=args.ledger, take_over=args.take_over))
+    # One replicate of the stage (spec §13): its seeds are not the lock's, so it runs as replicating does.
+    lock = read_lock_document(args.lock)
+    start = start_run(args.lock, args.stage, command=cmd)
+    if args.strict:
+        start.check.raise_if_any(args.lock)
+    for line in start.check.warnings(args.stage):
+        print(f"seedlock: {line}", file=sys.stderr)
+    if args.check_reuse and _report_reuse(args, start.lock_doc, [args.stage], start.provenance):
+        return 1
+    return _run_replicate(args, lock, start, cmd)
+
+
+def _run_replicate(args: argparse.Namespace, lock, start, cmd: list) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    from .replicates import GROUP_VARIABLE, parse_index, task_index
+    from .replicating import run_replicate
+
+    if args.replicate == "from-env":
+        index, _variable = task_index(os.environ)
+    else:
+        index = parse_index(args.replicate, "--replicate", "invalid-value")
+    group = args.group or os.environ.get(GROUP_VARIABLE) or args.stage
+    outcome = run_replicate(lock, args.lock, start, index=index, vary=args.vary, group=group, cmd=cmd,
+                            ledger=_ledger(args) if args.record else None, auto_seed=args.auto_seed,
+                            strict=args.strict, verbose=args.verbose)
+    if outcome.record is not None:
+        print(f"seedlock: recorded replicate {index} of group {group} as run {outcome.record.run[:10]}",
+              file=sys.stderr)
+    return outcome.exit_code
+
+
+def _cmd_replicate(args: argparse.Namespace) -> int:
+    import os
+
+    from .engines import ReplicateJob
+    from .replicates import new_group
+    from .replicating import run_group
+
+    cmd = list(args.cmd)
+    if not cmd:
+        raise _UsageError("replicate needs a command after --")
+    group = args.group or new_group(args.stage)
+    job = ReplicateJob(lock_path=os.path.abspath(args.lock), stage=args.stage, count=args.seeds, group=group,
+                       cmd=tuple(cmd), vary=tuple(args.vary), jobs=args.jobs, ledger=args.ledger,
+                       auto_seed=args.auto_seed, strict=args.strict, engine_options=tuple(args.engine_option),
+                       cwd=os.getcwd(), wait=args.wait)
+    if args.emit:
+        from .emit import write_emitted
+
+        write_emitted(job, args.emit, args.output, image=args.k8s_image, workdir=args.k8s_workdir)
+        return 0
+    print(f"seedlock: group {group}: {args.seeds} replicates of stage {args.stage!r} on {args.engine}", file=sys.stderr)
+    result = run_group(job, args.engine)
+    failed = result.failed
+    print(f"seedlock: group {group}: {len(result.tasks) - len(failed)} of {len(result.tasks)} replicates succeeded"
+          + (f" (failed: {', '.join(str(t.index) for t in failed)})" if failed else ""), file=sys.stderr)
+    return result.exit_code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .group_report import build, plot, render_json, render_table
+
+    if args.bootstrap_seed < 0:
+        raise _UsageError("--bootstrap-seed must be a non-negative integer")
+    report = build(_ledger(args), args.group, metric=args.metric, vs=args.vs, better=args.better,
+                   seed=args.bootstrap_seed)
+    if args.plot:
+        plot(report, args.plot)
+    sys.stdout.write(render_json(report) if args.format == "json" else render_table(report))
+    return 0
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -740,10 +861,12 @@ _COMMANDS = {
     "env": _cmd_env,
     "seed": _cmd_seed,
     "run": _cmd_run,
+    "replicate": _cmd_replicate,
     "caffe-solver": _cmd_caffe_solver,
     "conformance": _cmd_conformance,
     "verify": _cmd_verify,
     "history": _cmd_history,
+    "report": _cmd_report,
     "rerun": _cmd_rerun,
     "check": _cmd_check,
     "init": _cmd_init,

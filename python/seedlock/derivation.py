@@ -179,10 +179,20 @@ def epoch_seed(framework_seed: int, epoch: int, rank: int | None = None) -> int:
     return derive(process_seed(framework_seed, rank), "epoch", _index(epoch, "epoch"))
 
 
-def stream_seed(base: int, name: str) -> int:
-    """Seed of the stream named ``name`` below ``base`` (spec §4.3): ``derive(B, "stream", name)``."""
+def stream_seed(base: int, name: str, replicate: int = 0) -> int:
+    """Seed of the stream named ``name`` below ``base`` (spec §4.3): ``derive(B, "stream", name)``;
+    in replicate ``k >= 1`` of a varied stream (spec §13) ``derive(B, "stream", name, "replicate", k)``."""
     check_label(name)
+    if replicate:
+        return derive(base, "stream", name, "replicate", _index(replicate, "replicate"))
     return derive(base, "stream", name)
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """A varied framework seed in replicate ``k`` (spec §13): ``seed`` itself for ``k = 0``, else
+    ``derive(F, "replicate", k)``."""
+    index = _index(replicate, "replicate")
+    return seed if replicate == 0 else derive(seed, "replicate", index)
 
 
 def loader_worker_seed(framework_seed: int, worker: int, loader_seed: int, rank: int | None = None) -> int:

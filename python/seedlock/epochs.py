@@ -32,8 +32,8 @@ def seed_epoch(stage: LockedStage, epoch: int, *, strict: bool = False) -> Apply
     bit_generator = numpy.settings["bit_generator"] if numpy is not None else "PCG64"
     for stream in runtime.streams:
         fw = stage.frameworks[stream.framework]
-        reseed(stream, stream_seed_for(fw.seed, stream.name, rules=stage.rules, rank=stream.rank, epoch=epoch),
-               bit_generator)
+        reseed(stream, stream_seed_for(fw.seed, stream.name, rules=stage.rules, rank=stream.rank, epoch=epoch,
+                                       replicate=fw.stream_replicate(stream.name)), bit_generator)
     runtime.epoch = epoch
     return report
 

@@ -23,7 +23,7 @@ from . import _prctl  # imported here, never in a child between fork and exec
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from ._seedreport import Outcome
     from .lock import LockedStage
@@ -50,6 +50,10 @@ def child_environment(stage: LockedStage, lock_path: str | os.PathLike[str],
                       base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this process's environment) with the stage's variables on top."""
     env = dict(os.environ if base is None else base)
+    # A replicate is the launcher's to give (spec §13.2): a run started inside one runs the lock's
+    # stage unless it is given --replicate itself (which sets these again).
+    for name in ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP"):
+        env.pop(name, None)
     env.update(stage_environment(stage, lock_path))
     return env
 
@@ -232,19 +236,23 @@ class _SignalScope:
 
 
 def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool = True,
-               strict: bool = False, verbose: bool = False) -> int:
+               strict: bool = False, verbose: bool = False,
+               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
     """:func:`run_child` for a stage, as ``seedlock run`` runs it (:func:`seedlock._launch_fast.run_stage`):
     its Python and R programs seed themselves (unless not ``auto_seed``) and report back through a
     private status directory; then say what was seeded.
 
     Every failed step is printed, the whole report with ``verbose``, and a run nothing seeded is a
     warning. With ``strict`` the programs stop at the first step that fails, and a failed step or a run
-    that seeded nothing is ``not-applied`` (unless the command failed: its exit status is returned)."""
+    that seeded nothing is ``not-applied`` (unless the command failed: its exit status is returned).
+    ``child`` starts the command instead of the foreground launcher (the local replicate engine runs
+    several at once under one supervisor)."""
     from ._launch_fast import _remove, _status_dir, run_stage
 
     status_dir = _status_dir()
     try:
-        return run_stage(cmd, env, stage, status_dir, auto_seed=auto_seed, strict=strict, verbose=verbose)
+        return run_stage(cmd, env, stage, status_dir, auto_seed=auto_seed, strict=strict, verbose=verbose,
+                         child=child)
     finally:
         _remove(status_dir)
 

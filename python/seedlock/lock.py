@@ -16,6 +16,7 @@ from .errors import SeedlockError, pointer_join
 
 if TYPE_CHECKING:
     from .apply import ApplyReport
+    from .replicates import Replicate
     from .streams import StageRuntime
     from .workers import WorkerInit
 
@@ -44,6 +45,16 @@ class FrameworkSeed(Resolved):
 
     framework: str
     settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: In a replicate (spec §13) whose ``vary`` names streams of this framework but not the framework:
+    #: those stream names and the replicate index. Not lock data.
+    varied_streams: frozenset[str] = field(default=frozenset(), repr=False)
+    replicate: int = field(default=0, repr=False)
+
+    def stream_replicate(self, name: str | None) -> int:
+        """The replicate index a stream's label path carries (0: the lock's stream, spec §13)."""
+        if self.replicate and ("default" if name is None else name) in self.varied_streams:
+            return self.replicate
+        return 0
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -59,8 +70,10 @@ class LockedStage(Resolved):
     frameworks: Mapping[str, FrameworkSeed]
     #: The lock's rules version (spec §5.3): which label paths streams and workers use.
     rules: int = CURRENT_RULES
-    #: The stage's ``take_over`` (spec §6.3, from 1.2), as the lock has it (None: absent, false).
+    #: The stage's ``take_over`` (spec §6.4, from 1.2), as the lock has it (None: absent, false).
     take_over: bool | None = None
+    #: Which replicate of the locked stage this is (spec §13); None for the stage as locked.
+    replicate: Replicate | None = field(default=None, compare=False)
     # Per-process state (rank applied, epoch entered, streams handed out): not lock data.
     _runtime: StageRuntime | None = field(default=None, compare=False, repr=False)
 
@@ -118,7 +131,9 @@ class LockedStage(Resolved):
         """The seed of :meth:`jax_key` with the same arguments, for ``jax.random.PRNGKey`` (raw keys)."""
         from .frameworks.jax import key_seed
 
-        return key_seed(self._fw("jax").seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch)
+        fw = self._fw("jax")
+        return key_seed(fw.seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch,
+                        replicate=fw.stream_replicate(name) if name is not None else 0)
 
     def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
         """Seed exactly the frameworks this stage lists, importing only those.

@@ -70,10 +70,12 @@ class StageRuntime:
             restore_stream(stream, state)
 
 
-def stream_seed_for(fw_seed: int, name: str | None, *, rules: int, rank: int | None, epoch: int | None) -> int:
-    """Seed of stream ``name`` of a framework seed in the process of ``rank`` at ``epoch`` (spec §4.3)."""
+def stream_seed_for(fw_seed: int, name: str | None, *, rules: int, rank: int | None, epoch: int | None,
+                    replicate: int = 0) -> int:
+    """Seed of stream ``name`` of a framework seed in the process of ``rank`` at ``epoch`` (spec §4.3);
+    ``replicate``: the index a varied stream's label path carries in a replicate (spec §13)."""
     base = process_seed(fw_seed, rank) if epoch is None else epoch_seed(fw_seed, epoch, rank)
-    return _below(base, name, rules)
+    return _below(base, name, rules, replicate)
 
 
 def worker_base(fw_seed: int, worker: int, loader_seed: int, *, rules: int, rank: int | None) -> int:
@@ -83,11 +85,11 @@ def worker_base(fw_seed: int, worker: int, loader_seed: int, *, rules: int, rank
     return loader_worker_seed(fw_seed, worker, loader_seed, rank)
 
 
-def _below(base: int, name: str | None, rules: int) -> int:
+def _below(base: int, name: str | None, rules: int, replicate: int = 0) -> int:
     if name is None:
         # Rules 1 handed out the process seed itself: the global generator's stream (defect 7).
-        return base if rules == 1 else stream_seed(base, DEFAULT_STREAM)
-    return stream_seed(base, name)
+        return base if rules == 1 else stream_seed(base, DEFAULT_STREAM, replicate)
+    return stream_seed(base, name, replicate)
 
 
 def _rank(stage: LockedStage, rank: int | None) -> int | None:
@@ -99,10 +101,11 @@ def _rank(stage: LockedStage, rank: int | None) -> int | None:
 def _seed(stage: LockedStage, fw: FrameworkSeed, name: str | None, rank: int | None, worker: Any) -> tuple[int, bool]:
     """(seed, whether to remember the stream): worker streams belong to that worker only."""
     if worker is None:
-        return stream_seed_for(fw.seed, name, rules=stage.rules, rank=rank, epoch=stage.runtime.epoch), True
+        return stream_seed_for(fw.seed, name, rules=stage.rules, rank=rank, epoch=stage.runtime.epoch,
+                               replicate=fw.stream_replicate(name)), True
     wid, loader_seed = worker_identity(worker)
     base = worker_base(fw.seed, wid, loader_seed, rules=stage.rules, rank=rank)
-    return _below(base, name, stage.rules), False
+    return _below(base, name, stage.rules, fw.stream_replicate(name)), False
 
 
 def worker_identity(worker: Any) -> tuple[int, int]:

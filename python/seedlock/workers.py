@@ -34,6 +34,8 @@ class WorkerInit:
     rank: int | None = None
     rules: int = 2
     bit_generator: str = "PCG64"
+    #: Framework -> (stream names, replicate index) of the streams a replicate varies (spec §13).
+    varied: Mapping[str, tuple[frozenset[str], int]] = field(default_factory=dict)
     # The stage's live streams in this process: state, not part of what the initialiser is.
     runtime: StageRuntime | None = field(default=None, compare=False)
 
@@ -64,7 +66,9 @@ class WorkerInit:
             return
         for stream in self.runtime.streams:
             if stream.framework in seeds:
-                reseed(stream, _below(seeds[stream.framework], stream.name, self.rules), self.bit_generator)
+                names, index = self.varied.get(stream.framework, (frozenset(), 0))
+                varied = index if ("default" if stream.name is None else stream.name) in names else 0
+                reseed(stream, _below(seeds[stream.framework], stream.name, self.rules, varied), self.bit_generator)
 
 
 def worker_init(stage: LockedStage, *, rank: int | None) -> WorkerInit:
@@ -77,6 +81,7 @@ def worker_init(stage: LockedStage, *, rank: int | None) -> WorkerInit:
         rank=runtime.rank if rank is None else rank,
         rules=stage.rules,
         bit_generator=numpy.settings["bit_generator"] if numpy is not None else "PCG64",
+        varied={name: (fw.varied_streams, fw.replicate) for name, fw in stage.frameworks.items() if fw.varied_streams},
         # The live runtime, not a copy: streams handed out after this call (the loader's own
         # generator=) are reseeded too.
         runtime=runtime,

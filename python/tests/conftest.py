@@ -105,3 +105,5 @@ def _no_library_path_leaks_from_embedded_r() -> Iterator[None]:
 
 # The throwaway PostgreSQL server (session-scoped) and a fresh database per test.
 from _pg import pg_server, pg_url  # noqa: E402,F401
+# The throwaway single-node Slurm cluster (session-scoped): slurmctld, slurmd and munged in a temp dir.
+from _slurm import slurm_cluster  # noqa: E402,F401

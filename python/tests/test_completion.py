@@ -48,7 +48,7 @@ def test_bash_completes_commands_and_their_flags(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         return done.stdout.split()
 
-    assert complete("seedlock", "re") == ["resolve", "rerun"]
+    assert complete("seedlock", "re") == ["resolve", "replicate", "report", "rerun"]
     # --stage completes to the stages of the lock or manifest already on the line.
     (tmp_path / "m.json").write_text('{"version": "1.0", "seed": 1, "stages": {"prep": {"frameworks": ["numpy"]}, '
                                      '"train": {"frameworks": ["numpy"]}}}')
@@ -63,7 +63,9 @@ def test_fish_completes_commands_with_their_help(tmp_path: Path) -> None:
     done = subprocess.run([_shell("fish"), "-c", f"source {script}; complete -C 'seedlock re'"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["rerun\twrite the exact lock of a recorded run",
+    assert done.stdout.splitlines() == ["replicate\trun N replicates of a stage (locally, on Slurm or Ray) into the ledger",
+                                        "report\tstatistics of a replicate group's metrics; --vs: is the change real?",
+                                        "rerun\twrite the exact lock of a recorded run",
                                         "resolve\tresolve a manifest into a lock (env overrides, generate, provenance)"]
 
 

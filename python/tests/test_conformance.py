@@ -66,7 +66,8 @@ def test_the_python_and_numpy_cases_pass_with_reports_written(tmp_path: Path) ->
     assert _row(out.stdout, "python-random") == ["python", "python-random", "pass", "pass", "pass", "pass", "-"]
     assert _row(out.stdout, "pytest-xdist") == ["python", "pytest-xdist", "pass", "pass", "pass", "-", "pass"]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "pytest-xdist", "numpy-draws"}
+    assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "pytest-xdist", "numpy-draws",
+                                                                                "replicates"}
     suites = ET.parse(tmp_path / "j.xml").getroot()
     assert suites.get("failures") == "0"
     assert {s.get("name") for s in suites} == {"python", "numpy"}

@@ -455,16 +455,16 @@ def test_a_ledger_with_a_newer_schema_is_refused_and_left_unchanged(project: Pat
         url = str(tmp_path / "l.sqlite")
         ok(run(project, "ledger", "init", ledger=url))
         with sqlite3.connect(url) as conn:
-            conn.execute("UPDATE seedlock_meta SET value = '2' WHERE key = 'schema'")
+            conn.execute("UPDATE seedlock_meta SET value = '3' WHERE key = 'schema'")
     else:
         server: Server = request.getfixturevalue("pg_server")
         url = request.getfixturevalue("pg_url")
         ok(run(project, "ledger", "init", ledger=url))
-        server.sql("UPDATE seedlock_meta SET value = '2' WHERE key = 'schema'", url.rsplit("/", 1)[1])
+        server.sql("UPDATE seedlock_meta SET value = '3' WHERE key = 'schema'", url.rsplit("/", 1)[1])
     ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
     out = run(project, "run", "p.lock.json", "--stage", "prep", "--record", "--", "true", ledger=url)
     # The record fails after the command ran: the exit status stays the command's (docs/reliability.md).
-    assert out.returncode == 0 and "has schema version 2; this seedlock reads and writes version 1" in out.stderr
+    assert out.returncode == 0 and "has schema version 3; this seedlock reads and writes version 2" in out.stderr
     history_out = run(project, "history", ledger=url)
     assert history_out.returncode == 2 and "error[unsupported-version]" in history_out.stderr
     init = run(project, "ledger", "init", ledger=url)

@@ -1074,3 +1074,119 @@ write("locate", "probe-records", "what a probe writes: shape, row-major values, 
     probe_case("doubles keep every bit", [2], [0.1 + 0.2, 1e-300]),
     probe_case("the third probe of a name has step 2", [1], [7.0], calls=3),
 ])
+# ---------------------------------------------------------------- replicate (spec §13)
+STREAM_FWS = ("tensorflow", "torch", "numpy", "jax")
+
+
+def rep_case(description: str, manifest: dict[str, Any], replicate: int, vary: list[str] | None = None,
+             streams: list[dict[str, Any]] | None = None, stage_name: str = "train") -> dict[str, Any]:
+    """Replicate `replicate` of `stage_name`, computed from §13 with d() only."""
+    root = manifest["seed"]
+    declared = manifest["stages"][stage_name]
+    stage_seed = declared.get("seed", d(root, stage_name))
+    fws = {fw: (declared.get("seeds", {}).get(fw), fw) for fw in declared["frameworks"]}
+    locked = {fw: (pinned if pinned is not None else d(stage_seed, fw), pinned is not None) for fw, (pinned, _) in fws.items()}
+    names = vary or []
+    if not names:
+        varied_fws = {fw for fw, (_s, pinned) in locked.items() if not pinned}
+        varied_streams: dict[str, set[str]] = {}
+    else:
+        varied_fws = {n for n in names if n in locked}
+        varied_streams = {}
+        for n in names:
+            if ":" in n:
+                fw, _, s = n.partition(":")
+                varied_streams.setdefault(fw, set()).add(s)
+            elif n not in locked:
+                for fw in locked:
+                    if fw in STREAM_FWS:
+                        varied_streams.setdefault(fw, set()).add(n)
+    seeds = {}
+    for fw, (seed, _pinned) in locked.items():
+        seeds[fw] = d(seed, "replicate", str(replicate)) if replicate and fw in varied_fws else seed
+    input_: dict[str, Any] = {"manifest": manifest, "stage": stage_name, "replicate": replicate}
+    if vary is not None:
+        input_["vary"] = vary
+    expected: dict[str, Any] = {"frameworks": seeds}
+    if streams:
+        input_["streams"] = streams
+        out = []
+        for q in streams:
+            fw, name = q["framework"], q["name"]
+            base = seeds[fw]
+            if "epoch" in q:
+                base = d(base, "epoch", str(q["epoch"]))
+            labels = ["stream", name]
+            if replicate and fw not in varied_fws and name in varied_streams.get(fw, set()):
+                labels += ["replicate", str(replicate)]
+            out.append(d(base, *labels))
+        expected["streams"] = out
+    return {"description": description, "input": input_, "expected": expected}
+
+
+def rep_err(description: str, manifest: dict[str, Any], replicate: Any, vary: list[str], code: str, pointer: str) -> dict[str, Any]:
+    return {"description": description, "input": {"manifest": manifest, "stage": "train", "replicate": replicate, "vary": vary},
+            "error": {"code": code, "pointer": pointer}}
+
+
+R_M = m11(42, {"train": {"frameworks": ["python", "numpy", "torch"]}})
+R_PIN = m11(42, {"train": {"frameworks": ["python", "numpy", "torch"], "seeds": {"numpy": 7}}})
+R_R = m11(42, {"train": {"frameworks": ["r"]}, "eval": {"frameworks": ["python", "r"], "seed": 99}})
+DATA = [{"framework": "numpy", "name": "data"}, {"framework": "numpy", "name": "augment"},
+        {"framework": "torch", "name": "data"}, {"framework": "numpy", "name": "data", "epoch": 2}]
+replicate_cases = [
+    rep_case("replicate 0 is the lock itself", R_M, 0, streams=DATA),
+    rep_case("replicate 0 with vary is the lock itself", R_M, 0, ["data"], streams=DATA),
+    rep_case("replicate 1 varies every framework by default", R_M, 1, streams=DATA),
+    rep_case("replicate 2 varies every framework by default", R_M, 2, streams=DATA),
+    rep_case("the largest replicate index", R_M, MAX),
+    rep_case("vary torch changes only the torch seed", R_M, 3, ["torch"], streams=DATA),
+    rep_case("vary data changes only the data streams", R_M, 3, ["data"], streams=DATA),
+    rep_case("vary numpy:data changes only the numpy data stream", R_M, 3, ["numpy:data"], streams=DATA),
+    rep_case("vary data follows the entered epoch", R_M, 5, ["data"], streams=DATA),
+    rep_case("vary default changes only the unnamed streams", R_M, 4, ["default"],
+             streams=[{"framework": "numpy", "name": "default"}, {"framework": "numpy", "name": "data"}]),
+    rep_case("a framework and a stream together", R_M, 6, ["python", "numpy:augment"], streams=DATA),
+    rep_case("a pinned framework is held by default", R_PIN, 1, streams=DATA),
+    rep_case("a pinned framework named in vary varies", R_PIN, 1, ["numpy"], streams=DATA),
+    rep_case("a stream of a pinned framework named in vary varies", R_PIN, 1, ["data"], streams=DATA),
+    rep_case("an r stage varies its r seed", R_R, 1),
+    rep_case("vary r in a stage with a pinned stage seed", R_R, 7, ["r"], stage_name="eval"),
+    rep_case("vary python holds r", R_R, 7, ["python"], stage_name="eval"),
+]
+replicate_errors = [
+    rep_err("a negative replicate index is rejected", R_M, -1, [], "invalid-value", "/replicate"),
+    rep_err("a replicate index above the seed domain is rejected", R_M, MAX + 1, [], "invalid-value", "/replicate"),
+    rep_err("a framework the stage does not list is rejected", R_M, 1, ["tensorflow"], "framework-not-in-stage", "/vary/0"),
+    rep_err("a stream of an unlisted framework is rejected", R_M, 1, ["jax:init"], "framework-not-in-stage", "/vary/0"),
+    rep_err("an upper-case stream name is an invalid label", R_M, 1, ["numpy", "Data"], "invalid-label", "/vary/1"),
+    rep_err("a stream of a framework without streams is rejected", R_M, 1, ["python:data"], "invalid-value", "/vary/0"),
+    rep_err("a stream in a stage without stream frameworks is rejected", R_R, 1, ["data"], "invalid-value", "/vary/0"),
+]
+write("replicate", "seeds", "replicate k of a stage: varied frameworks and streams, pinned seeds held (spec 12)",
+      replicate_cases + replicate_errors)
+
+
+def task(description: str, env: dict[str, str], replicate: int | None = None, attempt: int = 0,
+         code: str | None = None, pointer: str = "/replicate") -> dict[str, Any]:
+    if code is not None:
+        return {"description": description, "input": {"env": env}, "error": {"code": code, "pointer": pointer}}
+    return {"description": description, "input": {"env": env}, "expected": {"replicate": replicate, "attempt": attempt}}
+
+
+tasks = [
+    task("a Slurm array task", {"SLURM_ARRAY_TASK_ID": "3", "SLURM_JOB_ID": "1004", "SLURM_ARRAY_JOB_ID": "1000"}, 3),
+    task("a requeued Slurm array task keeps its index", {"SLURM_ARRAY_TASK_ID": "3", "SLURM_RESTART_COUNT": "2"}, 3, 2),
+    task("a Kubernetes Indexed Job pod", {"JOB_COMPLETION_INDEX": "0", "HOSTNAME": "train-0-x7k2p"}, 0),
+    task("seedlock's Ray engine", {"SEEDLOCK_REPLICATE_INDEX": "12", "SEEDLOCK_ATTEMPT": "1"}, 12, 1),
+    task("seedlock's index wins over Slurm's", {"SEEDLOCK_REPLICATE_INDEX": "5", "SLURM_ARRAY_TASK_ID": "9"}, 5),
+    task("an empty variable is unset", {"SEEDLOCK_REPLICATE_INDEX": "", "JOB_COMPLETION_INDEX": "4"}, 4),
+    task("seedlock's attempt wins over Slurm's", {"SLURM_ARRAY_TASK_ID": "1", "SEEDLOCK_ATTEMPT": "0", "SLURM_RESTART_COUNT": "3"}, 1, 0),
+    task("no index is missing-environment", {"SLURM_JOB_ID": "1004"}, code="missing-environment"),
+    task("a signed index is rejected", {"SLURM_ARRAY_TASK_ID": "+3"}, code="invalid-env-value"),
+    task("an index with a leading zero is rejected", {"JOB_COMPLETION_INDEX": "03"}, code="invalid-env-value"),
+    task("an index above the seed domain is rejected", {"SEEDLOCK_REPLICATE_INDEX": "2147483648"}, code="invalid-env-value"),
+    task("a non-numeric attempt is rejected", {"SLURM_ARRAY_TASK_ID": "1", "SLURM_RESTART_COUNT": "x"},
+         code="invalid-env-value", pointer="/attempt"),
+]
+write("replicate", "task-index", "the replicate index and attempt of a task from its engine's variables (spec 12)", tasks)

@@ -47,7 +47,7 @@ def with_deterministic_flag(current: str | None) -> str:
 
 
 def key_seed(seed: int, name: str | None = None, *, rank: int | None = None, worker: int | None = None,
-             epoch: int | None = None) -> int:
+             epoch: int | None = None, replicate: int = 0) -> int:
     """The seed ``S`` of the stage's key ``name`` (spec §6 ``jax``) under the jax seed ``seed``.
 
     ``K0`` is the key's process seed (the seed, its rank's, or its worker's: ``derive(F, "rank", r,
@@ -61,7 +61,7 @@ def key_seed(seed: int, name: str | None = None, *, rank: int | None = None, wor
         base = process_seed(seed, rank)
     if epoch is not None:
         base = derive(base, "epoch", _index(epoch, "epoch"))
-    return base if name is None else stream_seed(base, name)
+    return base if name is None else stream_seed(base, name, replicate)
 
 
 def key(seed: int, settings: Mapping[str, Any]) -> Any:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SeedlockError, pointer_join
-from ._backend import SCHEMA_VERSION, Backend, Filters
+from ._backend import SCHEMA_VERSION, Backend, Filters, ReplicateRun
 from ._record import RunRecord, digest, from_export_line, new_record, pipeline_id, stage_key
 from ._secrets import check_location, is_postgres, redact
 from ._spool import PushResult
@@ -257,6 +257,15 @@ class Ledger:
         """A context in which operations share one connection (see :meth:`Backend.held`)."""
         return self.backend.held()
 
+    def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
+        """The replicates of ``group``, one per index (the attempt that counts), with their seeds and
+        metrics (only ``metric``'s with one): what ``seedlock report`` reads (spec §12)."""
+        return self.backend.replicates(group, metric)
+
+    def groups(self) -> list[tuple[str, int]]:
+        """Every replicate group in the ledger with its number of records."""
+        return self.backend.groups()
+
     def export_text(self) -> str:
         """Every record as JSON Lines, oldest first."""
         return "".join(r.export_line() + "\n" for r in self.backend.records())
@@ -270,6 +279,7 @@ class Ledger:
 
 
 __all__ = [
-    "LEDGER_VARIABLE", "SCHEMA_VERSION", "SPOOL_VARIABLE", "Dependent", "Filters", "Ledger", "PushResult", "Reuse",
-    "RunRecord", "check_address", "default_location", "default_spool", "new_record", "open_backend", "pipeline_id", "redact",
+    "LEDGER_VARIABLE", "SCHEMA_VERSION", "SPOOL_VARIABLE", "Dependent", "Filters", "Ledger", "PushResult", "ReplicateRun",
+    "Reuse", "RunRecord", "check_address", "default_location", "default_spool", "new_record", "open_backend",
+    "pipeline_id", "redact",
 ]

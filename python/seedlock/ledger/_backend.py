@@ -10,14 +10,17 @@ import json
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SeedlockError
+from ..metrics import Metric
 from ._record import RunRecord
 
-#: The schema this seedlock reads and writes. A ledger with a higher version is refused.
-SCHEMA_VERSION = 1
+#: The schema this seedlock reads and writes. A ledger with a higher version is refused. Version 2
+#: added ``seedlock_replicates`` and ``seedlock_metrics`` (spec §12); a version 1 ledger is read as is
+#: and brought to version 2 by its first write (SQLite) or by ``seedlock ledger init`` (PostgreSQL).
+SCHEMA_VERSION = 2
 HEX = frozenset("0123456789abcdef")
 
 # Columns of seedlock_runs that a record fills, in insert order.
@@ -47,6 +50,106 @@ def hex_prefix(value: str) -> tuple[str, str] | None:
     if not value or not set(value) <= HEX:
         return None
     return value, value + "g"  # "g" sorts after every hex digit
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicateRun:
+    """One replicate of a group as the ledger holds it: the attempt that counts (the latest that
+    succeeded, else the latest), its seeds and its metrics in the order logged."""
+
+    group: str
+    index: int
+    run: str
+    attempt: int
+    attempts: int
+    exit_code: int | None
+    created: str
+    git_commit: str | None
+    metrics: tuple[Metric, ...]
+    # As stored: parsed on first use, since a report of a large group reads only the metrics.
+    vary_json: str = field(default="[]", repr=False)
+    seeds_json: str = field(default="{}", repr=False)
+
+    @property
+    def vary(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.vary_json))
+
+    @property
+    def seeds(self) -> dict[str, Any]:
+        """The replicate's framework seeds (``frameworks``) and varied streams (``streams``)."""
+        return dict(json.loads(self.seeds_json))
+
+    def final(self, name: str) -> float | None:
+        """Metric ``name``'s final value (highest step, last logged among equals), or None."""
+        from ..metrics import final_values
+
+        return final_values(m for m in self.metrics if m.name == name).get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "index": self.index, "run": self.run, "attempt": self.attempt,
+                "attempts": self.attempts, "exit_code": self.exit_code, "created": self.created,
+                "git_commit": self.git_commit, "vary": list(self.vary), "seeds": self.seeds,
+                "metrics": [m.to_dict() for m in self.metrics]}
+
+
+REPLICATES_SQL = ("SELECT r.idx, r.run, r.attempt, r.vary, r.seeds, s.exit_code, s.created, s.git_commit, s.seq "
+                  "FROM seedlock_replicates r JOIN seedlock_runs s ON s.run = r.run WHERE r.grp = ? ORDER BY r.idx, s.seq")
+METRICS_SQL = ("SELECT m.run, m.name, m.step, m.value FROM seedlock_metrics m JOIN seedlock_replicates r "
+               "ON r.run = m.run WHERE r.grp = ? ORDER BY m.run, m.ord")
+METRICS_NAMED_SQL = ("SELECT m.run, m.name, m.step, m.value FROM seedlock_metrics m JOIN seedlock_replicates r "
+                     "ON r.run = m.run WHERE r.grp = ? AND m.name = ? ORDER BY m.run, m.ord")
+GROUPS_SQL = "SELECT grp, count(*) FROM seedlock_replicates GROUP BY grp ORDER BY grp"
+
+
+def replicate_runs(group: str, rows: Sequence[Sequence[Any]], metric_rows: Sequence[Sequence[Any]]) -> list[ReplicateRun]:
+    """Fold the rows of ``REPLICATES_SQL`` and ``METRICS_SQL`` into one :class:`ReplicateRun` per index."""
+    metrics: dict[str, list[Metric]] = {}
+    for run, name, step, value in metric_rows:
+        metrics.setdefault(run, []).append(Metric(name=name, value=float(value), step=None if step is None else int(step)))
+    chosen: dict[int, tuple[Sequence[Any], int]] = {}
+    for row in rows:  # ordered by index, then record order: a later success replaces an earlier attempt
+        index, exit_code = int(row[0]), row[5]
+        previous = chosen.get(index)
+        count = 1 if previous is None else previous[1] + 1
+        if previous is None or exit_code == 0 or previous[0][5] != 0:
+            chosen[index] = (row, count)
+        else:
+            chosen[index] = (previous[0], count)
+    out = []
+    for index in sorted(chosen):
+        (idx, run, attempt, vary, seeds, exit_code, created, commit, _seq), count = chosen[index]
+        out.append(ReplicateRun(group=group, index=int(idx), run=run, attempt=int(attempt), attempts=count,
+                                exit_code=exit_code, created=created, git_commit=commit, vary_json=vary,
+                                seeds_json=seeds, metrics=tuple(metrics.get(run, ()))))
+    return out
+
+
+def replicate_row(rec: RunRecord) -> tuple[Any, ...] | None:
+    """(run, grp, idx, attempt, vary, seeds) for a replicate's record, else None."""
+    rep = rec.replicate
+    if not rep:
+        return None
+    return (rec.run, rep["group"], int(rep["index"]), int(rep.get("attempt", 0)), json.dumps(list(rep.get("vary", []))),
+            json.dumps(dict(rep.get("seeds", {})), sort_keys=True))
+
+
+def metric_rows(rec: RunRecord) -> list[tuple[str, int, str, int | None, float]]:
+    """(run, ord, name, step, value) for every metric of a record."""
+    return [(rec.run, i, m.name, m.step, m.value) for i, m in enumerate(rec.metrics)]
+
+
+def with_extras(records: list[RunRecord], replicates: Sequence[Sequence[Any]],
+                metrics: Sequence[Sequence[Any]]) -> list[RunRecord]:
+    """Records with their replicate and metrics filled in from ``seedlock_replicates`` rows
+    (run, grp, idx, attempt, vary, seeds) and ``seedlock_metrics`` rows (run, name, step, value)."""
+    from dataclasses import replace
+
+    reps = {r[0]: {"group": r[1], "index": int(r[2]), "attempt": int(r[3]), "vary": json.loads(r[4]),
+                   "seeds": json.loads(r[5])} for r in replicates}
+    mets: dict[str, list[Metric]] = {}
+    for run, name, step, value in metrics:
+        mets.setdefault(run, []).append(Metric(name=name, value=float(value), step=None if step is None else int(step)))
+    return [replace(rec, replicate=reps.get(rec.run), metrics=tuple(mets.get(rec.run, ()))) for rec in records]
 
 
 class Backend(ABC):
@@ -94,7 +197,15 @@ class Backend(ABC):
 
     @abstractmethod
     def records(self) -> Iterator[RunRecord]:
-        """Every record, oldest first, with lock text (for export)."""
+        """Every record, oldest first, with lock text, replicate and metrics (for export)."""
+
+    @abstractmethod
+    def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
+        """The replicates of ``group`` by index (only ``metric``'s values when given); [] for none."""
+
+    @abstractmethod
+    def groups(self) -> list[tuple[str, int]]:
+        """Every replicate group with its number of records."""
 
 
 class SqlDialect:

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import SeedlockError
-from ._backend import (COLUMNS, SCHEMA_VERSION, Backend, Filters, SqlDialect, from_row, hex_prefix, newer_schema,
-                       row_values, seed_rows)
+from ._backend import (COLUMNS, GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend,
+                       Filters, ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema,
+                       replicate_row, replicate_runs, row_values, seed_rows, with_extras)
 from ._record import RunRecord
 from ._secrets import normalize, parameters, redact, scrub, secrets_of
 
@@ -23,6 +24,8 @@ DEFAULT_CONNECT_TIMEOUT = 10
 TIMEOUT_VARIABLE = "SEEDLOCK_LEDGER_TIMEOUT"
 # One constant key: concurrent `ledger init` calls take turns instead of racing on CREATE.
 _INIT_LOCK = 0x5EED10C
+# SQLSTATEs of a server that has no connection slot free right now (worth a retry).
+_BUSY_STATES = ("53300",)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seedlock_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -61,6 +64,19 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS seedlock_runs_job ON seedlock_runs(ci_job)",
     "CREATE INDEX IF NOT EXISTS seedlock_seeds_seed ON seedlock_seeds(seed)",
 )
+# Schema version 2 (replicates and metrics, spec §12); `ledger init` adds it to a version 1 ledger.
+_SCHEMA_V2 = (
+    """CREATE TABLE IF NOT EXISTS seedlock_replicates (
+        run TEXT PRIMARY KEY REFERENCES seedlock_runs(run), grp TEXT NOT NULL, idx INTEGER NOT NULL,
+        attempt INTEGER NOT NULL, vary TEXT NOT NULL, seeds TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS seedlock_replicates_group ON seedlock_replicates(grp, idx)",
+    """CREATE TABLE IF NOT EXISTS seedlock_metrics (
+        run TEXT NOT NULL REFERENCES seedlock_runs(run), ord INTEGER NOT NULL, name TEXT NOT NULL, step BIGINT,
+        value DOUBLE PRECISION NOT NULL, PRIMARY KEY (run, ord)
+    )""",
+    "CREATE INDEX IF NOT EXISTS seedlock_metrics_name ON seedlock_metrics(name)",
+)
 
 
 @contextmanager
@@ -84,6 +100,20 @@ class _Dialect(SqlDialect):
         (autocommit), so a record is wholly in the ledger or not at all. No seed rows when the run
         id was already there."""
         return (f"WITH new AS ({self.insert_run()} RETURNING run) "
+                "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
+                "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
+                "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
+
+    def insert_record_v2(self) -> str:
+        """:meth:`insert_record` with the replicate row and the metric rows: still one statement, so a
+        replicate is in the ledger with its seeds and metrics or not at all."""
+        return (f"WITH new AS ({self.insert_run()} RETURNING run), "
+                "rep AS (INSERT INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) "
+                "SELECT new.run, r.grp, r.idx, r.attempt, r.vary, r.seeds FROM new, "
+                "unnest(%s::text[], %s::int[], %s::int[], %s::text[], %s::text[]) AS r(grp, idx, attempt, vary, seeds)), "
+                "met AS (INSERT INTO seedlock_metrics (run, ord, name, step, value) "
+                "SELECT new.run, m.ord, m.name, m.step, m.value FROM new, "
+                "unnest(%s::int[], %s::text[], %s::bigint[], %s::float8[]) AS m(ord, name, step, value)) "
                 "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
                 "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
                 "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
@@ -160,7 +190,8 @@ class PostgresBackend(Backend):
 
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-            message += " (recording needs INSERT and SELECT on seedlock_runs and seedlock_seeds: see README, Team ledger)"
+            message += (" (recording needs INSERT and SELECT on seedlock_runs, seedlock_seeds, seedlock_replicates and "
+                        "seedlock_metrics: see README, Team ledger)")
         elif isinstance(exc, psycopg.errors.UndefinedTable):
             message = f"no seedlock schema here: run `seedlock ledger init --ledger {self.location}` ({message})"
         return SeedlockError("io-error", scrub(f"Cannot {what} the ledger {self.location}: {message}", self._secrets))
@@ -192,10 +223,7 @@ class PostgresBackend(Backend):
         # (libpq's options), so it costs no round trip; the user's own options come first.
         limits = f"-c statement_timeout={bound * 1000} -c lock_timeout={bound * 1000}"
         options["options"] = f"{given['options']} {limits}" if given.get("options") else limits
-        try:
-            conn = psycopg.connect(self._url, **options)
-        except psycopg.Error as exc:
-            raise self._error(what, exc) from None
+        conn = self._open(psycopg, options, what)
         try:
             yield conn
         except psycopg.Error as exc:
@@ -205,6 +233,26 @@ class PostgresBackend(Backend):
                 conn.close()
             except psycopg.Error:
                 pass
+
+    def _open(self, psycopg: Any, options: dict[str, Any], what: str) -> Any:
+        """Connect; a server out of connection slots (many replicates finishing at once) is retried
+        with jittered back-off for up to the connect timeout, since the slots free up within
+        milliseconds. Any other failure is reported at once."""
+        import random
+        import time
+
+        deadline = time.monotonic() + float(options.get("connect_timeout") or connect_timeout())
+        pause = 0.05
+        while True:
+            try:
+                return psycopg.connect(self._url, **options)
+            except psycopg.Error as exc:
+                busy = getattr(exc, "sqlstate", None) in _BUSY_STATES or any(
+                    text in str(exc) for text in ("too many clients", "remaining connection slots"))
+                if not busy or time.monotonic() + pause > deadline:
+                    raise self._error(what, exc) from None
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 1.0)
 
     def _version(self, cur: Any, *, required: bool) -> int | None:
         if required:
@@ -237,9 +285,14 @@ class PostgresBackend(Backend):
     def init(self) -> tuple[int, bool]:
         with self._connect("initialise") as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_INIT_LOCK,))
-            if self._version(cur, required=False) is not None:
+            version = self._version(cur, required=False)
+            if version is not None:
+                if version < SCHEMA_VERSION:  # version 1 -> 2: add tables, every run stays as it was
+                    for statement in _SCHEMA_V2:
+                        cur.execute(statement)
+                    cur.execute("UPDATE seedlock_meta SET value = %s WHERE key = %s", (str(SCHEMA_VERSION), "schema"))
                 return SCHEMA_VERSION, False
-            for statement in _SCHEMA:
+            for statement in _SCHEMA + _SCHEMA_V2:
                 cur.execute(statement)
             cur.execute("INSERT INTO seedlock_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
                         ("schema", str(SCHEMA_VERSION)))
@@ -248,12 +301,24 @@ class PostgresBackend(Backend):
     def insert(self, records: Sequence[RunRecord]) -> int:
         added = 0
         with self._connect("record in") as conn, conn.cursor() as cur:
-            self._version(cur, required=True)
+            version = self._version(cur, required=True)
+            if version is not None and version < 2 and any(r.replicate or r.metrics for r in records):
+                raise SeedlockError("io-error", f"The ledger {self.location} has schema version {version}, which "
+                                                f"cannot hold replicates or metrics: run `seedlock ledger init` with "
+                                                f"an owner's rights to bring it to version {SCHEMA_VERSION}")
             with conn.transaction() if len(records) > 1 else _no_transaction():
                 for rec in records:
                     seeds = seed_rows(rec)
-                    cur.execute(self._sql.insert_record(), (*row_values(rec, True, False), [r[1] for r in seeds],
-                                                            [r[2] for r in seeds], [r[3] for r in seeds]))
+                    seed_args = ([r[1] for r in seeds], [r[2] for r in seeds], [r[3] for r in seeds])
+                    if version is not None and version < 2:
+                        cur.execute(self._sql.insert_record(), (*row_values(rec, True, False), *seed_args))
+                    else:
+                        rep = replicate_row(rec)
+                        reps = [rep] if rep else []
+                        mets = metric_rows(rec)
+                        cur.execute(self._sql.insert_record_v2(), (
+                            *row_values(rec, True, False), *([r[i] for r in reps] for i in range(1, 6)),
+                            *([m[i] for m in mets] for i in range(1, 5)), *seed_args))
                     added += cur.rowcount > 0
         return added
 
@@ -288,7 +353,33 @@ class PostgresBackend(Backend):
 
     def records(self) -> Iterator[RunRecord]:
         with self._connect("read") as conn, conn.cursor() as cur:
-            self._version(cur, required=True)
+            version = self._version(cur, required=True)
             cur.execute(self._sql.all_sql())
-            for row in cur:
-                yield from_row(row)
+            records = [from_row(row) for row in cur.fetchall()]
+            if version is not None and version >= 2:
+                cur.execute("SELECT run, grp, idx, attempt, vary, seeds FROM seedlock_replicates")
+                reps = cur.fetchall()
+                cur.execute("SELECT run, name, step, value FROM seedlock_metrics ORDER BY run, ord")
+                records = with_extras(records, reps, cur.fetchall())
+            yield from records
+
+    def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
+        with self._connect("read") as conn, conn.cursor() as cur:
+            version = self._version(cur, required=True)
+            if version is None or version < 2:
+                return []
+            cur.execute(self._sql.q(REPLICATES_SQL), (group,))
+            rows = cur.fetchall()
+            if metric is None:
+                cur.execute(self._sql.q(METRICS_SQL), (group,))
+            else:
+                cur.execute(self._sql.q(METRICS_NAMED_SQL), (group, metric))
+            return replicate_runs(group, rows, cur.fetchall())
+
+    def groups(self) -> list[tuple[str, int]]:
+        with self._connect("read") as conn, conn.cursor() as cur:
+            version = self._version(cur, required=True)
+            if version is None or version < 2:
+                return []
+            cur.execute(GROUPS_SQL)
+            return [(g, int(n)) for g, n in cur.fetchall()]

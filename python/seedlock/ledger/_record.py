@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import _json
 from ..errors import SeedlockError
+from ..metrics import Metric
 
 #: The export line format (JSON Lines); bump when its members change meaning.
 EXPORT_FORMAT = "seedlock-run-1"
@@ -63,6 +64,11 @@ class RunRecord:
     ci: Mapping[str, Any] | None
     provenance: Mapping[str, Any]
     lock_text: str = field(default="", repr=False)
+    #: For a replicate (spec §12): ``group``, ``index``, ``vary`` (names), ``seeds`` (the replicate's
+    #: framework seeds and varied streams) and ``attempt``; None for any other run.
+    replicate: Mapping[str, Any] | None = None
+    #: The metrics the run logged, in the order logged (spec §12.4).
+    metrics: tuple[Metric, ...] = ()
 
     @property
     def stage_key(self) -> str | None:
@@ -96,17 +102,26 @@ class RunRecord:
             "inputs_sha256": self.inputs_sha256, "params_sha256": self.params_sha256,
             "ci": dict(self.ci) if self.ci else None, "lock_sha256": self.lock_sha256,
             "manifest_sha256": self.manifest_sha256, "provenance": dict(self.provenance),
+            "replicate": dict(self.replicate) if self.replicate else None,
+            "metrics": [m.to_dict() for m in self.metrics],
         }
 
     def export_line(self) -> str:
         """One JSON Lines entry holding everything needed to rebuild the record (the exact lock text too)."""
-        return json.dumps({"format": EXPORT_FORMAT, "run": self.run, "event": self.event, "stage": self.stage,
-                           "exit_code": self.exit_code, "provenance": dict(self.provenance), "lock": self.lock_text},
-                          sort_keys=True)  # ASCII: any terminal or pipe encoding carries it unchanged
+        data: dict[str, Any] = {"format": EXPORT_FORMAT, "run": self.run, "event": self.event, "stage": self.stage,
+                                "exit_code": self.exit_code, "provenance": dict(self.provenance), "lock": self.lock_text}
+        # Members added with replicates (spec §12): present only when there is something to carry, so
+        # the lines of other runs are what earlier seedlocks wrote and read.
+        if self.replicate:
+            data["replicate"] = dict(self.replicate)
+        if self.metrics:
+            data["metrics"] = [m.to_dict() for m in self.metrics]
+        return json.dumps(data, sort_keys=True)  # ASCII: any terminal or pipe encoding carries it unchanged
 
 
 def new_record(lock_doc: Mapping[str, Any], *, event: str, stage: str | None, exit_code: int | None,
-               provenance: Mapping[str, Any], lock_text: str | None = None, run: str | None = None) -> RunRecord:
+               provenance: Mapping[str, Any], lock_text: str | None = None, run: str | None = None,
+               replicate: Mapping[str, Any] | None = None, metrics: tuple[Metric, ...] = ()) -> RunRecord:
     """A record of ``lock_doc`` with the run's own ``provenance`` (see :func:`seedlock.provenance.run_state`)."""
     if event not in EVENTS:
         raise SeedlockError("invalid-value", f"Unknown event {event!r} (expected resolve or run)", "/event")
@@ -134,7 +149,32 @@ def new_record(lock_doc: Mapping[str, Any], *, event: str, stage: str | None, ex
         ci=dict(ci) if ci else None,
         provenance=dict(provenance),
         lock_text=text,
+        replicate=_check_replicate(replicate, stage) if replicate else None,
+        metrics=tuple(metrics),
     )
+
+
+def _check_replicate(replicate: Mapping[str, Any], stage: str | None) -> dict[str, Any]:
+    """A record's replicate member, checked where it enters (an import line, a new run)."""
+    from ..replicates import check_group, check_index
+
+    if stage is None or not isinstance(replicate, Mapping):
+        raise SeedlockError("invalid-value", "Only a stage run can be a replicate", "/replicate")
+    group = replicate.get("group")
+    if not isinstance(group, str):
+        raise SeedlockError("invalid-type", "A replicate's group is a string", "/replicate/group")
+    check_group(group, "/replicate/group")
+    check_index(replicate.get("index"), "/replicate/index")
+    attempt = replicate.get("attempt", 0)
+    if type(attempt) is not int or attempt < 0:
+        raise SeedlockError("invalid-value", "A replicate's attempt is a non-negative integer", "/replicate/attempt")
+    vary = replicate.get("vary", [])
+    if not isinstance(vary, (list, tuple)) or not all(isinstance(v, str) for v in vary):
+        raise SeedlockError("invalid-type", "A replicate's vary is a list of names", "/replicate/vary")
+    seeds = replicate.get("seeds", {})
+    if not isinstance(seeds, Mapping):
+        raise SeedlockError("invalid-type", "A replicate's seeds are an object", "/replicate/seeds")
+    return {"group": group, "index": replicate["index"], "attempt": attempt, "vary": list(vary), "seeds": dict(seeds)}
 
 
 def from_export_line(line: str, where: str) -> RunRecord:
@@ -159,5 +199,12 @@ def from_export_line(line: str, where: str) -> RunRecord:
     exit_code = data.get("exit_code")
     if exit_code is not None and type(exit_code) is not int:
         raise SeedlockError("invalid-type", f"{where}: exit_code must be an integer", "/exit_code")
+    from ..metrics import check_metric
+
+    metrics_raw = data.get("metrics", [])
+    if not isinstance(metrics_raw, list) or not all(isinstance(m, dict) for m in metrics_raw):
+        raise SeedlockError("invalid-type", f"{where}: member 'metrics' must be a list of objects", "/metrics")
+    metrics = tuple(check_metric(m.get("name"), m.get("value"), m.get("step")) for m in metrics_raw)
     return new_record(json.loads(data["lock"]), event=data["event"], stage=data.get("stage"), exit_code=exit_code,
-                      provenance=data["provenance"], lock_text=data["lock"], run=run)
+                      provenance=data["provenance"], lock_text=data["lock"], run=run,
+                      replicate=data.get("replicate"), metrics=metrics)

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import SeedlockError
-from ._backend import (SCHEMA_VERSION, Backend, Filters, SqlDialect, from_row, hex_prefix, newer_schema, row_values,
-                       seed_rows)
+from ._backend import (GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend, Filters,
+                       ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema, replicate_row,
+                       replicate_runs, row_values, seed_rows, with_extras)
 from ._record import RunRecord
 
 _SCHEMA = f"""
@@ -53,8 +54,27 @@ CREATE INDEX IF NOT EXISTS seedlock_runs_commit ON seedlock_runs(git_commit);
 CREATE INDEX IF NOT EXISTS seedlock_runs_ci ON seedlock_runs(ci_pipeline);
 CREATE INDEX IF NOT EXISTS seedlock_runs_job ON seedlock_runs(ci_job);
 CREATE INDEX IF NOT EXISTS seedlock_seeds_seed ON seedlock_seeds(seed);
+{{V2}}
 INSERT OR IGNORE INTO seedlock_meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}');
 """
+
+
+# Schema version 2 (replicates and metrics, spec §12): also how a version 1 ledger is brought up.
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS seedlock_replicates (
+    run TEXT PRIMARY KEY REFERENCES seedlock_runs(run), grp TEXT NOT NULL, idx INTEGER NOT NULL,
+    attempt INTEGER NOT NULL, vary TEXT NOT NULL, seeds TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seedlock_replicates_group ON seedlock_replicates(grp, idx);
+CREATE TABLE IF NOT EXISTS seedlock_metrics (
+    run TEXT NOT NULL REFERENCES seedlock_runs(run), ord INTEGER NOT NULL, name TEXT NOT NULL, step INTEGER,
+    value REAL NOT NULL, PRIMARY KEY (run, ord)
+);
+CREATE INDEX IF NOT EXISTS seedlock_metrics_name ON seedlock_metrics(name);
+"""
+_SCHEMA = _SCHEMA.replace("{V2}", _SCHEMA_V2)
+_INSERT_REPLICATE = "INSERT OR IGNORE INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_METRIC = "INSERT OR IGNORE INTO seedlock_metrics (run, ord, name, step, value) VALUES (?, ?, ?, ?, ?)"
 
 
 class _Dialect(SqlDialect):
@@ -118,7 +138,10 @@ class SqliteBackend(Backend):
         return version
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> bool:
-        if self._check_version(conn) is not None:
+        version = self._check_version(conn)
+        if version is not None:
+            if version < SCHEMA_VERSION:
+                self._upgrade(conn)
             return False
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -132,6 +155,19 @@ class SqliteBackend(Backend):
             conn.execute("ROLLBACK")
             raise
         return True
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Version 1 -> 2: add the replicate and metric tables; every run stays as it was."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA_V2.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("UPDATE seedlock_meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -152,6 +188,10 @@ class SqliteBackend(Backend):
                     if cur.rowcount == 1:
                         added += 1
                         conn.executemany(self._sql.insert_seed(), seed_rows(rec))
+                        replicate = replicate_row(rec)
+                        if replicate is not None:
+                            conn.execute(_INSERT_REPLICATE, replicate)
+                        conn.executemany(_INSERT_METRIC, metric_rows(rec))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -196,10 +236,39 @@ class SqliteBackend(Backend):
 
     def records(self) -> Iterator[RunRecord]:
         with self._connect(write=False) as conn:
-            if not self._check_version(conn):
+            version = self._check_version(conn)
+            if not version:
                 return
-            for row in conn.execute(self._sql.all_sql()):
-                yield from_row(row)
+            records = [from_row(row) for row in conn.execute(self._sql.all_sql())]
+            if version >= 2:
+                records = with_extras(records, conn.execute("SELECT run, grp, idx, attempt, vary, seeds FROM "
+                                                            "seedlock_replicates").fetchall(),
+                                      conn.execute("SELECT run, name, step, value FROM seedlock_metrics "
+                                                   "ORDER BY run, ord").fetchall())
+            yield from records
+
+    def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
+        if not self.path.exists():
+            return []
+        with self._connect(write=False) as conn:
+            version = self._check_version(conn)
+            if not version or version < 2:
+                return []
+            rows = conn.execute(REPLICATES_SQL, (group,)).fetchall()
+            if metric is None:
+                metrics = conn.execute(METRICS_SQL, (group,)).fetchall()
+            else:
+                metrics = conn.execute(METRICS_NAMED_SQL, (group, metric)).fetchall()
+            return replicate_runs(group, rows, metrics)
+
+    def groups(self) -> list[tuple[str, int]]:
+        if not self.path.exists():
+            return []
+        with self._connect(write=False) as conn:
+            version = self._check_version(conn)
+            if not version or version < 2:
+                return []
+            return [(g, int(n)) for g, n in conn.execute(GROUPS_SQL)]
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

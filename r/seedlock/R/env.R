@@ -48,6 +48,7 @@ stage_from_env <- function() {
   }
   lock <- load_seedlock(path)
   lock_stage(lock, name)  # unknown-stage when the lock has no such stage
+  lock <- replicate_from_env(lock, name)  # `seedlock run --replicate K` (SPEC.md section 13.2)
   structure(list(name = name, lock = lock, seeds = stage_seeds(lock, name), seed = NA_integer_, rank = NULL),
             class = "seedlock_stage")
 }
