@@ -71,8 +71,10 @@ def jax_key(fw: FrameworkSeed, name: str | None, *, rank: int | None, worker: in
     from .frameworks import jax as _jax
 
     replicate = fw.stream_replicate(name) if name is not None else 0
-    return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch, replicate=replicate),
-                    fw.settings)
+    if replicate:  # a varied key of a replicate (spec §12); otherwise the plain call
+        return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch, replicate=replicate),
+                        fw.settings)
+    return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch), fw.settings)
 
 
 def process_seed(seed: int, rank: int | None, worker: int | None) -> int:

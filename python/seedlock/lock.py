@@ -132,8 +132,10 @@ class LockedStage(Resolved):
         from .frameworks.jax import key_seed
 
         fw = self._fw("jax")
-        return key_seed(fw.seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch,
-                        replicate=fw.stream_replicate(name) if name is not None else 0)
+        replicate = fw.stream_replicate(name) if name is not None else 0
+        if replicate:  # a varied key of a replicate (spec §12); otherwise the plain call
+            return key_seed(fw.seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch, replicate=replicate)
+        return key_seed(fw.seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch)
 
     def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
         """Seed exactly the frameworks this stage lists, importing only those.
