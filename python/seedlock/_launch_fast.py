@@ -142,6 +142,10 @@ def run_lock(options: _Options) -> int:
     """Read and check the lock once, check the start of the run, run the command, record it when asked;
     the command's exit status (2 and a coded error when seedlock itself refuses)."""
     path, name = options.lock, options.stage
+    if options.ledger is not None:
+        from .ledger import check_address
+
+        check_address(options.ledger)  # before any child starts: out of `ps`, and refused before the run
     raw = _read_lock(path)
     data = raw[1]
     stage = data["stages"].get(name)
