@@ -417,7 +417,9 @@ def test_verify_finds_an_unmodified_script_reproducible_and_without_auto_seeding
     out = seedlock_cli(*args, "--", sys.executable, script, cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "seedlock: verify: reproducible" in out.stdout
-    out = seedlock_cli(*args, "--no-auto-seed", "--", sys.executable, script, cwd=tmp_path)
+    # A second verify keeps its runs apart from the first's (verify refuses to overwrite kept runs).
+    again = (*args[:-1], str(tmp_path / "w2"))
+    out = seedlock_cli(*again, "--no-auto-seed", "--", sys.executable, script, cwd=tmp_path)
     assert out.returncode == 1 and "not reproducible" in out.stdout
     assert "was seeded by seedlock: with --no-auto-seed the program must call seedlock.apply_from_env()" in out.stderr
 

@@ -45,7 +45,7 @@ def test_validation_errors_name_the_line() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         caffe_solver.validate(b'net: "n.prototxt"\nbase_lr: 0.1\n\nbse_lr: 0.2\n')
     assert str(info.value) == ('Invalid solver: line 4, column 1: Message type "caffe.SolverParameter" has no field named '
-                               '"bse_lr". at \'\'')
+                               '"bse_lr".')
 
 
 def test_the_shipped_example_solver_is_valid_and_references_its_net() -> None:

@@ -185,7 +185,10 @@ def test_verify_passes_a_seeded_script(tmp_path: Path) -> None:
 
 def test_verify_catches_a_nondeterministic_script_and_says_where(tmp_path: Path) -> None:
     script = tmp_path / "bad.py"
-    script.write_text("import numpy as np\nnp.save('out.npy', np.random.default_rng().random(10))\n")
+    # Seeded from the operating system on purpose: a generator made without a seed follows the lock now
+    # (spec §6.3), so only an explicit entropy source stays nondeterministic.
+    script.write_text("import os\nimport numpy as np\n"
+                      "np.save('out.npy', np.random.default_rng(int.from_bytes(os.urandom(8), 'little')).random(10))\n")
     out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--runs", "3", "--output", "out.npy",
                        "--", sys.executable, str(script), cwd=tmp_path)
     assert out.returncode == 1
