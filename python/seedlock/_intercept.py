@@ -309,13 +309,9 @@ def _call_site(frame: FrameType | None) -> str | None:
         if top == "seedlock":
             return None
         if top not in _LIBRARIES and not frame.f_code.co_filename.startswith("<frozen"):
-            path = frame.f_code.co_filename
-            try:
-                relative = os.path.relpath(path)
-                path = relative if not relative.startswith("..") else path
-            except ValueError:
-                pass
-            return f"{path}:{frame.f_lineno}"
+            from ._seedstatus import frame_line
+
+            return frame_line(frame)
         frame = frame.f_back
     return None
 

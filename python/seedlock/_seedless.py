@@ -133,13 +133,9 @@ def _where(skip: str = "numpy") -> str:
     while frame is not None:
         name = frame.f_globals.get("__name__", "") or ""
         if not (name in _EXEMPT or name.partition(".")[0] in (skip, "seedlock") or name.startswith("importlib")):
-            path = frame.f_code.co_filename
-            try:
-                rel = os.path.relpath(path)
-                path = rel if not rel.startswith("..") else path
-            except ValueError:
-                pass
-            return f"{path}:{frame.f_lineno}"
+            from ._seedstatus import frame_line
+
+            return frame_line(frame)
         frame = frame.f_back
     return ""
 

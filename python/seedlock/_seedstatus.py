@@ -19,6 +19,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
 STATUS_VARIABLE = "SEEDLOCK_STATUS"
 STRICT_VARIABLE = "SEEDLOCK_STRICT"
@@ -101,3 +102,15 @@ def record_finding(via: str, stage: str, kind: str, framework: str, where: str, 
     tail = "" if count is None else f',"count":{int(count)}'
     _append([f'{{"event":"finding","via":{json_string(via)},"stage":{json_string(stage)},"kind":{json_string(kind)},'
              f'"framework":{json_string(framework)},"where":{json_string(where)},"detail":{json_string(detail)}{tail}}}'])
+
+
+def frame_line(frame: Any) -> str:
+    """``file:line`` of a program's frame (the file relative to the working directory when below it), as
+    findings name where they happened."""
+    path = frame.f_code.co_filename
+    try:
+        relative = os.path.relpath(path)
+        path = relative if not relative.startswith("..") else path
+    except ValueError:  # another drive (no relative path)
+        pass
+    return f"{path}:{frame.f_lineno}"
