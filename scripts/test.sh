@@ -17,7 +17,7 @@ echo "== Python: mypy (the package is typed: py.typed)"
 if python -m mypy --ignore-missing-imports python/seedlock; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
 
 echo "== Python: pytest"
-python -m pytest "$@" 2>&1 | tee "$logs/pytest.log"
+python -m pytest -n 2 "$@" 2>&1 | tee "$logs/pytest.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 passed=$((passed + $(count "$logs/pytest.log" passed)))
 failed=$(( failed + $(count "$logs/pytest.log" failed) + $(count "$logs/pytest.log" error) ))

@@ -38,7 +38,8 @@ def env_int(name: str, default: int) -> int:
 
 
 def vector_isa() -> str:
-    """The widest x86 vector instruction set of this CPU (``AVX512``, ``AVX2``, ``DEFAULT``), recorded
+    """The widest x86 vector instruction set of this CPU (``AVX512`` with its extensions, e.g.
+    ``AVX512+VNNI+BF16+FP16+AMX``; ``AVX2``, ``DEFAULT``), recorded
     with golden outputs of float workloads as a version they depend on: torch, XLA and oneDNN pick
     their CPU kernels by it, and sums taken in other vector widths round differently, so another CPU
     gives golden *drift*, not a failure. ``unknown`` where ``/proc/cpuinfo`` cannot tell."""
@@ -49,4 +50,10 @@ def vector_isa() -> str:
     flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), None)
     if flags is None:
         return "unknown"
-    return "AVX512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "DEFAULT"
+    if "avx512f" not in flags:
+        return "AVX2" if "avx2" in flags else "DEFAULT"
+    # Within AVX512, MKL and oneDNN pick other float kernels on CPUs with these extensions (an Ice Lake
+    # and a Sapphire Rapids round a float32 training run differently in the last bits): name them too.
+    extras = [name for flag, name in (("avx512_vnni", "VNNI"), ("avx512_bf16", "BF16"), ("avx512_fp16", "FP16"),
+                                      ("amx_tile", "AMX")) if flag in flags]
+    return "+".join(["AVX512", *extras])
