@@ -248,11 +248,8 @@ class SqliteBackend(Backend):
             yield from records
 
     def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
-        if not self.path.exists():
-            return []
-        with self._connect(write=False) as conn:
-            version = self._check_version(conn)
-            if not version or version < 2:
+        with self._replicate_reader() as conn:
+            if conn is None:
                 return []
             rows = conn.execute(REPLICATES_SQL, (group,)).fetchall()
             if metric is None:
@@ -262,13 +259,18 @@ class SqliteBackend(Backend):
             return replicate_runs(group, rows, metrics)
 
     def groups(self) -> list[tuple[str, int]]:
+        with self._replicate_reader() as conn:
+            return [] if conn is None else [(g, int(n)) for g, n in conn.execute(GROUPS_SQL)]
+
+    @contextmanager
+    def _replicate_reader(self) -> Iterator[sqlite3.Connection | None]:
+        """A read connection to a ledger that has replicate tables (schema 2); None when it has none."""
         if not self.path.exists():
-            return []
+            yield None
+            return
         with self._connect(write=False) as conn:
             version = self._check_version(conn)
-            if not version or version < 2:
-                return []
-            return [(g, int(n)) for g, n in conn.execute(GROUPS_SQL)]
+            yield conn if version and version >= 2 else None
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
