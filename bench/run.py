@@ -526,8 +526,8 @@ def bench_determinism_cost(repeat: int) -> list[Row]:
     ]
 
 
-EPOCH_CODE = r"""
-import io, json, os, statistics, sys, time
+#: The conformance MLP set up as both epoch benchmarks time it.
+_MLP_PRELUDE = r"""
 import torch
 import seedlock
 from seedlock.workloads.torch_epochs import _setup, _step
@@ -537,7 +537,12 @@ manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "sta
 stage = seedlock.resolve(manifest, {}, provenance=False).stage("torch")
 stage.apply()
 model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
-stage.numpy_generator("augment")
+"""
+
+
+EPOCH_CODE = r"""
+import io, json, os, statistics, sys, time
+""" + _MLP_PRELUDE + r"""stage.numpy_generator("augment")
 def epoch():
     for batch in loader:
         _step(model, opt, batch)
@@ -574,16 +579,7 @@ def bench_epochs(repeat: int) -> list[Row]:
 
 LOCATE_CODE = r"""
 import json, statistics, sys, time
-import torch
-import seedlock
-from seedlock.workloads.torch_epochs import _setup, _step
-torch.set_num_threads(1)
-manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "stages": {"torch": {
-    "frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
-stage = seedlock.resolve(manifest, {}, provenance=False).stage("torch")
-stage.apply()
-model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
-def epoch():
+""" + _MLP_PRELUDE + r"""def epoch():
     for batch in loader:
         _step(model, opt, batch)
 epoch()
