@@ -302,13 +302,16 @@ def _call(original: Callable[..., Any], me: int, role: Any, new: int | None, arg
 
 def _call_site(frame: FrameType | None) -> str | None:
     """``file:line`` of the program's frame that made the call: the first frame, walking out, that is
-    not a library's (:data:`_LIBRARIES`); None when seedlock's own frame comes first, or none is found."""
+    not a library's (:data:`_LIBRARIES`); None when seedlock's own frame comes first, or none is found.
+    A library's own test modules (``numpy.random.tests.test_random``) are the program that calls: run
+    under pytest, their seeding calls are named at their lines, not at pytest's."""
     while frame is not None:
         module = str(frame.f_globals.get("__name__", ""))
         top = module.partition(".")[0]
         if top == "seedlock":
             return None
-        if top not in _LIBRARIES and not frame.f_code.co_filename.startswith("<frozen"):
+        test_module = ".tests." in f".{module}." or module.rpartition(".")[2].startswith("test_")
+        if (top not in _LIBRARIES or test_module) and not frame.f_code.co_filename.startswith("<frozen"):
             from ._seedstatus import frame_line
 
             return frame_line(frame)

@@ -245,3 +245,19 @@ def test_take_over_in_a_1_1_manifest_is_an_unknown_field_naming_the_version(tmp_
     assert out.returncode == 2
     assert out.stderr == (f"seedlock: error[unknown-field] {manifest}: Unknown field 'take_over' (version 1.2 defines it; "
                           "this document is 1.1) at '/stages/train/take_over'\n")
+
+
+def test_a_librarys_own_test_module_is_named_as_the_caller_not_the_test_runner() -> None:
+    import sys as _sys
+
+    from seedlock._intercept import _call_site
+
+    # numpy's own tests (numpy.random.tests.test_random) seed numpy; run under pytest, the finding must
+    # name their line, not pytest's (numpy is otherwise a library whose frames are skipped).
+    code = compile("\n\nwhere = site(sys._getframe(0))\n", "numpy/random/tests/test_fake.py", "exec")
+    scope = {"__name__": "numpy.random.tests.test_fake", "site": _call_site, "sys": _sys}
+    exec(code, scope)
+    assert scope["where"] == "numpy/random/tests/test_fake.py:3"
+    library = {"__name__": "numpy.random._internal", "site": _call_site, "sys": _sys}
+    exec(compile("where = site(sys._getframe(0))\n", "numpy/random/_internal.py", "exec"), library)
+    assert library["where"] != "numpy/random/_internal.py:1"  # numpy's own code is skipped
