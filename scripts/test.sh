@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test suite of the project: Python (pytest), R (testthat, then R CMD check on the built
+# Every test suite of the project: Python (ruff, mypy, pytest), R (testthat, then R CMD check on the built
 # package: no ERROR, no WARNING). Extra arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ failed=0
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 count() { grep -oE "[0-9]+ $2" "$1" 2>/dev/null | tail -n 1 | grep -oE '^[0-9]+' || echo 0; }
+
+echo "== Python: ruff format --check and ruff check over the whole tree (config: pyproject.toml [tool.ruff])"
+if python -m ruff format --check . && python -m ruff check .; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
 
 echo "== Python: mypy (the package is typed: py.typed)"
 if python -m mypy --ignore-missing-imports python/seedlock; then passed=$((passed + 1)); else status=1; failed=$((failed + 1)); fi
