@@ -54,13 +54,23 @@ def test_the_packaged_copies_equal_spec() -> None:
 
 def test_the_vectors_are_what_the_generator_writes(tmp_path: Path) -> None:
     # The generator computes expected values from the spec's formula, not from the package.
-    script = (SPEC / "tools" / "generate_vectors.py").read_text()
-    script = script.replace('OUT = Path(__file__).resolve().parent.parent / "vectors"', f"OUT = Path({str(tmp_path)!r})")
-    exec(compile(script, "generate_vectors.py", "exec"), {"__name__": "generated"})
+    subprocess.run([sys.executable, str(SPEC / "tools" / "generate_vectors.py"), "--out", str(tmp_path)], check=True)
     written = sorted(tmp_path.rglob("*.json"))
-    assert len(written) >= 10
+    assert len(written) >= 30
     for path in written:
-        assert path.read_text() == (SPEC / "vectors" / path.parent.name / path.name).read_text(), path
+        assert path.read_bytes() == (SPEC / "vectors" / path.parent.name / path.name).read_bytes(), path
+
+
+def test_the_generator_check_names_a_vector_file_that_differs_from_what_it_writes(tmp_path: Path) -> None:
+    generator = str(SPEC / "tools" / "generate_vectors.py")
+    subprocess.run([sys.executable, generator, "--out", str(tmp_path)], check=True)
+    fresh = subprocess.run([sys.executable, generator, "--check", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert fresh.returncode == 0, fresh.stdout
+    epochs = tmp_path / "training" / "epochs.json"
+    epochs.write_text(epochs.read_text().replace('"seed": 0', '"seed": 1', 1))
+    stale = subprocess.run([sys.executable, generator, "--check", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert stale.returncode == 1
+    assert f"{epochs} differs from what spec/tools/generate_vectors.py writes: run it" in stale.stdout.splitlines()
 
 
 @requires_r

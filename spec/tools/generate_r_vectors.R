@@ -24,9 +24,9 @@ write_cases <- function(area, concept, description, cases) {
 }
 
 stream_case <- function(description, seed, n) {
-  u <- r_stream(seed, n)
+  uniform <- r_stream(seed, n)
   list(description = description, input = list(seed = seed, n = n),
-       expected = list(uniform = I(num17(u)), words = I(round(u * 2^32))))
+       expected = list(uniform = I(num17(uniform)), words = I(round(uniform * 2^32))))
 }
 
 stream <- list(
@@ -43,13 +43,13 @@ write_cases("stream", "r-uniform", sprintf("R-compatible uniform stream, values 
 
 split_reference <- function(n, parts, seed) {
   perm <- order(r_stream(seed, n), method = "radix") - 1L  # stable; 0-based for the vectors
-  fractions <- vapply(parts, function(p) p[[2]], numeric(1))
+  fractions <- vapply(parts, function(part) part[[2]], numeric(1))
   bounds <- c(0, pmin(n, floor(n * cumsum(fractions) + 0.5)))
   bounds[length(bounds)] <- n
   out <- list()
   for (k in seq_along(parts)) {
-    idx <- if (bounds[k + 1] > bounds[k]) perm[(bounds[k] + 1):bounds[k + 1]] else integer(0)
-    out[[parts[[k]][[1]]]] <- I(idx)
+    rows <- if (bounds[k + 1] > bounds[k]) perm[(bounds[k] + 1):bounds[k + 1]] else integer(0)
+    out[[parts[[k]][[1]]]] <- I(rows)
   }
   out
 }
@@ -64,28 +64,29 @@ split_error <- function(description, n, parts, seed, code, pointer) {
        error = list(code = code, pointer = pointer))
 }
 
-p <- function(...) {
+# part_list("train", 0.8, "test", 0.2) is list(list("train", 0.8), list("test", 0.2)): name, fraction pairs.
+part_list <- function(...) {
   args <- list(...)
   lapply(seq(1, length(args), by = 2), function(i) list(args[[i]], args[[i + 1]]))
 }
 
 splits <- list(
-  split_case("ten rows split 80/10/10", 10, p("train", 0.8, "val", 0.1, "test", 0.1), 42),
-  split_case("a hundred rows split 70/15/15", 100, p("train", 0.7, "val", 0.15, "test", 0.15), 1677747947),
-  split_case("seven rows split in halves round half up", 7, p("a", 0.5, "b", 0.5), 3),
-  split_case("three rows in thirds", 3, p("x", 1/3, "y", 1/3, "z", 1/3), 0),
-  split_case("one row goes to the part its boundary reaches", 1, p("train", 0.6, "test", 0.4), 9),
-  split_case("zero rows give empty parts", 0, p("train", 0.8, "test", 0.2), 9),
-  split_case("a single part takes every row", 12, p("all", 1), 2147483647),
-  split_case("a small part can be empty", 5, p("big", 0.95, "tiny", 0.05), 11),
-  split_case("two thousand rows split 60/20/20", 2000, p("train", 0.6, "val", 0.2, "test", 0.2), 2024),
-  split_error("fractions summing to 0.9 are rejected", 10, p("a", 0.5, "b", 0.4), 1, "invalid-value", "/parts"),
-  split_error("a zero fraction is rejected", 10, p("a", 1, "b", 0), 1, "invalid-value", "/parts/1/1"),
-  split_error("a negative fraction is rejected", 10, p("a", 1.5, "b", -0.5), 1, "invalid-value", "/parts/1/1"),
-  split_error("a repeated part name is rejected", 10, p("a", 0.5, "a", 0.5), 1, "invalid-value", "/parts/1/0"),
-  split_error("a part name that is not a label is rejected", 10, p("Train", 1), 1, "invalid-label", "/parts/0/0"),
-  split_error("a negative row count is rejected", -1, p("a", 1), 1, "invalid-value", "/n"),
-  split_error("a seed out of range is rejected", 10, p("a", 1), -1, "seed-out-of-range", "/seed"),
+  split_case("ten rows split 80/10/10", 10, part_list("train", 0.8, "val", 0.1, "test", 0.1), 42),
+  split_case("a hundred rows split 70/15/15", 100, part_list("train", 0.7, "val", 0.15, "test", 0.15), 1677747947),
+  split_case("seven rows split in halves round half up", 7, part_list("a", 0.5, "b", 0.5), 3),
+  split_case("three rows in thirds", 3, part_list("x", 1/3, "y", 1/3, "z", 1/3), 0),
+  split_case("one row goes to the part its boundary reaches", 1, part_list("train", 0.6, "test", 0.4), 9),
+  split_case("zero rows give empty parts", 0, part_list("train", 0.8, "test", 0.2), 9),
+  split_case("a single part takes every row", 12, part_list("all", 1), 2147483647),
+  split_case("a small part can be empty", 5, part_list("big", 0.95, "tiny", 0.05), 11),
+  split_case("two thousand rows split 60/20/20", 2000, part_list("train", 0.6, "val", 0.2, "test", 0.2), 2024),
+  split_error("fractions summing to 0.9 are rejected", 10, part_list("a", 0.5, "b", 0.4), 1, "invalid-value", "/parts"),
+  split_error("a zero fraction is rejected", 10, part_list("a", 1, "b", 0), 1, "invalid-value", "/parts/1/1"),
+  split_error("a negative fraction is rejected", 10, part_list("a", 1.5, "b", -0.5), 1, "invalid-value", "/parts/1/1"),
+  split_error("a repeated part name is rejected", 10, part_list("a", 0.5, "a", 0.5), 1, "invalid-value", "/parts/1/0"),
+  split_error("a part name that is not a label is rejected", 10, part_list("Train", 1), 1, "invalid-label", "/parts/0/0"),
+  split_error("a negative row count is rejected", -1, part_list("a", 1), 1, "invalid-value", "/n"),
+  split_error("a seed out of range is rejected", 10, part_list("a", 1), -1, "seed-out-of-range", "/seed"),
   split_error("no parts are rejected", 10, list(), 1, "invalid-value", "/parts")
 )
 write_cases("split", "portable-split", "portable split of n rows by fractions, from R's runif and a stable order", splits)
@@ -99,12 +100,12 @@ derive <- function(seed, labels) {
 
 parallel_case <- function(description, seed, workers, rank = NULL, epoch = NULL,
                           normal_kind = "Inversion", sample_kind = "Rejection") {
-  g <- seed
-  if (!is.null(rank)) g <- derive(g, c("rank", rank))
-  if (!is.null(epoch)) g <- derive(g, c("epoch", epoch))
-  p <- derive(g, "parallel")
+  base <- seed
+  if (!is.null(rank)) base <- derive(base, c("rank", rank))
+  if (!is.null(epoch)) base <- derive(base, c("epoch", epoch))
+  parallel_seed <- derive(base, "parallel")
   # "Rounding" warns that it is non-uniform; the case asks for it.
-  suppressWarnings(set.seed(p, kind = "L'Ecuyer-CMRG", normal.kind = normal_kind, sample.kind = sample_kind))
+  suppressWarnings(set.seed(parallel_seed, kind = "L'Ecuyer-CMRG", normal.kind = normal_kind, sample.kind = sample_kind))
   streams <- list(.Random.seed)
   for (w in seq_len(workers - 1L)) streams[[w + 1L]] <- parallel::nextRNGStream(streams[[w]])
   uniform <- lapply(streams, function(s) {
@@ -119,7 +120,7 @@ parallel_case <- function(description, seed, workers, rank = NULL, epoch = NULL,
     input$settings <- list(normal_kind = normal_kind, sample_kind = sample_kind)
   }
   list(description = description, input = input,
-       expected = list(seed = p, streams = lapply(streams, I), uniform = uniform))
+       expected = list(seed = parallel_seed, streams = lapply(streams, I), uniform = uniform))
 }
 
 parallel_cases <- list(
