@@ -216,16 +216,6 @@ def set_random_seed(data: bytes, seed: int) -> bytes:
     return out
 
 
-def write_solver(source: str | os.PathLike[str], seed: int, *, output: str | os.PathLike[str] | None = None) -> bytes:
-    """Seed a solver file; write it to ``output`` (atomically; may be ``source`` itself) when given."""
-    from ._io import read_bytes
-
-    out = set_random_seed(read_bytes(source), seed)
-    if output is not None:
-        write_file(output, out, like=source)
-    return out
-
-
 def write_file(output: str | os.PathLike[str], data: bytes, *, like: str | os.PathLike[str]) -> None:
     """Write a seeded solver atomically with the permissions of ``like`` (its source); over ``like`` itself,
     replace only its content."""

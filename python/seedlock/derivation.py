@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 SEED_MAX = 2**31 - 1
 DERIVATION = "sha256-v1"
-LABEL_PATTERN = r"[a-z0-9][a-z0-9_.-]{0,62}"
 _PREFIX = b"seedlock/v1:"
 _FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # str.translate deletes every allowed character; a label is valid when nothing is left.

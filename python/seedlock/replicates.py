@@ -51,7 +51,6 @@ TASK_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "local": {"job_id": "SEEDLOCK_LOCAL_JOB"},
 })
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)")
-_DEFAULT_STREAM = "default"
 #: Frameworks that hand out named streams (spec §4.3): only these can vary a stream alone.
 STREAM_FRAMEWORKS = ("tensorflow", "torch", "numpy", "jax")
 
@@ -95,7 +94,6 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
     ``invalid-label`` (pointer ``/vary/<i>``)."""
     from . import frameworks as _frameworks
 
-    pointer_fws = pointer_join("/stages", stage.name, "frameworks")
     if not names:
         pinned = tuple(fw for fw, entry in stage.frameworks.items() if entry.source == "manifest")
         return Vary(names=(), frameworks=frozenset(fw for fw in stage.frameworks if fw not in pinned),
