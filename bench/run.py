@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,8 +253,9 @@ def bench_fresh_apply(repeat: int, tmp: Path) -> list[Row]:
     return [Row("`seedlock.load(lock).stage(s).apply()` numpy+torch, fresh process (interpreter, imports, seeding)",
                 ms(ours), f"the direct seed and determinism calls {ms(direct)}", f"{ours / direct:.3f}x", "<= 1.03x",
                 ours / direct <= 1.03,
-                f"seeding alone, cold: {statistics.median(seeding['seedlock']) * 1000:.1f} ms through seedlock (its modules, "
-                f"reading and validating the lock, the report) vs {statistics.median(seeding['direct']) * 1000:.1f} ms direct; "
+                f"seeding alone, cold: {statistics.median(seeding['seedlock']) * 1000:.1f} ms through seedlock "
+                "(its modules, reading and validating the lock, the report) vs "
+                f"{statistics.median(seeding['direct']) * 1000:.1f} ms direct; "
                 f"importing numpy and torch (with torch._inductor, which use_deterministic_algorithms imports on "
                 f"its first call) {statistics.median(imports) * 1000:.0f} ms")]
 
@@ -360,9 +362,10 @@ def bench_torch_start(repeat: int, tmp: Path) -> list[Row]:
     ratio = statistics.median(ratios)
     bare, run = statistics.median(times[0]), statistics.median(times[1])
     wall = statistics.median(walls[1]) / statistics.median(walls[0])
-    print(f"bench: torch start CPU ratios {sorted(round(r, 3) for r in ratios)}; with Inductor {statistics.median(old):.3f}x; "
-          f"wall medians {wall:.3f}x", file=sys.stderr)
-    return [Row("`seedlock run LOCK -- python -c 'import torch'`, auto-seeded torch stage (numpy, torch; deterministic), CPU time",
+    print(f"bench: torch start CPU ratios {sorted(round(r, 3) for r in ratios)}; "
+          f"with Inductor {statistics.median(old):.3f}x; wall medians {wall:.3f}x", file=sys.stderr)
+    return [Row("`seedlock run LOCK -- python -c 'import torch'`, auto-seeded torch stage "
+                "(numpy, torch; deterministic), CPU time",
                 ms(run), f"`python -c 'import torch'` {ms(bare)}", f"{ratio:.3f}x", "<= 1.05x", ratio <= 1.05,
                 f"CPU time (user + system, launcher and child), median of {repeat} paired ratios (wall-time medians "
                 f"{wall:.3f}x); importing Inductor as well (what torch.use_deterministic_algorithms "
@@ -501,10 +504,13 @@ if sys.argv[1] == "1":
     tf.config.experimental.enable_op_determinism()
 x = np.random.RandomState(0).random_sample((2000, 32)); y = np.random.RandomState(1).random_sample((2000, 10))
 model = tf.keras.Sequential([tf.keras.Input(shape=(32,)), tf.keras.layers.Dense(64, activation="relu"),
-                             tf.keras.layers.Dense(64, activation="relu"), tf.keras.layers.Dense(10, activation="softmax")])
+                             tf.keras.layers.Dense(64, activation="relu"),
+                             tf.keras.layers.Dense(10, activation="softmax")])
 model.compile(optimizer="adam", loss="categorical_crossentropy")
 model.fit(x, y, epochs=1, batch_size=32, verbose=0)
-t = time.perf_counter(); model.fit(x, y, epochs=3, batch_size=32, verbose=0); print(json.dumps({"fit": time.perf_counter() - t}))
+t = time.perf_counter()
+model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+print(json.dumps({"fit": time.perf_counter() - t}))
 """
 
 
@@ -533,7 +539,8 @@ import seedlock
 from seedlock.workloads.torch_epochs import _setup, _step
 torch.set_num_threads(1)
 manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "stages": {"torch": {
-    "frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
+    "frameworks": ["python", "numpy", "torch"],
+    "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
 stage = seedlock.resolve(manifest, {}, provenance=False).stage("torch")
 stage.apply()
 model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
@@ -710,13 +717,15 @@ def bench_ledger(repeat: int, quick: bool) -> list[Row]:
             samples: dict[str, list[float]] = {}
             for _ in range(repeat * 5):  # interleaved, so machine noise hits both backends alike
                 for name, (empty, full) in ledgers.items():
-                    for key, fn in ((f"{name} record", lambda: record(full)),
-                                    (f"{name} check", lambda: full.reuse(fixed, ["train"], now)),
-                                    (f"{name} check empty", lambda: empty.reuse(fixed, ["train"], now)),
-                                    (f"{name} check query", lambda: held[name].reuse(fixed, ["train"], now)),
-                                    (f"{name} history", lambda: full.history(Filters(), limit=50)),
-                                    (f"{name} history query", lambda: held[name].history(Filters(), limit=50)),
-                                    (f"{name} history stage", lambda: full.history(Filters(stage="train", commit="e"), limit=50))):
+                    # partial binds this iteration's ledgers (a lambda would read the loop variables).
+                    everything, one_stage = Filters(), Filters(stage="train", commit="e")
+                    for key, fn in ((f"{name} record", partial(record, full)),
+                                    (f"{name} check", partial(full.reuse, fixed, ["train"], now)),
+                                    (f"{name} check empty", partial(empty.reuse, fixed, ["train"], now)),
+                                    (f"{name} check query", partial(held[name].reuse, fixed, ["train"], now)),
+                                    (f"{name} history", partial(full.history, everything, limit=50)),
+                                    (f"{name} history query", partial(held[name].history, everything, limit=50)),
+                                    (f"{name} history stage", partial(full.history, one_stage, limit=50))):
                         start = time.perf_counter()
                         fn()
                         samples.setdefault(key, []).append(time.perf_counter() - start)
@@ -891,7 +900,8 @@ def write(rows: list[Row], extra: list[Row], seconds: float, quick: bool) -> Pat
     lines = [
         "# seedlock benchmarks",
         "",
-        f"Written by `make bench` (`bench/run.py{' --quick' if quick else ''}`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        f"Written by `make bench` (`bench/run.py{' --quick' if quick else ''}`) on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
         f" in {seconds:.0f} s. Each figure is a median of repeated runs; each baseline was measured in the same run.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.",

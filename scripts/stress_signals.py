@@ -150,7 +150,7 @@ def stress_verify(root: Path, lock: Path, budget: int, rng: random.Random) -> di
         proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(delay)
         sent += _send(proc, names, rng)
-        out, err = _finish(proc, hung)
+        _out, err = _finish(proc, hung)
         invocations += 1
         exits[str(proc.returncode)] += 1
         kind = _traceback(err)

@@ -6,7 +6,8 @@ import numpy as np
 import seedlock
 
 seedlock.apply_from_env(strict=True)
-params = json.load(open("params.json"))
+with open("params.json") as f:
+    params = json.load(f)
 data = np.load("data/train.npy")
 w = np.random.standard_normal(2)
 for _ in range(params["steps"]):

@@ -51,8 +51,7 @@ def settings_table(registry: dict[str, Any]) -> str:
     if later:
         order_line += (" Frameworks introduced after 1.0, with the version that introduced them: " + ", ".join(later)
                        + "; a document of an earlier version that names one is `unknown-framework` (§2.1).")
-    text = "\n".join(rows) + "\n\n" + _wrap(" ".join(named)) + "\n\n" + _wrap(order_line)
-    return text
+    return "\n".join(rows) + "\n\n" + _wrap(" ".join(named)) + "\n\n" + _wrap(order_line)
 
 
 def errors_table(registry: dict[str, Any]) -> str:
@@ -85,8 +84,14 @@ def render(spec_text: str, registry: dict[str, Any]) -> str:
         pattern = re.compile(rf"(<!-- registry:{name} -->\n).*?(<!-- /registry:{name} -->)", re.S)
         if not pattern.search(spec_text):
             raise SystemExit(f"SPEC.md has no generated block {name!r}")
-        spec_text = pattern.sub(lambda m: m.group(1) + build(registry) + "\n" + m.group(2), spec_text)
+        spec_text = _fill(pattern, spec_text, build(registry))
     return spec_text
+
+
+def _fill(pattern: re.Pattern[str], spec_text: str, block: str) -> str:
+    """Replace what lies between a generated block's markers (a function, not a string: ``block`` may hold
+    backslashes, which a replacement string would read as escapes)."""
+    return pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), spec_text)
 
 
 def main(argv: list[str]) -> int:
