@@ -34,10 +34,10 @@ def mutate(doc: Any, rng: random.Random) -> Any:
         paths.append(path)
         if isinstance(node, dict):
             for key, value in node.items():
-                walk(value, path + [key])
+                walk(value, [*path, key])
         elif isinstance(node, list):
             for i, value in enumerate(node):
-                walk(value, path + [i])
+                walk(value, [*path, i])
 
     walk(doc, [])
     path = rng.choice(paths)

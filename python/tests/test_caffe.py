@@ -38,7 +38,7 @@ def test_only_the_random_seed_line_differs(tmp_path: Path) -> None:
     assert seeded.startswith(original)
     assert seeded[len(original):] == b"random_seed: 123\n"
     again = caffe_solver.set_random_seed(seeded, 456)
-    assert [a == b for a, b in zip(seeded.splitlines(), again.splitlines())].count(False) == 1
+    assert [a == b for a, b in zip(seeded.splitlines(), again.splitlines(), strict=True)].count(False) == 1
 
 
 def test_validation_errors_name_the_line() -> None:

@@ -55,7 +55,7 @@ def test_new_locks_record_rules_2_and_old_locks_keep_their_shape() -> None:
     assert "rules" not in old.to_dict()
 
 
-@pytest.mark.parametrize("value,code", [("2", "invalid-type"), (3, "unsupported-version"), (True, "invalid-type")])
+@pytest.mark.parametrize(("value", "code"), [("2", "invalid-type"), (3, "unsupported-version"), (True, "invalid-type")])
 def test_a_bad_rules_member_is_rejected_at_its_pointer(value: Any, code: str) -> None:
     document = json.loads((DATA / "lock.json").read_text())
     document["rules"] = value

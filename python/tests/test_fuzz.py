@@ -140,5 +140,5 @@ writeLines(jsonlite::toJSON(unname(out)), {json.dumps(str(tmp_path / "r.json"))}
     for path in files:
         result = _outcome(path.read_bytes())
         py_results.append("ok" if result is None else f"{result[0]} {result[1]}")
-    mismatches = [(f.name, p, r) for f, p, r in zip(files, py_results, r_results) if p != r]
+    mismatches = [(f.name, p, r) for f, p, r in zip(files, py_results, r_results, strict=True) if p != r]
     assert not mismatches, f"{len(mismatches)} of {len(files)} differ, e.g. {mismatches[:5]}"

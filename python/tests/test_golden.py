@@ -79,7 +79,7 @@ def _golden(case: str, stage: str, lock: tuple[seedlock.Lock, Path], out: Path, 
     return golden.golden_check(f"{case}/{stage}", lock[0], out / "outputs.npz", meta, reference, {})
 
 
-@pytest.mark.parametrize("case,module,stage", [
+@pytest.mark.parametrize(("case", "module", "stage"), [
     ("numpy-draws", "seedlock.workloads.np_draws", "numpy"),
     ("python-random", "seedlock.workloads.py_random", "python"),
 ])

@@ -92,7 +92,7 @@ def test_the_json_schema_accepts_every_lock_in_the_vectors(case: dict[str, Any])
 
 
 @pytest.mark.parametrize(
-    "document,message",
+    ("document", "message"),
     [
         ({"version": "1.0", "seed": True, "stages": {"t": {"frameworks": ["numpy"]}}},
          "Unexpected type boolean (expected integer or \"generate\") at '/seed'"),

@@ -48,7 +48,7 @@ def test_resolve_vector(case: dict[str, Any]) -> None:
     assert _without_settings(got["stages"]) == case["expected"]["stages"]
     reported = [w.message for w in caught if isinstance(w.message, SeedlockWarning)]
     assert [(w.code, w.pointer) for w in reported] == [(e["code"], e["pointer"]) for e in case["expected"].get("warnings", [])]
-    for warning, expected in zip(reported, case["expected"].get("warnings", [])):
+    for warning, expected in zip(reported, case["expected"].get("warnings", []), strict=True):
         assert str(warning).startswith(f"{expected['variable']} matches no stage")
         meant = expected["suggestion"]
         assert (f"did you mean stage {meant!r}" in str(warning)) if meant else ("did you mean" not in str(warning))
@@ -143,7 +143,7 @@ def test_a_replaced_stage_changes_the_manifest_dict_and_hash() -> None:
     assert changed.sha256 == seedlock.Manifest.from_dict(changed.to_dict()).sha256 != manifest.sha256
 
 
-@pytest.mark.parametrize("case", [c for c in vector_cases("lock")] + [c for c in vector_cases("resolve") if "error" not in c])
+@pytest.mark.parametrize("case", list(vector_cases("lock")) + [c for c in vector_cases("resolve") if "error" not in c])
 def test_a_manifest_rebuilt_from_its_dict_is_equal_and_hashes_alike(case: dict[str, Any]) -> None:
     manifest = seedlock.Manifest.from_dict(case["input"]["manifest"])
     again = seedlock.Manifest.from_dict(manifest.to_dict())
