@@ -25,6 +25,8 @@ from __future__ import annotations
 
 # Every auto-seeded interpreter of a stage with an extension imports this module at start: typing and
 # the Action dataclass (dataclasses, inspect: a bare interpreter start's worth) only where an action is made.
+from . import _registry
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
 
     from .actions import Action
 
-GROUP: Final = "seedlock.seeders"
+#: The entry-point group of seeders (spec/registry.json "extensions").
+GROUP: Final = _registry.ENTRY_POINT_GROUP
 
 
 def find(name: str) -> Any | None:
