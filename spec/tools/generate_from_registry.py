@@ -339,7 +339,7 @@ def _r_name(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", name) else f"`{name}`"
 
 
-R_NAMES = {"SPEC_VERSION": "registry_spec_version", "ERROR_CODES": "registry_error_codes",
+R_NAMES = {"SPEC_VERSION": "registry_spec_version", "ERROR_CODES": "seedlock_codes",
            "FRAMEWORKS": "registry_frameworks", "DISPLAY_ORDER": "registry_display_order", "SINCE": "registry_since",
            "STREAM_FRAMEWORKS": "registry_stream_frameworks", "SETTINGS": "registry_settings",
            "EXTENSION_PREFIX": "registry_extension_prefix", "EXTENSION_PATTERN": "registry_extension_pattern",

@@ -4,7 +4,7 @@
 # The specification version the registry describes.
 registry_spec_version <- "1.2"
 # Every error code (spec §7), in table order.
-registry_error_codes <- c("invalid-json", "duplicate-key", "invalid-type", "invalid-value", "missing-field", "unknown-field", "unsupported-version", "unknown-derivation", "seed-out-of-range", "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework", "unlisted-framework", "env-name-collision", "invalid-env-value", "unknown-stage-variable", "lock-mismatch", "unknown-stage", "framework-not-in-stage", "not-a-lock", "not-a-manifest", "unknown-run", "not-applied", "io-error", "missing-environment", "path-outside-root", "invalid-solver")
+seedlock_codes <- c("invalid-json", "duplicate-key", "invalid-type", "invalid-value", "missing-field", "unknown-field", "unsupported-version", "unknown-derivation", "seed-out-of-range", "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework", "unlisted-framework", "env-name-collision", "invalid-env-value", "unknown-stage-variable", "lock-mismatch", "unknown-stage", "framework-not-in-stage", "not-a-lock", "not-a-manifest", "unknown-run", "not-applied", "io-error", "missing-environment", "path-outside-root", "invalid-solver")
 # Built-in framework names in the order stages apply them (spec §6).
 registry_frameworks <- c("tensorflow", "torch", "numpy", "jax", "python", "r", "caffe")
 # The same as readers meet them: tables, reports, repaired documents.
