@@ -351,7 +351,8 @@ def r_file(current: str, registry: dict[str, Any]) -> str:
              "# The registry's closed lists for the R binding (settings.R, replicate.R, problems.R read them).", ""]
     for name, (comment, value) in binding_data(registry).items():
         if name in R_NAMES:
-            lines.append(f"# {comment}")
+            # R CMD check warns about non-ASCII characters in R files.
+            lines.append("# " + comment.replace("spec §", "SPEC.md section "))
             lines.append(f"{R_NAMES[name]} <- {_r(value)}")
     return "\n".join(lines) + "\n"
 

@@ -3,13 +3,13 @@
 
 # The specification version the registry describes.
 registry_spec_version <- "1.2"
-# Every error code (spec §7), in table order.
+# Every error code (SPEC.md section 7), in table order.
 seedlock_codes <- c("invalid-json", "duplicate-key", "invalid-type", "invalid-value", "missing-field", "unknown-field", "unsupported-version", "unknown-derivation", "seed-out-of-range", "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework", "unlisted-framework", "env-name-collision", "invalid-env-value", "unknown-stage-variable", "lock-mismatch", "unknown-stage", "framework-not-in-stage", "not-a-lock", "not-a-manifest", "unknown-run", "not-applied", "io-error", "missing-environment", "path-outside-root", "invalid-solver")
-# Built-in framework names in the order stages apply them (spec §6).
+# Built-in framework names in the order stages apply them (SPEC.md section 6).
 registry_frameworks <- c("tensorflow", "torch", "numpy", "jax", "python", "r", "caffe")
 # The same as readers meet them: tables, reports, repaired documents.
 registry_display_order <- c("python", "numpy", "torch", "tensorflow", "jax", "r", "caffe")
-# The specification version that introduced each framework (spec §2.1).
+# The specification version that introduced each framework (SPEC.md section 2.1).
 registry_since <- c(
   tensorflow = "1.0",
   torch = "1.0",
@@ -19,7 +19,7 @@ registry_since <- c(
   r = "1.0",
   caffe = "1.0"
 )
-# Frameworks that hand out named streams (spec §4.3).
+# Frameworks that hand out named streams (SPEC.md section 4.3).
 registry_stream_frameworks <- c("tensorflow", "torch", "numpy", "jax")
 # Each framework's settings in table order: type, default and the type's constraints.
 registry_settings <- list(
@@ -57,7 +57,7 @@ registry_settings <- list(
   ),
   caffe = list(solvers = list(type = "string-array", default = list()))
 )
-# Every extension name starts with it (spec §2.2).
+# Every extension name starts with it (SPEC.md section 2.2).
 registry_extension_prefix <- "x-"
 # An extension name matches it.
 registry_extension_pattern <- "^x-[a-z0-9][a-z0-9_.-]{0,60}$"
