@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup demo test test-python test-r bench sync-spec vectors
+.PHONY: setup demo test test-python test-r bench sync-spec generate vectors
 
 setup:
 	@bash scripts/setup.sh
@@ -25,7 +25,11 @@ test-python:
 sync-spec:
 	python3 scripts/sync_spec.py
 
+generate:
+	python3 spec/tools/generate_from_registry.py
+	python3 scripts/sync_spec.py
+
 vectors:
-	python3 spec/tools/generate_tables.py
+	python3 spec/tools/generate_from_registry.py
 	python3 spec/tools/generate_vectors.py
 	python3 scripts/sync_spec.py

@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 status=0
+python spec/tools/generate_from_registry.py --check || { echo "files generated from spec/registry.json are stale: run 'make generate'" >&2; status=1; }
 python scripts/sync_spec.py --check || { echo "spec copies are stale: run 'make sync-spec'" >&2; status=1; }
 
 passed=0

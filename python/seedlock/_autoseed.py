@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import _registry
+
 # `typing` and `collections.abc` cost milliseconds at every interpreter start; only mypy needs them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,23 +34,13 @@ if TYPE_CHECKING:
     from ._seedstatus import Row
     from .actions import Action
 
-# Module whose first import triggers seeding -> the framework it belongs to. numpy's global generator
-# lives in numpy.random, which numpy 2 loads on first use: a program (or torch) that imports numpy
-# without drawing from it pays nothing. Keras is seeded when Keras itself is imported (with the
-# tensorflow seed, spec section 6): seeding it from TensorFlow's hook would import Keras into
-# programs that never use it, or re-enter Keras while it imports TensorFlow.
-TRIGGERS: Mapping[str, str] = {
-    "numpy.random": "numpy",
-    "torch": "torch",
-    "tensorflow": "tensorflow",
-    "keras": "tensorflow",
-    "jax": "jax",
-    "rpy2.robjects": "r",
-    "caffe": "caffe",
-}
+# Module whose first import triggers seeding -> the framework it belongs to (spec/registry.json "module"
+# and "extra_modules"). numpy's global generator lives in numpy.random, which numpy 2 loads on first
+# use: a program (or torch) that imports numpy without drawing from it pays nothing.
+TRIGGERS: Mapping[str, str] = _registry.TRIGGERS
 
 #: Names a stage lists that are extensions (spec §2.2; spec/registry.json "extensions").
-EXTENSION_PREFIX = "x-"
+EXTENSION_PREFIX = _registry.EXTENSION_PREFIX
 
 
 #: Python's ``random``: seeded on first import too, with the python seed.
@@ -237,21 +229,12 @@ def _seed_framework(module: str, framework: str, stage: str, seed: int) -> list[
 
 def seed_on_import(module: str, framework: str, stage: str, seed: int, settings: Mapping[str, Any]) -> list[Action]:
     """Seed ``framework`` right after its module ``module`` was first executed (auto-seeding, and the
-    pytest plugin for a framework a test imports): Keras apart from TensorFlow, neither importing the
-    other."""
+    pytest plugin for a framework a test imports): the framework module's ``seed_on_import``."""
+    from . import frameworks
     from .actions import Action
-    from .frameworks import Context, get, tensorflow
 
     try:
-        if module == "numpy.random" and "random" not in vars(sys.modules["numpy"]):
-            # The import system binds numpy.random on numpy only after this hook returns, and numpy's
-            # __getattr__ would import it again (recursing into this import): bind it now, as it will be.
-            setattr(sys.modules["numpy"], "random", sys.modules["numpy.random"])  # noqa: B010
-        if module == "keras":
-            return [tensorflow.apply_keras(seed)]
-        if framework == "tensorflow":
-            return tensorflow.apply_tensorflow(seed, settings)
-        return get(framework).apply(seed, settings, Context(stage=stage, framework_seed=seed))
+        return frameworks.seed_on_import(framework, module, seed, settings, frameworks.Context(stage=stage, framework_seed=seed))
     except Exception as exc:  # a framework raising while being seeded must be reported, not swallowed
         return [Action(framework=framework, what=f"seed on import of {module}", status="failed",
                        detail=f"{type(exc).__name__}: {exc}")]
@@ -274,8 +257,7 @@ def _control_seedless(module: str, framework: str, stage: str, seed: int, strict
 
 #: Frameworks whose first import is reported when the stage does not list them. Python's ``random`` is
 #: not among them: the standard library imports it (tempfile) into nearly every program.
-_UNLISTED = {"numpy.random": "numpy", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax",
-             "rpy2.robjects": "r", "caffe": "caffe"}
+_UNLISTED = {module: fw for fw, module in _registry.MODULES.items() if module is not None}
 _unlisted_finder: _SeedOnImport | None = None
 
 
@@ -296,9 +278,9 @@ def _watch_unlisted(seeds: Mapping[str, int], stage: str, strict: bool) -> None:
 
 
 #: Packages that load other frameworks for their own use (TensorFlow and Keras load JAX and numpy.random
-#: when installed, JAX loads numpy.random): a framework only they import is not the program's.
-_FRAMEWORK_PACKAGES = frozenset({"numpy", "scipy", "torch", "tensorflow", "tf_keras", "keras", "jax", "jaxlib",
-                                 "ml_dtypes", "rpy2", "caffe"})
+#: when installed, JAX loads numpy.random): a framework only they import is not the program's. The
+#: frameworks' own packages are the registry's "packages"; scipy is numpy's companion, not a framework.
+_FRAMEWORK_PACKAGES = frozenset({*_registry.PACKAGES, "scipy"})
 
 
 def _report_unlisted(module: str, framework: str, stage: str, strict: bool) -> None:

@@ -18,11 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from . import _registry
 from .errors import SeedlockError, SeedlockWarning
 
 #: A document with more faults than this is reported as its first this many (spec §7.1).
 MAX_PROBLEMS = 50
-FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
+#: Frameworks a repaired document's placeholders are taken from, in the order readers meet them.
+FRAMEWORK_ORDER = _registry.DISPLAY_ORDER
 # Neutral values for required members, so that the rest of the document can still be checked.
 # A repaired version is the latest (spec §7.1): it names everything earlier versions do (jax, extensions).
 _PLACEHOLDERS: dict[str, Any] = {"version": "1.2", "lock-version": "1.2", "derivation": "sha256-v1", "source": "manifest"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import _registry
 from ._seedstatus import CONTROLLED_KINDS, STRICT_VARIABLE
 
 if TYPE_CHECKING:
@@ -21,11 +22,9 @@ if TYPE_CHECKING:
 
     from .lock import LockedStage
 
-# The module whose import seeds a framework, for "not imported" lines (a test holds it to the registry
-# and to _autoseed.TRIGGERS). An extension's module is its seeder's to name, and the launcher does not
-# load seeders: its line says so in general.
-_TRIGGER = {"numpy": "numpy.random", "torch": "torch", "tensorflow": "tensorflow", "jax": "jax", "r": "rpy2",
-            "caffe": "caffe"}
+# The module whose import seeds a framework, for "not imported" lines (the registry's "module"). An
+# extension's module is its seeder's to name, and the launcher does not load seeders: its line says so in general.
+_TRIGGER = {fw: module for fw, module in _registry.MODULES.items() if module is not None}
 _EXTENSION_TRIGGER = "the module its seeder waits for"
 #: Findings about the program's own seeding calls (seedlock._intercept), listed under -v.
 _CALL_KINDS = ("reseeded", "taken-over")

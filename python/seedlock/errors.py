@@ -2,40 +2,10 @@
 
 from __future__ import annotations
 
-#: Every code a binding may report; stable across releases (spec §7, ``spec/registry.json``; a test
-#: fails when this set and the registry differ).
-CODES: frozenset[str] = frozenset(
-    {
-        "invalid-json",
-        "duplicate-key",
-        "invalid-type",
-        "invalid-value",
-        "missing-field",
-        "unknown-field",
-        "unsupported-version",
-        "unknown-derivation",
-        "seed-out-of-range",
-        "invalid-seed",
-        "invalid-label",
-        "unknown-framework",
-        "duplicate-framework",
-        "unlisted-framework",
-        "env-name-collision",
-        "invalid-env-value",
-        "unknown-stage-variable",
-        "lock-mismatch",
-        "unknown-stage",
-        "framework-not-in-stage",
-        "not-a-lock",
-        "not-a-manifest",
-        "unknown-run",
-        "not-applied",
-        "io-error",
-        "missing-environment",
-        "path-outside-root",
-        "invalid-solver",
-    }
-)
+from . import _registry
+
+#: Every code a binding may report; stable across releases (spec §7, ``spec/registry.json``).
+CODES: frozenset[str] = frozenset(_registry.ERROR_CODES)
 
 
 class SeedlockError(ValueError):

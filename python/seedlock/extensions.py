@@ -14,8 +14,12 @@ description of what it seeded (``"Faker.seed(123)"``), or None. Optional attribu
   without it the seeder is called when the interpreter starts, which loads the library into every
   Python process of the stage.
 * ``save``: a callable returning a function that puts the generator's state back (``stage.seeded()``).
-* ``capture`` / ``restore``: the generator's state as plain data and back (``stage.state_dict()``);
-  without them a state dict says the extension was not captured, and loading it re-seeds it.
+* ``capture_state`` / ``restore_state``: the generator's state as plain data and back
+  (``stage.state_dict()``); without them a state dict says the extension was not captured, and loading
+  it re-seeds it. (``capture`` / ``restore``, their first names, work too.)
+
+These are the names built-in framework modules use for the same things (``seedlock.frameworks``:
+``module`` is their registry row's, ``save``/``capture_state``/``restore_state`` their functions').
 
 Which seeders are installed never changes validation or resolution: only applying a stage looks
 them up, and a missing one is reported as not applied (``strict``: ``not-applied``).
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 # Every auto-seeded interpreter of a stage with an extension imports this module at start: typing and
 # the Action dataclass (dataclasses, inspect: a bare interpreter start's worth) only where an action is made.
+from . import _registry
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -32,7 +38,8 @@ if TYPE_CHECKING:
 
     from .actions import Action
 
-GROUP: Final = "seedlock.seeders"
+#: The entry-point group of seeders (spec/registry.json "extensions").
+GROUP: Final = _registry.ENTRY_POINT_GROUP
 
 
 def find(name: str) -> Any | None:
@@ -137,13 +144,22 @@ def capture_state(name: str) -> dict[str, Any]:
         return {"captured": False, "reason": f"its seeder cannot be loaded: {exc!r}"}
     if seeder is None:
         return {"captured": False, "reason": _missing(name)}
-    capture, restore = getattr(seeder, "capture", None), getattr(seeder, "restore", None)
-    if not callable(capture) or not callable(restore):
+    capture, restore = _hook(seeder, "capture_state", "capture"), _hook(seeder, "restore_state", "restore")
+    if capture is None or restore is None:
         return {"captured": False, "reason": f"the {name} seeder offers no state capture (no capture/restore attributes)"}
     try:
         return {"captured": True, "state": capture()}
     except Exception as exc:
         return {"captured": False, "reason": f"its capture raised {exc!r}"}
+
+
+def _hook(seeder: Any, *names: str) -> Callable[..., Any] | None:
+    """The seeder's first callable attribute of ``names`` (the frameworks' name first, then the old one)."""
+    for attribute in names:
+        found = getattr(seeder, attribute, None)
+        if callable(found):
+            return found  # type: ignore[no-any-return]
+    return None
 
 
 def restore_state(name: str, entry: Mapping[str, Any], seed: int) -> str | None:
@@ -152,8 +168,8 @@ def restore_state(name: str, entry: Mapping[str, Any], seed: int) -> str | None:
     returns what the caller must warn about (None when the state was restored)."""
     if entry.get("captured"):
         seeder, failure = load(name, seed)
-        restore = getattr(seeder, "restore", None)
-        if failure is not None or not callable(restore):
+        restore = _hook(seeder, "restore_state", "restore")
+        if failure is not None or restore is None:
             why = failure.detail if failure is not None else f"the {name} seeder offers no restore"
             return f"{name} state was captured but cannot be restored: {why}"
         try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from . import _registry
 from .derivation import SEED_MAX, check_label, replicate_seed
 from .errors import SeedlockError, pointer_join
 
@@ -52,7 +53,7 @@ TASK_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
 })
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)")
 #: Frameworks that hand out named streams (spec §4.3): only these can vary a stream alone.
-STREAM_FRAMEWORKS = ("tensorflow", "torch", "numpy", "jax")
+STREAM_FRAMEWORKS = _registry.STREAM_FRAMEWORKS
 
 
 @dataclass(frozen=True, kw_only=True)

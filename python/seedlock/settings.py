@@ -6,34 +6,89 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from . import _registry
 from . import _validate as v
-from . import frameworks as _frameworks
 from ._suggest import hint
 from .errors import SeedlockError, pointer_join
-from .frameworks import numpy as _numpy
-from .frameworks import r as _r
+
+Check = Callable[[Any, str], Any]
 
 #: Built-in framework names, in the order frameworks are applied.
-FRAMEWORKS: Final = _frameworks.NAMES
+FRAMEWORKS: Final = _registry.FRAMEWORKS
 #: The version of the specification that introduced each framework (spec §2.1).
-SINCE: Final[Mapping[str, str]] = {fw.NAME: fw.SINCE for fw in _frameworks.all()}
+SINCE: Final[Mapping[str, str]] = _registry.SINCE
 #: Every extension name starts with this prefix; no built-in framework ever will (spec §2.2).
-EXTENSION_PREFIX: Final = "x-"
-EXTENSIONS_SINCE: Final = "1.1"
+EXTENSION_PREFIX: Final = _registry.EXTENSION_PREFIX
+EXTENSIONS_SINCE: Final = _registry.EXTENSIONS_SINCE
 #: The version that introduced a stage's ``take_over`` member (spec §2, §6.3).
 TAKE_OVER_SINCE: Final = v.TAKE_OVER_SINCE
-_EXTENSION = re.compile(r"x-[a-z0-9][a-z0-9_.-]{0,60}")
+_EXTENSION = re.compile(_registry.EXTENSION_PATTERN.removeprefix("^").removesuffix("$"))
 #: The newest version this binding implements; documents without a version are read under it.
 LATEST: Final = f"{v.SUPPORTED_MAJOR}.{v.SUPPORTED_MINOR}"
 
-# Kept under their old names: the values belong to the framework modules.
-R_KINDS: Final = _r.KINDS
-R_NORMAL_KINDS: Final = _r.NORMAL_KINDS
-R_SAMPLE_KINDS: Final = _r.SAMPLE_KINDS
-BIT_GENERATORS: Final = _numpy.BIT_GENERATORS
 
-DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {fw.NAME: fw.DEFAULTS for fw in _frameworks.all()}
-_CHECKS: Final[Mapping[str, Mapping[str, Callable[[Any, str], Any]]]] = {fw.NAME: fw.CHECKS for fw in _frameworks.all()}
+def _values(framework: str, setting: str) -> tuple[str, ...]:
+    return tuple(_registry.SETTINGS[framework][setting]["values"])
+
+
+# Kept under their old names (public since 0.1): the values are the registry's.
+R_KINDS: Final = _values("r", "kind")
+R_NORMAL_KINDS: Final = _values("r", "normal_kind")
+R_SAMPLE_KINDS: Final = _values("r", "sample_kind")
+BIT_GENERATORS: Final = _values("numpy", "bit_generator")
+
+
+def _default(setting: Mapping[str, Any]) -> Any:
+    # Arrays are tuples in the generated module (immutable); documents and locks hold lists.
+    return list(setting["default"]) if setting["type"] == "string-array" else setting["default"]
+
+
+#: Each framework's settings with their default values (spec §6).
+DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
+    name: {key: _default(setting) for key, setting in settings.items()} for name, settings in _registry.SETTINGS.items()}
+#: The allowed values of each setting that takes one of a set of strings.
+VALUES: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
+    name: {key: tuple(setting["values"]) for key, setting in settings.items() if setting["type"] == "enum"}
+    for name, settings in _registry.SETTINGS.items()}
+
+
+def _integer_at_least(minimum: int, quantity: str) -> Check:
+    def check(value: Any, pointer: str) -> int | None:
+        if value is None:
+            return None
+        if type(value) not in (int, float):
+            raise v.wrong_type(value, "integer or null", pointer)
+        number = v.integer(value, pointer)
+        if number < minimum:
+            raise SeedlockError("invalid-value", f"{quantity} {number} is below {minimum}", pointer)
+        return number
+
+    return check
+
+
+def _enum(values: tuple[str, ...]) -> Check:
+    return lambda value, pointer: v.choice(value, values, pointer)
+
+
+def checker(setting: Mapping[str, Any]) -> Check:
+    """The validator of one registry setting, by its type: ``check(value, pointer) -> value``, raising
+    the coded error of spec §7 (the one checker every framework's settings go through)."""
+    kind = setting["type"]
+    if kind == "boolean":
+        return v.boolean
+    if kind == "enum":
+        return _enum(tuple(setting["values"]))
+    if kind == "integer-or-null":
+        return _integer_at_least(setting["minimum"], setting["quantity"])
+    if kind == "string-array":
+        return v.paths
+    raise ValueError(f"setting type {kind!r} has no checker (spec/registry.schema.json lists the types)")
+
+
+#: One validator per setting of each framework.
+CHECKS: Final[Mapping[str, Mapping[str, Check]]] = {
+    name: {key: checker(setting) for key, setting in settings.items()} for name, settings in _registry.SETTINGS.items()}
+_CHECKS = CHECKS
 
 
 def is_extension(name: str) -> bool:

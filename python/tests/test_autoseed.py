@@ -503,20 +503,3 @@ def test_a_jax_stage_whose_program_never_imports_jax_loads_no_jax_and_says_so(tm
     code, out, err = _run(lock, sys.executable, "-c", "import sys; print('jax' in sys.modules)", flags=("-v",))
     assert (code, out) == (0, "False\n")
     assert "  jax        -        jax not imported: nothing to seed\n" in err
-
-
-def test_every_registry_framework_has_an_auto_seeding_trigger_and_the_report_names_the_same_module() -> None:
-    from seedlock import _autoseed, _seedreport
-
-    registry = json.loads((REPO / "spec" / "registry.json").read_text("utf-8"))
-    names = {fw["name"] for fw in registry["frameworks"]}
-    triggered = set(_autoseed.TRIGGERS.values())
-    assert triggered <= names, triggered - names
-    # python is seeded through `random` (RANDOM_MODULE); every other framework by a module's first import.
-    assert triggered | {"python"} == names, names - triggered - {"python"}
-    assert set(_seedreport._TRIGGER) == names - {"python"}
-    for framework, module in _seedreport._TRIGGER.items():
-        # The report names the module (or the package of the module) whose import seeds the framework.
-        assert any(fw == framework and (m == module or m.startswith(module + "."))
-                   for m, fw in _autoseed.TRIGGERS.items()), (framework, module)
-    assert _autoseed.EXTENSION_PREFIX == registry["extensions"]["prefix"]

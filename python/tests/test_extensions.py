@@ -120,7 +120,7 @@ def _auto(lock: Path, env: dict[str, str], *flags: str, code: str = FAKER_SCRIPT
     return seedlock_cli("run", str(lock), "--stage", "fake", *flags, "--", sys.executable, "-c", code, env=env)
 
 
-def _coin_plugin(base: Path, module: str | None = None) -> str:
+def _coin_plugin(base: Path, module: str | None = None, extra: str = "") -> str:
     """A second real distribution, laid out as pip installs one: ``coinlib`` keeps its own
     ``random.Random``, and its seeder declares no module to wait for (unless ``module``) and offers no
     state capture."""
@@ -130,7 +130,7 @@ def _coin_plugin(base: Path, module: str | None = None) -> str:
     (site / "coinlib.py").write_text("import random\nrng = random.Random()\n")
     (site / "seedlock_coin.py").write_text(
         "def seed(value):\n    import coinlib\n    coinlib.rng.seed(value)\n    return f'coinlib.rng.seed({value})'\n"
-        + (f"seed.module = {module!r}\n" if module else ""))
+        + (f"seed.module = {module!r}\n" if module else "") + extra)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: seedlock-coin\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[seedlock.seeders]\nx-coin = seedlock_coin:seed\n")
     (dist / "RECORD").write_text("")
@@ -206,6 +206,22 @@ def test_a_state_dict_restores_an_extension_whose_seeder_captures_state_through_
             f"print(before == [f.name() for _ in range(3)], state['frameworks']['x-faker']['captured'])")
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
                          env={**os.environ, **_env(plugin_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "True True\n"
+
+
+def test_a_seeder_captures_and_restores_state_under_the_names_framework_modules_use(tmp_path: Path) -> None:
+    site = _coin_plugin(tmp_path, extra=("def _capture():\n    import coinlib\n    return list(coinlib.rng.getstate()[1])\n"
+                                         "def _restore(state):\n    import coinlib\n    coinlib.rng.setstate((3, tuple(state), None))\n"
+                                         "seed.capture_state = _capture\nseed.restore_state = _restore\n"))
+    lock = _lock(tmp_path, COIN)
+    code = (f"import seedlock, coinlib\n"
+            f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\nassert stage.apply().actions[-1].status == 'applied'\n"
+            f"coinlib.rng.random()\nstate = stage.state_dict()\nbefore = [coinlib.rng.random() for _ in range(3)]\n"
+            f"stage.load_state_dict(state)\n"
+            f"print(state['frameworks']['x-coin']['captured'], before == [coinlib.rng.random() for _ in range(3)])")
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **_env(site)})
     assert out.returncode == 0, out.stderr
     assert out.stdout == "True True\n"
 

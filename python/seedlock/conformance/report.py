@@ -7,8 +7,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-# Display order (python first, as readers meet them); a test checks it names every registered framework.
-FRAMEWORK_ORDER = ("python", "numpy", "torch", "tensorflow", "jax", "r", "caffe")
+from .. import _registry
+
+# Display order (python first, as readers meet them): the registry's display_rank.
+FRAMEWORK_ORDER = _registry.DISPLAY_ORDER
 CHECK_ORDER = ("repeat", "sensitivity", "golden", "framework-drift", "distinct-streams", "structure", "cross-binding")
 STATUSES = ("pass", "FAIL", "drift", "skipped")
 
@@ -82,11 +84,9 @@ def versions() -> dict[str, Any]:
     """The interpreter and the distributions the results depend on."""
     from importlib import metadata
 
-    from .. import frameworks
-
     out: dict[str, Any] = {"python": sys.version.split()[0]}
-    # Every distribution a framework module names (the same list provenance asks), not a copy of it.
-    for dist in ("seedlock", *(d for fw in frameworks.all() for d in fw.DISTRIBUTIONS)):
+    # Every distribution the registry names for a framework (the same list provenance asks).
+    for dist in ("seedlock", *(d for fw in _registry.FRAMEWORKS for d in _registry.DISTRIBUTIONS[fw])):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -1,28 +1,27 @@
-"""One module per framework seedlock seeds, and the registry that lists them (spec §6).
+"""One module per framework seedlock seeds (spec §6): behaviour only; the data is the registry's.
 
-Every framework module (``seedlock.frameworks.<name>``) provides the same interface,
-described by :class:`Framework`:
+A framework is its row in ``spec/registry.json`` (name, version, distributions, the module whose
+import seeds it, settings with types and defaults, launcher variables) and this package's module
+``seedlock.frameworks.<name>``, which provides what only code can do, described by :class:`Framework`:
 
-* ``NAME``: the framework's name in manifests; ``SINCE``: the spec version that introduced it
-  (documents of earlier versions cannot name it); ``DISTRIBUTIONS``: distribution names whose
-  installed version provenance records (first found wins).
-* ``DEFAULTS``: its settings with their default values; ``CHECKS``: one validator per setting,
-  ``check(value, pointer) -> value`` raising :class:`~seedlock.errors.SeedlockError`; ``VALUES``:
-  the allowed values of each setting that takes one of a set of strings.
+* ``NAME``: the framework's name in manifests (its actions say it).
 * ``apply(seed, settings, context) -> list[Action]``: seed the framework with ``seed`` (the rank
   seed when ``context.rank`` is set) under its complete ``settings``; report every step.
+* ``seed_on_import(module, seed, settings, context) -> list[Action]`` (optional): what to do when
+  the program first imports ``module``, one of the registry's ``module``/``extra_modules`` (auto-seeding);
+  without it, :func:`apply`. Third-party seeders name the same notion ``module``.
 * ``save() -> Callable[[], None]``: snapshot RNG state and flags in this process; calling the result
   puts them back exactly (used by :func:`seedlock.apply.saved_state`).
 * ``capture_state() -> object`` / ``restore_state(state)``: the same as plain, picklable data
   (builtins only), so it can be stored in a checkpoint and restored in another process.
-* ``launcher_environment(seed, settings) -> dict[str, str]``: variables a launcher
-  (``seedlock run``/``env``) sets for a child, given the framework's (unranked) stage seed.
 * ``version() -> str | None``: the installed version, without importing the framework.
 
-The application order and the names are :data:`NAMES`; ``spec/registry.json`` is the single source
-and a test fails when this package disagrees with it. Adding a framework means one module here, its
-name in :data:`NAMES` and one registry row. Modules import their framework only inside functions,
-so importing this package stays cheap.
+Settings are checked by :mod:`seedlock.settings` (one checker per registry setting type) and launcher
+variables are set from the registry's ``launcher_environment``. :data:`NAMES` (application order) and
+everything else derived from the registry come from :mod:`seedlock._registry`, which
+``spec/tools/generate_from_registry.py`` writes. Adding a framework means its registry row, its
+module here, and running that tool. Modules import their framework only inside functions, so
+importing this package stays cheap.
 """
 
 from __future__ import annotations
@@ -32,11 +31,13 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
+from .. import _registry
+
 if TYPE_CHECKING:
     from ..actions import Action
 
 #: Framework names in the order stages apply them (spec §6; ``spec/registry.json``).
-NAMES: Final = ("tensorflow", "torch", "numpy", "jax", "python", "r", "caffe")
+NAMES: Final = _registry.FRAMEWORKS
 
 Check = Callable[[Any, str], Any]
 
@@ -60,11 +61,6 @@ class Framework(Protocol):
     """The interface every module in :mod:`seedlock.frameworks` provides (see the module docstring)."""
 
     NAME: str
-    SINCE: str
-    DISTRIBUTIONS: tuple[str, ...]
-    DEFAULTS: Mapping[str, Any]
-    VALUES: Mapping[str, tuple[str, ...]]
-    CHECKS: Mapping[str, Check]
 
     def apply(self, seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]: ...
 
@@ -73,8 +69,6 @@ class Framework(Protocol):
     def capture_state(self) -> Any: ...
 
     def restore_state(self, state: Any) -> None: ...
-
-    def launcher_environment(self, seed: int, settings: Mapping[str, Any]) -> dict[str, str]: ...
 
     def version(self) -> str | None: ...
 
@@ -86,9 +80,19 @@ def get(name: str) -> Framework:
     return cast(Framework, import_module(f".{name}", __name__))
 
 
+def seed_on_import(name: str, module: str, seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    """Seed framework ``name`` right after the program first imported ``module`` (one of its registry
+    ``module``/``extra_modules``): the module's own ``seed_on_import`` where it has one, else ``apply``."""
+    framework = get(name)
+    hook = getattr(framework, "seed_on_import", None)
+    if hook is not None:
+        return cast("list[Action]", hook(module, seed, settings, context))
+    return framework.apply(seed, settings, context)
+
+
 def all() -> tuple[Framework, ...]:  # noqa: A001 - the registry accessor the issue names
     """Every framework module, in application order."""
     return tuple(get(name) for name in NAMES)
 
 
-__all__ = ["NAMES", "Check", "Context", "Framework", "all", "get"]
+__all__ = ["NAMES", "Check", "Context", "Framework", "all", "get", "seed_on_import"]

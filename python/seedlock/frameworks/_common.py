@@ -13,6 +13,13 @@ def distribution_version(names: Iterable[str]) -> str | None:
     return version(names)
 
 
+def installed_version(framework: str) -> str | None:
+    """Version of the first installed distribution the registry lists for ``framework``."""
+    from .._registry import DISTRIBUTIONS
+
+    return distribution_version(DISTRIBUTIONS[framework])
+
+
 def restore_env(name: str, value: str | None) -> None:
     """Put environment variable ``name`` back to ``value`` (None: unset)."""
     if value is None:

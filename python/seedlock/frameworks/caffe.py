@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
-from . import Check, Context
+from . import Context
 
 NAME: Final = "caffe"
-SINCE: Final = "1.0"
 # pycaffe is built from source, not installed as a distribution: there is no version to ask for.
-DISTRIBUTIONS: Final[tuple[str, ...]] = ()
-DEFAULTS: Final[Mapping[str, Any]] = {"solvers": []}
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
-CHECKS: Final[Mapping[str, Check]] = {"solvers": v.paths}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
@@ -45,10 +39,6 @@ def capture_state() -> Any:
 
 def restore_state(state: Any) -> None:
     return None
-
-
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    return {}
 
 
 def version() -> str | None:

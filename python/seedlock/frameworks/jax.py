@@ -15,23 +15,12 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
 from ..derivation import _index, derive, process_seed, stream_seed, worker_seed
-from . import Check, Context
-from ._common import distribution_version, restore_env
+from . import Context
+from ._common import installed_version, restore_env
 
 NAME: Final = "jax"
-SINCE: Final = "1.1"
-DISTRIBUTIONS: Final[tuple[str, ...]] = ("jax",)
-PRNG_IMPLS: Final = ("threefry2x32", "rbg", "unsafe_rbg")
-DEFAULTS: Final[Mapping[str, Any]] = {"prng_impl": "threefry2x32", "threefry_partitionable": True, "deterministic_ops": True}
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {"prng_impl": PRNG_IMPLS}
-CHECKS: Final[Mapping[str, Check]] = {
-    "prng_impl": lambda x, p: v.choice(x, PRNG_IMPLS, p),
-    "threefry_partitionable": v.boolean,
-    "deterministic_ops": v.boolean,
-}
 XLA_FLAGS_VARIABLE: Final = "XLA_FLAGS"
 DETERMINISTIC_FLAG: Final = "--xla_gpu_deterministic_ops=true"
 _GPU_PLATFORMS: Final = frozenset({"cuda", "rocm", "gpu"})
@@ -141,11 +130,5 @@ def restore_state(state: Any) -> None:
     """Nothing to restore (see :func:`capture_state`)."""
 
 
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    if not settings["deterministic_ops"]:
-        return {}
-    return {XLA_FLAGS_VARIABLE: with_deterministic_flag(os.environ.get(XLA_FLAGS_VARIABLE))}
-
-
 def version() -> str | None:
-    return distribution_version(DISTRIBUTIONS)
+    return installed_version(NAME)

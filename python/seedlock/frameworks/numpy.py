@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
-from . import Check, Context
-from ._common import distribution_version
+from . import Context
+from ._common import installed_version
 
 NAME: Final = "numpy"
-SINCE: Final = "1.0"
-DISTRIBUTIONS: Final[tuple[str, ...]] = ("numpy",)
-BIT_GENERATORS: Final = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
-DEFAULTS: Final[Mapping[str, Any]] = {"bit_generator": "PCG64"}
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {"bit_generator": BIT_GENERATORS}
-CHECKS: Final[Mapping[str, Check]] = {"bit_generator": lambda x, p: v.choice(x, BIT_GENERATORS, p)}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
@@ -25,6 +18,17 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
     np.random.seed(seed)
     return [Action(framework=NAME, what=f"numpy.random.seed({seed})", status="applied",
                    detail=f"Generator objects use {settings['bit_generator']}")]
+
+
+def seed_on_import(module: str, seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    """Auto-seeding, right after ``numpy.random`` first ran."""
+    import sys
+
+    if "random" not in vars(sys.modules["numpy"]):
+        # The import system binds numpy.random on numpy only after this hook returns, and numpy's
+        # __getattr__ would import it again (recursing into this import): bind it now, as it will be.
+        setattr(sys.modules["numpy"], "random", sys.modules["numpy.random"])  # noqa: B010
+    return apply(seed, settings, context)
 
 
 def save() -> Callable[[], None]:
@@ -54,9 +58,5 @@ def restore_state(state: Any) -> None:
     np.random.set_state((name, np.array(unwords(key), dtype=np.uint32), pos, has_gauss, cached))
 
 
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    return {}
-
-
 def version() -> str | None:
-    return distribution_version(DISTRIBUTIONS)
+    return installed_version(NAME)

@@ -9,17 +9,11 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
-from . import Check, Context
+from . import Context
 
 NAME: Final = "python"
-SINCE: Final = "1.0"
-DISTRIBUTIONS: Final[tuple[str, ...]] = ()
 HASH_SEED_VARIABLE: Final = "PYTHONHASHSEED"
-DEFAULTS: Final[Mapping[str, Any]] = {"hash_seed": True}
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
-CHECKS: Final[Mapping[str, Check]] = {"hash_seed": v.boolean}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
@@ -71,10 +65,6 @@ def restore_state(state: Any) -> None:
 
     version, internal, gauss = state["random"]
     random.setstate((version, unwords(internal), gauss))
-
-
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    return {HASH_SEED_VARIABLE: str(seed)} if settings["hash_seed"] else {}
 
 
 def version() -> str | None:

@@ -5,32 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
-from . import Check, Context
+from . import Context
 
 NAME: Final = "r"
-SINCE: Final = "1.0"
-# rpy2 carries R into Python; the version provenance records is R's own (see version()).
-DISTRIBUTIONS: Final[tuple[str, ...]] = ("rpy2",)
-KINDS: Final = (
-    "Wichmann-Hill",
-    "Marsaglia-Multicarry",
-    "Super-Duper",
-    "Mersenne-Twister",
-    "Knuth-TAOCP",
-    "Knuth-TAOCP-2002",
-    "L'Ecuyer-CMRG",
-)
-NORMAL_KINDS: Final = ("Kinderman-Ramage", "Ahrens-Dieter", "Box-Muller", "Inversion")
-SAMPLE_KINDS: Final = ("Rejection", "Rounding")
-DEFAULTS: Final[Mapping[str, Any]] = {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {"kind": KINDS, "normal_kind": NORMAL_KINDS, "sample_kind": SAMPLE_KINDS}
-CHECKS: Final[Mapping[str, Check]] = {
-    "kind": lambda x, p: v.choice(x, KINDS, p),
-    "normal_kind": lambda x, p: v.choice(x, NORMAL_KINDS, p),
-    "sample_kind": lambda x, p: v.choice(x, SAMPLE_KINDS, p),
-}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
@@ -71,10 +49,6 @@ def restore_state(state: Any) -> None:
 
     seed = state["random_seed"]
     _rbridge.set_state((ro.StrVector(state["kinds"]), seed is not None, ro.IntVector(seed or [])))
-
-
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    return {}
 
 
 def version() -> str | None:

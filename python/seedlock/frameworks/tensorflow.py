@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
 from ..derivation import derive
-from . import Check, Context
-from ._common import distribution_version
+from . import Context
+from ._common import installed_version
 
 NAME: Final = "tensorflow"
-SINCE: Final = "1.0"
-DISTRIBUTIONS: Final[tuple[str, ...]] = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel")
 DETERMINISTIC_OPS_VARIABLE: Final = "TF_DETERMINISTIC_OPS"
-DEFAULTS: Final[Mapping[str, Any]] = {"op_determinism": True}
 #: Where Keras records the seed of ``keras.utils.set_random_seed`` (``keras.src.utils.rng_utils``).
 KERAS_SEED_ATTRIBUTE: Final = "global_random_seed"
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
-CHECKS: Final[Mapping[str, Check]] = {"op_determinism": v.boolean}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
@@ -29,6 +23,15 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
     # Not in apply_tensorflow: creating the generator initialises TensorFlow's runtime, which the
     # import-time auto-seeding must not do (programs configure threads and devices after `import`).
     return [graph[0], apply_keras(seed), _global_generator(tf, seed), *graph[1:]]
+
+
+def seed_on_import(module: str, seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
+    """Auto-seeding: Keras apart from TensorFlow, neither importing the other. Keras is seeded when Keras
+    itself is imported (with the tensorflow seed, spec §6): seeding it from TensorFlow's hook would
+    import Keras into programs that never use it, or re-enter Keras while it imports TensorFlow."""
+    if module == "keras":
+        return [apply_keras(seed)]
+    return apply_tensorflow(seed, settings)
 
 
 def apply_tensorflow(seed: int, settings: Mapping[str, Any]) -> list[Action]:
@@ -239,9 +242,5 @@ def restore_state(state: Any) -> None:
         seed_generator.global_seed_generator().state.assign(state["keras"]["global_generator"])
 
 
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    return {DETERMINISTIC_OPS_VARIABLE: "1"} if settings["op_determinism"] else {}
-
-
 def version() -> str | None:
-    return distribution_version(DISTRIBUTIONS)
+    return installed_version(NAME)

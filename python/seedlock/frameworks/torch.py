@@ -7,35 +7,15 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import _validate as v
 from ..actions import Action
-from ..errors import SeedlockError
-from . import Check, Context
-from ._common import distribution_version, restore_env
+from . import Context
+from ._common import installed_version, restore_env
 
 NAME: Final = "torch"
-SINCE: Final = "1.0"
-DISTRIBUTIONS: Final[tuple[str, ...]] = ("torch",)
 CUBLAS_VARIABLE: Final = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_VALUE: Final = ":4096:8"
 # The two workspace sizes cuBLAS documents as deterministic.
 _CUBLAS_DETERMINISTIC: Final = (":4096:8", ":16:8")
-
-
-def _threads(value: Any, pointer: str) -> int | None:
-    if value is None:
-        return None
-    if type(value) not in (int, float):
-        raise v.wrong_type(value, "integer or null", pointer)
-    number = v.integer(value, pointer)
-    if number < 1:
-        raise SeedlockError("invalid-value", f"Thread count {number} is below 1", pointer)
-    return number
-
-
-DEFAULTS: Final[Mapping[str, Any]] = {"deterministic": True, "warn_only": False, "num_threads": None}
-VALUES: Final[Mapping[str, tuple[str, ...]]] = {}
-CHECKS: Final[Mapping[str, Check]] = {"deterministic": v.boolean, "warn_only": v.boolean, "num_threads": _threads}
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
@@ -164,9 +144,5 @@ def restore_state(state: Any) -> None:
     restore_env(CUBLAS_VARIABLE, state["cublas"])
 
 
-def launcher_environment(seed: int, settings: Mapping[str, Any]) -> dict[str, str]:
-    return {CUBLAS_VARIABLE: CUBLAS_VALUE} if settings["deterministic"] else {}
-
-
 def version() -> str | None:
-    return distribution_version(DISTRIBUTIONS)
+    return installed_version(NAME)

@@ -2,16 +2,7 @@
 # Each code has its own condition class, so callers can catch one fault with tryCatch() and read
 # `code`/`pointer` from the condition. R class names cannot usefully contain "-" (tryCatch()
 # handlers are named arguments), so the class is the code with "-" written as "_". The codes are
-# those of spec/registry.json (a test fails when they differ).
-
-seedlock_codes <- c(
-  "invalid-json", "duplicate-key", "invalid-type", "invalid-value", "missing-field",
-  "unknown-field", "unsupported-version", "unknown-derivation", "seed-out-of-range",
-  "invalid-seed", "invalid-label", "unknown-framework", "duplicate-framework",
-  "unlisted-framework", "env-name-collision", "invalid-env-value", "unknown-stage-variable", "lock-mismatch",
-  "unknown-stage", "framework-not-in-stage", "not-a-lock", "not-a-manifest", "unknown-run",
-  "not-applied", "io-error", "missing-environment", "path-outside-root", "invalid-solver"
-)
+# those of spec/registry.json: `seedlock_codes` is in registry-data.R, generated from it.
 
 #' Condition classes of seedlock errors
 #'

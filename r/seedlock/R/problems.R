@@ -3,7 +3,6 @@
 # binding's (python/seedlock/_diagnostics.py), so both bindings list the same faults.
 
 max_problems <- 50L
-framework_order <- c("python", "numpy", "torch", "tensorflow", "r", "caffe")
 # A repaired version is the latest (SPEC.md section 7.1): it names everything earlier versions do.
 neutral_values <- list(version = "1.2", `lock-version` = "1.2", derivation = "sha256-v1", source = "manifest")
 final_codes <- c("invalid-json", "duplicate-key", "unsupported-version")
@@ -131,7 +130,7 @@ repair <- function(document, err) {
   if (is_array(parent)) {
     index <- as.integer(last) + 1L
     if (length(tokens) >= 2L && tokens[[length(tokens) - 1L]] == "frameworks") {
-      unused <- setdiff(framework_order, unlist(Filter(is.character, parent)))
+      unused <- setdiff(registry_display_order, unlist(Filter(is.character, parent)))
       parent <- if (length(unused)) replace(parent, index, list(unused[[1]])) else parent[-index]
     } else {
       parent[[index]] <- "placeholder"

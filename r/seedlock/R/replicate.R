@@ -58,8 +58,9 @@ replicate_index <- function(value, pointer = "/replicate") {
   value
 }
 
-stream_frameworks <- c("tensorflow", "torch", "numpy", "jax")
-framework_names <- c("tensorflow", "torch", "numpy", "jax", "python", "r", "caffe")
+# The registry's (registry-data.R, generated from spec/registry.json).
+stream_frameworks <- registry_stream_frameworks
+framework_names <- registry_frameworks
 
 resolve_vary <- function(st, stage, vary) {
   fws <- names(st$frameworks)

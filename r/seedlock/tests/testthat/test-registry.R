@@ -1,50 +1,33 @@
-# spec/registry.json is the single source of the closed lists; this binding's copies must agree.
+# spec/registry.json drives this binding: registry-data.R is generated from it (spec/tools/
+# generate_from_registry.py --check fails when it is stale); these tests check what the data drives.
 
 registry <- function() {
   jsonlite::read_json(file.path(seedlock_spec_dir(), "registry.json"), simplifyVector = FALSE)
 }
 
-test_that("the error codes are the registry's codes", {
-  codes <- vapply(registry()$errors, function(e) e$code, character(1))
-  expect_setequal(seedlock_codes, codes)
-  expect_length(seedlock_codes, length(codes))
-})
-
-test_that("the frameworks are the registry's, in application order", {
-  names <- vapply(registry()$frameworks, function(f) f$name, character(1))
-  expect_identical(frameworks_all, names)
-  since <- vapply(registry()$frameworks, function(f) f$since, character(1))
-  expect_identical(frameworks_since, stats::setNames(since, names))
-})
-
-test_that("the extension rules and the latest version are the registry's", {
-  ext <- registry()$extensions
-  expect_identical(c(extension_prefix, extension_pattern, extensions_since), c(ext$prefix, ext$pattern, ext$since))
+test_that("the latest version is the registry's", {
   expect_identical(latest_version, registry()$spec_version)
   expect_identical(sprintf("1.%d", supported_minor), registry()$spec_version)
 })
 
-test_that("each framework has the registry's settings, defaults and allowed values", {
+test_that("the one settings checker accepts what the registry allows and rejects the rest", {
+  wrong <- list(boolean = list(1, "invalid-type"), enum = list("Nope", "invalid-value"),
+                `integer-or-null` = list(0, "invalid-value"), `string-array` = list(list(""), "invalid-value"))
   for (fw in registry()$frameworks) {
-    settings <- vapply(fw$settings, function(s) s$name, character(1))
-    expect_identical(names(settings_defaults[[fw$name]]), settings, label = fw$name)
-    expect_identical(names(settings_checks[[fw$name]]), settings, label = fw$name)
     for (s in fw$settings) {
       label <- paste(fw$name, s$name)
-      default <- settings_defaults[[fw$name]][[s$name]]
-      if (s$type == "string-array") {
-        expect_identical(default, list(), label = label)
-      } else {
-        expect_identical(default, s$default, label = label)
-      }
       check <- settings_checks[[fw$name]][[s$name]]
-      if (s$type == "enum") {
-        expect_identical(settings_values[[fw$name]][[s$name]], unlist(s$values), label = label)
-        for (value in s$values) expect_identical(check(value, "/x"), value, label = label)
-        expect_seedlock_error(check("Nope", "/x"), "invalid-value", "/x", label = label)
-      } else {
-        expect_null(settings_values[[fw$name]][[s$name]], label = label)
-      }
+      values <- if (s$type == "enum") s$values else list(settings_defaults[[fw$name]][[s$name]])
+      for (value in values) expect_identical(check(value, "/x"), value, label = label)
+      bad <- wrong[[s$type]]
+      expect_seedlock_error(check(bad[[1]], "/x"), bad[[2]], label = label)
     }
   }
+})
+
+test_that("a thread count below its minimum names the quantity and the minimum", {
+  expect_seedlock_error(settings_checks$torch$num_threads(0, "/x"), "invalid-value", "/x")
+  err <- tryCatch(settings_checks$torch$num_threads(0, "/x"), seedlock_error = function(e) e)
+  expect_match(conditionMessage(err), "Thread count 0 is below 1", fixed = TRUE)
+  expect_seedlock_error(settings_checks$torch$num_threads(TRUE, "/x"), "invalid-type", "/x")
 })
