@@ -384,26 +384,18 @@ def _derive_fast(argv: list[str]) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import _diagnostics
-    from .documents import read_document
-    from .lock import Lock
+    from .usecases import validate
 
-    manifest = None
-    if args.manifest:
-        manifest = read_document(args.manifest, schema=True)
-        if isinstance(manifest, Lock):
-            raise SeedlockError("not-a-manifest", f"{args.manifest}: a lock, not a manifest", "/lock-version")
-    results = {path: _diagnostics.file_problems(path, manifest=manifest) for path in args.files}
+    checked = validate(args.files, manifest=args.manifest)
     if args.format == "json":
-        print(_diagnostics.render_json(results))
-    for path, found in results.items():
+        print(_diagnostics.render_json({c.path: list(c.problems) for c in checked}))
+    for c in checked:
         if args.format == "text":
-            for line in _diagnostics.render_text(path, found):
+            for line in _diagnostics.render_text(c.path, list(c.problems)):
                 print(f"seedlock: {line}", file=sys.stderr)
-            if not found:
-                document = read_document(path, schema=True)
-                kind = "lock" if isinstance(document, Lock) else "manifest"
-                print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
-    return EXIT_ERROR if any(results.values()) else 0
+            if not c.problems:
+                print(f"{c.path}: valid {c.kind} ({c.stages} stage{'s' if c.stages != 1 else ''})")
+    return EXIT_ERROR if any(c.problems for c in checked) else 0
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:

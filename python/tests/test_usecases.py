@@ -20,7 +20,7 @@ import seedlock
 from conftest import child_environ, seedlock_cli
 from seedlock import usecases
 from seedlock.errors import SeedlockError, SeedlockWarning
-from seedlock.ledger import Filters, Ledger
+from seedlock.ledger import Filters
 
 PACKAGE = Path(seedlock.__file__).parent
 PIPELINE = {"version": "1.0", "seed": 7, "stages": {"prepare": {"frameworks": ["python"]},
@@ -207,3 +207,21 @@ def test_a_replicate_run_reads_a_lock_from_a_pipe_once(project: Path) -> None:
     ran = subprocess.run(["bash", "-c", script], check=False, cwd=project, capture_output=True, text=True, timeout=120,
                          env={**child_environ(), **_CLEAN_ENV})
     assert ran.returncode == 0, ran.stderr
+
+
+def test_validate_reports_each_file_once_with_its_faults_or_its_kind(project: Path) -> None:
+    lock = project / "p.lock.json"
+    usecases.resolve(str(project / "pipeline.json"), output=lock, provenance=False, environ={})
+    bad = project / "bad.json"
+    bad.write_text('{"version": "1.0", "seed": -1, "stages": {}}')
+    checked = usecases.validate([str(lock), str(bad), str(lock)], manifest=str(project / "pipeline.json"))
+    assert [(c.path, c.kind, c.stages) for c in checked] == [(str(lock), "lock", 2), (str(bad), None, 0)]
+    assert checked[0].problems == () and checked[1].problems[0].code == "seed-out-of-range"
+
+
+def test_validate_reads_a_lock_from_a_pipe_once(project: Path) -> None:
+    assert seedlock_cli("resolve", "pipeline.json", "-o", "p.lock.json", "--no-provenance", cwd=project).returncode == 0
+    script = f"exec {sys.executable} -m seedlock validate <(cat p.lock.json)"
+    ran = subprocess.run(["bash", "-c", script], check=False, cwd=project, capture_output=True, text=True, timeout=120,
+                         env={**child_environ(), **_CLEAN_ENV})
+    assert ran.returncode == 0 and ran.stdout.endswith(": valid lock (2 stages)\n"), ran.stderr
