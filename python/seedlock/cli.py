@@ -573,21 +573,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_ledger(args: argparse.Namespace) -> int:
-    from .ledger import Ledger
+    from . import usecases
 
-    ledger = Ledger(args.ledger)
     if args.ledger_command == "init":
-        version, created = ledger.init()
-        print(f"seedlock: {'created' if created else 'found'} ledger schema version {version} in {ledger.location}",
-              file=sys.stderr)
+        done = usecases.ledger_init(ledger=args.ledger)
+        print(f"seedlock: {'created' if done.created else 'found'} ledger schema version {done.version} in "
+              f"{done.location}", file=sys.stderr)
     elif args.ledger_command == "push":
-        from .ledger import check_address
-
-        for source in args.sources:
-            check_address(source)
-        result = ledger.push(sources=args.sources, every=args.every)
-        print(f"seedlock: pushed {result.delivered} spooled record(s) to {ledger.location} "
-              f"({result.already_there} already there, {result.remaining} waiting in {ledger.spool})", file=sys.stderr)
+        done = usecases.ledger_push(ledger=args.ledger, sources=args.sources, every=args.every)
+        result = done.pushed
+        print(f"seedlock: pushed {result.delivered} spooled record(s) to {done.location} "
+              f"({result.already_there} already there, {result.remaining} waiting in {done.spool})", file=sys.stderr)
         for destination, count in sorted(result.elsewhere.items()):
             if destination:
                 print(f"seedlock: {count} spooled record(s) are for the ledger {destination}, not this one: push them "
@@ -596,24 +592,15 @@ def _cmd_ledger(args: argparse.Namespace) -> int:
                 print(f"seedlock: {count} spooled record(s) name no ledger (spooled by an older seedlock): "
                       f"push them where they belong with --all", file=sys.stderr)
     elif args.ledger_command == "export":
-        text = ledger.export_text()
-        if args.output:
-            from ._io import write_atomic
-
-            write_atomic(args.output, text)
-            print(f"seedlock: wrote {text.count(chr(10))} record(s) to {args.output}", file=sys.stderr)
+        done = usecases.ledger_export(ledger=args.ledger, output=args.output or None)
+        if done.written is not None:
+            print(f"seedlock: wrote {done.count} record(s) to {done.written}", file=sys.stderr)
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(done.text)
     else:
-        from ._io import read_bytes
-
-        raw = read_bytes(args.file)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SeedlockError("invalid-json", f"{args.file}: not UTF-8") from None
-        added, present = ledger.import_lines(text, args.file)
-        print(f"seedlock: imported {added} record(s) into {ledger.location} ({present} already there)", file=sys.stderr)
+        done = usecases.ledger_import(args.file, ledger=args.ledger)
+        print(f"seedlock: imported {done.added} record(s) into {done.location} ({done.present} already there)",
+              file=sys.stderr)
     return 0
 
 

@@ -409,9 +409,75 @@ def run_replicates(job: ReplicateJob, engine: str = "local") -> EngineResult:
     return run_group(job, engine)
 
 
+@dataclass(frozen=True, kw_only=True)
+class LedgerChange:
+    """What a ``seedlock ledger`` command did to the ledger at ``location`` (password redacted).
+    ``init``: the schema ``version`` and whether it was ``created``; ``push``: the spool's ``pushed``
+    result and the ``spool`` directory; ``import``: records ``added`` and ``present`` already;
+    ``export``: the JSON Lines ``text``, its ``count`` of records, and the file ``written`` (or None)."""
+
+    location: str
+    version: int | None = None
+    created: bool = False
+    pushed: Any = None  # seedlock.ledger._spool.PushResult
+    spool: str | None = None
+    added: int = 0
+    present: int = 0
+    text: str = ""
+    count: int = 0
+    written: str | None = None
+
+
+def ledger_init(*, ledger: str | None = None) -> LedgerChange:
+    """``seedlock ledger init``: create (or bring up to date) the ledger's schema."""
+    book = _open_ledger(ledger)
+    version, created = book.init()
+    return LedgerChange(location=book.location, version=version, created=created)
+
+
+def ledger_push(*, ledger: str | None = None, sources: Sequence[str] = (), every: bool = False) -> LedgerChange:
+    """``seedlock ledger push``: deliver the spooled records for this ledger (and for the ledgers
+    ``sources``; with ``every``, all of them), each exactly once."""
+    from .ledger import check_address
+
+    book = _open_ledger(ledger)
+    for source in sources:
+        check_address(source)
+    pushed = book.push(sources=sources, every=every)
+    return LedgerChange(location=book.location, pushed=pushed, spool=os.fspath(book.spool))
+
+
+def ledger_export(*, ledger: str | None = None, output: str | os.PathLike[str] | None = None) -> LedgerChange:
+    """``seedlock ledger export``: every record as JSON Lines; with ``output``, written there atomically."""
+    book = _open_ledger(ledger)
+    text = book.export_text()
+    if output is not None:
+        from ._io import write_atomic
+
+        write_atomic(output, text)
+    return LedgerChange(location=book.location, text=text, count=text.count("\n"),
+                        written=None if output is None else os.fspath(output))
+
+
+def ledger_import(path: str, *, ledger: str | None = None) -> LedgerChange:
+    """``seedlock ledger import``: add the records of the JSON Lines export at ``path`` (those already
+    there are skipped); a file that is not UTF-8 is ``invalid-json``."""
+    from ._io import read_bytes
+
+    book = _open_ledger(ledger)
+    raw = read_bytes(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SeedlockError("invalid-json", f"{path}: not UTF-8") from None
+    added, present = book.import_lines(text, path)
+    return LedgerChange(location=book.location, added=added, present=present)
+
+
 __all__ = [
     "DocumentFaults",
     "History",
+    "LedgerChange",
     "NotRecorded",
     "ReplicateStart",
     "ResolveResult",
@@ -419,6 +485,10 @@ __all__ = [
     "Validated",
     "check",
     "history",
+    "ledger_export",
+    "ledger_import",
+    "ledger_init",
+    "ledger_push",
     "replicate",
     "replicate_reuse",
     "rerun",

@@ -225,3 +225,46 @@ def test_validate_reads_a_lock_from_a_pipe_once(project: Path) -> None:
     ran = subprocess.run(["bash", "-c", script], check=False, cwd=project, capture_output=True, text=True, timeout=120,
                          env={**child_environ(), **_CLEAN_ENV})
     assert ran.returncode == 0 and ran.stdout.endswith(": valid lock (2 stages)\n"), ran.stderr
+
+
+def test_a_ledger_exported_and_imported_elsewhere_holds_the_same_records(project: Path) -> None:
+    first, second = str(project.parent / "a.sqlite"), str(project.parent / "b.sqlite")
+    usecases.resolve(str(project / "pipeline.json"), output=project / "p.lock.json", record=True, ledger=first,
+                     environ=_CLEAN_ENV)
+    made = usecases.ledger_init(ledger=second)
+    assert made.created is True and made.location == second and usecases.ledger_init(ledger=second).created is False
+    exported = usecases.ledger_export(ledger=first, output=project.parent / "runs.jsonl")
+    assert exported.count == 1 and exported.written == str(project.parent / "runs.jsonl")
+    imported = usecases.ledger_import(str(project.parent / "runs.jsonl"), ledger=second)
+    assert (imported.added, imported.present) == (1, 0)
+    assert usecases.ledger_export(ledger=second).text == exported.text
+    again = usecases.ledger_import(str(project.parent / "runs.jsonl"), ledger=second)
+    assert (again.added, again.present) == (0, 1)
+
+
+def test_a_record_the_ledger_could_not_take_is_spooled_and_pushed_once(project: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEEDLOCK_SPOOL", str(tmp_path / "spool"))
+    (tmp_path / "not-a-dir").write_text("")
+    unreachable = str(tmp_path / "not-a-dir" / "ledger.sqlite")
+    with pytest.raises(usecases.NotRecorded) as refused:
+        usecases.resolve(str(project / "pipeline.json"), output=project / "p.lock.json", record=True,
+                         ledger=unreachable, environ=_CLEAN_ENV)
+    assert refused.value.code == "io-error" and refused.value.done.written == (str(project / "p.lock.json"),)
+    good = str(tmp_path / "ledger.sqlite")
+    pushed = usecases.ledger_push(ledger=good, every=True)
+    assert (pushed.pushed.delivered, pushed.pushed.remaining) == (1, 0) and pushed.spool == str(tmp_path / "spool")
+    assert usecases.ledger_push(ledger=good, every=True).pushed.delivered == 0
+    assert [r.event for r in usecases.history(Filters(), ledger=good).records] == ["resolve"]
+
+
+def test_resolve_says_it_wrote_the_lock_before_the_ledger_error_when_the_record_is_spooled(project: Path,
+                                                                                           tmp_path: Path) -> None:
+    (tmp_path / "not-a-dir").write_text("")
+    out = seedlock_cli("resolve", "pipeline.json", "-o", "p.lock.json", "--record", "--ledger",
+                       str(tmp_path / "not-a-dir" / "ledger.sqlite"), cwd=project,
+                       env={**_CLEAN_ENV, "SEEDLOCK_SPOOL": str(tmp_path / "spool")})
+    lines = out.stderr.splitlines()
+    assert out.returncode == 2 and len(lines) == 2, out.stderr
+    assert lines[0].startswith("seedlock: wrote p.lock.json (root seed 7, manifest)")
+    assert lines[1].startswith("seedlock: error[io-error] ") and "ledger push" in lines[1]
