@@ -209,18 +209,20 @@ def _position(document: Any, pointer: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def file_problems(path: str, *, manifest: Any = None, inputs: bool = True) -> list[Problem]:
+def file_problems(path: str, *, manifest: Any = None, inputs: bool = True, data: bytes | None = None) -> list[Problem]:
     """Every fault of the file at ``path``: its text, then (when the document is valid) every path of
     its ``inputs`` and ``params`` that does not exist or escapes the project root (§5.2, the check
-    ``resolve`` makes) or, given the manifest it came from, whether a lock matches it."""
+    ``resolve`` makes) or, given the manifest it came from, whether a lock matches it. ``data``: the
+    file's bytes when the caller has read them (a pipe cannot be read twice)."""
     from . import _io, _json, from_data
     from .lock import Lock
     from .manifest import Manifest
 
-    try:
-        data = _io.read_bytes(path, limit=_json.MAX_DOCUMENT_BYTES)
-    except SeedlockError as err:
-        return [Problem.of(err)]
+    if data is None:
+        try:
+            data = _io.read_bytes(path, limit=_json.MAX_DOCUMENT_BYTES)
+        except SeedlockError as err:
+            return [Problem.of(err)]
     found = problems(data)
     if found:
         return _placed(data, found)

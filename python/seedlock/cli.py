@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .errors import SeedlockError
@@ -12,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import Any, NoReturn
+    from typing import NoReturn
 
 EXIT_ERROR = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE (git, cat)
@@ -329,6 +328,15 @@ def _main(argv: Sequence[str] | None) -> int:
             args.cmd = list(args.cmd) + cmd
         return int(_COMMANDS[args.command](args))
     except SeedlockError as err:
+        from .usecases import DocumentFaults  # not before: `seedlock derive` imports nothing it need not
+
+        if isinstance(err, DocumentFaults):
+            # Every fault of the document, as `validate` lists them: one round of fixes suffices.
+            from ._diagnostics import render_text
+
+            for line in render_text(err.path, list(err.problems)):
+                print(f"seedlock: {line}", file=sys.stderr)
+            raise SystemExit(EXIT_ERROR) from None
         _fail(f"error[{err.code}] {err}")
     except _UsageError as err:
         _fail(f"usage error: {err} (see `seedlock --help`)")
@@ -376,113 +384,55 @@ def _derive_fast(argv: list[str]) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import _diagnostics
-    from .documents import read_document
-    from .lock import Lock
+    from .usecases import validate
 
-    manifest = None
-    if args.manifest:
-        manifest = read_document(args.manifest, schema=True)
-        if isinstance(manifest, Lock):
-            raise SeedlockError("not-a-manifest", f"{args.manifest}: a lock, not a manifest", "/lock-version")
-    results = {path: _diagnostics.file_problems(path, manifest=manifest) for path in args.files}
+    checked = validate(args.files, manifest=args.manifest)
     if args.format == "json":
-        print(_diagnostics.render_json(results))
-    for path, found in results.items():
+        print(_diagnostics.render_json({c.path: list(c.problems) for c in checked}))
+    for c in checked:
         if args.format == "text":
-            for line in _diagnostics.render_text(path, found):
+            for line in _diagnostics.render_text(c.path, list(c.problems)):
                 print(f"seedlock: {line}", file=sys.stderr)
-            if not found:
-                document = read_document(path, schema=True)
-                kind = "lock" if isinstance(document, Lock) else "manifest"
-                print(f"{path}: valid {kind} ({len(document.stages)} stage{'s' if len(document.stages) != 1 else ''})")
-    return EXIT_ERROR if any(results.values()) else 0
+            if not c.problems:
+                print(f"{c.path}: valid {c.kind} ({c.stages} stage{'s' if c.stages != 1 else ''})")
+    return EXIT_ERROR if any(c.problems for c in checked) else 0
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
-    import seedlock
+    from . import _diagnostics
+    from .usecases import NotRecorded, resolve
 
-    from . import _diagnostics, _json, ci
-    from ._io import check_writable, write_atomic
-    from .documents import for_output, labelled, read_document
-
-    try:
-        document = read_document(args.manifest)
-    except SeedlockError:
-        _every_fault(args.manifest)
-        raise
-    if isinstance(document, seedlock.Lock):
-        raise SeedlockError("not-a-manifest", f"{args.manifest}: already a lock", "/lock-version")
     try:
         with _diagnostics.warnings_as_lines():
-            lock = seedlock.resolve(document, provenance=not args.no_provenance, strict=args.strict)
-    except SeedlockError as err:
-        _every_fault(args.manifest)
-        raise labelled(args.manifest, err) from None
-    # Every output is checked before any is written: a missing $GITHUB_OUTPUT must not leave a lock behind.
-    ci_targets = ci.targets(dotenv=args.dotenv, github_output=args.github_output, github_env=args.github_env)
-    if args.output:
-        check_writable(args.output)
-    ledger_file = _ledger(args).local_path if args.record else None
-    if ledger_file is not None and ledger_file.exists():
-        check_writable(ledger_file)
-    if args.output:
-        lock = for_output(lock, args.output)
-    doc = lock.to_dict()
-    text = _json.pretty(doc)
-    if args.check_reuse:
-        from .recording import resolve_provenance
-
-        if _report_reuse(args, doc, list(doc["stages"]), resolve_provenance(doc, args.manifest)):
-            return 1
-    if args.output:
-        write_atomic(args.output, text)
-        print(f"seedlock: wrote {args.output} (root seed {lock.root.seed}, {lock.root.source})", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    ci.write_outputs(lock, ci_targets)
-    if args.record:
-        from .ledger import new_record
-        from .recording import resolve_provenance
-
-        record = new_record(doc, event="resolve", stage=None, exit_code=None, lock_text=text,
-                            provenance=resolve_provenance(doc, args.manifest))
-        _record(args, record)
+            result = resolve(args.manifest, output=args.output or sys.stdout, provenance=not args.no_provenance,
+                             strict=args.strict, record=args.record, check_reuse=args.check_reuse,
+                             ledger=args.ledger, dotenv=args.dotenv, github_output=args.github_output,
+                             github_env=args.github_env)
+    except NotRecorded as err:
+        _print_resolved(args, err.done)  # the lock was written: say so before the ledger's error
+        raise
+    if _print_resolved(args, result):
+        return 1
+    if result.record is not None:
+        print(f"seedlock: recorded as run {result.record.run[:10]} (pipeline {result.record.pipeline[:10]}) "
+              f"in {result.ledger}", file=sys.stderr)
     return 0
 
 
-def _every_fault(path: str) -> None:
-    """A manifest that fails to resolve for more than one reason: list each, as `validate` does, so
-    that one round of fixes suffices (one fault raises as it is)."""
-    from . import _diagnostics
-
-    found = _diagnostics.file_problems(path)
-    if len(found) > 1:
-        for line in _diagnostics.render_text(path, found):
-            print(f"seedlock: {line}", file=sys.stderr)
-        raise SystemExit(EXIT_ERROR)
-
-
-def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .recording import ledger_for
-
-    return ledger_for(args.ledger)
+def _print_resolved(args: argparse.Namespace, result) -> bool:  # type: ignore[no-untyped-def]
+    """What resolve did, up to the record; True when the reuse check stopped it (--strict)."""
+    _print_reuse(result.reuse)
+    if result.stopped:
+        return True
+    if args.output:
+        print(f"seedlock: wrote {args.output} (root seed {result.lock.root.seed}, {result.lock.root.source})",
+              file=sys.stderr)
+    return False
 
 
-def _record(args: argparse.Namespace, record) -> None:  # type: ignore[no-untyped-def]
-    ledger = _ledger(args)
-    ledger.record(record)
-    print(f"seedlock: recorded as run {record.run[:10]} (pipeline {record.pipeline[:10]}) in {ledger.location}",
-          file=sys.stderr)
-
-
-def _report_reuse(args: argparse.Namespace, doc, stages: list, provenance) -> bool:  # type: ignore[no-untyped-def]
-    """Print the reuse check (one line per stage at most); True when --strict should stop here."""
-    from .recording import reuse_report
-
-    lines, idle = reuse_report(_ledger(args), doc, stages, provenance)
-    for line in lines:
+def _print_reuse(reuse) -> None:  # type: ignore[no-untyped-def]
+    for line in reuse.lines if reuse is not None else ():
         print(f"seedlock: {line}", file=sys.stderr)
-    return idle and bool(getattr(args, "strict", False))
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -513,8 +463,6 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._launch_fast import _Options, run_lock
-    from .documents import read_lock_document
-    from .recording import start_run
 
     cmd = list(args.cmd)
     if not cmd:
@@ -526,71 +474,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                  verbose=args.verbose, strict=args.strict, record=args.record,
                                  check_reuse=args.check_reuse, ledger=args.ledger, take_over=args.take_over))
     # One replicate of the stage (spec §13): its seeds are not the lock's, so it runs as replicating does.
-    lock = read_lock_document(args.lock)
-    start = start_run(args.lock, args.stage, command=cmd)
-    if args.strict:
-        start.check.raise_if_any(args.lock)
-    for line in start.check.warnings(args.stage):
+    from .usecases import replicate_reuse, run_replicate, start_replicate
+
+    task = start_replicate(args.lock, args.stage, cmd, replicate=args.replicate, group=args.group, vary=args.vary,
+                           record=args.record, check_reuse=args.check_reuse, ledger=args.ledger, strict=args.strict)
+    for line in task.warnings:
         print(f"seedlock: {line}", file=sys.stderr)
-    if args.check_reuse and _report_reuse(args, start.lock_doc, [args.stage], start.provenance):
-        return 1
-    return _run_replicate(args, lock, start, cmd)
-
-
-def _run_replicate(args: argparse.Namespace, lock, start, cmd: list) -> int:  # type: ignore[no-untyped-def]
-    import os
-
-    from .replicates import GROUP_VARIABLE, parse_index, task_index
-    from .replicating import run_replicate
-
-    if args.replicate == "from-env":
-        index, _variable = task_index(os.environ)
-    else:
-        index = parse_index(args.replicate, "--replicate", "invalid-value")
-    group = args.group or os.environ.get(GROUP_VARIABLE) or args.stage
-    outcome = run_replicate(lock, args.lock, start, index=index, vary=args.vary, group=group, cmd=cmd,
-                            ledger=_ledger(args) if args.record else None, auto_seed=args.auto_seed,
-                            strict=args.strict, verbose=args.verbose)
+    if args.check_reuse:
+        reuse = replicate_reuse(task)
+        _print_reuse(reuse)
+        if reuse.adds_no_information and args.strict:
+            return 1
+    outcome = run_replicate(task, auto_seed=args.auto_seed, strict=args.strict, verbose=args.verbose)
     if outcome.record is not None:
-        print(f"seedlock: recorded replicate {index} of group {group} as run {outcome.record.run[:10]}",
+        print(f"seedlock: recorded replicate {task.index} of group {task.group} as run {outcome.record.run[:10]}",
               file=sys.stderr)
     return outcome.exit_code
 
 
 def _cmd_replicate(args: argparse.Namespace) -> int:
-    import os
-
-    from .engines import ReplicateJob
-    from .replicates import new_group
-    from .replicating import run_group
+    from .usecases import replicate, run_replicates
 
     cmd = list(args.cmd)
     if not cmd:
         raise _UsageError("replicate needs a command after --")
-    group = args.group or new_group(args.stage)
-    job = ReplicateJob(lock_path=os.path.abspath(args.lock), stage=args.stage, count=args.seeds, group=group,
-                       cmd=tuple(cmd), vary=tuple(args.vary), jobs=args.jobs, ledger=args.ledger,
-                       auto_seed=args.auto_seed, strict=args.strict, engine_options=tuple(args.engine_option),
-                       cwd=os.getcwd(), wait=args.wait)
+    job = replicate(args.lock, args.stage, cmd, count=args.seeds, group=args.group, vary=args.vary, jobs=args.jobs,
+                    ledger=args.ledger, auto_seed=args.auto_seed, strict=args.strict,
+                    engine_options=args.engine_option, wait=args.wait)
     if args.emit:
         from .emit import write_emitted
 
         write_emitted(job, args.emit, args.output, image=args.k8s_image, workdir=args.k8s_workdir)
         return 0
-    print(f"seedlock: group {group}: {args.seeds} replicates of stage {args.stage!r} on {args.engine}", file=sys.stderr)
-    result = run_group(job, args.engine)
+    print(f"seedlock: group {job.group}: {args.seeds} replicates of stage {args.stage!r} on {args.engine}",
+          file=sys.stderr)
+    result = run_replicates(job, args.engine)
     failed = result.failed
-    print(f"seedlock: group {group}: {len(result.tasks) - len(failed)} of {len(result.tasks)} replicates succeeded"
+    print(f"seedlock: group {job.group}: {len(result.tasks) - len(failed)} of {len(result.tasks)} replicates succeeded"
           + (f" (failed: {', '.join(str(t.index) for t in failed)})" if failed else ""), file=sys.stderr)
     return result.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .group_report import build, plot, render_json, render_table
+    from .ledger import Ledger
 
     if args.bootstrap_seed < 0:
         raise _UsageError("--bootstrap-seed must be a non-negative integer")
-    report = build(_ledger(args), args.group, metric=args.metric, vs=args.vs, better=args.better,
+    report = build(Ledger(args.ledger), args.group, metric=args.metric, vs=args.vs, better=args.better,
                    seed=args.bootstrap_seed)
     if args.plot:
         plot(report, args.plot)
@@ -600,47 +531,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from .ledger import Filters
-    from .ledger._sqlite import DamagedLedger
     from .ledger_report import history_json, history_table
+    from .usecases import history
 
     filters = Filters(stage=args.stage, seed=args.seed, commit=args.commit, pipeline=args.pipeline,
                       ci_pipeline=args.ci_pipeline, job=args.job)
-    damaged: DamagedLedger | None = None
-    ledger = _ledger(args)
-    try:
-        records = ledger.history(filters, limit=args.limit or None)
-        if not records and args.stage is not None:
-            _check_stage_known(ledger, args.stage)
-    except DamagedLedger as err:
-        # Show what SQLite can still read, then fail with the one-line error.
-        damaged, records = err, err.records
-    sys.stdout.write(history_json(records) if args.format == "json" else history_table(records))
-    if damaged is not None:
-        raise damaged
+    found = history(filters, limit=args.limit or None, ledger=args.ledger)
+    # A damaged ledger: show what SQLite can still read, then fail with the one-line error.
+    sys.stdout.write(history_json(found.records) if args.format == "json" else history_table(found.records))
+    if found.damaged is not None:
+        raise found.damaged
     return 0
 
 
-def _check_stage_known(ledger, stage: str) -> None:  # type: ignore[no-untyped-def]
-    """``history --stage trian`` matching nothing: a stage no record has is a typo until shown otherwise."""
-    from ._suggest import hint
-    from .ledger import Filters
-
-    if not ledger.backend.exists():
-        return
-    known = sorted({r.stage for r in ledger.history(Filters(), limit=None) if r.stage})
-    if stage not in known:
-        listed = f" (stages recorded: {', '.join(known)})" if known else " (no stage run is recorded yet)"
-        raise SeedlockError("unknown-stage", f"No run of stage {stage!r} in {ledger.location}{hint(stage, known)}{listed}")
-
-
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from ._io import write_atomic
+    from .usecases import rerun
 
-    record = _ledger(args).get(args.run_id)
+    record = rerun(args.run_id, output=args.output, ledger=args.ledger)
     if args.output is None:
         sys.stdout.write(record.lock_text)  # the exact text, as `resolve` without -o prints a lock
         return 0
-    write_atomic(args.output, record.lock_text)
     print(f"seedlock: wrote the lock of run {record.run[:10]} (pipeline {record.pipeline[:10]}, {record.created}) "
           f"to {args.output}", file=sys.stderr)
     return 0
@@ -655,31 +565,25 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .documents import read_lock_document
-    from .recording import start_run
+    from .usecases import check
 
-    lock = read_lock_document(args.lock)
-    stages = args.stage or list(lock.stages)
-    for name in stages:
-        lock.stage(name)
-    start = start_run(args.lock, stages[0])
-    return 1 if _report_reuse(args, start.lock_doc, stages, start.provenance) else 0
+    reuse = check(args.lock, args.stage or (), ledger=args.ledger)
+    _print_reuse(reuse)
+    return 1 if reuse.adds_no_information and args.strict else 0
 
 
 def _cmd_ledger(args: argparse.Namespace) -> int:
-    ledger = _ledger(args)
-    if args.ledger_command == "init":
-        version, created = ledger.init()
-        print(f"seedlock: {'created' if created else 'found'} ledger schema version {version} in {ledger.location}",
-              file=sys.stderr)
-    elif args.ledger_command == "push":
-        from .ledger import check_address
+    from . import usecases
 
-        for source in args.sources:
-            check_address(source)
-        result = ledger.push(sources=args.sources, every=args.every)
-        print(f"seedlock: pushed {result.delivered} spooled record(s) to {ledger.location} "
-              f"({result.already_there} already there, {result.remaining} waiting in {ledger.spool})", file=sys.stderr)
+    if args.ledger_command == "init":
+        done = usecases.ledger_init(ledger=args.ledger)
+        print(f"seedlock: {'created' if done.created else 'found'} ledger schema version {done.version} in "
+              f"{done.location}", file=sys.stderr)
+    elif args.ledger_command == "push":
+        done = usecases.ledger_push(ledger=args.ledger, sources=args.sources, every=args.every)
+        result = done.pushed
+        print(f"seedlock: pushed {result.delivered} spooled record(s) to {done.location} "
+              f"({result.already_there} already there, {result.remaining} waiting in {done.spool})", file=sys.stderr)
         for destination, count in sorted(result.elsewhere.items()):
             if destination:
                 print(f"seedlock: {count} spooled record(s) are for the ledger {destination}, not this one: push them "
@@ -688,24 +592,15 @@ def _cmd_ledger(args: argparse.Namespace) -> int:
                 print(f"seedlock: {count} spooled record(s) name no ledger (spooled by an older seedlock): "
                       f"push them where they belong with --all", file=sys.stderr)
     elif args.ledger_command == "export":
-        text = ledger.export_text()
-        if args.output:
-            from ._io import write_atomic
-
-            write_atomic(args.output, text)
-            print(f"seedlock: wrote {text.count(chr(10))} record(s) to {args.output}", file=sys.stderr)
+        done = usecases.ledger_export(ledger=args.ledger, output=args.output or None)
+        if done.written is not None:
+            print(f"seedlock: wrote {done.count} record(s) to {done.written}", file=sys.stderr)
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(done.text)
     else:
-        from ._io import read_bytes
-
-        raw = read_bytes(args.file)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SeedlockError("invalid-json", f"{args.file}: not UTF-8") from None
-        added, present = ledger.import_lines(text, args.file)
-        print(f"seedlock: imported {added} record(s) into {ledger.location} ({present} already there)", file=sys.stderr)
+        done = usecases.ledger_import(args.file, ledger=args.ledger)
+        print(f"seedlock: imported {done.added} record(s) into {done.location} ({done.present} already there)",
+              file=sys.stderr)
     return 0
 
 
@@ -744,26 +639,15 @@ def _cmd_caffe_solver(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from functools import partial
-    from pathlib import Path
-
-    from . import verify
-    from .documents import read_lock_document
-    from .volatile import parse_ignore
-    from .launch import child_environment, run_seeded
+    from .usecases import verify
 
     cmd = list(args.cmd)
     if not cmd:
         raise _UsageError("verify needs a command after --")
     if args.runs < 2:
         raise _UsageError("--runs must be at least 2")
-    ignore = [parse_ignore(text) for text in args.ignore]
-    lock = read_lock_document(args.lock)
-    env = child_environment(lock.stage(args.stage), args.lock)
-    outputs = verify.plan_outputs(args.output, Path.cwd())
-    run = partial(run_seeded, stage=lock.stage(args.stage), auto_seed=args.auto_seed)
-    result = verify.verify(cmd, env, outputs, runs=args.runs, workdir=Path(args.workdir) if args.workdir else None,
-                           keep=args.keep, run=run, ignore=ignore, locate=args.locate, locate_json=args.json)
+    result = verify(args.lock, args.stage, cmd, args.output, runs=args.runs, workdir=args.workdir, keep=args.keep,
+                    ignore=args.ignore, locate=args.locate, locate_json=args.json, auto_seed=args.auto_seed)
     return result.status
 
 

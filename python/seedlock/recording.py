@@ -30,17 +30,20 @@ class RunStart:
 
 
 def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None,
-              command: Sequence[str] | None = None) -> RunStart:
+              command: Sequence[str] | None = None, *, raw: bytes | None = None, provenance: bool = True) -> RunStart:
     """Collect the run's provenance and compare it with the lock (the lock must already be validated);
-    ``command`` (argv) is recorded with it: the reuse check compares it (spec §5.4)."""
+    ``command`` (argv) is recorded with it: the reuse check compares it (spec §5.4). ``raw``: the lock's
+    bytes when already read (a pipe cannot be read twice). Without ``provenance`` (no record, no reuse
+    check) only what the start-of-run check needs is read: no git, no CI variables, and
+    ``RunStart.provenance`` is empty."""
     from . import _lockfile
 
-    raw = read_bytes(lock_path)
+    raw = read_bytes(lock_path) if raw is None else raw
     text = raw.decode("utf-8-sig")  # spec §1.1: a byte-order mark is ignored
     doc = _lockfile.parse(raw)
     base = base_directory(doc, lock_path)
-    state = run_provenance(doc, lock_path, stage, base, env, command=command)
-    return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state,
+    state = run_provenance(doc, lock_path, stage, base, env, command=command) if provenance else None
+    return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state or {},
                     check=check_start(doc, stage, base=base, current=state, lock_path=lock_path, environ=env))
 
 
@@ -76,6 +79,17 @@ def resolve_provenance(lock_doc: Mapping[str, Any], manifest_path: str | None,
     return run_state(frameworks, git_dir=base, env=env)
 
 
+def record_resolve(ledger: Any, lock_doc: Mapping[str, Any], lock_text: str, provenance: Mapping[str, Any]) -> Any:
+    """Append a ``resolve`` record of the lock (its exact ``lock_text``; ``provenance`` from
+    :func:`resolve_provenance`) to ``ledger`` and return it."""
+    from .ledger import new_record
+
+    record = new_record(lock_doc, event="resolve", stage=None, exit_code=None, lock_text=lock_text,
+                        provenance=provenance)
+    ledger.record(record)
+    return record
+
+
 def reuse_report(ledger: Any, lock_doc: Mapping[str, Any], stages: Sequence[str],
                  provenance: Mapping[str, Any]) -> tuple[list[str], bool]:
     """Lines for the reuse check of ``stages`` (one per stage at most) and whether any adds no information."""
@@ -95,4 +109,4 @@ def ledger_for(location: str | os.PathLike[str] | None) -> Any:
     return Ledger(location)
 
 
-__all__ = ["RunStart", "ledger_for", "resolve_provenance", "reuse_report", "start_run"]
+__all__ = ["RunStart", "ledger_for", "record_resolve", "resolve_provenance", "reuse_report", "start_run"]
