@@ -88,7 +88,7 @@ def bench_autoseed(repeat: int, tmp: Path) -> list[Row]:
     """Start-up cost of auto-seeding: every Python and R process a `seedlock run` starts pays it."""
     sys.path.insert(0, str(ROOT / "python"))
     import seedlock
-    from seedlock._seedreport import autoseed_environment
+    from seedlock._launch_fast import autoseed_environment
 
     manifest = tmp / "autoseed.json"
     manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {
@@ -107,7 +107,7 @@ def bench_autoseed(repeat: int, tmp: Path) -> list[Row]:
     status.mkdir()
     stage_env = {**env, "PYTHONHASHSEED": "0", "SEEDLOCK_STAGE": "s", "SEEDLOCK_LOCK": str(lock)}
     auto_env = {**stage_env, **autoseed_environment(seedlock.load_lock(lock).stage("s"), str(status), stage_env,
-                                                    auto_seed=True, strict=False)}
+                                                    auto_seed=True)}
     draw = "import numpy; numpy.random.random()"
     commands = [run(PY, "-c", "pass", auto=False), run(PY, "-c", "pass"),
                 ["env", *(f"{k}={v}" for k, v in stage_env.items()), PY, "-c", "pass"],
