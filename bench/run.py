@@ -985,6 +985,9 @@ def main() -> int:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             rows += fn()
     if args.only:
+        for r in rows:  # the notes stay hand-written in RESULTS.md; what each run measured is printed
+            if r.note:
+                print(f"bench: {r.what} {r.ratio}: {r.note}", file=sys.stderr)
         path = update(rows)
         print(path.read_text())
         return 0
