@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
-#: Set for the child: the start-of-run check ran (``seedlock.runcheck.CHECKED_VARIABLE``).
-_CHECKED = "SEEDLOCK_RUN_CHECKED"
 _EXIT_ERROR = 2
 _FLAGS = {"--no-auto-seed": "no_auto_seed", "-v": "verbose", "--verbose": "verbose", "--strict": "strict",
           "--record": "record", "--check-reuse": "check_reuse", "--take-over": "take_over"}
@@ -44,8 +42,9 @@ _FLAGS = {"--no-auto-seed": "no_auto_seed", "-v": "verbose", "--verbose": "verbo
 _SI_KERNEL = 0x80
 
 
-#: replicates.REPLICATE_VARIABLE, VARY_VARIABLE, GROUP_VARIABLE (without importing replicates here).
-_REPLICATE_VARIABLES = ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP")
+#: replicates.REPLICATE_VARIABLE, VARY_VARIABLE, GROUP_VARIABLE, which a replicate's launcher sets and every
+#: other run clears (launch.child_environment too); named here because replicates imports dataclasses.
+REPLICATE_VARIABLES = ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP")
 
 
 class _Options:
@@ -167,7 +166,7 @@ def run_lock(options: _Options) -> int:
         from .recording import run_provenance
 
         provenance = run_provenance(data, path, name, base, command=options.cmd)
-    from .runcheck import check_start
+    from .runcheck import CHECKED_VARIABLE, check_start
 
     check = check_start(data, name, base=base, current=provenance, lock_path=path)
     if options.strict:
@@ -186,8 +185,8 @@ def run_lock(options: _Options) -> int:
             return 1
     view = _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in stage["frameworks"].items()},
                   stage.get("take_over") or options.take_over)
-    env = {**os.environ, _CHECKED: "1", **stage_variables(path, view)}
-    for variable in _REPLICATE_VARIABLES:
+    env = {**os.environ, CHECKED_VARIABLE: "1", **stage_variables(path, view)}
+    for variable in REPLICATE_VARIABLES:
         # A replicate is the launcher's to give (spec §13.2): a run started inside one runs the lock's stage.
         env.pop(variable, None)
     outcomes: list[Any] | None = [] if options.record else None
@@ -331,7 +330,7 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[
                     prctl(PR_SET_PDEATHSIG, _signal.SIGTERM)  # type: ignore[operator]
                     if os.getppid() != parent:
                         os.kill(os.getpid(), _signal.SIGTERM)
-                os.execvpe(cmd[0], list(cmd), child_env)
+                _exec(cmd[0], list(cmd), child_env)
             except OSError as exc:
                 os.write(errors_w, str(exc.errno or 0).encode())
             finally:
@@ -370,6 +369,25 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[
     return code
 
 
+def _exec(file: str, args: list[str], env: dict[str, str]) -> None:
+    """:func:`os.execvpe` in the forked child, without :func:`os.get_exec_path`, which imports ``warnings``
+    there (about a millisecond before the command can start): the same search of the command's ``PATH``
+    (the default path when it has none), the first error other than not-found raised when none runs."""
+    if os.sep in file:
+        os.execve(file, args, env)
+    first: OSError | None = None
+    last: OSError | None = None
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):
+        try:
+            os.execve(os.path.join(directory, file), args, env)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            last = exc
+        except OSError as exc:
+            last = exc
+            first = first or exc
+    raise first or last or FileNotFoundError(2, "No such file or directory")
+
+
 def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir: str, *, auto_seed: bool,
               strict: bool, verbose: bool, outcomes: list[Any] | None = None,
               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
@@ -389,8 +407,7 @@ def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir
         code = run_command(cmd, {**env, **extra}, meanwhile=lambda: _remove_stale(os.path.dirname(status_dir)))
     if not verbose and outcomes is None and _all_well(status_dir):
         return code
-    from ._seedreport import read_outcome
-    from .launch import report_outcome
+    from ._seedreport import read_outcome, report_outcome
 
     outcome = read_outcome(status_dir, stage)
     if outcomes is not None:  # a run record keeps what was and was not controlled
@@ -401,11 +418,23 @@ def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir
 _PREFIX = "seedlock-status-"
 
 
+def _status_base() -> str:
+    """Where status directories go: in memory when this machine offers it (``$XDG_RUNTIME_DIR``, the user's
+    own; else ``/dev/shm``), else where :func:`tempfile.mkdtemp` would put one (TMPDIR, else /tmp). Every
+    run removes its directory after the command ends and before it can exit: on a disk filesystem mounted
+    with ``discard`` that ``rmdir`` took 0.1-2.7 ms (a quarter of a bare interpreter start), in tmpfs a few
+    microseconds."""
+    for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if base and os.path.isabs(base) and os.access(base, os.W_OK | os.X_OK):
+            return base
+    return os.path.abspath(os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp")
+
+
 def _status_dir() -> str:
-    """A private new directory where :func:`tempfile.mkdtemp` would put it (TMPDIR, else /tmp), named
-    after this process (``seedlock-status-<pid namespace>-<pid>-<random>``). A launcher killed by SIGKILL
-    cannot remove its own: each run removes those whose process is gone (same pid namespace only)."""
-    base = os.path.abspath(os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp")
+    """A private new directory in :func:`_status_base`, named after this process
+    (``seedlock-status-<pid namespace>-<pid>-<random>``). A launcher killed by SIGKILL cannot remove its
+    own: each run removes those whose process is gone (same pid namespace only)."""
+    base = _status_base()
     namespace = _pid_namespace()
     for _ in range(8):
         path = os.path.join(base, f"{_PREFIX}{namespace}-{os.getpid()}-{os.urandom(4).hex()}")
@@ -469,14 +498,11 @@ def _remove(directory: str) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-#: _seedstatus.CONTROLLED_KINDS (a test holds them equal), without importing it here.
-_CONTROLLED_KINDS = ("taken-over", "seedless-generator")
-
-
 def _all_well(status_dir: str) -> bool:
     """True when the run's processes reported at least one applied step and no failed one, and every
     line reads plainly; anything else goes to :func:`seedlock._seedreport.read_outcome`."""
     from ._lockfile import scan
+    from ._seedstatus import CONTROLLED_KINDS  # loaded already: autoseed_environment reads its names
 
     seeded = False
     try:
@@ -488,7 +514,7 @@ def _all_well(status_dir: str) -> bool:
                     item = scan(line)
                     if type(item) is not dict:
                         return False
-                    if item.get("event") == "finding" and item.get("kind") not in _CONTROLLED_KINDS:
+                    if item.get("event") == "finding" and item.get("kind") not in CONTROLLED_KINDS:
                         return False  # randomness the lock does not control: a warning
                     if item.get("event") == "action":
                         status = item.get("status")
@@ -502,8 +528,8 @@ def _all_well(status_dir: str) -> bool:
 
 def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *, auto_seed: bool) -> dict[str, str]:
     """The variables that make ``stage``'s Python and R children seed themselves and report back (a
-    :class:`seedlock.lock.LockedStage` or this module's view of one; the full path's
-    :func:`seedlock._seedreport.autoseed_environment` adds strict mode to these), without json and pathlib.
+    :class:`seedlock.lock.LockedStage` or this module's view of one; :func:`run_stage` adds strict mode),
+    without json and pathlib.
 
     With ``auto_seed`` the bootstrap directory goes first on ``PYTHONPATH`` (its ``sitecustomize``
     chains any other; the user's entries stay as they were, a nested ``seedlock run`` finds it first

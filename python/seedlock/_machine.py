@@ -224,6 +224,25 @@ def registered_with_version(group: str, name: str, version: str) -> bool:
     return False
 
 
+def _read_text(path: str) -> str | None | _Unsure:
+    """A small file's text (UTF-8, as importlib.metadata reads it); None when it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return UNSURE
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return UNSURE
+    finally:
+        os.close(fd)
+
+
 def _registers(path: str, group: str, name: str) -> bool:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -241,15 +260,18 @@ def _registers(path: str, group: str, name: str) -> bool:
 
 
 def entry_point_value(group: str, name: str) -> str | None | _Unsure:
-    """The value (``module:attr``) of entry point ``name`` in ``group`` as :func:`importlib.metadata.entry_points`
-    finds it, read from ``sys.path``'s ``entry_points.txt`` files; None when no distribution registers it,
-    :data:`UNSURE` where only the standard library can say (other finders, zips, several registrations)."""
+    """The value (``module:attr``) of the first entry point ``name`` in ``group`` that
+    :func:`importlib.metadata.entry_points` lists, read from ``sys.path``'s ``entry_points.txt`` files;
+    None when no distribution registers it, :data:`UNSURE` where only the standard library can say
+    (other finders, zips, eggs, two metadata directories for one name)."""
     import _frozen_importlib_external  # type: ignore[import-not-found]
 
     for finder in sys.meta_path:
         if getattr(finder, "find_distributions", None) is not None and finder is not _frozen_importlib_external.PathFinder:
             return UNSURE
-    found: list[str] = []
+    # importlib.metadata's order: sys.path's entries, each directory's distributions in listing order
+    # (the index keeps it), the first distribution of a name only; its first entry point of that name
+    # is what extensions.find loads, so the search stops there.
     seen: set[str] = set()
     for entry in sys.path:
         index = _index(entry or ".")
@@ -264,23 +286,20 @@ def entry_point_value(group: str, name: str) -> str | None | _Unsure:
             if len(children) > 1:
                 return UNSURE
             value = _entry_point(os.path.join(entry or ".", children[0], "entry_points.txt"), group, name)
-            if value is UNSURE:
-                return UNSURE
             if value is not None:
-                found.append(value)  # type: ignore[arg-type]
-    if len(found) > 1:
-        return UNSURE  # which one wins is importlib.metadata's to say
-    return found[0] if found else None
+                return value  # or UNSURE
+    return None
 
 
 def _entry_point(path: str, group: str, name: str) -> str | None | _Unsure:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
+    # Every auto-seeded interpreter of a stage with an extension reads every distribution's file (about
+    # 40 here, and as many that do not exist): os.read, no text wrapper, and no line loop unless the group
+    # is in the text at all.
+    text = _read_text(path)
+    if not isinstance(text, str):
+        return text  # None (no such file) or UNSURE
+    if group not in text:  # no section of that name
         return None
-    except (OSError, UnicodeDecodeError):
-        return UNSURE
     section = None
     for line in text.splitlines():
         line = line.strip()

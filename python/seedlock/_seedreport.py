@@ -1,7 +1,8 @@
 """What the launcher makes of the status its command's processes wrote (see :mod:`seedlock._seedstatus`).
 
 Failures are always printed, the whole report with ``--verbose``, and a run in which nothing was
-seeded is a warning (``--strict``: an error).
+seeded is a warning (``--strict``: an error). The launcher (:mod:`seedlock._launch_fast`) imports this
+module only when there is something to say; it imports nothing of the launcher's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import _registry
-from ._seedstatus import CONTROLLED_KINDS, STRICT_VARIABLE
+from ._seedstatus import CONTROLLED_KINDS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,22 +29,6 @@ _TRIGGER = {fw: module for fw, module in _registry.MODULES.items() if module is 
 _EXTENSION_TRIGGER = "the module its seeder waits for"
 #: Findings about the program's own seeding calls (seedlock._intercept), listed under -v.
 _CALL_KINDS = ("reseeded", "taken-over")
-
-
-def autoseed_environment(stage: LockedStage, status_dir: str, base: Mapping[str, str], *, auto_seed: bool,
-                      strict: bool) -> dict[str, str]:
-    """The variables that make ``stage``'s Python and R children seed themselves and report back.
-
-    With ``auto_seed`` the bootstrap directory goes first on ``PYTHONPATH`` (its ``sitecustomize``
-    chains any other) and ``R_PROFILE_USER`` names seedlock's R profile (which sources the user's own).
-    """
-    # One implementation, in the launcher (which cannot afford json).
-    from ._launch_fast import autoseed_environment as environment
-
-    env = environment(stage, status_dir, base, auto_seed=auto_seed)
-    if strict:
-        env[STRICT_VARIABLE] = "1"
-    return env
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,3 +242,20 @@ def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
                                        actions=tuple(actions), findings=tuple(findings)))
     return Outcome(stage=stage.name, frameworks=tuple(stage.frameworks), processes=tuple(processes))
 
+
+
+def report_outcome(outcome: Outcome, cmd: Sequence[str], stage: str, code: int, *, auto_seed: bool, strict: bool,
+                   verbose: bool) -> int:
+    """Say what the run's processes seeded (failures; everything with ``verbose``); the exit status."""
+    from .errors import SeedlockError, pointer_join
+
+    for line in outcome.report_lines() if verbose else outcome.failure_lines():
+        print(line, file=sys.stderr)
+    problem = outcome.problem(cmd, auto_seed=auto_seed)
+    if problem is None:
+        return code
+    if strict and code == 0:
+        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage))
+    if not outcome.failures:  # failures were printed above
+        print(f"seedlock: warning: {problem}", file=sys.stderr)
+    return code

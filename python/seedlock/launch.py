@@ -5,7 +5,11 @@
 * :func:`run_child` / :func:`run_seeded`: the foreground runner of ``seedlock run`` and ``seedlock
   verify`` (:func:`seedlock._launch_fast.run_command`): PDEATHSIG, inherited descriptors passed on,
   SIGTERM/SIGINT/SIGHUP sent to seedlock alone forwarded (a terminal's Ctrl-C is not sent twice), a
-  child killed by signal N reported and 128+N.
+  child killed by signal N reported and 128+N; :func:`run_seeded` with ``child=`` is how the local
+  replicate engine runs each replicate under its :class:`Supervisor`.
+
+Imports run one way: this module uses :mod:`seedlock._launch_fast`, which uses :mod:`seedlock._seedreport`
+(the report, when there is something to say); neither imports this one.
 * :class:`Supervisor`: the conformance runner's children, in parallel, each (with ``own_group=True``)
   leading its own process group, so that stopping it also stops its DataLoader workers and torchrun
   ranks: :meth:`Supervisor.stop` leaves no orphans; PDEATHSIG here too.
@@ -25,7 +29,6 @@ if TYPE_CHECKING:
     import subprocess
     from collections.abc import Callable, Mapping, Sequence
 
-    from ._seedreport import Outcome
     from .lock import LockedStage
 
 #: Signals seedlock passes on to its children instead of dying alone.
@@ -49,10 +52,12 @@ def stage_environment(stage: LockedStage, lock_path: str | os.PathLike[str]) -> 
 def child_environment(stage: LockedStage, lock_path: str | os.PathLike[str],
                       base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this process's environment) with the stage's variables on top."""
+    from ._launch_fast import REPLICATE_VARIABLES
+
     env = dict(os.environ if base is None else base)
     # A replicate is the launcher's to give (spec §13.2): a run started inside one runs the lock's
     # stage unless it is given --replicate itself (which sets these again).
-    for name in ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP"):
+    for name in REPLICATE_VARIABLES:
         env.pop(name, None)
     env.update(stage_environment(stage, lock_path))
     return env
@@ -245,8 +250,8 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
     Every failed step is printed, the whole report with ``verbose``, and a run nothing seeded is a
     warning. With ``strict`` the programs stop at the first step that fails, and a failed step or a run
     that seeded nothing is ``not-applied`` (unless the command failed: its exit status is returned).
-    ``child`` starts the command instead of the foreground launcher (the local replicate engine runs
-    several at once under one supervisor)."""
+    ``child`` starts the command instead of the foreground launcher: the local replicate engine
+    (:func:`seedlock.replicating.run_replicate`) runs several at once under one :class:`Supervisor`."""
     from ._launch_fast import _remove, _status_dir, run_stage
 
     status_dir = _status_dir()
@@ -255,23 +260,6 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
                          child=child)
     finally:
         _remove(status_dir)
-
-
-def report_outcome(outcome: Outcome, cmd: Sequence[str], stage: str, code: int, *, auto_seed: bool, strict: bool,
-                   verbose: bool) -> int:
-    """Say what the run's processes seeded (failures; everything with ``verbose``); the exit status."""
-    from .errors import SeedlockError, pointer_join
-
-    for line in outcome.report_lines() if verbose else outcome.failure_lines():
-        print(line, file=sys.stderr)
-    problem = outcome.problem(cmd, auto_seed=auto_seed)
-    if problem is None:
-        return code
-    if strict and code == 0:
-        raise SeedlockError("not-applied", problem, pointer_join("/stages", stage))
-    if not outcome.failures:  # failures were printed above
-        print(f"seedlock: warning: {problem}", file=sys.stderr)
-    return code
 
 
 def run_child(cmd: Sequence[str], env: Mapping[str, str]) -> int:

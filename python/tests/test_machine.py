@@ -174,3 +174,15 @@ def test_every_installed_entry_point_is_found_as_importlib_metadata_finds_it() -
         first = next(iter(metadata.entry_points(group=point.group, name=point.name))).value
         assert quick is _machine.UNSURE or quick == first, (point.group, point.name)
     assert _machine.entry_point_value("seedlock.seeders", "x-no-such-seeder") is None
+
+
+def test_a_seeder_two_distributions_register_is_the_one_importlib_metadata_lists_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The quick look-up stops at the first registration, in importlib.metadata's order (path, then listing).
+    for place, dist, value in (("a", "alpha_seeder-1.0.dist-info", "alpha:seed"), ("b", "beta_seeder-1.0.dist-info", "beta:seed")):
+        _dist_info(tmp_path / place, dist, "1.0")
+        (tmp_path / place / dist / "entry_points.txt").write_text(f"[seedlock.seeders]\nx-demo = {value}\n")
+    for order in ("ab", "ba"):
+        _with_path(monkeypatch, *(tmp_path / d for d in order))
+        first = next(iter(metadata.entry_points(group="seedlock.seeders", name="x-demo"))).value
+        assert _machine.entry_point_value("seedlock.seeders", "x-demo") == first == f"{'alpha' if order == 'ab' else 'beta'}:seed"
