@@ -12,6 +12,7 @@ measured; it imports nothing of this module).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -146,8 +147,7 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
         made = record_resolve(book, doc, text, state)
     except SeedlockError as err:
         raise NotRecorded(err, done) from None
-    return ResolveResult(lock=lock, text=text, warnings=warned, reuse=reuse, stopped=False, written=tuple(written),
-                         record=made, ledger=book.location)
+    return dataclasses.replace(done, record=made, ledger=book.location)
 
 
 @dataclass(frozen=True, kw_only=True)
