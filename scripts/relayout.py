@@ -334,11 +334,39 @@ def _resolve(name: str, base_now: str | None, base_then: str | None, path: Path,
         moved = new_name(f"{base_then}.{name}")
         if exists(moved) and moved != f"{base_now}.{name}":
             return moved.rsplit(".", 1)[0]  # a module named the old way
-    if base_now and exists(base_now):
-        return base_now  # a name defined in a module named right
-    if base_then and exists(new_name(base_then)):
-        return new_name(base_then)  # a name defined in a module named the old way
+    # A name defined in a module: the base (read in the new layout, or in the old one) that defines it.
+    bases = [b for b in dict.fromkeys([base_now, new_name(base_then) if base_then else None]) if b and exists(b)]
+    defining = [b for b in bases if name in _defined_names(b)]
+    if len(defining) == 1 or (defining and defining[0] == base_now):
+        return defining[0]
+    if len(bases) == 1 and base_now == bases[0]:
+        return base_now
     raise LayoutError(f"{path.relative_to(REPO)}:{line}: cannot tell what `from {base_now} import {name}` names")
+
+
+def _defined_names(module: str) -> set[str]:
+    """Names a module defines at its top level (``if``/``try`` blocks and ``_LAZY`` re-exports included)."""
+    path = _module_file(module)
+    assert path is not None
+    names: set[str] = set()
+    pending = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                    and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)):
+                names.update(k.value for k in node.value.keys if isinstance(k, ast.Constant))
+        elif isinstance(node, (ast.If, ast.Try)):
+            pending.extend(node.body + node.orelse + getattr(node, "finalbody", [])
+                           + [s for h in getattr(node, "handlers", []) for s in h.body])
+    return names
 
 
 def _apply_edits(text: str, edits: list[tuple[int, int, int, int, str]]) -> str:
