@@ -339,8 +339,8 @@ def _resolve(name: str, base_now: str | None, base_then: str | None, path: Path,
     defining = [b for b in bases if name in _defined_names(b)]
     if len(defining) == 1 or (defining and defining[0] == base_now):
         return defining[0]
-    if len(bases) == 1 and base_now == bases[0]:
-        return base_now
+    if len(bases) == 1:
+        return bases[0]  # only one reading names a module (the name itself may be the file's own error)
     raise LayoutError(f"{path.relative_to(REPO)}:{line}: cannot tell what `from {base_now} import {name}` names")
 
 
@@ -423,9 +423,25 @@ def _path_pattern() -> re.Pattern[str]:
     return re.compile(rf"\b{PACKAGE}/({alternatives})\.py\b")
 
 
+_FROM_PACKAGE = re.compile(rf"\bfrom {PACKAGE} import (\w+)(\s*,)?")
+
+
+def _from_package(match: re.Match[str]) -> str:
+    """``from seedlock import x`` written in a string (code a test runs in a child): the module's package."""
+    moves = all_moves()
+    name = match.group(1)
+    if name not in moves:
+        return match.group(0)
+    if match.group(2):
+        raise LayoutError(f"`{match.group(0)}...` imports a moved module among other names: split it by hand")
+    package, base = f"{PACKAGE}.{moves[name]}".rsplit(".", 1)
+    return f"from {package} import {base}"
+
+
 def rewrite_names(text: str) -> str:
     moves = all_moves()
-    out = _name_pattern().sub(lambda m: f"{PACKAGE}.{moves[m.group(1)]}", text)
+    out = _FROM_PACKAGE.sub(_from_package, text)  # the imports in code were rewritten before (ast)
+    out = _name_pattern().sub(lambda m: f"{PACKAGE}.{moves[m.group(1)]}", out)
     by_path = {o.replace(".", "/"): n.replace(".", "/") for o, n in moves.items()}
     return _path_pattern().sub(lambda m: f"{PACKAGE}/{by_path[m.group(1)]}.py", out)
 
@@ -457,7 +473,7 @@ def _current_module(path: Path) -> str | None:
 
 
 def rewrite_all(write: bool) -> list[Path]:
-    changed = []
+    changed: list[tuple[Path, str]] = []
     for path in _text_files():
         try:
             text = path.read_text(encoding="utf-8")
@@ -471,10 +487,11 @@ def rewrite_all(write: bool) -> list[Path]:
                 new = rewrite_lazy_maps(path, new, current)
         new = rewrite_names(new)
         if new != text:
-            changed.append(path)
-            if write:
-                path.write_text(new, encoding="utf-8")
-    return changed
+            changed.append((path, new))
+    if write:  # only once every file could be read: an error above leaves the files as they were
+        for path, new in changed:
+            path.write_text(new, encoding="utf-8")
+    return [path for path, _ in changed]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -507,7 +524,11 @@ def main(argv: list[str] | None = None) -> int:
             text = move.old.read_text(encoding="utf-8")
             fixed = _deepen_file_paths(text, move.depth, str(move.old.relative_to(REPO)))
             move.new.parent.mkdir(parents=True, exist_ok=True)
-            _git("mv", str(move.old), str(move.new))
+            if _git("ls-files", str(move.old)).strip():
+                _git("mv", str(move.old), str(move.new))
+            else:  # a file not yet added (a merge in progress, a new module): moved, and added
+                move.old.rename(move.new)
+                _git("add", str(move.new))
             if fixed != text:
                 move.new.write_text(fixed, encoding="utf-8")
         changed = rewrite_all(write=True)
