@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -444,10 +445,15 @@ def test_a_program_whose_own_seedlock_predates_auto_seeding_is_reported_not_sile
     rc, out, err = _run(lock, *cmd)
     assert rc == 0
     (line,) = err.splitlines()
+    # The error is the one importing auto-seeding from that seedlock raises, wherever the module lives.
+    probe = ("try:\n    from seedlock import _autoseed\nexcept ImportError as exc:\n"
+             "    print(type(exc).__name__ + ': ' + str(exc))\n")
+    raised = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(tmp_path / "old")},
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert raised.startswith(("ImportError: ", "ModuleNotFoundError: ")) and "seedlock" in raised
     assert line.startswith(f"seedlock: warning: stage 'train' in `{sys.executable} -c pass` (pid ")
     assert line.endswith(f"auto-seeded): python auto-seeding failed: cannot load seedlock in {sys.executable} (Python "
-                         f"{sys.version.split()[0]}): ImportError: cannot import name '_autoseed' from 'seedlock' "
-                         f"({old / '__init__.py'})")
+                         f"{sys.version.split()[0]}): {raised}")
     rc, out, err = _run(lock, *cmd, flags=("--strict",))
     assert rc == 2
     assert err.splitlines()[1] == ("seedlock: error[not-applied] 1 seeding step(s) failed in stage 'train' (see above) "
