@@ -120,6 +120,7 @@ OPTIONAL_MOVES: dict[str, str] = {
 #: What stays where it is: public paths users rely on, packages that already are a layer, data.
 KEPT: frozenset[str] = frozenset({
     "__init__", "__main__", "pytest_plugin", "rcompat",  # seedlock, python -m seedlock, pytest11, README
+    "usecases",  # the use cases commands call (resolve, verify, replicate, ...): the layer above launching
     "frameworks", "ledger", "engines", "locate", "conformance", "workloads",
     "_bootstrap", "_conformance", "_spec",  # data: the bootstrap directory, conformance cases, spec files
     "py.typed", "__pycache__",
