@@ -313,9 +313,28 @@ def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], r
         # Where the runs part (issue 22): runs of its own under instrumentation; the status stays verify's.
         from .locate.runner import after_verify
 
-        after_verify(cmd, env, outputs, run, reproducible=reproducible, kept=kept, json_path=locate_json, echo=echo,
-                     note=note)
+        after_verify(cmd, env, lambda before: _set_aside(outputs, before, note), lambda: _clear(outputs), run,
+                     reproducible=reproducible, kept=kept, json_path=locate_json, echo=echo, note=note)
     return Result(status=status, reproducible=reproducible, kept=kept)
+
+
+@contextmanager
+def _set_aside(outputs: Sequence[Output], before: Path, note: Echo) -> Iterator[None]:
+    """The locator's runs start without the outputs too: the user's are in ``before`` while the block
+    runs, then what the runs wrote is removed and they are put back (``before`` removed once empty)."""
+    saved: list[Output] = []
+    try:
+        _move_aside(outputs, before, saved, note)
+        yield
+    finally:
+        _clear(outputs)
+        if _restore(saved, before, note):
+            shutil.rmtree(before, ignore_errors=True)
+
+
+def _clear(outputs: Sequence[Output]) -> None:
+    for output in outputs:
+        _remove(output.path)
 
 
 def _move_aside(outputs: Sequence[Output], before: Path, saved: list[Output], note: Echo) -> None:

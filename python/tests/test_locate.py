@@ -229,3 +229,55 @@ def test_a_forked_child_probing_writes_its_own_file_and_never_the_parents_record
     names = sorted([r["name"] for r in map(json.loads, f.read_text().splitlines()) if r["type"] == "probe"]
                    for f in (tmp_path / "records").iterdir())
     assert names == [["child"], ["parent", "parent"]]
+
+
+def _import_graph(root: Path) -> dict[str, set[str]]:
+    """Which seedlock modules each module imports: at module level, inside functions and under TYPE_CHECKING."""
+    import ast
+
+    paths = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if "_bootstrap" not in parts:
+            paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        graph[name] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: from the module's package, one level up per extra dot
+                    up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                targets = [f"{base}.{a.name}" for a in node.names]
+            else:
+                continue
+            for target in targets:
+                while target not in paths and "." in target:
+                    target = target.rpartition(".")[0]
+                if target in paths and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_neither_verify_nor_any_module_of_the_locator_is_in_an_import_circle() -> None:
+    # verify runs the locator after its verdict, so the locator must not import verify back; the probe
+    # package re-exports and its record writer must not import the package (lazy imports count too).
+    graph = _import_graph(Path(__file__).parents[1] / "seedlock")
+    mine = sorted(m for m in graph if m in ("seedlock.verify", "seedlock.locate") or m.startswith("seedlock.locate."))
+    assert len(mine) > 5 and "seedlock.locate.runner" in graph["seedlock.verify"]  # the check sees lazy imports
+    circles = {m: sorted(o for o in _reachable(graph, m) if m in _reachable(graph, o)) for m in mine}
+    assert {m: c for m, c in circles.items() if c} == {}

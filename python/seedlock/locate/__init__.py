@@ -21,12 +21,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-#: The directory this run's records go to; unset, probes and hooks do nothing.
-LOCATE_VARIABLE = "SEEDLOCK_LOCATE"
-#: The step the fine pass records in full (every tensor, with values); unset: the coarse pass.
-STEP_VARIABLE = "SEEDLOCK_LOCATE_STEP"
-#: Which of the locator's runs this is (1, 2): for programs that want to know, and for tests.
-RUN_VARIABLE = "SEEDLOCK_LOCATE_RUN"
+from ._variables import LOCATE_VARIABLE, RUN_VARIABLE, STEP_VARIABLE
+
+__all__ = ["LOCATE_VARIABLE", "RUN_VARIABLE", "STEP_VARIABLE", "probe"]
 
 
 def probe(name: str, value: Any, *, step: int | None = None) -> None:

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from . import LOCATE_VARIABLE
+from ._variables import LOCATE_VARIABLE
 
 #: module -> what to instrument when the program first imports it
 WATCH = {"torch": "torch", "keras": "keras"}

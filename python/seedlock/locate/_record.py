@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from . import LOCATE_VARIABLE, STEP_VARIABLE
+from ._variables import LOCATE_VARIABLE, STEP_VARIABLE
 
 #: Probe values up to this many elements are written (the report's largest difference needs them);
 #: beyond, a digest only. Fine-pass tensors are written up to FINE_VALUES elements.

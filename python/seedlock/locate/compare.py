@@ -60,6 +60,21 @@ class RankFinding:
 
 
 @dataclass(frozen=True)
+class Located:
+    """What the locator found: per rank (every rank that recorded), and the earliest of them."""
+
+    findings: tuple[RankFinding, ...]
+    recorded: bool  # False: the program recorded nothing (no torch training, Keras fit or probe)
+    fine_step: int | None  # the step the fine pass ran at
+    failed: str | None = None  # a run of the locator failed: why
+
+    @property
+    def first(self) -> RankFinding | None:
+        found = [f for f in self.findings if f.divergence is not None]
+        return min(found, key=lambda f: (f.divergence.step, f.divergence.position, f.rank)) if found else None  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
 class Coarse:
     """What the coarse pass tells per rank: the first differing step (or None) and probe."""
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compare import RankFinding
-from .runner import Located
+from .compare import Located, RankFinding
 
 MAX_LISTED = 6
 

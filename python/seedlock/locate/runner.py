@@ -1,5 +1,6 @@
 """Run a command under the locator: two runs for the coarse pass, two at the diverging step for the fine
-pass; the user's outputs are moved aside and restored exactly as ``verify`` does."""
+pass; the user's outputs are moved aside and restored by ``verify``'s own helpers, which it passes in
+(``set_aside``, ``clear``): verify imports the locator, never the other way round."""
 
 from __future__ import annotations
 
@@ -7,44 +8,31 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from . import LOCATE_VARIABLE, RUN_VARIABLE, STEP_VARIABLE
-from .compare import Coarse, RankFinding, compare_coarse, compare_fine, probe_findings, read_records
+from ._variables import LOCATE_VARIABLE, RUN_VARIABLE, STEP_VARIABLE
+from .compare import Coarse, Located, RankFinding, compare_coarse, compare_fine, probe_findings, read_records
+
+__all__ = ["Located", "after_verify", "locate"]
 
 Runner = Callable[[Sequence[str], Mapping[str, str]], int]
 Echo = Callable[[str], None]
+#: Moves the user's outputs into the directory given while the ``with`` block runs, and back after it
+#: (what the runs wrote there removed first).
+SetAside = Callable[[Path], AbstractContextManager[None]]
+#: Removes what a run wrote at the outputs' places.
+Clear = Callable[[], None]
 
 
-@dataclass(frozen=True)
-class Located:
-    """What the locator found: per rank (every rank that recorded), and the earliest of them."""
-
-    findings: tuple[RankFinding, ...]
-    recorded: bool  # False: the program recorded nothing (no torch training, Keras fit or probe)
-    fine_step: int | None  # the step the fine pass ran at
-    failed: str | None = None  # a run of the locator failed: why
-
-    @property
-    def first(self) -> RankFinding | None:
-        found = [f for f in self.findings if f.divergence is not None]
-        return min(found, key=lambda f: (f.divergence.step, f.divergence.position, f.rank)) if found else None  # type: ignore[union-attr]
-
-
-def locate(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[object], run: Runner, work: Path,
+def locate(cmd: Sequence[str], env: Mapping[str, str], set_aside: SetAside, clear: Clear, run: Runner, work: Path,
            note: Echo) -> Located:
     """Run ``cmd`` under instrumentation (records below ``work``) and find where two runs part."""
-    from .. import verify as _verify
-
     env = _with_bootstrap(env)
     before = Path(tempfile.mkdtemp(prefix="locate-before-", dir=work))
-    saved: list[Any] = []
-    try:
-        _verify._move_aside(outputs, before, saved, note)  # type: ignore[arg-type]
+    with set_aside(before):
         coarse_dirs = [work / "locate" / f"coarse{i}" for i in (1, 2)]
-        failed = _passes(cmd, env, coarse_dirs, None, run, outputs, note)
+        failed = _passes(cmd, env, coarse_dirs, None, run, clear, note)
         if failed:
             return Located((), True, None, failed)
         a, b = (read_records(d) for d in coarse_dirs)
@@ -59,16 +47,11 @@ def locate(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[object]
         if early and min(f.divergence.step for f in early if f.divergence) < step:  # type: ignore[union-attr]
             return Located(tuple(early) + _quiet(coarse, early), True, None)
         fine_dirs = [work / "locate" / f"fine{i}" for i in (1, 2)]
-        failed = _passes(cmd, env, fine_dirs, step, run, outputs, note)
+        failed = _passes(cmd, env, fine_dirs, step, run, clear, note)
         if failed:
             return Located((), True, step, failed)
         fa, fb = (read_records(d) for d in fine_dirs)
         return Located(tuple(compare_fine(fa, fb, step, coarse)), True, step)
-    finally:
-        for output in outputs:
-            _verify._remove(output.path)  # type: ignore[attr-defined]
-        if _verify._restore(saved, before, note):  # type: ignore[arg-type]
-            shutil.rmtree(before, ignore_errors=True)
 
 
 def _quiet(coarse: Coarse, early: Sequence[RankFinding]) -> tuple[RankFinding, ...]:
@@ -77,9 +60,7 @@ def _quiet(coarse: Coarse, early: Sequence[RankFinding]) -> tuple[RankFinding, .
 
 
 def _passes(cmd: Sequence[str], env: Mapping[str, str], dirs: Sequence[Path], step: int | None, run: Runner,
-            outputs: Sequence[object], note: Echo) -> str | None:
-    from .. import verify as _verify
-
+            clear: Clear, note: Echo) -> str | None:
     which = "coarse pass" if step is None else f"fine pass at step {step}"
     for i, directory in enumerate(dirs, start=1):
         directory.mkdir(parents=True, exist_ok=True)
@@ -88,8 +69,7 @@ def _passes(cmd: Sequence[str], env: Mapping[str, str], dirs: Sequence[Path], st
             child[STEP_VARIABLE] = str(step)
         note(f"seedlock: verify --locate: {which}, run {i}/2: {' '.join(cmd)}")
         code = run(cmd, child)
-        for output in outputs:
-            _verify._remove(output.path)  # type: ignore[attr-defined]
+        clear()
         if code != 0:
             return f"the {which}'s run {i} exited {code}"
     return None
@@ -104,7 +84,7 @@ def _with_bootstrap(env: Mapping[str, str]) -> dict[str, str]:
     return {**env, "PYTHONPATH": path}
 
 
-def after_verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[object], run: Runner, *,
+def after_verify(cmd: Sequence[str], env: Mapping[str, str], set_aside: SetAside, clear: Clear, run: Runner, *,
                  reproducible: bool, kept: Path | None, json_path: str | None, echo: Echo, note: Echo) -> Located:
     """``verify``'s locator step: run, print the report (``echo``), write ``json_path``; the records go
     with the kept runs, or to a temporary directory removed afterwards."""
@@ -112,7 +92,7 @@ def after_verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[o
 
     work = kept if kept is not None else Path(tempfile.mkdtemp(prefix="seedlock-locate-"))
     try:
-        found = locate(cmd, env, outputs, run, work, note)
+        found = locate(cmd, env, set_aside, clear, run, work, note)
     finally:
         if kept is None:
             shutil.rmtree(work, ignore_errors=True)
