@@ -13,8 +13,8 @@ description of what it seeded (``"Faker.seed(123)"``), or None. Optional attribu
   unmodified program right after it first imports that module, as it does numpy or torch (spec §6.1);
   without it the seeder is called when the interpreter starts, which loads the library into every
   Python process of the stage.
-* ``save``: a callable returning a function that puts the generator's state back (``stage.seeded()``).
-* ``capture`` / ``restore``: the generator's state as plain data and back (``stage.state_dict()``);
+* ``save``: a callable returning a function that puts the generator's state back (``seedlock.seeded(stage)``).
+* ``capture`` / ``restore``: the generator's state as plain data and back (``session.state_dict()``);
   without them a state dict says the extension was not captured, and loading it re-seeds it.
 
 Which seeders are installed never changes validation or resolution: only applying a stage looks
