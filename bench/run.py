@@ -150,7 +150,7 @@ import torch._inductor  # what use_deterministic_algorithms imports on its first
 t1 = time.perf_counter()
 if sys.argv[1] == "seedlock":
     import seedlock
-    seedlock.load(sys.argv[2]).stage("train").apply()
+    seedlock.apply_stage(seedlock.load(sys.argv[2]).stage("train"))
 else:
     numpy.random.seed({numpy})
     torch.manual_seed({torch})
@@ -394,7 +394,7 @@ m = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "settings": {"pyth
     "stages": {"t": {"frameworks": ["numpy", "torch", "tensorflow"]}}})
 stage = resolve(m, {}).stage("t")
 seeds = stage.seeds
-stage.apply()  # warm: first calls initialise framework state
+seedlock.apply_stage(stage)  # warm: first calls initialise framework state
 from keras.src.random import seed_generator
 from keras.src.backend.common import global_state
 def direct():
@@ -414,7 +414,7 @@ def timed(fn, n=200):
     return statistics.median(out)
 a, b = [], []
 for _ in range(5):
-    a.append(timed(stage.apply)); b.append(timed(direct))
+    a.append(timed(lambda: seedlock.apply_stage(stage))); b.append(timed(direct))
 print(json.dumps({"apply": statistics.median(a), "direct": statistics.median(b)}))
 """
 
@@ -550,10 +550,8 @@ import seedlock
 from seedlock.workloads.torch_epochs import _setup, _step
 torch.set_num_threads(1)
 manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "stages": {"torch": {
-    "frameworks": ["python", "numpy", "torch"],
-    "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
-stage = seedlock.resolve(manifest, {}, provenance=False).stage("torch")
-stage.apply()
+    "frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
+stage = seedlock.apply_stage(seedlock.resolve(manifest, {}, provenance=False).stage("torch"))  # the session
 model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
 """
 

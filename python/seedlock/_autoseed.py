@@ -56,7 +56,7 @@ _WORKER_PROGRAMS = ("from multiprocessing.spawn import spawn_main", "from multip
 def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
     """Workers started by multiprocessing (spawn, forkserver) or joblib's loky (scikit-learn's
     ``n_jobs``) are not the program: they keep the per-process randomness the program's framework
-    gives them (torch seeds DataLoader workers itself; ``stage.worker_init_fn()`` derives worker
+    gives them (torch seeds DataLoader workers itself; ``session.worker_init_fn()`` derives worker
     seeds). Seeding each with the stage seed would make every worker draw the same numbers.
 
     Only the exact ``-c`` programs multiprocessing writes count: a program of the user's own that
@@ -386,7 +386,7 @@ def _guard_globals(module: str, framework: str, stage: str, strict: bool) -> Non
                 frame = sys._getframe(1)
                 where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
                 detail = (f"a multiprocessing worker drew from {module}'s global generator, which nobody seeded in "
-                          f"it ({module}.{n}): seed workers with stage.worker_init_fn(), seedlock.worker_seed() or "
+                          f"it ({module}.{n}): seed workers with session.worker_init_fn(), seedlock.worker_seed() or "
                           "an initializer")
                 _seedstatus.record_start(stage, "worker")
                 _seedstatus.record_finding("worker", stage, "unseeded-worker", framework, where, detail)

@@ -109,7 +109,7 @@ def _next(framework: str) -> int | None:
     if os.getpid() != _owner:
         # A forked worker inherits the counter: every worker would make the same "random" generators.
         _finding("unseeded-worker", framework, _where(), "a generator made without a seed in a forked worker "
-                 "drew OS entropy; seed workers with stage.worker_init_fn() or seedlock.worker_seed()")
+                 "drew OS entropy; seed workers with session.worker_init_fn() or seedlock.worker_seed()")
         return None
     with _lock:
         n = _counts[framework]
@@ -261,7 +261,7 @@ def _watch_data_loaders(stage: str, via: str) -> None:
 
         init = getattr(loader, "worker_init_fn", None)
         if isinstance(init, WorkerInit):
-            then = "then stage.worker_init_fn() gave them the lock's worker seeds (spec 4.3)"
+            then = "then session.worker_init_fn() gave them the lock's worker seeds (spec 4.3)"
         elif init is not None:
             then = f"then the program's worker_init_fn {getattr(init, '__qualname__', type(init).__name__)} ran"
         else:

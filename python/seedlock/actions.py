@@ -29,7 +29,7 @@ class Action:
 
 @dataclass(frozen=True, kw_only=True)
 class ApplyReport:
-    """What :meth:`LockedStage.apply` did, per framework."""
+    """What applying a stage did, per framework (``Session.report``)."""
 
     stage: str
     seeds: Mapping[str, int]

@@ -14,16 +14,16 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import frameworks as _frameworks
-from .actions import Action, ApplyReport, Status
-from .derivation import rank_seed, worker_seed
+from .actions import Action, ApplyReport
+from .derivation import rank_seed
 from .errors import SeedlockError, pointer_join
-from .frameworks.torch import CUBLAS_VALUE, CUBLAS_VARIABLE
 
 if TYPE_CHECKING:
-    from .lock import FrameworkSeed, LockedStage
+    from .lock import LockedStage
 
 
-def apply_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
+def seed_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
+    """Seed every framework ``stage`` lists with its process seed (its rank seed with ``rank``)."""
     autoseed = sys.modules.get("seedlock._autoseed")
     if autoseed is not None:  # under `seedlock run`: this call seeds the stage's frameworks, not their import
         autoseed.forget(stage.frameworks)
@@ -66,24 +66,6 @@ def _extension_names(frameworks: Mapping[str, Any]) -> list[str]:
     return sorted(name for name in frameworks if name not in _frameworks.NAMES)
 
 
-def jax_key(fw: FrameworkSeed, name: str | None, *, rank: int | None, worker: int | None, epoch: int | None) -> Any:
-    """The stage's JAX key ``name`` of one process in ``epoch`` (spec §6 ``jax``)."""
-    from .frameworks import jax as _jax
-
-    replicate = fw.stream_replicate(name) if name is not None else 0
-    if replicate:  # a varied key of a replicate (spec §12); otherwise the plain call
-        return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch, replicate=replicate),
-                        fw.settings)
-    return _jax.key(_jax.key_seed(fw.seed, name, rank=rank, worker=worker, epoch=epoch), fw.settings)
-
-
-def process_seed(seed: int, rank: int | None, worker: int | None) -> int:
-    """The seed of one process under framework seed ``seed`` (spec §4.3)."""
-    if worker is not None:
-        return worker_seed(seed, worker, 0 if rank is None else rank)
-    return seed if rank is None else rank_seed(seed, rank)
-
-
 @contextlib.contextmanager
 def saved_state(frameworks: Mapping[str, Any]) -> Iterator[None]:
     """Save the RNG state and flags of ``frameworks`` and restore them on exit."""
@@ -104,15 +86,4 @@ def saved_state(frameworks: Mapping[str, Any]) -> Iterator[None]:
             restore()
 
 
-__all__ = [
-    "CUBLAS_VALUE",
-    "CUBLAS_VARIABLE",
-    "Action",
-    "ApplyReport",
-    "Status",
-    "apply_stage",
-    "apply_with_seeds",
-    "jax_key",
-    "process_seed",
-    "saved_state",
-]
+__all__ = ["apply_with_seeds", "saved_state", "seed_stage"]

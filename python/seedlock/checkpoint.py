@@ -1,4 +1,4 @@
-"""``stage.state_dict()`` / ``stage.load_state_dict(d)`` (spec §6.2): generator state in checkpoints.
+"""``session.state_dict()`` / ``session.load_state_dict(d)`` (spec §6.2): generator state in checkpoints.
 
 A state dict holds every generator state the stage owns — python, numpy's legacy generator, torch
 CPU and CUDA, TensorFlow's global seed and global ``tf.random.Generator``, Keras's default-seed
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import frameworks as _frameworks
 from .errors import SeedlockError
-from .streams import Stream
+from .streams import StageRuntime, Stream, restore_stream
 
 if TYPE_CHECKING:
     from .lock import LockedStage
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 
-def state_dict(stage: LockedStage) -> dict[str, Any]:
-    runtime = stage.runtime
+def state_dict(stage: LockedStage, runtime: StageRuntime) -> dict[str, Any]:
+    """Every generator state ``stage`` owns in this process (``runtime``: its streams, rank and epoch)."""
     return {
         "format": FORMAT,
         "stage": stage.name,
@@ -42,7 +42,8 @@ def state_dict(stage: LockedStage) -> dict[str, Any]:
     }
 
 
-def load_state_dict(stage: LockedStage, state: Mapping[str, Any]) -> None:
+def load_state_dict(stage: LockedStage, runtime: StageRuntime, state: Mapping[str, Any]) -> None:
+    """Restore what :func:`state_dict` captured; streams handed out later are restored when they are."""
     if not isinstance(state, Mapping) or state.get("format") != FORMAT:
         raise SeedlockError("invalid-value", f"Not a seedlock state dict of format {FORMAT}", "/format")
     for key, expected in (("stage", stage.name), ("rules", stage.rules), ("seeds", dict(stage.seeds)),
@@ -53,7 +54,6 @@ def load_state_dict(stage: LockedStage, state: Mapping[str, Any]) -> None:
         if got != expected:
             raise SeedlockError("invalid-value", f"The state dict was captured for {key} {got!r}, "
                                 f"this stage has {expected!r}", f"/{key}")
-    runtime = stage.runtime
     captured = list(state["streams"])
     live = {_key(s): s for s in runtime.streams}
     missing = [k for k in live if k not in {_key_of(c) for c in captured}]
@@ -73,12 +73,12 @@ def load_state_dict(stage: LockedStage, state: Mapping[str, Any]) -> None:
             _frameworks.get(name).restore_state(framework_state)
             continue
         from . import extensions
-        from .apply import process_seed
+        from .derivation import process_seed
 
         if not isinstance(framework_state, Mapping):
             raise SeedlockError("invalid-value", f"Not an extension's state: {framework_state!r}",
                                 f"/frameworks/{name}")
-        problem = extensions.restore_state(name, framework_state, process_seed(stage.seed_of(name), state["rank"], None))
+        problem = extensions.restore_state(name, framework_state, process_seed(stage.seed_of(name), state["rank"]))
         if problem is not None:
             import warnings
 
@@ -115,15 +115,6 @@ def _capture_stream(stream: Stream) -> dict[str, Any]:
             "state": state}
 
 
-def restore_stream(stream: Stream, state: Any) -> None:
-    if stream.framework == "torch":
-        import torch
-
-        stream.generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
-    else:
-        stream.generator.bit_generator.state = _arrays(state)
-
-
 def _plain(value: Any) -> Any:
     """numpy arrays and scalars inside a bit generator's state → bytes and ints (weights_only-safe).
 
@@ -139,14 +130,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _arrays(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        if "__array__" in value:
-            import numpy as np
-
-            return np.frombuffer(value["bytes"], dtype=value["__array__"]).copy()
-        return {k: _arrays(v) for k, v in value.items()}
-    return value
-
-
-__all__ = ["FORMAT", "load_state_dict", "restore_stream", "state_dict"]
+__all__ = ["FORMAT", "load_state_dict", "state_dict"]

@@ -610,7 +610,7 @@ def _cmd_caffe_solver(args: argparse.Namespace) -> int:
     from .documents import labelled, read_lock_document
 
     lock = read_lock_document(args.lock)
-    fw = lock.stage(args.stage)._fw("caffe")
+    fw = lock.stage(args.stage).framework("caffe")
     solvers = list(args.solvers) or list(fw.settings["solvers"])
     if not solvers:
         raise _UsageError("name a SOLVER, or list solvers in the stage's caffe settings")

@@ -1,10 +1,10 @@
-"""``stage.seed_epoch(e)`` (spec §4.3, epochs): every epoch starts from seeds of its own.
+"""``session.seed_epoch(e)`` (spec §4.3, epochs): every epoch starts from seeds of its own.
 
 Each listed framework is applied again with its epoch seed ``E = derive(P, "epoch", e)`` in place of
 the process seed, and every stream the stage handed out (a DataLoader's ``generator=`` included) is
 reseeded in place to ``derive(E, "stream", name)``. What epoch ``e`` draws then depends on ``e`` and
 the lock only, so training resumed at an epoch boundary in a new process repeats the uninterrupted
-run. JAX keys are values, not state, so nothing is reseeded for them: ``stage.jax_key()`` follows the
+run. JAX keys are values, not state, so nothing is reseeded for them: ``session.jax_key()`` follows the
 epoch entered (its base becomes the epoch seed), and the report says so.
 """
 
@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .apply import ApplyReport, apply_with_seeds
+from .actions import ApplyReport
+from .apply import apply_with_seeds
 from .derivation import _index, epoch_seed
-from .streams import reseed, stream_seed_for
+from .streams import StageRuntime, reseed, stream_seed_for
 
 if TYPE_CHECKING:
     from .lock import LockedStage
 
 
-def seed_epoch(stage: LockedStage, epoch: int, *, strict: bool = False) -> ApplyReport:
+def seed_epoch(stage: LockedStage, runtime: StageRuntime, epoch: int, *, strict: bool = False) -> ApplyReport:
+    """Enter ``epoch`` in the process state ``runtime`` of ``stage``."""
     _index(epoch, "epoch")
-    runtime = stage.runtime
     rank = runtime.rank
     seeds = {name: epoch_seed(fw.seed, epoch, rank) for name, fw in stage.frameworks.items()}
     # JAX keys are values the stage makes on request: `jax` reports that keys from now on are epoch

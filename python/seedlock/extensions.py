@@ -13,9 +13,9 @@ description of what it seeded (``"Faker.seed(123)"``), or None. Optional attribu
   unmodified program right after it first imports that module, as it does numpy or torch (spec §6.1);
   without it the seeder is called when the interpreter starts, which loads the library into every
   Python process of the stage.
-* ``save``: a callable returning a function that puts the generator's state back (``stage.seeded()``).
+* ``save``: a callable returning a function that puts the generator's state back (``seedlock.seeded()``).
 * ``capture_state`` / ``restore_state``: the generator's state as plain data and back
-  (``stage.state_dict()``); without them a state dict says the extension was not captured, and loading
+  (``session.state_dict()``); without them a state dict says the extension was not captured, and loading
   it re-seeds it. (``capture`` / ``restore``, their first names, work too.)
 
 These are the names built-in framework modules use for the same things (``seedlock.frameworks``:

@@ -1,4 +1,4 @@
-"""A Keras callback entering every epoch of ``model.fit`` through ``stage.seed_epoch`` (spec §4.3).
+"""A Keras callback entering every epoch of ``model.fit`` through ``session.seed_epoch`` (spec §4.3).
 
 Keras draws dropout masks and other layer randomness from each layer's own ``SeedGenerator``, whose
 state lives in the model, not in TensorFlow's global seed. At the start of epoch ``e`` the callback
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .derivation import epoch_seed, process_seed
+from .derivation import epoch_seed
 from .streams import stream_seed_for
 
 if TYPE_CHECKING:
-    from .apply import ApplyReport
+    from .actions import ApplyReport
     from .lock import LockedStage
+    from .streams import StageRuntime
 
 
 def layer_seed_generators(model: Any) -> list[Any]:
@@ -52,11 +53,14 @@ def _state_like(current: Any, seed: int) -> Any:
     return np.asarray([seed, 0], dtype=np.asarray(current).dtype)
 
 
-def seed_epoch_callback(stage: LockedStage) -> Any:
+def seed_epoch_callback(stage: LockedStage, runtime: StageRuntime) -> Any:
+    """The callback of ``stage`` in the process state ``runtime`` (a session's)."""
     import keras
 
+    from .epochs import seed_epoch
+
     class SeedEpoch(keras.callbacks.Callback):  # type: ignore[misc]
-        """Calls ``stage.seed_epoch(epoch)`` and reseeds the model's layer seed generators per epoch."""
+        """Calls ``session.seed_epoch(epoch)`` and reseeds the model's layer seed generators per epoch."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -64,12 +68,11 @@ def seed_epoch_callback(stage: LockedStage) -> Any:
             self.reports: list[ApplyReport] = []
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.reports.append(self.stage.seed_epoch(epoch))
-            if "tensorflow" in self.stage.frameworks and self.model is not None:
-                rank = self.stage.runtime.rank
-                reseed_layers(self.model, epoch_seed(self.stage.seed_of("tensorflow"), epoch, rank))
+            self.reports.append(seed_epoch(stage, runtime, epoch))
+            if "tensorflow" in stage.frameworks and self.model is not None:
+                reseed_layers(self.model, epoch_seed(stage.seed_of("tensorflow"), epoch, runtime.rank))
 
     return SeedEpoch()
 
 
-__all__ = ["layer_seed_generators", "process_seed", "reseed_layers", "seed_epoch_callback"]
+__all__ = ["layer_seed_generators", "reseed_layers", "seed_epoch_callback"]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,10 +14,7 @@ from .derivation import CURRENT_RULES, DERIVATION, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 
 if TYPE_CHECKING:
-    from .apply import ApplyReport
     from .replicates import Replicate
-    from .streams import StageRuntime
-    from .workers import WorkerInit
 
 Source = Literal["manifest", "env", "generated", "derived"]
 SOURCES: tuple[Source, ...] = _SOURCES  # type: ignore[assignment]
@@ -64,7 +60,12 @@ class FrameworkSeed(Resolved):
 
 @dataclass(frozen=True, kw_only=True)
 class LockedStage(Resolved):
-    """A resolved stage: its seed and one :class:`FrameworkSeed` per framework it lists."""
+    """A resolved stage: its seed and one :class:`FrameworkSeed` per framework it lists.
+
+    Lock data only, with the seeds derived from it. Applying it to this process is
+    :func:`seedlock.apply_stage` (or :func:`seedlock.apply_from_env`), which returns the process's
+    :class:`~seedlock.session.Session`: streams, epochs, workers, checkpoints and JAX keys.
+    """
 
     name: str
     frameworks: Mapping[str, FrameworkSeed]
@@ -74,8 +75,6 @@ class LockedStage(Resolved):
     take_over: bool | None = None
     #: Which replicate of the locked stage this is (spec §13); None for the stage as locked.
     replicate: Replicate | None = field(default=None, compare=False)
-    # Per-process state (rank applied, epoch entered, streams handed out): not lock data.
-    _runtime: StageRuntime | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -91,135 +90,26 @@ class LockedStage(Resolved):
 
     def seed_of(self, framework_name: str) -> int:
         """The seed of one framework the stage lists (``framework-not-in-stage`` otherwise)."""
-        return self._fw(framework_name).seed
+        return self.framework(framework_name).seed
 
     def rank_seed(self, framework_name: str, rank: int) -> int:
         """Seed of a distributed rank for one framework (spec §4.3)."""
-        return rank_seed(self._fw(framework_name).seed, rank)
+        return rank_seed(self.framework(framework_name).seed, rank)
 
     def worker_seed(self, framework_name: str, worker: int, rank: int = 0) -> int:
         """Seed of a data-loader worker for one framework (spec §4.3)."""
-        return worker_seed(self._fw(framework_name).seed, worker, rank)
+        return worker_seed(self.framework(framework_name).seed, worker, rank)
 
     def process_seed(self, framework_name: str, *, rank: int | None = None, worker: int | None = None) -> int:
         """The seed of one process (spec §4.3): the framework seed, a rank's, or a worker's (of rank 0
         unless ``rank`` is given)."""
-        from .apply import process_seed
+        seed = self.framework(framework_name).seed
+        if worker is not None:
+            return worker_seed(seed, worker, 0 if rank is None else rank)
+        return seed if rank is None else rank_seed(seed, rank)
 
-        return process_seed(self._fw(framework_name).seed, rank, worker)
-
-    def jax_key(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> Any:
-        """A new-style typed JAX key (``jax.random.key``) on the stage's PRNG implementation (spec §6
-        ``jax``). JAX has no global RNG: take keys from the stage and split them.
-
-        ``name`` gives the key of a named stream (``"init"``, ``"dropout"``, …): names never share a
-        key. ``rank`` gives that rank's key; without it the key is the same in every process, whatever
-        rank the stage was applied with (JAX programs are SPMD: a computation over global arrays needs
-        the same key everywhere, and JAX splits it across devices itself). ``worker`` gives a
-        data-loading worker's key (of rank 0 when not distributed). After :meth:`seed_epoch` the keys are the
-        epoch's: take them from the stage again in every epoch (a key taken earlier is a value and keeps
-        its draws). Without a name, outside any epoch, the key is ``jax.random.key`` of the process seed.
-
-        The raw-key form is ``jax.random.PRNGKey(stage.jax_seed(name, rank=r, worker=w))`` (or
-        ``jax.random.key_data(stage.jax_key(...))``).
-        """
-        from .apply import jax_key
-
-        return jax_key(self._fw("jax"), name, rank=rank, worker=worker, epoch=self.runtime.epoch)
-
-    def jax_seed(self, name: str | None = None, *, rank: int | None = None, worker: int | None = None) -> int:
-        """The seed of :meth:`jax_key` with the same arguments, for ``jax.random.PRNGKey`` (raw keys)."""
-        from .frameworks.jax import key_seed
-
-        fw = self._fw("jax")
-        replicate = fw.stream_replicate(name) if name is not None else 0
-        if replicate:  # a varied key of a replicate (spec §12); otherwise the plain call
-            return key_seed(fw.seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch, replicate=replicate)
-        return key_seed(fw.seed, name, rank=rank, worker=worker, epoch=self.runtime.epoch)
-
-    def apply(self, *, strict: bool = False, rank: int | None = None) -> ApplyReport:
-        """Seed exactly the frameworks this stage lists, importing only those.
-
-        Returns a report of what was applied and what was not; with ``strict`` anything not applied
-        raises ``not-applied``. With ``rank`` every framework uses its rank seed, and (rules 2) the
-        streams, epochs and workers of this stage in this process are those of that rank.
-        """
-        from .apply import apply_stage
-
-        report = apply_stage(self, strict=strict, rank=rank)
-        runtime = self.runtime
-        runtime.rank, runtime.epoch = rank, None
-        return report
-
-    @contextlib.contextmanager
-    def seeded(self, *, strict: bool = False, rank: int | None = None) -> Iterator[ApplyReport]:
-        """Apply the stage, and on exit restore every RNG state and flag it touched."""
-        from .apply import saved_state
-
-        with saved_state(self.frameworks):
-            yield self.apply(strict=strict, rank=rank)
-
-    @property
-    def runtime(self) -> StageRuntime:
-        """This process's mutable state of the stage: rank applied, epoch entered, streams handed out."""
-        if self._runtime is None:
-            from .streams import StageRuntime
-
-            object.__setattr__(self, "_runtime", StageRuntime())
-        assert self._runtime is not None
-        return self._runtime
-
-    def numpy_generator(self, name: str | None = None, *, rank: int | None = None, worker: Any = None) -> Any:
-        """The numpy ``Generator`` of the stream ``name`` (spec §4.3), on the stage's bit generator.
-
-        Streams are distinct from the global generator and from each other; ``seed_epoch`` and the
-        stage's ``worker_init_fn`` reseed them. ``worker`` (PyTorch's ``get_worker_info()`` inside a
-        DataLoader worker) gives that worker's stream instead.
-        """
-        from .streams import numpy_stream
-
-        return numpy_stream(self, self._fw("numpy"), name, rank=rank, worker=worker)
-
-    def torch_generator(self, name: str | None = None, *, rank: int | None = None, worker: Any = None) -> Any:
-        """The CPU ``torch.Generator`` of the stream ``name`` (spec §4.3), e.g. a DataLoader's
-        ``generator=``; distinct from ``torch``'s global generator and reseeded by ``seed_epoch``."""
-        from .streams import torch_stream
-
-        return torch_stream(self, self._fw("torch"), name, rank=rank, worker=worker)
-
-    def worker_init_fn(self, *, rank: int | None = None) -> WorkerInit:
-        """A picklable DataLoader ``worker_init_fn`` seeding python/numpy/torch and the stage's streams
-        in each worker, per worker, rank and iterator (spec §4.3)."""
-        from .workers import worker_init
-
-        return worker_init(self, rank=rank)
-
-    def seed_epoch(self, epoch: int, *, strict: bool = False) -> ApplyReport:
-        """Enter epoch ``epoch``: seed every listed framework with its epoch seed and reseed every stream
-        handed out (spec §4.3), so that an epoch draws the same numbers however the run got there."""
-        from .epochs import seed_epoch
-
-        return seed_epoch(self, epoch, strict=strict)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Every generator state the stage owns, as plain data for ``torch.save`` (spec §6.2)."""
-        from .checkpoint import state_dict
-
-        return state_dict(self)
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` captured, so a resumed run continues the same streams."""
-        from .checkpoint import load_state_dict
-
-        load_state_dict(self, state)
-
-    def keras_callback(self) -> Any:
-        """A ``keras.callbacks.Callback`` calling :meth:`seed_epoch` at the start of every epoch of ``fit``."""
-        from .keras_callback import seed_epoch_callback
-
-        return seed_epoch_callback(self)
-
-    def _fw(self, name: str) -> FrameworkSeed:
+    def framework(self, name: str) -> FrameworkSeed:
+        """The seed and settings of one framework the stage lists (``framework-not-in-stage`` otherwise)."""
         try:
             return self.frameworks[name]
         except KeyError:

@@ -72,7 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--seedlock") or config.getini("seedlock")
     if not path:
         return
-    import seedlock
+    from .documents import from_data
+    from .errors import SeedlockError
 
     strict = bool(config.getoption("--seedlock-strict") or config.getini("seedlock_strict"))
     explicit_stage = config.getoption("--seedlock-stage") or config.getini("seedlock_stage")
@@ -82,7 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         if worker_lock is not None:
             # An xdist worker: never resolve again ("generate" would draw a different seed per worker).
-            lock = seedlock.from_data(json.loads(worker_lock["lock"]), schema=False)
+            lock = from_data(json.loads(worker_lock["lock"]), schema=False)
             source, from_lock = worker_lock["source"], worker_lock["from_lock"]
         else:
             lock, source, from_lock = _resolve(config, str(path))
@@ -90,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
         missing = _hash_seed_problem(stage) if worker_lock is None else None  # the controller reports it
         if missing:
             _not_applied(config, stage, [missing], strict=strict, at_start=True)
-    except seedlock.SeedlockError as err:
+    except SeedlockError as err:
         raise pytest.UsageError(f"seedlock: error[{err.code}] {path}: {err}") from None
     if worker_lock is None:
         cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
@@ -104,11 +105,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
-    import seedlock
+    from .documents import read, resolve
+    from .lock import Lock
 
     override = config.getoption("--seedlock-seed")
-    document = seedlock.read(path)
-    if override is not None and isinstance(document, seedlock.Lock):
+    document = read(path)
+    if override is not None and isinstance(document, Lock):
         raise pytest.UsageError(f"--seedlock-seed cannot change a lock ({path} is final); give a manifest")
     env = dict(os.environ)
     if override is not None:
@@ -124,7 +126,7 @@ def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
                 if not env.get(variable):
                     env[variable] = str(seed)
         env["SEEDLOCK_SEED"] = str(override)
-    lock = document if isinstance(document, seedlock.Lock) else seedlock.resolve(document, env, provenance=False)
+    lock = document if isinstance(document, Lock) else resolve(document, env, provenance=False)
     root = lock.root
     if override is not None:
         source = "--seedlock-seed"  # resolved through SEEDLOCK_SEED, but the user typed an option
@@ -132,7 +134,7 @@ def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
         source = f"env {root.variable}"
     else:
         source = root.source
-    return lock, source, isinstance(document, seedlock.Lock)
+    return lock, source, isinstance(document, Lock)
 
 
 def _generated_stage_seeds(lock: Any) -> dict[str, int]:
@@ -153,7 +155,7 @@ def _stage(lock: Any, name: str, *, explicit: bool) -> Any:
 
 def _hash_seed_problem(stage: Any) -> Any:
     """PYTHONHASHSEED is fixed at interpreter start, once for the whole session (not per test)."""
-    from .apply import Action
+    from .actions import Action
 
     fw = stage.frameworks.get("python")
     if fw is None or not fw.settings["hash_seed"]:
@@ -328,8 +330,10 @@ def _enter(item: pytest.Item, state: _State, phase: str, *, report: bool) -> Non
     lazy = item.config.stash.get(_LAZY, None)
     if lazy is not None:
         lazy.phase = (item, phase)
+    from .apply import seed_stage
+
     stage = item.stash[_SEEDS].stage_for(phase, _imported(state.stage))
-    result = stage.apply()
+    result = seed_stage(stage)
     if result.failures and report:
         _report_failures(item, state, stage, list(result.failures))
 
@@ -439,8 +443,13 @@ def _control_seedless_in_test(stage: Any, strict: bool) -> Any:
 
 @pytest.fixture
 def seedlock_stage(request: pytest.FixtureRequest) -> Any:
-    """The stage seeding this test (per-test seeds), e.g. ``seedlock_stage.numpy_generator()``."""
+    """The session of the stage seeding this test (per-test seeds), e.g. ``seedlock_stage.numpy_generator()``."""
+    from .actions import ApplyReport
+    from .session import Session
+
     entry = request.node.stash.get(_CONTEXT, None)
     if entry is None:
         pytest.skip("seedlock is not enabled: run pytest with --seedlock FILE")
-    return entry[1]
+    stage = entry[1]
+    # The plugin applies every phase of the test itself (at its start): this session's report lists no actions.
+    return Session(stage, ApplyReport(stage=stage.name, seeds=stage.seeds))

@@ -159,7 +159,7 @@ def replicate_stage(stage: LockedStage, index: int, vary: Vary | Sequence[str] =
     check_index(index)
     resolved = vary if isinstance(vary, Vary) else resolve_vary(stage, vary)
     if index == 0:
-        return replace(stage, replicate=Replicate(index=0, vary=resolved), _runtime=None)
+        return replace(stage, replicate=Replicate(index=0, vary=resolved))
     fws = {}
     for name, fw in stage.frameworks.items():
         if name in resolved.frameworks:
@@ -167,8 +167,7 @@ def replicate_stage(stage: LockedStage, index: int, vary: Vary | Sequence[str] =
         elif name in resolved.streams:
             fw = replace(fw, varied_streams=resolved.streams[name], replicate=index)
         fws[name] = fw
-    return replace(stage, frameworks=MappingProxyType(fws), replicate=Replicate(index=index, vary=resolved),
-                   _runtime=None)
+    return replace(stage, frameworks=MappingProxyType(fws), replicate=Replicate(index=index, vary=resolved))
 
 
 @dataclass(frozen=True, kw_only=True)

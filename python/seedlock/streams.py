@@ -11,6 +11,7 @@ seed inside a DataLoader worker. Streams are never the global generator's stream
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ class Stream:
 @dataclass(eq=False)
 class StageRuntime:
     """A stage's state in this process: the rank applied, the epoch entered, the streams handed out.
+    A :class:`~seedlock.session.Session` owns one.
 
     Plain attributes only, so a ``worker_init_fn`` holding it pickles (spawned DataLoader workers)
     together with the dataset and keeps referring to the same generator objects.
@@ -65,8 +67,6 @@ class StageRuntime:
             watch_stream(stream)
         state = self.pending.pop((stream.framework, stream.name, stream.rank, stream.index), None)
         if state is not None:
-            from .checkpoint import restore_stream
-
             restore_stream(stream, state)
 
 
@@ -92,16 +92,17 @@ def _below(base: int, name: str | None, rules: int, replicate: int = 0) -> int:
     return stream_seed(base, name, replicate)
 
 
-def _rank(stage: LockedStage, rank: int | None) -> int | None:
+def _rank(stage: LockedStage, runtime: StageRuntime, rank: int | None) -> int | None:
     if rank is not None or stage.rules == 1:
         return rank  # rules 1: a rank is only used when asked for, as in seedlock 0.1
-    return stage.runtime.rank
+    return runtime.rank
 
 
-def _seed(stage: LockedStage, fw: FrameworkSeed, name: str | None, rank: int | None, worker: Any) -> tuple[int, bool]:
+def _seed(stage: LockedStage, runtime: StageRuntime, fw: FrameworkSeed, name: str | None, rank: int | None,
+          worker: Any) -> tuple[int, bool]:
     """(seed, whether to remember the stream): worker streams belong to that worker only."""
     if worker is None:
-        return stream_seed_for(fw.seed, name, rules=stage.rules, rank=rank, epoch=stage.runtime.epoch,
+        return stream_seed_for(fw.seed, name, rules=stage.rules, rank=rank, epoch=runtime.epoch,
                                replicate=fw.stream_replicate(name)), True
     wid, loader_seed = worker_identity(worker)
     base = worker_base(fw.seed, wid, loader_seed, rules=stage.rules, rank=rank)
@@ -117,25 +118,31 @@ def worker_identity(worker: Any) -> tuple[int, int]:
     return wid, seed - wid
 
 
-def numpy_stream(stage: LockedStage, fw: FrameworkSeed, name: str | None, *, rank: int | None, worker: Any) -> Any:
+def numpy_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *, rank: int | None,
+                 worker: Any) -> Any:
+    """The numpy ``Generator`` of stream ``name`` (remembered in ``runtime`` unless it is a worker's)."""
     import numpy as np
 
-    rank = _rank(stage, rank)
-    seed, remember = _seed(stage, fw, name, rank, worker)
+    fw = stage.framework("numpy")
+    rank = _rank(stage, runtime, rank)
+    seed, remember = _seed(stage, runtime, fw, name, rank, worker)
     generator = np.random.Generator(getattr(np.random, fw.settings["bit_generator"])(seed))
     if remember:
-        stage.runtime.remember(Stream(framework="numpy", name=name, rank=rank, generator=generator))
+        runtime.remember(Stream(framework="numpy", name=name, rank=rank, generator=generator))
     return generator
 
 
-def torch_stream(stage: LockedStage, fw: FrameworkSeed, name: str | None, *, rank: int | None, worker: Any) -> Any:
+def torch_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *, rank: int | None,
+                 worker: Any) -> Any:
+    """The CPU ``torch.Generator`` of stream ``name`` (remembered in ``runtime`` unless it is a worker's)."""
     import torch
 
-    rank = _rank(stage, rank)
-    seed, remember = _seed(stage, fw, name, rank, worker)
+    fw = stage.framework("torch")
+    rank = _rank(stage, runtime, rank)
+    seed, remember = _seed(stage, runtime, fw, name, rank, worker)
     generator = torch.Generator().manual_seed(seed)
     if remember:
-        stage.runtime.remember(Stream(framework="torch", name=name, rank=rank, generator=generator))
+        runtime.remember(Stream(framework="torch", name=name, rank=rank, generator=generator))
     return generator
 
 
@@ -149,5 +156,25 @@ def reseed(stream: Stream, seed: int, bit_generator: str = "PCG64") -> None:
         stream.generator.bit_generator.state = getattr(np.random, bit_generator)(seed).state
 
 
-__all__ = ["DEFAULT_STREAM", "StageRuntime", "Stream", "numpy_stream", "reseed", "stream_seed_for", "torch_stream",
-           "worker_base", "worker_identity"]
+def restore_stream(stream: Stream, state: Any) -> None:
+    """Put a stream back to a state :mod:`seedlock.checkpoint` captured (arrays as little-endian bytes)."""
+    if stream.framework == "torch":
+        import torch
+
+        stream.generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
+    else:
+        stream.generator.bit_generator.state = _arrays(state)
+
+
+def _arrays(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if "__array__" in value:
+            import numpy as np
+
+            return np.frombuffer(value["bytes"], dtype=value["__array__"]).copy()
+        return {k: _arrays(v) for k, v in value.items()}
+    return value
+
+
+__all__ = ["DEFAULT_STREAM", "StageRuntime", "Stream", "numpy_stream", "reseed", "restore_stream", "stream_seed_for",
+           "torch_stream", "worker_base", "worker_identity"]

@@ -71,10 +71,10 @@ class WorkerInit:
                 reseed(stream, _below(seeds[stream.framework], stream.name, self.rules, varied), self.bit_generator)
 
 
-def worker_init(stage: LockedStage, *, rank: int | None) -> WorkerInit:
+def worker_init(stage: LockedStage, runtime: StageRuntime, *, rank: int | None) -> WorkerInit:
+    """The initialiser of ``stage``'s workers in the process state ``runtime`` (its rank unless ``rank``)."""
     if stage.rules == 1:
         return WorkerInit(seeds=dict(stage.seeds), rank=rank or 0, rules=1)
-    runtime = stage.runtime
     numpy = stage.frameworks.get("numpy")
     return WorkerInit(
         seeds=dict(stage.seeds),

@@ -217,8 +217,8 @@ def test_a_script_that_applies_the_stage_itself_is_seeded_again_at_its_call(tmp_
     script = _script(tmp_path, (
         "import json, numpy as np, seedlock\n"
         "np.random.random(5)\n"
-        "stage = seedlock.apply_from_env(strict=True)\n"
-        "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': stage.ok, 'seeds': dict(stage.seeds)}))\n"))
+        "session = seedlock.apply_from_env(strict=True)\n"
+        "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': session.report.ok, 'seeds': dict(session.seeds)}))\n"))
     auto = _run(lock, sys.executable, script)
     manual = _run(lock, sys.executable, script, flags=("--no-auto-seed",))
     assert auto[2] == manual[2] == ""
@@ -427,7 +427,7 @@ def test_verify_finds_an_unmodified_script_reproducible_and_without_auto_seeding
 
 def test_frameworks_the_script_applies_itself_are_not_seeded_again_by_their_import_inside_apply(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python", "numpy", "torch"])
-    script = _script(tmp_path, "import seedlock\nprint(seedlock.apply_from_env(rank=1).ok)\n")
+    script = _script(tmp_path, "import seedlock\nprint(seedlock.apply_from_env(rank=1).report.ok)\n")
     rc, out, err = _run(lock, sys.executable, script, flags=("-v",))
     assert (rc, out) == (0, "True\n")
     torch_seed = seedlock.load_lock(lock).stage("train").rank_seed("torch", 1)
@@ -474,7 +474,7 @@ JAX_PROBE = ("import jax\n"
              "      jax.random.key_data(jax.random.key(0)).shape[0], jax.random.uniform(jax.random.key(0)).item())\n")
 # The same program, seeded by apply() instead of its import: the report and the draws auto-seeding must match.
 JAX_APPLIED = ("import seedlock\n"
-               "report = seedlock.apply_from_env(strict=True)\n"
+               "report = seedlock.apply_from_env(strict=True).report\n"
                "print('\\n'.join(str(a) for a in report.actions if a.framework == 'jax'))\n" + JAX_PROBE)
 
 

@@ -186,7 +186,7 @@ def test_non_utf8_bytes_outside_comments_are_still_refused() -> None:
 
 def test_apply_without_pycaffe_says_the_solver_file_seeds_caffe() -> None:
     lock = resolve(seedlock.Manifest.from_dict(json.loads((CAFFE_DIR / "manifest.json").read_text())), {})
-    report = lock.stage("train").apply(strict=True)
+    report = seedlock.apply_stage(lock.stage("train"), strict=True).report
     (action,) = report.actions
     try:
         import caffe  # type: ignore[import-not-found]

@@ -1,4 +1,4 @@
-"""stage.state_dict() / load_state_dict(): generator state saved with torch.save, resumed mid-epoch (spec §6.2)."""
+"""session.state_dict() / load_state_dict(): generator state saved with torch.save, resumed mid-epoch (spec §6.2)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,15 @@ def _stage(seed: int = 42, bit_generator: str = "PCG64") -> seedlock.LockedStage
     return resolve(manifest, {}).stage("train")
 
 
+def _session(**kwargs: Any) -> seedlock.Session:
+    """The stage applied in this process (each call: a new lock object and session, as in a new process)."""
+    return seedlock.apply_stage(_stage(**kwargs))
+
+
 pytestmark = pytest.mark.usefixtures("restore_global_rngs")
 
 
-def _draws(stage: seedlock.LockedStage, streams: list[Any]) -> list[float]:
+def _draws(stage: seedlock.Session, streams: list[Any]) -> list[float]:
     out = [random.random(), float(np.random.random()), torch.rand(1).item()]
     for s in streams:
         out.append(float(s.random()) if hasattr(s, "random") else torch.rand(1, generator=s).item())
@@ -34,8 +39,7 @@ def _draws(stage: seedlock.LockedStage, streams: list[Any]) -> list[float]:
 
 @pytest.mark.parametrize("bit_generator", ["PCG64", "MT19937", "Philox", "SFC64", "PCG64DXSM"])
 def test_a_state_dict_survives_torch_save_with_weights_only_and_continues_every_stream(bit_generator: str) -> None:
-    stage = _stage(bit_generator=bit_generator)
-    stage.apply()
+    stage = _session(bit_generator=bit_generator)
     streams = [stage.numpy_generator("augment"), stage.torch_generator("shuffle"), stage.numpy_generator("augment")]
     stage.seed_epoch(3)
     _draws(stage, streams)
@@ -43,37 +47,35 @@ def test_a_state_dict_survives_torch_save_with_weights_only_and_continues_every_
     torch.save(stage.state_dict(), buffer)
     expected = _draws(stage, streams)
 
-    resumed = _stage(bit_generator=bit_generator)  # a new lock object, as in a new process
-    resumed.apply()
+    resumed = _session(bit_generator=bit_generator)  # a new lock object and session, as in a new process
     new_streams = [resumed.numpy_generator("augment"), resumed.torch_generator("shuffle"), resumed.numpy_generator("augment")]
     buffer.seek(0)
     resumed.load_state_dict(torch.load(buffer, weights_only=True))
     assert _draws(resumed, new_streams) == expected
-    assert resumed.runtime.epoch == 3
+    assert resumed.epoch == 3
 
 
 def test_a_stream_handed_out_after_loading_starts_from_its_saved_state() -> None:
-    stage = _stage()
-    stage.apply()
+    stage = _session()
     shuffle = stage.torch_generator("shuffle")
     torch.rand(7, generator=shuffle)
     state = stage.state_dict()
     expected = torch.rand(3, generator=shuffle)
-    resumed = _stage()
+    resumed = _session()
     resumed.load_state_dict(state)
     assert torch.equal(torch.rand(3, generator=resumed.torch_generator("shuffle")), expected)
 
 
 def test_loading_a_state_dict_of_other_seeds_is_an_error() -> None:
-    state = _stage(seed=1).state_dict()
+    state = _session(seed=1).state_dict()
     with pytest.raises(seedlock.SeedlockError) as info:
-        _stage(seed=2).load_state_dict(state)
+        _session(seed=2).load_state_dict(state)
     assert (info.value.code, info.value.pointer) == ("invalid-value", "/seeds")
 
 
 def test_loading_a_state_dict_without_a_stream_the_stage_handed_out_is_an_error() -> None:
-    state = _stage().state_dict()
-    stage = _stage()
+    state = _session().state_dict()
+    stage = _session()
     stage.numpy_generator("extra")
     with pytest.raises(seedlock.SeedlockError, match="stream 'extra'") as info:
         stage.load_state_dict(state)
@@ -89,8 +91,7 @@ class Augmented:
         return x, x.sum(dim=0, keepdim=True)
 
 
-def _setup(stage: seedlock.LockedStage) -> tuple[torch.nn.Module, Any, Any, Any]:
-    stage.apply()
+def _setup(stage: seedlock.Session) -> tuple[torch.nn.Module, Any, Any, Any]:
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.3), torch.nn.Linear(8, 1))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     loader = DataLoader(Augmented(), batch_size=4, shuffle=True, generator=stage.torch_generator("shuffle"))
@@ -108,7 +109,7 @@ def _step(model: torch.nn.Module, opt: Any, batch: Any, noise: Any) -> float:
 
 def test_a_run_resumed_mid_epoch_from_a_checkpoint_repeats_the_uninterrupted_run() -> None:
     torch.set_num_threads(1)
-    stage = _stage()
+    stage = _session()
     model, opt, loader, noise = _setup(stage)
     saved: dict[str, Any] = {}
     for epoch in range(3):
@@ -124,7 +125,7 @@ def test_a_run_resumed_mid_epoch_from_a_checkpoint_repeats_the_uninterrupted_run
     uninterrupted = model.state_dict()
 
     checkpoint = torch.load(io.BytesIO(saved["checkpoint"]), weights_only=True)
-    stage2 = _stage()
+    stage2 = _session()
     model2, opt2, loader2, noise2 = _setup(stage2)
     model2.load_state_dict(checkpoint["model"])
     opt2.load_state_dict(checkpoint["opt"])

@@ -152,7 +152,7 @@ def test_resolve_and_validate_refuse_a_lock_where_a_manifest_is_required(tmp_pat
 def test_run_starts_a_fresh_process_whose_hash_seed_and_apply_come_from_the_lock(tmp_path: Path) -> None:
     lock = tmp_path / "l.json"
     seedlock_cli("resolve", str(CLASSIC), "-o", str(lock))
-    code = ("import os, json, seedlock; r = seedlock.apply_from_env(strict=True); "
+    code = ("import os, json, seedlock; r = seedlock.apply_from_env(strict=True).report; "
             "print(json.dumps({'hash': os.environ['PYTHONHASHSEED'], 'h': hash('seedlock'), 'seeds': r.seeds}))")
     runs = [seedlock_cli("run", str(lock), "--stage", "preprocess", "--", sys.executable, "-c", code) for _ in range(2)]
     for out in runs:

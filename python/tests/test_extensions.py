@@ -25,7 +25,7 @@ MANIFEST = {"version": "1.1", "seed": 42, "stages": {"fake": {"frameworks": ["py
 ABSENT = {**MANIFEST, "stages": {"fake": {"frameworks": ["python", "x-absent"]}}}
 # Faker's draws, the seeds the report gives, and the apply report's line for the extension.
 PROBE = ("import seedlock\n"
-         "r = seedlock.apply_from_env(strict=True)\n"
+         "r = seedlock.apply_from_env(strict=True).report\n"
          "from faker import Faker\n"
          "f = Faker()\n"
          "print(f.name(), f.email(), r.seeds['x-faker'], [str(a) for a in r.actions if a.framework == 'x-faker'], sep='|')")
@@ -82,10 +82,10 @@ def test_without_the_seeder_the_extension_is_reported_not_applied_and_strict_fai
     assert "Not applied: x-absent x-absent seeder(" in out.stderr and "no seeder installed" in out.stderr
     alone = {**MANIFEST, "stages": {"fake": {"frameworks": ["x-absent"]}}}
     stage = seedlock.resolve(seedlock.Manifest.from_dict(alone)).stage("fake")
-    report = stage.apply()
+    report = seedlock.apply_stage(stage).report
     assert [(a.framework, a.status) for a in report.failures] == [("x-absent", "failed")]
     with pytest.raises(seedlock.SeedlockError) as info:
-        stage.apply(strict=True)
+        seedlock.apply_stage(stage, strict=True)
     assert (info.value.code, info.value.pointer) == ("not-applied", "/stages/fake/frameworks/x-absent")
 
 
@@ -103,8 +103,8 @@ def test_seeded_puts_back_the_state_of_a_seeder_that_can_save_it(tmp_path: Path,
     lock = _lock(tmp_path)
     code = (f"import seedlock\nfrom faker.generator import random as shared\n"
             f"before = shared.getstate()\n"
-            f"with seedlock.load_lock({str(lock)!r}).stage('fake').seeded() as report:\n"
-            f"    assert [a.status for a in report.actions if a.framework == 'x-faker'] == ['applied']\n"
+            f"with seedlock.seeded(seedlock.load_lock({str(lock)!r}).stage('fake')) as session:\n"
+            f"    assert [a.status for a in session.report.actions if a.framework == 'x-faker'] == ['applied']\n"
             f"    assert shared.getstate() != before\n"
             f"print(shared.getstate() == before)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **_env(plugin_path)})
@@ -198,7 +198,8 @@ def test_a_state_dict_restores_an_extension_whose_seeder_captures_state_through_
         tmp_path: Path, plugin_path: str) -> None:
     lock = _lock(tmp_path)
     code = (f"import io, torch, seedlock\nfrom faker import Faker\n"
-            f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\nassert stage.apply().actions[-1].status == 'applied'\n"
+            f"stage = seedlock.apply_stage(seedlock.load_lock({str(lock)!r}).stage('fake'))\n"
+            f"assert stage.report.actions[-1].status == 'applied'\n"
             f"f = Faker()\nf.name()\n"
             f"buffer = io.BytesIO()\ntorch.save(stage.state_dict(), buffer)\n"
             f"before = [f.name() for _ in range(3)]\n"
@@ -232,7 +233,8 @@ def test_a_state_dict_says_an_extension_offered_nothing_to_capture_and_loading_i
     lock = _lock(tmp_path, COIN)
     seed = derive(derive(42, "fake"), "x-coin")
     code = (f"import json, warnings, seedlock, coinlib\n"
-            f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\nassert stage.apply().actions[-1].status == 'applied'\n"
+            f"stage = seedlock.apply_stage(seedlock.load_lock({str(lock)!r}).stage('fake'))\n"
+            f"assert stage.report.actions[-1].status == 'applied'\n"
             f"state = stage.state_dict()\n[coinlib.rng.random() for _ in range(5)]\n"
             f"with warnings.catch_warnings(record=True) as caught:\n"
             f"    warnings.simplefilter('always')\n    stage.load_state_dict(state)\n"
@@ -252,7 +254,7 @@ def test_a_state_dict_says_an_extension_offered_nothing_to_capture_and_loading_i
 
 
 def test_a_state_dict_of_a_stage_whose_seeder_is_missing_says_so_and_loading_it_warns() -> None:
-    stage = seedlock.resolve(seedlock.Manifest.from_dict(ABSENT)).stage("fake")
+    stage = seedlock.apply_stage(seedlock.resolve(seedlock.Manifest.from_dict(ABSENT)).stage("fake"))
     why = "no seeder installed (a package must register entry point 'x-absent' in group 'seedlock.seeders')"
     state = stage.state_dict()
     assert state["frameworks"]["x-absent"] == {"captured": False, "reason": why}

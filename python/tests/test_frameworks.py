@@ -129,7 +129,7 @@ def test_the_python_hash_seed_check_uses_the_unranked_python_seed(monkeypatch: p
     monkeypatch.setenv("PYTHONHASHSEED", str(stage.seed_of("python")))
     state = random.getstate()
     try:
-        report = stage.apply(rank=3)
+        report = seedlock.apply_stage(stage, rank=3).report
     finally:
         random.setstate(state)
     assert report.ok and report.seeds["python"] == stage.rank_seed("python", 3)

@@ -42,7 +42,7 @@ def test_seedlock_validate_still_checks_the_json_schema() -> None:
 def test_applying_a_numpy_stage_imports_numpy_only(tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"
     manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}}))
-    code = f"import seedlock\nseedlock.load({str(manifest)!r}).stage('s').apply()"
+    code = f"import seedlock\nseedlock.apply_stage(seedlock.load({str(manifest)!r}).stage('s'))"
     assert _imported_after(code) == {"numpy"}
 
 
@@ -81,3 +81,44 @@ def test_an_auto_seeded_interpreter_loads_only_random_and_seedlocks_bootstrap_at
         "bisect", "math", "itertools", "operator", "warnings", "__future__"}
     packages = {m.rsplit(".", n)[0] for m in expected for n in range(1, m.count(".") + 1)}  # loaded with them
     assert {m for m in added if not m.startswith("_")} <= expected | packages
+
+
+def _imports_of(module: str) -> set[str]:
+    """Every seedlock module ``module`` imports, at the top or inside functions (not for type checking only)."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "seedlock"
+    tree = ast.parse((package / f"{module}.py").read_text())
+    typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and getattr(block.test, "id", None) == "TYPE_CHECKING" for node in ast.walk(block)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.update([node.module] if node.module else [alias.name for alias in node.names])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "seedlock":
+            found.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "seedlock")
+    return found
+
+
+def test_lock_data_imports_none_of_the_modules_that_hold_process_state() -> None:
+    # The import circle of issue 19: lock imported apply, checkpoint, epochs, ... lazily, and they imported lock.
+    process = {"session", "apply", "applied", "checkpoint", "epochs", "keras_callback", "streams", "workers"}
+    assert _imports_of("lock") & process == set()
+    for module in process - {"session", "applied"}:
+        assert "session" not in _imports_of(module), module  # imports run one way: session -> them -> lock
+
+
+def test_the_package_root_only_re_exports_and_the_modules_it_names_never_import_the_package_itself() -> None:
+    import seedlock
+
+    source = (Path(seedlock.__file__)).read_text()
+    assert "def " not in source.replace("def __getattr__", "").replace("def __dir__", "")
+    for module in sorted(set(seedlock._LAZY.values()) | {"session", "documents", "lock", "streams", "epochs",
+                                                        "checkpoint", "workers", "keras_callback", "apply"}):
+        path = Path(seedlock.__file__).parent / f"{module}.py"
+        if path.exists():
+            assert "seedlock" not in {name.split(".")[0] for name in _imports_of(module)}, module

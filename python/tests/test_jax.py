@@ -48,7 +48,7 @@ def _child(code: str, env: dict[str, str]) -> str:
 def test_stage_keys_are_typed_keys_of_the_process_seed_and_ranks_and_workers_differ() -> None:
     import jax
 
-    stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    stage = seedlock.apply_stage(seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train"))
     key = stage.jax_key()
     assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
     assert jax.random.key_data(key).tolist() == [0, stage.seed_of("jax")]
@@ -63,8 +63,8 @@ def test_the_lock_chooses_the_prng_implementation_of_stage_keys_and_of_the_progr
     import jax
 
     stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest(prng_impl="rbg"))).stage("train")
-    assert str(stage.jax_key().dtype) == "key<rbg>"
-    with stage.seeded():
+    with seedlock.seeded(stage) as session:
+        assert str(session.jax_key().dtype) == "key<rbg>"
         assert jax.config.jax_default_prng_impl == "rbg"
         assert str(jax.random.key(1).dtype) == "key<rbg>"  # keys the program makes follow the lock too
     assert jax.config.jax_default_prng_impl == "threefry2x32"  # seeded() put the setting back
@@ -72,20 +72,20 @@ def test_the_lock_chooses_the_prng_implementation_of_stage_keys_and_of_the_progr
 
 def test_apply_says_jax_has_no_global_rng_instead_of_claiming_a_seed() -> None:
     stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
-    with stage.seeded(strict=True) as report:
-        jax_actions = [a for a in report.actions if a.framework == "jax"]
+    with seedlock.seeded(stage, strict=True) as session:
+        jax_actions = [a for a in session.report.actions if a.framework == "jax"]
     first = jax_actions[0]
     assert (first.status, first.what) == ("skipped", "global seed")
-    assert "no global random generator" in first.detail and "stage.jax_key()" in first.detail
+    assert "no global random generator" in first.detail and "session.jax_key()" in first.detail
     assert {a.what for a in jax_actions if a.status == "applied"} >= {
         "jax_default_prng_impl = threefry2x32", "jax_threefry_partitionable = True"}
-    assert report.ok
+    assert session.report.ok
 
 
 def test_apply_sets_xla_flags_before_jax_starts_keeping_the_users_flags(tmp_path: Path) -> None:
     lock = _lock_file(tmp_path, _manifest())
     code = ("import os, seedlock, jax\n"
-            "r = seedlock.apply_from_env(strict=True)\n"
+            "r = seedlock.apply_from_env(strict=True).report\n"
             "jax.numpy.zeros(1)\n"
             "print(os.environ['XLA_FLAGS'] + '|' + [str(a) for a in r.actions if 'XLA_FLAGS' in a.what][0])")
     out = _child(code, {"SEEDLOCK_LOCK": str(lock), "SEEDLOCK_STAGE": "train", "XLA_FLAGS": "--xla_dump_to=/tmp/x"})
@@ -98,7 +98,7 @@ def test_apply_after_jax_started_on_cpu_reports_the_flag_as_skipped_not_applied(
     lock = _lock_file(tmp_path, _manifest())
     code = ("import os, jax, seedlock\n"
             "jax.numpy.zeros(1)\n"
-            "r = seedlock.apply_from_env(strict=True)\n"
+            "r = seedlock.apply_from_env(strict=True).report\n"
             "print([str(a) for a in r.actions if 'XLA_FLAGS' in a.what][0] + '|' + os.environ.get('XLA_FLAGS', ''))")
     out = _child(code, {"SEEDLOCK_LOCK": str(lock), "SEEDLOCK_STAGE": "train", "XLA_FLAGS": ""})
     action, flags = out.split("|")
@@ -122,7 +122,7 @@ def test_seedlock_run_appends_the_determinism_flag_to_the_users_xla_flags(tmp_pa
 def test_stage_keys_repeat_in_fresh_processes_and_follow_the_seed(tmp_path: Path) -> None:
     lock = _lock_file(tmp_path, _manifest())
     code = ("import os, jax, seedlock\n"
-            "s = seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train')\n"
+            "s = seedlock.apply_stage(seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train'))\n"
             "print(jax.random.normal(s.jax_key(rank=1), (3,)).tolist())")
     env = {"SEEDLOCK_LOCK": str(lock)}
     assert _child(code, env) == _child(code, env)
@@ -156,8 +156,7 @@ def test_a_binding_of_spec_1_0_refuses_a_1_1_manifest_as_unsupported(monkeypatch
 # epoch's keys from the stage (per-process keys with rank=, global keys without). Prints {epoch: {name: [draws], name + "_key": key_data}} as JSON.
 _EPOCH_LOOP = """
 import json, os, sys, jax, seedlock
-stage = seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train')
-stage.apply(strict=False, rank=int(sys.argv[1]))
+stage = seedlock.apply_stage(seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train'), rank=int(sys.argv[1]))
 out = {}
 for epoch in json.loads(sys.argv[2]):
     stage.seed_epoch(epoch)
@@ -216,43 +215,43 @@ def test_the_unnamed_key_taken_from_the_stage_after_seed_epoch_differs_per_epoch
     import jax
 
     stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
-    with stage.seeded():
+    with seedlock.seeded(stage) as session:
         keys = []
         for epoch in range(3):
-            stage.seed_epoch(epoch)
-            keys.append(tuple(jax.random.key_data(stage.jax_key()).tolist()))
+            session.seed_epoch(epoch)
+            keys.append(tuple(jax.random.key_data(session.jax_key()).tolist()))
     assert len(set(keys)) == 3  # before, every epoch got the same key and repeated its randomness
     assert keys[0] == (0, seedlock.derive(stage.seed_of("jax"), "epoch", "0"))  # the epoch seed E of §4.3
 
 
 def test_seed_epoch_reports_that_jax_keys_now_follow_the_epoch() -> None:
     stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
-    with stage.seeded():
-        report = stage.seed_epoch(3)
+    with seedlock.seeded(stage) as session:
+        report = session.seed_epoch(3)
     keys = [a for a in report.actions if a.framework == "jax" and "epoch 3" in a.what]
     assert len(keys) == 1 and keys[0].status == "applied", report.actions
-    assert "stage.jax_key()" in keys[0].detail and "taken before" in keys[0].detail
+    assert "session.jax_key()" in keys[0].detail and "taken before" in keys[0].detail
 
 
-def test_jax_keys_leave_the_epoch_when_the_stage_is_applied_again_and_follow_a_loaded_state_dict() -> None:
+def test_jax_keys_of_a_new_session_are_outside_any_epoch_and_follow_a_loaded_state_dict() -> None:
     import jax
 
     lock = seedlock.resolve(seedlock.Manifest.from_dict(_manifest()))
     stage = lock.stage("train")
-    with stage.seeded():
-        before = jax.random.key_data(stage.jax_key("dropout")).tolist()
-        stage.seed_epoch(1)
-        in_epoch = jax.random.key_data(stage.jax_key("dropout")).tolist()
-        state = stage.state_dict()
-        stage.apply()
-        assert jax.random.key_data(stage.jax_key("dropout")).tolist() == before != in_epoch
-    again = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    with seedlock.seeded(stage) as session:
+        before = jax.random.key_data(session.jax_key("dropout")).tolist()
+        session.seed_epoch(1)
+        in_epoch = jax.random.key_data(session.jax_key("dropout")).tolist()
+        state = session.state_dict()
+        session = seedlock.apply_stage(stage)
+        assert jax.random.key_data(session.jax_key("dropout")).tolist() == before != in_epoch
+    again = seedlock.apply_stage(seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train"))
     again.load_state_dict(state)  # a checkpoint taken in epoch 1 brings epoch 1's keys back
     assert jax.random.key_data(again.jax_key("dropout")).tolist() == in_epoch
 
 
 def test_a_key_name_must_be_a_label() -> None:
-    stage = seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train")
+    stage = seedlock.apply_stage(seedlock.resolve(seedlock.Manifest.from_dict(_manifest())).stage("train"))
     with pytest.raises(seedlock.SeedlockError) as info:
         stage.jax_key("Dropout")
     assert info.value.code == "invalid-label"

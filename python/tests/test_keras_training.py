@@ -25,8 +25,7 @@ import tensorflow as tf
 from keras.src.utils import rng_utils
 import seedlock
 from seedlock.derivation import derive, epoch_seed
-stage = seedlock.load_lock(sys.argv[1]).stage("tensorflow")
-report = stage.apply(strict=True)
+stage = seedlock.apply_stage(seedlock.load_lock(sys.argv[1]).stage("tensorflow"), strict=True)
 seed = stage.seed_of("tensorflow")
 draws = tf.random.get_global_generator().normal([3]).numpy().tolist()
 expected = tf.random.Generator.from_seed(derive(seed, "stream", "global")).normal([3]).numpy().tolist()
@@ -41,7 +40,7 @@ import keras, io, torch
 saved = stage.state_dict()
 buffer = io.BytesIO(); torch.save(saved, buffer); buffer.seek(0)
 first = after()
-stage.apply()
+stage = seedlock.apply_stage(stage.stage)
 stage.load_state_dict(torch.load(buffer, weights_only=True))
 restored = after()
 print(json.dumps({"restored": restored == first, "draws": draws, "expected": expected, "epoch_draws": epoch_draws, "epoch_expected": epoch_expected,

@@ -55,7 +55,7 @@ def test_rpy2_and_the_r_package_draw_identical_runif_rnorm_and_sample(lock_path:
     from_r = _rscript(f'set_seedlock(load_seedlock("{lock_path}"), "{stage}"); {_to_json_r(R_DRAWS)}')
     code = (
         "import json, seedlock; from seedlock import _rbridge\n"
-        "report = seedlock.apply_from_env()\n"
+        "report = seedlock.apply_from_env().report\n"
         f"v = _rbridge.r_call('jsonlite::toJSON({R_DRAWS}, auto_unbox = TRUE, digits = NA)')\n"
         "print(json.dumps({'r': json.loads(str(v[0])), 'actions': [str(a) for a in report.actions], 'ok': report.ok}))"
     )
@@ -111,8 +111,8 @@ def test_seeded_restores_r_state_through_rpy2(lock_path: Path) -> None:
     lock = seedlock.load_lock(lock_path)
     _rbridge.r_call('set.seed(5, kind = "Mersenne-Twister")')
     before = list(_rbridge.r_call(".Random.seed"))
-    with lock.stage("legacy").seeded() as report:
-        assert report.ok
+    with seedlock.seeded(lock.stage("legacy")) as session:
+        assert session.report.ok
         assert list(_rbridge.r_call("RNGkind()")) == ["Wichmann-Hill", "Box-Muller", "Rounding"]
         _rbridge.r_call("runif(3)")
     assert list(_rbridge.r_call("RNGkind()")) == ["Mersenne-Twister", "Inversion", "Rejection"]
@@ -141,7 +141,7 @@ def test_seeding_r_through_rpy2_leaves_child_processes_their_own_libraries(tmp_p
         "import os, subprocess, sys, seedlock\n"
         "from seedlock.manifest import Manifest\n"
         "m = Manifest.from_dict({'version': '1.0', 'seed': 1, 'stages': {'s': {'frameworks': ['r']}}})\n"
-        "assert seedlock.resolve(m, {}, provenance=False).stage('s').apply(strict=True).ok\n"
+        "assert seedlock.apply_stage(seedlock.resolve(m, {}, provenance=False).stage('s'), strict=True).report.ok\n"
         "print(os.environ.get('LD_LIBRARY_PATH'))\n"
         "out = subprocess.run([sys.executable, '-c', 'import platform, ssl; print(platform.python_version())'],"
         " capture_output=True, text=True)\n"

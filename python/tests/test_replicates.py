@@ -50,7 +50,7 @@ def test_replicate_vectors(case: dict[str, Any], restore_global_rngs: None) -> N
     rep = replicate_stage(stage, data["replicate"], data.get("vary", []))
     assert rep.seeds == case["expected"]["frameworks"]
     for query, expected in zip(data.get("streams", []), case["expected"].get("streams", [])):
-        fresh = replicate_stage(stage, data["replicate"], data.get("vary", []))
+        fresh = seedlock.apply_stage(replicate_stage(stage, data["replicate"], data.get("vary", [])))
         if "epoch" in query:
             fresh.seed_epoch(query["epoch"])
         name = None if query["name"] == "default" else query["name"]
@@ -67,7 +67,7 @@ def test_a_varied_stream_is_the_replicates_in_dataloader_workers_too() -> None:
     lock = seedlock.resolve(seedlock.from_data({"version": "1.1", "seed": 1, "stages": {
         "train": {"frameworks": ["numpy", "torch"]}}}), env={})
     rep = replicate_stage(lock.stage("train"), 4, ["data"])
-    init = rep.worker_init_fn()
+    init = seedlock.apply_stage(rep).worker_init_fn()
     assert init.varied == {"numpy": (frozenset({"data"}), 4), "torch": (frozenset({"data"}), 4)}
     w = loader_worker_seed(rep.seed_of("numpy"), 1, 99)
     assert rep.seed_of("numpy") == lock.stage("train").seed_of("numpy")
@@ -80,10 +80,11 @@ def test_jax_keys_of_a_varied_stream_carry_the_replicate() -> None:
     lock = seedlock.resolve(seedlock.from_data({"version": "1.1", "seed": 1, "stages": {
         "train": {"frameworks": ["jax"]}}}), env={})
     stage = lock.stage("train")
-    rep = replicate_stage(stage, 2, ["init"])
+    rep = seedlock.apply_stage(replicate_stage(stage, 2, ["init"]))
+    plain = seedlock.apply_stage(stage)
     assert rep.jax_seed("init") == derive(stage.seed_of("jax"), "stream", "init", "replicate", "2")
-    assert rep.jax_seed("dropout") == stage.jax_seed("dropout")
-    assert rep.jax_seed() == stage.jax_seed()
+    assert rep.jax_seed("dropout") == plain.jax_seed("dropout")
+    assert rep.jax_seed() == plain.jax_seed()
 
 
 # --- the command line, end to end -----------------------------------------------------------------
@@ -91,9 +92,9 @@ def test_jax_keys_of_a_varied_stream_carry_the_replicate() -> None:
 PROGRAM = """
 import json, os, random, sys
 import seedlock
-stage = seedlock.apply_from_env()
-data = stage.numpy_generator("data")
-init = stage.numpy_generator("init")
+session = seedlock.apply_from_env()
+data = session.numpy_generator("data")
+init = session.numpy_generator("init")
 row = {"replicate": os.environ.get("SEEDLOCK_REPLICATE"), "python": random.random(),
        "data": float(data.random()), "init": float(init.random())}
 seedlock.log_metric("loss", 1.0, step=0)
@@ -318,8 +319,8 @@ def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> N
     section = readme[readme.index("## Replicates"):readme.index("## Is my change real?")]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     (work / "run.lock.json").write_bytes((work / "lock.json").read_bytes())
-    (work / "train.py").write_text("import seedlock\nstage = seedlock.apply_from_env()\n"
-                                   "seedlock.log_metric('accuracy', float(stage.numpy_generator('data').random()))\n")
+    (work / "train.py").write_text("import seedlock\nsession = seedlock.apply_from_env()\n"
+                                   "seedlock.log_metric('accuracy', float(session.numpy_generator('data').random()))\n")
     script = block.replace("python train.py", f"{sys.executable} train.py").replace(
         "seedlock replicate", f"{sys.executable} -m seedlock replicate")
     out = subprocess.run(["sh", "-ec", script], cwd=work, capture_output=True, text=True, timeout=600,

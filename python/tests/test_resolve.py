@@ -175,31 +175,31 @@ def test_query_vector(case: dict[str, Any]) -> None:
         import jax
 
         fresh = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"]).stage(inp["stage"])
-        with fresh.seeded():
+        with seedlock.seeded(fresh) as session:
             if "epoch" in inp:
-                fresh.seed_epoch(inp["epoch"])
-            key = fresh.jax_key(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
-            raw = fresh.jax_seed(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
-            unranked = fresh.jax_seed(inp.get("stream"), worker=inp.get("worker"))
+                session.seed_epoch(inp["epoch"])
+            key = session.jax_key(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
+            raw = session.jax_seed(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
+            unranked = session.jax_seed(inp.get("stream"), worker=inp.get("worker"))
         assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)  # a new-style typed key
         assert jax.random.key_data(key).tolist() == case["expected"]["key_data"]
         assert jax.random.PRNGKey(raw).tolist() == case["expected"]["key_data"]
         if "rank" in inp:
             # Applying the stage with the rank leaves a key asked for without one the same in every process.
-            with fresh.seeded(rank=inp["rank"]):
+            with seedlock.seeded(fresh, rank=inp["rank"]) as session:
                 if "epoch" in inp:
-                    fresh.seed_epoch(inp["epoch"])
-                assert fresh.jax_seed(inp.get("stream"), worker=inp.get("worker")) == unranked
+                    session.seed_epoch(inp["epoch"])
+                assert session.jax_seed(inp.get("stream"), worker=inp.get("worker")) == unranked
         if not keyed:
             assert jax.random.PRNGKey(stage.process_seed("jax", **where)).tolist() == case["expected"]["key_data"]
 
 
 def _jax_key_seed(stage: seedlock.LockedStage, inp: dict[str, Any]) -> int:
     """The key seed of a query case with an epoch and/or a key name, the way a program gets it."""
-    with stage.seeded():
+    with seedlock.seeded(stage) as session:
         if "epoch" in inp:
-            stage.seed_epoch(inp["epoch"])
-        return stage.jax_seed(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
+            session.seed_epoch(inp["epoch"])
+        return session.jax_seed(inp.get("stream"), rank=inp.get("rank"), worker=inp.get("worker"))
 
 
 def test_a_misspelt_stage_variable_warns_naming_the_stage_meant_and_fails_when_strict() -> None:

@@ -88,7 +88,7 @@ from seedlock.resolution import resolve
 m = seedlock.Manifest.from_dict({"version": "1.0", "seed": 3, "stages": {"t": {"frameworks": ["python", "tensorflow"],
     "settings": {"python": {"hash_seed": False}}}}})
 st = resolve(m, {}).stage("t")
-rep = st.apply(strict=True)
+rep = seedlock.apply_stage(st, strict=True).report
 print(json.dumps({"draw": random.random(), "expected": random.Random(st.seed_of("python")).random(),
                   "actions": [str(a) for a in rep.actions]}))
 """

@@ -28,6 +28,12 @@ def _stage(frameworks: tuple[str, ...] = ("python", "numpy", "torch"), seed: int
     return resolve(manifest, {}).stage("train")
 
 
+def _session(frameworks: tuple[str, ...] = ("python", "numpy", "torch"), seed: int = 42,
+             rank: int | None = None) -> seedlock.Session:
+    """The stage applied in this process, as the README's training loop starts."""
+    return seedlock.apply_stage(_stage(frameworks, seed), rank=rank)
+
+
 pytestmark = pytest.mark.usefixtures("restore_global_rngs")
 
 
@@ -43,7 +49,7 @@ class GlobalDraws:
                              -1.0 if info is None else float(info.id)], dtype=torch.float64)
 
 
-def _epochs(loader: Any, epochs: int = EPOCHS, stage: seedlock.LockedStage | None = None) -> list[torch.Tensor]:
+def _epochs(loader: Any, epochs: int = EPOCHS, stage: seedlock.Session | None = None) -> list[torch.Tensor]:
     out = []
     for epoch in range(epochs):
         if stage is not None:
@@ -56,16 +62,15 @@ def _by_worker(batch: torch.Tensor) -> dict[int, torch.Tensor]:
     return {int(w): batch[batch[:, -1] == w, :-1] for w in batch[:, -1].unique()}
 
 
-def _readme_loader(stage: seedlock.LockedStage, dataset: Any, **kwargs: Any) -> DataLoader[Any]:
-    """The pattern the README recommends."""
-    stage.apply()
+def _readme_loader(stage: seedlock.Session, dataset: Any, **kwargs: Any) -> DataLoader[Any]:
+    """The pattern the README recommends (after applying the stage)."""
     return DataLoader(dataset, batch_size=2, shuffle=True, num_workers=2, worker_init_fn=stage.worker_init_fn(),
                       generator=stage.torch_generator("shuffle"), **kwargs)
 
 
 def test_dataloader_workers_draw_different_numbers_in_every_epoch() -> None:
     # Defect 1: a worker_init_fn seeded from constants froze worker draws across epochs.
-    epochs = _epochs(_readme_loader(_stage(), GlobalDraws()))
+    epochs = _epochs(_readme_loader(_session(), GlobalDraws()))
     for a in range(EPOCHS):
         for b in range(a + 1, EPOCHS):
             for column, framework in enumerate(("numpy", "python", "torch")):
@@ -73,15 +78,15 @@ def test_dataloader_workers_draw_different_numbers_in_every_epoch() -> None:
 
 
 def test_dataloader_worker_draws_repeat_in_every_epoch_given_the_same_lock() -> None:
-    first = _epochs(_readme_loader(_stage(), GlobalDraws()))
-    again = _epochs(_readme_loader(_stage(), GlobalDraws()))
+    first = _epochs(_readme_loader(_session(), GlobalDraws()))
+    again = _epochs(_readme_loader(_session(), GlobalDraws()))
     assert all(torch.equal(a, b) for a, b in zip(first, again))
-    other = _epochs(_readme_loader(_stage(seed=43), GlobalDraws()))
+    other = _epochs(_readme_loader(_session(seed=43), GlobalDraws()))
     assert not torch.equal(first[0], other[0])
 
 
 def test_the_two_workers_of_an_epoch_draw_different_numbers_in_every_framework() -> None:
-    for batch in _epochs(_readme_loader(_stage(), GlobalDraws())):
+    for batch in _epochs(_readme_loader(_session(), GlobalDraws())):
         workers = _by_worker(batch)
         assert sorted(workers) == [0, 1]
         for column in range(3):
@@ -89,7 +94,7 @@ def test_the_two_workers_of_an_epoch_draw_different_numbers_in_every_framework()
 
 
 def test_worker_seeds_follow_the_loader_seed_derivation_of_the_spec() -> None:
-    stage = _stage()
+    stage = _session()
     loader = _readme_loader(stage, GlobalDraws())
     batch = torch.cat(list(loader))
     # Replay the loader's base_seed draw: the first number the shuffle generator gives the iterator.
@@ -104,9 +109,9 @@ def test_ranks_seed_their_workers_differently() -> None:
     stage = _stage()
 
     def rank_draws(rank: int) -> torch.Tensor:
-        stage.apply(rank=rank)
+        session = seedlock.apply_stage(stage, rank=rank)
         # The same shuffle generator in both ranks: only the rank may tell their workers apart.
-        loader = DataLoader(GlobalDraws(), batch_size=2, num_workers=2, worker_init_fn=stage.worker_init_fn(),
+        loader = DataLoader(GlobalDraws(), batch_size=2, num_workers=2, worker_init_fn=session.worker_init_fn(),
                             generator=torch.Generator().manual_seed(5))
         return torch.cat(list(loader))
 
@@ -116,8 +121,8 @@ def test_ranks_seed_their_workers_differently() -> None:
 
 
 def test_persistent_workers_draw_different_numbers_in_every_epoch_and_repeat() -> None:
-    first = _epochs(_readme_loader(_stage(), GlobalDraws(), persistent_workers=True))
-    again = _epochs(_readme_loader(_stage(), GlobalDraws(), persistent_workers=True))
+    first = _epochs(_readme_loader(_session(), GlobalDraws(), persistent_workers=True))
+    again = _epochs(_readme_loader(_session(), GlobalDraws(), persistent_workers=True))
     assert all(torch.equal(a, b) for a, b in zip(first, again))
     assert set(first[0][:, 0].tolist()).isdisjoint(first[1][:, 0].tolist())
     assert set(_by_worker(first[1])[0][:, 0].tolist()).isdisjoint(_by_worker(first[1])[1][:, 0].tolist())
@@ -134,8 +139,7 @@ class IterableDraws(IterableDataset[Any]):
 
 def test_iterable_dataset_workers_differ_per_worker_and_epoch_and_repeat() -> None:
     def run() -> list[torch.Tensor]:
-        stage = _stage()
-        stage.apply()
+        stage = _session()
         loader = DataLoader(IterableDraws(), batch_size=2, num_workers=2, worker_init_fn=stage.worker_init_fn(),
                             generator=stage.torch_generator("loader"))
         return _epochs(loader)
@@ -150,7 +154,7 @@ def test_iterable_dataset_workers_differ_per_worker_and_epoch_and_repeat() -> No
 class GeneratorDraws:
     """A dataset holding generators the stage handed out (defect 5)."""
 
-    def __init__(self, stage: seedlock.LockedStage) -> None:
+    def __init__(self, stage: seedlock.Session) -> None:
         self.rng = stage.numpy_generator("augment")
         self.trng = stage.torch_generator("augment")
 
@@ -166,7 +170,7 @@ class GeneratorDraws:
 def test_a_generator_held_by_a_dataset_draws_differently_in_each_worker_and_epoch() -> None:
     # Defect 5: every worker held an identical copy of the dataset's numpy Generator.
     def run() -> list[torch.Tensor]:
-        stage = _stage()
+        stage = _session()
         return _epochs(_readme_loader(stage, GeneratorDraws(stage)))
 
     first = run()
@@ -179,7 +183,7 @@ def test_a_generator_held_by_a_dataset_draws_differently_in_each_worker_and_epoc
 
 
 def test_code_inside_a_worker_gets_that_workers_stream() -> None:
-    stage = _stage()
+    stage = _session()
 
     class WorkerStream:
         def __len__(self) -> int:
@@ -190,7 +194,6 @@ def test_code_inside_a_worker_gets_that_workers_stream() -> None:
             rng = stage.numpy_generator("crop", worker=info)
             return rng.random(), info.id, info.seed - info.id  # the base seed needs all 64 bits
 
-    stage.apply()
     dataset: Any = WorkerStream()
     loader = DataLoader(dataset, batch_size=1, num_workers=2, generator=stage.torch_generator("shuffle"))
     rows = [(float(v), int(w), int(b)) for value, wid, base in loader for v, w, b in zip(value, wid, base)]
@@ -203,15 +206,13 @@ def test_code_inside_a_worker_gets_that_workers_stream() -> None:
 def test_the_torch_generator_is_not_the_global_generators_stream() -> None:
     # Defect 7: torch_generator() used the stage's torch seed, so the shuffle order was drawn from
     # the same numbers as weight initialisation and dropout.
-    stage = _stage()
-    stage.apply()
+    stage = _session()
     generator = stage.torch_generator()
     assert not torch.equal(torch.rand(5), torch.rand(5, generator=generator))
 
 
 def test_named_streams_are_distinct_and_follow_the_spec() -> None:
-    stage = _stage()
-    stage.apply()
+    stage = _session()
     draws = {name: stage.numpy_generator(name).random(3).tolist() for name in ("bootstrap", "dropout", None)}
     assert len({tuple(d) for d in draws.values()}) == 3
     numpy_seed = stage.seed_of("numpy")
@@ -226,16 +227,14 @@ def test_named_streams_are_distinct_and_follow_the_spec() -> None:
 
 
 def test_streams_of_a_rank_use_the_rank_applied() -> None:
-    stage = _stage()
-    stage.apply(rank=3)
-    expected = stream_seed(process_seed(stage.seed_of("torch"), 3), "shuffle")
+    stage = _session(rank=3)
+    expected = stream_seed(process_seed(stage.stage.seed_of("torch"), 3), "shuffle")
     assert torch.equal(torch.rand(2, generator=stage.torch_generator("shuffle")),
                        torch.rand(2, generator=torch.Generator().manual_seed(expected)))
 
 
 def test_seed_epoch_reseeds_the_frameworks_and_every_stream_handed_out() -> None:
-    stage = _stage()
-    stage.apply()
+    stage = _session()
     shuffle = stage.torch_generator("shuffle")
     rng = stage.numpy_generator("augment")
     torch.rand(10, generator=shuffle)
@@ -256,14 +255,13 @@ def test_seed_epoch_reseeds_the_frameworks_and_every_stream_handed_out() -> None
 
 
 def test_seed_epoch_uses_the_rank_applied() -> None:
-    stage = _stage()
-    stage.apply(rank=1)
-    assert stage.seed_epoch(4).seeds["numpy"] == epoch_seed(stage.seed_of("numpy"), 4, 1)
+    stage = _session(rank=1)
+    assert stage.seed_epoch(4).seeds["numpy"] == epoch_seed(stage.stage.seed_of("numpy"), 4, 1)
 
 
 def test_seed_epoch_keeps_epochs_and_workers_distinct_and_repeatable() -> None:
     def run() -> list[torch.Tensor]:
-        stage = _stage()
+        stage = _session()
         return _epochs(_readme_loader(stage, GlobalDraws()), stage=stage)
 
     first = run()
@@ -273,7 +271,7 @@ def test_seed_epoch_keeps_epochs_and_workers_distinct_and_repeatable() -> None:
     assert set(workers[0][:, 0].tolist()).isdisjoint(workers[1][:, 0].tolist())
 
 
-def _train(stage: seedlock.LockedStage, epochs: range, model: torch.nn.Module, opt: Any) -> list[float]:
+def _train(stage: seedlock.Session, epochs: range, model: torch.nn.Module, opt: Any) -> list[float]:
     loader = DataLoader(NoisyPairs(), batch_size=8, shuffle=True, num_workers=2, worker_init_fn=stage.worker_init_fn(),
                         generator=stage.torch_generator("shuffle"))
     losses = []
@@ -304,16 +302,14 @@ def _model() -> tuple[torch.nn.Module, Any]:
 
 def test_training_resumed_at_an_epoch_boundary_repeats_the_uninterrupted_run() -> None:
     torch.set_num_threads(1)
-    stage = _stage()
-    stage.apply()
+    stage = _session()
     model, opt = _model()
     losses = _train(stage, range(2), model, opt)
     checkpoint = ({k: v.clone() for k, v in model.state_dict().items()}, opt.state_dict())
     losses += _train(stage, range(2, 4), model, opt)
     uninterrupted = model.state_dict()
 
-    resumed_stage = _stage()  # a new lock object: nothing carried over but the checkpoint
-    resumed_stage.apply()
+    resumed_stage = _session()  # a new lock object and session: nothing carried over but the checkpoint
     resumed, resumed_opt = _model()
     resumed.load_state_dict(checkpoint[0])
     resumed_opt.load_state_dict(checkpoint[1])
@@ -324,7 +320,7 @@ def test_training_resumed_at_an_epoch_boundary_repeats_the_uninterrupted_run() -
 
 def test_a_negative_epoch_is_rejected() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
-        _stage().seed_epoch(-1)
+        _session().seed_epoch(-1)
     assert info.value.code == "invalid-value"
 
 
@@ -364,7 +360,7 @@ def test_training_vector(case: dict[str, Any]) -> None:
 class NumpyStreamDraws:
     """A dataset holding a numpy stream of the stage (importable, for spawned workers)."""
 
-    def __init__(self, stage: seedlock.LockedStage) -> None:
+    def __init__(self, stage: seedlock.Session) -> None:
         self.rng = stage.numpy_generator("augment")
 
     def __len__(self) -> int:
@@ -380,7 +376,7 @@ def test_spawned_workers_draw_exactly_what_forked_workers_draw() -> None:
     # Under the spawn start method the dataset and worker_init_fn are pickled into each worker: the
     # dataset's stream must still be the one the initialiser reseeds, and no seed may depend on fork.
     def run(context: str) -> list[torch.Tensor]:
-        stage = _stage()
+        stage = _session()
         return _epochs(_readme_loader(stage, NumpyStreamDraws(stage), multiprocessing_context=context), epochs=2)
 
     forked, spawned = run("fork"), run("spawn")

@@ -2,7 +2,7 @@
 
 JAX has no global random generator: randomness flows from explicit keys the program passes around.
 So there is nothing to seed globally, and :func:`apply` says so in its report instead of pretending;
-the stage's keys come from :meth:`seedlock.LockedStage.jax_key`: named streams of the jax seed that
+the stage's keys come from :meth:`seedlock.Session.jax_key`: named streams of the jax seed that
 follow the rank applied and the epoch entered (:func:`key_seed`). What *is* global, and pinned here,
 is how keys turn into bits: the default PRNG implementation and ``jax_threefry_partitionable``
 (JAX 0.5.0 flipped its default, which changed every random draw), and ``XLA_FLAGS``, which XLA reads
@@ -64,12 +64,12 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
     import jax
 
     out = [Action(framework=NAME, what="global seed", status="skipped",
-                  detail=f"JAX has no global random generator: pass keys from stage.jax_key() (seed {seed})")]
+                  detail=f"JAX has no global random generator: pass keys from session.jax_key() (seed {seed})")]
     if context.epoch is not None:
         # Keys are values: entering an epoch cannot change one the program holds, only the keys the
         # stage makes from now on. Said here so a loop that keeps an old key is not silently repeated.
         out.append(Action(framework=NAME, what=f"keys follow epoch {context.epoch}", status="applied",
-                          detail=f"stage.jax_key() keys are now epoch {context.epoch}'s (unnamed: seed {seed}); "
+                          detail=f"session.jax_key() keys are now epoch {context.epoch}'s (unnamed: seed {seed}); "
                                  "keys taken before are values and keep their draws: take this epoch's from the stage"))
     jax.config.update("jax_default_prng_impl", settings["prng_impl"])
     out.append(Action(framework=NAME, what=f"jax_default_prng_impl = {settings['prng_impl']}", status="applied"))
@@ -122,7 +122,7 @@ def save() -> Callable[[], None]:
 
 def capture_state() -> Any:
     """Nothing: JAX keeps no random state of its own. Keys are values the program holds; checkpoint
-    them with the model (``jax.random.key_data``), or make them again with ``stage.jax_key()``."""
+    them with the model (``jax.random.key_data``), or make them again with ``session.jax_key()``."""
     return {}
 
 

@@ -22,7 +22,7 @@ def main() -> None:
     from seedlock.workloads._common import out_dir, report_meta
 
     out = out_dir()
-    report = seedlock.apply_from_env()
+    report = seedlock.apply_from_env().report
     seeded = [a for a in report.actions if a.framework == EXTENSION and a.status == "applied"]
     if not seeded:
         raise SystemExit(f"apply() did not apply {EXTENSION}: {[str(a) for a in report.actions]}")

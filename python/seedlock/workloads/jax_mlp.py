@@ -1,6 +1,6 @@
 """A tiny MLP trained with manual SGD in JAX on CPU, keyed from the stage (conformance workload).
 
-JAX has no global RNG, so everything random flows from ``stage.jax_key()``: the initial weights,
+JAX has no global RNG, so everything random flows from ``session.jax_key()``: the initial weights,
 per-step dropout masks and per-step batch order. The weights therefore depend on the lock's jax seed
 only. It also writes the first draws of the keys of 2 ranks x 2 workers, which must all differ.
 """
@@ -62,15 +62,14 @@ def main() -> None:
     from seedlock.workloads._common import env_int, out_dir, report_meta, save, vector_isa
 
     out = out_dir()
-    report = seedlock.apply_from_env()
-    stage = seedlock.load_lock(os.environ["SEEDLOCK_LOCK"]).stage(os.environ["SEEDLOCK_STAGE"])
-    params, losses = _train(stage.jax_key(), env_int("SEEDLOCK_JAX_STEPS", 100))
+    session = seedlock.apply_from_env()
+    params, losses = _train(session.jax_key(), env_int("SEEDLOCK_JAX_STEPS", 100))
     # Keys of ranks and their workers: what each process of a distributed job would draw first.
-    streams = {f"stream_r{r}_w{w}": np.asarray(jax.random.uniform(stage.jax_key(rank=r, worker=w), (16,)))
+    streams = {f"stream_r{r}_w{w}": np.asarray(jax.random.uniform(session.jax_key(rank=r, worker=w), (16,)))
                for r in (0, 1) for w in (0, 1)}
     weights = {f"w_{name}": np.asarray(value) for name, value in sorted(params.items())}
     save(out, {**weights, "losses": np.array(losses), **streams},
-         {**report_meta(report), "versions": {"jax": jax.__version__, "cpu": vector_isa()}, "device": "cpu",
+         {**report_meta(session.report), "versions": {"jax": jax.__version__, "cpu": vector_isa()}, "device": "cpu",
           "xla_flags": os.environ.get("XLA_FLAGS", "")})
 
 

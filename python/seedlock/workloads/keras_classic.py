@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     data = np.random.RandomState(data_seed).random_sample((2000, 32))
     labels = np.random.RandomState(data_seed).random_sample((2000, 10))
 
-    report = seedlock.apply_from_env()
+    report = seedlock.apply_from_env().report
     import tensorflow as tf
 
     model = tf.keras.Sequential([

@@ -1,6 +1,6 @@
 """Keras ``model.fit`` over several epochs with seedlock's epoch callback (conformance workload).
 
-A model with dropout is fitted on shuffled data for ``EPOCHS`` epochs with ``stage.keras_callback()``,
+A model with dropout is fitted on shuffled data for ``EPOCHS`` epochs with ``session.keras_callback()``,
 saving its weights at the end of epoch ``RESUME - 1``. The workload then starts a **fresh process**
 of itself (``--resume``) that loads those weights and fits epochs ``RESUME ...`` only. Outputs:
 
@@ -47,8 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     # Thread counts can only be set before TensorFlow initialises (which applying the stage does).
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    stage = seedlock.load_lock(os.environ[seedlock.LOCK_VARIABLE]).stage(os.environ[seedlock.STAGE_VARIABLE])
-    report = stage.apply()
+    session = seedlock.apply_stage(seedlock.stage_from_env())
     data = np.random.RandomState(7).random_sample((256, 8)).astype("float32")
     labels = (data.sum(axis=1) > 4).astype("float32")
     model = tf.keras.Sequential([
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         initial = RESUME
     # The seedlock callback first: the recorder sees each epoch's reseeded generators.
     history = model.fit(data, labels, epochs=EPOCHS, initial_epoch=initial, batch_size=32, shuffle=True, verbose=0,
-                        callbacks=[stage.keras_callback(), Record()])
+                        callbacks=[session.keras_callback(), Record()])
     weights = model.get_weights()
     if args.resume:
         np.savez(out / "resumed.npz", **{f"resumed_{i}": w for i, w in enumerate(weights)})
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         (out / name).unlink()
     save(out, {**{f"final_{i}": w for i, w in enumerate(weights)}, **arrays, **dropout,
                "loss": np.array(history.history["loss"])},
-         {**report_meta(report), "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}})
+         {**report_meta(session.report), "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}})
 
 
 if __name__ == "__main__":

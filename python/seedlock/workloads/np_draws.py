@@ -10,9 +10,9 @@ def main() -> None:
     from seedlock.workloads._common import out_dir, report_meta, save
 
     out = out_dir()
-    report = seedlock.apply_from_env()
-    stage = seedlock.load_lock(__import__("os").environ["SEEDLOCK_LOCK"]).stage(__import__("os").environ["SEEDLOCK_STAGE"])
-    gen = stage.numpy_generator()
+    session = seedlock.apply_from_env()
+    stage = session.stage
+    gen = session.numpy_generator()
     legacy = np.random.random_sample(16)
     legacy_ints = np.random.randint(0, 1000, size=16)
     normal = np.random.standard_normal(8)
@@ -25,7 +25,7 @@ def main() -> None:
     }
     save(out, {"legacy": legacy, "legacy_ints": legacy_ints, "normal": normal, "generator": gen.random(16),
                **{f"split_{k}": v for k, v in split.items()}},
-         {**report_meta(report), "framework_draws": draws, "versions": {"numpy": np.__version__}})
+         {**report_meta(session.report), "framework_draws": draws, "versions": {"numpy": np.__version__}})
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ def _draw(path: str) -> None:
 
     import seedlock
 
-    stage = seedlock.apply_from_env()
-    row = {"global": np.random.random_sample(4).tolist(), "data": stage.numpy_generator("data").random(4).tolist(),
-           "init": stage.numpy_generator("init").random(4).tolist()}
+    session = seedlock.apply_from_env()
+    row = {"global": np.random.random_sample(4).tolist(), "data": session.numpy_generator("data").random(4).tolist(),
+           "init": session.numpy_generator("init").random(4).tolist()}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(row, handle)
 

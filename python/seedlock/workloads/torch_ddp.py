@@ -2,7 +2,7 @@
 (conformance workload).
 
 Every rank applies its rank seed (spec §4.3) and enters each epoch with ``sampler.set_epoch(e)`` and
-``stage.seed_epoch(e)``; each rank's DataLoader runs 2 workers. Rank 0 writes, for the checks:
+``session.seed_epoch(e)``; each rank's DataLoader runs 2 workers. Rank 0 writes, for the checks:
 
 * ``init_r<r>_*`` / ``final_r<r>_*``: each rank's weights after DDP wrapped the model and at the end
   (ranks must agree);
@@ -60,21 +60,20 @@ def main() -> None:
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     torch.set_num_threads(1)
     dist.init_process_group("gloo")
-    stage = seedlock.load_lock(os.environ["SEEDLOCK_LOCK"]).stage(os.environ["SEEDLOCK_STAGE"])
-    report = stage.apply(rank=rank)
+    session = seedlock.apply_stage(seedlock.stage_from_env(), rank=rank)
     net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(16, 2))
     model = DistributedDataParallel(net)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     data = AugmentedData(128)
     # The sampler's shuffle must agree across ranks: it takes the framework seed, not a rank seed.
     dataset: Any = data  # a map-style dataset without torch's base class
-    sampler: Any = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=stage.seed_of("torch"))
-    loader = DataLoader(dataset, batch_size=8, sampler=sampler, num_workers=2, worker_init_fn=stage.worker_init_fn(),
-                        generator=stage.torch_generator("loader"))
+    sampler: Any = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=session.stage.seed_of("torch"))
+    loader = DataLoader(dataset, batch_size=8, sampler=sampler, num_workers=2, worker_init_fn=session.worker_init_fn(),
+                        generator=session.torch_generator("loader"))
     arrays: dict[str, Any] = _weights(net, f"init_r{rank}_")
     for epoch in range(EPOCHS):
         sampler.set_epoch(epoch)
-        stage.seed_epoch(epoch)
+        session.seed_epoch(epoch)
         arrays[f"global_e{epoch}_r{rank}"] = torch.rand(8).numpy()
         arrays[f"shard_e{epoch}_r{rank}"] = np.array(list(iter(sampler)))
         streams: dict[int, list[float]] = {}
@@ -88,7 +87,7 @@ def main() -> None:
             arrays[f"aug_e{epoch}_r{rank}_w{wid}"] = np.array(values[:32])
     arrays.update(_weights(net, f"final_r{rank}_"))
     gathered: list[Any] = [None] * world
-    dist.all_gather_object(gathered, {"rank": rank, "arrays": arrays, "report": report_meta(report)})
+    dist.all_gather_object(gathered, {"rank": rank, "arrays": arrays, "report": report_meta(session.report)})
     if rank == 0:
         merged = {k: v for item in gathered for k, v in item["arrays"].items()}
         save(out, merged, {"ranks": {str(i["rank"]): i["report"] for i in gathered}, "world_size": world,

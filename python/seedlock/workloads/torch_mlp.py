@@ -6,7 +6,6 @@ depend on per-worker seeding (``worker_init_fn``) as well as on the model's init
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 
@@ -40,14 +39,13 @@ def main() -> None:
     from seedlock.workloads._common import env_int, out_dir, report_meta, save, vector_isa
 
     out = out_dir()
-    report = seedlock.apply_from_env()
-    stage = seedlock.load_lock(os.environ["SEEDLOCK_LOCK"]).stage(os.environ["SEEDLOCK_STAGE"])
+    session = seedlock.apply_from_env()
     torch.set_num_threads(1)
     model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(32, 2))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     dataset: Any = NoisyData(256)  # a map-style dataset without torch's base class
     loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2,
-                        worker_init_fn=stage.worker_init_fn(), generator=stage.torch_generator("shuffle"),
+                        worker_init_fn=session.worker_init_fn(), generator=session.torch_generator("shuffle"),
                         persistent_workers=True)
     steps, losses = 0, []
     target = env_int("SEEDLOCK_TORCH_STEPS", 200)
@@ -64,7 +62,7 @@ def main() -> None:
     weights = {f"w_{k.replace('.', '_')}": v.detach().numpy() for k, v in sorted(model.state_dict().items())}
     draws = {"torch.manual_seed_42": torch.rand(5, generator=torch.Generator().manual_seed(42)).tolist()}
     save(out, {**weights, "losses": np.array(losses)},
-         {**report_meta(report), "framework_draws": draws, "versions": {"torch": torch.__version__, "cpu": vector_isa()}, "device": "cpu"})
+         {**report_meta(session.report), "framework_draws": draws, "versions": {"torch": torch.__version__, "cpu": vector_isa()}, "device": "cpu"})
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import torch
 import seedlock
 
 torch.set_num_threads(1)
-stage = seedlock.load_lock(os.environ["SEEDLOCK_LOCK"]).stage(os.environ["SEEDLOCK_STAGE"])
-aug = stage.numpy_generator("augment")
+session = seedlock.apply_stage(seedlock.stage_from_env())
+aug = session.numpy_generator("augment")
 x = torch.randn(64, 8)
 y = (x[:, 0] > 0).long()
 net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))

@@ -30,17 +30,17 @@ class Draws:
 
 def outputs(stage: Any) -> dict[str, Any]:
     torch.set_num_threads(1)
-    stage.apply()
+    session = seedlock.apply_stage(stage)
     out: dict[str, Any] = {
         "random": [random.random() for _ in range(3)],
         "numpy": np.random.random(3).tolist(),
         "torch": torch.rand(3, dtype=torch.float64).tolist(),
-        "numpy_generator": stage.numpy_generator().random(3).tolist(),
-        "torch_generator": torch.rand(3, generator=stage.torch_generator(), dtype=torch.float64).tolist(),
+        "numpy_generator": session.numpy_generator().random(3).tolist(),
+        "torch_generator": torch.rand(3, generator=session.torch_generator(), dtype=torch.float64).tolist(),
     }
     dataset: Any = Draws()
-    loader = DataLoader(dataset, batch_size=2, shuffle=True, num_workers=2, worker_init_fn=stage.worker_init_fn(),
-                        generator=stage.torch_generator())
+    loader = DataLoader(dataset, batch_size=2, shuffle=True, num_workers=2, worker_init_fn=session.worker_init_fn(),
+                        generator=session.torch_generator())
     out["epochs"] = [torch.cat(list(loader)).tolist() for _ in range(2)]
     return out
 

@@ -16,7 +16,7 @@ def seed(value: int) -> str:
 
 
 def _save() -> Callable[[], None]:
-    """Snapshot the shared generator; calling the result puts it back (``stage.seeded()``)."""
+    """Snapshot the shared generator; calling the result puts it back (``seedlock.seeded(stage)``)."""
     from faker.generator import random as shared
 
     state = shared.getstate()
@@ -24,7 +24,7 @@ def _save() -> Callable[[], None]:
 
 
 def _capture() -> Any:
-    """The shared generator's state as plain data (ints, tuples, None) for ``stage.state_dict()``."""
+    """The shared generator's state as plain data (ints, tuples, None) for ``session.state_dict()``."""
     from faker.generator import random as shared
 
     return shared.getstate()
