@@ -188,7 +188,9 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> AppliedS
         _check_start(stage.name, strict=strict)  # started outside `seedlock run`, which checks itself
     report = stage.apply(strict=strict, rank=rank)
     _control_seedless(stage.name, report.seeds, strict=strict)
-    from . import _intercept  # the program's own seeding calls after this one (issue 18 item 2)
+    from . import _autoseed, _intercept  # the program's own seeding calls after this one (issue 18 item 2)
+
+    _autoseed.watch_forks(report.seeds, stage.name, strict or os.environ.get("SEEDLOCK_STRICT") == "1")
 
     _intercept.start(stage.name, report.seeds, via="apply",
                      strict=strict or os.environ.get("SEEDLOCK_STRICT") == "1",
