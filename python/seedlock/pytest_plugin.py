@@ -324,6 +324,9 @@ class _Runner:
         self.lazy = _SeedOnFirstImport(self)
         self._autoseed_told = False
         self._status = bool(os.environ.get(_STATUS_VARIABLE))
+        # python's and numpy's apply is one seeding call that cannot fail (python's hash seed is checked once
+        # per session): made directly, without the Action it reports, unless `seedlock run` wants the steps.
+        self._direct: dict[str, Any] = {} if self._status else {"python": _seed_python, "numpy": _seed_numpy}
         self._session: dict[str, Any] = {}  # framework -> restorer of the state the tests found (python, numpy)
 
     def imported(self) -> tuple[str, ...]:
@@ -349,8 +352,13 @@ class _Runner:
                 autoseed.forget(self.stage.frameworks)
         actions: list[Any] = []
         name = self.stage.name
+        direct = self._direct
         for framework in self.imported():
             seed = seeds.seed(phase, framework)
+            seeder = direct.get(framework)
+            if seeder is not None:
+                seeder(seed)
+                continue
             module = self.modules.get(framework)
             if module is None:
                 from . import extensions
@@ -398,6 +406,16 @@ class _Runner:
         """Put back what python's and numpy's generators held before the first test."""
         for framework in reversed(list(self._session)):
             self._session.pop(framework)()
+
+
+def _seed_python(seed: int) -> None:
+    import random
+
+    random.seed(seed)  # as frameworks.python.apply does with hash_seed off
+
+
+def _seed_numpy(seed: int) -> None:
+    sys.modules["numpy"].random.seed(seed)  # as frameworks.numpy.apply does (imported: the runner checked)
 
 
 #: Frameworks whose ``save()`` holds nothing that a phase's ``apply`` does not overwrite (the global generator).
