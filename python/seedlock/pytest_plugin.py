@@ -155,14 +155,14 @@ def _stage(lock: Any, name: str, *, explicit: bool) -> Any:
 
 def _hash_seed_problem(stage: Any) -> Any:
     """PYTHONHASHSEED is fixed at interpreter start, once for the whole session (not per test)."""
-    from .apply import Action
-
     fw = stage.frameworks.get("python")
     if fw is None or not fw.settings["hash_seed"]:
         return None
     actual = os.environ.get("PYTHONHASHSEED")
     if actual == str(fw.seed):
         return None
+    from .actions import Action  # only when there is something to report
+
     return Action(framework="python", what=f"PYTHONHASHSEED={fw.seed}", status="failed",
                   detail=f"pytest started with PYTHONHASHSEED={actual or 'unset'}; run `seedlock run LOCK --stage "
                          f"{stage.name} -- pytest ...` or set the python setting hash_seed to false")
