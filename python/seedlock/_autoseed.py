@@ -130,6 +130,7 @@ def start() -> None:
             if module in sys.modules:  # imported before us (e.g. by a .pth file): seed now
                 _finder.fire(module)
     _watch_unlisted(seeds, stage, strict)
+    watch_forks(seeds, stage, strict)
     if seeds:
         from . import _intercept  # the program's own seeding calls, from now on (issue 18 item 2)
 
@@ -363,10 +364,45 @@ _DRAWS = {
 }
 
 
-def _guard_globals(module: str, framework: str, stage: str, strict: bool) -> None:
+def watch_forks(seeds: Mapping[str, int], stage: str, strict: bool) -> None:
+    """In a process seedlock seeded: a process forked from it (multiprocessing's ``fork`` start method, a
+    ``Pool``, ``os.fork``) holds a copy of its global generators. numpy's then gives every such worker the
+    same numbers; Python re-seeds ``random`` from the OS in each (numbers that never repeat). Neither is
+    what the lock controls, so a forked process's first draw from one, unless it seeded that generator
+    itself first (an initializer), is reported as an ``unseeded-worker`` finding with its line, as a
+    spawned worker's is (an error in strict mode)."""
+    modules = {m: fw for m, fw in (("numpy.random", "numpy"), (RANDOM_MODULE, "python")) if fw in seeds}
+    if not modules or not hasattr(os, "register_at_fork"):
+        return
+    _forks.update(stage=stage, strict=strict)
+    _forks_watched.update(modules)
+    if not _forks.get("registered"):
+        _forks["registered"] = True  # once per process (apply_from_env after auto-seeding updates the maps)
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    for module, framework in _forks_watched.items():
+        # Only a generator the parent had loaded is inherited; one the child imports first is seeded from
+        # the OS there (its own stream, see _seed).
+        if module in sys.modules:
+            _guard_globals(module, framework, str(_forks["stage"]), bool(_forks["strict"]), inherited=True)
+
+
+#: module -> framework of the global generators whose forked copies are watched, and the stage's context.
+_forks_watched: dict[str, str] = {}
+_forks: dict[str, object] = {}
+#: The mark on a guard's wrappers: a process forked from a forked worker is not wrapped twice.
+_GUARD_MARK = "__seedlock_worker_guard__"
+
+
+def _guard_globals(module: str, framework: str, stage: str, strict: bool, *, inherited: bool = False) -> None:
     """Wrap the global generator's module functions until the first call: a seeding call unwraps them
-    quietly, a draw reports an ``unseeded-worker`` finding first. Only that first call costs anything."""
+    quietly, a draw reports an ``unseeded-worker`` finding first. Only that first call costs anything.
+    ``inherited``: the worker was forked with the generator already loaded (see :func:`watch_forks`)."""
     target = sys.modules[module]
+    if getattr(vars(target).get("random"), _GUARD_MARK, False):
+        return  # guarded already (forked from a worker that never drew): that guard reports
     names = [n for n in (*_SEEDERS[module], *_DRAWS[module]) if callable(vars(target).get(n))]
     originals = {n: vars(target)[n] for n in names}
 
@@ -385,9 +421,16 @@ def _guard_globals(module: str, framework: str, stage: str, strict: bool) -> Non
 
                 frame = sys._getframe(1)
                 where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-                detail = (f"a multiprocessing worker drew from {module}'s global generator, which nobody seeded in "
-                          f"it ({module}.{n}): seed workers with session.worker_init_fn(), seedlock.worker_seed() or "
-                          "an initializer")
+                if not inherited:
+                    what = f"a multiprocessing worker drew from {module}'s global generator, which nobody seeded in it"
+                elif module == RANDOM_MODULE:
+                    what = (f"a forked worker drew from {module}'s global generator, which Python re-seeds from the "
+                            "OS in every forked process: its numbers never repeat")
+                else:
+                    what = (f"a forked worker drew from {module}'s global generator, inherited from its parent: every "
+                            "process forked from it draws the same numbers")
+                detail = (f"{what} ({module}.{n}): seed workers with session.worker_init_fn(), seedlock.worker_seed() "
+                          "or an initializer")
                 _seedstatus.record_start(stage, "worker")
                 _seedstatus.record_finding("worker", stage, "unseeded-worker", framework, where, detail)
                 if strict:
@@ -396,6 +439,7 @@ def _guard_globals(module: str, framework: str, stage: str, strict: bool) -> Non
                     raise SeedlockError("not-applied", f"{where}: {detail}", pointer_join("/stages", stage, "frameworks", framework))
             return original(*args, **kwargs)
 
+        setattr(first_call, _GUARD_MARK, True)
         return first_call
 
     wrappers = {n: wrap(n) for n in names}

@@ -29,6 +29,11 @@ class SeedlockError(ValueError):
         # The whole document (pointer "") is no place worth naming: the problem says what is wrong.
         super().__init__(f"{problem} at '{pointer}'" if pointer else problem)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole: an error raised in a multiprocessing worker (strict mode) reaches its parent, and a
+        # Pool whose result thread cannot rebuild it from the message alone hangs.
+        return type(self), (self.code, self.problem, self.pointer), self.__dict__
+
 
 class SeedlockWarning(UserWarning):
     """Something seedlock could do but that is probably a mistake (``unknown-stage-variable``).

@@ -9,7 +9,9 @@ and teardown each get their own seeds (the body ``T`` itself, setup and teardown
 "phase", …)``), applied as each phase starts, so a fixture that draws neither shifts nor repeats
 the body's values. A framework is seeded only once the session has imported it (a listed torch
 costs nothing to a suite that never imports it); one a test imports first is seeded on that import
-with the seeds of the phase running. RNG state is restored after each test.
+with the seeds of the phase running. Flags and generator states a test changes are restored after it;
+python's and numpy's global generators, which every phase reseeds whole, are put back once, after the
+last test (outside the tests, the session's state is untouched).
 
 The manifest is resolved once, by the controlling process: pytest-xdist workers receive the
 resolved lock (``workerinput``), so a generated root seed is the same in every worker and the
@@ -65,7 +67,7 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
-_CONTEXT = pytest.StashKey[Any]()
+_CONTEXT = pytest.StashKey[list[Any]]()  # a test's restorers of the state it found
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -155,14 +157,14 @@ def _stage(lock: Any, name: str, *, explicit: bool) -> Any:
 
 def _hash_seed_problem(stage: Any) -> Any:
     """PYTHONHASHSEED is fixed at interpreter start, once for the whole session (not per test)."""
-    from .actions import Action
-
     fw = stage.frameworks.get("python")
     if fw is None or not fw.settings["hash_seed"]:
         return None
     actual = os.environ.get("PYTHONHASHSEED")
     if actual == str(fw.seed):
         return None
+    from .actions import Action  # only when there is something to report
+
     return Action(framework="python", what=f"PYTHONHASHSEED={fw.seed}", status="failed",
                   detail=f"pytest started with PYTHONHASHSEED={actual or 'unset'}; run `seedlock run LOCK --stage "
                          f"{stage.name} -- pytest ...` or set the python setting hash_seed to false")
@@ -233,64 +235,206 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(f"seedlock: {_reproduce(state)}")
 
 
-def _with_seeds(stage: Any, seeds: dict[str, int], only: frozenset[str] | None) -> Any:
+def _with_seeds(stage: Any, seeds: dict[str, int]) -> Any:
     from .lock import FrameworkSeed, LockedStage
 
     frameworks = {}
     for name, fw in stage.frameworks.items():
-        if only is not None and name not in only:
-            continue
-        settings = dict(fw.settings)
-        if name == "python":
-            settings["hash_seed"] = False  # fixed once per process, checked once at session start
         frameworks[name] = FrameworkSeed(framework=name, seed=seeds[name], source="derived",
-                                         settings=MappingProxyType(settings))
+                                         settings=MappingProxyType(_session_settings(name, fw.settings)))
     return LockedStage(name=stage.name, seed=stage.seed, source=stage.source, variable=stage.variable,
                        frameworks=MappingProxyType(frameworks))
 
 
+def _session_settings(name: str, settings: Any) -> dict[str, Any]:
+    out = dict(settings)
+    if name == "python":
+        out["hash_seed"] = False  # fixed once per process, checked once at session start
+    return out
+
+
+_SHA256: Any = None  # derivation's SHA-256, bound when a session first seeds a test (plain pytest never does)
+
+
+def _derive2(seed: int, label: str, value: str) -> int:
+    """``derive(seed, label, value)`` for labels known to be valid (the plugin's own and a hex digest):
+    every test derives up to three seeds per framework, and the checks of :func:`derive` would be most of
+    their cost (a test holds the two equal)."""
+    return int.from_bytes(_SHA256(b"seedlock/v1:%d:%s/%s" % (seed, label.encode(), value.encode())).digest()[:4],
+                          "big") & 0x7FFFFFFF
+
+
 class _TestSeeds:
-    """The seeds of one test's phases, derived once (a test enters three phases)."""
+    """The seeds of one test's phases (spec §4.3), derived on demand: a framework the session has not
+    imported costs the test nothing."""
 
-    def __init__(self, stage: Any, nodeid: str) -> None:
-        from .derivation import derive, test_seed
+    __slots__ = ("_bases", "_digest", "_seeds", "_stage", "stage_name")
 
+    def __init__(self, runner: _Runner, nodeid: str) -> None:
+        self._bases = runner.bases
+        self._stage = runner.stage
+        self.stage_name = runner.stage.name
+        self._digest = _SHA256(nodeid.encode("utf-8")).hexdigest()[:16]
+        self._seeds: dict[tuple[str, str], int] = {}
+
+    def seed(self, phase: str, framework: str) -> int:
+        """``T = derive(F, "pytest", h)`` for the body; ``derive(T, "phase", phase)`` for setup and teardown."""
+        key = (phase, framework)
+        seed = self._seeds.get(key)
+        if seed is None:
+            if phase == "call":
+                seed = _derive2(self._bases[framework], "pytest", self._digest)
+            else:
+                seed = _derive2(self.seed("call", framework), "phase", phase)
+            self._seeds[key] = seed
+        return seed
+
+    def stage(self) -> Any:
+        """The stage with the body's seeds of every framework (the ``seedlock_stage`` fixture)."""
+        return _with_seeds(self._stage, {name: self.seed("call", name) for name in self._stage.frameworks})
+
+
+class _Runner:
+    """The per-test work of one session, with everything that does not depend on the test found once:
+    the frameworks in application order (spec §6), their modules and settings, which of them the session
+    has imported. Each phase then seeds only those frameworks, calling their ``apply`` directly (the same
+    steps as ``stage.apply()``, without building a stage and a report per phase when nothing failed)."""
+
+    def __init__(self, config: pytest.Config, state: _State) -> None:
+        from . import frameworks as _frameworks
+        from ._autoseed import TRIGGERS
+        from .derivation import small_sha256
+
+        global _SHA256
+        _SHA256 = small_sha256
+        stage = state.stage
+        self.config = config
+        self.state = state
         self.stage = stage
-        call = {name: test_seed(fw.seed, nodeid) for name, fw in stage.frameworks.items()}
-        # test_seed(F, id, phase) without hashing the id again for every framework and phase.
-        self.seeds = {"call": call, **{phase: {name: derive(seed, "phase", phase) for name, seed in call.items()}
-                                       for phase in ("setup", "teardown")}}
-        self._stages: dict[tuple[str, frozenset[str] | None], Any] = {}
+        builtin = [name for name in _frameworks.NAMES if name in stage.frameworks]
+        # Extensions after the built-in frameworks, in code-point order (spec §2.2), as apply_stage does.
+        self.order = (*builtin, *sorted(name for name in stage.frameworks if name not in _frameworks.NAMES))
+        self.modules = {name: _frameworks.get(name) for name in builtin}
+        self.bases = {name: fw.seed for name, fw in stage.frameworks.items()}
+        self.settings = {name: MappingProxyType(_session_settings(name, fw.settings))
+                         for name, fw in stage.frameworks.items()}
+        # A framework with trigger modules counts as imported once one of them is (python and extensions
+        # have none: always); until then a phase leaves it alone and _SeedOnFirstImport seeds it.
+        self._triggers = {name: tuple(m for m, fw in TRIGGERS.items() if fw == name) for name in self.order}
+        self._pending = {name: modules for name, modules in self._triggers.items() if modules}
+        self._imported = tuple(name for name in self.order if name not in self._pending)
+        self.lazy = _SeedOnFirstImport(self)
+        self._autoseed_told = False
+        self._status = bool(os.environ.get(_STATUS_VARIABLE))
+        # python's and numpy's apply is one seeding call that cannot fail (python's hash seed is checked once
+        # per session): made directly, without the Action it reports, unless `seedlock run` wants the steps.
+        self._direct: dict[str, Any] = {} if self._status else {"python": _seed_python, "numpy": _seed_numpy}
+        self._session: dict[str, Any] = {}  # framework -> restorer of the state the tests found (python, numpy)
 
-    def stage_for(self, phase: str, only: frozenset[str] | None = None) -> Any:
-        key = (phase, only)
-        if key not in self._stages:
-            self._stages[key] = _with_seeds(self.stage, self.seeds[phase], only)
-        return self._stages[key]
+    def imported(self) -> tuple[str, ...]:
+        """The stage's frameworks the session has imported by now, in application order. The others are
+        seeded when a test first imports them (:class:`_SeedOnFirstImport`), as ``seedlock run`` does:
+        listing torch must not make a suite that never imports it pay seconds for it."""
+        if self._pending:
+            modules = sys.modules
+            done = [name for name, triggers in self._pending.items() if any(m in modules for m in triggers)]
+            if done:
+                for name in done:
+                    del self._pending[name]
+                self._imported = tuple(name for name in self.order if name not in self._pending)
+        return self._imported
+
+    def enter(self, item: pytest.Item, seeds: _TestSeeds, phase: str, *, report: bool) -> None:
+        """Apply the seeds of ``phase`` to every framework imported by now; later imports follow them."""
+        self.lazy.phase = (item, seeds, phase)
+        if not self._autoseed_told:
+            self._autoseed_told = True
+            autoseed = sys.modules.get("seedlock._autoseed")
+            if autoseed is not None:  # under `seedlock run`: the plugin seeds these frameworks, not their import
+                autoseed.forget(self.stage.frameworks)
+        actions: list[Any] = []
+        name = self.stage.name
+        direct = self._direct
+        for framework in self.imported():
+            seed = seeds.seed(phase, framework)
+            seeder = direct.get(framework)
+            if seeder is not None:
+                seeder(seed)
+                continue
+            module = self.modules.get(framework)
+            if module is None:
+                from . import extensions
+
+                actions.append(extensions.apply(framework, seed))
+            else:
+                from .frameworks import Context
+
+                actions.extend(module.apply(seed, self.settings[framework], Context(stage=name, framework_seed=seed)))
+        if self._status:  # under `seedlock run`: tell it this process was seeded, and how
+            from ._seedstatus import record
+
+            record("apply", name, [(a.framework, a.status, a.what, a.detail) for a in actions])
+        if report:
+            failures = [a for a in actions if a.status == "failed"]
+            if failures:
+                _report_failures(item, self.state, self.stage, failures)
+
+    def save(self) -> list[Any]:
+        """Restorers of the RNG state and flags of every framework imported by now, put back after the
+        test (a framework a test imports is seeded, and every later test reseeds it, so no test sees
+        another's draws).
+
+        python's and numpy's saved state is their global generator only, which every phase reseeds
+        completely: no test can see what the one before it left there, so they are saved once, before
+        the first test that finds them imported, and put back after the session's last test (numpy's
+        ``get_state`` and ``set_state`` cost more than all the rest of a test's seeding)."""
+        restorers = []
+        for framework in self.imported():
+            module = self.modules.get(framework)
+            if framework in _RESEEDED_WHOLE and module is not None:
+                if framework not in self._session:
+                    self._session[framework] = module.save()
+            elif module is not None:
+                restorers.append(module.save())
+            else:
+                from . import extensions
+
+                restorer = extensions.save(framework)
+                if restorer is not None:
+                    restorers.append(restorer)
+        return restorers
+
+    def restore_session(self) -> None:
+        """Put back what python's and numpy's generators held before the first test."""
+        for framework in reversed(list(self._session)):
+            self._session.pop(framework)()
 
 
-def _imported(stage: Any) -> frozenset[str]:
-    """The stage's frameworks the session has imported by now. The others are seeded when a test first
-    imports them (:class:`_SeedOnFirstImport`), as ``seedlock run`` does: listing torch must not make a
-    suite that never imports it pay seconds for it."""
-    from ._autoseed import TRIGGERS
+def _seed_python(seed: int) -> None:
+    import random
 
-    waiting = {fw for module, fw in TRIGGERS.items() if module not in sys.modules}
-    present = {fw for module, fw in TRIGGERS.items() if module in sys.modules}
-    return frozenset(name for name in stage.frameworks if name in present or name not in waiting)
+    random.seed(seed)  # as frameworks.python.apply does with hash_seed off
+
+
+def _seed_numpy(seed: int) -> None:
+    sys.modules["numpy"].random.seed(seed)  # as frameworks.numpy.apply does (imported: the runner checked)
+
+
+#: Frameworks whose ``save()`` holds nothing that a phase's ``apply`` does not overwrite (the global generator).
+_RESEEDED_WHOLE = frozenset({"python", "numpy"})
+_STATUS_VARIABLE = "SEEDLOCK_STATUS"  # _seedstatus.STATUS_VARIABLE, without importing it per phase
 
 
 class _SeedOnFirstImport:
     """Seeds a framework the moment a test first imports it, with the seeds of the phase running then.
     Imports outside a test (collection) seed nothing here: every later phase applies the framework."""
 
-    def __init__(self, config: pytest.Config, state: _State) -> None:
+    def __init__(self, runner: _Runner) -> None:
         from ._autoseed import TRIGGERS, _SeedOnImport
 
-        self.config = config
-        self.state = state
-        self.phase: tuple[pytest.Item, str] | None = None
-        hooks = {m: fw for m, fw in TRIGGERS.items() if fw in state.stage.frameworks and m not in sys.modules}
+        self.runner = runner
+        self.phase: tuple[pytest.Item, _TestSeeds, str] | None = None
+        hooks = {m: fw for m, fw in TRIGGERS.items() if fw in runner.stage.frameworks and m not in sys.modules}
         self.finder = _SeedOnImport(hooks, self._seed) if hooks else None
         if self.finder is not None:
             sys.meta_path.insert(0, self.finder)
@@ -304,15 +448,16 @@ class _SeedOnFirstImport:
             return
         from ._autoseed import seed_on_import
 
-        item, phase = self.phase
-        fw = item.stash[_SEEDS].stage_for(phase).frameworks[framework]
-        actions = seed_on_import(module, framework, self.state.stage.name, fw.seed, fw.settings)
+        item, seeds, phase = self.phase
+        runner = self.runner
+        actions = seed_on_import(module, framework, runner.stage.name, seeds.seed(phase, framework),
+                                 runner.settings[framework])
         failures = [a for a in actions if a.status == "failed"]
         if failures:
-            _report_failures(item, self.state, self.state.stage, failures)
+            _report_failures(item, runner.state, runner.stage, failures)
 
 
-_LAZY = pytest.StashKey[_SeedOnFirstImport]()
+_RUNNER = pytest.StashKey[_Runner]()
 _SEEDS = pytest.StashKey[_TestSeeds]()
 
 
@@ -325,71 +470,51 @@ def _report_failures(item: pytest.Item, state: _State, stage: Any, failures: lis
         pytest.fail(f"seedlock: error[{err.code}] {state.path}: {err}", pytrace=False)
 
 
-def _enter(item: pytest.Item, state: _State, phase: str, *, report: bool) -> None:
-    """Apply the seeds of ``phase`` to every framework imported by now; later imports follow them."""
-    lazy = item.config.stash.get(_LAZY, None)
-    if lazy is not None:
-        lazy.phase = (item, phase)
-    from .apply import seed_stage
-
-    stage = item.stash[_SEEDS].stage_for(phase, _imported(state.stage))
-    result = seed_stage(stage)
-    if result.failures and report:
-        _report_failures(item, state, stage, list(result.failures))
-
-
-def _leave(item: pytest.Item) -> None:
-    lazy = item.config.stash.get(_LAZY, None)
-    if lazy is not None:
-        lazy.phase = None
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    state = item.config.stash.get(_STATE, None)
-    if state is not None:
-        from .apply import saved_state
-
-        if _LAZY not in item.config.stash:
-            item.config.stash[_LAZY] = _SeedOnFirstImport(item.config, state)
-        # Only what is imported can be saved; a framework a test imports is seeded, and every later
-        # test reseeds it, so no test sees another's draws.
-        seeds = item.stash[_SEEDS] = _TestSeeds(state.stage, item.nodeid)
-        context = saved_state(seeds.stage_for("call", _imported(state.stage)).frameworks)
-        context.__enter__()
-        item.stash[_CONTEXT] = (context, seeds.stage_for("call"))
-        _enter(item, state, "setup", report=True)
-        item.stash[_SESSION_SEEDLESS] = _control_seedless_in_test(seeds.stage_for("call"), state.strict)
+    runner = item.config.stash.get(_RUNNER, None)
+    if runner is None and _STATE in item.config.stash:
+        runner = item.config.stash[_RUNNER] = _Runner(item.config, item.config.stash[_STATE])
+    if runner is not None:
+        seeds = item.stash[_SEEDS] = _TestSeeds(runner, item.nodeid)
+        # Only what is imported can be saved.
+        item.stash[_CONTEXT] = runner.save()
+        runner.enter(item, seeds, "setup", report=True)
+        item.stash[_SESSION_SEEDLESS] = _control_seedless_in_test(runner, seeds)
     try:
         yield
     finally:
-        _leave(item)
+        if runner is not None:
+            runner.lazy.phase = None
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    state = item.config.stash.get(_STATE, None)
-    if state is not None and item.stash.get(_CONTEXT, None) is not None:
+    runner = item.config.stash.get(_RUNNER, None)
+    seeds = item.stash.get(_SEEDS, None)
+    if runner is not None and seeds is not None:
         # The body starts from its own seeds, whatever its fixtures drew (spec §4.3 phases).
-        _enter(item, state, "call", report=False)
+        runner.enter(item, seeds, "call", report=False)
     try:
         yield
     finally:
-        _leave(item)
+        if runner is not None:
+            runner.lazy.phase = None
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    state = item.config.stash.get(_STATE, None)
-    entry = item.stash.get(_CONTEXT, None)
-    if state is not None and entry is not None:
-        _enter(item, state, "teardown", report=False)
+    runner = item.config.stash.get(_RUNNER, None)
+    seeds = item.stash.get(_SEEDS, None)
+    if runner is not None and seeds is not None:
+        runner.enter(item, seeds, "teardown", report=False)
     try:
         yield
     finally:
-        _leave(item)
-        if entry is not None:
-            entry[0].__exit__(None, None, None)
+        if runner is not None:
+            runner.lazy.phase = None
+        for restore in reversed(item.stash.get(_CONTEXT, ())):
+            restore()
         saved = item.stash.get(_SESSION_SEEDLESS, None)
         if saved is not None:
             from . import _seedless
@@ -397,11 +522,21 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
             _seedless.restore(saved)  # generators made after the test (collection goes on) count on the session's
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    lazy = config.stash.get(_LAZY, None)
-    if lazy is not None:
-        lazy.close()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, None, None]:
+    try:
+        yield
+    finally:
+        runner = session.config.stash.get(_RUNNER, None)
+        if runner is not None:
+            runner.restore_session()  # before any pytest_sessionfinish: outside the tests, the session's state
 
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runner = config.stash.get(_RUNNER, None)
+    if runner is not None:
+        runner.restore_session()  # a run that left the test loop another way
+        runner.lazy.close()
 
 # ---------------------------------------------------------------- generators made without a seed (spec §6.3)
 _SESSION_SEEDLESS = pytest.StashKey[Any]()
@@ -426,18 +561,19 @@ def _control_seedless_at_collection(stage: Any, strict: bool) -> None:
         sys.meta_path.insert(0, _autoseed._SeedOnImport(waiting, control))
 
 
-def _control_seedless_in_test(stage: Any, strict: bool) -> Any:
+def _control_seedless_in_test(runner: _Runner, seeds: _TestSeeds) -> Any:
     """A test's generators made without a seed start from the test's seeds at 0 (they depend on its id
     only); returns the session's counters, restored after the test."""
     from . import _seedless
 
     saved = _seedless.snapshot()
+    frameworks = runner.stage.frameworks
     for module, framework in _SEEDLESS_MODULES.items():
         # A framework the session has not imported yet is not patched here (that would import it); the
         # collection-time watcher controls it on its first import.
-        if framework in stage.frameworks and module in sys.modules:
-            _seedless.control(framework, stage.frameworks[framework].seed, stage=stage.name, via="pytest",
-                              strict=strict, restart=True)
+        if framework in frameworks and module in sys.modules:
+            _seedless.control(framework, seeds.seed("call", framework), stage=seeds.stage_name, via="pytest",
+                              strict=runner.state.strict, restart=True)
     return saved
 
 
@@ -447,9 +583,9 @@ def seedlock_stage(request: pytest.FixtureRequest) -> Any:
     from .actions import ApplyReport
     from .session import Session
 
-    entry = request.node.stash.get(_CONTEXT, None)
-    if entry is None:
+    seeds = request.node.stash.get(_SEEDS, None)
+    if seeds is None:
         pytest.skip("seedlock is not enabled: run pytest with --seedlock FILE")
-    stage = entry[1]
+    stage = seeds.stage()
     # The plugin applies every phase of the test itself (at its start): this session's report lists no actions.
     return Session(stage, ApplyReport(stage=stage.name, seeds=stage.seeds))

@@ -201,8 +201,9 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> Session:
     session = apply_stage(stage, strict=strict, rank=rank)
     seeds = session.seeds
     _control_seedless(stage.name, seeds, strict=strict)
-    from . import _intercept  # the program's own seeding calls after this one (issue 18 item 2)
+    from . import _autoseed, _intercept  # the program's own seeding calls after this one (issue 18 item 2)
 
+    _autoseed.watch_forks(seeds, stage.name, strict or os.environ.get("SEEDLOCK_STRICT") == "1")
     _intercept.start(stage.name, seeds, via="apply",
                      strict=strict or os.environ.get("SEEDLOCK_STRICT") == "1",
                      takeover=_intercept.takeover_requested() or bool(stage.take_over))

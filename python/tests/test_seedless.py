@@ -214,6 +214,58 @@ def test_spawned_workers_drawing_from_generators_nobody_seeded_are_reported_and_
     assert "script.py:5)" in warnings[0]
 
 
+FORK_POOL = """\
+    import multiprocessing as mp, time
+    import numpy as np
+
+    def draw(_):
+        value = float(np.random.random())
+        time.sleep(0.3)  # one task per worker
+        return value
+
+    def seed(i):
+        np.random.seed(i)
+
+    if __name__ == "__main__":
+        np.random.shuffle(list(range(10)))  # the parent uses numpy's global generator (seedlock seeded it)
+        ctx = mp.get_context("fork")
+        with ctx.Pool(1, initializer=seed, initargs=(3,)) as pool:
+            print(pool.map(draw, [0]))
+        with ctx.Pool(3) as pool:
+            print(pool.map(draw, range(3), chunksize=1))
+    """
+
+
+def test_forked_pool_workers_drawing_from_the_inherited_global_generator_are_reported(tmp_path: Path) -> None:
+    """Forked workers inherit the parent's seeded numpy state: each draws the same "random" numbers (the
+    classic bug), which the lock cannot make right; a worker that seeds itself first (an initializer) is
+    not reported."""
+    lock = _lock(tmp_path, ["python", "numpy"])
+    script = _script(tmp_path, FORK_POOL)
+    code, out, err = _run(lock, sys.executable, script, cwd=tmp_path)
+    assert code == 0, err
+    seeded, inherited = (json.loads(line) for line in out.splitlines())
+    assert seeded == [np.random.RandomState(3).random_sample()]
+    assert len(set(inherited)) < len(inherited)  # the workers drew the same numbers
+    # One warning per worker that drew (as for spawned workers), none for the pool whose initializer seeded.
+    warnings = [line for line in err.splitlines() if "not controlled by the lock:" in line]
+    assert 1 <= len(warnings) <= 3, err
+    for warning in warnings:
+        assert ("numpy not controlled by the lock: a forked worker drew from numpy.random's global generator, inherited "
+                "from its parent: every process forked from it draws the same numbers (numpy.random.random)") in warning
+        assert "script.py:5)" in warning
+    # A program seeded by apply_from_env() (no auto-seeding) is watched alike.
+    applied = _script(tmp_path, FORK_POOL.replace("np.random.shuffle", "import seedlock; seedlock.apply_from_env(); "
+                                                  "np.random.shuffle"), "applied.py")
+    code, out, err = _run(lock, sys.executable, applied, cwd=tmp_path, flags=("--no-auto-seed",))
+    assert code == 0 and "a forked worker drew from numpy.random's global generator, inherited" in err, err
+    # Strict: the worker's draw raises not-applied, which the pool hands to the program (it stops there).
+    code, out, err = _run(lock, sys.executable, script, cwd=tmp_path, flags=("--strict",))
+    assert code != 0, err
+    assert ("SeedlockError: " in err and "script.py:5: a forked worker drew from numpy.random's global generator" in err
+            and "at '/stages/train/frameworks/numpy'" in err)
+
+
 # ---------------------------------------------------------------- the run record
 def test_the_run_record_says_what_the_lock_did_not_control(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python", "numpy"])

@@ -205,6 +205,37 @@ def test_an_r_scripts_set_seed_is_reported_and_taken_over_from_the_lock(tmp_path
             "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/r'") in out.stderr
 
 
+@requires_r
+def test_an_r_script_that_calls_seedlock_from_env_has_its_set_seed_reported_and_taken_over(tmp_path: Path) -> None:
+    """Without auto-seeding, seedlock_from_env() is what seeds R: the script's set.seed after it is watched
+    as after the launcher's R profile (spec 6.4)."""
+    from seedlock.rcompat import r_uniform
+
+    a, b = (_lock(tmp_path, ["r"], seed=s, name=n) for s, n in ((1, "a"), (2, "b")))
+    script = tmp_path / "train.R"
+    script.write_text("stage <- seedlock::seedlock_from_env()\n" + R_SCRIPT)
+
+    def run(lock: Path, *flags: str) -> tuple[list[float], str]:
+        out = seedlock_cli("run", str(lock), "--stage", "train", "--no-auto-seed", *flags, "--", "Rscript", str(script),
+                           cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        return [float(x) for x in out.stdout.split()], out.stderr
+
+    plain, err = run(a)
+    assert plain[0] == r_uniform(42, 1)[0]
+    assert "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect" in err
+    first, err = run(a, "--take-over")
+    assert err == ""
+    assert first != run(b, "--take-over")[0]
+    f = _seed(a, "r")
+    assert first == [r_uniform(takeover_seed(f, 42), 1)[0], r_uniform(takeover_seed(f, 102), 1)[0]]
+    out = seedlock_cli("run", str(a), "--stage", "train", "--no-auto-seed", "--strict", "--", "Rscript", str(script),
+                       cwd=tmp_path)
+    assert out.returncode != 0 and out.stdout == ""
+    assert ("seedlock: error[not-applied] train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect "
+            "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/r'") in out.stderr
+
+
 def test_a_script_that_seeds_a_framework_with_the_locks_own_seed_overrides_nothing(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python", "numpy"], seed=1, name="a")
     (tmp_path / "train.py").write_text("import os, random, seedlock\nimport numpy as np\n"

@@ -7,6 +7,11 @@
 #' restores the previous RNG state when `.local_envir` exits. Outside `seedlock run` both fail with a
 #' `seedlock_error_missing_environment` condition that says how to run the script.
 #'
+#' After the call, the script's own `set.seed(v)` is watched as under auto-seeding (SPEC.md section
+#' 6.4): reported to `seedlock run` as overriding the lock, an error with `--strict`
+#' (`SEEDLOCK_STRICT=1`), and under take-over (`--take-over`, or the stage's `take_over`) replaced by
+#' [takeover_seed()] of the lock's r seed and `v`. Calls made by packages are left alone.
+#'
 #' `seedlock run` also seeds R at start-up (through `R_PROFILE_USER`) unless given `--no-auto-seed`:
 #' a script that calls `seedlock_from_env()` is then seeded again, with the same seed, at the point
 #' of the call -- what the script asks for.
@@ -26,6 +31,10 @@ seedlock_from_env <- function(rank = NULL) {
   stage <- stage_from_env()
   stage$seed <- seed_r(stage$lock, stage$name, rank, via = "seedlock_from_env")
   stage$rank <- rank
+  # The script's own set.seed() from here on (SPEC.md section 6.4), as after auto-seeding.
+  take_over <- isTRUE(lock_stage(stage$lock, stage$name)$take_over)
+  watch_set_seed(stage$name, stage$seed, strict = identical(Sys.getenv("SEEDLOCK_STRICT"), "1"),
+                 takeover = take_over || identical(Sys.getenv("SEEDLOCK_TAKEOVER"), "1"))
   stage
 }
 

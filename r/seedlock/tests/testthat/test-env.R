@@ -75,3 +75,85 @@ test_that("under seedlock run, seeding R is reported to the launcher's status di
     "set.seed(%d, kind='Mersenne-Twister', normal.kind='Inversion', sample.kind='Rejection')",
     stage_seed(l$lock, "split", "r")))
 })
+
+# A script's own set.seed() after seedlock_from_env(), as the script calls it: from the global environment.
+script_set_seed <- function(value) eval(call("set.seed", value), globalenv())
+
+findings <- function(dir) {
+  files <- list.files(dir, full.names = TRUE)
+  rows <- lapply(unlist(lapply(files, readLines)), jsonlite::fromJSON)
+  Filter(function(r) identical(r$event, "finding"), rows)
+}
+
+test_that("a script's set.seed after seedlock_from_env is reported as overriding the lock (SPEC 6.4)", {
+  l <- env_lock()
+  dir <- withr::local_tempdir()
+  withr::local_envvar(SEEDLOCK_LOCK = l$path, SEEDLOCK_STAGE = "split", SEEDLOCK_STATUS = dir,
+                      SEEDLOCK_STRICT = NA, SEEDLOCK_TAKEOVER = NA)
+  withr::local_preserve_seed()
+  withr::defer(while ("seedlock:set.seed" %in% search()) detach("seedlock:set.seed"))
+  seedlock_from_env()
+  script_set_seed(42)
+  expect_identical(runif(2), {set.seed(42); runif(2)})  # not taken over: the program's seed stands
+  got <- findings(dir)
+  expect_length(got, 1L)
+  expect_identical(got[[1]]$kind, "reseeded")
+  expect_identical(got[[1]]$framework, "r")
+  expect_match(got[[1]]$detail, "set.seed(42) seeded r after seedlock: the lock's r seed has no effect", fixed = TRUE)
+  script_set_seed(42)  # the same call again: reported once
+  expect_length(findings(dir), 1L)
+})
+
+test_that("under take-over a script's set.seed after seedlock_from_env seeds the take-over seed", {
+  l <- env_lock()
+  dir <- withr::local_tempdir()
+  withr::local_envvar(SEEDLOCK_LOCK = l$path, SEEDLOCK_STAGE = "split", SEEDLOCK_STATUS = dir,
+                      SEEDLOCK_STRICT = NA, SEEDLOCK_TAKEOVER = "1")
+  withr::local_preserve_seed()
+  withr::defer(while ("seedlock:set.seed" %in% search()) detach("seedlock:set.seed"))
+  stage <- seedlock_from_env()
+  script_set_seed(42)
+  expect_identical(runif(2), {set.seed(takeover_seed(stage$seed, 42)); runif(2)})
+  got <- findings(dir)
+  expect_identical(vapply(got, function(r) r$kind, ""), "taken-over")
+})
+
+test_that("a lock whose stage says take_over makes seedlock_from_env take over set.seed", {
+  lock <- resolve_seedlock(parse_seedlock(
+    '{"version": "1.2", "seed": 42, "stages": {"split": {"frameworks": ["r"], "take_over": true}}}'), env = character(0))
+  path <- withr::local_tempfile(fileext = ".json")
+  write_seedlock(lock, path)
+  withr::local_envvar(SEEDLOCK_LOCK = path, SEEDLOCK_STAGE = "split", SEEDLOCK_STATUS = NA,
+                      SEEDLOCK_STRICT = NA, SEEDLOCK_TAKEOVER = NA)
+  withr::local_preserve_seed()
+  withr::defer(while ("seedlock:set.seed" %in% search()) detach("seedlock:set.seed"))
+  stage <- seedlock_from_env()
+  script_set_seed(7)
+  expect_identical(runif(2), {set.seed(takeover_seed(stage$seed, 7)); runif(2)})
+})
+
+test_that("in strict mode a script's set.seed after seedlock_from_env is an error before it seeds", {
+  l <- env_lock()
+  withr::local_envvar(SEEDLOCK_LOCK = l$path, SEEDLOCK_STAGE = "split", SEEDLOCK_STATUS = NA,
+                      SEEDLOCK_STRICT = "1", SEEDLOCK_TAKEOVER = NA)
+  withr::local_preserve_seed()
+  withr::defer(while ("seedlock:set.seed" %in% search()) detach("seedlock:set.seed"))
+  seedlock_from_env()
+  expected <- runif(2)
+  seedlock_from_env()
+  expect_error(script_set_seed(42), "error[not-applied]", fixed = TRUE)
+  expect_identical(runif(2), expected)  # the lock's seed still holds
+})
+
+test_that("the lock's own seed set again is not a finding, and calls inside packages are left alone", {
+  l <- env_lock()
+  dir <- withr::local_tempdir()
+  withr::local_envvar(SEEDLOCK_LOCK = l$path, SEEDLOCK_STAGE = "split", SEEDLOCK_STATUS = dir,
+                      SEEDLOCK_STRICT = "1", SEEDLOCK_TAKEOVER = NA)
+  withr::local_preserve_seed()
+  withr::defer(while ("seedlock:set.seed" %in% search()) detach("seedlock:set.seed"))
+  stage <- seedlock_from_env()
+  script_set_seed(stage$seed)
+  base::set.seed(5)  # a package's call, through its namespace
+  expect_length(findings(dir), 0L)
+})
