@@ -295,9 +295,13 @@ def full_lock(manifest: dict[str, Any], root: dict[str, Any], stages: dict[str, 
             "manifest": {"sha256": canonical_sha(manifest)}, "rules": 2}
 
 
-# Each framework's default settings, as the specification's registry lists them (spec §6).
-DEFAULTS = {fw["name"]: {s["name"]: s["default"] for s in fw["settings"]}
-            for fw in json.loads((Path(__file__).resolve().parent.parent / "registry.json").read_text("utf-8"))["frameworks"]}
+DEFAULTS = {
+    "python": {"hash_seed": True}, "numpy": {"bit_generator": "PCG64"},
+    "torch": {"deterministic": True, "warn_only": False, "num_threads": None},
+    "tensorflow": {"op_determinism": True},
+    "r": {"kind": "Mersenne-Twister", "normal_kind": "Inversion", "sample_kind": "Rejection"}, "caffe": {"solvers": []},
+    "jax": {"prng_impl": "threefry2x32", "threefry_partitionable": True, "deterministic_ops": True},
+}
 
 
 def fw_entry(seed: int, source: str, fw: str, **settings: Any) -> dict[str, Any]:
