@@ -90,7 +90,7 @@ def bench_autoseed(repeat: int, tmp: Path) -> list[Row]:
     """Start-up cost of auto-seeding: every Python and R process a `seedlock run` starts pays it."""
     sys.path.insert(0, str(ROOT / "python"))
     import seedlock
-    from seedlock._launch_fast import autoseed_environment
+    from seedlock.launching._launch_fast import autoseed_environment
 
     manifest = tmp / "autoseed.json"
     manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {
@@ -219,7 +219,7 @@ SEEDLESS = r"""
 import json, sys, time
 import numpy as np
 from numpy.random import bit_generator
-from seedlock import _seedless
+from seedlock.seeding import _seedless
 
 np.random.seed(0)  # numpy.random loaded, as seeding it loads it
 original = bit_generator.randbits
@@ -416,7 +416,7 @@ import json, os, random, statistics, time, sys
 os.environ["PYTHONHASHSEED"] = "0"
 import numpy as np, torch, tensorflow as tf
 import seedlock
-from seedlock.resolution import resolve
+from seedlock.spec.resolution import resolve
 m = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "settings": {"python": {"hash_seed": False}},
     "stages": {"t": {"frameworks": ["numpy", "torch", "tensorflow"]}}})
 stage = resolve(m, {}).stage("t")
@@ -461,7 +461,7 @@ def bench_python_throughput(repeat: int, quick: bool) -> list[Row]:
 
     import numpy as np
 
-    from seedlock.derivation import derive_many
+    from seedlock.spec.derivation import derive_many
     from seedlock.rcompat import portable_split, r_uniform
 
     n = 200_000 if quick else 1_000_000
@@ -678,7 +678,7 @@ def _fill_ledger(backend: object, n: int, tmp: Path) -> dict:
     import seedlock
     from seedlock.ledger._backend import COLUMNS, row_values, seed_rows
     from seedlock.ledger._record import new_record
-    from seedlock.resolution import resolve
+    from seedlock.spec.resolution import resolve
 
     manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "inputs": [], "stages": {
         "prep": {"frameworks": ["python", "numpy"]}, "train": {"frameworks": ["python", "numpy", "torch"]}}})
@@ -812,9 +812,9 @@ def _fill_groups(path: Path, n: int) -> None:
     import seedlock
     from seedlock.ledger import Ledger
     from seedlock.ledger._record import new_record
-    from seedlock.metrics import Metric
-    from seedlock.replicates import replicate_seeds, replicate_stage
-    from seedlock.resolution import resolve
+    from seedlock.records.metrics import Metric
+    from seedlock.spec.replicates import replicate_seeds, replicate_stage
+    from seedlock.spec.resolution import resolve
 
     manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {
         "train": {"frameworks": ["python", "numpy"]}}})
@@ -896,7 +896,7 @@ def bench_replicate(quick: bool, tmp: Path) -> list[Row]:
                 f"+{added * 1000:.1f} ms", "<= +50 ms", added <= 0.050)]
 
     from seedlock.ledger import Ledger, new_record
-    from seedlock.metrics import Metric
+    from seedlock.records.metrics import Metric
 
     lock_text = (work / "lock.json").read_text()
     doc = json.loads(lock_text)

@@ -84,7 +84,7 @@ MOVES: dict[str, str] = {
     "_solver_proto": "seeding._solver_proto",
     # run records (with the ledger/ package)
     "provenance": "records.provenance",
-    "runcheck": "records.runcheck",
+    "runcheck": "seeding.runcheck",
     "recording": "records.recording",
     "metrics": "records.metrics",
     "replicate_stats": "records.replicate_stats",
@@ -104,7 +104,7 @@ MOVES: dict[str, str] = {
     "init": "commands.init",
     "show": "commands.show",
     "diff": "commands.diff",
-    "ci": "commands.ci",
+    "ci": "records.ci",
     "ledger_report": "commands.ledger_report",
     "group_report": "commands.group_report",
 }

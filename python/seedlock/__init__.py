@@ -14,34 +14,34 @@ every name is imported from its module on first use (PEP 562).
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
 
 # `typing` alone costs several milliseconds to import; the CLI's fast paths must not pay for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .derivation import derive, epoch_seed, loader_worker_seed, rank_seed, stream_seed, test_seed, worker_seed
-    from .documents import from_data, load, load_lock, load_manifest, parse, read, resolve
-    from .errors import CODES, SeedlockError
+    from .spec.derivation import derive, epoch_seed, loader_worker_seed, rank_seed, stream_seed, test_seed, worker_seed
+    from .records.resolving import load, resolve
+    from .spec.documents import from_data, load_lock, load_manifest, parse, read
+    from .spec.errors import CODES, SeedlockError
     from .locate import probe
-    from .lock import FrameworkSeed, Lock, LockedStage, Resolved
-    from .manifest import Manifest, Stage
-    from .metrics import log_metric
-    from .replicates import replicate_stage
-    from .session import (LOCK_VARIABLE, STAGE_VARIABLE, Session, apply_from_env, apply_stage, seeded,
-                          stage_from_env)
+    from .spec.lock import FrameworkSeed, Lock, LockedStage, Resolved
+    from .spec.manifest import Manifest, Stage
+    from .records.metrics import log_metric
+    from .spec.replicates import replicate_stage
+    from .seeding.session import LOCK_VARIABLE, STAGE_VARIABLE, Session, apply_from_env, apply_stage, seeded, stage_from_env
 
 # Public name -> the module that defines it.
 _LAZY = {
-    "derive": "derivation", "rank_seed": "derivation", "worker_seed": "derivation", "test_seed": "derivation",
-    "epoch_seed": "derivation", "stream_seed": "derivation", "loader_worker_seed": "derivation",
-    "parse": "documents", "from_data": "documents", "read": "documents", "load": "documents",
-    "load_lock": "documents", "load_manifest": "documents", "resolve": "documents",
-    "CODES": "errors", "SeedlockError": "errors",
-    "FrameworkSeed": "lock", "Lock": "lock", "LockedStage": "lock", "Resolved": "lock",
-    "Manifest": "manifest", "Stage": "manifest", "probe": "locate",
-    "log_metric": "metrics", "replicate_stage": "replicates",
-    "Session": "session", "apply_stage": "session", "apply_from_env": "session", "seeded": "session",
-    "stage_from_env": "session", "LOCK_VARIABLE": "session", "STAGE_VARIABLE": "session",
+    "__version__": "spec._version",
+    "derive": "spec.derivation", "rank_seed": "spec.derivation", "worker_seed": "spec.derivation", "test_seed": "spec.derivation",
+    "epoch_seed": "spec.derivation", "stream_seed": "spec.derivation", "loader_worker_seed": "spec.derivation",
+    "parse": "spec.documents", "from_data": "spec.documents", "read": "spec.documents", "load": "records.resolving",
+    "load_lock": "spec.documents", "load_manifest": "spec.documents", "resolve": "records.resolving",
+    "CODES": "spec.errors", "SeedlockError": "spec.errors",
+    "FrameworkSeed": "spec.lock", "Lock": "spec.lock", "LockedStage": "spec.lock", "Resolved": "spec.lock",
+    "Manifest": "spec.manifest", "Stage": "spec.manifest", "probe": "locate",
+    "log_metric": "records.metrics", "replicate_stage": "spec.replicates",
+    "Session": "seeding.session", "apply_stage": "seeding.session", "apply_from_env": "seeding.session", "seeded": "seeding.session",
+    "stage_from_env": "seeding.session", "LOCK_VARIABLE": "seeding.session", "STAGE_VARIABLE": "seeding.session",
 }
 
 

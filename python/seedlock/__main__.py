@@ -4,10 +4,10 @@ import sys
 
 if sys.argv[1:2] == ["run"]:
     # `seedlock run` starts before every wrapped command: no argparse, almost no imports.
-    from ._launch_fast import launch
+    from .launching._launch_fast import launch
 
     launch(sys.argv[2:])  # returns only when argparse must read the options (--help, a misspelt one)
 
-from .cli import main
+from .commands.cli import main
 
 sys.exit(main())

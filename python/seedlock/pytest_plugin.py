@@ -74,8 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--seedlock") or config.getini("seedlock")
     if not path:
         return
-    from .documents import from_data
-    from .errors import SeedlockError
+    from .spec.documents import from_data
+    from .spec.errors import SeedlockError
 
     strict = bool(config.getoption("--seedlock-strict") or config.getini("seedlock_strict"))
     explicit_stage = config.getoption("--seedlock-stage") or config.getini("seedlock_stage")
@@ -107,8 +107,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
-    from .documents import read, resolve
-    from .lock import Lock
+    from .records.resolving import resolve
+    from .spec.documents import read
+    from .spec.lock import Lock
 
     override = config.getoption("--seedlock-seed")
     document = read(path)
@@ -144,7 +145,7 @@ def _generated_stage_seeds(lock: Any) -> dict[str, int]:
 
 
 def _stage(lock: Any, name: str, *, explicit: bool) -> Any:
-    from .errors import SeedlockError
+    from .spec.errors import SeedlockError
 
     try:
         return lock.stage(name)
@@ -163,7 +164,7 @@ def _hash_seed_problem(stage: Any) -> Any:
     actual = os.environ.get("PYTHONHASHSEED")
     if actual == str(fw.seed):
         return None
-    from .actions import Action  # only when there is something to report
+    from .seeding.actions import Action  # only when there is something to report
 
     return Action(framework="python", what=f"PYTHONHASHSEED={fw.seed}", status="failed",
                   detail=f"pytest started with PYTHONHASHSEED={actual or 'unset'}; run `seedlock run LOCK --stage "
@@ -172,7 +173,7 @@ def _hash_seed_problem(stage: Any) -> Any:
 
 def _not_applied(config: pytest.Config, stage: Any, failures: list[Any], *, strict: bool,
                  at_start: bool = False, nodeid: str = "") -> None:
-    from .errors import SeedlockError, pointer_join
+    from .spec.errors import SeedlockError, pointer_join
 
     text = "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failures)
     if strict:
@@ -213,7 +214,7 @@ def _reproduce(state: _State) -> str:
 
 
 def _stage_variable(name: str) -> str:
-    from .manifest import stage_variable
+    from .spec.manifest import stage_variable
 
     return stage_variable(name)
 
@@ -236,7 +237,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _with_seeds(stage: Any, seeds: dict[str, int]) -> Any:
-    from .lock import FrameworkSeed, LockedStage
+    from .spec.lock import FrameworkSeed, LockedStage
 
     frameworks = {}
     for name, fw in stage.frameworks.items():
@@ -302,8 +303,8 @@ class _Runner:
 
     def __init__(self, config: pytest.Config, state: _State) -> None:
         from . import frameworks as _frameworks
-        from ._autoseed import TRIGGERS
-        from .derivation import small_sha256
+        from .seeding._autoseed import TRIGGERS
+        from .spec.derivation import small_sha256
 
         global _SHA256
         _SHA256 = small_sha256
@@ -349,7 +350,7 @@ class _Runner:
         self.lazy.phase = (item, seeds, phase)
         if not self._autoseed_told:
             self._autoseed_told = True
-            autoseed = sys.modules.get("seedlock._autoseed")
+            autoseed = sys.modules.get("seedlock.seeding._autoseed")
             if autoseed is not None:  # under `seedlock run`: the plugin seeds these frameworks, not their import
                 autoseed.forget(self.stage.frameworks)
         actions: list[Any] = []
@@ -363,7 +364,7 @@ class _Runner:
                 continue
             module = self.modules.get(framework)
             if module is None:
-                from . import extensions
+                from .seeding import extensions
 
                 actions.append(extensions.apply(framework, seed))
             else:
@@ -371,7 +372,7 @@ class _Runner:
 
                 actions.extend(module.apply(seed, self.settings[framework], Context(stage=name, framework_seed=seed)))
         if self._status:  # under `seedlock run`: tell it this process was seeded, and how
-            from ._seedstatus import record
+            from .seeding._seedstatus import record
 
             record("apply", name, [(a.framework, a.status, a.what, a.detail) for a in actions])
         if report:
@@ -397,7 +398,7 @@ class _Runner:
             elif module is not None:
                 restorers.append(module.save())
             else:
-                from . import extensions
+                from .seeding import extensions
 
                 restorer = extensions.save(framework)
                 if restorer is not None:
@@ -430,12 +431,13 @@ class _SeedOnFirstImport:
     Imports outside a test (collection) seed nothing here: every later phase applies the framework."""
 
     def __init__(self, runner: _Runner) -> None:
-        from ._autoseed import TRIGGERS, _SeedOnImport
+        from .seeding._autoseed import TRIGGERS
+        from .seeding._importhook import SeedOnImport
 
         self.runner = runner
         self.phase: tuple[pytest.Item, _TestSeeds, str] | None = None
         hooks = {m: fw for m, fw in TRIGGERS.items() if fw in runner.stage.frameworks and m not in sys.modules}
-        self.finder = _SeedOnImport(hooks, self._seed) if hooks else None
+        self.finder = SeedOnImport(hooks, self._seed) if hooks else None
         if self.finder is not None:
             sys.meta_path.insert(0, self.finder)
 
@@ -446,7 +448,7 @@ class _SeedOnFirstImport:
     def _seed(self, module: str, framework: str) -> None:
         if self.phase is None:
             return
-        from ._autoseed import seed_on_import
+        from .seeding._autoseed import seed_on_import
 
         item, seeds, phase = self.phase
         runner = self.runner
@@ -462,7 +464,7 @@ _SEEDS = pytest.StashKey[_TestSeeds]()
 
 
 def _report_failures(item: pytest.Item, state: _State, stage: Any, failures: list[Any]) -> None:
-    from .errors import SeedlockError
+    from .spec.errors import SeedlockError
 
     try:
         _not_applied(item.config, stage, failures, strict=state.strict, nodeid=item.nodeid)
@@ -517,7 +519,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
             restore()
         saved = item.stash.get(_SESSION_SEEDLESS, None)
         if saved is not None:
-            from . import _seedless
+            from .seeding import _seedless
 
             _seedless.restore(saved)  # generators made after the test (collection goes on) count on the session's
 
@@ -546,7 +548,7 @@ _SEEDLESS_MODULES = {"random": "python", "numpy.random": "numpy"}
 def _control_seedless_at_collection(stage: Any, strict: bool) -> None:
     """Generators made outside tests (a test module's ``rng = np.random.default_rng()`` at import) follow
     the session's framework seeds, counted in collection order; numpy is watched, not imported."""
-    from . import _autoseed, _seedless
+    from .seeding import _autoseed, _importhook, _seedless
 
     wanted = {m: fw for m, fw in _SEEDLESS_MODULES.items() if fw in stage.frameworks}
 
@@ -558,13 +560,13 @@ def _control_seedless_at_collection(stage: Any, strict: bool) -> None:
         if module not in waiting:
             control(module, fw)
     if waiting:
-        sys.meta_path.insert(0, _autoseed._SeedOnImport(waiting, control))
+        sys.meta_path.insert(0, _importhook.SeedOnImport(waiting, control))
 
 
 def _control_seedless_in_test(runner: _Runner, seeds: _TestSeeds) -> Any:
     """A test's generators made without a seed start from the test's seeds at 0 (they depend on its id
     only); returns the session's counters, restored after the test."""
-    from . import _seedless
+    from .seeding import _seedless
 
     saved = _seedless.snapshot()
     frameworks = runner.stage.frameworks
@@ -580,8 +582,8 @@ def _control_seedless_in_test(runner: _Runner, seeds: _TestSeeds) -> Any:
 @pytest.fixture
 def seedlock_stage(request: pytest.FixtureRequest) -> Any:
     """The session of the stage seeding this test (per-test seeds), e.g. ``seedlock_stage.numpy_generator()``."""
-    from .actions import ApplyReport
-    from .session import Session
+    from .seeding.actions import ApplyReport
+    from .seeding.session import Session
 
     seeds = request.node.stash.get(_SEEDS, None)
     if seeds is None:

@@ -11,9 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _validate as v
-from .derivation import SEED_MAX, check_label
-from .errors import SeedlockError, pointer_join
+from .spec import _validate as v
+from .spec.derivation import SEED_MAX, check_label
+from .spec.errors import SeedlockError, pointer_join
 
 _MASK = 0xFFFFFFFF
 _LCG = 69069
@@ -162,7 +162,7 @@ def parallel_seed(seed: int, *, rank: int | None = None, epoch: int | None = Non
 
     ``G`` is ``seed``, then its rank seed for ``rank``, then ``derive(·, "epoch", e)`` for ``epoch``.
     """
-    from .derivation import derive
+    from .spec.derivation import derive
 
     g = seed if rank is None else derive(seed, "rank", _index(rank, "rank"))
     if epoch is not None:

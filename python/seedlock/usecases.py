@@ -1,12 +1,12 @@
 """What the ``seedlock`` commands do, as library functions: plain arguments in, a frozen result out.
 
-The command line (:mod:`seedlock.cli`) parses options, calls one of these, prints what it returns and
+The command line (:mod:`seedlock.commands.cli`) parses options, calls one of these, prints what it returns and
 maps it to an exit status; tests and other commands call them directly. Each function opens at most one
 :class:`~seedlock.ledger.Ledger`, and runs git (through the run's provenance) only where its result
-needs it: a record, or a reuse check. Errors are coded :class:`~seedlock.errors.SeedlockError`\\ s whose
+needs it: a record, or a reuse check. Errors are coded :class:`~seedlock.spec.errors.SeedlockError`\\ s whose
 message names the file first; a manifest with more than one fault raises :class:`DocumentFaults`.
 
-``seedlock run`` without ``--replicate`` is :func:`seedlock._launch_fast.run_lock` (its start-up cost is
+``seedlock run`` without ``--replicate`` is :func:`seedlock.launching._launch_fast.run_lock` (its start-up cost is
 measured; it imports nothing of this module).
 """
 
@@ -18,16 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import SeedlockError, SeedlockWarning
+from .spec.errors import SeedlockError, SeedlockWarning
 
 if TYPE_CHECKING:
-    from ._diagnostics import Problem
+    from .spec._diagnostics import Problem
     from .engines import EngineResult, ReplicateJob
     from .ledger import Filters, Ledger, RunRecord
-    from .lock import Lock
-    from .recording import RunStart
-    from .replicating import ReplicateOutcome
-    from .verify import Result
+    from .spec.lock import Lock
+    from .records.recording import RunStart
+    from .launching.replicating import ReplicateOutcome
+    from .launching.verify import Result
 
 
 class DocumentFaults(SeedlockError):
@@ -86,9 +86,10 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
     finds the seeds already used to no purpose stops before anything is written."""
     import seedlock
 
-    from . import _json, ci
-    from ._io import check_writable, write_atomic
-    from .documents import for_output, labelled, read_document
+    from .spec import _json
+    from .records import ci
+    from .spec._io import check_writable, write_atomic
+    from .spec.documents import for_output, labelled, read_document
 
     env = os.environ if environ is None else environ
     try:
@@ -119,7 +120,7 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
     reuse = None
     state: Mapping[str, Any] = {}
     if record or check_reuse:
-        from .recording import resolve_provenance
+        from .records.recording import resolve_provenance
 
         state = resolve_provenance(doc, manifest_path, env)  # once: without the lock's own, it runs git
     if check_reuse:
@@ -140,7 +141,7 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
                          record=None, ledger=None)
     if not record:
         return done
-    from .recording import record_resolve
+    from .records.recording import record_resolve
 
     assert book is not None
     try:
@@ -164,9 +165,9 @@ def validate(files: Sequence[str], *, manifest: str | None = None) -> tuple[Vali
     """``seedlock validate``: every fault of each file (its text, the JSON Schema, its inputs and params
     or, given the ``manifest`` it was resolved from, whether a lock matches it). Each file is read once
     (``<(cat lock.json)`` cannot be read twice); the manifest must be valid (errors name it)."""
-    from . import _diagnostics, _io, _json
-    from .documents import read_document
-    from .lock import Lock
+    from .spec import _diagnostics, _io, _json
+    from .spec.documents import read_document
+    from .spec.lock import Lock
 
     source = None
     if manifest is not None:
@@ -212,7 +213,7 @@ def _resolving(document: Any, env: Mapping[str, str], *, provenance: bool,
 
 def _every_fault(path: str) -> None:
     """A manifest that fails for more than one reason raises :class:`DocumentFaults` (one fault raises as it is)."""
-    from . import _diagnostics
+    from .spec import _diagnostics
 
     found = _diagnostics.file_problems(path)
     if len(found) > 1:
@@ -226,7 +227,7 @@ def _open_ledger(location: str | os.PathLike[str] | None) -> Ledger:
 
 
 def _reuse(book: Ledger, doc: Mapping[str, Any], stages: Sequence[str], provenance: Mapping[str, Any]) -> Reuse:
-    from .recording import reuse_report
+    from .records.recording import reuse_report
 
     lines, idle = reuse_report(book, doc, stages, provenance)
     return Reuse(lines=tuple(lines), adds_no_information=idle)
@@ -235,8 +236,8 @@ def _reuse(book: Ledger, doc: Mapping[str, Any], stages: Sequence[str], provenan
 def check(lock_path: str, stages: Sequence[str] = (), *, ledger: str | None = None) -> Reuse:
     """``seedlock check``: would running these ``stages`` of the lock (default: every stage) repeat a
     recorded run with the same code, inputs and parameters? Collects this run's provenance (git)."""
-    from .documents import read_lock_document
-    from .recording import start_run
+    from .spec.documents import read_lock_document
+    from .records.recording import start_run
 
     lock = read_lock_document(lock_path)
     chosen = list(stages) or list(lock.stages)
@@ -270,7 +271,7 @@ def history(filters: Filters, *, limit: int | None = 50, ledger: str | None = No
 
 
 def _check_stage_known(book: Ledger, stage: str) -> None:
-    from ._suggest import hint
+    from .spec._suggest import hint
     from .ledger import Filters
 
     if not book.backend.exists():
@@ -286,7 +287,7 @@ def rerun(run_id: str, *, output: str | os.PathLike[str] | None = None, ledger: 
     lock text is written there atomically."""
     record = _open_ledger(ledger).get(run_id)
     if output is not None:
-        from ._io import write_atomic
+        from .spec._io import write_atomic
 
         write_atomic(output, record.lock_text)
     return record
@@ -316,10 +317,10 @@ def start_replicate(lock_path: str, stage: str, cmd: Sequence[str], *, replicate
     (``from-env``: the task's variables), the start-of-run check (``strict``: its findings are errors)
     and what it warns of. The run's provenance (git, CI) is collected only for a record or a reuse
     check (:func:`replicate_reuse`, asked for separately so that the warnings can be shown first)."""
-    from . import _io, _json
-    from .documents import labelled
-    from .recording import start_run
-    from .replicates import GROUP_VARIABLE, parse_index, task_index
+    from .spec import _io, _json
+    from .spec.documents import labelled
+    from .records.recording import start_run
+    from .spec.replicates import GROUP_VARIABLE, parse_index, task_index
 
     env = os.environ if environ is None else environ
     index = task_index(env)[0] if replicate == "from-env" else parse_index(replicate, "--replicate", "invalid-value")
@@ -356,7 +357,7 @@ def _lock_from(raw: bytes, path: str, labelled: Any) -> Lock:
 def run_replicate(task: ReplicateStart, *, auto_seed: bool = True, strict: bool = False,
                   verbose: bool = False) -> ReplicateOutcome:
     """Run the command of a started replicate task and record it when asked (:func:`start_replicate`)."""
-    from .replicating import run_replicate as run_one
+    from .launching.replicating import run_replicate as run_one
 
     return run_one(task.lock, task.lock_path, task.start, index=task.index, vary=task.vary, group=task.group,
                    cmd=task.cmd, ledger=task.ledger if task.record else None, auto_seed=auto_seed, strict=strict, verbose=verbose)
@@ -368,14 +369,14 @@ def verify(lock_path: str, stage: str, cmd: Sequence[str], outputs: Sequence[str
            cwd: str | os.PathLike[str] | None = None) -> Result:
     """``seedlock verify``: run ``cmd`` ``runs`` times from the lock's ``stage`` and compare the
     ``outputs`` (below ``cwd``, default the working directory); ``ignore``: ``FILE#/pointer`` rules.
-    Returns :class:`seedlock.verify.Result` (its ``status`` is the command's exit status)."""
+    Returns :class:`seedlock.launching.verify.Result` (its ``status`` is the command's exit status)."""
     from functools import partial
     from pathlib import Path
 
-    from . import verify as verifying
-    from .documents import read_lock_document
-    from .launch import child_environment, run_seeded
-    from .volatile import parse_ignore
+    from .launching import verify as verifying
+    from .spec.documents import read_lock_document
+    from .launching.launch import child_environment, run_seeded
+    from .launching.volatile import parse_ignore
 
     rules = [parse_ignore(text) for text in ignore]
     locked = read_lock_document(lock_path).stage(stage)
@@ -392,9 +393,9 @@ def replicate(lock_path: str, stage: str, cmd: Sequence[str], *, count: int, gro
               wait: bool = True, cwd: str | None = None) -> ReplicateJob:
     """``seedlock replicate``: the job of ``count`` replicates of ``stage`` (spec §13), in ``group``
     (default: a new one). Returns the :class:`seedlock.engines.ReplicateJob`; run it with
-    :func:`run_replicates` or emit it with :func:`seedlock.emit.write_emitted`."""
+    :func:`run_replicates` or emit it with :func:`seedlock.launching.emit.write_emitted`."""
     from .engines import ReplicateJob
-    from .replicates import new_group
+    from .spec.replicates import new_group
 
     return ReplicateJob(lock_path=os.path.abspath(lock_path), stage=stage, count=count, group=group or new_group(stage),
                         cmd=tuple(cmd), vary=tuple(vary), jobs=jobs, ledger=ledger, auto_seed=auto_seed,
@@ -404,7 +405,7 @@ def replicate(lock_path: str, stage: str, cmd: Sequence[str], *, count: int, gro
 def run_replicates(job: ReplicateJob, engine: str = "local") -> EngineResult:
     """Run every replicate of ``job`` on ``engine`` (local, slurm, ray) into its ledger:
     :class:`seedlock.engines.EngineResult`."""
-    from .replicating import run_group
+    from .launching.replicating import run_group
 
     return run_group(job, engine)
 
@@ -452,7 +453,7 @@ def ledger_export(*, ledger: str | None = None, output: str | os.PathLike[str] |
     book = _open_ledger(ledger)
     text = book.export_text()
     if output is not None:
-        from ._io import write_atomic
+        from .spec._io import write_atomic
 
         write_atomic(output, text)
     return LedgerChange(location=book.location, text=text, count=text.count("\n"),
@@ -462,7 +463,7 @@ def ledger_export(*, ledger: str | None = None, output: str | os.PathLike[str] |
 def ledger_import(path: str, *, ledger: str | None = None) -> LedgerChange:
     """``seedlock ledger import``: add the records of the JSON Lines export at ``path`` (those already
     there are skipped); a file that is not UTF-8 is ``invalid-json``."""
-    from ._io import read_bytes
+    from .spec._io import read_bytes
 
     book = _open_ledger(ledger)
     raw = read_bytes(path)

@@ -8,7 +8,7 @@ import json
 import random
 from typing import Any
 
-from seedlock.resolution import resolve
+from seedlock.spec.resolution import resolve
 
 VALID_MANIFESTS: list[dict[str, Any]] = [
     {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy", "torch"]}}},
@@ -85,7 +85,7 @@ def damage(text: str, rng: random.Random) -> str | bytes:
 
 
 def valid_locks() -> list[dict[str, Any]]:
-    from seedlock.manifest import Manifest
+    from seedlock.spec.manifest import Manifest
 
     out = []
     for m in VALID_MANIFESTS:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from seedlock._spec import vectors_dir
+from seedlock.spec._files import vectors_dir
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import seedlock
-from seedlock.resolution import resolve
+from seedlock.spec.resolution import resolve
 
 ALL = ["python", "numpy", "torch"]
 
@@ -198,7 +198,7 @@ def test_asking_for_a_framework_the_stage_does_not_list_is_an_error() -> None:
 def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     stage_lock = resolve(seedlock.Manifest.from_dict({"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["numpy"]}}}), {})
     path = tmp_path / "x.lock.json"
-    path.write_text(seedlock._json.pretty(stage_lock.to_dict()))
+    path.write_text(seedlock.spec._json.pretty(stage_lock.to_dict()))
     monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
     monkeypatch.setenv("SEEDLOCK_STAGE", "s")
     report = seedlock.apply_from_env()
@@ -215,7 +215,7 @@ def _stage_s_in_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, manifest: di
     """Stage ``s`` of ``manifest``, resolved, its lock written and named in the environment as `seedlock run` does."""
     lock = resolve(seedlock.Manifest.from_dict(manifest), {})
     path = tmp_path / "x.lock.json"
-    path.write_text(seedlock._json.pretty(lock.to_dict()))
+    path.write_text(seedlock.spec._json.pretty(lock.to_dict()))
     monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
     monkeypatch.setenv("SEEDLOCK_STAGE", "s")
     monkeypatch.delenv("SEEDLOCK_STATUS", raising=False)
@@ -285,7 +285,7 @@ def test_apply_from_env_outside_seedlock_run_says_how_to_run_the_program(monkeyp
 
 
 def test_auto_seeding_reports_python_exactly_as_apply_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedlock import _autoseed
+    from seedlock.seeding import _autoseed
     from seedlock.frameworks import Context, python
 
     with seedlock.seeded(seedlock.resolve(seedlock.Manifest.from_dict(

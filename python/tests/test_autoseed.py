@@ -187,7 +187,7 @@ def test_a_framework_that_raises_while_being_seeded_is_reported_and_strict_fails
     assert err.count("\n") == 1
     code, out, err = _run(lock, sys.executable, script, cwd=tmp_path, flags=("--strict",))
     assert code == 1 and out == ""
-    assert ("seedlock.errors.SeedlockError: Not applied: caffe seed on import of caffe: RuntimeError: no solver "
+    assert ("seedlock.spec.errors.SeedlockError: Not applied: caffe seed on import of caffe: RuntimeError: no solver "
             "at '/stages/train/frameworks/caffe'") in err
 
 
@@ -446,7 +446,7 @@ def test_a_program_whose_own_seedlock_predates_auto_seeding_is_reported_not_sile
     assert rc == 0
     (line,) = err.splitlines()
     # The error is the one importing auto-seeding from that seedlock raises, wherever the module lives.
-    probe = ("try:\n    from seedlock import _autoseed\nexcept ImportError as exc:\n"
+    probe = ("try:\n    from seedlock.seeding import _autoseed\nexcept ImportError as exc:\n"
              "    print(type(exc).__name__ + ': ' + str(exc))\n")
     raised = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(tmp_path / "old")},
                             capture_output=True, text=True, check=True).stdout.strip()

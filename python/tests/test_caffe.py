@@ -13,8 +13,8 @@ import pytest
 
 import seedlock
 from conftest import REPO, seedlock_cli, vector_cases
-from seedlock import caffe_solver
-from seedlock.resolution import resolve
+from seedlock.seeding import caffe_solver
+from seedlock.spec.resolution import resolve
 
 CAFFE_DIR = REPO / "caffe"
 
@@ -167,7 +167,7 @@ def test_the_solver_gets_the_stage_seed_even_when_launched_as_a_rank(tmp_path: P
     out = seedlock_cli("caffe-solver", str(lock), "--stage", "train", str(CAFFE_DIR / "solver.prototxt"), env=ranked)
     assert out.returncode == 0, out.stderr
     assert out.stdout.endswith(f"random_seed: {seed}\n")
-    assert seed != seedlock.derivation.rank_seed(seed, 3)
+    assert seed != seedlock.spec.derivation.rank_seed(seed, 3)
 
 
 def test_a_solver_with_latin1_bytes_in_comments_is_seeded_keeping_every_byte() -> None:

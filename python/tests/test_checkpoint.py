@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader
 
 import seedlock
-from seedlock.resolution import resolve
+from seedlock.spec.resolution import resolve
 
 
 def _stage(seed: int = 42, bit_generator: str = "PCG64") -> seedlock.LockedStage:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO, SPEC, seedlock_cli
-from seedlock.errors import SeedlockError
-from seedlock.conformance.compare import compare_paths
+from seedlock.spec.errors import SeedlockError
+from seedlock.launching.compare import compare_paths
 from seedlock.conformance.plan import DATA, load_cases
 
 pytestmark = pytest.mark.slow
@@ -263,7 +263,7 @@ def site_without_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_all_and_all_but_caffe_include_the_extension_a_case_exercises() -> None:
     from seedlock.conformance import framework_list
 
-    from seedlock.settings import FRAMEWORKS
+    from seedlock.spec.settings import FRAMEWORKS
 
     assert framework_list(["all-but-caffe"], "--require") == (*(f for f in FRAMEWORKS if f != "caffe"), "x-faker")
     assert framework_list(["all"], "--require") == (*FRAMEWORKS, "x-faker")

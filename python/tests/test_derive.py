@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import seedlock
 from conftest import vector_cases
-from seedlock.derivation import derive_many, message, test_seed
+from seedlock.spec.derivation import derive_many, message, test_seed
 
 
 def _seed(value: Any) -> int:

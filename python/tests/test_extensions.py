@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import seedlock
-from seedlock.derivation import derive
-from seedlock.errors import SeedlockWarning
+from seedlock.spec.derivation import derive
+from seedlock.spec.errors import SeedlockWarning
 
 from conftest import REPO, seedlock_cli
 

@@ -58,7 +58,7 @@ def lock(tmp_path: Path) -> Path:
     return path
 
 
-# `run LOCK --stage S -- CMD` is read by seedlock._launch_fast; an option it does not take plainly, here
+# `run LOCK --stage S -- CMD` is read by seedlock.launching._launch_fast; an option it does not take plainly, here
 # an abbreviated --verbose, is read by argparse, which calls the same launcher: both keep every guarantee.
 PATHS = pytest.mark.parametrize("extra", [[], ["--verbos"]], ids=["launcher options", "argparse options"])
 
@@ -128,7 +128,7 @@ class FullDisk:
     def __exit__(self, *exc): self.f.close()
 real_fdopen = os.fdopen
 os.fdopen = lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k))
-from seedlock.cli import main
+from seedlock.commands.cli import main
 sys.exit(main(["resolve", {str(SPEC / "examples" / "classic.json")!r}, "-o", {str(lock)!r}]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from seedlock import fingerprint
-from seedlock.errors import SeedlockError
+from seedlock.spec import fingerprint
+from seedlock.spec.errors import SeedlockError
 
 
 @pytest.mark.parametrize("size", [0, 1, fingerprint.LARGE_FILE - 1, fingerprint.LARGE_FILE,

@@ -16,8 +16,8 @@ import torch
 
 import seedlock
 from seedlock import frameworks
-from seedlock.launch import stage_environment
-from seedlock.resolution import resolve
+from seedlock.launching.launch import stage_environment
+from seedlock.spec.resolution import resolve
 
 from conftest import requires_r
 
@@ -50,7 +50,7 @@ def test_get_refuses_a_name_that_is_not_registered() -> None:
 
 
 def test_every_default_passes_its_own_check() -> None:
-    from seedlock import settings
+    from seedlock.spec import settings
 
     for name in frameworks.NAMES:
         for key, default in settings.DEFAULTS[name].items():
@@ -91,7 +91,7 @@ def test_torch_restore_state_puts_back_flags_and_threads() -> None:
 
 @requires_r
 def test_r_state_round_trips_as_plain_data() -> None:
-    from seedlock import _rbridge
+    from seedlock.seeding import _rbridge
 
     fw = frameworks.get("r")
     _rbridge.r_call("set.seed(3); runif(1)")
@@ -113,9 +113,9 @@ def test_launcher_environment_comes_from_each_framework_of_the_stage(tmp_path: A
                                           "tensorflow": {"op_determinism": False}}}},
     })
     lock = resolve(manifest, {})
-    train = stage_environment(lock.stage("train"), str(tmp_path / "seedlock.lock"))
+    train = stage_environment(lock.stage("train"), str(tmp_path / "seedlock.spec.lock"))
     assert train == {
-        "SEEDLOCK_LOCK": os.path.abspath(tmp_path / "seedlock.lock"), "SEEDLOCK_STAGE": "train",
+        "SEEDLOCK_LOCK": os.path.abspath(tmp_path / "seedlock.spec.lock"), "SEEDLOCK_STAGE": "train",
         "PYTHONHASHSEED": str(lock.stage("train").seed_of("python")), "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
         "TF_DETERMINISTIC_OPS": "1",
     }

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 import seedlock
 from _mutations import VALID_MANIFESTS, corpus, mutate, valid_locks
 from conftest import requires_r
-from seedlock.errors import CODES
-from seedlock.resolution import resolve
+from seedlock.spec.errors import CODES
+from seedlock.spec.resolution import resolve
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)

@@ -21,7 +21,7 @@ import seedlock
 from conftest import QUIET_ENV
 from seedlock.conformance import golden
 from seedlock.conformance.plan import DATA
-from seedlock.launch import child_environment
+from seedlock.launching.launch import child_environment
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +104,7 @@ def test_a_binding_that_seeds_constants_repeats_and_passes_sensitivity_but_golde
     # A binding that seeds every framework with a constant instead of the lock's seeds: runs repeat bit
     # for bit, and another lock still changes the outputs (the stage's explicit DataLoader generator
     # follows the lock). Only golden sees the model's initialisation did not come from the stage's seed.
-    from seedlock.conformance.compare import compare_paths
+    from seedlock.launching.compare import compare_paths
     from seedlock.conformance.plan import other_lock
 
     module = "seedlock.workloads.torch_mlp"
@@ -189,7 +189,7 @@ def test_jax_keys_derived_for_the_wrong_rank_and_worker_pass_every_other_check_b
         conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path) -> None:
     import numpy as np
 
-    from seedlock.conformance.compare import compare_paths
+    from seedlock.launching.compare import compare_paths
 
     outs = [tmp_path / f"swapped{i}" for i in (1, 2)]
     metas = [_run("seedlock.workloads.jax_mlp", "jax", conformance_lock, out, apply=SWAPPED_RANK_AND_WORKER)

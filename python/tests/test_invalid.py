@@ -9,7 +9,7 @@ import pytest
 
 import seedlock
 from conftest import vector_cases
-from seedlock import _diagnostics, _json, _schema
+from seedlock.spec import _diagnostics, _json, _schema
 
 # Faults a JSON Schema cannot express: found by the parser or by cross-member rules.
 NOT_SCHEMA_EXPRESSIBLE = {"invalid-json", "duplicate-key", "env-name-collision", "unlisted-framework", "lock-mismatch"}

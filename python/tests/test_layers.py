@@ -35,45 +35,12 @@ LAYERS: dict[str, int] = {
 NAMES = {0: "spec", 1: "seeding", 2: "records", 3: "launching", 4: "the public API", 5: "conformance",
          6: "commands", 7: "workloads"}
 
-#: Imports that go the wrong way on main today, each one to be removed by the branch named. The test
-#: fails on any other, and on a listed one that is gone (take it off the list).
-KNOWN_WRONG_WAY: frozenset[tuple[str, str]] = frozenset({
-    # registry: settings checks move into the registry-driven spec layer
-    ("seedlock.spec.settings", "seedlock.frameworks"),
-    ("seedlock.spec.settings", "seedlock.frameworks.numpy"),
-    ("seedlock.spec.settings", "seedlock.frameworks.r"),
-    ("seedlock.spec.replicates", "seedlock.frameworks"),
-    # session: lock data stops reaching into process state
-    ("seedlock.spec.lock", "seedlock.seeding.apply"),
-    ("seedlock.spec.lock", "seedlock.seeding.checkpoint"),
-    ("seedlock.spec.lock", "seedlock.seeding.epochs"),
-    ("seedlock.spec.lock", "seedlock.seeding.keras_callback"),
-    ("seedlock.spec.lock", "seedlock.seeding.streams"),
-    ("seedlock.spec.lock", "seedlock.seeding.workers"),
-    ("seedlock.spec.lock", "seedlock.frameworks.jax"),
-    # session: inner modules stop importing the public API (`import seedlock`)
-    ("seedlock.spec._diagnostics", "seedlock"),
-    ("seedlock.spec.documents", "seedlock"),
-    ("seedlock.records.provenance", "seedlock"),
-    ("seedlock.ledger._record", "seedlock"),
-    ("seedlock.launching._launch_fast", "seedlock"),
-})
+#: Imports that go the wrong way, each with the reason it must: none. The test fails on any import that
+#: climbs a layer, and on a listed one that is gone (take it off the list).
+KNOWN_WRONG_WAY: frozenset[tuple[str, str]] = frozenset()
 
-#: Circles on main today (sets of modules that import each other); a test fails on any other circle,
-#: on a circle that grew, and on a listed one that is gone.
-KNOWN_CIRCLES: tuple[frozenset[str], ...] = (
-    frozenset({"seedlock.launching.launch", "seedlock.launching._launch_fast", "seedlock.launching._seedreport"}),
-    frozenset({"seedlock.spec.lock", "seedlock.seeding.apply", "seedlock.seeding.checkpoint",
-               "seedlock.seeding.epochs", "seedlock.seeding.keras_callback", "seedlock.seeding.streams",
-               "seedlock.seeding.workers", "seedlock.seeding._seedless", "seedlock.seeding._autoseed",
-               "seedlock.seeding._intercept", "seedlock.frameworks.torch", "seedlock.spec.replicates"}),
-    # session: inner modules stop importing the public API
-    frozenset({"seedlock", "seedlock.records.provenance"}),
-    # no branch owns these yet: verify runs locate's runner, which runs verify's helpers; the probe
-    # package and its record writer import each other
-    frozenset({"seedlock.launching.verify", "seedlock.locate.runner", "seedlock.locate.report"}),
-    frozenset({"seedlock.locate", "seedlock.locate._record"}),
-)
+#: Sets of modules that import each other: none (issue 19). The test fails on any circle.
+KNOWN_CIRCLES: tuple[frozenset[str], ...] = ()
 
 
 def _relayout() -> ModuleType:
@@ -209,3 +176,11 @@ def test_a_layer_package_imports_nothing_when_imported(package: str) -> None:
         pytest.skip("the flat layout: scripts/relayout.py has not run")
     body = ast.parse(init.read_text(encoding="utf-8")).body
     assert [type(node).__name__ for node in body] == ["Expr"]
+
+
+def test_the_package_root_only_re_exports() -> None:
+    # Logic in seedlock/__init__.py made inner modules `import seedlock` (issue 19): it holds names only.
+    tree = ast.parse((ROOT / "__init__.py").read_text(encoding="utf-8"))
+    functions = sorted(node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef))
+    assert functions == ["__dir__", "__getattr__"]
+    assert not any(isinstance(node, ast.ClassDef) for node in ast.walk(tree))

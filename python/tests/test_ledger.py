@@ -15,8 +15,8 @@ import pytest
 import seedlock
 from conftest import SPEC, seedlock_cli
 from seedlock.ledger import Filters, Ledger, new_record
-from seedlock.provenance import run_state
-from seedlock.resolution import resolve
+from seedlock.records.provenance import run_state
+from seedlock.spec.resolution import resolve
 
 MANIFEST = {"version": "1.0", "seed": "generate", "stages": {"prep": {"frameworks": ["numpy"]}, "train": {"frameworks": ["numpy", "torch"]}}}
 
@@ -77,11 +77,11 @@ def test_twenty_concurrent_recorders_lose_nothing(tmp_path: Path) -> None:
 
 def test_a_writer_killed_mid_write_leaves_the_previous_lock_intact(tmp_path: Path) -> None:
     target = tmp_path / "run.lock.json"
-    previous = seedlock._json.pretty(_lock_doc(5))
+    previous = seedlock.spec._json.pretty(_lock_doc(5))
     target.write_text(previous)
     # The child stalls inside write_atomic after writing the temporary file, before the rename.
     code = f"""
-import os, time, seedlock._io as io
+import os, time, seedlock.spec._io as io
 real = os.fsync
 def stall(fd):
     real(fd)
@@ -173,7 +173,7 @@ def test_a_ledger_written_by_seedlock_0_1_keeps_its_runs(tmp_path: Path) -> None
     with sqlite3.connect(path) as conn:
         conn.executescript(_LEGACY_SCHEMA)
         conn.execute("INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'run', 'train', 0, 'x', 'y', 5, 'abc', 0, NULL,"
-                     " NULL, NULL, ?)", (seedlock._json.pretty(doc),))
+                     " NULL, NULL, ?)", (seedlock.spec._json.pretty(doc),))
     out = seedlock_cli("history", "--ledger", str(path), "--format", "json")
     assert out.returncode == 0, out.stderr
     (record,) = json.loads(out.stdout)

@@ -115,7 +115,7 @@ def test_eight_processes_recording_25_runs_each_lose_and_duplicate_nothing(proje
     ok(run(project, "resolve", "pipeline.json", "-o", "p.lock.json"))
     # Each process records 25 runs through the CLI's own entry point (a fresh interpreter per run
     # would measure Python start-up on this 2-core machine, not the ledger).
-    code = ("import sys; from seedlock.cli import main\n"
+    code = ("import sys; from seedlock.commands.cli import main\n"
             "for i in range(25):\n"
             "    assert main(['run', 'p.lock.json', '--stage', 'train' if i % 2 else 'prep', '--record', '--', 'true']) == 0\n")
     env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": ledger, "SEEDLOCK_SPOOL": str(project.parent / "spool")}

@@ -18,7 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SPEC
-from seedlock import _json, _machine, runcheck
+from seedlock.spec import _json
+from seedlock.seeding import _machine
+from seedlock.seeding import runcheck
 from seedlock import frameworks as fw_modules
 
 

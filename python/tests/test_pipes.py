@@ -13,8 +13,8 @@ import pytest
 from conftest import SPEC
 from seedlock.ledger import Ledger
 from seedlock.ledger._record import new_record
-from seedlock.resolution import resolve
-from seedlock.manifest import Manifest
+from seedlock.spec.resolution import resolve
+from seedlock.spec.manifest import Manifest
 
 CLASSIC = SPEC / "examples" / "classic.json"
 SIGPIPE_STATUS = 141

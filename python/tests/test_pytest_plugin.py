@@ -10,7 +10,7 @@ import numpy as np  # imported here: pytester forgets modules first imported ins
 import pytest
 
 import seedlock
-from seedlock.derivation import test_seed as per_test_seed  # not named test_*: pytest would collect it
+from seedlock.spec.derivation import test_seed as per_test_seed  # not named test_*: pytest would collect it
 
 MANIFEST = {"version": "1.0", "seed": "generate", "stages": {"test": {"frameworks": ["python", "numpy"]}}}
 TESTS = """
@@ -105,7 +105,7 @@ def test_other(seedlock_stage):
     for name in ("gen", "other"):
         seed = per_test_seed(numpy_seed, f"test_fixture.py::test_{name}")
         # Rules 2 (spec §4.3): an unnamed generator is the stream "default" of the test's seed.
-        stream = seedlock.derivation.derive(seed, "stream", "default")
+        stream = seedlock.spec.derivation.derive(seed, "stream", "default")
         assert draws[name] == [seed, float(np.random.Generator(np.random.PCG64(stream)).random())]
     assert draws["gen"] != draws["other"]
 

@@ -54,7 +54,7 @@ def lock_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_rpy2_and_the_r_package_draw_identical_runif_rnorm_and_sample(lock_path: Path, stage: str) -> None:
     from_r = _rscript(f'set_seedlock(load_seedlock("{lock_path}"), "{stage}"); {_to_json_r(R_DRAWS)}')
     code = (
-        "import json, seedlock; from seedlock import _rbridge\n"
+        "import json, seedlock; from seedlock.seeding import _rbridge\n"
         "report = seedlock.apply_from_env().report\n"
         f"v = _rbridge.r_call('jsonlite::toJSON({R_DRAWS}, auto_unbox = TRUE, digits = NA)')\n"
         "print(json.dumps({'r': json.loads(str(v[0])), 'actions': [str(a) for a in report.actions], 'ok': report.ok}))"
@@ -93,7 +93,7 @@ def test_the_r_compatible_stream_and_split_match_rscript() -> None:
 
 
 def test_rpy2_dot_random_seed_equals_the_python_reconstruction() -> None:
-    from seedlock import _rbridge
+    from seedlock.seeding import _rbridge
     from seedlock.rcompat import r_random_seed
 
     state = _rbridge.get_state()
@@ -106,7 +106,7 @@ def test_rpy2_dot_random_seed_equals_the_python_reconstruction() -> None:
 
 def test_seeded_restores_r_state_through_rpy2(lock_path: Path) -> None:
     import seedlock
-    from seedlock import _rbridge
+    from seedlock.seeding import _rbridge
 
     lock = seedlock.load_lock(lock_path)
     _rbridge.r_call('set.seed(5, kind = "Mersenne-Twister")')
@@ -139,7 +139,7 @@ def test_seeding_r_through_rpy2_leaves_child_processes_their_own_libraries(tmp_p
     # started afterwards would load the system's libpython and fail to import _ssl.
     code = (
         "import os, subprocess, sys, seedlock\n"
-        "from seedlock.manifest import Manifest\n"
+        "from seedlock.spec.manifest import Manifest\n"
         "m = Manifest.from_dict({'version': '1.0', 'seed': 1, 'stages': {'s': {'frameworks': ['r']}}})\n"
         "assert seedlock.apply_stage(seedlock.resolve(m, {}, provenance=False).stage('s'), strict=True).report.ok\n"
         "print(os.environ.get('LD_LIBRARY_PATH'))\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import seedlock
 from _mutations import VALID_MANIFESTS, byte_corpus, mutate, valid_locks
 from conftest import requires_r
-from seedlock import _diagnostics
+from seedlock.spec import _diagnostics
 
 
 def _python_outcome(data: bytes) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from seedlock import _launch_fast, settings
-from seedlock.errors import SeedlockError
+from seedlock.launching import _launch_fast
+from seedlock.spec import settings
+from seedlock.spec.errors import SeedlockError
 
 from conftest import SPEC
 
@@ -58,10 +59,10 @@ def test_the_generator_check_fails_naming_a_generated_file_someone_edited(tmp_pa
 
     for part in ("spec", "python/seedlock/_conformance", "r/seedlock/R"):
         shutil.copytree(SPEC.parent / part, tmp_path / part)
-    (tmp_path / "python/seedlock/_registry.py").write_text("FRAMEWORKS = ()\n", encoding="utf-8")
+    (tmp_path / "python/seedlock/spec/_registry.py").write_text("FRAMEWORKS = ()\n", encoding="utf-8")
     check = [sys.executable, str(tmp_path / "spec/tools/generate_from_registry.py"), "--check"]
     out = subprocess.run(check, capture_output=True, text=True, check=False)
-    assert (out.returncode, out.stdout) == (1, "python/seedlock/_registry.py is stale: run python3 "
+    assert (out.returncode, out.stdout) == (1, "python/seedlock/spec/_registry.py is stale: run python3 "
                                                 "spec/tools/generate_from_registry.py\n")
     subprocess.run(check[:-1], capture_output=True, check=True)
     assert subprocess.run(check, capture_output=True, check=False).returncode == 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from seedlock import replicate_stats as rs
+from seedlock.records import replicate_stats as rs
 
 
 def _sample(values, group="g", metric="m", seeds=None, indices=None) -> rs.Sample:  # type: ignore[no-untyped-def]

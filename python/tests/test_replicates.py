@@ -15,8 +15,8 @@ import pytest
 
 import seedlock
 from conftest import child_environ, requires_r, vector_cases
-from seedlock.errors import SeedlockError
-from seedlock.replicates import replicate_stage, task_attempt, task_index
+from seedlock.spec.errors import SeedlockError
+from seedlock.spec.replicates import replicate_stage, task_attempt, task_index
 
 _CLEAN = {k: "" for k in ("CI", "GITLAB_CI", "GITHUB_ACTIONS", "SEEDLOCK_LEDGER", "SEEDLOCK_SEED", "SLURM_JOB_ID",
                           "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_JOB_ID", "SLURM_RESTART_COUNT", "JOB_COMPLETION_INDEX",
@@ -62,7 +62,7 @@ def test_replicate_vectors(case: dict[str, Any], restore_global_rngs: None) -> N
 
 
 def test_a_varied_stream_is_the_replicates_in_dataloader_workers_too() -> None:
-    from seedlock.derivation import derive, loader_worker_seed
+    from seedlock.spec.derivation import derive, loader_worker_seed
 
     lock = seedlock.resolve(seedlock.from_data({"version": "1.1", "seed": 1, "stages": {
         "train": {"frameworks": ["numpy", "torch"]}}}), env={})
@@ -75,7 +75,7 @@ def test_a_varied_stream_is_the_replicates_in_dataloader_workers_too() -> None:
 
 
 def test_jax_keys_of_a_varied_stream_carry_the_replicate() -> None:
-    from seedlock.derivation import derive
+    from seedlock.spec.derivation import derive
 
     lock = seedlock.resolve(seedlock.from_data({"version": "1.1", "seed": 1, "stages": {
         "train": {"frameworks": ["jax"]}}}), env={})
@@ -237,7 +237,7 @@ def test_a_bad_replicate_index_is_one_error_line(work: Path, value: str, env: di
 
 
 def test_log_metric_outside_a_recorded_run_warns_once_and_records_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedlock import metrics
+    from seedlock.records import metrics
 
     monkeypatch.delenv("SEEDLOCK_METRICS", raising=False)
     monkeypatch.setattr(metrics, "_warned", False)
@@ -284,7 +284,7 @@ def test_export_and_import_carry_replicates_and_metrics(work: Path, tmp_path: Pa
 
 WRITER = """
 import sys
-from seedlock.cli import main
+from seedlock.commands.cli import main
 for i in range(10):
     assert main(["run", "lock.json", "--stage", "train", "--replicate", str(int(sys.argv[1]) * 10 + i), "--group",
                  "scale", "--record", "--no-auto-seed", "--", "sh", "-c",

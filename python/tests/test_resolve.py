@@ -9,8 +9,8 @@ import pytest
 
 import seedlock
 from conftest import vector_cases
-from seedlock.errors import SeedlockWarning
-from seedlock.resolution import resolve as resolve_with
+from seedlock.spec.errors import SeedlockWarning
+from seedlock.spec.resolution import resolve as resolve_with
 
 
 def _resolve(inp: dict[str, Any]) -> seedlock.Lock:
@@ -64,7 +64,7 @@ def test_lock_vector(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", vector_cases("lock"))
 def test_a_written_lock_loads_back_unchanged(case: dict[str, Any]) -> None:
     lock = _resolve(case["input"])
-    again = seedlock.parse(seedlock._json.pretty(lock.to_dict()))
+    again = seedlock.parse(seedlock.spec._json.pretty(lock.to_dict()))
     assert isinstance(again, seedlock.Lock)
     assert again.to_dict() == lock.to_dict()
 
@@ -72,7 +72,7 @@ def test_a_written_lock_loads_back_unchanged(case: dict[str, Any]) -> None:
 def test_loading_a_lock_never_reads_the_environment(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}})
     path = tmp_path / "s.lock.json"
-    path.write_text(seedlock._json.pretty(resolve_with(manifest, {}).to_dict()))
+    path.write_text(seedlock.spec._json.pretty(resolve_with(manifest, {}).to_dict()))
     monkeypatch.setenv("SEEDLOCK_SEED", "99")
     monkeypatch.setenv("SEEDLOCK_SEED_S", "not a number")
     lock = seedlock.load(path)
@@ -112,7 +112,7 @@ def test_load_lock_refuses_a_manifest_and_load_manifest_a_lock(tmp_path: Any) ->
     assert info.value.code == "not-a-lock"
     assert str(info.value) == f"{manifest} is a manifest, not a lock at '/lock-version'"
     lock = tmp_path / "l.json"
-    lock.write_text(seedlock._json.pretty(seedlock.load(manifest).to_dict()))
+    lock.write_text(seedlock.spec._json.pretty(seedlock.load(manifest).to_dict()))
     with pytest.raises(seedlock.SeedlockError) as info:
         seedlock.load_manifest(lock)
     assert info.value.code == "not-a-manifest"
@@ -128,7 +128,7 @@ def test_a_replaced_manifest_locks_the_hash_of_its_new_fields() -> None:
     assert changed.to_dict()["seed"] == 7
     lock = resolve_with(changed, {})
     assert lock.root.seed == 7
-    expected = hashlib.sha256(seedlock._json.canonical(changed.to_dict()).encode("utf-8")).hexdigest()
+    expected = hashlib.sha256(seedlock.spec._json.canonical(changed.to_dict()).encode("utf-8")).hexdigest()
     assert lock.manifest_sha256 == expected != manifest.sha256
     assert lock.manifest_sha256 == seedlock.Manifest.from_dict(changed.to_dict()).sha256
 

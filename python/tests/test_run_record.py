@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import child_environ, seedlock_cli
-from seedlock.provenance import git_state
+from seedlock.records.provenance import git_state
 
 PIPELINE = {"version": "1.0", "seed": 7, "inputs": ["data.csv"], "params": ["params.json"],
             "stages": {"split": {"frameworks": ["python"]}, "train": {"frameworks": ["python"]},

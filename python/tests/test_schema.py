@@ -10,7 +10,7 @@ import pytest
 
 import seedlock
 from conftest import SPEC
-from seedlock import _schema
+from seedlock.spec import _schema
 
 SCHEMAS = {name: json.loads((SPEC / "schema" / f"{name}.schema.json").read_text()) for name in ("manifest", "lock")}
 

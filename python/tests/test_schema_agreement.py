@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import seedlock
 from _mutations import ODD_VALUES, VALID_MANIFESTS, corpus, mutate, valid_locks
 from conftest import vector_cases
-from seedlock import _json, _schema
+from seedlock.spec import _json, _schema
 
 
 def _hand_accepts(document: Any) -> bool:

@@ -20,7 +20,7 @@ import pytest
 
 import seedlock
 from conftest import requires_r, seedlock_cli, vector_cases
-from seedlock.derivation import derive, test_seed
+from seedlock.spec.derivation import derive, test_seed
 
 SEEDLESS = """\
 import json, random
@@ -62,7 +62,7 @@ def _seed(lock: Path, framework: str) -> int:
 
 # ---------------------------------------------------------------- the rule (spec §6.3) and its vectors
 def test_the_nth_seedless_generator_gets_derive_of_the_base_unseeded_n() -> None:
-    from seedlock import _seedless
+    from seedlock.seeding import _seedless
 
     assert _seedless.unseeded_seed(42, 0) == derive(42, "unseeded", "0")
     assert _seedless.unseeded_seed(42, 17) == derive(42, "unseeded", "17")
@@ -73,7 +73,7 @@ def test_the_nth_seedless_generator_gets_derive_of_the_base_unseeded_n() -> None
 
 @pytest.mark.parametrize("case", [c for c in vector_cases("training") if "unseeded" in c.values[0]["input"]])
 def test_unseeded_generator_vector(case: dict[str, Any]) -> None:
-    from seedlock import _seedless
+    from seedlock.seeding import _seedless
 
     inp = case["input"]
     base = test_seed(inp["seed"], inp["test_id"]) if "test_id" in inp else (
@@ -349,7 +349,7 @@ def test_an_r_program_drawing_in_a_stage_without_r_is_reported_and_one_that_does
 
 
 def test_the_controlled_kinds_are_finding_kinds_of_the_status_protocol() -> None:
-    from seedlock import _seedstatus
+    from seedlock.seeding import _seedstatus
 
     assert set(_seedstatus.CONTROLLED_KINDS) < set(_seedstatus.FINDING_KINDS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seedlock._suggest import closest, distance
+from seedlock.spec._suggest import closest, distance
 
 FRAMEWORKS = ["python", "numpy", "torch", "tensorflow", "r", "caffe"]
 

@@ -18,7 +18,7 @@ import pytest
 
 import seedlock
 from conftest import requires_r, seedlock_cli, vector_cases
-from seedlock._intercept import label_of, takeover_seed
+from seedlock.seeding._intercept import label_of, takeover_seed
 
 
 def _lock(tmp_path: Path, frameworks: list[str], *, seed: int, name: str, take_over: bool = False) -> Path:
@@ -281,7 +281,7 @@ def test_take_over_in_a_1_1_manifest_is_an_unknown_field_naming_the_version(tmp_
 def test_a_librarys_own_test_module_is_named_as_the_caller_not_the_test_runner() -> None:
     import sys as _sys
 
-    from seedlock._intercept import _call_site
+    from seedlock.seeding._intercept import _call_site
 
     # numpy's own tests (numpy.random.tests.test_random) seed numpy; run under pytest, the finding must
     # name their line, not pytest's (numpy is otherwise a library whose frames are skipped).

@@ -84,7 +84,7 @@ def test_keras_weights_depend_on_the_tensorflow_seed_not_on_the_python_seed(runs
 def test_in_process_apply_leaves_python_random_on_its_own_seed() -> None:
     code = """
 import random, json, seedlock
-from seedlock.resolution import resolve
+from seedlock.spec.resolution import resolve
 m = seedlock.Manifest.from_dict({"version": "1.0", "seed": 3, "stages": {"t": {"frameworks": ["python", "tensorflow"],
     "settings": {"python": {"hash_seed": False}}}}})
 st = resolve(m, {}).stage("t")

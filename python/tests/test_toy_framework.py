@@ -172,7 +172,7 @@ def _seedlock(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[
 def test_the_copy_runs_its_own_seedlock_with_the_toy_registered(toy_tree: Path, tmp_path: Path) -> None:
     probe = _seedlock(toy_tree, "--version", cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
-    code = ("import seedlock.frameworks as f, seedlock.settings as s; "
+    code = ("import seedlock.frameworks as f, seedlock.spec.settings as s; "
             "print(f.__file__, f.NAMES[-1], s.DEFAULTS['toy'])")
     env = {**child_environ(), "PYTHONPATH": str(toy_tree / "python")}
     env.pop("SEEDLOCK_SPEC_DIR", None)

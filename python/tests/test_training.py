@@ -16,8 +16,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 import seedlock
 from conftest import vector_cases
-from seedlock.derivation import epoch_seed, loader_worker_seed, process_seed, stream_seed
-from seedlock.resolution import resolve
+from seedlock.spec.derivation import epoch_seed, loader_worker_seed, process_seed, stream_seed
+from seedlock.spec.resolution import resolve
 
 EPOCHS = 3
 
@@ -327,8 +327,8 @@ def test_a_negative_epoch_is_rejected() -> None:
 # Generators made without a seed (training/unseeded-generators.json) are test_seedless.py's.
 @pytest.mark.parametrize("case", [c for c in vector_cases("training") if "unseeded" not in c.values[0]["input"]])
 def test_training_vector(case: dict[str, Any]) -> None:
-    from seedlock.derivation import check_rules
-    from seedlock.streams import stream_seed_for, worker_base
+    from seedlock.spec.derivation import check_rules
+    from seedlock.seeding.streams import stream_seed_for, worker_base
 
     inp = case["input"]
 
@@ -344,7 +344,7 @@ def test_training_vector(case: dict[str, Any]) -> None:
         if "stream" not in inp:
             return base
         if "worker" in inp:
-            from seedlock.streams import _below
+            from seedlock.seeding.streams import _below
 
             return _below(base, inp["stream"], rules)
         return stream_seed_for(inp["seed"], inp["stream"], rules=rules, rank=rank, epoch=inp.get("epoch"))

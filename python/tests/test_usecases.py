@@ -19,7 +19,7 @@ import pytest
 import seedlock
 from conftest import child_environ, seedlock_cli
 from seedlock import usecases
-from seedlock.errors import SeedlockError, SeedlockWarning
+from seedlock.spec.errors import SeedlockError, SeedlockWarning
 from seedlock.ledger import Filters
 
 PACKAGE = Path(seedlock.__file__).parent
@@ -52,21 +52,21 @@ def _imported_names(path: Path) -> set[str]:
 
 def test_no_module_of_the_package_imports_the_command_line_but_its_entry_point() -> None:
     importers = [str(path.relative_to(PACKAGE)) for path in sorted(PACKAGE.rglob("*.py"))
-                 if "seedlock.cli" in _imported_names(path)]
+                 if "seedlock.commands.cli" in _imported_names(path)]
     assert importers == ["__main__.py"]
 
 
 def test_the_import_check_sees_each_way_of_importing_the_command_line() -> None:
-    for text in ("from .cli import main", "from . import cli", "import seedlock.cli", "from seedlock.cli import main"):
+    for text in ("from .cli import main", "from . import cli", "import seedlock.commands.cli", "from seedlock.commands.cli import main"):
         module = PACKAGE / "_probe_of_the_import_check.py"
-        assert "seedlock.cli" in _imported_names_of(text, module)
-    assert "seedlock.cli" in _imported_names_of("from ..cli import main", PACKAGE / "ledger" / "_probe.py")
-    assert "seedlock.cli" not in _imported_names_of("from .clinic import x", PACKAGE / "_probe.py")
+        assert "seedlock.commands.cli" in _imported_names_of(text, module)
+    assert "seedlock.commands.cli" in _imported_names_of("from ..cli import main", PACKAGE / "ledger" / "_probe.py")
+    assert "seedlock.commands.cli" not in _imported_names_of("from .clinic import x", PACKAGE / "_probe.py")
 
 
 def _imported_names_of(text: str, where: Path) -> set[str]:
     """Every module or name ``text`` imports as the module at ``where`` (nothing is written there), relative
-    imports made absolute: ``from . import cli`` in ``seedlock/x.py`` is ``seedlock.cli``."""
+    imports made absolute: ``from . import cli`` in ``seedlock/x.py`` is ``seedlock.commands.cli``."""
     package = ["seedlock", *where.relative_to(PACKAGE).parts[:-1]]
     names: set[str] = set()
     for node in ast.walk(ast.parse(text)):

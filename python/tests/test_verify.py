@@ -531,8 +531,8 @@ def test_tensorboard_wall_times_and_file_names_are_ignored_and_said_but_values_a
 
 
 def test_an_output_missing_in_one_run_is_said_so(tmp_path: Path) -> None:
-    from seedlock.conformance.compare import compare_paths
-    from seedlock.volatile import compare_output
+    from seedlock.launching.compare import compare_paths
+    from seedlock.launching.volatile import compare_output
 
     (tmp_path / "run1" / "out").mkdir(parents=True)
     (tmp_path / "run1" / "out" / "x.txt").write_text("1")

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SPEC, seedlock_cli
-from seedlock._io import write_atomic
-from seedlock.errors import SeedlockError
+from seedlock.spec._io import write_atomic
+from seedlock.spec.errors import SeedlockError
 
 CLASSIC = SPEC / "examples" / "classic.json"
 

@@ -11,7 +11,7 @@ launcher variables are written. From it this tool writes:
 * spec/schema/manifest.schema.json and lock.schema.json: their framework sections (the framework enums,
   each framework's settings object, the 1.0 restrictions, the lock's resolved frameworks);
 * python/seedlock/_conformance/case.schema.json: the enum of a case's framework;
-* python/seedlock/_registry.py: the registry as plain Python literals (imported by every auto-seeded
+* python/seedlock/spec/_registry.py: the registry as plain Python literals (imported by every auto-seeded
   child: no json, no typing);
 * r/seedlock/R/registry-data.R: the same for R.
 
@@ -364,7 +364,7 @@ OUTPUTS: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "spec/schema/manifest.schema.json": _schema_writer(manifest_schema),
     "spec/schema/lock.schema.json": _schema_writer(lock_schema),
     "python/seedlock/_conformance/case.schema.json": _schema_writer(case_schema),
-    "python/seedlock/_registry.py": python_module,
+    "python/seedlock/spec/_registry.py": python_module,
     "r/seedlock/R/registry-data.R": r_file,
 }
 

@@ -50,7 +50,7 @@ def python_probe(lock_path: str, stage: str) -> dict[str, Any]:
 
 
 def rpy2_probe(lock_path: str, stage: str) -> dict[str, Any]:
-    from seedlock import _rbridge
+    from seedlock.seeding import _rbridge
 
     _rbridge.r_call(f"lock_path <- {json.dumps(lock_path)}; stage <- {json.dumps(stage)}")
     return json.loads(str(_rbridge.r_call(R_PROBE)[0]))

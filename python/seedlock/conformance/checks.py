@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import structure
-from .compare import compare_paths
+from ..launching.compare import compare_paths
 from .execute import SKIP_EXIT, Execution, Outcome
 from .golden import framework_drift_check, golden_check
 from .plan import Case, CasePlan, Skip, Task
@@ -160,7 +160,7 @@ def distinct_streams(case: Case, task: Task) -> tuple[str, str, str]:
 
 def _check_written_seed(task: Task, add: Callable[..., None]) -> None:
     import seedlock
-    from seedlock import caffe_solver
+    from seedlock.seeding import caffe_solver
 
     expected = seedlock.load_lock(task.lock).stage(task.stage).seed_of("caffe")
     info = caffe_solver.validate((task.out / "solver.prototxt").read_bytes())

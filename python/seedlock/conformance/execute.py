@@ -1,4 +1,4 @@
-"""Running a plan: every task as a fresh process under one :class:`~seedlock.launch.Supervisor`, in
+"""Running a plan: every task as a fresh process under one :class:`~seedlock.launching.launch.Supervisor`, in
 parallel; SIGTERM/SIGINT/SIGHUP stop every workload (and its process group) and the run."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..launch import QUIET_ENV, Supervisor
+from ..launching.launch import QUIET_ENV, Supervisor
 from .plan import DATA, WORKLOADS, Plan, Task, caffe_binary
 
 #: A workload exits with this when it cannot run here (e.g. no CUDA): reported as skipped, not failed.

@@ -152,7 +152,7 @@ def read(directory: Path) -> dict[str, Any]:
 
 def write(directory: Path, references: dict[str, Any], recorded: dict[str, Any]) -> None:
     """Merge what this run recorded into ``directory``'s reference files (cases not run keep theirs)."""
-    from .._io import write_atomic
+    from ..spec._io import write_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
     golden = recorded.get("golden", {})

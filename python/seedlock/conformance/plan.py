@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import _json
-from ..derivation import derive
-from ..errors import SeedlockError
+from ..spec import _json
+from ..spec.derivation import derive
+from ..spec.errors import SeedlockError
 
 #: The packaged conformance data: cases, schema, manifest, golden values, Caffe nets (the only copy).
 DATA = Path(__file__).resolve().parent.parent / "_conformance"
@@ -183,7 +183,7 @@ def missing(case: Case) -> str | None:
     if req.distributions or req.seeders:
         from importlib import metadata
 
-        from ..extensions import GROUP
+        from ..seeding.extensions import GROUP
 
         for dist in req.distributions:
             try:

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _registry
+from ..spec import _registry
 
 # Display order (python first, as readers meet them): the registry's display_rank.
 FRAMEWORK_ORDER = _registry.DISPLAY_ORDER

@@ -16,8 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-from .. import _json
-from .._io import write_atomic
+from ..spec import _json
+from ..spec._io import write_atomic
 from . import golden
 from .checks import evaluate, skipped
 from .execute import execute
@@ -70,7 +70,7 @@ def framework_list(values: Sequence[str], flag: str) -> tuple[str, ...]:
 
 def known_frameworks() -> list[str]:
     """The built-in frameworks, then the extensions some conformance case exercises (by name)."""
-    from ..settings import FRAMEWORKS, is_extension
+    from ..spec.settings import FRAMEWORKS, is_extension
 
     return [*FRAMEWORKS, *sorted({c.framework for c in load_cases() if is_extension(c.framework)})]
 

@@ -2,7 +2,7 @@
 
 seedlock is not a scheduler: an engine only starts ``N`` tasks on something a team already has and
 waits for them. Every task runs replicate ``k`` of the stage exactly as ``seedlock run --replicate k``
-does (:func:`seedlock.replicating.run_replicate`), so every engine gives the same numbers.
+does (:func:`seedlock.launching.replicating.run_replicate`), so every engine gives the same numbers.
 
 An engine is a module ``seedlock.engines.<name>`` with ``ENGINE``, an object of the :class:`Engine`
 protocol. A task started by an engine that cannot call Python directly (a Slurm array task, a pod)
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Protocol
 
-from ..errors import SeedlockError
+from ..spec.errors import SeedlockError
 
 #: Engine names ``seedlock replicate --engine`` accepts (each a module of this package).
 ENGINES = ("local", "slurm", "ray")

@@ -1,7 +1,7 @@
 """The ``local`` engine: replicates as processes on this machine, ``--jobs`` at a time.
 
-Tasks run in threads of this process, each through :func:`seedlock.replicating.run_replicate` (the
-code ``seedlock run --replicate`` runs), under one :class:`~seedlock.launch.Supervisor`: the lock is
+Tasks run in threads of this process, each through :func:`seedlock.launching.replicating.run_replicate` (the
+code ``seedlock run --replicate`` runs), under one :class:`~seedlock.launching.launch.Supervisor`: the lock is
 read and the run's provenance collected once for the whole group, and records go to the ledger from
 one writer thread that commits whatever has finished in one transaction (a commit waits for the
 disk), while the next replicates run, so a replicate costs little more than its command. SIGTERM/SIGINT stop every running task with its whole process group. Progress goes
@@ -34,10 +34,10 @@ class LocalEngine:
         import os
         import uuid
 
-        from ..documents import read_lock_document
-        from ..launch import Supervisor
-        from ..recording import ledger_for, start_run
-        from ..replicating import run_replicate
+        from ..spec.documents import read_lock_document
+        from ..launching.launch import Supervisor
+        from ..records.recording import ledger_for, start_run
+        from ..launching.replicating import run_replicate
 
         lock = read_lock_document(job.lock_path)
         start = start_run(job.lock_path, job.stage)
@@ -113,7 +113,7 @@ class _GroupWriter:
         self.thread.join()
 
     def _loop(self) -> None:
-        from ..errors import SeedlockError
+        from ..spec.errors import SeedlockError
 
         done = False
         while not done:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import SeedlockError
+from ..spec.errors import SeedlockError
 from . import EngineResult, ReplicateJob, TaskResult
 
 MAX_ATTEMPTS = 3

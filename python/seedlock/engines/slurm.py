@@ -1,6 +1,6 @@
 """The ``slurm`` engine: one array job (``sbatch --array=0-(N-1)``) for the whole group.
 
-It submits the script ``--emit slurm`` writes (:func:`seedlock.emit.slurm_script`) on ``sbatch``'s
+It submits the script ``--emit slurm`` writes (:func:`seedlock.launching.emit.slurm_script`) on ``sbatch``'s
 standard input, extra options (``job.engine_options``) on ``sbatch``'s command line, and then either
 returns (``--no-wait``: the job id is the result) or follows the array with ``scontrol`` until every
 task has ended, showing progress on stderr when it changes. Each task runs
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ..errors import SeedlockError
+from ..spec.errors import SeedlockError
 from . import EngineResult, ReplicateJob, TaskResult
 
 #: Slurm's job states in which a task is over (anything else may still run, or run again).
@@ -91,7 +91,7 @@ class SlurmEngine:
 
 def submit(job: ReplicateJob) -> str:
     """Submit ``job``'s array; its Slurm job id."""
-    from ..emit import slurm_script
+    from ..launching.emit import slurm_script
 
     script = slurm_script(job)
     argv = ["sbatch", "--parsable", *job.engine_options]

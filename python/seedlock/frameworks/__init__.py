@@ -11,14 +11,14 @@ import seeds it, settings with types and defaults, launcher variables) and this 
   the program first imports ``module``, one of the registry's ``module``/``extra_modules`` (auto-seeding);
   without it, :func:`apply`. Third-party seeders name the same notion ``module``.
 * ``save() -> Callable[[], None]``: snapshot RNG state and flags in this process; calling the result
-  puts them back exactly (used by :func:`seedlock.apply.saved_state`).
+  puts them back exactly (used by :func:`seedlock.seeding.apply.saved_state`).
 * ``capture_state() -> object`` / ``restore_state(state)``: the same as plain, picklable data
   (builtins only), so it can be stored in a checkpoint and restored in another process.
 * ``version() -> str | None``: the installed version, without importing the framework.
 
-Settings are checked by :mod:`seedlock.settings` (one checker per registry setting type) and launcher
+Settings are checked by :mod:`seedlock.spec.settings` (one checker per registry setting type) and launcher
 variables are set from the registry's ``launcher_environment``. :data:`NAMES` (application order) and
-everything else derived from the registry come from :mod:`seedlock._registry`, which
+everything else derived from the registry come from :mod:`seedlock.spec._registry`, which
 ``spec/tools/generate_from_registry.py`` writes. Adding a framework means its registry row, its
 module here, and running that tool. Modules import their framework only inside functions, so
 importing this package stays cheap.
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
-from .. import _registry
+from ..spec import _registry
 
 if TYPE_CHECKING:
-    from ..actions import Action
+    from ..seeding.actions import Action
 
 #: Framework names in the order stages apply them (spec §6; ``spec/registry.json``).
 NAMES: Final = _registry.FRAMEWORKS

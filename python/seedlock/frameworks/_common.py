@@ -8,14 +8,14 @@ from collections.abc import Iterable
 
 def distribution_version(names: Iterable[str]) -> str | None:
     """Version of the first installed distribution of ``names``; None when none is installed."""
-    from .._machine import distribution_version as version
+    from ..seeding._machine import distribution_version as version
 
     return version(names)
 
 
 def installed_version(framework: str) -> str | None:
     """Version of the first installed distribution the registry lists for ``framework``."""
-    from .._registry import DISTRIBUTIONS
+    from ..spec._registry import DISTRIBUTIONS
 
     return distribution_version(DISTRIBUTIONS[framework])
 

@@ -15,8 +15,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
-from ..derivation import _index, derive, process_seed, stream_seed, worker_seed
+from ..seeding.actions import Action
+from ..spec.derivation import _index, derive, process_seed, stream_seed, worker_seed
 from . import Context
 from ._common import installed_version, restore_env
 

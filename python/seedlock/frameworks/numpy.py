@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
+from ..seeding.actions import Action
 from . import Context
 from ._common import installed_version
 

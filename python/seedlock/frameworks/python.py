@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
+from ..seeding.actions import Action
 from . import Context
 
 NAME: Final = "python"
@@ -68,6 +68,6 @@ def restore_state(state: Any) -> None:
 
 
 def version() -> str | None:
-    from .._machine import python_version
+    from ..seeding._machine import python_version
 
     return python_version()

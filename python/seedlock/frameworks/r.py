@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
+from ..seeding.actions import Action
 from . import Context
 
 NAME: Final = "r"
@@ -15,7 +15,7 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
     what = (f"set.seed({seed}, kind={settings['kind']!r}, normal.kind={settings['normal_kind']!r}, "
             f"sample.kind={settings['sample_kind']!r})")
     try:
-        from .. import _rbridge
+        from ..seeding import _rbridge
     except ImportError as exc:
         return [Action(framework=NAME, what=what, status="failed", detail=f"rpy2 is not usable: {exc}")]
     try:
@@ -27,7 +27,7 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
 
 def save() -> Callable[[], None]:
     try:
-        from .. import _rbridge
+        from ..seeding import _rbridge
     except ImportError:
         return lambda: None  # nothing was seeded in R either: apply reports rpy2 as unusable
     state = _rbridge.get_state()
@@ -36,7 +36,7 @@ def save() -> Callable[[], None]:
 
 def capture_state() -> Any:
     """R's kinds and ``.Random.seed`` (None when absent) as plain data."""
-    from .. import _rbridge
+    from ..seeding import _rbridge
 
     kinds, has, seed = _rbridge.get_state()
     return {"kinds": [str(k) for k in kinds], "random_seed": [int(x) for x in seed] if bool(has[0]) else None}
@@ -45,7 +45,7 @@ def capture_state() -> Any:
 def restore_state(state: Any) -> None:
     import rpy2.robjects as ro
 
-    from .. import _rbridge
+    from ..seeding import _rbridge
 
     seed = state["random_seed"]
     _rbridge.set_state((ro.StrVector(state["kinds"]), seed is not None, ro.IntVector(seed or [])))
@@ -53,6 +53,6 @@ def restore_state(state: Any) -> None:
 
 def version() -> str | None:
     # `Rscript --version` answers without starting R (about 100 ms saved per resolve).
-    from .._machine import rscript_version
+    from ..seeding._machine import rscript_version
 
     return rscript_version()

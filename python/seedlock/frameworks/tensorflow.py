@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
-from ..derivation import derive
+from ..seeding.actions import Action
+from ..spec.derivation import derive
 from . import Context
 from ._common import installed_version
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
+from ..seeding.actions import Action
 from . import Context
 from ._common import installed_version, restore_env
 
@@ -76,7 +76,7 @@ def _watch_inductor() -> None:
     global _inductor_watch
     if _inductor_watch is not None and _inductor_watch in sys.meta_path:
         return
-    from .._autoseed import _SeedOnImport
+    from ..seeding._importhook import SeedOnImport
 
     def follow(module: str, _name: str) -> None:
         torch = sys.modules["torch"]
@@ -84,7 +84,7 @@ def _watch_inductor() -> None:
         if config is not None:
             config.deterministic = bool(torch.are_deterministic_algorithms_enabled())
 
-    _inductor_watch = _SeedOnImport({INDUCTOR_CONFIG: "torch"}, follow)
+    _inductor_watch = SeedOnImport({INDUCTOR_CONFIG: "torch"}, follow)
     sys.meta_path.insert(0, _inductor_watch)
 
 

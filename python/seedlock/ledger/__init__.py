@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SeedlockError, pointer_join
+from ..spec.errors import SeedlockError, pointer_join
 from ._backend import SCHEMA_VERSION, Backend, Filters, ReplicateRun
 from ._record import RunRecord, digest, from_export_line, new_record, pipeline_id, stage_key
 from ._secrets import check_location, is_postgres, redact

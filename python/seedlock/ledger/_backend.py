@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SeedlockError
-from ..metrics import Metric
+from ..spec.errors import SeedlockError
+from ..records.metrics import Metric
 from ._record import RunRecord
 
 #: The schema this seedlock reads and writes. A ledger with a higher version is refused. Version 2
@@ -81,7 +81,7 @@ class ReplicateRun:
 
     def final(self, name: str) -> float | None:
         """Metric ``name``'s final value (highest step, last logged among equals), or None."""
-        from ..metrics import final_values
+        from ..records.metrics import final_values
 
         return final_values(m for m in self.metrics if m.name == name).get(name)
 

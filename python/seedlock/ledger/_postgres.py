@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import SeedlockError
+from ..spec.errors import SeedlockError
 from ._backend import (COLUMNS, GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend,
                        Filters, ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema,
                        replicate_row, replicate_runs, row_values, seed_rows, with_extras)

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _json
-from ..errors import SeedlockError
-from ..metrics import Metric
+from ..spec import _json
+from ..spec.errors import SeedlockError
+from ..records.metrics import Metric
 
 #: The export line format (JSON Lines); bump when its members change meaning.
 EXPORT_FORMAT = "seedlock-run-1"
@@ -122,7 +122,7 @@ class RunRecord:
 def new_record(lock_doc: Mapping[str, Any], *, event: str, stage: str | None, exit_code: int | None,
                provenance: Mapping[str, Any], lock_text: str | None = None, run: str | None = None,
                replicate: Mapping[str, Any] | None = None, metrics: tuple[Metric, ...] = ()) -> RunRecord:
-    """A record of ``lock_doc`` with the run's own ``provenance`` (see :func:`seedlock.provenance.run_state`)."""
+    """A record of ``lock_doc`` with the run's own ``provenance`` (see :func:`seedlock.records.provenance.run_state`)."""
     if event not in EVENTS:
         raise SeedlockError("invalid-value", f"Unknown event {event!r} (expected resolve or run)", "/event")
     text = lock_text if lock_text is not None else _json.pretty(dict(lock_doc))
@@ -156,7 +156,7 @@ def new_record(lock_doc: Mapping[str, Any], *, event: str, stage: str | None, ex
 
 def _check_replicate(replicate: Mapping[str, Any], stage: str | None) -> dict[str, Any]:
     """A record's replicate member, checked where it enters (an import line, a new run)."""
-    from ..replicates import check_group, check_index
+    from ..spec.replicates import check_group, check_index
 
     if stage is None or not isinstance(replicate, Mapping):
         raise SeedlockError("invalid-value", "Only a stage run can be a replicate", "/replicate")
@@ -179,7 +179,8 @@ def _check_replicate(replicate: Mapping[str, Any], stage: str | None) -> dict[st
 
 def from_export_line(line: str, where: str) -> RunRecord:
     """Rebuild a record from :meth:`RunRecord.export_line`; ``where`` names the line for errors."""
-    import seedlock
+    from ..spec.documents import parse
+    from ..spec.lock import Lock
 
     try:
         data = json.loads(line)
@@ -193,13 +194,13 @@ def from_export_line(line: str, where: str) -> RunRecord:
     run = data["run"]
     if len(run) != 32 or any(c not in "0123456789abcdef" for c in run):
         raise SeedlockError("invalid-value", f"{where}: run id {run!r} is not 32 lower-case hex digits", "/run")
-    lock = seedlock.parse(data["lock"])  # validated like any lock, integrity included
-    if not isinstance(lock, seedlock.Lock):
+    lock = parse(data["lock"])  # validated like any lock, integrity included
+    if not isinstance(lock, Lock):
         raise SeedlockError("invalid-value", f"{where}: the recorded document is a manifest, not a lock", "/lock")
     exit_code = data.get("exit_code")
     if exit_code is not None and type(exit_code) is not int:
         raise SeedlockError("invalid-type", f"{where}: exit_code must be an integer", "/exit_code")
-    from ..metrics import check_metric
+    from ..records.metrics import check_metric
 
     metrics_raw = data.get("metrics", [])
     if not isinstance(metrics_raw, list) or not all(isinstance(m, dict) for m in metrics_raw):

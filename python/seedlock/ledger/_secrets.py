@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from ..errors import SeedlockError
+from ..spec.errors import SeedlockError
 
 MASK = "***"
 SECRET_KEYS = frozenset({"password", "sslpassword"})

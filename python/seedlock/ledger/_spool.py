@@ -20,8 +20,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._io import read_bytes, write_atomic
-from ..errors import SeedlockError
+from ..spec._io import read_bytes, write_atomic
+from ..spec.errors import SeedlockError
 from ._backend import Backend
 from ._record import RunRecord, from_export_line
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import SeedlockError
+from ..spec.errors import SeedlockError
 from ._backend import (GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend, Filters,
                        ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema, replicate_row,
                        replicate_runs, row_values, seed_rows, with_extras)

@@ -15,12 +15,13 @@ WATCH = {"torch": "torch", "keras": "keras"}
 
 
 def start() -> None:
-    from .._autoseed import _SeedOnImport, is_multiprocessing_worker
+    from ..seeding._autoseed import is_multiprocessing_worker
+    from ..seeding._importhook import SeedOnImport
 
     if not os.environ.get(LOCATE_VARIABLE) or is_multiprocessing_worker(getattr(sys, "orig_argv", sys.argv)):
         return
 
-    class _InstrumentOnImport(_SeedOnImport):
+    class _InstrumentOnImport(SeedOnImport):
         """Auto-seeding's finder, once more: each asks the other for the module's spec, so the one asked
         while it is asking answers None (else they would ask each other forever)."""
 

@@ -101,7 +101,7 @@ def after_verify(cmd: Sequence[str], env: Mapping[str, str], set_aside: SetAside
     if json_path is not None:
         import json
 
-        from .._io import write_atomic
+        from ..spec._io import write_atomic
 
         write_atomic(json_path, (json.dumps(to_json(found, reproducible=reproducible), indent=2) + "\n").encode())
     return found

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     import numpy as np
 
     import seedlock
-    from seedlock.keras_callback import layer_seed_generators
+    from seedlock.seeding.keras_callback import layer_seed_generators
     from seedlock.workloads._common import report_meta, save, vector_isa
 
     out = Path(args.out)

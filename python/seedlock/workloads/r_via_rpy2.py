@@ -8,7 +8,7 @@ from pathlib import Path
 
 def main() -> None:
     import seedlock
-    from seedlock import _rbridge
+    from seedlock.seeding import _rbridge
     from seedlock.workloads._common import out_dir, report_meta
 
     out = out_dir()

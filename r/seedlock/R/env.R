@@ -72,7 +72,7 @@ print.seedlock_stage <- function(x, ...) {
   invisible(x)
 }
 
-# Under `seedlock run`, tell the launcher that this process seeded R (see python/seedlock/_seedstatus.py).
+# Under `seedlock run`, tell the launcher that this process seeded R (see python/seedlock/seeding/_seedstatus.py).
 report_seeded <- function(via, stage, what) {
   dir <- Sys.getenv("SEEDLOCK_STATUS")
   if (!nzchar(dir)) return(invisible(FALSE))

@@ -122,7 +122,7 @@ write_seedlock <- function(lock, path) {
 }
 
 # A rename replaces whatever sits at the path, so what the path names decides how to write
-# (the same rules as Python's seedlock._io.write_atomic).
+# (the same rules as Python's seedlock.spec._io.write_atomic).
 write_file_atomic <- function(text, path) {
   hops <- link_chain(path)
   if (file.exists(path) && any(grepl("^(/proc/|/dev/fd/|/dev/stdout|/dev/stderr)", hops))) {

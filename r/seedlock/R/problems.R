@@ -1,6 +1,6 @@
 # Every fault of a document, not just the first (SPEC.md section 7.1): validate, and after each fault
 # repair a copy of the document where the fault is, then validate again. The repairs are the Python
-# binding's (python/seedlock/_diagnostics.py), so both bindings list the same faults.
+# binding's (python/seedlock/spec/_diagnostics.py), so both bindings list the same faults.
 
 max_problems <- 50L
 # A repaired version is the latest (SPEC.md section 7.1): it names everything earlier versions do.

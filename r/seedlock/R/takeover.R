@@ -82,7 +82,7 @@ watch_set_seed <- function(stage, seed, strict, takeover) {
   invisible(NULL)
 }
 
-# A finding for the launcher (python/seedlock/_seedstatus.py record_finding), under `seedlock run`.
+# A finding for the launcher (python/seedlock/seeding/_seedstatus.py record_finding), under `seedlock run`.
 report_finding <- function(stage, kind, where, detail) {
   dir <- Sys.getenv("SEEDLOCK_STATUS")
   if (!nzchar(dir)) return(invisible(FALSE))

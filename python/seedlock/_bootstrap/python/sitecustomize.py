@@ -1,7 +1,7 @@
 """seedlock auto-seeding: `seedlock run` puts this directory first on PYTHONPATH.
 
 Python imports the first ``sitecustomize`` on ``sys.path`` at start-up. This one seeds the program
-(``seedlock._autoseed.start``), then runs the ``sitecustomize`` it shadows, if any, as if Python had
+(``seedlock.seeding._autoseed.start``), then runs the ``sitecustomize`` it shadows, if any, as if Python had
 imported that one. Written for any Python 3 so that an interpreter too old for seedlock reports that
 instead of failing to parse this file.
 """
@@ -39,7 +39,7 @@ def _import_seedlock():
             raise
     else:
         # The program's own seedlock, even one too old to auto-seed (reported, never swapped).
-        from seedlock import _autoseed
+        from seedlock.seeding import _autoseed
         return _autoseed
     # This interpreter has no seedlock (e.g. the CLI is installed with pipx, the program runs in its
     # own venv): load the launcher's copy of the package, and only that package, from beside us.
@@ -55,7 +55,7 @@ def _import_seedlock():
     except BaseException:
         del sys.modules["seedlock"]
         raise
-    from seedlock import _autoseed
+    from seedlock.seeding import _autoseed
     return _autoseed
 
 

@@ -1,0 +1,3 @@
+"""Starting workloads: ``seedlock run``'s launcher, verify, replicates and their engines.
+
+Imports the layers below it (``records``, ``seeding``, ``spec``), never the public API."""

@@ -1,0 +1,3 @@
+"""Seeding one process: applying a stage, streams, workers, epochs, checkpoints, auto-seeding.
+
+Imports ``spec`` and ``frameworks`` only."""
