@@ -33,15 +33,15 @@ ROOT = REPO / "python" / PACKAGE
 #: them at every start) ``__init__.py``.
 NEW_PACKAGES: dict[str, str] = {
     "spec": "Documents and the spec's rules: manifests, locks, settings, derivation, errors, JSON, schemas.\n\n"
-            "The lowest layer: it imports no other part of seedlock.",
+    "The lowest layer: it imports no other part of seedlock.",
     "seeding": "Seeding one process: applying a stage, streams, workers, epochs, checkpoints, auto-seeding.\n\n"
-               "Imports ``spec`` and ``frameworks`` only.",
+    "Imports ``spec`` and ``frameworks`` only.",
     "records": "What a run was: provenance, the start-of-run check, metrics, statistics over replicates.\n\n"
-               "With ``ledger``; imports ``spec``, ``seeding`` and ``frameworks`` only.",
+    "With ``ledger``; imports ``spec``, ``seeding`` and ``frameworks`` only.",
     "launching": "Starting workloads: ``seedlock run``'s launcher, verify, replicates and their engines.\n\n"
-                 "Imports the layers below it (``records``, ``seeding``, ``spec``), never the public API.",
+    "Imports the layers below it (``records``, ``seeding``, ``spec``), never the public API.",
     "commands": "The command line: argparse, dispatch and what each command prints.\n\n"
-                "The top layer: nothing imports it but ``seedlock.__main__`` and the ``seedlock`` script.",
+    "The top layer: nothing imports it but ``seedlock.__main__`` and the ``seedlock`` script.",
 }
 
 #: Old module (relative to ``seedlock``) -> new module. Every flat module of python/seedlock has a row.
@@ -118,13 +118,26 @@ OPTIONAL_MOVES: dict[str, str] = {
 }
 
 #: What stays where it is: public paths users rely on, packages that already are a layer, data.
-KEPT: frozenset[str] = frozenset({
-    "__init__", "__main__", "pytest_plugin", "rcompat",  # seedlock, python -m seedlock, pytest11, README
-    "usecases",  # the use cases commands call (resolve, verify, replicate, ...): the layer above launching
-    "frameworks", "ledger", "engines", "locate", "conformance", "workloads",
-    "_bootstrap", "_conformance", "_spec",  # data: the bootstrap directory, conformance cases, spec files
-    "py.typed", "__pycache__",
-})
+KEPT: frozenset[str] = frozenset(
+    {
+        "__init__",
+        "__main__",
+        "pytest_plugin",
+        "rcompat",  # seedlock, python -m seedlock, pytest11, README
+        "usecases",  # the use cases commands call (resolve, verify, replicate, ...): the layer above launching
+        "frameworks",
+        "ledger",
+        "engines",
+        "locate",
+        "conformance",
+        "workloads",
+        "_bootstrap",
+        "_conformance",
+        "_spec",  # data: the bootstrap directory, conformance cases, spec files
+        "py.typed",
+        "__pycache__",
+    }
+)
 
 #: Files whose text is history, not a reference to the code as it is.
 _UNTOUCHED = ("bench/HISTORY.md", "scripts/relayout.py")
@@ -141,7 +154,7 @@ def all_moves() -> dict[str, str]:
 
 def new_name(old: str) -> str:
     """The full dotted name ``seedlock.x`` (or ``seedlock.x.y``) has in the new layout."""
-    rest = old[len(PACKAGE) + 1:] if old.startswith(PACKAGE + ".") else None
+    rest = old[len(PACKAGE) + 1 :] if old.startswith(PACKAGE + ".") else None
     if rest is None:
         return old
     moves = all_moves()
@@ -218,8 +231,10 @@ def planned_moves() -> list[Move]:
         source = ROOT.joinpath(*old.split(".")).with_suffix(".py")
         target = ROOT.joinpath(*new.split(".")).with_suffix(".py")
         if source.is_file() and target.is_file():
-            raise LayoutError(f"both {source.relative_to(REPO)} and {target.relative_to(REPO)} exist: "
-                              "merge the old one's changes into the new one and delete the old one")
+            raise LayoutError(
+                f"both {source.relative_to(REPO)} and {target.relative_to(REPO)} exist: "
+                "merge the old one's changes into the new one and delete the old one"
+            )
         if source.is_file():
             moves.append(Move(source, target, len(new.split(".")) - len(old.split("."))))
         elif not target.is_file() and old in MOVES:
@@ -245,6 +260,7 @@ def _deepen_file_paths(text: str, depth: int, where: str) -> str:
 
 
 # -- imports -------------------------------------------------------------------------------------------
+
 
 def module_name(path: Path) -> str:
     rel = path.relative_to(ROOT.parent).with_suffix("")
@@ -322,8 +338,15 @@ def rewrite_imports(path: Path, text: str, current: str | None) -> str:
                 level, rest = _relative(current, is_package, target_base)
                 lines.append(_format_from(level, rest, names))
         indent = " " * node.col_offset
-        edits.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0,
-                      ("\n" + indent).join(lines)))
+        edits.append(
+            (
+                node.lineno,
+                node.col_offset,
+                node.end_lineno or node.lineno,
+                node.end_col_offset or 0,
+                ("\n" + indent).join(lines),
+            )
+        )
     return _apply_edits(text, edits)
 
 
@@ -361,12 +384,19 @@ def _defined_names(module: str) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
-                    and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Dict)
+                and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)
+            ):
                 names.update(k.value for k in node.value.keys if isinstance(k, ast.Constant))
         elif isinstance(node, (ast.If, ast.Try)):
-            pending.extend(node.body + node.orelse + getattr(node, "finalbody", [])
-                           + [s for h in getattr(node, "handlers", []) for s in h.body])
+            pending.extend(
+                node.body
+                + node.orelse
+                + getattr(node, "finalbody", [])
+                + [s for h in getattr(node, "handlers", []) for s in h.body]
+            )
     return names
 
 
@@ -392,8 +422,11 @@ def rewrite_lazy_maps(path: Path, text: str, current: str) -> str:
     old_package = _old_name(package)
     edits = []
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)
-                and isinstance(node.value, ast.Dict)):
+        if not (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)
+            and isinstance(node.value, ast.Dict)
+        ):
             continue
         for value in node.value.values:
             if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
@@ -402,14 +435,24 @@ def rewrite_lazy_maps(path: Path, text: str, current: str) -> str:
                 continue
             moved = new_name(f"{old_package}.{value.value}")
             if not exists(moved) or not moved.startswith(package + "."):
-                raise LayoutError(f"{path.relative_to(REPO)}:{value.lineno}: _LAZY names {value.value!r}, "
-                                  "which is not a module below its package")
-            edits.append((value.lineno, value.col_offset, value.end_lineno or value.lineno,
-                          value.end_col_offset or 0, repr(moved[len(package) + 1:]).replace("'", '"')))
+                raise LayoutError(
+                    f"{path.relative_to(REPO)}:{value.lineno}: _LAZY names {value.value!r}, "
+                    "which is not a module below its package"
+                )
+            edits.append(
+                (
+                    value.lineno,
+                    value.col_offset,
+                    value.end_lineno or value.lineno,
+                    value.end_col_offset or 0,
+                    repr(moved[len(package) + 1 :]).replace("'", '"'),
+                )
+            )
     return _apply_edits(text, edits)
 
 
 # -- names in text -------------------------------------------------------------------------------------
+
 
 def _name_pattern() -> re.Pattern[str]:
     olds = sorted(all_moves(), key=len, reverse=True)
@@ -481,7 +524,7 @@ def rewrite_all(write: bool) -> list[Path]:
         except UnicodeDecodeError:
             continue
         new = text
-        if path.suffix == ".py" or text.startswith("#!python") or text.startswith("#!/usr/bin/env python"):
+        if path.suffix == ".py" or text.startswith(("#!python", "#!/usr/bin/env python")):
             current = _current_module(path)
             new = rewrite_imports(path, new, current)
             if current is not None and "_LAZY" in new:
@@ -503,8 +546,9 @@ def main(argv: list[str] | None = None) -> int:
         _check_table()
         strays = unplaced()
         if strays:
-            raise LayoutError("not in scripts/relayout.py's table (add a row to MOVES or KEPT):\n  "
-                              + "\n  ".join(strays))
+            raise LayoutError(
+                "not in scripts/relayout.py's table (add a row to MOVES or KEPT):\n  " + "\n  ".join(strays)
+            )
         moves = planned_moves()
         missing = [p for p in NEW_PACKAGES if not (ROOT / p / "__init__.py").is_file()]
         if args.check:

@@ -106,7 +106,7 @@ def _traceback(err: str) -> str | None:
     match = _SEEDLOCK_FRAME.search(err)
     if match is None:
         return None  # the child's own (a Ctrl-C passed on to it) is no concern of seedlock's
-    return "later" if "seedlock:" in err[:match.start()] else "start-up"
+    return "later" if "seedlock:" in err[: match.start()] else "start-up"
 
 
 HANG_SECONDS = 120
@@ -136,8 +136,18 @@ def stress_verify(root: Path, lock: Path, budget: int, rng: random.Random) -> di
     (project / "writer.py").write_text(WRITER)
     original = _user_outputs(project)
     env = {**os.environ, "TMPDIR": str(scratch)}
-    cmd = _seedlock("verify", str(lock), "--stage", "train", "--output", "out", "--output", "model.bin", "--",
-                    *_apart(sys.executable, "writer.py"))
+    cmd = _seedlock(
+        "verify",
+        str(lock),
+        "--stage",
+        "train",
+        "--output",
+        "out",
+        "--output",
+        "model.bin",
+        "--",
+        *_apart(sys.executable, "writer.py"),
+    )
     undisturbed = _timed(cmd, cwd=project, env=env)
     assert _digest(project) == original, "an undisturbed verify changed the user's outputs"
     sent = invocations = replaced = stranded = 0
@@ -169,10 +179,17 @@ def stress_verify(root: Path, lock: Path, budget: int, rng: random.Random) -> di
             shutil.rmtree(project / "out", ignore_errors=True)
             (project / "model.bin").unlink(missing_ok=True)
             original = _user_outputs(project)
-    return {"signals": sent, "invocations": invocations, "undisturbed_s": round(undisturbed, 2),
-            "outputs_not_restored": replaced, "originals_stranded": stranded, "hung": len(hung),
-            "tracebacks_after_start": tracebacks["later"], "tracebacks_at_start_up": tracebacks["start-up"],
-            "exit_statuses": dict(sorted(exits.items()))}
+    return {
+        "signals": sent,
+        "invocations": invocations,
+        "undisturbed_s": round(undisturbed, 2),
+        "outputs_not_restored": replaced,
+        "originals_stranded": stranded,
+        "hung": len(hung),
+        "tracebacks_after_start": tracebacks["later"],
+        "tracebacks_at_start_up": tracebacks["start-up"],
+        "exit_statuses": dict(sorted(exits.items())),
+    }
 
 
 def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> dict[str, Any]:
@@ -181,8 +198,17 @@ def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> di
     ledger = project / "ledger.sqlite"
     spool = root / "spool"
     base = {**os.environ, "SEEDLOCK_SPOOL": str(spool), "GITLAB_CI": "true"}
-    cmd = _seedlock("run", str(lock), "--stage", "train", "--record", "--ledger", str(ledger), "--",
-                    *_apart(sys.executable, "-c", "import time; time.sleep(0.3)"))
+    cmd = _seedlock(
+        "run",
+        str(lock),
+        "--stage",
+        "train",
+        "--record",
+        "--ledger",
+        str(ledger),
+        "--",
+        *_apart(sys.executable, "-c", "import time; time.sleep(0.3)"),
+    )
     undisturbed = _timed(cmd, cwd=project, env={**base, "CI_PIPELINE_ID": "undisturbed"})
     sent = 0
     said: dict[str, bool] = {}
@@ -193,8 +219,14 @@ def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> di
         tag = f"stress-{len(said)}"
         names = rng.choice(CHOICES)
         delay = rng.uniform(0.0, undisturbed * 1.1)
-        proc = subprocess.Popen(cmd, cwd=project, env={**base, "CI_PIPELINE_ID": tag}, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=project,
+            env={**base, "CI_PIPELINE_ID": tag},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(delay)
         sent += _send(proc, names, rng)
         _, err = _finish(proc, hung)
@@ -211,13 +243,22 @@ def stress_record(root: Path, lock: Path, budget: int, rng: random.Random) -> di
     duplicated = [t for t in said if rows[t] > 1]
     silent_rows = [t for t, yes in said.items() if not yes and rows[t] == 1]  # recorded, then stopped before saying so
     spooled = sorted(p.name for p in spool.rglob("*") if p.is_file()) if spool.exists() else []
-    return {"signals": sent, "invocations": len(said), "undisturbed_s": round(undisturbed, 2),
-            "recorded_and_said": sum(said.values()), "rows_lost": len(lost), "rows_duplicated": len(duplicated),
-            "recorded_without_saying": len(silent_rows),
-            "stopped_before_recording": sum(1 for t, yes in said.items() if not yes and rows[t] == 0),
-            "spooled": len(spooled), "integrity_check": integrity, "hung": len(hung),
-            "tracebacks_after_start": tracebacks["later"], "tracebacks_at_start_up": tracebacks["start-up"],
-            "exit_statuses": dict(sorted(exits.items()))}
+    return {
+        "signals": sent,
+        "invocations": len(said),
+        "undisturbed_s": round(undisturbed, 2),
+        "recorded_and_said": sum(said.values()),
+        "rows_lost": len(lost),
+        "rows_duplicated": len(duplicated),
+        "recorded_without_saying": len(silent_rows),
+        "stopped_before_recording": sum(1 for t, yes in said.items() if not yes and rows[t] == 0),
+        "spooled": len(spooled),
+        "integrity_check": integrity,
+        "hung": len(hung),
+        "tracebacks_after_start": tracebacks["later"],
+        "tracebacks_at_start_up": tracebacks["start-up"],
+        "exit_statuses": dict(sorted(exits.items())),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest, lock = root / "seedlock.json", root / "seedlock.lock.json"
         manifest.write_text(json.dumps({"version": "1.0", "seed": 7, "stages": {"train": {"frameworks": ["python"]}}}))
-        subprocess.run(_seedlock("resolve", str(manifest), "-o", str(lock), "--no-provenance"), check=True,
-                       capture_output=True)
+        subprocess.run(
+            _seedlock("resolve", str(manifest), "-o", str(lock), "--no-provenance"), check=True, capture_output=True
+        )
         started = time.monotonic()
         share = {"verify": args.signals // 2, "run-record": args.signals - args.signals // 2}
         if args.only:
@@ -250,10 +292,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     v, r = report.get("verify", {}), report.get("run_record", {})
-    bad = (v.get("outputs_not_restored") or v.get("originals_stranded") or v.get("tracebacks_after_start")
-           or v.get("hung") or r.get("hung")
-           or r.get("rows_lost") or r.get("rows_duplicated") or r.get("integrity_check", "ok") != "ok"
-           or r.get("tracebacks_after_start"))
+    bad = (
+        v.get("outputs_not_restored")
+        or v.get("originals_stranded")
+        or v.get("tracebacks_after_start")
+        or v.get("hung")
+        or r.get("hung")
+        or r.get("rows_lost")
+        or r.get("rows_duplicated")
+        or r.get("integrity_check", "ok") != "ok"
+        or r.get("tracebacks_after_start")
+    )
     return 1 if bad else 0
 
 

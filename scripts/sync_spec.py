@@ -18,8 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # (source directory, entries to copy, target directory)
 COPIES = (
-    (ROOT / "spec", ("schema", "vectors", "examples", "registry.json", "registry.schema.json"), ROOT / "python" / "seedlock" / "_spec"),
-    (ROOT / "spec", ("schema", "vectors", "examples", "registry.json", "registry.schema.json"), ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec"),
+    (
+        ROOT / "spec",
+        ("schema", "vectors", "examples", "registry.json", "registry.schema.json"),
+        ROOT / "python" / "seedlock" / "_spec",
+    ),
+    (
+        ROOT / "spec",
+        ("schema", "vectors", "examples", "registry.json", "registry.schema.json"),
+        ROOT / "r" / "seedlock" / "inst" / "extdata" / "spec",
+    ),
 )
 
 

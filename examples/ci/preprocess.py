@@ -1,8 +1,8 @@
 """Example preprocessing job: a seeded train/test split of raw.csv, written to data/."""
+
 import os
 
 import numpy as np
-
 import seedlock
 
 seedlock.apply_from_env(strict=True)

@@ -1,8 +1,8 @@
 """Example training job: noisy linear regression by SGD from data/train.npy, writing model.npy."""
+
 import json
 
 import numpy as np
-
 import seedlock
 
 seedlock.apply_from_env(strict=True)

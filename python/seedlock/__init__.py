@@ -14,34 +14,63 @@ every name is imported from its module on first use (PEP 562).
 
 from __future__ import annotations
 
-
 # `typing` alone costs several milliseconds to import; the CLI's fast paths must not pay for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .spec.derivation import derive, epoch_seed, loader_worker_seed, rank_seed, stream_seed, test_seed, worker_seed
+    from .locate import probe
+    from .records.metrics import log_metric
     from .records.resolving import load, resolve
+    from .seeding.session import (
+        LOCK_VARIABLE,
+        STAGE_VARIABLE,
+        Session,
+        apply_from_env,
+        apply_stage,
+        seeded,
+        stage_from_env,
+    )
+    from .spec.derivation import derive, epoch_seed, loader_worker_seed, rank_seed, stream_seed, test_seed, worker_seed
     from .spec.documents import from_data, load_lock, load_manifest, parse, read
     from .spec.errors import CODES, SeedlockError
-    from .locate import probe
     from .spec.lock import FrameworkSeed, Lock, LockedStage, Resolved
     from .spec.manifest import Manifest, Stage
-    from .records.metrics import log_metric
     from .spec.replicates import replicate_stage
-    from .seeding.session import LOCK_VARIABLE, STAGE_VARIABLE, Session, apply_from_env, apply_stage, seeded, stage_from_env
 
 # Public name -> the module that defines it.
 _LAZY = {
     "__version__": "spec._version",
-    "derive": "spec.derivation", "rank_seed": "spec.derivation", "worker_seed": "spec.derivation", "test_seed": "spec.derivation",
-    "epoch_seed": "spec.derivation", "stream_seed": "spec.derivation", "loader_worker_seed": "spec.derivation",
-    "parse": "spec.documents", "from_data": "spec.documents", "read": "spec.documents", "load": "records.resolving",
-    "load_lock": "spec.documents", "load_manifest": "spec.documents", "resolve": "records.resolving",
-    "CODES": "spec.errors", "SeedlockError": "spec.errors",
-    "FrameworkSeed": "spec.lock", "Lock": "spec.lock", "LockedStage": "spec.lock", "Resolved": "spec.lock",
-    "Manifest": "spec.manifest", "Stage": "spec.manifest", "probe": "locate",
-    "log_metric": "records.metrics", "replicate_stage": "spec.replicates",
-    "Session": "seeding.session", "apply_stage": "seeding.session", "apply_from_env": "seeding.session", "seeded": "seeding.session",
-    "stage_from_env": "seeding.session", "LOCK_VARIABLE": "seeding.session", "STAGE_VARIABLE": "seeding.session",
+    "derive": "spec.derivation",
+    "rank_seed": "spec.derivation",
+    "worker_seed": "spec.derivation",
+    "test_seed": "spec.derivation",
+    "epoch_seed": "spec.derivation",
+    "stream_seed": "spec.derivation",
+    "loader_worker_seed": "spec.derivation",
+    "parse": "spec.documents",
+    "from_data": "spec.documents",
+    "read": "spec.documents",
+    "load": "records.resolving",
+    "load_lock": "spec.documents",
+    "load_manifest": "spec.documents",
+    "resolve": "records.resolving",
+    "CODES": "spec.errors",
+    "SeedlockError": "spec.errors",
+    "FrameworkSeed": "spec.lock",
+    "Lock": "spec.lock",
+    "LockedStage": "spec.lock",
+    "Resolved": "spec.lock",
+    "Manifest": "spec.manifest",
+    "Stage": "spec.manifest",
+    "probe": "locate",
+    "log_metric": "records.metrics",
+    "replicate_stage": "spec.replicates",
+    "Session": "seeding.session",
+    "apply_stage": "seeding.session",
+    "apply_from_env": "seeding.session",
+    "seeded": "seeding.session",
+    "stage_from_env": "seeding.session",
+    "LOCK_VARIABLE": "seeding.session",
+    "STAGE_VARIABLE": "seeding.session",
 }
 
 
@@ -81,8 +110,8 @@ __all__ = [
     "load",
     "load_lock",
     "load_manifest",
-    "log_metric",
     "loader_worker_seed",
+    "log_metric",
     "parse",
     "probe",
     "rank_seed",

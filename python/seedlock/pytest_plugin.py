@@ -46,11 +46,24 @@ class SeedlockNotAppliedWarning(UserWarning):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("seedlock", "seed tests from a seedlock manifest or lock")
     group.addoption("--seedlock", metavar="FILE", default=None, help="manifest or lock whose stage seeds every test")
-    group.addoption("--seedlock-stage", metavar="STAGE", default=None, help="stage to use (default: ini seedlock_stage, else 'test')")
-    group.addoption("--seedlock-seed", metavar="N|last", default=None,
-                    help="override the manifest's root seed; 'last' repeats the previous run's")
-    group.addoption("--seedlock-strict", action="store_true", default=None,
-                    help="fail when something the stage asks for cannot be applied (default: warn)")
+    group.addoption(
+        "--seedlock-stage",
+        metavar="STAGE",
+        default=None,
+        help="stage to use (default: ini seedlock_stage, else 'test')",
+    )
+    group.addoption(
+        "--seedlock-seed",
+        metavar="N|last",
+        default=None,
+        help="override the manifest's root seed; 'last' repeats the previous run's",
+    )
+    group.addoption(
+        "--seedlock-strict",
+        action="store_true",
+        default=None,
+        help="fail when something the stage asks for cannot be applied (default: warn)",
+    )
     parser.addini("seedlock", "manifest or lock whose stage seeds every test")
     parser.addini("seedlock_stage", "stage whose frameworks seed the tests (default: test)")
     parser.addini("seedlock_strict", "fail when something cannot be applied", type="bool", default=False)
@@ -152,8 +165,11 @@ def _stage(lock: Any, name: str, *, explicit: bool) -> Any:
     except SeedlockError as err:
         if explicit:
             raise
-        raise SeedlockError(err.code, f"{err.problem}; choose one with --seedlock-stage STAGE "
-                                      "(or the seedlock_stage ini option)", err.pointer) from None
+        raise SeedlockError(
+            err.code,
+            f"{err.problem}; choose one with --seedlock-stage STAGE (or the seedlock_stage ini option)",
+            err.pointer,
+        ) from None
 
 
 def _hash_seed_problem(stage: Any) -> Any:
@@ -166,19 +182,27 @@ def _hash_seed_problem(stage: Any) -> Any:
         return None
     from .seeding.actions import Action  # only when there is something to report
 
-    return Action(framework="python", what=f"PYTHONHASHSEED={fw.seed}", status="failed",
-                  detail=f"pytest started with PYTHONHASHSEED={actual or 'unset'}; run `seedlock run LOCK --stage "
-                         f"{stage.name} -- pytest ...` or set the python setting hash_seed to false")
+    return Action(
+        framework="python",
+        what=f"PYTHONHASHSEED={fw.seed}",
+        status="failed",
+        detail=f"pytest started with PYTHONHASHSEED={actual or 'unset'}; run `seedlock run LOCK --stage "
+        f"{stage.name} -- pytest ...` or set the python setting hash_seed to false",
+    )
 
 
-def _not_applied(config: pytest.Config, stage: Any, failures: list[Any], *, strict: bool,
-                 at_start: bool = False, nodeid: str = "") -> None:
+def _not_applied(
+    config: pytest.Config, stage: Any, failures: list[Any], *, strict: bool, at_start: bool = False, nodeid: str = ""
+) -> None:
     from .spec.errors import SeedlockError, pointer_join
 
     text = "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failures)
     if strict:
-        raise SeedlockError("not-applied", f"Not applied: {text}",
-                            pointer_join("/stages", stage.name, "frameworks", failures[0].framework))
+        raise SeedlockError(
+            "not-applied",
+            f"Not applied: {text}",
+            pointer_join("/stages", stage.name, "frameworks", failures[0].framework),
+        )
     where = f" in {nodeid}" if nodeid else ""
     message = f"seedlock: not applied{where}: {text}"
     if at_start:
@@ -197,8 +221,11 @@ class _XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         state = node.config.stash.get(_STATE, None)
         if state is not None:
-            node.workerinput[_WORKER_KEY] = {"lock": json.dumps(state.lock.to_dict(provenance=False)),
-                                             "source": state.source, "from_lock": state.from_lock}
+            node.workerinput[_WORKER_KEY] = {
+                "lock": json.dumps(state.lock.to_dict(provenance=False)),
+                "source": state.source,
+                "from_lock": state.from_lock,
+            }
 
 
 def _reproduce(state: _State) -> str:
@@ -224,8 +251,11 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if state is None:
         return None
     root = state.lock.root
-    return [f"seedlock: root seed {root.seed} ({state.source}) from {state.path}, stage {state.stage.name!r} "
-            f"({', '.join(state.stage.frameworks)}); {_reproduce(state)}", *config.stash.get(_START_WARNINGS, [])]
+    return [
+        f"seedlock: root seed {root.seed} ({state.source}) from {state.path}, stage {state.stage.name!r} "
+        f"({', '.join(state.stage.frameworks)}); {_reproduce(state)}",
+        *config.stash.get(_START_WARNINGS, []),
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -241,10 +271,19 @@ def _with_seeds(stage: Any, seeds: dict[str, int]) -> Any:
 
     frameworks = {}
     for name, fw in stage.frameworks.items():
-        frameworks[name] = FrameworkSeed(framework=name, seed=seeds[name], source="derived",
-                                         settings=MappingProxyType(_session_settings(name, fw.settings)))
-    return LockedStage(name=stage.name, seed=stage.seed, source=stage.source, variable=stage.variable,
-                       frameworks=MappingProxyType(frameworks))
+        frameworks[name] = FrameworkSeed(
+            framework=name,
+            seed=seeds[name],
+            source="derived",
+            settings=MappingProxyType(_session_settings(name, fw.settings)),
+        )
+    return LockedStage(
+        name=stage.name,
+        seed=stage.seed,
+        source=stage.source,
+        variable=stage.variable,
+        frameworks=MappingProxyType(frameworks),
+    )
 
 
 def _session_settings(name: str, settings: Any) -> dict[str, Any]:
@@ -261,8 +300,10 @@ def _derive2(seed: int, label: str, value: str) -> int:
     """``derive(seed, label, value)`` for labels known to be valid (the plugin's own and a hex digest):
     every test derives up to three seeds per framework, and the checks of :func:`derive` would be most of
     their cost (a test holds the two equal)."""
-    return int.from_bytes(_SHA256(b"seedlock/v1:%d:%s/%s" % (seed, label.encode(), value.encode())).digest()[:4],
-                          "big") & 0x7FFFFFFF
+    return (
+        int.from_bytes(_SHA256(b"seedlock/v1:%d:%s/%s" % (seed, label.encode(), value.encode())).digest()[:4], "big")
+        & 0x7FFFFFFF
+    )
 
 
 class _TestSeeds:
@@ -317,8 +358,9 @@ class _Runner:
         self.order = (*builtin, *sorted(name for name in stage.frameworks if name not in _frameworks.NAMES))
         self.modules = {name: _frameworks.get(name) for name in builtin}
         self.bases = {name: fw.seed for name, fw in stage.frameworks.items()}
-        self.settings = {name: MappingProxyType(_session_settings(name, fw.settings))
-                         for name, fw in stage.frameworks.items()}
+        self.settings = {
+            name: MappingProxyType(_session_settings(name, fw.settings)) for name, fw in stage.frameworks.items()
+        }
         # A framework with trigger modules counts as imported once one of them is (python and extensions
         # have none: always); until then a phase leaves it alone and _SeedOnFirstImport seeds it.
         self._triggers = {name: tuple(m for m, fw in TRIGGERS.items() if fw == name) for name in self.order}
@@ -452,8 +494,9 @@ class _SeedOnFirstImport:
 
         item, seeds, phase = self.phase
         runner = self.runner
-        actions = seed_on_import(module, framework, runner.stage.name, seeds.seed(phase, framework),
-                                 runner.settings[framework])
+        actions = seed_on_import(
+            module, framework, runner.stage.name, seeds.seed(phase, framework), runner.settings[framework]
+        )
         failures = [a for a in actions if a.status == "failed"]
         if failures:
             _report_failures(item, runner.state, runner.stage, failures)
@@ -540,6 +583,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         runner.restore_session()  # a run that left the test loop another way
         runner.lazy.close()
 
+
 # ---------------------------------------------------------------- generators made without a seed (spec §6.3)
 _SESSION_SEEDLESS = pytest.StashKey[Any]()
 _SEEDLESS_MODULES = {"random": "python", "numpy.random": "numpy"}
@@ -548,7 +592,7 @@ _SEEDLESS_MODULES = {"random": "python", "numpy.random": "numpy"}
 def _control_seedless_at_collection(stage: Any, strict: bool) -> None:
     """Generators made outside tests (a test module's ``rng = np.random.default_rng()`` at import) follow
     the session's framework seeds, counted in collection order; numpy is watched, not imported."""
-    from .seeding import _autoseed, _importhook, _seedless
+    from .seeding import _importhook, _seedless
 
     wanted = {m: fw for m, fw in _SEEDLESS_MODULES.items() if fw in stage.frameworks}
 
@@ -574,8 +618,14 @@ def _control_seedless_in_test(runner: _Runner, seeds: _TestSeeds) -> Any:
         # A framework the session has not imported yet is not patched here (that would import it); the
         # collection-time watcher controls it on its first import.
         if framework in frameworks and module in sys.modules:
-            _seedless.control(framework, seeds.seed("call", framework), stage=seeds.stage_name, via="pytest",
-                              strict=runner.state.strict, restart=True)
+            _seedless.control(
+                framework,
+                seeds.seed("call", framework),
+                stage=seeds.stage_name,
+                via="pytest",
+                strict=runner.state.strict,
+                restart=True,
+            )
     return saved
 
 

@@ -44,7 +44,10 @@ def _bit_generator(seed: int) -> Any:
     import numpy as np
 
     bg = np.random.MT19937()
-    bg.state = {"bit_generator": "MT19937", "state": {"key": np.array(r_state_words(seed), dtype=np.uint32), "pos": 624}}
+    bg.state = {
+        "bit_generator": "MT19937",
+        "state": {"key": np.array(r_state_words(seed), dtype=np.uint32), "pos": 624},
+    }
     return bg
 
 
@@ -115,7 +118,9 @@ def check_parts(parts: Any) -> tuple[list[str], list[float]]:
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
             raise v.wrong_type(fraction, "number", pointer_join("/parts", k, 1))
         if not math.isfinite(fraction) or fraction <= 0:
-            raise SeedlockError("invalid-value", f"Fraction {fraction!r} is not a positive number", pointer_join("/parts", k, 1))
+            raise SeedlockError(
+                "invalid-value", f"Fraction {fraction!r} is not a positive number", pointer_join("/parts", k, 1)
+            )
         names.append(name)
         fractions.append(float(fraction))
     total = 0.0
@@ -151,7 +156,11 @@ def _count(n: Any, pointer: str) -> int:
 # --- R parallel streams (spec §11) ---------------------------------------------------------------
 
 _M1, _M2 = 4294967087, 4294944443  # MRG32k3a moduli
-_A1P127 = ((2427906178, 3580155704, 949770784), (226153695, 1230515664, 3580155704), (1988835001, 986791581, 1230515664))
+_A1P127 = (
+    (2427906178, 3580155704, 949770784),
+    (226153695, 1230515664, 3580155704),
+    (1988835001, 986791581, 1230515664),
+)
 _A2P127 = ((1464411153, 277697599, 1610723613), (32183930, 1464411153, 1022607788), (2824425944, 32183930, 2093834863))
 _NORMAL_CODES = {"Ahrens-Dieter": 1, "Box-Muller": 2, "Inversion": 4, "Kinderman-Ramage": 5}
 _SAMPLE_CODES = {"Rounding": 0, "Rejection": 1}
@@ -176,7 +185,9 @@ def _index(value: int, name: str) -> str:
     return str(value)
 
 
-def lecuyer_streams(seed: int, n: int, *, normal_kind: str = "Inversion", sample_kind: str = "Rejection") -> list[list[int]]:
+def lecuyer_streams(
+    seed: int, n: int, *, normal_kind: str = "Inversion", sample_kind: str = "Rejection"
+) -> list[list[int]]:
     """R's ``.Random.seed`` for ``set.seed(seed, kind = "L'Ecuyer-CMRG", ...)`` (``S₁``) and the next
     ``n - 1`` streams by ``parallel::nextRNGStream``: what worker ``w`` of ``clusterSetRNGStream(cl, seed)``
     gets (spec §11). Seven signed 32-bit integers each."""
@@ -196,7 +207,7 @@ def lecuyer_streams(seed: int, n: int, *, normal_kind: str = "Inversion", sample
     out = []
     for _ in range(n):
         out.append([code] + [z - 2**32 if z >= 2**31 else z for z in state])
-        first = [sum(a * z for a, z in zip(row, state[:3])) % _M1 for row in _A1P127]
-        second = [sum(a * z for a, z in zip(row, state[3:])) % _M2 for row in _A2P127]
+        first = [sum(a * z for a, z in zip(row, state[:3], strict=False)) % _M1 for row in _A1P127]
+        second = [sum(a * z for a, z in zip(row, state[3:], strict=False)) % _M2 for row in _A2P127]
         state = first + second
     return out

@@ -21,13 +21,13 @@ from typing import IO, TYPE_CHECKING, Any
 from .spec.errors import SeedlockError, SeedlockWarning
 
 if TYPE_CHECKING:
-    from .spec._diagnostics import Problem
     from .engines import EngineResult, ReplicateJob
-    from .ledger import Filters, Ledger, RunRecord
-    from .spec.lock import Lock
-    from .records.recording import RunStart
     from .launching.replicating import ReplicateOutcome
     from .launching.verify import Result
+    from .ledger import Filters, Ledger, RunRecord
+    from .records.recording import RunStart
+    from .spec._diagnostics import Problem
+    from .spec.lock import Lock
 
 
 class DocumentFaults(SeedlockError):
@@ -73,10 +73,20 @@ class ResolveResult:
     ledger: str | None  # where the record went (password redacted)
 
 
-def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | None = None, provenance: bool = True,
-            strict: bool = False, record: bool = False, check_reuse: bool = False, ledger: str | None = None,
-            dotenv: str | None = None, github_output: bool = False, github_env: bool = False,
-            environ: Mapping[str, str] | None = None) -> ResolveResult:
+def resolve(
+    manifest_path: str,
+    *,
+    output: str | os.PathLike[str] | IO[str] | None = None,
+    provenance: bool = True,
+    strict: bool = False,
+    record: bool = False,
+    check_reuse: bool = False,
+    ledger: str | None = None,
+    dotenv: str | None = None,
+    github_output: bool = False,
+    github_env: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> ResolveResult:
     """Resolve the manifest at ``manifest_path`` and write the lock to ``output`` (a path, written
     atomically, or a text stream; None: not written), the seeds to the CI files, and a ``resolve`` record
     to ``ledger`` (with ``record``). Every target is checked writable before anything is written.
@@ -86,8 +96,8 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
     finds the seeds already used to no purpose stops before anything is written."""
     import seedlock
 
-    from .spec import _json
     from .records import ci
+    from .spec import _json
     from .spec._io import check_writable, write_atomic
     from .spec.documents import for_output, labelled, read_document
 
@@ -127,8 +137,9 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
         assert book is not None
         reuse = _reuse(book, doc, list(doc["stages"]), state)
         if strict and reuse.adds_no_information:
-            return ResolveResult(lock=lock, text=text, warnings=warned, reuse=reuse, stopped=True, written=(),
-                                 record=None, ledger=None)
+            return ResolveResult(
+                lock=lock, text=text, warnings=warned, reuse=reuse, stopped=True, written=(), record=None, ledger=None
+            )
     written: list[str] = []
     if path is not None:
         write_atomic(path, text)
@@ -137,8 +148,16 @@ def resolve(manifest_path: str, *, output: str | os.PathLike[str] | IO[str] | No
         output.write(text)  # type: ignore[union-attr]
     ci.write_outputs(lock, ci_targets)
     written += ci_targets.paths
-    done = ResolveResult(lock=lock, text=text, warnings=warned, reuse=reuse, stopped=False, written=tuple(written),
-                         record=None, ledger=None)
+    done = ResolveResult(
+        lock=lock,
+        text=text,
+        warnings=warned,
+        reuse=reuse,
+        stopped=False,
+        written=tuple(written),
+        record=None,
+        ledger=None,
+    )
     if not record:
         return done
     from .records.recording import record_resolve
@@ -195,8 +214,9 @@ def validate(files: Sequence[str], *, manifest: str | None = None) -> tuple[Vali
     return tuple(out)
 
 
-def _resolving(document: Any, env: Mapping[str, str], *, provenance: bool,
-               strict: bool) -> tuple[Lock, tuple[SeedlockWarning, ...]]:
+def _resolving(
+    document: Any, env: Mapping[str, str], *, provenance: bool, strict: bool
+) -> tuple[Lock, tuple[SeedlockWarning, ...]]:
     """``seedlock.resolve`` with the warnings it issues caught, issued again to the caller's filters, and returned."""
     import warnings
 
@@ -236,8 +256,8 @@ def _reuse(book: Ledger, doc: Mapping[str, Any], stages: Sequence[str], provenan
 def check(lock_path: str, stages: Sequence[str] = (), *, ledger: str | None = None) -> Reuse:
     """``seedlock check``: would running these ``stages`` of the lock (default: every stage) repeat a
     recorded run with the same code, inputs and parameters? Collects this run's provenance (git)."""
-    from .spec.documents import read_lock_document
     from .records.recording import start_run
+    from .spec.documents import read_lock_document
 
     lock = read_lock_document(lock_path)
     chosen = list(stages) or list(lock.stages)
@@ -271,15 +291,17 @@ def history(filters: Filters, *, limit: int | None = 50, ledger: str | None = No
 
 
 def _check_stage_known(book: Ledger, stage: str) -> None:
-    from .spec._suggest import hint
     from .ledger import Filters
+    from .spec._suggest import hint
 
     if not book.backend.exists():
         return
     known = sorted({r.stage for r in book.history(Filters(), limit=None) if r.stage})
     if stage not in known:
         listed = f" (stages recorded: {', '.join(known)})" if known else " (no stage run is recorded yet)"
-        raise SeedlockError("unknown-stage", f"No run of stage {stage!r} in {book.location}{hint(stage, known)}{listed}")
+        raise SeedlockError(
+            "unknown-stage", f"No run of stage {stage!r} in {book.location}{hint(stage, known)}{listed}"
+        )
 
 
 def rerun(run_id: str, *, output: str | os.PathLike[str] | None = None, ledger: str | None = None) -> RunRecord:
@@ -309,17 +331,27 @@ class ReplicateStart:
     record: bool
 
 
-def start_replicate(lock_path: str, stage: str, cmd: Sequence[str], *, replicate: str, group: str | None = None,
-                    vary: Sequence[str] = (), record: bool = False, check_reuse: bool = False,
-                    ledger: str | None = None, strict: bool = False,
-                    environ: Mapping[str, str] | None = None) -> ReplicateStart:
+def start_replicate(
+    lock_path: str,
+    stage: str,
+    cmd: Sequence[str],
+    *,
+    replicate: str,
+    group: str | None = None,
+    vary: Sequence[str] = (),
+    record: bool = False,
+    check_reuse: bool = False,
+    ledger: str | None = None,
+    strict: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> ReplicateStart:
     """The checks before ``seedlock run --replicate K|from-env`` starts its command (spec §13): the index
     (``from-env``: the task's variables), the start-of-run check (``strict``: its findings are errors)
     and what it warns of. The run's provenance (git, CI) is collected only for a record or a reuse
     check (:func:`replicate_reuse`, asked for separately so that the warnings can be shown first)."""
+    from .records.recording import start_run
     from .spec import _io, _json
     from .spec.documents import labelled
-    from .records.recording import start_run
     from .spec.replicates import GROUP_VARIABLE, parse_index, task_index
 
     env = os.environ if environ is None else environ
@@ -329,10 +361,18 @@ def start_replicate(lock_path: str, stage: str, cmd: Sequence[str], *, replicate
     start = start_run(lock_path, stage, env, command=cmd, raw=raw, provenance=record or check_reuse)
     if strict:
         start.check.raise_if_any(lock_path)
-    return ReplicateStart(lock=lock, lock_path=lock_path, start=start, index=index,
-                          group=group or env.get(GROUP_VARIABLE) or stage, vary=tuple(vary), cmd=tuple(cmd),
-                          warnings=tuple(start.check.warnings(stage)), record=record,
-                          ledger=_open_ledger(ledger) if record or check_reuse else None)
+    return ReplicateStart(
+        lock=lock,
+        lock_path=lock_path,
+        start=start,
+        index=index,
+        group=group or env.get(GROUP_VARIABLE) or stage,
+        vary=tuple(vary),
+        cmd=tuple(cmd),
+        warnings=tuple(start.check.warnings(stage)),
+        record=record,
+        ledger=_open_ledger(ledger) if record or check_reuse else None,
+    )
 
 
 def replicate_reuse(task: ReplicateStart) -> Reuse:
@@ -354,19 +394,42 @@ def _lock_from(raw: bytes, path: str, labelled: Any) -> Lock:
     return document
 
 
-def run_replicate(task: ReplicateStart, *, auto_seed: bool = True, strict: bool = False,
-                  verbose: bool = False) -> ReplicateOutcome:
+def run_replicate(
+    task: ReplicateStart, *, auto_seed: bool = True, strict: bool = False, verbose: bool = False
+) -> ReplicateOutcome:
     """Run the command of a started replicate task and record it when asked (:func:`start_replicate`)."""
     from .launching.replicating import run_replicate as run_one
 
-    return run_one(task.lock, task.lock_path, task.start, index=task.index, vary=task.vary, group=task.group,
-                   cmd=task.cmd, ledger=task.ledger if task.record else None, auto_seed=auto_seed, strict=strict, verbose=verbose)
+    return run_one(
+        task.lock,
+        task.lock_path,
+        task.start,
+        index=task.index,
+        vary=task.vary,
+        group=task.group,
+        cmd=task.cmd,
+        ledger=task.ledger if task.record else None,
+        auto_seed=auto_seed,
+        strict=strict,
+        verbose=verbose,
+    )
 
 
-def verify(lock_path: str, stage: str, cmd: Sequence[str], outputs: Sequence[str], *, runs: int = 2,
-           workdir: str | os.PathLike[str] | None = None, keep: bool = False, ignore: Sequence[str] = (),
-           locate: str = "on-difference", locate_json: str | None = None, auto_seed: bool = True,
-           cwd: str | os.PathLike[str] | None = None) -> Result:
+def verify(
+    lock_path: str,
+    stage: str,
+    cmd: Sequence[str],
+    outputs: Sequence[str],
+    *,
+    runs: int = 2,
+    workdir: str | os.PathLike[str] | None = None,
+    keep: bool = False,
+    ignore: Sequence[str] = (),
+    locate: str = "on-difference",
+    locate_json: str | None = None,
+    auto_seed: bool = True,
+    cwd: str | os.PathLike[str] | None = None,
+) -> Result:
     """``seedlock verify``: run ``cmd`` ``runs`` times from the lock's ``stage`` and compare the
     ``outputs`` (below ``cwd``, default the working directory); ``ignore``: ``FILE#/pointer`` rules.
     Returns :class:`seedlock.launching.verify.Result` (its ``status`` is the command's exit status)."""
@@ -374,32 +437,67 @@ def verify(lock_path: str, stage: str, cmd: Sequence[str], outputs: Sequence[str
     from pathlib import Path
 
     from .launching import verify as verifying
-    from .spec.documents import read_lock_document
     from .launching.launch import child_environment, run_seeded
     from .launching.volatile import parse_ignore
+    from .spec.documents import read_lock_document
 
     rules = [parse_ignore(text) for text in ignore]
     locked = read_lock_document(lock_path).stage(stage)
     env = child_environment(locked, lock_path)
     planned = verifying.plan_outputs(outputs, Path(cwd) if cwd is not None else Path.cwd())
     run = partial(run_seeded, stage=locked, auto_seed=auto_seed)
-    return verifying.verify(list(cmd), env, planned, runs=runs, workdir=Path(workdir) if workdir else None,
-                            keep=keep, run=run, ignore=rules, locate=locate, locate_json=locate_json)
+    return verifying.verify(
+        list(cmd),
+        env,
+        planned,
+        runs=runs,
+        workdir=Path(workdir) if workdir else None,
+        keep=keep,
+        run=run,
+        ignore=rules,
+        locate=locate,
+        locate_json=locate_json,
+    )
 
 
-def replicate(lock_path: str, stage: str, cmd: Sequence[str], *, count: int, group: str | None = None,
-              vary: Sequence[str] = (), engine: str = "local", jobs: int = 1, ledger: str | None = None,
-              auto_seed: bool = True, strict: bool = False, engine_options: Sequence[str] = (),
-              wait: bool = True, cwd: str | None = None) -> ReplicateJob:
+def replicate(
+    lock_path: str,
+    stage: str,
+    cmd: Sequence[str],
+    *,
+    count: int,
+    group: str | None = None,
+    vary: Sequence[str] = (),
+    engine: str = "local",
+    jobs: int = 1,
+    ledger: str | None = None,
+    auto_seed: bool = True,
+    strict: bool = False,
+    engine_options: Sequence[str] = (),
+    wait: bool = True,
+    cwd: str | None = None,
+) -> ReplicateJob:
     """``seedlock replicate``: the job of ``count`` replicates of ``stage`` (spec §13), in ``group``
     (default: a new one). Returns the :class:`seedlock.engines.ReplicateJob`; run it with
     :func:`run_replicates` or emit it with :func:`seedlock.launching.emit.write_emitted`."""
     from .engines import ReplicateJob
     from .spec.replicates import new_group
 
-    return ReplicateJob(lock_path=os.path.abspath(lock_path), stage=stage, count=count, group=group or new_group(stage),
-                        cmd=tuple(cmd), vary=tuple(vary), jobs=jobs, ledger=ledger, auto_seed=auto_seed,
-                        strict=strict, engine_options=tuple(engine_options), cwd=cwd or os.getcwd(), wait=wait)
+    return ReplicateJob(
+        lock_path=os.path.abspath(lock_path),
+        stage=stage,
+        count=count,
+        group=group or new_group(stage),
+        cmd=tuple(cmd),
+        vary=tuple(vary),
+        jobs=jobs,
+        ledger=ledger,
+        auto_seed=auto_seed,
+        strict=strict,
+        engine_options=tuple(engine_options),
+        cwd=cwd or os.getcwd(),
+        wait=wait,
+    )
 
 
 def run_replicates(job: ReplicateJob, engine: str = "local") -> EngineResult:
@@ -456,8 +554,9 @@ def ledger_export(*, ledger: str | None = None, output: str | os.PathLike[str] |
         from .spec._io import write_atomic
 
         write_atomic(output, text)
-    return LedgerChange(location=book.location, text=text, count=text.count("\n"),
-                        written=None if output is None else os.fspath(output))
+    return LedgerChange(
+        location=book.location, text=text, count=text.count("\n"), written=None if output is None else os.fspath(output)
+    )
 
 
 def ledger_import(path: str, *, ledger: str | None = None) -> LedgerChange:

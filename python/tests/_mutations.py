@@ -12,16 +12,53 @@ from seedlock.spec.resolution import resolve
 
 VALID_MANIFESTS: list[dict[str, Any]] = [
     {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy", "torch"]}}},
-    {"version": "1.0", "seed": "generate", "description": "d", "derivation": "sha256-v1",
-     "settings": {"torch": {"num_threads": 2, "deterministic": False}, "r": {"kind": "Mersenne-Twister"}},
-     "inputs": ["data"], "params": ["p.json"], "allow_external_paths": False,
-     "stages": {"prep": {"frameworks": ["python", "numpy", "r"], "seed": 7, "seeds": {"numpy": 42}},
-                "train": {"frameworks": ["tensorflow", "caffe"], "settings": {"caffe": {"solvers": ["s.prototxt"]}}}}},
+    {
+        "version": "1.0",
+        "seed": "generate",
+        "description": "d",
+        "derivation": "sha256-v1",
+        "settings": {"torch": {"num_threads": 2, "deterministic": False}, "r": {"kind": "Mersenne-Twister"}},
+        "inputs": ["data"],
+        "params": ["p.json"],
+        "allow_external_paths": False,
+        "stages": {
+            "prep": {"frameworks": ["python", "numpy", "r"], "seed": 7, "seeds": {"numpy": 42}},
+            "train": {"frameworks": ["tensorflow", "caffe"], "settings": {"caffe": {"solvers": ["s.prototxt"]}}},
+        },
+    },
 ]
 
 ODD_VALUES: list[Any] = [
-    None, True, False, 0, -1, 1.5, 42.0, 2**31, 2**31 - 1, 2**63, -(2**63), 10**30, 1e300, "", "42", "generate",
-    "Train", "tr\u0430in", "a" * 64, "💥", [], [1], {}, {"a": 1}, " 5", "0x2a", "+5", "numpy", "PCG64", "jax",
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    42.0,
+    2**31,
+    2**31 - 1,
+    2**63,
+    -(2**63),
+    10**30,
+    1e300,
+    "",
+    "42",
+    "generate",
+    "Train",
+    "tr\u0430in",
+    "a" * 64,
+    "💥",
+    [],
+    [1],
+    {},
+    {"a": 1},
+    " 5",
+    "0x2a",
+    "+5",
+    "numpy",
+    "PCG64",
+    "jax",
 ]
 
 
@@ -68,7 +105,7 @@ def damage(text: str, rng: random.Random) -> str | bytes:
         return text[: rng.randrange(len(text))]
     if kind == 1:
         i = rng.randrange(len(text))
-        return text[:i] + rng.choice(["NaN", "Infinity", "//c\n", ",", "}", "\"", "\\", "\x00"]) + text[i:]
+        return text[:i] + rng.choice(["NaN", "Infinity", "//c\n", ",", "}", '"', "\\", "\x00"]) + text[i:]
     if kind == 2:
         return "\ufeff" + text
     if kind == 3:
@@ -108,12 +145,43 @@ def corpus(n: int, seed: int = 20261126) -> list[str | bytes]:
     return out
 
 
-
-
 # Bytes worth inserting: JSON's structure, white space it allows and white space it does not (form
 # feed, vertical tab, no-break space), quotes and escapes, bytes that are not UTF-8.
-INTERESTING = [b"\x0c", b"\x0b", b"\xc2\xa0", b"\x00", b"\x1f", b'"', b"\\", b",", b":", b"{", b"}", b"[", b"]", b" ",
-               b"\t", b"\r", b"\n", b"0", b"-", b".", b"e", b"+", b"x", b"n", b"t", b"\xff", b"\x80", b"\xc3", b"/", b"\\u", b"NaN", b"-Infinity", b"//"]
+INTERESTING = [
+    b"\x0c",
+    b"\x0b",
+    b"\xc2\xa0",
+    b"\x00",
+    b"\x1f",
+    b'"',
+    b"\\",
+    b",",
+    b":",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b" ",
+    b"\t",
+    b"\r",
+    b"\n",
+    b"0",
+    b"-",
+    b".",
+    b"e",
+    b"+",
+    b"x",
+    b"n",
+    b"t",
+    b"\xff",
+    b"\x80",
+    b"\xc3",
+    b"/",
+    b"\\u",
+    b"NaN",
+    b"-Infinity",
+    b"//",
+]
 
 
 def byte_mutation(raw: bytes, rng: random.Random) -> bytes:

@@ -61,14 +61,21 @@ class Server:
         return f"postgresql://{auth}@127.0.0.1:{self.port}/{db}"
 
     def pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args],
-                              capture_output=True, text=True, timeout=120, check=check)
+        return subprocess.run(
+            [*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=check,
+        )
 
     def start(self) -> None:
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockdir} -c fsync=on -c max_connections=60"
         out = self.pg_ctl("start", "-w", "-t", "60", "-l", str(self.log), "-o", opts, check=False)
         if out.returncode != 0:
-            raise RuntimeError(f"pg_ctl start failed: {out.stdout}{out.stderr}\n{self.log.read_text() if self.log.exists() else ''}")
+            raise RuntimeError(
+                f"pg_ctl start failed: {out.stdout}{out.stderr}\n{self.log.read_text() if self.log.exists() else ''}"
+            )
 
     def stop(self, mode: str = "fast") -> None:
         self.pg_ctl("stop", "-w", "-m", mode, check=False)
@@ -104,9 +111,28 @@ def start_server() -> Iterator[Server]:
     pwfile.write_text(PASSWORD + "\n")
     if run_as:
         os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, 0)
-    init = subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", SUPERUSER, "--pwfile", str(pwfile),
-                           "-A", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8", "--no-sync"],
-                          capture_output=True, text=True, timeout=300)
+    init = subprocess.run(
+        [
+            *run_as,
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            SUPERUSER,
+            "--pwfile",
+            str(pwfile),
+            "-A",
+            "scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     pwfile.unlink()
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
@@ -130,7 +156,7 @@ def pg_server() -> Iterator[Server]:
     gen = start_server()
     try:
         server = next(gen)
-    except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL could not start (CI=true: failing, not skipping): {exc}")
         pytest.skip(f"PostgreSQL could not start: {exc}")
@@ -142,12 +168,12 @@ def pg_server() -> Iterator[Server]:
 
 
 @pytest.fixture
-def pg_url(pg_server: Server) -> Iterator[str]:
+def pg_url(pg_server: Server) -> str:
     """A fresh database, with the seedlock schema created by `seedlock ledger init`; the admin's URL."""
     if not pg_server.running():
         pg_server.start()  # a previous test stopped it and failed before restarting
     name = pg_server.new_database()
-    yield pg_server.url(name)
+    return pg_server.url(name)
 
 
 def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]

@@ -48,8 +48,9 @@ class Cluster:
         return {"SLURM_CONF": str(self.conf)}
 
     def client(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **self.env})
+        return subprocess.run(
+            list(args), capture_output=True, text=True, timeout=timeout, env={**os.environ, **self.env}
+        )
 
     def logs(self) -> str:
         parts = []
@@ -153,19 +154,53 @@ def start_cluster() -> Iterator[Cluster]:
     host = socket.gethostname().split(".")[0]
     node = "seedlock" + root.name.rsplit("-", 1)[-1].lower().replace("_", "")
     conf = root / "slurm.conf"
-    conf.write_text(_CONF.format(host=host, node=node, root=root, munge_socket=munge_socket,
-                                 ctld_port=_free_port(), d_port=_free_port(), cpus=os.cpu_count() or 1))
-    cluster = Cluster(root=root, conf=conf, node=node, pids={
-        "munged": mdir / "munged.pid", "slurmctld": root / "run/slurmctld.pid", "slurmd": root / "run/slurmd.pid"})
+    conf.write_text(
+        _CONF.format(
+            host=host,
+            node=node,
+            root=root,
+            munge_socket=munge_socket,
+            ctld_port=_free_port(),
+            d_port=_free_port(),
+            cpus=os.cpu_count() or 1,
+        )
+    )
+    cluster = Cluster(
+        root=root,
+        conf=conf,
+        node=node,
+        pids={
+            "munged": mdir / "munged.pid",
+            "slurmctld": root / "run/slurmctld.pid",
+            "slurmd": root / "run/slurmd.pid",
+        },
+    )
     env = {**os.environ, "SLURM_CONF": str(conf)}
     try:
-        subprocess.run(["runuser", "-u", "munge", "--", "munged", "--force", f"--socket={munge_socket}",
-                        f"--key-file={key}", f"--pid-file={mdir / 'munged.pid'}", f"--log-file={mdir / 'munged.log'}",
-                        f"--seed-file={mdir / 'munged.seed'}"], check=True, capture_output=True, text=True, timeout=30)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "munge",
+                "--",
+                "munged",
+                "--force",
+                f"--socket={munge_socket}",
+                f"--key-file={key}",
+                f"--pid-file={mdir / 'munged.pid'}",
+                f"--log-file={mdir / 'munged.log'}",
+                f"--seed-file={mdir / 'munged.seed'}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         _wait_for(munge_socket.exists, 15, "munged's socket")
         subprocess.run(["slurmctld", "-f", str(conf)], check=True, capture_output=True, text=True, timeout=60, env=env)
-        subprocess.run(["slurmd", "-f", str(conf), "-N", node], check=True, capture_output=True, text=True, timeout=60,
-                       env=env)
+        subprocess.run(
+            ["slurmd", "-f", str(conf), "-N", node], check=True, capture_output=True, text=True, timeout=60, env=env
+        )
 
         def _node_idle() -> bool:
             out = cluster.client("sinfo", "-h", "-N", "-o", "%t", timeout=20)
@@ -188,7 +223,7 @@ def slurm_cluster() -> Iterator[Cluster]:
     gen = start_cluster()
     try:
         cluster = next(gen)
-    except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"Slurm could not start (CI=true: failing, not skipping): {exc}")
         pytest.skip(f"Slurm could not start: {exc}")
@@ -202,8 +237,17 @@ def slurm_cluster() -> Iterator[Cluster]:
 if __name__ == "__main__":  # a quick manual check: start, run an array job, stop
     g = start_cluster()
     c = next(g)
-    print(c.client("sbatch", "--parsable", "--array=0-2", "-o", str(c.root / "o-%a"), "--wrap",
-                   "echo task $SLURM_ARRAY_TASK_ID"))
+    print(
+        c.client(
+            "sbatch",
+            "--parsable",
+            "--array=0-2",
+            "-o",
+            str(c.root / "o-%a"),
+            "--wrap",
+            "echo task $SLURM_ARRAY_TASK_ID",
+        )
+    )
     time.sleep(5)
     print(c.client("squeue"), sorted(p.name for p in c.root.iterdir()))
     print([p.read_text() for p in sorted(c.root.glob("o-*"))])

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from seedlock.spec._files import vectors_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,14 +58,21 @@ def child_environ() -> dict[str, str]:
     return env
 
 
-def seedlock_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-                 input_: str | None = None) -> subprocess.CompletedProcess[str]:
+def seedlock_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, input_: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI as users do: a fresh interpreter."""
     full_env = {**child_environ(), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full_env,
-        cwd=cwd, input=input_, timeout=300,
+        [sys.executable, "-m", "seedlock", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        input=input_,
+        timeout=300,
     )
+
 
 pytest_plugins = ["pytester"]
 
@@ -80,14 +86,20 @@ def restore_global_rngs() -> Iterator[None]:
     import numpy as np
     import torch
 
-    state = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.are_deterministic_algorithms_enabled(),
-             torch.get_num_threads())
+    state = (
+        random.getstate(),
+        np.random.get_state(),
+        torch.get_rng_state(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.get_num_threads(),
+    )
     yield
     random.setstate(state[0])
     np.random.set_state(state[1])
     torch.set_rng_state(state[2])
     torch.use_deterministic_algorithms(state[3])
     torch.set_num_threads(state[4])
+
 
 _LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
 
@@ -105,5 +117,6 @@ def _no_library_path_leaks_from_embedded_r() -> Iterator[None]:
 
 # The throwaway PostgreSQL server (session-scoped) and a fresh database per test.
 from _pg import pg_server, pg_url  # noqa: E402,F401
+
 # The throwaway single-node Slurm cluster (session-scoped): slurmctld, slurmd and munged in a temp dir.
 from _slurm import slurm_cluster  # noqa: E402,F401

@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-
 import seedlock
+import torch
 from seedlock.spec.resolution import resolve
 
 ALL = ["python", "numpy", "torch"]
@@ -159,8 +158,10 @@ def _rules1(stage: seedlock.LockedStage) -> seedlock.LockedStage:
 
 def test_under_rules_1_the_torch_generator_is_seeded_with_the_torch_seed() -> None:
     stage = seedlock.apply_stage(_rules1(_stage()))
-    assert torch.equal(torch.rand(4, generator=stage.torch_generator()),
-                       torch.rand(4, generator=torch.Generator().manual_seed(stage.seed_of("torch"))))
+    assert torch.equal(
+        torch.rand(4, generator=stage.torch_generator()),
+        torch.rand(4, generator=torch.Generator().manual_seed(stage.seed_of("torch"))),
+    )
 
 
 def test_under_rules_1_worker_init_fn_seeds_each_worker_from_constants() -> None:
@@ -176,8 +177,13 @@ def test_under_rules_1_worker_init_fn_seeds_each_worker_from_constants() -> None
     stage = seedlock.apply_stage(_rules1(_stage()))
 
     def run() -> torch.Tensor:
-        loader = DataLoader(Draws(), batch_size=2, num_workers=2, worker_init_fn=stage.worker_init_fn(),
-                            generator=stage.torch_generator())
+        loader = DataLoader(
+            Draws(),
+            batch_size=2,
+            num_workers=2,
+            worker_init_fn=stage.worker_init_fn(),
+            generator=stage.torch_generator(),
+        )
         return torch.cat(list(loader))
 
     first, second = run(), run()
@@ -192,11 +198,16 @@ def test_asking_for_a_framework_the_stage_does_not_list_is_an_error() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         seedlock.apply_stage(_stage(["numpy"])).torch_generator()
     assert info.value.code == "framework-not-in-stage"
-    assert str(info.value) == "Stage 'train' does not list framework 'torch' (it lists numpy) at '/stages/train/frameworks'"
+    assert (
+        str(info.value)
+        == "Stage 'train' does not list framework 'torch' (it lists numpy) at '/stages/train/frameworks'"
+    )
 
 
 def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    stage_lock = resolve(seedlock.Manifest.from_dict({"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["numpy"]}}}), {})
+    stage_lock = resolve(
+        seedlock.Manifest.from_dict({"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["numpy"]}}}), {}
+    )
     path = tmp_path / "x.lock.json"
     path.write_text(seedlock.spec._json.pretty(stage_lock.to_dict()))
     monkeypatch.setenv("SEEDLOCK_LOCK", str(path))
@@ -204,11 +215,12 @@ def test_apply_from_env_reads_the_lock_and_stage(tmp_path: Any, monkeypatch: pyt
     report = seedlock.apply_from_env()
     assert report.seeds == {"numpy": stage_lock.stage("s").seed_of("numpy")}
     monkeypatch.delenv("SEEDLOCK_STAGE")
-    with pytest.raises(seedlock.SeedlockError, match="SEEDLOCK_STAGE is not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`") as err:
+    with pytest.raises(
+        seedlock.SeedlockError,
+        match="SEEDLOCK_STAGE is not set: run this program with `seedlock run LOCK --stage STAGE -- COMMAND`",
+    ) as err:
         seedlock.apply_from_env()
     assert err.value.code == "missing-environment"
-
-
 
 
 def _stage_s_in_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, manifest: dict[str, Any]) -> seedlock.LockedStage:
@@ -223,11 +235,21 @@ def _stage_s_in_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, manifest: di
 
 
 def test_apply_from_env_returns_one_session_whose_state_is_that_of_the_rank_applied(
-        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A script follows the README with `session = seedlock.apply_from_env(rank=r)`: seeds, streams, workers
     # and JAX keys are the session's, for that rank (jax_key was missing once: the JAX recipe crashed).
-    stage = _stage_s_in_env(tmp_path, monkeypatch, {"version": "1.1", "seed": 5, "stages": {"s": {
-        "frameworks": ["python", "numpy", "torch", "jax"], "settings": {"python": {"hash_seed": False}}}}})
+    stage = _stage_s_in_env(
+        tmp_path,
+        monkeypatch,
+        {
+            "version": "1.1",
+            "seed": 5,
+            "stages": {
+                "s": {"frameworks": ["python", "numpy", "torch", "jax"], "settings": {"python": {"hash_seed": False}}}
+            },
+        },
+    )
     with seedlock.seeded(stage):
         session = seedlock.apply_from_env(rank=2)
         assert session.stage == stage and session.rank == 2 and session.epoch is None
@@ -247,8 +269,11 @@ def test_apply_from_env_returns_one_session_whose_state_is_that_of_the_rank_appl
 
 
 def test_a_failed_step_is_in_the_report_of_the_session_apply_from_env_returns(
-        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    stage = _stage_s_in_env(tmp_path, monkeypatch, {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python"]}}})
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage = _stage_s_in_env(
+        tmp_path, monkeypatch, {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python"]}}}
+    )
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)  # fixed at interpreter start: apply cannot set it
     with seedlock.seeded(stage):
         failed = seedlock.apply_from_env().report
@@ -278,24 +303,31 @@ def test_apply_from_env_outside_seedlock_run_says_how_to_run_the_program(monkeyp
     monkeypatch.delenv("SEEDLOCK_STAGE", raising=False)
     with pytest.raises(seedlock.SeedlockError) as err:
         seedlock.apply_from_env()
-    assert str(err.value) == ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this program with "
-                              "`seedlock run LOCK --stage STAGE -- COMMAND`")
+    assert str(err.value) == (
+        "SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this program with "
+        "`seedlock run LOCK --stage STAGE -- COMMAND`"
+    )
     # An unset variable is not an absent member of a document (`missing-field`): its own code.
     assert err.value.code == "missing-environment"
 
 
 def test_auto_seeding_reports_python_exactly_as_apply_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedlock.seeding import _autoseed
     from seedlock.frameworks import Context, python
+    from seedlock.seeding import _autoseed
 
-    with seedlock.seeded(seedlock.resolve(seedlock.Manifest.from_dict(
-            {"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python"]}}}), {}).stage("s")):
+    with seedlock.seeded(
+        seedlock.resolve(
+            seedlock.Manifest.from_dict({"version": "1.0", "seed": 5, "stages": {"s": {"frameworks": ["python"]}}}), {}
+        ).stage("s")
+    ):
         for hash_env in ("17", "3", None):
             if hash_env is None:
                 monkeypatch.delenv("PYTHONHASHSEED", raising=False)
             else:
                 monkeypatch.setenv("PYTHONHASHSEED", hash_env)
             for hash_seed in (True, False):
-                expected = [(a.framework, a.status, a.what, a.detail)
-                            for a in python.apply(17, {"hash_seed": hash_seed}, Context(stage="s", framework_seed=17))]
+                expected = [
+                    (a.framework, a.status, a.what, a.detail)
+                    for a in python.apply(17, {"hash_seed": hash_seed}, Context(stage="s", framework_seed=17))
+                ]
                 assert _autoseed.python_rows(17, hash_seed) == expected

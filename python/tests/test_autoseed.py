@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import seedlock
 from conftest import REPO, requires_r, seedlock_cli
 from seedlock.rcompat import r_uniform
@@ -32,19 +31,24 @@ print(json.dumps({"data": data[:2, :3].tolist(), "labels": labels[0, :3].tolist(
 """
 
 
-def _lock(tmp_path: Path, frameworks: list[str] = ALL, *, seed: int = 7, name: str = "l.json",
-          settings: str = "") -> Path:
+def _lock(
+    tmp_path: Path, frameworks: list[str] = ALL, *, seed: int = 7, name: str = "l.json", settings: str = ""
+) -> Path:
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps({"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": frameworks}}})
-                        if not settings else settings)
+    manifest.write_text(
+        settings
+        if settings
+        else json.dumps({"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": frameworks}}})
+    )
     lock = tmp_path / name
     out = seedlock_cli("resolve", str(manifest), "-o", str(lock), "--no-provenance", env={"SEEDLOCK_SEED": str(seed)})
     assert out.returncode == 0, out.stderr
     return lock
 
 
-def _run(lock: Path, *cmd: str, flags: tuple[str, ...] = (), cwd: Path | None = None,
-         env: dict[str, str] | None = None) -> tuple[int, str, str]:
+def _run(
+    lock: Path, *cmd: str, flags: tuple[str, ...] = (), cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     out = seedlock_cli("run", str(lock), "--stage", "train", *flags, "--", *cmd, cwd=cwd, env=env)
     return out.returncode, out.stdout, out.stderr
 
@@ -95,20 +99,26 @@ def test_another_seed_gives_other_draws_and_without_auto_seeding_nothing_repeats
     assert other["data"] != seeded["data"] and other["random"] != seeded["random"]
     plain = [_run(_lock(tmp_path), sys.executable, script, flags=("--no-auto-seed",)) for _ in range(2)]
     assert json.loads(plain[0][1])["data"] != json.loads(plain[1][1])["data"]
-    assert plain[0][2] == (f"seedlock: warning: nothing in `{sys.executable} {script}` was seeded by seedlock: with "
-                           "--no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())\n")
+    assert plain[0][2] == (
+        f"seedlock: warning: nothing in `{sys.executable} {script}` was seeded by seedlock: with "
+        "--no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())\n"
+    )
 
 
 def test_an_unmodified_torch_script_repeats_with_the_stage_seed_and_deterministic_mode(tmp_path: Path) -> None:
     import torch
 
     lock = _lock(tmp_path)
-    script = _script(tmp_path, (
-        "import json, sys, torch\n"
-        "torch.set_num_threads(1)\n"
-        "layer = torch.nn.Linear(3, 2)\n"
-        "print(json.dumps({'w': layer.weight.tolist(), 'x': torch.rand(3).tolist(),\n"
-        "                  'det': torch.are_deterministic_algorithms_enabled(), 'tf': 'tensorflow' in sys.modules}))\n"))
+    script = _script(
+        tmp_path,
+        (
+            "import json, sys, torch\n"
+            "torch.set_num_threads(1)\n"
+            "layer = torch.nn.Linear(3, 2)\n"
+            "print(json.dumps({'w': layer.weight.tolist(), 'x': torch.rand(3).tolist(),\n"
+            "                  'det': torch.are_deterministic_algorithms_enabled(), 'tf': 'tensorflow' in sys.modules}))\n"
+        ),
+    )
     runs = [json.loads(_run(lock, sys.executable, script)[1]) for _ in range(2)]
     assert runs[0] == runs[1]
     torch.manual_seed(_seed(lock, "torch"))
@@ -121,14 +131,18 @@ def test_an_unmodified_torch_script_repeats_with_the_stage_seed_and_deterministi
 @pytest.mark.slow
 def test_the_seed_documents_tensorflow_script_without_its_seeds_repeats_keras_weights_included(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
-    script = _script(tmp_path, (
-        "import json, sys\n"
-        "import tensorflow as tf\n"
-        "from tensorflow.python.framework import config\n"
-        "model = tf.keras.models.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3, activation='relu')])\n"
-        "print(json.dumps({'w': model.layers[0].kernel.numpy().ravel().tolist(),\n"
-        "                  'u': tf.random.uniform([3]).numpy().tolist(), 'torch': 'torch' in sys.modules,\n"
-        "                  'det': config.is_op_determinism_enabled()}))\n"))
+    script = _script(
+        tmp_path,
+        (
+            "import json, sys\n"
+            "import tensorflow as tf\n"
+            "from tensorflow.python.framework import config\n"
+            "model = tf.keras.models.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3, activation='relu')])\n"
+            "print(json.dumps({'w': model.layers[0].kernel.numpy().ravel().tolist(),\n"
+            "                  'u': tf.random.uniform([3]).numpy().tolist(), 'torch': 'torch' in sys.modules,\n"
+            "                  'det': config.is_op_determinism_enabled()}))\n"
+        ),
+    )
     runs = [_run(lock, sys.executable, script, flags=("-v",)) for _ in range(2)]
     first, second = (json.loads(r[1]) for r in runs)
     assert first == second and first["torch"] is False and first["det"] is True
@@ -166,13 +180,17 @@ def test_what_could_not_be_seeded_is_reported_without_verbose_and_strict_stops_t
     code, out, err = _run(lock, "env", "PYTHONHASHSEED=3", sys.executable, script)
     assert (code, out) == (0, "ran\n")
     assert err.startswith(f"seedlock: warning: stage 'train' in `{sys.executable} {script}` (pid ")
-    assert err.endswith(f"auto-seeded): python PYTHONHASHSEED={py} failed: interpreter started with "
-                        "PYTHONHASHSEED=3; launch with `seedlock run`\n")
+    assert err.endswith(
+        f"auto-seeded): python PYTHONHASHSEED={py} failed: interpreter started with "
+        "PYTHONHASHSEED=3; launch with `seedlock run`\n"
+    )
     code, out, err = _run(lock, "env", "PYTHONHASHSEED=3", sys.executable, script, flags=("--strict",))
     assert (code, out) == (2, "")
-    assert err.splitlines()[0] == (f"seedlock: error[not-applied] Not applied: python PYTHONHASHSEED={py}: interpreter "
-                                   "started with PYTHONHASHSEED=3; launch with `seedlock run` at "
-                                   "'/stages/train/frameworks/python'")
+    assert err.splitlines()[0] == (
+        f"seedlock: error[not-applied] Not applied: python PYTHONHASHSEED={py}: interpreter "
+        "started with PYTHONHASHSEED=3; launch with `seedlock run` at "
+        "'/stages/train/frameworks/python'"
+    )
 
 
 def test_a_framework_that_raises_while_being_seeded_is_reported_and_strict_fails_its_import(tmp_path: Path) -> None:
@@ -187,18 +205,25 @@ def test_a_framework_that_raises_while_being_seeded_is_reported_and_strict_fails
     assert err.count("\n") == 1
     code, out, err = _run(lock, sys.executable, script, cwd=tmp_path, flags=("--strict",))
     assert code == 1 and out == ""
-    assert ("seedlock.spec.errors.SeedlockError: Not applied: caffe seed on import of caffe: RuntimeError: no solver "
-            "at '/stages/train/frameworks/caffe'") in err
+    assert (
+        "seedlock.spec.errors.SeedlockError: Not applied: caffe seed on import of caffe: RuntimeError: no solver "
+        "at '/stages/train/frameworks/caffe'"
+    ) in err
 
 
 def test_a_command_that_nothing_seeds_is_a_warning_and_with_strict_an_error(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
-    why = ("no Python or R program started with auto-seeding (a program that is neither, or started with "
-           "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() or "
-           "seedlock_from_env()")
+    why = (
+        "no Python or R program started with auto-seeding (a program that is neither, or started with "
+        "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() or "
+        "seedlock_from_env()"
+    )
     assert _run(lock, "true") == (0, "", f"seedlock: warning: nothing in `true` was seeded by seedlock: {why}\n")
     assert _run(lock, "true", flags=("--strict",)) == (
-        2, "", f"seedlock: error[not-applied] nothing in `true` was seeded by seedlock: {why} at '/stages/train'\n")
+        2,
+        "",
+        f"seedlock: error[not-applied] nothing in `true` was seeded by seedlock: {why} at '/stages/train'\n",
+    )
     # The command's own failure wins over --strict.
     assert _run(lock, "false", flags=("--strict",))[0] == 1
     code, _, err = _run(lock, sys.executable, "-I", "-c", "pass")
@@ -208,17 +233,24 @@ def test_a_command_that_nothing_seeds_is_a_warning_and_with_strict_an_error(tmp_
 def test_a_stage_listing_nothing_the_program_uses_is_reported(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["r"])
     code, _, err = _run(lock, sys.executable, "-c", "pass")
-    assert (code, err) == (0, f"seedlock: warning: nothing in `{sys.executable} -c pass` was seeded by seedlock: "
-                              "1 program(s) started with auto-seeding, but stage 'train' lists nothing they use (r)\n")
+    assert (code, err) == (
+        0,
+        f"seedlock: warning: nothing in `{sys.executable} -c pass` was seeded by seedlock: "
+        "1 program(s) started with auto-seeding, but stage 'train' lists nothing they use (r)\n",
+    )
 
 
 def test_a_script_that_applies_the_stage_itself_is_seeded_again_at_its_call(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python", "numpy"])
-    script = _script(tmp_path, (
-        "import json, numpy as np, seedlock\n"
-        "np.random.random(5)\n"
-        "session = seedlock.apply_from_env(strict=True)\n"
-        "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': session.report.ok, 'seeds': dict(session.seeds)}))\n"))
+    script = _script(
+        tmp_path,
+        (
+            "import json, numpy as np, seedlock\n"
+            "np.random.random(5)\n"
+            "session = seedlock.apply_from_env(strict=True)\n"
+            "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': session.report.ok, 'seeds': dict(session.seeds)}))\n"
+        ),
+    )
     auto = _run(lock, sys.executable, script)
     manual = _run(lock, sys.executable, script, flags=("--no-auto-seed",))
     assert auto[2] == manual[2] == ""
@@ -228,7 +260,9 @@ def test_a_script_that_applies_the_stage_itself_is_seeded_again_at_its_call(tmp_
     assert json.loads(auto[1])["x"] == np.random.RandomState(_seed(lock, "numpy")).random_sample(3).tolist()
 
 
-def test_python_random_is_seeded_when_first_imported_and_never_loaded_for_a_program_that_does_not_use_it(tmp_path: Path) -> None:
+def test_python_random_is_seeded_when_first_imported_and_never_loaded_for_a_program_that_does_not_use_it(
+    tmp_path: Path,
+) -> None:
     import random
 
     lock = _lock(tmp_path, ["python"])
@@ -238,8 +272,14 @@ def test_python_random_is_seeded_when_first_imported_and_never_loaded_for_a_prog
     code = "import tempfile, random; print(random.random())"
     assert _run(lock, sys.executable, "-c", code) == (0, f"{expected}\n", "")
     # A program that never imports random was still seeded before it could draw: strict has nothing to say.
-    settings = json.dumps({"version": "1.0", "seed": 1, "settings": {"python": {"hash_seed": False}},
-                           "stages": {"train": {"frameworks": ["python"]}}})
+    settings = json.dumps(
+        {
+            "version": "1.0",
+            "seed": 1,
+            "settings": {"python": {"hash_seed": False}},
+            "stages": {"train": {"frameworks": ["python"]}},
+        }
+    )
     quiet = _lock(tmp_path, settings=settings, name="nohash.json")
     assert _run(quiet, sys.executable, "-c", "pass", flags=("--strict",)) == (0, "", "")
 
@@ -264,7 +304,9 @@ print(random.random(), numpy.random.random())
 """
 
 
-def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and_the_program_is_seeded(tmp_path: Path) -> None:
+def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and_the_program_is_seeded(
+    tmp_path: Path,
+) -> None:
     import random
 
     import numpy as np
@@ -275,7 +317,10 @@ def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and
     *workers, program = out.splitlines()
     assert len(workers) == 2 and workers[0] != workers[1]  # not every worker drawing the stage's numbers
     assert all(str(np.random.RandomState(_seed(lock, "numpy")).random_sample()) not in w for w in workers)
-    assert program == f"{random.Random(_seed(lock, 'python')).random()} {np.random.RandomState(_seed(lock, 'numpy')).random_sample()}"
+    assert (
+        program
+        == f"{random.Random(_seed(lock, 'python')).random()} {np.random.RandomState(_seed(lock, 'numpy')).random_sample()}"
+    )
 
 
 def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:
@@ -293,30 +338,40 @@ def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:
 
 
 def test_python_programs_started_by_the_command_are_seeded_and_multiprocessing_workers_keep_their_own_streams(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     lock = _lock(tmp_path, ["python", "numpy"])
     child = _script(tmp_path, "import numpy as np\nprint(np.random.random())\n", "child.py")
     rc, out, err = _run(lock, "sh", "-c", f"{sys.executable} {child}; {sys.executable} {child}")
     assert rc == 0 and err == ""
     a, b = out.split()
     assert a == b  # each program of a pipeline step starts from the stage's seeds
-    pool = _script(tmp_path, (
-        "import multiprocessing as mp, numpy as np\n"
-        "def draw(_):\n    return float(np.random.random())\n"
-        "if __name__ == '__main__':\n"
-        "    with mp.get_context('spawn').Pool(3) as p:\n        print(sorted(set(p.map(draw, range(3), chunksize=1))))\n"
-        "    print(np.random.random())\n"), "pool.py")
+    pool = _script(
+        tmp_path,
+        (
+            "import multiprocessing as mp, numpy as np\n"
+            "def draw(_):\n    return float(np.random.random())\n"
+            "if __name__ == '__main__':\n"
+            "    with mp.get_context('spawn').Pool(3) as p:\n        print(sorted(set(p.map(draw, range(3), chunksize=1))))\n"
+            "    print(np.random.random())\n"
+        ),
+        "pool.py",
+    )
     rc, out, err = _run(lock, sys.executable, pool)
     workers, parent = out.splitlines()
     # Workers that draw from a global generator nobody seeded in them are named (issue #18 item 4).
     assert rc == 0 and "a multiprocessing worker drew from numpy.random's global generator" in err
     assert len(json.loads(workers)) == 3  # spawned workers are not all given the stage seed
     assert float(parent) == float(a)
-    loky = _script(tmp_path, (
-        "import json, os, time, joblib, numpy as np\n"
-        "def draw(_):\n    time.sleep(0.3)\n    return os.getpid(), float(np.random.random())\n"
-        "print(json.dumps(joblib.Parallel(n_jobs=2, backend='loky')(joblib.delayed(draw)(i) for i in range(4))))\n"),
-        "loky.py")
+    loky = _script(
+        tmp_path,
+        (
+            "import json, os, time, joblib, numpy as np\n"
+            "def draw(_):\n    time.sleep(0.3)\n    return os.getpid(), float(np.random.random())\n"
+            "print(json.dumps(joblib.Parallel(n_jobs=2, backend='loky')(joblib.delayed(draw)(i) for i in range(4))))\n"
+        ),
+        "loky.py",
+    )
     rc, out, err = _run(lock, sys.executable, loky)
     assert rc == 0 and "a multiprocessing worker drew from numpy.random's global generator" in err
     by_worker: dict[int, set[float]] = {}
@@ -332,8 +387,12 @@ def test_a_program_in_another_environment_without_seedlock_is_seeded_from_the_la
 
     venv.create(tmp_path / "bare", with_pip=False)  # a Python environment with neither seedlock nor numpy
     bare = tmp_path / "bare" / "bin" / "python"
-    assert subprocess.run([str(bare), "-c", "import seedlock"], env={**os.environ, "PYTHONPATH": ""},
-                          capture_output=True).returncode == 1
+    assert (
+        subprocess.run(
+            [str(bare), "-c", "import seedlock"], env={**os.environ, "PYTHONPATH": ""}, capture_output=True
+        ).returncode
+        == 1
+    )
     lock = _lock(tmp_path, ["python", "numpy"])
     script = _script(tmp_path, "import random, sys\nprint(random.random(), 'numpy' in sys.modules)\n")
     # As with a launcher installed by pipx: the child's PYTHONPATH holds only seedlock's bootstrap.
@@ -362,8 +421,9 @@ def test_the_users_own_r_profile_still_runs_and_vanilla_r_is_reported(tmp_path: 
     profile = tmp_path / "profile.R"
     profile.write_text("options(my_profile = 'ran')\n")
     lock = _lock(tmp_path, ["r"])
-    script = _script(tmp_path, "cat(getOption('my_profile'), exists('json'), sprintf('%.17g', runif(1)), '\\n')\n",
-                     "script.R")
+    script = _script(
+        tmp_path, "cat(getOption('my_profile'), exists('json'), sprintf('%.17g', runif(1)), '\\n')\n", "script.R"
+    )
     rc, out, err = _run(lock, "Rscript", script, env={"R_PROFILE_USER": str(profile)}, flags=("-v",))
     assert rc == 0
     ran, leaked, value = out.split()
@@ -379,19 +439,23 @@ def test_an_r_script_outside_seedlock_run_says_how_to_run_it(tmp_path: Path) -> 
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDLOCK_")}
-    out = subprocess.run(["Rscript", str(REPO / "examples" / "r" / "preprocess.R")], capture_output=True, text=True,
-                         env=env)
+    out = subprocess.run(
+        ["Rscript", str(REPO / "examples" / "r" / "preprocess.R")], capture_output=True, text=True, env=env
+    )
     assert out.returncode == 1
-    assert ("SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this script with "
-            "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT`") in out.stderr
+    assert (
+        "SEEDLOCK_LOCK and SEEDLOCK_STAGE are not set: run this script with "
+        "`seedlock run LOCK --stage STAGE -- Rscript SCRIPT`"
+    ) in out.stderr
 
 
 @requires_r
 def test_a_nested_seedlock_run_of_an_r_script_does_not_loop_on_its_own_profile(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["r", "python"])
     script = _script(tmp_path, "cat(sprintf('%.17g', runif(1)), '\\n')\n", "script.R")
-    rc, out, err = _run(lock, sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--",
-                        "Rscript", script)
+    rc, out, err = _run(
+        lock, sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", "Rscript", script
+    )
     assert (rc, err) == (0, "")
     assert float(out) == r_uniform(_seed(lock, "r"), 1)[0]
 
@@ -399,11 +463,16 @@ def test_a_nested_seedlock_run_of_an_r_script_does_not_loop_on_its_own_profile(t
 @requires_r
 def test_r_socket_cluster_workers_keep_their_own_streams(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["r"])
-    script = _script(tmp_path, (
-        "cl <- parallel::makePSOCKcluster(2)\n"
-        "w <- unlist(parallel::clusterEvalQ(cl, runif(1)))\n"
-        "parallel::stopCluster(cl)\n"
-        "cat(length(unique(w)), sprintf('%.17g', runif(1)), '\\n')\n"), "script.R")
+    script = _script(
+        tmp_path,
+        (
+            "cl <- parallel::makePSOCKcluster(2)\n"
+            "w <- unlist(parallel::clusterEvalQ(cl, runif(1)))\n"
+            "parallel::stopCluster(cl)\n"
+            "cat(length(unique(w)), sprintf('%.17g', runif(1)), '\\n')\n"
+        ),
+        "script.R",
+    )
     rc, out, err = _run(lock, "Rscript", script)
     assert (rc, err) == (0, "")
     distinct, value = out.split()
@@ -442,22 +511,32 @@ def test_a_program_whose_own_seedlock_predates_auto_seeding_is_reported_not_sile
     (old / "__init__.py").write_text("__version__ = '0.0.1'\n")  # an installed seedlock without _autoseed
     lock = _lock(tmp_path, ["python"])
     cmd = ("sh", "-c", f'PYTHONPATH="${{PYTHONPATH%%:*}}:{tmp_path / "old"}" exec {sys.executable} -c pass')
-    rc, out, err = _run(lock, *cmd)
+    rc, _out, err = _run(lock, *cmd)
     assert rc == 0
     (line,) = err.splitlines()
     # The error is the one importing auto-seeding from that seedlock raises, wherever the module lives.
-    probe = ("try:\n    from seedlock.seeding import _autoseed\nexcept ImportError as exc:\n"
-             "    print(type(exc).__name__ + ': ' + str(exc))\n")
-    raised = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(tmp_path / "old")},
-                            capture_output=True, text=True, check=True).stdout.strip()
+    probe = (
+        "try:\n    from seedlock.seeding import _autoseed\nexcept ImportError as exc:\n"
+        "    print(type(exc).__name__ + ': ' + str(exc))\n"
+    )
+    raised = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "old")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert raised.startswith(("ImportError: ", "ModuleNotFoundError: ")) and "seedlock" in raised
     assert line.startswith(f"seedlock: warning: stage 'train' in `{sys.executable} -c pass` (pid ")
-    assert line.endswith(f"auto-seeded): python auto-seeding failed: cannot load seedlock in {sys.executable} (Python "
-                         f"{sys.version.split()[0]}): {raised}")
-    rc, out, err = _run(lock, *cmd, flags=("--strict",))
+    assert line.endswith(
+        f"auto-seeded): python auto-seeding failed: cannot load seedlock in {sys.executable} (Python "
+        f"{sys.version.split()[0]}): {raised}"
+    )
+    rc, _out, err = _run(lock, *cmd, flags=("--strict",))
     assert rc == 2
-    assert err.splitlines()[1] == ("seedlock: error[not-applied] 1 seeding step(s) failed in stage 'train' (see above) "
-                                   "at '/stages/train'")
+    assert err.splitlines()[1] == (
+        "seedlock: error[not-applied] 1 seeding step(s) failed in stage 'train' (see above) at '/stages/train'"
+    )
 
 
 @requires_r
@@ -469,19 +548,25 @@ def test_a_python_script_using_r_through_rpy2_gets_the_stage_r_seed(tmp_path: Pa
     assert float(runs[0][1]) == r_uniform(_seed(lock, "r"), 1)[0]
 
 
-JAX_PROBE = ("import jax\n"
-             "print(jax.config.jax_default_prng_impl, jax.config.jax_threefry_partitionable,\n"
-             "      jax.random.key_data(jax.random.key(0)).shape[0], jax.random.uniform(jax.random.key(0)).item())\n")
+JAX_PROBE = (
+    "import jax\n"
+    "print(jax.config.jax_default_prng_impl, jax.config.jax_threefry_partitionable,\n"
+    "      jax.random.key_data(jax.random.key(0)).shape[0], jax.random.uniform(jax.random.key(0)).item())\n"
+)
 # The same program, seeded by apply() instead of its import: the report and the draws auto-seeding must match.
-JAX_APPLIED = ("import seedlock\n"
-               "report = seedlock.apply_from_env(strict=True).report\n"
-               "print('\\n'.join(str(a) for a in report.actions if a.framework == 'jax'))\n" + JAX_PROBE)
+JAX_APPLIED = (
+    "import seedlock\n"
+    "report = seedlock.apply_from_env(strict=True).report\n"
+    "print('\\n'.join(str(a) for a in report.actions if a.framework == 'jax'))\n" + JAX_PROBE
+)
 
 
-@pytest.mark.parametrize("settings", [{"prng_impl": "rbg", "threefry_partitionable": False}, {}],
-                         ids=["rbg", "default"])
+@pytest.mark.parametrize(
+    "settings", [{"prng_impl": "rbg", "threefry_partitionable": False}, {}], ids=["rbg", "default"]
+)
 def test_a_jax_program_gets_the_locks_prng_settings_on_first_import_reported_as_apply_reports_them(
-        tmp_path: Path, settings: dict[str, object]) -> None:
+    tmp_path: Path, settings: dict[str, object]
+) -> None:
     stage: dict[str, object] = {"frameworks": ["python", "jax"]}
     if settings:
         stage["settings"] = {"jax": settings}
@@ -489,7 +574,7 @@ def test_a_jax_program_gets_the_locks_prng_settings_on_first_import_reported_as_
     env = {"JAX_PLATFORMS": "cpu"}
     code, out, err = _run(lock, sys.executable, "-c", JAX_PROBE, flags=("-v",), env=env)
     assert code == 0, err
-    impl, partitionable, key_words, draw = out.split()
+    impl, partitionable, key_words, _draw = out.split()
     expected = {"prng_impl": "threefry2x32", "threefry_partitionable": True, **settings}
     assert (impl, partitionable) == (expected["prng_impl"], str(expected["threefry_partitionable"]))
     assert int(key_words) == {"rbg": 4, "threefry2x32": 2}[str(expected["prng_impl"])]  # the keys it makes follow
@@ -504,8 +589,10 @@ def test_a_jax_program_gets_the_locks_prng_settings_on_first_import_reported_as_
 
 
 def test_a_jax_stage_whose_program_never_imports_jax_loads_no_jax_and_says_so(tmp_path: Path) -> None:
-    lock = _lock(tmp_path, settings=json.dumps({"version": "1.1", "seed": 1, "stages": {"train": {
-        "frameworks": ["python", "jax"]}}}))
+    lock = _lock(
+        tmp_path,
+        settings=json.dumps({"version": "1.1", "seed": 1, "stages": {"train": {"frameworks": ["python", "jax"]}}}),
+    )
     code, out, err = _run(lock, sys.executable, "-c", "import sys; print('jax' in sys.modules)", flags=("-v",))
     assert (code, out) == (0, "False\n")
     assert "  jax        -        jax not imported: nothing to seed\n" in err

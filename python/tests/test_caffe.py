@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import seedlock
 from conftest import REPO, seedlock_cli, vector_cases
 from seedlock.seeding import caffe_solver
@@ -36,7 +35,7 @@ def test_only_the_random_seed_line_differs(tmp_path: Path) -> None:
     original = (CAFFE_DIR / "solver.prototxt").read_bytes()
     seeded = caffe_solver.set_random_seed(original, 123)
     assert seeded.startswith(original)
-    assert seeded[len(original):] == b"random_seed: 123\n"
+    assert seeded[len(original) :] == b"random_seed: 123\n"
     again = caffe_solver.set_random_seed(seeded, 456)
     assert [a == b for a, b in zip(seeded.splitlines(), again.splitlines(), strict=True)].count(False) == 1
 
@@ -44,8 +43,9 @@ def test_only_the_random_seed_line_differs(tmp_path: Path) -> None:
 def test_validation_errors_name_the_line() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         caffe_solver.validate(b'net: "n.prototxt"\nbase_lr: 0.1\n\nbse_lr: 0.2\n')
-    assert str(info.value) == ('Invalid solver: line 4, column 1: Message type "caffe.SolverParameter" has no field named '
-                               '"bse_lr".')
+    assert str(info.value) == (
+        'Invalid solver: line 4, column 1: Message type "caffe.SolverParameter" has no field named "bse_lr".'
+    )
 
 
 def test_the_shipped_example_solver_is_valid_and_references_its_net() -> None:
@@ -172,7 +172,7 @@ def test_the_solver_gets_the_stage_seed_even_when_launched_as_a_rank(tmp_path: P
 
 def test_a_solver_with_latin1_bytes_in_comments_is_seeded_keeping_every_byte() -> None:
     # Real Caffe 1.0 reads legacy solvers whose comments are Latin-1 (checked against the binary).
-    data = b"# Solver f\xfcr das Netz \xa9 2015\r\nnet: \"train_val.prototxt\"\r\nbase_lr: 0.01 # \xe9t\xe9\r\n"
+    data = b'# Solver f\xfcr das Netz \xa9 2015\r\nnet: "train_val.prototxt"\r\nbase_lr: 0.01 # \xe9t\xe9\r\n'
     out = caffe_solver.set_random_seed(data, 7)
     assert out == data + b"random_seed: 7\r\n"
     assert caffe_solver.validate(out).random_seed == 7
@@ -203,9 +203,11 @@ def _caffe_binary() -> str | None:
     return os.environ.get("SEEDLOCK_CAFFE_BIN") or shutil.which("caffe")
 
 
-@pytest.mark.skipif(_caffe_binary() is None,
-                    reason="no Caffe binary: Caffe is not packaged for this machine; set SEEDLOCK_CAFFE_BIN or put `caffe` "
-                           "on PATH to train the example net for real")
+@pytest.mark.skipif(
+    _caffe_binary() is None,
+    reason="no Caffe binary: Caffe is not packaged for this machine; set SEEDLOCK_CAFFE_BIN or put `caffe` "
+    "on PATH to train the example net for real",
+)
 def test_real_caffe_trains_identical_weights_twice_and_different_with_another_seed(tmp_path: Path) -> None:
     caffe = _caffe_binary()
     assert caffe is not None
@@ -214,10 +216,15 @@ def test_real_caffe_trains_identical_weights_twice_and_different_with_another_se
 
     def train(seed: int, name: str) -> bytes:
         solver = workdir / "caffe" / f"solver-{name}.prototxt"
-        solver.write_bytes(caffe_solver.set_random_seed((workdir / "caffe" / "solver.prototxt").read_bytes(), seed)
-                           .replace(b"caffe/out/tiny", f"caffe/out/{name}".encode()))
+        solver.write_bytes(
+            caffe_solver.set_random_seed((workdir / "caffe" / "solver.prototxt").read_bytes(), seed).replace(
+                b"caffe/out/tiny", f"caffe/out/{name}".encode()
+            )
+        )
         (workdir / "caffe" / "out").mkdir(exist_ok=True)
-        subprocess.run([caffe, "train", f"--solver={solver}"], cwd=workdir, check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [caffe, "train", f"--solver={solver}"], cwd=workdir, check=True, capture_output=True, timeout=600
+        )
         (model,) = (workdir / "caffe" / "out").glob(f"{name}_iter_*.caffemodel")
         return model.read_bytes()
 

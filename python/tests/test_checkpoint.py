@@ -8,17 +8,25 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-from torch.utils.data import DataLoader
-
 import seedlock
+import torch
 from seedlock.spec.resolution import resolve
+from torch.utils.data import DataLoader
 
 
 def _stage(seed: int = 42, bit_generator: str = "PCG64") -> seedlock.LockedStage:
-    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": seed, "stages": {"train": {
-        "frameworks": ["python", "numpy", "torch"],
-        "settings": {"python": {"hash_seed": False}, "numpy": {"bit_generator": bit_generator}}}}})
+    manifest = seedlock.Manifest.from_dict(
+        {
+            "version": "1.0",
+            "seed": seed,
+            "stages": {
+                "train": {
+                    "frameworks": ["python", "numpy", "torch"],
+                    "settings": {"python": {"hash_seed": False}, "numpy": {"bit_generator": bit_generator}},
+                }
+            },
+        }
+    )
     return resolve(manifest, {}).stage("train")
 
 
@@ -48,7 +56,11 @@ def test_a_state_dict_survives_torch_save_with_weights_only_and_continues_every_
     expected = _draws(stage, streams)
 
     resumed = _session(bit_generator=bit_generator)  # a new lock object and session, as in a new process
-    new_streams = [resumed.numpy_generator("augment"), resumed.torch_generator("shuffle"), resumed.numpy_generator("augment")]
+    new_streams = [
+        resumed.numpy_generator("augment"),
+        resumed.torch_generator("shuffle"),
+        resumed.numpy_generator("augment"),
+    ]
     buffer.seek(0)
     resumed.load_state_dict(torch.load(buffer, weights_only=True))
     assert _draws(resumed, new_streams) == expected
@@ -119,8 +131,16 @@ def test_a_run_resumed_mid_epoch_from_a_checkpoint_repeats_the_uninterrupted_run
             if (epoch, step) == (1, 2):
                 # Saved after a step, before the next batch is loaded: 3 batches of epoch 1 are done.
                 buffer = io.BytesIO()
-                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": stage.state_dict(),
-                            "epoch": epoch, "done": step + 1}, buffer)
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "opt": opt.state_dict(),
+                        "rng": stage.state_dict(),
+                        "epoch": epoch,
+                        "done": step + 1,
+                    },
+                    buffer,
+                )
                 saved["checkpoint"] = buffer.getvalue()
     uninterrupted = model.state_dict()
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import REPO, child_environ
 
 EXAMPLES = REPO / "examples" / "ci"
@@ -36,19 +35,23 @@ def project(tmp_path: Path) -> Path:
 def _checkout(work: Path) -> Path:
     shutil.copytree(EXAMPLES, work)
     git = ["git", "-C", str(work), "-c", "user.email=ci@example.invalid", "-c", "user.name=ci"]
-    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run([*git[:3], "init", "-q"], check=True)
     # The simulators' own files (GitHub's step output files) are not part of the project.
     (work / ".git" / "info" / "exclude").write_text(".gh-*\n")
-    subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-qm", "pipeline"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "pipeline"], check=True)
     return work
 
 
 @pytest.fixture
 def ledger(pg_url: str) -> str:
     """The team ledger the examples expect as a CI secret: a real PostgreSQL database."""
-    out = subprocess.run([sys.executable, "-m", "seedlock", "ledger", "init", "--ledger", pg_url], capture_output=True,
-                         text=True, env=child_environ())
+    out = subprocess.run(
+        [sys.executable, "-m", "seedlock", "ledger", "init", "--ledger", pg_url],
+        capture_output=True,
+        text=True,
+        env=child_environ(),
+    )
     assert out.returncode == 0, out.stderr
     return pg_url
 
@@ -60,7 +63,7 @@ def _rule_applies(rules: list[dict[str, str]] | None, env: dict[str, str]) -> bo
         results = []
         for clause in rule["if"].split(" && "):
             m = re.fullmatch(r'\$(\w+) (==|!=) ""', clause)
-            assert m, f"the simulator understands `$VAR == \"\"` rules joined by && only: {rule['if']}"
+            assert m, f'the simulator understands `$VAR == ""` rules joined by && only: {rule["if"]}'
             empty = env.get(m.group(1), "") == ""
             results.append(empty == (m.group(2) == "=="))
         if all(results):
@@ -97,23 +100,38 @@ def run_gitlab(work: Path, variables: dict[str, str], pipeline: int) -> dict[str
     bindir.mkdir(exist_ok=True)
     (bindir / "curl").write_text(f"#!{sys.executable}\n{_FAKE_CURL}")
     (bindir / "curl").chmod(0o755)
-    base = {**{k: str(v) for k, v in config.get("variables", {}).items()}, **variables,
-            "CI": "true", "GITLAB_CI": "true", "CI_PIPELINE_ID": str(pipeline), "CI_PROJECT_PATH": "team/models",
-            "CI_PROJECT_ID": "42", "CI_API_V4_URL": "https://gitlab.example.invalid/api/v4", "CI_JOB_TOKEN": "token",
-            "CI_PIPELINE_URL": f"https://gitlab.example.invalid/team/models/-/pipelines/{pipeline}",
-            "SIMULATED_ARTIFACTS": str(store)}
+    base = {
+        **{k: str(v) for k, v in config.get("variables", {}).items()},
+        **variables,
+        "CI": "true",
+        "GITLAB_CI": "true",
+        "CI_PIPELINE_ID": str(pipeline),
+        "CI_PROJECT_PATH": "team/models",
+        "CI_PROJECT_ID": "42",
+        "CI_API_V4_URL": "https://gitlab.example.invalid/api/v4",
+        "CI_JOB_TOKEN": "token",
+        "CI_PIPELINE_URL": f"https://gitlab.example.invalid/team/models/-/pipelines/{pipeline}",
+        "SIMULATED_ARTIFACTS": str(store),
+    }
     dotenv: dict[str, str] = {}
     results = {}
     for number, (name, job) in enumerate((n, j) for s in config["stages"] for n, j in jobs.items() if j["stage"] == s):
         job_id = f"{pipeline}{number:02d}"
-        env = {**base, **dotenv, "CI_JOB_NAME": name, "CI_JOB_ID": job_id,
-               "CI_JOB_URL": f"https://gitlab.example.invalid/team/models/-/jobs/{job_id}"}
+        env = {
+            **base,
+            **dotenv,
+            "CI_JOB_NAME": name,
+            "CI_JOB_ID": job_id,
+            "CI_JOB_URL": f"https://gitlab.example.invalid/team/models/-/jobs/{job_id}",
+        }
         if not _rule_applies(job.get("rules"), env):
             continue
         # before_script installs seedlock; here it is the package under test.
         job_env = _env(env)
         job_env["PATH"] = f"{bindir}{os.pathsep}{job_env['PATH']}"
-        out = subprocess.run(["bash", "-ec", "\n".join(job["script"])], cwd=work, env=job_env, capture_output=True, text=True)
+        out = subprocess.run(
+            ["bash", "-ec", "\n".join(job["script"])], cwd=work, env=job_env, capture_output=True, text=True
+        )
         assert out.returncode == 0, f"job {name} failed:\n{out.stdout}\n{out.stderr}"
         results[name] = out
         artifacts = job.get("artifacts", {})
@@ -130,8 +148,13 @@ def run_gitlab(work: Path, variables: dict[str, str], pipeline: int) -> dict[str
 
 
 def seedlock_json(work: Path, *args: str, ledger: str) -> Any:
-    out = subprocess.run(["seedlock", *args, "--format", "json"], cwd=work, env=_env({"SEEDLOCK_LEDGER": ledger}),
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["seedlock", *args, "--format", "json"],
+        cwd=work,
+        env=_env({"SEEDLOCK_LEDGER": ledger}),
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -155,14 +178,19 @@ def test_the_examples_record_every_stage_into_a_shared_ledger_and_keep_their_loc
     github_text = (EXAMPLES / "github-workflow.yml").read_text()
     github = yaml.safe_load(github_text)
     # No CI cache holds a ledger; the ledger comes from a secret, never from the file.
-    assert "cache" not in gitlab.get("default", {}) and not any("cache" in j for j in gitlab.values() if isinstance(j, dict))
+    assert "cache" not in gitlab.get("default", {}) and not any(
+        "cache" in j for j in gitlab.values() if isinstance(j, dict)
+    )
     assert "SEEDLOCK_LEDGER" not in gitlab.get("variables", {})
     assert not any(st.get("uses", "").startswith("actions/cache") for j in github["jobs"].values() for st in j["steps"])
     assert github["env"]["SEEDLOCK_LEDGER"] == "${{ secrets.SEEDLOCK_LEDGER }}"
     # Every command that runs a stage records it.
-    gitlab_runs = [line for j in gitlab.values() if isinstance(j, dict) for line in j.get("script", [])
-                   if "seedlock run " in line]
-    github_runs = [st["run"] for j in github["jobs"].values() for st in j["steps"] if "seedlock run " in st.get("run", "")]
+    gitlab_runs = [
+        line for j in gitlab.values() if isinstance(j, dict) for line in j.get("script", []) if "seedlock run " in line
+    ]
+    github_runs = [
+        st["run"] for j in github["jobs"].values() for st in j["steps"] if "seedlock run " in st.get("run", "")
+    ]
     assert len(gitlab_runs) == 2 and len(github_runs) == 2
     assert all("--record" in line for line in gitlab_runs + github_runs)
     # Locks are kept: GitLab artifacts never expire; the ledger holds every lock exactly for `rerun`.
@@ -174,7 +202,7 @@ def test_the_examples_record_every_stage_into_a_shared_ledger_and_keep_their_loc
     assert not re.search(r"pip install seedlock\b", gitlab_text + github_text)
     # Every input or variable a comment names exists.
     inputs = set(github[True]["workflow_dispatch"]["inputs"])
-    for word in set(re.findall(r"`(\w+)`", "".join(l for l in github_text.splitlines() if l.lstrip().startswith("#")))):
+    for word in set(re.findall(r"`(\w+)`", "".join(line for line in github_text.splitlines() if line.lstrip().startswith("#")))):
         assert word in inputs or word in ("seedlock", "history"), word
     for variable in set(re.findall(r"\b(SEEDLOCK_[A-Z_]+)", gitlab_text)):
         assert variable in gitlab["variables"] or variable in ("SEEDLOCK_LEDGER", "SEEDLOCK_SEED_TRAIN"), variable
@@ -193,7 +221,10 @@ def test_gitlab_takes_the_seed_from_a_ci_variable_and_every_job_records(project:
     assert dotenv["SEEDLOCK_SEED_TRAIN"] == str(lock["stages"]["train"]["seed"])
     records = seedlock_json(project, "history", ledger=ledger)
     assert [(r["event"], r["stage"], r["ci"]["job_name"]) for r in records] == [
-        ("run", "train", "train"), ("run", "preprocess", "preprocess"), ("resolve", None, "resolve-seeds")]
+        ("run", "train", "train"),
+        ("run", "preprocess", "preprocess"),
+        ("resolve", None, "resolve-seeds"),
+    ]
     assert {r["pipeline"] for r in records} == {lock["provenance"]["id"]}
     assert all(r["git_dirty"] is False for r in records)  # outputs and artifacts are ignored files
 
@@ -204,8 +235,9 @@ def test_gitlab_generates_a_seed_when_none_is_given(project: Path, ledger: str) 
     assert lock["root"]["source"] == "generated"
 
 
-def test_a_rerun_from_the_ledger_or_an_old_lock_artifact_reproduces_the_model_bit_for_bit(project: Path,
-                                                                                          ledger: str) -> None:
+def test_a_rerun_from_the_ledger_or_an_old_lock_artifact_reproduces_the_model_bit_for_bit(
+    project: Path, ledger: str
+) -> None:
     run_gitlab(project, {"SEEDLOCK_LEDGER": ledger}, pipeline=601)
     first_model = (project / "model.npy").read_bytes()
     first_lock = (project / "seedlock.lock.json").read_bytes()
@@ -228,8 +260,21 @@ def test_the_reuse_check_fires_on_an_unchanged_rerun_and_not_on_changed_input(pr
     assert "adds no information" in again["resolve-seeds"].stderr
     assert again["train"].stderr.count("stage 'train' repeats run") == 1
     (project / "raw.csv").write_text("x,y\n1,2\n3,4\n5,7\n")
-    subprocess.run(["git", "-C", str(project), "-c", "user.email=ci@example.invalid", "-c", "user.name=ci",
-                    "commit", "-qam", "new data"], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(project),
+            "-c",
+            "user.email=ci@example.invalid",
+            "-c",
+            "user.name=ci",
+            "commit",
+            "-qam",
+            "new data",
+        ],
+        check=True,
+    )
     changed = run_gitlab(project, {"SEEDLOCK_SEED": "77", "SEEDLOCK_LEDGER": ledger}, pipeline=703)
     assert "adds no information" not in changed["resolve-seeds"].stderr
     assert "with the commit and inputs changed (same params): fine" in changed["resolve-seeds"].stderr
@@ -241,14 +286,23 @@ def test_concurrent_pipelines_on_two_runners_keep_every_record_with_distinct_ids
 
     runners = [_checkout(tmp_path / name / "project") for name in ("runner-a", "runner-b")]
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda job: run_gitlab(job[0], {"SEEDLOCK_LEDGER": ledger}, pipeline=job[1]),
-                      [(runners[0], 801), (runners[1], 802)]))
+        list(
+            pool.map(
+                lambda job: run_gitlab(job[0], {"SEEDLOCK_LEDGER": ledger}, pipeline=job[1]),
+                [(runners[0], 801), (runners[1], 802)],
+            )
+        )
     records = seedlock_json(runners[0], "history", "--limit", "0", ledger=ledger)
     assert len(records) == 6 and len({r["run"] for r in records}) == 6 and len({r["pipeline"] for r in records}) == 2
-    for work, pipeline in zip(runners, ("801", "802")):
+    for work, pipeline in zip(runners, ("801", "802"), strict=False):
         (resolved,) = [r for r in records if r["event"] == "resolve" and r["ci"]["pipeline_id"] == pipeline]
-        out = subprocess.run(["seedlock", "rerun", resolved["run"][:10], "-o", "replay.lock.json"], cwd=work,
-                             env=_env({"SEEDLOCK_LEDGER": ledger}), capture_output=True, text=True)
+        out = subprocess.run(
+            ["seedlock", "rerun", resolved["run"][:10], "-o", "replay.lock.json"],
+            cwd=work,
+            env=_env({"SEEDLOCK_LEDGER": ledger}),
+            capture_output=True,
+            text=True,
+        )
         assert out.returncode == 0, out.stderr
         assert (work / "replay.lock.json").read_bytes() == (work / "seedlock.lock.json").read_bytes()
 
@@ -281,9 +335,12 @@ def run_github(work: Path, inputs: dict[str, str], run_id: int, ledger: str) -> 
     """Jobs in order, steps as GitHub runs them: `run` steps in bash with the variables Actions sets,
     artifacts uploaded to and downloaded from a store kept per workflow run (another run's too)."""
     flow = yaml.safe_load((work / "github-workflow.yml").read_text())
-    ctx: dict[str, Any] = {"inputs": {k: v.get("default", "") for k, v in flow[True]["workflow_dispatch"]["inputs"].items()},
-                           "github": {"run_id": str(run_id), "token": "token"}, "needs": {},
-                           "secrets": {"SEEDLOCK_LEDGER": ledger}}
+    ctx: dict[str, Any] = {
+        "inputs": {k: v.get("default", "") for k, v in flow[True]["workflow_dispatch"]["inputs"].items()},
+        "github": {"run_id": str(run_id), "token": "token"},
+        "needs": {},
+        "secrets": {"SEEDLOCK_LEDGER": ledger},
+    }
     ctx["inputs"].update(inputs)
     printed = []
     for job_name, job in flow["jobs"].items():
@@ -301,7 +358,9 @@ def run_github(work: Path, inputs: dict[str, str], run_id: int, ledger: str) -> 
                 continue
             if uses.startswith("actions/download-artifact"):
                 stored = _artifact(work, with_.get("run-id") or str(run_id), with_["name"])
-                assert stored.exists(), f"{job_name}: no artifact {with_['name']} in run {with_.get('run-id') or run_id}"
+                assert stored.exists(), (
+                    f"{job_name}: no artifact {with_['name']} in run {with_.get('run-id') or run_id}"
+                )
                 for item in stored.iterdir():
                     dest = work / item.name
                     shutil.rmtree(dest, ignore_errors=True) if item.is_dir() else None
@@ -311,17 +370,28 @@ def run_github(work: Path, inputs: dict[str, str], run_id: int, ledger: str) -> 
                 continue  # checkout is the files already in place; installs are ours
             output_file = work / f".gh-output-{job_name}-{number}"
             output_file.write_text("")
-            env = {**{k: _github_sub(str(v), ctx) for k, v in flow.get("env", {}).items()},
-                   **{k: _github_sub(str(v), ctx) for k, v in step.get("env", {}).items()},
-                   "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": str(run_id), "GITHUB_RUN_ATTEMPT": "1",
-                   "GITHUB_JOB": job_name, "GITHUB_REPOSITORY": "team/models", "GITHUB_SERVER_URL": "https://github.example.invalid",
-                   "GITHUB_OUTPUT": str(output_file), "GITHUB_ENV": str(work / ".gh-env")}
-            out = subprocess.run(["bash", "-ec", _github_sub(step["run"], ctx)], cwd=work, env=_env(env),
-                                 capture_output=True, text=True)
+            env = {
+                **{k: _github_sub(str(v), ctx) for k, v in flow.get("env", {}).items()},
+                **{k: _github_sub(str(v), ctx) for k, v in step.get("env", {}).items()},
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_RUN_ID": str(run_id),
+                "GITHUB_RUN_ATTEMPT": "1",
+                "GITHUB_JOB": job_name,
+                "GITHUB_REPOSITORY": "team/models",
+                "GITHUB_SERVER_URL": "https://github.example.invalid",
+                "GITHUB_OUTPUT": str(output_file),
+                "GITHUB_ENV": str(work / ".gh-env"),
+            }
+            out = subprocess.run(
+                ["bash", "-ec", _github_sub(step["run"], ctx)], cwd=work, env=_env(env), capture_output=True, text=True
+            )
             assert out.returncode == 0, f"{job_name} step {number} failed:\n{out.stdout}\n{out.stderr}"
             printed.append(out.stdout)
             if "id" in step:
-                ctx["steps"][step["id"]] = {"outputs": dict(line.split("=", 1) for line in output_file.read_text().splitlines())}
+                ctx["steps"][step["id"]] = {
+                    "outputs": dict(line.split("=", 1) for line in output_file.read_text().splitlines())
+                }
         ctx["needs"][job_name] = {"outputs": {k: _github_sub(str(v), ctx) for k, v in job.get("outputs", {}).items()}}
     return {"stdout": "".join(printed)}
 
@@ -337,7 +407,10 @@ def test_github_passes_the_seed_input_to_later_jobs_and_every_job_records(projec
     assert (project / "model.npy").exists()
     records = seedlock_json(project, "history", ledger=ledger)
     assert [(r["event"], r["stage"], r["ci"]["job"]) for r in records] == [
-        ("run", "train", "train"), ("run", "preprocess", "preprocess"), ("resolve", None, "seeds")]
+        ("run", "train", "train"),
+        ("run", "preprocess", "preprocess"),
+        ("resolve", None, "seeds"),
+    ]
 
 
 def test_github_replays_a_recorded_run_and_an_old_lock_artifact(project: Path, ledger: str) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import seedlock
 
 DATA = Path(__file__).resolve().parent / "data" / "rules1"

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import REPO, SPEC, seedlock_cli
-from seedlock.spec.errors import SeedlockError
-from seedlock.launching.compare import compare_paths
 from seedlock.conformance.plan import DATA, load_cases
+from seedlock.launching.compare import compare_paths
+from seedlock.spec.errors import SeedlockError
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +24,21 @@ def _row(stdout: str, case: str) -> list[str]:
 
 def test_every_case_file_validates_and_names_a_known_kind() -> None:
     cases = load_cases()
-    assert {c.name for c in cases} >= {"python-random", "numpy-draws", "torch-mlp", "torch-ddp", "torch-cuda",
-                                       "tensorflow-keras", "r-rscript", "r-rpy2", "r-parallel", "pytest-xdist",
-                                       "cross-binding", "caffe-writer", "caffe-train"}
+    assert {c.name for c in cases} >= {
+        "python-random",
+        "numpy-draws",
+        "torch-mlp",
+        "torch-ddp",
+        "torch-cuda",
+        "tensorflow-keras",
+        "r-rscript",
+        "r-rpy2",
+        "r-parallel",
+        "pytest-xdist",
+        "cross-binding",
+        "caffe-writer",
+        "caffe-train",
+    }
 
 
 def test_case_knowledge_lives_in_the_case_files() -> None:
@@ -60,14 +71,29 @@ def test_the_conformance_data_has_one_copy_the_one_the_wheel_ships() -> None:
 
 
 def test_the_python_and_numpy_cases_pass_with_reports_written(tmp_path: Path) -> None:
-    out = seedlock_cli("conformance", "--frameworks", "python", "numpy", "--quiet", "--require", "python,numpy",
-                       "--junit", str(tmp_path / "j.xml"), "--json", str(tmp_path / "r.json"))
+    out = seedlock_cli(
+        "conformance",
+        "--frameworks",
+        "python",
+        "numpy",
+        "--quiet",
+        "--require",
+        "python,numpy",
+        "--junit",
+        str(tmp_path / "j.xml"),
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert _row(out.stdout, "python-random") == ["python", "python-random", "pass", "pass", "pass", "pass", "-"]
     assert _row(out.stdout, "pytest-xdist") == ["python", "pytest-xdist", "pass", "pass", "pass", "-", "pass"]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["passed"] and {r["case"] for r in report["results"]} == {"python-random", "pytest-xdist", "numpy-draws",
-                                                                                "replicates"}
+    assert report["passed"] and {r["case"] for r in report["results"]} == {
+        "python-random",
+        "pytest-xdist",
+        "numpy-draws",
+        "replicates",
+    }
     suites = ET.parse(tmp_path / "j.xml").getroot()
     assert suites.get("failures") == "0"
     assert {s.get("name") for s in suites} == {"python", "numpy"}
@@ -80,8 +106,9 @@ def test_a_framework_the_manifest_lacks_is_skipped_and_require_turns_that_into_f
     assert out.returncode == 0, out.stdout + out.stderr
     assert "skipped caffe-writer repeat: the manifest has no stage listing caffe" in out.stdout
     # A missing *installation* is what --require escalates: caffe's binary is absent here.
-    required = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "caffe", "--quiet",
-                            "--require", "caffe")
+    required = seedlock_cli(
+        "conformance", "--manifest", str(manifest), "--frameworks", "caffe", "--quiet", "--require", "caffe"
+    )
     if "caffe is not installed" in required.stdout:
         assert required.returncode == 1
         assert "FAIL    caffe-train repeat: required but skipped: caffe is not installed" in required.stdout
@@ -89,44 +116,70 @@ def test_a_framework_the_manifest_lacks_is_skipped_and_require_turns_that_into_f
 
 def test_a_users_manifest_with_explicit_seeds_still_gets_a_working_negative_control(tmp_path: Path) -> None:
     manifest = tmp_path / "pinned.json"
-    manifest.write_text(json.dumps({"version": "1.0", "seed": 1,
-                                    "stages": {"numpy": {"frameworks": ["numpy"], "seeds": {"numpy": 42}}}}))
+    manifest.write_text(
+        json.dumps(
+            {"version": "1.0", "seed": 1, "stages": {"numpy": {"frameworks": ["numpy"], "seeds": {"numpy": 42}}}}
+        )
+    )
     out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "numpy", "--quiet")
     assert out.returncode == 0, out.stdout
     # Golden outputs are pinned for the built-in manifest's seeds only: skipped, and the report says why.
     # (The last column is the structure check, which the replicates case brings into a numpy-only run.)
     assert _row(out.stdout, "numpy-draws") == ["numpy", "numpy-draws", "pass", "pass", "skipped", "pass", "-"]
-    assert "skipped numpy-draws golden: golden outputs are pinned for the seeds of the built-in conformance manifest" in out.stdout
+    assert (
+        "skipped numpy-draws golden: golden outputs are pinned for the seeds of the built-in conformance manifest"
+        in out.stdout
+    )
 
 
 def test_bad_arguments_are_one_line_usage_errors() -> None:
     out = seedlock_cli("conformance", "--runs", "1")
     assert (out.returncode, out.stderr.count("\n")) == (2, 1)
     out = seedlock_cli("conformance", "--require", "numpyy")
-    assert (out.returncode, out.stderr) == (2, "seedlock: usage error: unknown framework 'numpyy' in --require (did you "
-                                               "mean 'numpy'?) (see `seedlock --help`)\n")
+    assert (out.returncode, out.stderr) == (
+        2,
+        "seedlock: usage error: unknown framework 'numpyy' in --require (did you "
+        "mean 'numpy'?) (see `seedlock --help`)\n",
+    )
 
 
 # ---- what was selected and required is what ran (a run of nothing is a failure) -----------------
 
+
 def _kept(stderr: str) -> Path | None:
     marker = "seedlock: conformance: run outputs kept in "
     lines = [line for line in stderr.splitlines() if line.startswith(marker)]
-    return Path(lines[0][len(marker):]) if lines else None
+    return Path(lines[0][len(marker) :]) if lines else None
 
 
 def test_unknown_names_in_frameworks_are_usage_errors_in_every_list_form() -> None:
-    for args in (["--frameworks", "numpyy"], ["--frameworks", "numpy,pyton"], ["--frameworks", "numpy", "--frameworks", "jxa,numpy"]):
+    for args in (
+        ["--frameworks", "numpyy"],
+        ["--frameworks", "numpy,pyton"],
+        ["--frameworks", "numpy", "--frameworks", "jxa,numpy"],
+    ):
         out = seedlock_cli("conformance", *args, "--quiet")
         assert out.returncode == 2 and out.stderr.count("\n") == 1, args
         assert out.stderr.startswith("seedlock: usage error: unknown framework '"), args
 
 
-@pytest.mark.parametrize("form", [["numpy,python"], ["numpy", "python"], ["numpy", "--frameworks", "python"]],
-                         ids=["comma", "words", "repeated"])
+@pytest.mark.parametrize(
+    "form",
+    [["numpy,python"], ["numpy", "python"], ["numpy", "--frameworks", "python"]],
+    ids=["comma", "words", "repeated"],
+)
 def test_every_list_form_of_frameworks_runs_those_cases(form: list[str], tmp_path: Path) -> None:
-    out = seedlock_cli("conformance", "--frameworks", *form, "--require", "python", "--require", "numpy", "--quiet",
-                       env={"TMPDIR": str(tmp_path)})
+    out = seedlock_cli(
+        "conformance",
+        "--frameworks",
+        *form,
+        "--require",
+        "python",
+        "--require",
+        "numpy",
+        "--quiet",
+        env={"TMPDIR": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert _row(out.stdout, "numpy-draws")[2] == "pass" and _row(out.stdout, "python-random")[2] == "pass"
     assert list(tmp_path.iterdir()) == [], "a passing run leaves no temporary directory"
@@ -134,8 +187,10 @@ def test_every_list_form_of_frameworks_runs_those_cases(form: list[str], tmp_pat
 
 def test_a_required_framework_left_out_of_frameworks_is_an_error_before_anything_runs() -> None:
     out = seedlock_cli("conformance", "--frameworks", "numpy", "--require", "tensorflow", "--quiet")
-    assert (out.returncode, out.stderr) == (2, "seedlock: usage error: --require tensorflow but --frameworks selects only "
-                                               "numpy (see `seedlock --help`)\n")
+    assert (out.returncode, out.stderr) == (
+        2,
+        "seedlock: usage error: --require tensorflow but --frameworks selects only numpy (see `seedlock --help`)\n",
+    )
 
 
 def test_a_run_where_every_selected_case_is_skipped_fails_and_keeps_its_directory(tmp_path: Path) -> None:
@@ -143,8 +198,9 @@ def test_a_run_where_every_selected_case_is_skipped_fails_and_keeps_its_director
     manifest.write_text(json.dumps({"version": "1.0", "seed": 3, "stages": {"prep": {"frameworks": ["python"]}}}))
     temp = tmp_path / "tmp"
     temp.mkdir()
-    out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "numpy", "--quiet",
-                       env={"TMPDIR": str(temp)})
+    out = seedlock_cli(
+        "conformance", "--manifest", str(manifest), "--frameworks", "numpy", "--quiet", env={"TMPDIR": str(temp)}
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "seedlock: conformance ran no case: every selected case was skipped\n" in out.stderr
     kept = _kept(out.stderr)
@@ -154,10 +210,21 @@ def test_a_run_where_every_selected_case_is_skipped_fails_and_keeps_its_director
 def test_a_required_framework_whose_cases_were_all_skipped_fails(tmp_path: Path) -> None:
     manifest = tmp_path / "python-only.json"
     manifest.write_text(json.dumps({"version": "1.0", "seed": 3, "stages": {"prep": {"frameworks": ["python"]}}}))
-    out = seedlock_cli("conformance", "--manifest", str(manifest), "--frameworks", "python,numpy", "--require", "numpy",
-                       "--quiet", env={"TMPDIR": str(tmp_path)})
+    out = seedlock_cli(
+        "conformance",
+        "--manifest",
+        str(manifest),
+        "--frameworks",
+        "python,numpy",
+        "--require",
+        "numpy",
+        "--quiet",
+        env={"TMPDIR": str(tmp_path)},
+    )
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "FAIL    numpy-required repeat: required but no case of it ran (no case, or every case skipped)" in out.stdout
+    assert (
+        "FAIL    numpy-required repeat: required but no case of it ran (no case, or every case skipped)" in out.stdout
+    )
 
 
 def test_keep_keeps_and_names_the_directory_of_a_passing_run(tmp_path: Path) -> None:
@@ -175,10 +242,24 @@ def _lock(tmp_path: Path) -> Path:
 
 def test_verify_passes_a_seeded_script(tmp_path: Path) -> None:
     script = tmp_path / "good.py"
-    script.write_text("import numpy as np, seedlock\nseedlock.apply_from_env()\nnp.save('out.npy', np.random.random(10))\n"
-                      "open('log.csv', 'w').write('a,b\\n1,%r\\n' % np.random.random())\n")
-    out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--output", "out.npy",
-                       "--output", "log.csv", "--", sys.executable, str(script), cwd=tmp_path)
+    script.write_text(
+        "import numpy as np, seedlock\nseedlock.apply_from_env()\nnp.save('out.npy', np.random.random(10))\n"
+        "open('log.csv', 'w').write('a,b\\n1,%r\\n' % np.random.random())\n"
+    )
+    out = seedlock_cli(
+        "verify",
+        str(_lock(tmp_path)),
+        "--stage",
+        "preprocess",
+        "--output",
+        "out.npy",
+        "--output",
+        "log.csv",
+        "--",
+        sys.executable,
+        str(script),
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "identical out.npy (2 runs)" in out.stdout and "identical log.csv (2 runs)" in out.stdout
 
@@ -187,10 +268,24 @@ def test_verify_catches_a_nondeterministic_script_and_says_where(tmp_path: Path)
     script = tmp_path / "bad.py"
     # Seeded from the operating system on purpose: a generator made without a seed follows the lock now
     # (spec §6.3), so only an explicit entropy source stays nondeterministic.
-    script.write_text("import os\nimport numpy as np\n"
-                      "np.save('out.npy', np.random.default_rng(int.from_bytes(os.urandom(8), 'little')).random(10))\n")
-    out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--runs", "3", "--output", "out.npy",
-                       "--", sys.executable, str(script), cwd=tmp_path)
+    script.write_text(
+        "import os\nimport numpy as np\n"
+        "np.save('out.npy', np.random.default_rng(int.from_bytes(os.urandom(8), 'little')).random(10))\n"
+    )
+    out = seedlock_cli(
+        "verify",
+        str(_lock(tmp_path)),
+        "--stage",
+        "preprocess",
+        "--runs",
+        "3",
+        "--output",
+        "out.npy",
+        "--",
+        sys.executable,
+        str(script),
+        cwd=tmp_path,
+    )
     assert out.returncode == 1
     assert "DIFFERS out.npy:" in out.stdout
     assert "out.npy (run 1 vs 2): 10 of 10 elements differ; first at (0,):" in out.stdout
@@ -198,8 +293,19 @@ def test_verify_catches_a_nondeterministic_script_and_says_where(tmp_path: Path)
 
 
 def test_verify_reports_a_failing_command(tmp_path: Path) -> None:
-    out = seedlock_cli("verify", str(_lock(tmp_path)), "--stage", "preprocess", "--output", "x",
-                       "--", sys.executable, "-c", "raise SystemExit(4)", cwd=tmp_path)
+    out = seedlock_cli(
+        "verify",
+        str(_lock(tmp_path)),
+        "--stage",
+        "preprocess",
+        "--output",
+        "x",
+        "--",
+        sys.executable,
+        "-c",
+        "raise SystemExit(4)",
+        cwd=tmp_path,
+    )
     assert out.returncode == 4 and "run 1 exited 4" in out.stdout
 
 
@@ -241,9 +347,24 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     base = tmp_path_factory.mktemp("plugin")
     shutil.copytree(PLUGIN, base / "src")  # the build writes next to its sources: keep the repository clean
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(base / "site"), str(base / "src")], check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(base / "site"),
+            str(base / "src"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return base / "site"
 
 
@@ -262,7 +383,6 @@ def site_without_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_all_and_all_but_caffe_include_the_extension_a_case_exercises() -> None:
     from seedlock.conformance import framework_list
-
     from seedlock.spec.settings import FRAMEWORKS
 
     assert framework_list(["all-but-caffe"], "--require") == (*(f for f in FRAMEWORKS if f != "caffe"), "x-faker")
@@ -270,26 +390,44 @@ def test_all_and_all_but_caffe_include_the_extension_a_case_exercises() -> None:
     assert framework_list(["numpy,x-faker"], "--frameworks") == ("numpy", "x-faker")
 
 
-def test_the_extension_case_seeds_faker_through_its_plugin_and_matches_golden(plugin_site: Path, tmp_path: Path) -> None:
-    out = seedlock_cli("conformance", "--frameworks", "x-faker", "--require", "x-faker", "--quiet",
-                       "--json", str(tmp_path / "r.json"),
-                       env={"PYTHONPATH": f"{plugin_site}:{REPO / 'python'}"})
+def test_the_extension_case_seeds_faker_through_its_plugin_and_matches_golden(
+    plugin_site: Path, tmp_path: Path
+) -> None:
+    out = seedlock_cli(
+        "conformance",
+        "--frameworks",
+        "x-faker",
+        "--require",
+        "x-faker",
+        "--quiet",
+        "--json",
+        str(tmp_path / "r.json"),
+        env={"PYTHONPATH": f"{plugin_site}:{REPO / 'python'}"},
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert _row(out.stdout, "extension-faker") == ["x-faker", "extension-faker", "pass", "pass", "pass"]
     results = {r["check"]: r for r in json.loads((tmp_path / "r.json").read_text())["results"]}
-    assert results["golden"]["detail"].startswith("4 outputs equal the pinned outputs of extension-faker/faker (faker 40.54.0")
+    assert results["golden"]["detail"].startswith(
+        "4 outputs equal the pinned outputs of extension-faker/faker (faker 40.54.0"
+    )
 
 
 def test_without_the_plugin_the_extension_case_is_skipped_with_the_reason_and_require_fails(
-        site_without_plugin: Path) -> None:
+    site_without_plugin: Path,
+) -> None:
     import os
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'python'}:{site_without_plugin}"}
 
     def conformance(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-S", "-m", "seedlock", "conformance", "--frameworks", "numpy,x-faker",
-                               "--quiet", *args], capture_output=True, text=True, env=env, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-S", "-m", "seedlock", "conformance", "--frameworks", "numpy,x-faker", "--quiet", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
 
     out = conformance()
     assert out.returncode == 0, out.stdout + out.stderr
@@ -306,8 +444,10 @@ def test_a_case_without_golden_outputs_gives_its_reason_in_the_report() -> None:
     out = seedlock_cli("conformance", "--frameworks", "caffe", "--quiet")
     assert out.returncode == 0, out.stdout + out.stderr
     assert _row(out.stdout, "caffe-writer")[2:5] == ["pass", "pass", "skipped"]
-    assert ("skipped caffe-writer golden: no golden outputs: its output is the solver file, whose random_seed the "
-            "cross-binding check compares with the seed Python derives from the lock: that pins it") in out.stdout
+    assert (
+        "skipped caffe-writer golden: no golden outputs: its output is the solver file, whose random_seed the "
+        "cross-binding check compares with the seed Python derives from the lock: that pins it"
+    ) in out.stdout
 
 
 def test_a_workload_that_hangs_is_killed_at_its_limit_and_reported_as_a_hang(tmp_path: Path) -> None:
@@ -318,9 +458,16 @@ def test_a_workload_that_hangs_is_killed_at_its_limit_and_reported_as_a_hang(tmp
 
     lock = tmp_path / "lock.json"
     lock.write_text(json.dumps(seedlock.resolve(seedlock.read(DATA / "manifest.json")).to_dict()))
-    case = Case(name="hangs", framework="python", description="never ends", kind="workload",
-                stage="python", command=("{python}", "-c", "import time; time.sleep(120)"),
-                checks=("repeat",), timeout=2)
+    case = Case(
+        name="hangs",
+        framework="python",
+        description="never ends",
+        kind="workload",
+        stage="python",
+        command=("{python}", "-c", "import time; time.sleep(120)"),
+        checks=("repeat",),
+        timeout=2,
+    )
     task = Task(case, "python", "run 1", lock, tmp_path / "run1")
     plan = CasePlan(case, "python", (task,))
     done = execute(Plan(lock, (plan,), ()), jobs=1, progress=False)

@@ -7,11 +7,10 @@ import subprocess
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 import seedlock
 from conftest import vector_cases
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seedlock.spec.derivation import derive_many, message, test_seed
 
 
@@ -55,7 +54,9 @@ def test_worker_and_rank_vector(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="coreutils sha256sum is not installed")
-@pytest.mark.parametrize(("seed", "labels"), [(42, ["train"]), (0, ["numpy"]), (2147483647, ["rank", "3", "worker", "2"])])
+@pytest.mark.parametrize(
+    ("seed", "labels"), [(42, ["train"]), (0, ["numpy"]), (2147483647, ["rank", "3", "worker", "2"])]
+)
 def test_a_seed_can_be_audited_with_sha256sum(seed: int, labels: list[str]) -> None:
     text = f"seedlock/v1:{seed}:{'/'.join(labels)}"
     digest = subprocess.run(["sha256sum"], input=text.encode(), capture_output=True, check=True).stdout.split()[0]

@@ -62,7 +62,9 @@ def test_provenance_differences_are_reported_in_their_own_area(tmp_path: Path) -
     b.write_text(json.dumps(doc))
     out = seedlock_cli("diff", str(a), str(b), "--format", "json")
     assert out.returncode == 1, out.stderr
-    assert [d["area"] + " " + d["pointer"] for d in json.loads(out.stdout)] == ["provenance /provenance/frameworks/numpy"]
+    assert [d["area"] + " " + d["pointer"] for d in json.loads(out.stdout)] == [
+        "provenance /provenance/frameworks/numpy"
+    ]
 
 
 def test_a_lock_matches_its_manifest_even_with_generated_seeds(tmp_path: Path) -> None:
@@ -79,14 +81,21 @@ def test_a_lock_that_overrode_its_manifest_shows_how_in_either_order(tmp_path: P
         found = {d["pointer"]: (d.get("a"), d.get("b")) for d in json.loads(out.stdout)}
         expected = (2024, 11) if args[0] == str(PIPELINE) else (11, 2024)
         assert found["/stages/evaluate/seed"] == expected
-        assert set(found) == {"/stages/evaluate/seed", "/stages/evaluate/source", "/stages/evaluate/variable",
-                              "/stages/evaluate/frameworks/numpy/seed"}
+        assert set(found) == {
+            "/stages/evaluate/seed",
+            "/stages/evaluate/source",
+            "/stages/evaluate/variable",
+            "/stages/evaluate/frameworks/numpy/seed",
+        }
 
 
 def test_two_manifests_or_a_missing_file_exit_two_with_one_line(tmp_path: Path) -> None:
     out = seedlock_cli("diff", str(PIPELINE), str(PIPELINE))
-    assert (out.returncode, out.stderr) == (2, "seedlock: error[not-a-lock] diff compares two locks, or a manifest with "
-                                               "a lock (resolve one of the manifests first) at '/lock-version'\n")
+    assert (out.returncode, out.stderr) == (
+        2,
+        "seedlock: error[not-a-lock] diff compares two locks, or a manifest with "
+        "a lock (resolve one of the manifests first) at '/lock-version'\n",
+    )
     out = seedlock_cli("diff", str(tmp_path / "nope.json"), str(PIPELINE))
     assert out.returncode == 2 and out.stderr.count("\n") == 1
 

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 import seedlock
 from conftest import SPEC, seedlock_cli
 
@@ -64,9 +63,26 @@ PATHS = pytest.mark.parametrize("extra", [[], ["--verbos"]], ids=["launcher opti
 
 
 def _start_run(lock: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], int]:
-    parent = subprocess.Popen([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", *(extra or []),
-                               "--", sys.executable, "-c", SLEEPER], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, cwd=lock.parent)
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seedlock",
+            "run",
+            str(lock),
+            "--stage",
+            "train",
+            *(extra or []),
+            "--",
+            sys.executable,
+            "-c",
+            SLEEPER,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=lock.parent,
+    )
     assert parent.stdout is not None
     return parent, int(parent.stdout.readline())
 
@@ -90,9 +106,27 @@ def test_sigkill_to_seedlock_run_leaves_no_orphan(lock: Path, extra: list[str]) 
 
 
 def test_a_child_killed_mid_run_is_reported_by_verify(lock: Path, tmp_path: Path) -> None:
-    verify = subprocess.Popen([sys.executable, "-m", "seedlock", "verify", str(lock), "--stage", "train", "--output", "x",
-                               "--", sys.executable, "-c", SLEEPER], cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    verify = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seedlock",
+            "verify",
+            str(lock),
+            "--stage",
+            "train",
+            "--output",
+            "x",
+            "--",
+            sys.executable,
+            "-c",
+            SLEEPER,
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert verify.stdout is not None
     child = int(verify.stdout.readline())
     os.kill(child, signal.SIGKILL)
@@ -102,8 +136,12 @@ def test_a_child_killed_mid_run_is_reported_by_verify(lock: Path, tmp_path: Path
 
 
 def test_an_interrupted_conformance_run_stops_every_workload(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "seedlock", "conformance", "--frameworks", "torch",
-                             "--workdir", str(tmp_path / "w")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedlock", "conformance", "--frameworks", "torch", "--workdir", str(tmp_path / "w")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4)  # the torch workloads are running by now
     # Only this run's processes (their command lines name its workdir): other suites may share the machine.
     before = _pids_running(str(tmp_path / "w"))
@@ -150,15 +188,24 @@ def test_paths_escaping_the_project_or_looping_are_refused(tmp_path: Path) -> No
     outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
     outside.write_text("secret")
     (tmp_path / "link").symlink_to(outside)
-    for inputs, code in ((["loop"], "io-error"), (["link"], "path-outside-root"), ([f"../{outside.name}"], "path-outside-root")):
+    for inputs, code in (
+        (["loop"], "io-error"),
+        (["link"], "path-outside-root"),
+        ([f"../{outside.name}"], "path-outside-root"),
+    ):
         manifest = tmp_path / "m.json"
-        manifest.write_text('{"version": "1.0", "seed": 1, "inputs": %s, "stages": {"s": {"frameworks": ["numpy"]}}}'
-                            % str(inputs).replace("'", '"'))
+        manifest.write_text(
+            '{{"version": "1.0", "seed": 1, "inputs": {}, "stages": {{"s": {{"frameworks": ["numpy"]}}}}}}'.format(
+                str(inputs).replace("'", '"')
+            )
+        )
         with pytest.raises(seedlock.SeedlockError) as info:
             seedlock.load(manifest)
         assert (info.value.code, info.value.pointer) == (code, "/inputs/0")
-    manifest.write_text('{"version": "1.0", "seed": 1, "inputs": ["link"], "allow_external_paths": true, '
-                        '"stages": {"s": {"frameworks": ["numpy"]}}}')
+    manifest.write_text(
+        '{"version": "1.0", "seed": 1, "inputs": ["link"], "allow_external_paths": true, '
+        '"stages": {"s": {"frameworks": ["numpy"]}}}'
+    )
     assert "link" in seedlock.load(manifest).provenance["inputs"]
 
 
@@ -170,7 +217,9 @@ def test_large_inputs_are_hashed_in_chunks_with_bounded_memory(tmp_path: Path) -
     with open(big, "wb") as handle:
         handle.truncate(256 * 1024 * 1024)  # sparse: 256 MiB of zeros
     manifest = tmp_path / "m.json"
-    manifest.write_text('{"version": "1.0", "seed": 1, "inputs": ["big.bin"], "stages": {"s": {"frameworks": ["numpy"]}}}')
+    manifest.write_text(
+        '{"version": "1.0", "seed": 1, "inputs": ["big.bin"], "stages": {"s": {"frameworks": ["numpy"]}}}'
+    )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     lock = seedlock.load(manifest)
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before

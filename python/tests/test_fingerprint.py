@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
-
 from seedlock.spec import fingerprint
 from seedlock.spec.errors import SeedlockError
 
 
-@pytest.mark.parametrize("size", [0, 1, fingerprint.LARGE_FILE - 1, fingerprint.LARGE_FILE,
-                                  fingerprint.LARGE_FILE + fingerprint.CHUNK + 3])
+@pytest.mark.parametrize(
+    "size", [0, 1, fingerprint.LARGE_FILE - 1, fingerprint.LARGE_FILE, fingerprint.LARGE_FILE + fingerprint.CHUNK + 3]
+)
 def test_a_file_hashes_to_its_sha256_whichever_implementation_its_size_picks(tmp_path: Path, size: int) -> None:
     content = os.urandom(size)
     (tmp_path / "f").write_bytes(content)
@@ -39,7 +39,9 @@ def test_paths_resolve_through_symlinks_and_a_loop_or_an_escape_names_its_entry(
     found = fingerprint.fingerprint(["alias/rows.csv"], base=root, root=root, allow_external=False, pointer="/inputs")
     assert found == {"alias/rows.csv": hashlib.sha256(b"x\n").hexdigest()}
     with pytest.raises(SeedlockError) as loop:
-        fingerprint.fingerprint(["data/rows.csv", "loop"], base=root, root=root, allow_external=False, pointer="/inputs")
+        fingerprint.fingerprint(
+            ["data/rows.csv", "loop"], base=root, root=root, allow_external=False, pointer="/inputs"
+        )
     assert (loop.value.code, loop.value.pointer) == ("io-error", "/inputs/1") and "Symlink loop" in loop.value.problem
     with pytest.raises(SeedlockError) as escape:
         fingerprint.fingerprint(["../outside.csv"], base=root, root=root, allow_external=False, pointer="/params")
@@ -54,7 +56,8 @@ def test_paths_resolve_through_symlinks_and_a_loop_or_an_escape_names_its_entry(
 
 
 def test_the_lock_directory_then_the_working_directory_then_the_locks_parents_hold_the_manifest(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "a" / "locks").mkdir(parents=True)
     (tmp_path / "a" / "pipeline.json").write_text("{}")
     lock = tmp_path / "a" / "locks" / "s.lock.json"
@@ -68,7 +71,8 @@ def test_the_lock_directory_then_the_working_directory_then_the_locks_parents_ho
 
 
 def test_a_lock_reached_through_a_symlink_finds_its_manifest_beside_the_real_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # e.g. current.lock.json -> locks/2026-11-26.lock.json, run from another directory
     (tmp_path / "proj" / "locks").mkdir(parents=True)
     (tmp_path / "proj" / "pipeline.json").write_text("{}")
@@ -83,11 +87,14 @@ def test_a_lock_reached_through_a_symlink_finds_its_manifest_beside_the_real_fil
     (tmp_path / "elsewhere" / "sub").mkdir()
     (tmp_path / "elsewhere" / "sub" / "link.json").symlink_to(real)
     (tmp_path / "elsewhere" / "m.json").write_text("{}")
-    assert fingerprint.base_directory({"manifest": {"path": "../m.json"}}, "sub/link.json") == str(tmp_path / "elsewhere")
+    assert fingerprint.base_directory({"manifest": {"path": "../m.json"}}, "sub/link.json") == str(
+        tmp_path / "elsewhere"
+    )
 
 
-def test_a_lock_written_through_a_symlink_records_the_manifest_relative_to_the_real_file(tmp_path: Path,
-                                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lock_written_through_a_symlink_records_the_manifest_relative_to_the_real_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "locks").mkdir()
     (tmp_path / "current.lock.json").symlink_to(tmp_path / "locks" / "train.lock.json")
     monkeypatch.chdir(tmp_path)

@@ -12,14 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-
 import seedlock
+import torch
+from conftest import requires_r
 from seedlock import frameworks
 from seedlock.launching.launch import stage_environment
 from seedlock.spec.resolution import resolve
-
-from conftest import requires_r
 
 INTERFACE = ("NAME", "apply", "save", "capture_state", "restore_state", "version")
 
@@ -101,22 +99,34 @@ def test_r_state_round_trips_as_plain_data() -> None:
     _rbridge.r_call("set.seed(99, kind = 'Knuth-TAOCP')")
     fw.restore_state(state)
     assert list(_rbridge.r_call("runif(2)")) == first
-    assert list(_rbridge.r_call("RNGkind()"))[0] == "Mersenne-Twister"
+    assert next(iter(_rbridge.r_call("RNGkind()"))) == "Mersenne-Twister"
 
 
 def test_launcher_environment_comes_from_each_framework_of_the_stage(tmp_path: Any) -> None:
-    manifest = seedlock.Manifest.from_dict({
-        "version": "1.0", "seed": 42,
-        "stages": {"train": {"frameworks": ["python", "torch", "tensorflow", "numpy"]},
-                   "plain": {"frameworks": ["python", "torch", "tensorflow"],
-                             "settings": {"python": {"hash_seed": False}, "torch": {"deterministic": False},
-                                          "tensorflow": {"op_determinism": False}}}},
-    })
+    manifest = seedlock.Manifest.from_dict(
+        {
+            "version": "1.0",
+            "seed": 42,
+            "stages": {
+                "train": {"frameworks": ["python", "torch", "tensorflow", "numpy"]},
+                "plain": {
+                    "frameworks": ["python", "torch", "tensorflow"],
+                    "settings": {
+                        "python": {"hash_seed": False},
+                        "torch": {"deterministic": False},
+                        "tensorflow": {"op_determinism": False},
+                    },
+                },
+            },
+        }
+    )
     lock = resolve(manifest, {})
     train = stage_environment(lock.stage("train"), str(tmp_path / "seedlock.spec.lock"))
     assert train == {
-        "SEEDLOCK_LOCK": os.path.abspath(tmp_path / "seedlock.spec.lock"), "SEEDLOCK_STAGE": "train",
-        "PYTHONHASHSEED": str(lock.stage("train").seed_of("python")), "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+        "SEEDLOCK_LOCK": os.path.abspath(tmp_path / "seedlock.spec.lock"),
+        "SEEDLOCK_STAGE": "train",
+        "PYTHONHASHSEED": str(lock.stage("train").seed_of("python")),
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
         "TF_DETERMINISTIC_OPS": "1",
     }
     plain = stage_environment(lock.stage("plain"), "x.lock")

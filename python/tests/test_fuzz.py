@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 import seedlock
 from _mutations import VALID_MANIFESTS, corpus, mutate, valid_locks
 from conftest import requires_r
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from seedlock.spec.errors import CODES
 from seedlock.spec.resolution import resolve
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
@@ -109,8 +111,13 @@ def test_the_cli_answers_hostile_files_with_one_line_and_exit_two(tmp_path: Path
         path.write_bytes(doc if isinstance(doc, bytes) else doc.encode("utf-8", "surrogatepass"))
         paths.append(path)
     for path in paths:
-        out = subprocess.run([sys.executable, "-m", "seedlock", "validate", str(path)], capture_output=True, text=True,
-                             timeout=60, env={**os.environ, "PYTHONWARNINGS": "error"})
+        out = subprocess.run(
+            [sys.executable, "-m", "seedlock", "validate", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONWARNINGS": "error"},
+        )
         assert out.returncode in (0, 2), out.stderr
         if out.returncode == 2:  # one line per fault of the document
             lines = out.stderr.splitlines()

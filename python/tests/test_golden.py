@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import seedlock
 from conftest import QUIET_ENV
 from seedlock.conformance import golden
@@ -70,21 +69,29 @@ def _run(module: str, stage: str, lock: tuple[seedlock.Lock, Path], out: Path, *
     resolved, path = lock
     env = {**child_environment(resolved.stage(stage), path, base=START_ENV), **QUIET_ENV}
     code = apply if isinstance(apply, str) else REAL_APPLY if apply else NOOP_APPLY
-    subprocess.run([sys.executable, "-c", code, module, str(out)], env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-c", code, module, str(out)], env=env, check=True, capture_output=True, timeout=600
+    )
     return json.loads((out / "outputs.meta.json").read_text())
 
 
-def _golden(case: str, stage: str, lock: tuple[seedlock.Lock, Path], out: Path, meta: dict[str, Any]) -> tuple[str, str, str]:
+def _golden(
+    case: str, stage: str, lock: tuple[seedlock.Lock, Path], out: Path, meta: dict[str, Any]
+) -> tuple[str, str, str]:
     reference = golden.read(DATA)["golden"]
     return golden.golden_check(f"{case}/{stage}", lock[0], out / "outputs.npz", meta, reference, {})
 
 
-@pytest.mark.parametrize(("case", "module", "stage"), [
-    ("numpy-draws", "seedlock.workloads.np_draws", "numpy"),
-    ("python-random", "seedlock.workloads.py_random", "python"),
-])
+@pytest.mark.parametrize(
+    ("case", "module", "stage"),
+    [
+        ("numpy-draws", "seedlock.workloads.np_draws", "numpy"),
+        ("python-random", "seedlock.workloads.py_random", "python"),
+    ],
+)
 def test_a_binding_whose_apply_does_nothing_fails_golden_and_the_real_one_passes(
-        case: str, module: str, stage: str, conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path) -> None:
+    case: str, module: str, stage: str, conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path
+) -> None:
     meta = _run(module, stage, conformance_lock, tmp_path / "seeded", apply=True)
     check, status, detail = _golden(case, stage, conformance_lock, tmp_path / "seeded", meta)
     assert (check, status) == ("golden", "pass"), detail
@@ -100,12 +107,13 @@ def test_a_binding_whose_apply_does_nothing_fails_golden_and_the_real_one_passes
 
 
 def test_a_binding_that_seeds_constants_repeats_and_passes_sensitivity_but_golden_catches_it(
-        conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path) -> None:
+    conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path
+) -> None:
     # A binding that seeds every framework with a constant instead of the lock's seeds: runs repeat bit
     # for bit, and another lock still changes the outputs (the stage's explicit DataLoader generator
     # follows the lock). Only golden sees the model's initialisation did not come from the stage's seed.
-    from seedlock.launching.compare import compare_paths
     from seedlock.conformance.plan import other_lock
+    from seedlock.launching.compare import compare_paths
 
     module = "seedlock.workloads.torch_mlp"
     outs = [tmp_path / f"constant{i}" for i in (1, 2)]
@@ -123,29 +131,38 @@ def test_a_binding_that_seeds_constants_repeats_and_passes_sensitivity_but_golde
 
 
 def test_golden_is_skipped_with_the_reason_for_other_seeds_and_reports_version_drift(
-        conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path) -> None:
+    conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path
+) -> None:
     meta = _run("seedlock.workloads.np_draws", "numpy", conformance_lock, tmp_path / "o", apply=True)
     reference = golden.read(DATA)["golden"]
     outputs = tmp_path / "o" / "outputs.npz"
 
-    other = seedlock.resolve(seedlock.load_manifest(DATA / "manifest.json"), env={"SEEDLOCK_SEED": "7"}, provenance=False)
+    other = seedlock.resolve(
+        seedlock.load_manifest(DATA / "manifest.json"), env={"SEEDLOCK_SEED": "7"}, provenance=False
+    )
     status, detail = golden.golden_check("numpy-draws/numpy", other, outputs, meta, reference, {})[1:]
     assert status == "skipped" and "seeds of the built-in conformance manifest" in detail
 
     missing = {**reference, "outputs": {}}
     status, detail = golden.golden_check("numpy-draws/numpy", conformance_lock[0], outputs, meta, missing, {})[1:]
-    assert (status, detail) == ("FAIL", "no golden outputs recorded for numpy-draws/numpy (record them with --write-golden)")
+    assert (status, detail) == (
+        "FAIL",
+        "no golden outputs recorded for numpy-draws/numpy (record them with --write-golden)",
+    )
 
     entry = json.loads(json.dumps(reference["outputs"]["numpy-draws/numpy"]))
     entry["recorded_with"]["numpy"] = "1.26.0"
     entry["outputs"]["legacy"]["sha256"] = "0" * 64
     older = {**reference, "outputs": {"numpy-draws/numpy": entry}}
     status, detail = golden.golden_check("numpy-draws/numpy", conformance_lock[0], outputs, meta, older, {})[1:]
-    assert status == "drift" and detail.endswith(f"versions changed since recording: numpy 1.26.0 -> {meta['versions']['numpy']}")
+    assert status == "drift" and detail.endswith(
+        f"versions changed since recording: numpy 1.26.0 -> {meta['versions']['numpy']}"
+    )
 
 
 def test_the_golden_file_pins_every_case_with_a_golden_check_under_the_manifests_seeds(
-        conformance_lock: tuple[seedlock.Lock, Path]) -> None:
+    conformance_lock: tuple[seedlock.Lock, Path],
+) -> None:
     from seedlock.conformance.plan import load_cases, pick_stage
 
     reference = golden.read(DATA)["golden"]
@@ -155,7 +172,8 @@ def test_the_golden_file_pins_every_case_with_a_golden_check_under_the_manifests
 
 
 def test_every_case_run_from_the_lock_has_golden_outputs_or_its_case_file_says_why_not(
-        conformance_lock: tuple[seedlock.Lock, Path]) -> None:
+    conformance_lock: tuple[seedlock.Lock, Path],
+) -> None:
     # Without golden outputs a wrong rank/worker derivation still repeats, is still sensitive to the
     # seed and still keeps its streams distinct: only pinned outputs see that they are the wrong ones.
     from seedlock.conformance.plan import load_cases, pick_stage
@@ -186,14 +204,15 @@ runpy.run_module(sys.argv.pop(1), run_name="__main__")
 
 
 def test_jax_keys_derived_for_the_wrong_rank_and_worker_pass_every_other_check_but_golden(
-        conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path) -> None:
+    conformance_lock: tuple[seedlock.Lock, Path], tmp_path: Path
+) -> None:
     import numpy as np
-
     from seedlock.launching.compare import compare_paths
 
     outs = [tmp_path / f"swapped{i}" for i in (1, 2)]
-    metas = [_run("seedlock.workloads.jax_mlp", "jax", conformance_lock, out, apply=SWAPPED_RANK_AND_WORKER)
-             for out in outs]
+    metas = [
+        _run("seedlock.workloads.jax_mlp", "jax", conformance_lock, out, apply=SWAPPED_RANK_AND_WORKER) for out in outs
+    ]
     assert compare_paths(outs[0] / "outputs.npz", outs[1] / "outputs.npz") == []  # repeat passes
     with np.load(outs[0] / "outputs.npz") as data:
         streams = [data[k] for k in data.files if k.startswith("stream_")]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 import seedlock
 from conftest import SPEC, seedlock_cli
 from seedlock.spec._files import schema_text
@@ -26,11 +25,14 @@ def _linked_schema(manifest: Path) -> dict:
 
 
 def test_init_with_flags_writes_a_valid_manifest_linked_to_a_schema_that_accepts_it(tmp_path: Path) -> None:
-    out = seedlock_cli("init", "--stage", "split=r", "--stage", "train=python,numpy,torch", "--stage", "evaluate=numpy",
-                       cwd=tmp_path)
+    out = seedlock_cli(
+        "init", "--stage", "split=r", "--stage", "train=python,numpy,torch", "--stage", "evaluate=numpy", cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
-    assert out.stderr == ("seedlock: wrote seedlock.json and .seedlock/manifest.schema.json (3 stages); "
-                          "next: seedlock resolve seedlock.json -o seedlock.lock.json\n")
+    assert out.stderr == (
+        "seedlock: wrote seedlock.json and .seedlock/manifest.schema.json (3 stages); "
+        "next: seedlock resolve seedlock.json -o seedlock.lock.json\n"
+    )
     manifest = tmp_path / "seedlock.json"
     doc = json.loads(manifest.read_text())
     assert list(doc["stages"]) == ["split", "train", "evaluate"]
@@ -66,8 +68,10 @@ def test_the_starter_resolves_and_runs_as_written(tmp_path: Path) -> None:
 def test_init_never_overwrites_a_file_and_leaves_it_untouched(tmp_path: Path) -> None:
     (tmp_path / "seedlock.json").write_text("mine\n")
     out = seedlock_cli("init", "--stage", "train=numpy", cwd=tmp_path)
-    assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot write seedlock.json: it already exists "
-                                               "(remove it or choose another path)\n")
+    assert (out.returncode, out.stderr) == (
+        2,
+        "seedlock: error[io-error] Cannot write seedlock.json: it already exists (remove it or choose another path)\n",
+    )
     assert (tmp_path / "seedlock.json").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seedlock.json"]
 
@@ -79,12 +83,27 @@ def test_init_refuses_a_dangling_symlink_too(tmp_path: Path) -> None:
     assert not (tmp_path / "elsewhere.json").exists()
 
 
-@pytest.mark.parametrize("args,line", [
-    (["--stage", "train=numpyy"], "error[unknown-framework] Unknown framework 'numpyy' (did you mean 'numpy'?) at '/stages/train/frameworks'"),
-    (["--stage", "Train=numpy"], "error[invalid-label] Invalid label 'Train' (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) at '/stages/Train'"),
-    (["--stage", "train=numpy", "--seed", "2147483648"], "error[seed-out-of-range] Seed 2147483648 is outside [0, 2147483647] at '/seed'"),
-    ([], "usage error: name the stages with --stage NAME=FW,FW (repeatable), or run `seedlock init` on a terminal (see `seedlock --help`)"),
-])
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--stage", "train=numpyy"],
+            "error[unknown-framework] Unknown framework 'numpyy' (did you mean 'numpy'?) at '/stages/train/frameworks'",
+        ),
+        (
+            ["--stage", "Train=numpy"],
+            "error[invalid-label] Invalid label 'Train' (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) at '/stages/Train'",
+        ),
+        (
+            ["--stage", "train=numpy", "--seed", "2147483648"],
+            "error[seed-out-of-range] Seed 2147483648 is outside [0, 2147483647] at '/seed'",
+        ),
+        (
+            [],
+            "usage error: name the stages with --stage NAME=FW,FW (repeatable), or run `seedlock init` on a terminal (see `seedlock --help`)",
+        ),
+    ],
+)
 def test_bad_init_arguments_are_one_line_and_write_nothing(tmp_path: Path, args: list[str], line: str) -> None:
     out = seedlock_cli("init", *args, cwd=tmp_path, input_="")
     assert (out.returncode, out.stderr) == (2, f"seedlock: {line}\n")
@@ -129,17 +148,24 @@ def _converse(argv: list[str], cwd: Path, answers: list[tuple[str, str]]) -> tup
 
 def test_init_on_a_terminal_asks_for_stages_frameworks_and_seed_and_re_asks_bad_answers(tmp_path: Path) -> None:
     code, transcript = _converse(
-        [sys.executable, "-m", "seedlock", "init"], tmp_path,
-        [("Stage names, in pipeline order", "split train"),
-         ("Frameworks for stage 'split'", "r"),
-         ("Frameworks for stage 'train'", "python numpyy"),
-         ("did you mean 'numpy'?", "python,numpy"),
-         ("Root seed", "")])
+        [sys.executable, "-m", "seedlock", "init"],
+        tmp_path,
+        [
+            ("Stage names, in pipeline order", "split train"),
+            ("Frameworks for stage 'split'", "r"),
+            ("Frameworks for stage 'train'", "python numpyy"),
+            ("did you mean 'numpy'?", "python,numpy"),
+            ("Root seed", ""),
+        ],
+    )
     assert code == 0, transcript
     assert "Unknown framework 'numpyy' (did you mean 'numpy'?); try again" in transcript
     assert "seedlock: wrote seedlock.json and .seedlock/manifest.schema.json (2 stages)" in transcript
     doc = json.loads((tmp_path / "seedlock.json").read_text())
-    assert {name: st["frameworks"] for name, st in doc["stages"].items()} == {"split": ["r"], "train": ["python", "numpy"]}
+    assert {name: st["frameworks"] for name, st in doc["stages"].items()} == {
+        "split": ["r"],
+        "train": ["python", "numpy"],
+    }
     assert doc["seed"] == "generate"
 
 
@@ -155,7 +181,9 @@ _SINCE = {fw["name"]: fw["since"] for fw in _REGISTRY["frameworks"]} | {"x-faker
 
 
 @pytest.mark.parametrize("framework", sorted(_SINCE))
-def test_init_writes_a_manifest_of_a_version_that_defines_every_framework_it_names(tmp_path: Path, framework: str) -> None:
+def test_init_writes_a_manifest_of_a_version_that_defines_every_framework_it_names(
+    tmp_path: Path, framework: str
+) -> None:
     out = seedlock_cli("init", "--stage", f"train=python,{framework}", "--seed", "7", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     doc = json.loads((tmp_path / "seedlock.json").read_text())
@@ -173,7 +201,9 @@ def test_init_writes_a_manifest_of_a_version_that_defines_every_framework_it_nam
 def test_init_names_a_malformed_extension_as_the_spec_does(tmp_path: Path) -> None:
     out = seedlock_cli("init", "--stage", "train=x-Faker", cwd=tmp_path)
     assert (out.returncode, out.stderr) == (
-        2, "seedlock: error[invalid-label] Extension name 'x-Faker' is not x- followed by a label at '/stages/train/frameworks'\n")
+        2,
+        "seedlock: error[invalid-label] Extension name 'x-Faker' is not x- followed by a label at '/stages/train/frameworks'\n",
+    )
     assert not (tmp_path / "seedlock.json").exists()
 
 
@@ -187,8 +217,11 @@ def test_init_in_a_git_repository_ignores_the_ledger_but_not_the_schema_copy(tmp
     assert (tmp_path / ".gitignore").read_text().startswith("build/\n")
     (tmp_path / ".seedlock").mkdir(exist_ok=True)
     (tmp_path / ".seedlock" / "ledger.sqlite").write_bytes(b"SQLite format 3\0")
-    ignored = subprocess.run(["git", "-C", str(tmp_path), "check-ignore", ".seedlock/ledger.sqlite",
-                              ".seedlock/manifest.schema.json"], capture_output=True, text=True)
+    ignored = subprocess.run(
+        ["git", "-C", str(tmp_path), "check-ignore", ".seedlock/ledger.sqlite", ".seedlock/manifest.schema.json"],
+        capture_output=True,
+        text=True,
+    )
     assert ignored.stdout.split() == [".seedlock/ledger.sqlite"]  # the schema copy travels with the manifest
     again = seedlock_cli("init", "--stage", "train=python", "other.json", cwd=tmp_path)
     assert again.returncode == 0 and (tmp_path / ".gitignore").read_text().count("/.seedlock/*") == 1

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 import seedlock
 from conftest import vector_cases
 from seedlock.spec import _diagnostics, _json, _schema
@@ -52,7 +51,11 @@ def test_every_fault_of_a_document_is_listed_in_document_order(case: dict[str, A
 
 
 def test_the_list_of_faults_is_bounded() -> None:
-    document = {"version": "1.0", "seed": 1, "stages": {f"s{i}": {"frameworks": ["numpy"], "sed": i} for i in range(80)}}
+    document = {
+        "version": "1.0",
+        "seed": 1,
+        "stages": {f"s{i}": {"frameworks": ["numpy"], "sed": i} for i in range(80)},
+    }
     found = _diagnostics.document_problems(document)
     assert len(found) == _diagnostics.MAX_PROBLEMS
     assert [p.pointer for p in found[:2]] == ["/stages/s0/sed", "/stages/s1/sed"]
@@ -61,6 +64,7 @@ def test_the_list_of_faults_is_bounded() -> None:
 def _fault_only_in_the_text(case: Any) -> bool:
     """A number whose written value is not an integer though its double is (``1e-400``): a JSON Schema
     validator sees only the double, so only the readers can refuse it (spec §1.2)."""
+
     def inexact(value: Any) -> bool:
         if isinstance(value, dict):
             return any(inexact(v) for v in value.values())
@@ -72,8 +76,12 @@ def _fault_only_in_the_text(case: Any) -> bool:
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in SINGLE if c.values[0]["error"]["code"] not in NOT_SCHEMA_EXPRESSIBLE
-             and not _fault_only_in_the_text(c)]
+    "case",
+    [
+        c
+        for c in SINGLE
+        if c.values[0]["error"]["code"] not in NOT_SCHEMA_EXPRESSIBLE and not _fault_only_in_the_text(c)
+    ],
 )
 def test_the_json_schema_rejects_the_same_documents(case: dict[str, Any]) -> None:
     document = _json.loads(_document_text(case["input"]))
@@ -94,33 +102,72 @@ def test_the_json_schema_accepts_every_lock_in_the_vectors(case: dict[str, Any])
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"version": "1.0", "seed": True, "stages": {"t": {"frameworks": ["numpy"]}}},
-         "Unexpected type boolean (expected integer or \"generate\") at '/seed'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"], "seed": -7}}},
-         "Seed -7 is outside [0, 2147483647] at '/stages/t/seed'"),
-        ({"version": "1.0", "seed": 42, "sed": 1, "stages": {"t": {"frameworks": ["numpy"]}}}, "Unknown field 'sed' at '/sed'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {}}}, "Missing required field 'frameworks' at '/stages/t/frameworks'"),
-        ({"version": "2.0", "seed": 42, "stages": {}}, "Unsupported version '2.0' (this seedlock reads 1.0 to 1.2) at '/version'"),
-        ({"version": "1.0", "seed": "42", "stages": {"t": {"frameworks": ["numpy"]}}},
-         "Unexpected string '42' (expected integer or \"generate\") at '/seed'"),
-        ({"version": "1.1", "seed": 42, "stages": {"t": {"frameworks": ["flax"]}}},
-         "Unknown framework 'flax' (expected one of caffe, jax, numpy, python, r, tensorflow, torch, or an extension x-<name>)"
-         " at '/stages/t/frameworks/0'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["jax"]}}},
-         "Framework 'jax' is defined from version 1.1; this document is version 1.0 at '/stages/t/frameworks/0'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["x-faker"]}}},
-         "Extension 'x-faker' is defined from version 1.1; this document is version 1.0 at '/stages/t/frameworks/0'"),
-        ({"version": "1.0", "seed": 42.5, "stages": {"t": {"frameworks": ["numpy"]}}},
-         "Unexpected non-integral number 42.5 (expected integer) at '/seed'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["nunpy"]}}},
-         "Unknown framework 'nunpy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["NumPy"]}}},
-         "Unknown framework 'NumPy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'"),
-        ({"version": "1.0", "sed": 42, "stages": {"t": {"frameworks": ["numpy"]}}}, "Unknown field 'sed' (did you mean 'seed'?) at '/sed'"),
-        ({"version": "1.0", "seed": 42, "stages": {"t": {"framework": ["numpy"]}}},
-         "Unknown field 'framework' (did you mean 'frameworks'?) at '/stages/t/framework'"),
-        ({"version": "1.0", "seed": 42, "settings": {"torch": {"determinstic": True}}, "stages": {"t": {"frameworks": ["torch"]}}},
-         "Unknown field 'determinstic' (did you mean 'deterministic'?) at '/settings/torch/determinstic'"),
+        (
+            {"version": "1.0", "seed": True, "stages": {"t": {"frameworks": ["numpy"]}}},
+            "Unexpected type boolean (expected integer or \"generate\") at '/seed'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["numpy"], "seed": -7}}},
+            "Seed -7 is outside [0, 2147483647] at '/stages/t/seed'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "sed": 1, "stages": {"t": {"frameworks": ["numpy"]}}},
+            "Unknown field 'sed' at '/sed'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {}}},
+            "Missing required field 'frameworks' at '/stages/t/frameworks'",
+        ),
+        (
+            {"version": "2.0", "seed": 42, "stages": {}},
+            "Unsupported version '2.0' (this seedlock reads 1.0 to 1.2) at '/version'",
+        ),
+        (
+            {"version": "1.0", "seed": "42", "stages": {"t": {"frameworks": ["numpy"]}}},
+            "Unexpected string '42' (expected integer or \"generate\") at '/seed'",
+        ),
+        (
+            {"version": "1.1", "seed": 42, "stages": {"t": {"frameworks": ["flax"]}}},
+            "Unknown framework 'flax' (expected one of caffe, jax, numpy, python, r, tensorflow, torch, or an extension x-<name>)"
+            " at '/stages/t/frameworks/0'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["jax"]}}},
+            "Framework 'jax' is defined from version 1.1; this document is version 1.0 at '/stages/t/frameworks/0'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["x-faker"]}}},
+            "Extension 'x-faker' is defined from version 1.1; this document is version 1.0 at '/stages/t/frameworks/0'",
+        ),
+        (
+            {"version": "1.0", "seed": 42.5, "stages": {"t": {"frameworks": ["numpy"]}}},
+            "Unexpected non-integral number 42.5 (expected integer) at '/seed'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["nunpy"]}}},
+            "Unknown framework 'nunpy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {"frameworks": ["NumPy"]}}},
+            "Unknown framework 'NumPy' (did you mean 'numpy'?) at '/stages/t/frameworks/0'",
+        ),
+        (
+            {"version": "1.0", "sed": 42, "stages": {"t": {"frameworks": ["numpy"]}}},
+            "Unknown field 'sed' (did you mean 'seed'?) at '/sed'",
+        ),
+        (
+            {"version": "1.0", "seed": 42, "stages": {"t": {"framework": ["numpy"]}}},
+            "Unknown field 'framework' (did you mean 'frameworks'?) at '/stages/t/framework'",
+        ),
+        (
+            {
+                "version": "1.0",
+                "seed": 42,
+                "settings": {"torch": {"determinstic": True}},
+                "stages": {"t": {"frameworks": ["torch"]}},
+            },
+            "Unknown field 'determinstic' (did you mean 'deterministic'?) at '/settings/torch/determinstic'",
+        ),
     ],
 )
 def test_error_messages_read_as_problem_at_pointer(document: dict[str, Any], message: str) -> None:
@@ -153,9 +200,17 @@ def test_a_trailing_comma_is_reported_with_its_line_and_column_not_as_a_missing_
 
 
 def test_a_misspelt_stage_is_answered_with_the_stage_meant() -> None:
-    lock = seedlock.resolve(seedlock.Manifest.from_dict(
-        {"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": ["numpy"]}, "eval": {"frameworks": ["numpy"]}}}),
-        env={}, provenance=False)
+    lock = seedlock.resolve(
+        seedlock.Manifest.from_dict(
+            {
+                "version": "1.0",
+                "seed": 1,
+                "stages": {"train": {"frameworks": ["numpy"]}, "eval": {"frameworks": ["numpy"]}},
+            }
+        ),
+        env={},
+        provenance=False,
+    )
     with pytest.raises(seedlock.SeedlockError) as info:
         lock.stage("trian")
     assert str(info.value) == "No stage 'trian' (did you mean 'train'?) (stages: train, eval) at '/stages/trian'"

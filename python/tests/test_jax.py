@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import seedlock
-from seedlock.spec import _validate
-from seedlock.frameworks import jax as jax_fw
-
 from conftest import seedlock_cli
+from seedlock.frameworks import jax as jax_fw
+from seedlock.spec import _validate
 
 FLAG = "--xla_gpu_deterministic_ops=true"
 
@@ -52,8 +50,11 @@ def test_stage_keys_are_typed_keys_of_the_process_seed_and_ranks_and_workers_dif
     key = stage.jax_key()
     assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
     assert jax.random.key_data(key).tolist() == [0, stage.seed_of("jax")]
-    draws = {(r, w): tuple(jax.random.uniform(stage.jax_key(rank=r, worker=w), (4,)).tolist())
-             for r in (None, 0, 1) for w in (None, 0, 1)}
+    draws = {
+        (r, w): tuple(jax.random.uniform(stage.jax_key(rank=r, worker=w), (4,)).tolist())
+        for r in (None, 0, 1)
+        for w in (None, 0, 1)
+    }
     assert draws[None, 1] == draws[0, 1]  # a worker outside a distributed run is a worker of rank 0 (§4.3)
     processes = {k: d for k, d in draws.items() if k[0] is not None or k[1] is None}
     assert len(set(processes.values())) == len(processes) == 7  # each process of a job draws its own stream
@@ -78,16 +79,20 @@ def test_apply_says_jax_has_no_global_rng_instead_of_claiming_a_seed() -> None:
     assert (first.status, first.what) == ("skipped", "global seed")
     assert "no global random generator" in first.detail and "session.jax_key()" in first.detail
     assert {a.what for a in jax_actions if a.status == "applied"} >= {
-        "jax_default_prng_impl = threefry2x32", "jax_threefry_partitionable = True"}
+        "jax_default_prng_impl = threefry2x32",
+        "jax_threefry_partitionable = True",
+    }
     assert session.report.ok
 
 
 def test_apply_sets_xla_flags_before_jax_starts_keeping_the_users_flags(tmp_path: Path) -> None:
     lock = _lock_file(tmp_path, _manifest())
-    code = ("import os, seedlock, jax\n"
-            "r = seedlock.apply_from_env(strict=True).report\n"
-            "jax.numpy.zeros(1)\n"
-            "print(os.environ['XLA_FLAGS'] + '|' + [str(a) for a in r.actions if 'XLA_FLAGS' in a.what][0])")
+    code = (
+        "import os, seedlock, jax\n"
+        "r = seedlock.apply_from_env(strict=True).report\n"
+        "jax.numpy.zeros(1)\n"
+        "print(os.environ['XLA_FLAGS'] + '|' + [str(a) for a in r.actions if 'XLA_FLAGS' in a.what][0])"
+    )
     out = _child(code, {"SEEDLOCK_LOCK": str(lock), "SEEDLOCK_STAGE": "train", "XLA_FLAGS": "--xla_dump_to=/tmp/x"})
     flags, action = out.split("|")
     assert flags == f"--xla_dump_to=/tmp/x {FLAG}"
@@ -96,10 +101,12 @@ def test_apply_sets_xla_flags_before_jax_starts_keeping_the_users_flags(tmp_path
 
 def test_apply_after_jax_started_on_cpu_reports_the_flag_as_skipped_not_applied(tmp_path: Path) -> None:
     lock = _lock_file(tmp_path, _manifest())
-    code = ("import os, jax, seedlock\n"
-            "jax.numpy.zeros(1)\n"
-            "r = seedlock.apply_from_env(strict=True).report\n"
-            "print([str(a) for a in r.actions if 'XLA_FLAGS' in a.what][0] + '|' + os.environ.get('XLA_FLAGS', ''))")
+    code = (
+        "import os, jax, seedlock\n"
+        "jax.numpy.zeros(1)\n"
+        "r = seedlock.apply_from_env(strict=True).report\n"
+        "print([str(a) for a in r.actions if 'XLA_FLAGS' in a.what][0] + '|' + os.environ.get('XLA_FLAGS', ''))"
+    )
     out = _child(code, {"SEEDLOCK_LOCK": str(lock), "SEEDLOCK_STAGE": "train", "XLA_FLAGS": ""})
     action, flags = out.split("|")
     assert "skipped" in action and "cpu only" in action
@@ -109,21 +116,41 @@ def test_apply_after_jax_started_on_cpu_reports_the_flag_as_skipped_not_applied(
 def test_seedlock_run_appends_the_determinism_flag_to_the_users_xla_flags(tmp_path: Path) -> None:
     lock = _lock_file(tmp_path, _manifest())
     probe = "import os; print(os.environ['XLA_FLAGS'])"
-    out = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", probe,
-                       env={"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"})
+    out = seedlock_cli(
+        "run",
+        str(lock),
+        "--stage",
+        "train",
+        "--",
+        sys.executable,
+        "-c",
+        probe,
+        env={"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"--xla_cpu_multi_thread_eigen=false {FLAG}"
     off = _lock_file(tmp_path, _manifest(deterministic_ops=False))
-    out = seedlock_cli("run", str(off), "--stage", "train", "--", sys.executable, "-c", probe,
-                       env={"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"})
+    out = seedlock_cli(
+        "run",
+        str(off),
+        "--stage",
+        "train",
+        "--",
+        sys.executable,
+        "-c",
+        probe,
+        env={"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"},
+    )
     assert out.stdout.strip() == "--xla_cpu_multi_thread_eigen=false"
 
 
 def test_stage_keys_repeat_in_fresh_processes_and_follow_the_seed(tmp_path: Path) -> None:
     lock = _lock_file(tmp_path, _manifest())
-    code = ("import os, jax, seedlock\n"
-            "s = seedlock.apply_stage(seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train'))\n"
-            "print(jax.random.normal(s.jax_key(rank=1), (3,)).tolist())")
+    code = (
+        "import os, jax, seedlock\n"
+        "s = seedlock.apply_stage(seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train'))\n"
+        "print(jax.random.normal(s.jax_key(rank=1), (3,)).tolist())"
+    )
     env = {"SEEDLOCK_LOCK": str(lock)}
     assert _child(code, env) == _child(code, env)
     other = tmp_path / "other"
@@ -174,15 +201,21 @@ print(json.dumps(out))
 
 def _epoch_loop(lock: Path, rank: int, epochs: list[int]) -> dict[str, Any]:
     full = {**os.environ, "JAX_PLATFORMS": "cpu", "SEEDLOCK_LOCK": str(lock)}
-    out = subprocess.run([sys.executable, "-c", _EPOCH_LOOP, str(rank), json.dumps(epochs)], capture_output=True,
-                         text=True, env=full, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _EPOCH_LOOP, str(rank), json.dumps(epochs)],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
 def test_a_three_epoch_loop_taking_named_keys_draws_anew_each_epoch_name_and_rank_and_repeats_in_a_fresh_process(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     lock = _lock_file(tmp_path, _manifest())
     rank0 = _epoch_loop(lock, 0, [0, 1, 2])
     for name in ("dropout", "init", "unnamed"):

@@ -9,15 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-
 from conftest import QUIET_ENV
 
 pytestmark = pytest.mark.slow
 
-MANIFEST = {"version": "1.0", "seed": 5, "stages": {"tensorflow": {
-    "frameworks": ["python", "numpy", "tensorflow"], "settings": {"python": {"hash_seed": False}}}}}
+MANIFEST = {
+    "version": "1.0",
+    "seed": 5,
+    "stages": {
+        "tensorflow": {"frameworks": ["python", "numpy", "tensorflow"], "settings": {"python": {"hash_seed": False}}}
+    },
+}
 
 GLOBAL_GENERATOR = r"""
 import json, sys
@@ -51,7 +54,9 @@ print(json.dumps({"restored": restored == first, "draws": draws, "expected": exp
 def _lock(tmp_path: Path) -> Path:
     src, out = tmp_path / "m.json", tmp_path / "l.json"
     src.write_text(json.dumps(MANIFEST))
-    subprocess.run([sys.executable, "-m", "seedlock", "resolve", str(src), "-o", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "seedlock", "resolve", str(src), "-o", str(out)], check=True, capture_output=True
+    )
     return out
 
 
@@ -60,8 +65,13 @@ def test_the_tensorflow_global_generator_works_under_op_determinism_and_repeats(
     lock = _lock(tmp_path)
     runs = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", GLOBAL_GENERATOR, str(lock)], capture_output=True, text=True,
-                              env={**os.environ, **QUIET_ENV}, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-c", GLOBAL_GENERATOR, str(lock)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **QUIET_ENV},
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     first = runs[0]
@@ -77,8 +87,20 @@ def test_the_tensorflow_global_generator_works_under_op_determinism_and_repeats(
 def test_keras_fit_resumed_at_an_epoch_boundary_in_a_new_process_repeats_the_uninterrupted_run(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "tensorflow", "--",
-           sys.executable, "-m", "seedlock.workloads.keras_epochs", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "seedlock",
+        "run",
+        str(lock),
+        "--stage",
+        "tensorflow",
+        "--",
+        sys.executable,
+        "-m",
+        "seedlock.workloads.keras_epochs",
+        str(out),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **QUIET_ENV}, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     from seedlock.conformance.structure import check

@@ -39,8 +39,9 @@ def test_stopping_the_supervisor_also_ends_a_worker_its_leader_left_behind(tmp_p
     script = f"{sys.executable} -c {STUBBORN!r} > {pid_file} & wait"
     supervisor = Supervisor(own_group=True)
     finished: list[object] = []
-    runner = threading.Thread(target=lambda: finished.append(
-        supervisor.run(["bash", "-c", script], env=os.environ, capture=True, timeout=60)))
+    runner = threading.Thread(
+        target=lambda: finished.append(supervisor.run(["bash", "-c", script], env=os.environ, capture=True, timeout=60))
+    )
     runner.start()
     deadline = time.monotonic() + 30
     while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
@@ -63,8 +64,9 @@ def test_a_stopped_supervisor_starts_nothing_more() -> None:
 
 
 def test_a_child_killed_by_a_signal_reports_128_plus_its_number() -> None:
-    done = Supervisor().run([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"],
-                            env=os.environ, capture=True)
+    done = Supervisor().run(
+        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"], env=os.environ, capture=True
+    )
     assert (done.code, done.signal) == (128 + signal.SIGKILL, "SIGKILL")
 
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 import seedlock
 from conftest import SPEC, child_environ, seedlock_cli
 from seedlock.launching.launch import stage_environment
@@ -32,15 +31,38 @@ def _resolved(tmp_path: Path, *, provenance: bool = True, manifest: Path = CLASS
 
 
 def _imports(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "seedlock", *args], capture_output=True, text=True,
-                         cwd=cwd, env=child_environ())
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "seedlock", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=child_environ(),
+    )
     return out, {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
 
 
 # What the launcher must not load before every job: each costs a noticeable share of a bare start.
-HEAVY = {"argparse", "subprocess", "ctypes", "json", "dataclasses", "typing", "jsonschema", "pathlib", "hashlib",
-         "importlib.metadata", "platform", "seedlock.commands.cli", "seedlock.spec.lock", "seedlock.spec.manifest", "seedlock.spec.settings",
-         "seedlock.frameworks", "seedlock.records.provenance", "seedlock.launching._seedreport", "seedlock.launching.launch"}
+HEAVY = {
+    "argparse",
+    "subprocess",
+    "ctypes",
+    "json",
+    "dataclasses",
+    "typing",
+    "jsonschema",
+    "pathlib",
+    "hashlib",
+    "importlib.metadata",
+    "platform",
+    "seedlock.commands.cli",
+    "seedlock.spec.lock",
+    "seedlock.spec.manifest",
+    "seedlock.spec.settings",
+    "seedlock.frameworks",
+    "seedlock.records.provenance",
+    "seedlock.launching._seedreport",
+    "seedlock.launching.launch",
+}
 
 
 def test_a_plain_lock_starts_without_argparse_json_dataclasses_or_the_lock_classes(tmp_path: Path) -> None:
@@ -64,18 +86,37 @@ def _rich_lock(tmp_path: Path) -> Path:
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
     (tmp_path / "params.yaml").write_text("lr: 0.1\n")
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps({"version": "1.1", "seed": 7, "inputs": ["rows.csv"], "params": ["params.yaml"],
-                                    "stages": {"train": {"frameworks": ["python", "numpy", "jax", "x-faker"]}}}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "version": "1.1",
+                "seed": 7,
+                "inputs": ["rows.csv"],
+                "params": ["params.yaml"],
+                "stages": {"train": {"frameworks": ["python", "numpy", "jax", "x-faker"]}},
+            }
+        )
+    )
     return _resolved(tmp_path, manifest=manifest)
 
 
-def test_a_lock_with_provenance_inputs_jax_and_an_extension_takes_the_same_cheap_path(tmp_path: Path,
-                                                                                       faker_installed: None) -> None:
+def test_a_lock_with_provenance_inputs_jax_and_an_extension_takes_the_same_cheap_path(
+    tmp_path: Path, faker_installed: None
+) -> None:
     lock = _rich_lock(tmp_path)
     prov = json.loads(lock.read_text())["provenance"]
     assert prov["inputs"] and prov["params"] and prov["frameworks"]["x-faker"] == "0.1.0"
-    out, imported = _imports("run", str(lock), "--stage", "train", "--", sys.executable, "-c",
-                             "import os; print(os.environ['SEEDLOCK_RUN_CHECKED'])", cwd=tmp_path)
+    out, imported = _imports(
+        "run",
+        str(lock),
+        "--stage",
+        "train",
+        "--",
+        sys.executable,
+        "-c",
+        "import os; print(os.environ['SEEDLOCK_RUN_CHECKED'])",
+        cwd=tmp_path,
+    )
     assert (out.returncode, out.stdout) == (0, "1\n"), out.stderr
     assert "seedlock:" not in out.stderr  # the start-of-run check found this machine as locked
     assert not imported & HEAVY, imported & HEAVY
@@ -92,16 +133,18 @@ def test_the_extensions_version_is_read_as_importlib_metadata_reads_it(faker_ins
 
 @pytest.mark.parametrize("stage_args", [["--stage", "preprocess"], ["--stage=preprocess"]])
 @pytest.mark.parametrize("lock_first", [True, False])
-def test_the_launcher_and_argparse_give_the_child_the_same_environment(tmp_path: Path, stage_args: list[str],
-                                                                       lock_first: bool) -> None:
+def test_the_launcher_and_argparse_give_the_child_the_same_environment(
+    tmp_path: Path, stage_args: list[str], lock_first: bool
+) -> None:
     lock = _resolved(tmp_path)
     args = [str(lock), *stage_args] if lock_first else [*stage_args, str(lock)]
     quick = seedlock_cli("run", *args, "--", *SHOW_ENV)
     parsed = seedlock_cli("run", *args, "--verbos", "--", *SHOW_ENV)  # an abbreviation: argparse reads it
     assert quick.returncode == parsed.returncode == 0, quick.stderr + parsed.stderr
     per_run = {"SEEDLOCK_STATUS"}  # each run's private status directory
-    assert {k: v for k, v in json.loads(quick.stdout).items() if k not in per_run} == \
-        {k: v for k, v in json.loads(parsed.stdout).items() if k not in per_run}
+    assert {k: v for k, v in json.loads(quick.stdout).items() if k not in per_run} == {
+        k: v for k, v in json.loads(parsed.stdout).items() if k not in per_run
+    }
     env = json.loads(quick.stdout)
     locked = seedlock.load_lock(lock).stage("preprocess")
     assert env["PYTHONHASHSEED"] == str(locked.frameworks["python"].seed)
@@ -112,8 +155,10 @@ def test_the_report_says_something_only_when_there_is_something_to_say(tmp_path:
     lock = _resolved(tmp_path)
     out = seedlock_cli("run", str(lock), "--stage", "train", "--no-auto-seed", "--", sys.executable, "-c", "pass")
     assert (out.returncode, out.stderr) == (
-        0, f"seedlock: warning: nothing in `{sys.executable} -c pass` was seeded by seedlock: with --no-auto-seed the "
-           "program must call seedlock.apply_from_env() (R: seedlock_from_env())\n")
+        0,
+        f"seedlock: warning: nothing in `{sys.executable} -c pass` was seeded by seedlock: with --no-auto-seed the "
+        "program must call seedlock.apply_from_env() (R: seedlock_from_env())\n",
+    )
     out = seedlock_cli("run", str(lock), "--stage", "train", "-v", "--", sys.executable, "-c", "pass")
     assert "random.seed(" in out.stderr
     quiet = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", "pass")
@@ -124,20 +169,29 @@ def test_errors_are_coded_one_line_and_name_the_lock(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
     out = seedlock_cli("run", str(lock), "--stage", "nope", "--", "true")
     assert (out.returncode, out.stderr) == (
-        2, "seedlock: error[unknown-stage] No stage 'nope' (stages: preprocess, train) at '/stages/nope'\n")
+        2,
+        "seedlock: error[unknown-stage] No stage 'nope' (stages: preprocess, train) at '/stages/nope'\n",
+    )
     bad = tmp_path / "bad.json"
     bad.write_text(lock.read_text().replace('"seed": 42', '"seed": -1', 1))
     out = seedlock_cli("run", str(bad), "--stage", "train", "--", "true")
-    assert out.returncode == 2 and out.stderr.startswith(f"seedlock: error[seed-out-of-range] {bad}: Seed -1 is outside")
+    assert out.returncode == 2 and out.stderr.startswith(
+        f"seedlock: error[seed-out-of-range] {bad}: Seed -1 is outside"
+    )
     out = seedlock_cli("run", str(tmp_path / "missing.json"), "--stage", "train", "--", "true")
     assert out.returncode == 2 and "error[io-error]" in out.stderr
     out = seedlock_cli("run", str(CLASSIC), "--stage", "train", "--", "true")
     assert (out.returncode, out.stderr) == (
-        2, f"seedlock: error[not-a-lock] {CLASSIC}: a manifest, not a lock (resolve it first) at '/lock-version'\n")
+        2,
+        f"seedlock: error[not-a-lock] {CLASSIC}: a manifest, not a lock (resolve it first) at '/lock-version'\n",
+    )
     script = tmp_path / "not-executable.sh"
     script.write_text("#!/bin/sh\n")
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", str(script))
-    assert (out.returncode, out.stderr) == (2, f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied\n")
+    assert (out.returncode, out.stderr) == (
+        2,
+        f"seedlock: error[io-error] Cannot run {str(script)!r}: Permission denied\n",
+    )
 
 
 def test_an_empty_command_name_is_a_coded_error_not_a_nothing_seeded_warning(tmp_path: Path) -> None:
@@ -151,7 +205,9 @@ def test_a_truncated_lock_is_an_invalid_json_error_not_a_traceback(tmp_path: Pat
     cut = tmp_path / "cut.json"
     cut.write_bytes(lock.read_bytes()[:120])
     out = seedlock_cli("run", str(cut), "--stage", "train", "--", "true")
-    assert out.returncode == 2 and out.stderr.startswith(f"seedlock: error[invalid-json] {cut}: Invalid JSON: "), out.stderr
+    assert out.returncode == 2 and out.stderr.startswith(f"seedlock: error[invalid-json] {cut}: Invalid JSON: "), (
+        out.stderr
+    )
     assert "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
 
 
@@ -160,10 +216,26 @@ def test_a_lock_with_a_byte_order_mark_runs_and_checks(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
     bom = tmp_path / "bom.json"
     bom.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
-    out = seedlock_cli("run", str(bom), "--stage", "train", "--", sys.executable, "-c",
-                       "import seedlock, random; seedlock.apply_from_env(); print(random.random())")
-    plain = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c",
-                         "import seedlock, random; seedlock.apply_from_env(); print(random.random())")
+    out = seedlock_cli(
+        "run",
+        str(bom),
+        "--stage",
+        "train",
+        "--",
+        sys.executable,
+        "-c",
+        "import seedlock, random; seedlock.apply_from_env(); print(random.random())",
+    )
+    plain = seedlock_cli(
+        "run",
+        str(lock),
+        "--stage",
+        "train",
+        "--",
+        sys.executable,
+        "-c",
+        "import seedlock, random; seedlock.apply_from_env(); print(random.random())",
+    )
     assert out.returncode == 0 and out.stdout == plain.stdout, out.stderr
     out = seedlock_cli("check", str(bom), "--stage", "train", "--ledger", str(tmp_path / "l.sqlite"), cwd=tmp_path)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
@@ -177,8 +249,10 @@ def _bash(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_lock_from_a_pipe_is_read_once_and_its_child_can_load_it(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
     program = "import seedlock, random; seedlock.apply_from_env(); print(random.random())"
-    piped = _bash(f"cat l.json | {sys.executable} -m seedlock run /dev/stdin --stage train -- {sys.executable} -c '{program}'",
-                  tmp_path)
+    piped = _bash(
+        f"cat l.json | {sys.executable} -m seedlock run /dev/stdin --stage train -- {sys.executable} -c '{program}'",
+        tmp_path,
+    )
     direct = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", program)
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout == direct.stdout != ""
@@ -186,8 +260,9 @@ def test_a_lock_from_a_pipe_is_read_once_and_its_child_can_load_it(tmp_path: Pat
 
 def test_a_lock_from_process_substitution_is_recorded_with_its_text(tmp_path: Path) -> None:
     _resolved(tmp_path)
-    out = _bash(f"{sys.executable} -m seedlock run <(cat l.json) --stage train --record --ledger runs.sqlite -- true",
-                tmp_path)
+    out = _bash(
+        f"{sys.executable} -m seedlock run <(cat l.json) --stage train --record --ledger runs.sqlite -- true", tmp_path
+    )
     assert out.returncode == 0 and "recorded as run" in out.stderr, out.stderr
     history = seedlock_cli("history", "--ledger", str(tmp_path / "runs.sqlite"), "--format", "json", cwd=tmp_path)
     assert history.returncode == 0 and json.loads(history.stdout)[0]["stage"] == "train", history.stdout
@@ -204,8 +279,21 @@ def test_inherited_descriptors_reach_the_command(tmp_path: Path) -> None:
 def test_a_recording_failure_keeps_the_commands_exit_status_and_says_so(tmp_path: Path) -> None:
     _resolved(tmp_path)
     (tmp_path / "ledger-dir").mkdir()  # a directory where the SQLite file should be: the ledger cannot open
-    out = seedlock_cli("run", "l.json", "--stage", "train", "--record", "--ledger", "ledger-dir", "--",
-                       "sh", "-c", "exit 5", cwd=tmp_path, env={"SEEDLOCK_SPOOL": str(tmp_path / "spool")})
+    out = seedlock_cli(
+        "run",
+        "l.json",
+        "--stage",
+        "train",
+        "--record",
+        "--ledger",
+        "ledger-dir",
+        "--",
+        "sh",
+        "-c",
+        "exit 5",
+        cwd=tmp_path,
+        env={"SEEDLOCK_SPOOL": str(tmp_path / "spool")},
+    )
     assert out.returncode == 5, out.stderr
     assert "seedlock: error[io-error]" in out.stderr and "recorded as run" not in out.stderr
 
@@ -215,9 +303,24 @@ def test_the_status_directory_of_a_killed_run_is_removed_by_the_next_run(tmp_pat
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {"XDG_RUNTIME_DIR": str(tmp)}  # the user's runtime directory comes first (memory-backed on Linux)
-    killed = subprocess.Popen([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--",
-                               sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True, env={**child_environ(), **env})
+    killed = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seedlock",
+            "run",
+            str(lock),
+            "--stage",
+            "train",
+            "--",
+            sys.executable,
+            "-c",
+            "import time; print('up', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**child_environ(), **env},
+    )
     assert killed.stdout is not None and killed.stdout.readline() == "up\n"
     assert len(list(tmp.glob("seedlock-status-*"))) == 1
     killed.kill()
@@ -253,11 +356,15 @@ def test_the_command_is_found_on_its_path_past_a_file_it_cannot_execute(tmp_path
     path = f"{tmp_path / 'none'}{os.pathsep}{first}{os.pathsep}{second}{os.pathsep}{os.environ['PATH']}"
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", "tool", env={"PATH": path})
     assert (out.returncode, out.stdout) == (0, "b\n"), out.stderr
-    out = seedlock_cli("run", str(lock), "--stage", "train", "--", "tool", env={"PATH": f"{first}{os.pathsep}{tmp_path}"})
+    out = seedlock_cli(
+        "run", str(lock), "--stage", "train", "--", "tool", env={"PATH": f"{first}{os.pathsep}{tmp_path}"}
+    )
     assert (out.returncode, out.stderr) == (2, "seedlock: error[io-error] Cannot run 'tool': Permission denied\n")
     out = seedlock_cli("run", str(lock), "--stage", "train", "--", "no-such-tool-seedlock", env={"PATH": str(tmp_path)})
     assert (out.returncode, out.stderr) == (
-        2, "seedlock: error[io-error] Cannot run 'no-such-tool-seedlock': No such file or directory\n")
+        2,
+        "seedlock: error[io-error] Cannot run 'no-such-tool-seedlock': No such file or directory\n",
+    )
 
 
 def _under_pty(argv: list[str], cwd: Path) -> tuple[int, str]:
@@ -291,20 +398,56 @@ def _under_pty(argv: list[str], cwd: Path) -> tuple[int, str]:
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
 
 
+SAVER = """
+import signal, sys, time
+# Each SIGINT as it comes (blocked, then taken one by one): a program saving its checkpoint on Ctrl-C
+# is cut short by a second one.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+print("up", flush=True)
+got = [signal.sigtimedwait({signal.SIGINT}, 60)]
+end = time.monotonic() + 1.5
+while (left := end - time.monotonic()) > 0:
+    info = signal.sigtimedwait({signal.SIGINT}, left)
+    if info is not None:
+        got.append(info)
+print(f"saved after {len(got)} SIGINT", flush=True)
+sys.exit(0 if len(got) == 1 else 3)
+"""
+
+
 @pytest.mark.parametrize("extra", [[], ["--verbos"]], ids=["launcher options", "argparse options"])
 def test_one_ctrl_c_in_a_terminal_reaches_the_program_once(tmp_path: Path, extra: list[str]) -> None:
     lock = _resolved(tmp_path)
     for _ in range(3):  # a forwarded copy that lands before the first is taken merges with it: try again
-        code, out = _under_pty([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", *extra, "--",
-                                sys.executable, "-c", SAVER], tmp_path)
+        code, out = _under_pty(
+            [
+                sys.executable,
+                "-m",
+                "seedlock",
+                "run",
+                str(lock),
+                "--stage",
+                "train",
+                *extra,
+                "--",
+                sys.executable,
+                "-c",
+                SAVER,
+            ],
+            tmp_path,
+        )
         assert "saved after 1 SIGINT" in out, out
         assert code == 0, out
 
 
 def test_a_sigint_sent_to_seedlock_alone_is_forwarded(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
-    run = subprocess.Popen([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--",
-                            sys.executable, "-c", SAVER], stdout=subprocess.PIPE, text=True, env=child_environ())
+    run = subprocess.Popen(
+        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", sys.executable, "-c", SAVER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_environ(),
+    )
     assert run.stdout is not None
     assert run.stdout.readline() == "up\n"
     run.send_signal(signal.SIGINT)

@@ -21,19 +21,37 @@ ROOT = REPO / "python" / "seedlock"
 
 #: Lowest first. A module may import its own layer and those below; the most specific prefix decides.
 LAYERS: dict[str, int] = {
-    "seedlock.spec": 0, "seedlock.rcompat": 0,
-    "seedlock.seeding": 1, "seedlock.frameworks": 1, "seedlock.locate": 1,  # probes and the child's hooks
-    "seedlock.records": 2, "seedlock.ledger": 2,
-    "seedlock.launching": 3, "seedlock.engines": 3,
-    "seedlock.locate.runner": 3, "seedlock.locate.report": 3, "seedlock.locate.compare": 3,  # after verify
+    "seedlock.spec": 0,
+    "seedlock.rcompat": 0,
+    "seedlock.seeding": 1,
+    "seedlock.frameworks": 1,
+    "seedlock.locate": 1,  # probes and the child's hooks
+    "seedlock.records": 2,
+    "seedlock.ledger": 2,
+    "seedlock.launching": 3,
+    "seedlock.engines": 3,
+    "seedlock.locate.runner": 3,
+    "seedlock.locate.report": 3,
+    "seedlock.locate.compare": 3,  # after verify
     "seedlock": 4,  # the public API: re-exports of the layers below
-    "seedlock.conformance": 5, "seedlock.usecases": 5,
-    "seedlock.commands": 6, "seedlock.__main__": 6, "seedlock.pytest_plugin": 6,
+    "seedlock.conformance": 5,
+    "seedlock.usecases": 5,
+    "seedlock.commands": 6,
+    "seedlock.__main__": 6,
+    "seedlock.pytest_plugin": 6,
     "seedlock.workloads": 7,  # programs conformance runs, written as users write them
     "seedlock.workloads._digest": 5,  # the digest golden outputs are kept in, shared with conformance
 }
-NAMES = {0: "spec", 1: "seeding", 2: "records", 3: "launching", 4: "the public API", 5: "conformance",
-         6: "commands", 7: "workloads"}
+NAMES = {
+    0: "spec",
+    1: "seeding",
+    2: "records",
+    3: "launching",
+    4: "the public API",
+    5: "conformance",
+    6: "commands",
+    7: "workloads",
+}
 
 #: Imports that go the wrong way, each with the reason it must: none. The test fails on any import that
 #: climbs a layer, and on a listed one that is gone (take it off the list).
@@ -85,8 +103,9 @@ def _imports(name: str, path: Path) -> Iterator[str]:
                 yield target
 
 
-GRAPH: dict[str, set[str]] = {RELAYOUT.new_name(n): {RELAYOUT.new_name(t) for t in _imports(n, p)}
-                              for n, p in MODULES.items()}
+GRAPH: dict[str, set[str]] = {
+    RELAYOUT.new_name(n): {RELAYOUT.new_name(t) for t in _imports(n, p)} for n, p in MODULES.items()
+}
 
 
 def _layer(module: str) -> int | None:
@@ -146,11 +165,11 @@ def test_every_module_has_a_layer() -> None:
 
 
 def test_imports_run_from_the_commands_down_to_the_spec() -> None:
-    wrong = {(m, t) for m, targets in GRAPH.items() for t in targets
-             if (_layer(m) or 0) < (_layer(t) or 0)}
+    wrong = {(m, t) for m, targets in GRAPH.items() for t in targets if (_layer(m) or 0) < (_layer(t) or 0)}
     new = sorted(wrong - KNOWN_WRONG_WAY)
     assert new == [], "imports that climb a layer:\n" + "\n".join(
-        f"  {m} ({NAMES[_layer(m) or 0]}) imports {t} ({NAMES[_layer(t) or 0]})" for m, t in new)
+        f"  {m} ({NAMES[_layer(m) or 0]}) imports {t} ({NAMES[_layer(t) or 0]})" for m, t in new
+    )
     listed_wrong_way = {(m, t) for m, t in KNOWN_WRONG_WAY if (_layer(m) or 0) < (_layer(t) or 0)}
     assert sorted(listed_wrong_way - wrong) == [], "gone: take these off KNOWN_WRONG_WAY"
 

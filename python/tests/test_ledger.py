@@ -11,14 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import seedlock
 from conftest import SPEC, seedlock_cli
 from seedlock.ledger import Filters, Ledger, new_record
-from seedlock.records.provenance import run_state
 from seedlock.spec.resolution import resolve
 
-MANIFEST = {"version": "1.0", "seed": "generate", "stages": {"prep": {"frameworks": ["numpy"]}, "train": {"frameworks": ["numpy", "torch"]}}}
+MANIFEST = {
+    "version": "1.0",
+    "seed": "generate",
+    "stages": {"prep": {"frameworks": ["numpy"]}, "train": {"frameworks": ["numpy", "torch"]}},
+}
 
 
 def _lock_doc(seed: int | None = None) -> dict:
@@ -28,7 +30,9 @@ def _lock_doc(seed: int | None = None) -> dict:
 
 def _record(ledger: Ledger, doc: dict, *, stage: str | None = None, commit: str | None = None) -> str:
     prov = {"created": "2026-11-26T00:00:00Z", **({"git": {"commit": commit, "dirty": False}} if commit else {})}
-    rec = new_record(doc, event="run" if stage else "resolve", stage=stage, exit_code=0 if stage else None, provenance=prov)
+    rec = new_record(
+        doc, event="run" if stage else "resolve", stage=stage, exit_code=0 if stage else None, provenance=prov
+    )
     ledger.record(rec)
     return rec.run
 
@@ -60,9 +64,25 @@ def test_twenty_concurrent_recorders_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     manifest = tmp_path / "m.json"
     manifest.write_text(json.dumps(MANIFEST))
-    procs = [subprocess.Popen([sys.executable, "-m", "seedlock", "resolve", str(manifest), "-o", str(tmp_path / f"{i}.json"),
-                               "--record", "--ledger", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for i in range(24)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "seedlock",
+                "resolve",
+                str(manifest),
+                "-o",
+                str(tmp_path / f"{i}.json"),
+                "--record",
+                "--ledger",
+                str(path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(24)
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0] * 24
     ledger = Ledger(path)
     records = ledger.history(limit=None)
@@ -110,8 +130,12 @@ def test_a_corrupted_ledger_is_a_clear_error_not_a_crash(tmp_path: Path) -> None
 def test_rerun_writes_the_exact_recorded_lock(tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     lock = tmp_path / "a.json"
-    assert seedlock_cli("resolve", str(SPEC / "examples" / "classic.json"), "-o", str(lock), "--record",
-                        "--ledger", str(ledger)).returncode == 0
+    assert (
+        seedlock_cli(
+            "resolve", str(SPEC / "examples" / "classic.json"), "-o", str(lock), "--record", "--ledger", str(ledger)
+        ).returncode
+        == 0
+    )
     (record,) = Ledger(ledger).history()
     out = seedlock_cli("rerun", record.run[:7], "-o", str(tmp_path / "b.json"), "--ledger", str(ledger))
     assert out.returncode == 0
@@ -127,13 +151,22 @@ def test_run_records_the_stage_and_exit_code(tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     lock = tmp_path / "a.json"
     seedlock_cli("resolve", str(SPEC / "examples" / "classic.json"), "-o", str(lock))
-    out = seedlock_cli("run", str(lock), "--stage", "train", "--record", "--ledger", str(ledger), "--",
-                       sys.executable, "-c", "raise SystemExit(3)")
+    out = seedlock_cli(
+        "run",
+        str(lock),
+        "--stage",
+        "train",
+        "--record",
+        "--ledger",
+        str(ledger),
+        "--",
+        sys.executable,
+        "-c",
+        "raise SystemExit(3)",
+    )
     assert out.returncode == 3
     (record,) = Ledger(ledger).history()
     assert (record.event, record.stage, record.exit_code) == ("run", "train", 3)
-
-
 
 
 def test_history_still_shows_what_a_damaged_ledger_can_read(tmp_path: Path) -> None:
@@ -145,11 +178,15 @@ def test_history_still_shows_what_a_damaged_ledger_can_read(tmp_path: Path) -> N
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         # A leaf page of the runs table, from the middle of it (dbstat names each page's table).
-        leaves = [r[0] for r in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'seedlock_runs' AND pagetype = 'leaf' ORDER BY pageno")]
+        leaves = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = 'seedlock_runs' AND pagetype = 'leaf' ORDER BY pageno"
+            )
+        ]
     data = bytearray(path.read_bytes())
     victim = leaves[len(leaves) // 2] - 1
-    data[victim * page_size:(victim + 1) * page_size] = b"\xde\xad\xbe\xef" * (page_size // 4)
+    data[victim * page_size : (victim + 1) * page_size] = b"\xde\xad\xbe\xef" * (page_size // 4)
     path.write_bytes(bytes(data))
     out = seedlock_cli("history", "--ledger", str(path), "--limit", "0", "--format", "json")
     assert out.returncode == 2
@@ -172,8 +209,11 @@ def test_a_ledger_written_by_seedlock_0_1_keeps_its_runs(tmp_path: Path) -> None
     doc = _lock_doc(5)
     with sqlite3.connect(path) as conn:
         conn.executescript(_LEGACY_SCHEMA)
-        conn.execute("INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'run', 'train', 0, 'x', 'y', 5, 'abc', 0, NULL,"
-                     " NULL, NULL, ?)", (seedlock.spec._json.pretty(doc),))
+        conn.execute(
+            "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', 'run', 'train', 0, 'x', 'y', 5, 'abc', 0, NULL,"
+            " NULL, NULL, ?)",
+            (seedlock.spec._json.pretty(doc),),
+        )
     out = seedlock_cli("history", "--ledger", str(path), "--format", "json")
     assert out.returncode == 0, out.stderr
     (record,) = json.loads(out.stdout)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import child_environ, seedlock_cli, vector_cases
 
 PROGRAMS = Path(__file__).parent / "data" / "locate"
@@ -24,36 +23,68 @@ def _lock(tmp_path: Path, frameworks: list[str]) -> Path:
     return lock
 
 
-def _locate(tmp_path: Path, program: str, *cmd: str, frameworks: list[str] | None = None, output: str = "out.pt",
-            flags: tuple[str, ...] = ()) -> tuple[Any, dict[str, Any]]:
+def _locate(
+    tmp_path: Path,
+    program: str,
+    *cmd: str,
+    frameworks: list[str] | None = None,
+    output: str = "out.pt",
+    flags: tuple[str, ...] = (),
+) -> tuple[Any, dict[str, Any]]:
     lock = _lock(tmp_path, frameworks or ["python", "numpy", "torch"])
     work = tmp_path / "project"
     work.mkdir()
     shutil.copy(PROGRAMS / program, work / program)
     report = tmp_path / "locate.json"
     # Six runs of the program (verify's two, two coarse, two fine): longer than seedlock_cli's limit on a busy machine.
-    out = subprocess.run([sys.executable, "-m", "seedlock", "verify", str(lock), "--stage", "train", "--output", output,
-                          "--json", str(report), *flags, "--", *(cmd or (sys.executable, program))],
-                         capture_output=True, text=True, env=child_environ(), cwd=work, timeout=900)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seedlock",
+            "verify",
+            str(lock),
+            "--stage",
+            "train",
+            "--output",
+            output,
+            "--json",
+            str(report),
+            *flags,
+            "--",
+            *(cmd or (sys.executable, program)),
+        ],
+        capture_output=True,
+        text=True,
+        env=child_environ(),
+        cwd=work,
+        timeout=900,
+    )
     assert report.exists(), out.stdout + out.stderr
     return out, json.loads(report.read_text())
 
 
 @pytest.mark.slow
-def test_a_layer_drawing_from_an_unseeded_generator_from_step_7_is_located_at_step_7_in_that_layer(tmp_path: Path) -> None:
+def test_a_layer_drawing_from_an_unseeded_generator_from_step_7_is_located_at_step_7_in_that_layer(
+    tmp_path: Path,
+) -> None:
     out, found = _locate(tmp_path, "noisy_layer.py")
     assert out.returncode == 1, out.stdout + out.stderr
     first = found["first_divergence"]
     assert (first["step"], first["module"], first["tensor"], first["rank"]) == (7, "encoder.2", "forward-output", 0)
     assert first["max_abs_diff"] > 0.01
-    assert found["identical_before"] == {"steps": 7, "at_step": ["the input batch", "forward output of encoder.0",
-                                                                 "forward output of encoder.1"]}
+    assert found["identical_before"] == {
+        "steps": 7,
+        "at_step": ["the input batch", "forward output of encoder.0", "forward output of encoder.1"],
+    }
     assert "generator the lock does not control" in found["cause"]
     assert "first divergence at step 7, rank 0:\n  forward-output of encoder.2; largest difference" in out.stdout
 
 
 @pytest.mark.slow
-def test_a_dataloader_shuffling_with_an_unseeded_generator_is_located_at_the_input_batch_of_step_0(tmp_path: Path) -> None:
+def test_a_dataloader_shuffling_with_an_unseeded_generator_is_located_at_the_input_batch_of_step_0(
+    tmp_path: Path,
+) -> None:
     out, found = _locate(tmp_path, "loader_shuffle.py")
     assert out.returncode == 1
     first = found["first_divergence"]
@@ -63,7 +94,9 @@ def test_a_dataloader_shuffling_with_an_unseeded_generator_is_located_at_the_inp
 
 
 @pytest.mark.slow
-def test_numpy_reseeded_from_the_clock_mid_training_is_located_at_the_batch_of_that_step_and_named(tmp_path: Path) -> None:
+def test_numpy_reseeded_from_the_clock_mid_training_is_located_at_the_batch_of_that_step_and_named(
+    tmp_path: Path,
+) -> None:
     out, found = _locate(tmp_path, "numpy_reseed.py")
     assert out.returncode == 1
     first = found["first_divergence"]
@@ -105,24 +138,48 @@ def test_a_numpy_pipeline_is_located_through_its_probes_at_the_epoch_that_draws_
 
 def test_a_command_that_records_nothing_says_so_and_keeps_verifys_status(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python"])
-    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "o.txt", "--",
-                       sys.executable, "-c", "import os; open('o.txt','w').write(os.urandom(4).hex())", cwd=tmp_path)
+    out = seedlock_cli(
+        "verify",
+        str(lock),
+        "--stage",
+        "train",
+        "--output",
+        "o.txt",
+        "--",
+        sys.executable,
+        "-c",
+        "import os; open('o.txt','w').write(os.urandom(4).hex())",
+        cwd=tmp_path,
+    )
     assert out.returncode == 1
     assert "seedlock: locate: nothing was recorded" in out.stdout
 
 
 def test_no_locate_skips_the_locator(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python"])
-    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "o.txt", "--no-locate", "--",
-                       sys.executable, "-c", "import os; open('o.txt','w').write(os.urandom(4).hex())", cwd=tmp_path)
+    out = seedlock_cli(
+        "verify",
+        str(lock),
+        "--stage",
+        "train",
+        "--output",
+        "o.txt",
+        "--no-locate",
+        "--",
+        sys.executable,
+        "-c",
+        "import os; open('o.txt','w').write(os.urandom(4).hex())",
+        cwd=tmp_path,
+    )
     assert out.returncode == 1
     assert "seedlock: locate" not in out.stdout and "verify --locate" not in out.stderr
 
 
 @pytest.mark.parametrize("case", vector_cases("locate"))
-def test_probe_records_follow_the_vectors(case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_probe_records_follow_the_vectors(
+    case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import numpy as np
-
     import seedlock
     from seedlock.locate import _record
 
@@ -156,15 +213,28 @@ def r_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("R") is None:
         pytest.skip("R is not installed: run `make setup`")
     library = tmp_path_factory.mktemp("rlib")
-    done = subprocess.run(["R", "CMD", "INSTALL", "--no-docs", "--no-multiarch", "-l", str(library),
-                           str(Path(__file__).parents[2] / "r" / "seedlock")], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "R",
+            "CMD",
+            "INSTALL",
+            "--no-docs",
+            "--no-multiarch",
+            "-l",
+            str(library),
+            str(Path(__file__).parents[2] / "r" / "seedlock"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return library
 
 
 @pytest.mark.slow
 def test_an_r_script_is_located_through_its_probes_at_the_epoch_that_reseeds_from_the_clock(
-        tmp_path: Path, r_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, r_library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("R_LIBS", str(r_library))
     out, found = _locate(tmp_path, "pipeline.R", "Rscript", "pipeline.R", frameworks=["r"], output="out.txt")
     assert out.returncode == 1, out.stdout + out.stderr
@@ -176,8 +246,9 @@ def test_an_r_script_is_located_through_its_probes_at_the_epoch_that_reseeds_fro
 
 @pytest.mark.slow
 def test_a_keras_layer_with_unseeded_noise_is_located_at_step_0_in_that_layer(tmp_path: Path) -> None:
-    out, found = _locate(tmp_path, "keras_noise.py", frameworks=["python", "numpy", "tensorflow"],
-                         output="out.weights.h5")
+    out, found = _locate(
+        tmp_path, "keras_noise.py", frameworks=["python", "numpy", "tensorflow"], output="out.weights.h5"
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     first = found["first_divergence"]
     assert (first["step"], first["module"], first["tensor"]) == (0, "sequential/noisy", "forward-output")
@@ -187,8 +258,17 @@ def test_a_keras_layer_with_unseeded_noise_is_located_at_step_0_in_that_layer(tm
 
 @pytest.mark.slow
 def test_a_ddp_run_where_rank_1_diverges_reports_each_rank_and_rank_1_first(tmp_path: Path) -> None:
-    out, found = _locate(tmp_path, "ddp_rank.py", sys.executable, "-m", "torch.distributed.run", "--standalone",
-                         "--nproc-per-node", "2", "ddp_rank.py")
+    out, found = _locate(
+        tmp_path,
+        "ddp_rank.py",
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "ddp_rank.py",
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     first = found["first_divergence"]
     assert (first["rank"], first["step"], first["tensor"]) == (1, 3, "input-batch")
@@ -208,7 +288,8 @@ def test_a_named_stream_drawn_a_varying_number_of_times_is_named_as_the_cause(tm
 
 
 def test_a_forked_child_probing_writes_its_own_file_and_never_the_parents_records_twice(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     import seedlock
@@ -226,8 +307,10 @@ def test_a_forked_child_probing_writes_its_own_file_and_never_the_parents_record
     assert os.waitpid(pid, 0)[1] == 0
     seedlock.probe("parent", [3.0])
     _record.recorder().close()
-    names = sorted([r["name"] for r in map(json.loads, f.read_text().splitlines()) if r["type"] == "probe"]
-                   for f in (tmp_path / "records").iterdir())
+    names = sorted(
+        [r["name"] for r in map(json.loads, f.read_text().splitlines()) if r["type"] == "probe"]
+        for f in (tmp_path / "records").iterdir()
+    )
     assert names == [["child"], ["parent", "parent"]]
 
 
@@ -250,7 +333,7 @@ def _import_graph(root: Path) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:  # relative: from the module's package, one level up per extra dot
-                    up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join(up + ([base] if base else []))
                 targets = [f"{base}.{a.name}" for a in node.names]
             else:
@@ -277,7 +360,11 @@ def test_neither_verify_nor_any_module_of_the_locator_is_in_an_import_circle() -
     # verify runs the locator after its verdict, so the locator must not import verify back; the probe
     # package re-exports and its record writer must not import the package (lazy imports count too).
     graph = _import_graph(Path(__file__).parents[1] / "seedlock")
-    mine = sorted(m for m in graph if m in ("seedlock.launching.verify", "seedlock.locate") or m.startswith("seedlock.locate."))
-    assert len(mine) > 5 and "seedlock.locate.runner" in graph["seedlock.launching.verify"]  # the check sees lazy imports
+    mine = sorted(
+        m for m in graph if m in ("seedlock.launching.verify", "seedlock.locate") or m.startswith("seedlock.locate.")
+    )
+    assert (
+        len(mine) > 5 and "seedlock.locate.runner" in graph["seedlock.launching.verify"]
+    )  # the check sees lazy imports
     circles = {m: sorted(o for o in _reachable(graph, m) if m in _reachable(graph, o)) for m in mine}
     assert {m: c for m, c in circles.items() if c} == {}

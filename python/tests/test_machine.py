@@ -14,14 +14,12 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import SPEC
 from hypothesis import given
 from hypothesis import strategies as st
-
-from conftest import SPEC
-from seedlock.spec import _json
-from seedlock.seeding import _machine
-from seedlock.seeding import runcheck
 from seedlock import frameworks as fw_modules
+from seedlock.seeding import _machine, runcheck
+from seedlock.spec import _json
 
 
 def _installed_names() -> list[str]:
@@ -72,7 +70,9 @@ def _with_path(monkeypatch: pytest.MonkeyPatch, *entries: Path) -> None:
     monkeypatch.setattr(_machine, "_INDEXES", {})
 
 
-def test_the_first_directory_on_sys_path_wins_as_in_importlib_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_directory_on_sys_path_wins_as_in_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _dist_info(tmp_path / "a", "demo_pkg-1.0.dist-info", "1.0")
     _dist_info(tmp_path / "b", "Demo.Pkg-2.0.dist-info", "2.0")
     _dist_info(tmp_path / "c", "demo_pkg-3.0.egg-info", "3.0", filename="PKG-INFO")
@@ -81,10 +81,19 @@ def test_the_first_directory_on_sys_path_wins_as_in_importlib_metadata(tmp_path:
         assert _machine.quick_distribution_version("demo-pkg") == metadata.version("demo-pkg") == expected
 
 
-@pytest.mark.parametrize("case", ["zip on the path", "two directories for one name", "no version header",
-                                  "an egg directory on the path", "a metadata finder of its own"])
-def test_what_only_importlib_metadata_can_tell_is_left_to_it(case: str, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [
+        "zip on the path",
+        "two directories for one name",
+        "no version header",
+        "an egg directory on the path",
+        "a metadata finder of its own",
+    ],
+)
+def test_what_only_importlib_metadata_can_tell_is_left_to_it(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected: str | None = "1.5"
     if case == "zip on the path":
         archive = tmp_path / "deps.zip"
@@ -106,6 +115,7 @@ def test_what_only_importlib_metadata_can_tell_is_left_to_it(case: str, tmp_path
         _with_path(monkeypatch, egg)
         expected = "unknown"
     else:
+
         class Finder:
             @staticmethod
             def find_spec(*_args: object) -> None:
@@ -128,8 +138,13 @@ def test_what_only_importlib_metadata_can_tell_is_left_to_it(case: str, tmp_path
 def test_interpreter_platform_and_device_are_what_platform_and_the_os_say() -> None:
     assert _machine.python_version() == platform.python_version()
     assert _machine.platform_tag() == f"{platform.system()}-{platform.release()}-{platform.machine()}"
-    expected = ("gpu-nvidia" if os.path.exists("/proc/driver/nvidia/version")
-                else "gpu-amd" if os.path.exists("/dev/kfd") else "cpu")
+    expected = (
+        "gpu-nvidia"
+        if os.path.exists("/proc/driver/nvidia/version")
+        else "gpu-amd"
+        if os.path.exists("/dev/kfd")
+        else "cpu"
+    )
     assert _machine.device_kind() == expected
 
 
@@ -179,12 +194,20 @@ def test_every_installed_entry_point_is_found_as_importlib_metadata_finds_it() -
 
 
 def test_a_seeder_two_distributions_register_is_the_one_importlib_metadata_lists_first(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The quick look-up stops at the first registration, in importlib.metadata's order (path, then listing).
-    for place, dist, value in (("a", "alpha_seeder-1.0.dist-info", "alpha:seed"), ("b", "beta_seeder-1.0.dist-info", "beta:seed")):
+    for place, dist, value in (
+        ("a", "alpha_seeder-1.0.dist-info", "alpha:seed"),
+        ("b", "beta_seeder-1.0.dist-info", "beta:seed"),
+    ):
         _dist_info(tmp_path / place, dist, "1.0")
         (tmp_path / place / dist / "entry_points.txt").write_text(f"[seedlock.seeders]\nx-demo = {value}\n")
     for order in ("ab", "ba"):
         _with_path(monkeypatch, *(tmp_path / d for d in order))
         first = next(iter(metadata.entry_points(group="seedlock.seeders", name="x-demo"))).value
-        assert _machine.entry_point_value("seedlock.seeders", "x-demo") == first == f"{'alpha' if order == 'ab' else 'beta'}:seed"
+        assert (
+            _machine.entry_point_value("seedlock.seeders", "x-demo")
+            == first
+            == f"{'alpha' if order == 'ab' else 'beta'}:seed"
+        )

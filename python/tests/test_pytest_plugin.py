@@ -8,7 +8,6 @@ import re
 
 import numpy as np  # imported here: pytester forgets modules first imported inside a test, and numpy cannot load twice
 import pytest
-
 import seedlock
 from seedlock.spec.derivation import test_seed as per_test_seed  # not named test_*: pytest would collect it
 
@@ -50,14 +49,30 @@ def test_it_reports_a_header_with_the_root_seed_and_how_to_reproduce(project: py
     header = [line for line in result.outlines if line.startswith("seedlock: root seed")]
     assert header and re.fullmatch(
         r"seedlock: root seed (\d+) \(generated\) from seedlock.json, stage 'test' \(python, numpy\); "
-        r"reproduce with --seedlock-seed=\1 or --seedlock-seed=last", header[0])
+        r"reproduce with --seedlock-seed=\1 or --seedlock-seed=last",
+        header[0],
+    )
 
 
 def test_a_tests_seed_depends_on_its_id_not_on_order_or_selection(project: pytest.Pytester) -> None:
     full = _draws(project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7"))
-    only_c = _draws(project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_draws.py::test_c"))
-    reversed_ = _draws(project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7",
-                                         "test_draws.py::test_c", "test_draws.py::test_b", "test_draws.py::test_a"))
+    only_c = _draws(
+        project.runpytest_subprocess(
+            "-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_draws.py::test_c"
+        )
+    )
+    reversed_ = _draws(
+        project.runpytest_subprocess(
+            "-s",
+            "--seedlock",
+            "seedlock.json",
+            "--seedlock-seed",
+            "7",
+            "test_draws.py::test_c",
+            "test_draws.py::test_b",
+            "test_draws.py::test_a",
+        )
+    )
     assert only_c["c"] == full["c"]
     assert reversed_ == full
     assert len({tuple(v) for v in full.values()}) == 3
@@ -91,16 +106,24 @@ def pytest_sessionfinish(session):
 
 
 def test_the_seedlock_stage_fixture_gives_the_tests_own_seeds_and_generators(project: pytest.Pytester) -> None:
-    project.makepyfile(test_fixture="""
+    project.makepyfile(
+        test_fixture="""
 import json
 def test_gen(seedlock_stage):
     print("DRAW", json.dumps(["gen", seedlock_stage.seeds["numpy"], float(seedlock_stage.numpy_generator().random())]))
 def test_other(seedlock_stage):
     print("DRAW", json.dumps(["other", seedlock_stage.seeds["numpy"], float(seedlock_stage.numpy_generator().random())]))
-""")
-    result = project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_fixture.py")
+"""
+    )
+    result = project.runpytest_subprocess(
+        "-s", "--seedlock", "seedlock.json", "--seedlock-seed", "7", "test_fixture.py"
+    )
     result.assert_outcomes(passed=2)
-    numpy_seed = seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False).stage("test").seed_of("numpy")
+    numpy_seed = (
+        seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False)
+        .stage("test")
+        .seed_of("numpy")
+    )
     draws = _draws(result)
     for name in ("gen", "other"):
         seed = per_test_seed(numpy_seed, f"test_fixture.py::test_{name}")
@@ -167,7 +190,9 @@ def _root_seed(result: pytest.RunResult) -> int:
     return int(header[0].split()[3])
 
 
-def test_xdist_workers_use_the_controllers_seed_so_a_serial_rerun_reproduces_every_test(project: pytest.Pytester) -> None:
+def test_xdist_workers_use_the_controllers_seed_so_a_serial_rerun_reproduces_every_test(
+    project: pytest.Pytester,
+) -> None:
     project.makepyfile(test_draws=XDIST_TESTS)
     parallel = project.runpytest_subprocess("-n", "2", "--seedlock", "seedlock.json")
     parallel.assert_outcomes(passed=8)
@@ -183,7 +208,9 @@ def test_xdist_workers_use_the_controllers_seed_so_a_serial_rerun_reproduces_eve
     assert _root_seed(last) == seed
     assert _recorded(project) == under_xdist
     # And back under xdist with the printed seed: the same values again, whichever worker runs a test.
-    project.runpytest_subprocess("-n", "2", "--seedlock", "seedlock.json", f"--seedlock-seed={seed}").assert_outcomes(passed=8)
+    project.runpytest_subprocess("-n", "2", "--seedlock", "seedlock.json", f"--seedlock-seed={seed}").assert_outcomes(
+        passed=8
+    )
     assert _recorded(project) == under_xdist
 
 
@@ -221,12 +248,17 @@ def test_fixture_draws_do_not_shift_the_test_body(project: pytest.Pytester, monk
 
 
 def test_what_could_not_be_applied_is_a_warning_and_strict_makes_it_an_error(
-        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The stage asks for PYTHONHASHSEED (hash_seed defaults to true); pytest was not started with it.
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     result = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "7")
     result.assert_outcomes(passed=3)
-    python_seed = seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False).stage("test").seed_of("python")
+    python_seed = (
+        seedlock.resolve(seedlock.from_data(MANIFEST), {"SEEDLOCK_SEED": "7"}, provenance=False)
+        .stage("test")
+        .seed_of("python")
+    )
     result.stdout.fnmatch_lines([f"*seedlock: not applied: python PYTHONHASHSEED={python_seed}*"])
     strict = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "7", "--seedlock-strict")
     assert strict.ret == pytest.ExitCode.USAGE_ERROR
@@ -239,15 +271,22 @@ def test_what_could_not_be_applied_is_a_warning_and_strict_makes_it_an_error(
 
 
 def test_a_manifest_without_a_test_stage_names_the_option_to_choose_one(pytester: pytest.Pytester) -> None:
-    manifest = {"version": "1.0", "seed": 1, "stages": {"train": {"frameworks": ["python"]}, "eval": {"frameworks": ["numpy"]}}}
+    manifest = {
+        "version": "1.0",
+        "seed": 1,
+        "stages": {"train": {"frameworks": ["python"]}, "eval": {"frameworks": ["numpy"]}},
+    }
     pytester.makefile(".json", seedlock=json.dumps(manifest))
     pytester.makepyfile(test_x="def test_x(): pass")
     pytester.makeini("[pytest]\n")
     result = pytester.runpytest_subprocess("--seedlock", "seedlock.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([
-        "*seedlock: error[[]unknown-stage[]] seedlock.json: No stage 'test' (stages: train, eval); "
-        "choose one with --seedlock-stage STAGE (or the seedlock_stage ini option)*"])
+    result.stderr.fnmatch_lines(
+        [
+            "*seedlock: error[[]unknown-stage[]] seedlock.json: No stage 'test' (stages: train, eval); "
+            "choose one with --seedlock-stage STAGE (or the seedlock_stage ini option)*"
+        ]
+    )
 
 
 def test_the_failure_summary_repeats_how_to_reproduce(project: pytest.Pytester) -> None:
@@ -256,8 +295,10 @@ def test_the_failure_summary_repeats_how_to_reproduce(project: pytest.Pytester) 
     result.assert_outcomes(failed=1)
     seed = _root_seed(result)
     # After the failures' tracebacks, next to pytest's own summary.
-    tail = result.outlines[result.outlines.index(next(line for line in result.outlines if " FAILURES " in line)):]
-    assert any(line == f"seedlock: reproduce with --seedlock-seed={seed} or --seedlock-seed=last" for line in tail), tail
+    tail = result.outlines[result.outlines.index(next(line for line in result.outlines if " FAILURES " in line)) :]
+    assert any(line == f"seedlock: reproduce with --seedlock-seed={seed} or --seedlock-seed=last" for line in tail), (
+        tail
+    )
     passing = project.runpytest_subprocess("--seedlock", "seedlock.json", "test_draws.py")
     assert not [line for line in passing.outlines if line.startswith("seedlock: reproduce")]
 
@@ -272,10 +313,15 @@ def test_a_command_line_seed_is_reported_as_one(project: pytest.Pytester, monkey
     assert [line for line in result.outlines if line.startswith("seedlock: root seed 8 (env SEEDLOCK_SEED)")]
 
 
-def test_a_generated_stage_seed_is_printed_and_brought_back_by_last(pytester: pytest.Pytester,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    manifest = {"version": "1.0", "seed": 3, "stages": {"test": {"seed": "generate", "frameworks": ["python"]}},
-                "settings": {"python": {"hash_seed": False}}}
+def test_a_generated_stage_seed_is_printed_and_brought_back_by_last(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = {
+        "version": "1.0",
+        "seed": 3,
+        "stages": {"test": {"seed": "generate", "frameworks": ["python"]}},
+        "settings": {"python": {"hash_seed": False}},
+    }
     pytester.makeini("[pytest]\n")
     pytester.makefile(".json", seedlock=json.dumps(manifest))
     pytester.makepyfile(test_draws=TESTS.replace("float(np.random.random())", "0.0"))
@@ -352,6 +398,8 @@ def test_a_listed_framework_is_imported_only_by_the_tests_that_use_it(pytester: 
     import torch
 
     # Seeded on its first import, inside the body, with the body's seed: as if it had been applied.
-    expected = float(torch.rand(1, generator=torch.Generator().manual_seed(per_test_seed(stage.seed_of("torch"), node))))
+    expected = float(
+        torch.rand(1, generator=torch.Generator().manual_seed(per_test_seed(stage.seed_of("torch"), node)))
+    )
     assert _draws(both)["torch"][0] == expected
     assert _draws(both)["numpy"][0] == _draws(only_numpy)["numpy"][0]

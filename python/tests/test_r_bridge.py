@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import requires_r, seedlock_cli
 from seedlock.rcompat import portable_split, r_uniform
 
@@ -20,8 +19,10 @@ MANIFEST = {
     "seed": 20261126,
     "stages": {
         "preprocess": {"frameworks": ["r", "numpy"]},
-        "legacy": {"frameworks": ["r"], "settings": {"r": {"kind": "Wichmann-Hill", "normal_kind": "Box-Muller",
-                                                           "sample_kind": "Rounding"}}},
+        "legacy": {
+            "frameworks": ["r"],
+            "settings": {"r": {"kind": "Wichmann-Hill", "normal_kind": "Box-Muller", "sample_kind": "Rounding"}},
+        },
     },
 }
 
@@ -29,8 +30,12 @@ R_DRAWS = 'list(u = sprintf("%.17g", runif(5)), n = sprintf("%.17g", rnorm(5)), 
 
 
 def _rscript(code: str) -> Any:
-    out = subprocess.run(["Rscript", "--vanilla", "-e", f"suppressMessages(library(seedlock)); {code}"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        ["Rscript", "--vanilla", "-e", f"suppressMessages(library(seedlock)); {code}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -74,8 +79,10 @@ def test_r_and_python_resolve_the_same_seeds_from_one_manifest(tmp_path: Path) -
     manifest.write_text(json.dumps(MANIFEST))
     env = {"SEEDLOCK_SEED_LEGACY": "31337"}
     py = json.loads(seedlock_cli("resolve", str(manifest), "--no-provenance", env=env).stdout)
-    r_code = (f'withr::with_envvar(c(SEEDLOCK_SEED_LEGACY = "31337"), lock <- load_seedlock("{manifest}")); '
-              + _to_json_r("seedlock:::lock_document(lock)[c('root', 'stages', 'manifest')]"))
+    r_code = (
+        f'withr::with_envvar(c(SEEDLOCK_SEED_LEGACY = "31337"), lock <- load_seedlock("{manifest}")); '
+        + _to_json_r("seedlock:::lock_document(lock)[c('root', 'stages', 'manifest')]")
+    )
     from_r = _rscript(r_code)
     for name in ("root", "stages"):
         assert from_r[name] == py[name]
@@ -84,17 +91,20 @@ def test_r_and_python_resolve_the_same_seeds_from_one_manifest(tmp_path: Path) -
 
 def test_the_r_compatible_stream_and_split_match_rscript() -> None:
     seed = 1677747947
-    from_r = _rscript(_to_json_r(
-        f'list(u = sprintf("%.17g", r_uniform({seed}, 2000)), '
-        f'split = portable_split(5000, c(train = 0.7, val = 0.2, test = 0.1), {seed}))'))
+    from_r = _rscript(
+        _to_json_r(
+            f'list(u = sprintf("%.17g", r_uniform({seed}, 2000)), '
+            f"split = portable_split(5000, c(train = 0.7, val = 0.2, test = 0.1), {seed}))"
+        )
+    )
     assert [f"{x:.17g}" for x in r_uniform(seed, 2000)] == [f"{float(x):.17g}" for x in from_r["u"]]
     ours = portable_split(5000, {"train": 0.7, "val": 0.2, "test": 0.1}, seed)
     assert {k: (v + 1).tolist() for k, v in ours.items()} == from_r["split"]
 
 
 def test_rpy2_dot_random_seed_equals_the_python_reconstruction() -> None:
-    from seedlock.seeding import _rbridge
     from seedlock.rcompat import r_random_seed
+    from seedlock.seeding import _rbridge
 
     state = _rbridge.get_state()
     try:
@@ -119,16 +129,17 @@ def test_seeded_restores_r_state_through_rpy2(lock_path: Path) -> None:
     assert list(_rbridge.r_call(".Random.seed")) == before
 
 
-
-
 def test_the_readme_r_and_python_scripts_print_the_same_seeds_draws_and_split(tmp_path: Path) -> None:
     from conftest import REPO
 
     lock = tmp_path / "run.lock.json"
     assert seedlock_cli("resolve", str(REPO / "examples" / "r" / "pipeline.json"), "-o", str(lock)).returncode == 0
-    r = seedlock_cli("run", str(lock), "--stage", "preprocess", "--", "Rscript", str(REPO / "examples" / "r" / "preprocess.R"))
-    py = seedlock_cli("run", str(lock), "--stage", "preprocess", "--", sys.executable,
-                      str(REPO / "examples" / "r" / "preprocess.py"))
+    r = seedlock_cli(
+        "run", str(lock), "--stage", "preprocess", "--", "Rscript", str(REPO / "examples" / "r" / "preprocess.R")
+    )
+    py = seedlock_cli(
+        "run", str(lock), "--stage", "preprocess", "--", sys.executable, str(REPO / "examples" / "r" / "preprocess.py")
+    )
     assert r.returncode == 0 and py.returncode == 0, r.stderr + py.stderr
     assert json.loads(r.stdout) == json.loads(py.stdout)
 

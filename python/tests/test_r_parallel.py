@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, requires_r, seedlock_cli
 from seedlock.conformance import structure
 from seedlock.conformance.plan import load_cases
@@ -18,8 +17,17 @@ WORKLOAD = REPO / "python" / "seedlock" / "workloads" / "r_parallel.R"
 
 
 def _run(lock: Path, out: Path) -> tuple[dict[str, list[str]], dict]:  # type: ignore[type-arg]
-    done = seedlock_cli("run", str(lock), "--stage", "fit", "--", shutil.which("Rscript") or "Rscript", "--vanilla",
-                        str(WORKLOAD), str(out))
+    done = seedlock_cli(
+        "run",
+        str(lock),
+        "--stage",
+        "fit",
+        "--",
+        shutil.which("Rscript") or "Rscript",
+        "--vanilla",
+        str(WORKLOAD),
+        str(out),
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((out / "outputs.json").read_text()), json.loads((out / "outputs.meta.json").read_text())
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import seedlock
 from conftest import vector_cases
 from seedlock.rcompat import portable_split, r_random_seed, r_uniform, r_words
@@ -59,8 +58,6 @@ def test_a_bool_row_count_is_rejected() -> None:
     with pytest.raises(seedlock.SeedlockError) as info:
         portable_split(True, {"a": 1.0}, 1)  # type: ignore[arg-type]
     assert str(info.value) == "Unexpected type boolean (expected integer) at '/n'"
-
-
 
 
 @pytest.mark.parametrize("case", vector_cases("parallel"))

@@ -54,7 +54,9 @@ def test_python_and_r_read_byte_mutated_manifests_alike(tmp_path: Path) -> None:
         files.append(path)
     python = [_python_outcome(doc) for doc in docs]
     r = _r_outcomes(files, tmp_path / "r.json")
-    differ = [(f.name, docs[i][:200], p, q) for i, (f, p, q) in enumerate(zip(files, python, r)) if p != q]
+    differ = [
+        (f.name, docs[i][:200], p, q) for i, (f, p, q) in enumerate(zip(files, python, r, strict=False)) if p != q
+    ]
     assert not differ, f"{len(differ)} of {len(docs)} differ, e.g. {differ[:4]}"
     # The corpus must exercise the reader, not just the validators: most mutations break the JSON.
     syntax = [p for p in python if p.startswith("invalid-json")]
@@ -85,6 +87,6 @@ writeLines(jsonlite::toJSON(res), {json.dumps(str(out))}, useBytes = TRUE)
     subprocess.run(["Rscript", "--vanilla", "-e", script], check=True, capture_output=True, timeout=900)
     r = json.loads(out.read_text(encoding="utf-8"))
     python = [[f"{p.code} {p.pointer}" for p in _diagnostics.problems(doc)] for doc in docs]
-    differ = [(docs[i][:300], p, q) for i, (p, q) in enumerate(zip(python, r)) if p != q]
+    differ = [(docs[i][:300], p, q) for i, (p, q) in enumerate(zip(python, r, strict=False)) if p != q]
     assert not differ, f"{len(differ)} of {len(docs)} differ, e.g. {differ[:3]}"
     assert sum(len(p) > 1 for p in python) > 700  # most documents really have several faults

@@ -12,7 +12,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 README = (REPO / "README.md").read_text()
@@ -20,7 +19,7 @@ README = (REPO / "README.md").read_text()
 
 def _section(title: str) -> str:
     start = README.index(title)
-    rest = README[start + len(title):]
+    rest = README[start + len(title) :]
     ends = [m.start() for m in re.finditer(r"^#{2,3} ", rest, re.M)]
     return rest[: ends[0]] if ends else rest
 
@@ -70,7 +69,7 @@ def test_the_quick_start_records_a_run_and_replays_it_exactly(tmp_path: Path) ->
             line = line.replace(" RUN ", f" {run_id[:7]} ")
         outputs.append(_type(line.split("  #")[0].rstrip(), work, env))
 
-    by_line = dict(zip(lines, outputs))
+    by_line = dict(zip(lines, outputs, strict=False))
     recorded = next(out for line, out in by_line.items() if line.startswith("seedlock run seedlock.lock.json"))
     replayed = next(out for line, out in by_line.items() if line.startswith("seedlock run replay.lock.json"))
     assert recorded.stdout and replayed.stdout == recorded.stdout
@@ -85,10 +84,13 @@ def test_the_quick_start_records_a_run_and_replays_it_exactly(tmp_path: Path) ->
 def _sklearn_script() -> str:
     section = _section("### RNGs seedlock does not own")
     header = _blocks(section, "python")[0]
-    recipe = _blocks(section[section.index("**scikit-learn**"):], "python")[0]
-    return (header + "from sklearn.datasets import make_classification\n"
-            "X, y = make_classification(n_samples=300, n_features=8, random_state=0)  # the same data every time\n"
-            + recipe + "print(''.join(map(str, model.predict(X_test))), len(X_test))\n")
+    recipe = _blocks(section[section.index("**scikit-learn**") :], "python")[0]
+    return (
+        header + "from sklearn.datasets import make_classification\n"
+        "X, y = make_classification(n_samples=300, n_features=8, random_state=0)  # the same data every time\n"
+        + recipe
+        + "print(''.join(map(str, model.predict(X_test))), len(X_test))\n"
+    )
 
 
 @pytest.mark.slow
@@ -97,7 +99,9 @@ def test_the_scikit_learn_recipe_repeats_from_the_lock_and_varies_with_the_seed(
         pytest.importorskip("sklearn")  # in CI scikit-learn is installed (requirements-dev.txt): a miss fails
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "fit.py").write_text(_sklearn_script())
-    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": ["numpy"]}}}')
+    (tmp_path / "m.json").write_text(
+        '{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": ["numpy"]}}}'
+    )
     env = _user_path(tmp_path)
     _type("seedlock resolve m.json -o a.lock.json && seedlock resolve m.json -o b.lock.json", tmp_path, env)
     first = _type("seedlock run a.lock.json --stage train -- python fit.py", tmp_path, env).stdout
@@ -111,7 +115,7 @@ def test_the_scikit_learn_recipe_repeats_from_the_lock_and_varies_with_the_seed(
 def _lightning_script() -> str:
     section = _section("### RNGs seedlock does not own")
     header = _blocks(section, "python")[0]
-    recipe = _blocks(section[section.index("**Lightning**"):], "python")[0]
+    recipe = _blocks(section[section.index("**Lightning**") :], "python")[0]
     setup = textwrap.dedent("""\
         import torch
         from torch.utils.data import TensorDataset
@@ -128,11 +132,18 @@ def _lightning_script() -> str:
         data = torch.Generator().manual_seed(0)  # the same data every time; the model's randomness is the lock's
         dataset = TensorDataset(torch.randn(256, 4, generator=data), torch.randn(256, 1, generator=data))
         """)
-    recipe = recipe.replace("import lightning as L\n", "").replace("L.Trainer(max_epochs=2, deterministic=True)",
+    recipe = recipe.replace("import lightning as L\n", "").replace(
+        "L.Trainer(max_epochs=2, deterministic=True)",
         "L.Trainer(max_epochs=2, deterministic=True, logger=False, enable_checkpointing=False, enable_progress_bar=False,"
-        " enable_model_summary=False, accelerator='cpu')")
-    return (header + "import lightning as L\n" + setup + recipe
-            + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n")
+        " enable_model_summary=False, accelerator='cpu')",
+    )
+    return (
+        header
+        + "import lightning as L\n"
+        + setup
+        + recipe
+        + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n"
+    )
 
 
 @pytest.mark.slow
@@ -141,8 +152,10 @@ def test_the_lightning_recipe_repeats_from_the_lock_with_workers_and_varies_with
         pytest.importorskip("lightning")  # in CI lightning is installed (requirements-dev.txt): a miss fails
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "fit.py").write_text(_lightning_script())
-    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": '
-                                     '["python", "numpy", "torch"], "settings": {"torch": {"num_threads": 1}}}}}')
+    (tmp_path / "m.json").write_text(
+        '{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": '
+        '["python", "numpy", "torch"], "settings": {"torch": {"num_threads": 1}}}}}'
+    )
     env = {**_user_path(tmp_path), "PYTHONWARNINGS": "ignore"}
     _type("seedlock resolve m.json -o a.lock.json && seedlock resolve m.json -o b.lock.json", tmp_path, env)
     first = _type("seedlock run a.lock.json --stage train -- python fit.py", tmp_path, env).stdout
@@ -155,7 +168,7 @@ def test_the_lightning_recipe_repeats_from_the_lock_with_workers_and_varies_with
 def _hugging_face_script() -> str:
     section = _section("### RNGs seedlock does not own")
     header = _blocks(section, "python")[0]
-    recipe = _blocks(section[section.index("**Hugging Face"):], "python")[0]
+    recipe = _blocks(section[section.index("**Hugging Face") :], "python")[0]
     setup = textwrap.dedent("""\
         import torch
         torch.set_num_threads(1)  # torch results depend on the thread count
@@ -170,12 +183,18 @@ def _hugging_face_script() -> str:
         xs, ys = torch.randn(256, 4, generator=data), torch.randn(256, 1, generator=data)
         dataset = [{"x": x, "labels": y} for x, y in zip(xs, ys)]
         """)
-    quiet = ('TrainingArguments(output_dir="out", report_to="none", save_strategy="no", logging_strategy="no", '
-             'disable_tqdm=True, use_cpu=True, num_train_epochs=2, per_device_train_batch_size=32, ')
+    quiet = (
+        'TrainingArguments(output_dir="out", report_to="none", save_strategy="no", logging_strategy="no", '
+        "disable_tqdm=True, use_cpu=True, num_train_epochs=2, per_device_train_batch_size=32, "
+    )
     assert 'TrainingArguments(output_dir="out", ' in recipe
     recipe = recipe.replace('TrainingArguments(output_dir="out", ', quiet)
-    return (header + setup + recipe
-            + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n")
+    return (
+        header
+        + setup
+        + recipe
+        + "print(' '.join(f'{p:.10f}' for p in torch.cat([q.flatten() for q in model.parameters()]).tolist()))\n"
+    )
 
 
 @pytest.mark.slow
@@ -184,8 +203,10 @@ def test_the_hugging_face_recipe_repeats_from_the_lock_and_varies_with_the_seed(
         pytest.importorskip("transformers")  # in CI transformers is installed (requirements-dev.txt): a miss fails
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "fit.py").write_text(_hugging_face_script())
-    (tmp_path / "m.json").write_text('{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": '
-                                     '["python", "numpy", "torch"], "settings": {"torch": {"num_threads": 1}}}}}')
+    (tmp_path / "m.json").write_text(
+        '{"version": "1.0", "seed": "generate", "stages": {"train": {"frameworks": '
+        '["python", "numpy", "torch"], "settings": {"torch": {"num_threads": 1}}}}}'
+    )
     env = {**_user_path(tmp_path), "PYTHONWARNINGS": "ignore", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     _type("seedlock resolve m.json -o a.lock.json && seedlock resolve m.json -o b.lock.json", tmp_path, env)
     # The last line is the trained weights (Trainer prints its metrics, with timings, before it).

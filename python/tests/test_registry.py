@@ -15,19 +15,19 @@ from typing import Any
 
 import jsonschema
 import pytest
-
+from conftest import SPEC
 from seedlock.launching import _launch_fast
 from seedlock.spec import settings
 from seedlock.spec.errors import SeedlockError
-
-from conftest import SPEC
 
 REGISTRY: dict[str, Any] = json.loads((SPEC / "registry.json").read_text(encoding="utf-8"))
 FRAMEWORKS = {fw["name"]: fw for fw in REGISTRY["frameworks"]}
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("generate_from_registry", SPEC / "tools" / "generate_from_registry.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate_from_registry", SPEC / "tools" / "generate_from_registry.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -62,8 +62,10 @@ def test_the_generator_check_fails_naming_a_generated_file_someone_edited(tmp_pa
     (tmp_path / "python/seedlock/spec/_registry.py").write_text("FRAMEWORKS = ()\n", encoding="utf-8")
     check = [sys.executable, str(tmp_path / "spec/tools/generate_from_registry.py"), "--check"]
     out = subprocess.run(check, capture_output=True, text=True, check=False)
-    assert (out.returncode, out.stdout) == (1, "python/seedlock/spec/_registry.py is stale: run python3 "
-                                                "spec/tools/generate_from_registry.py\n")
+    assert (out.returncode, out.stdout) == (
+        1,
+        "python/seedlock/spec/_registry.py is stale: run python3 spec/tools/generate_from_registry.py\n",
+    )
     subprocess.run(check[:-1], capture_output=True, check=True)
     assert subprocess.run(check, capture_output=True, check=False).returncode == 0
 
@@ -108,8 +110,12 @@ def test_the_vector_schema_allows_exactly_the_registry_codes() -> None:
 
 
 def test_the_one_settings_checker_accepts_what_the_registry_allows_and_rejects_the_rest() -> None:
-    wrong = {"boolean": (1, "invalid-type"), "enum": ("Nope", "invalid-value"), "integer-or-null": (0, "invalid-value"),
-             "string-array": ([""], "invalid-value")}
+    wrong = {
+        "boolean": (1, "invalid-type"),
+        "enum": ("Nope", "invalid-value"),
+        "integer-or-null": (0, "invalid-value"),
+        "string-array": ([""], "invalid-value"),
+    }
     for name, row in FRAMEWORKS.items():
         checks = settings.CHECKS[name]
         for s in row["settings"]:
@@ -139,6 +145,7 @@ def test_the_conformance_versions_include_every_installed_framework_distribution
 
 def test_every_framework_seeded_through_a_package_has_an_install_extra_that_installs_it() -> None:
     import re
+
     import tomllib
 
     pyproject = tomllib.loads((SPEC.parent / "pyproject.toml").read_text(encoding="utf-8"))
@@ -152,19 +159,23 @@ def test_every_framework_seeded_through_a_package_has_an_install_extra_that_inst
 
 
 def _stage(**frameworks: dict[str, Any]) -> Any:
-    return SimpleNamespace(name="train", frameworks={name: SimpleNamespace(seed=123, settings=value)
-                                                     for name, value in frameworks.items()})
+    return SimpleNamespace(
+        name="train", frameworks={name: SimpleNamespace(seed=123, settings=value) for name, value in frameworks.items()}
+    )
 
 
 @pytest.mark.parametrize("name", list(FRAMEWORKS))
 def test_the_launcher_sets_each_frameworks_registry_variables_only_when_their_setting_is_on(
-        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     row = FRAMEWORKS[name]
     for v in row["launcher_environment"]:
         monkeypatch.delenv(v["variable"], raising=False)
     defaults = dict(settings.DEFAULTS[name])
     env = _launch_fast.stage_variables("lock.json", _stage(**{name: defaults}))
-    expected = {v["variable"]: v["value"].replace("{seed}", "123") for v in row["launcher_environment"] if defaults[v["when"]]}
+    expected = {
+        v["variable"]: v["value"].replace("{seed}", "123") for v in row["launcher_environment"] if defaults[v["when"]]
+    }
     assert env == {"SEEDLOCK_LOCK": os.path.abspath("lock.json"), "SEEDLOCK_STAGE": "train", **expected}
     for v in row["launcher_environment"]:
         off = _launch_fast.stage_variables("lock.json", _stage(**{name: {**defaults, v["when"]: False}}))

@@ -5,14 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
-
 from seedlock.records import replicate_stats as rs
 
 
 def _sample(values, group="g", metric="m", seeds=None, indices=None) -> rs.Sample:  # type: ignore[no-untyped-def]
     values = tuple(float(v) for v in values)
-    return rs.Sample(group=group, metric=metric, indices=tuple(indices or range(len(values))), values=values,
-                     seeds=tuple(seeds) if seeds is not None else None)
+    return rs.Sample(
+        group=group,
+        metric=metric,
+        indices=tuple(indices or range(len(values))),
+        values=values,
+        seeds=tuple(seeds) if seeds is not None else None,
+    )
 
 
 @pytest.mark.parametrize("n", [2, 3, 7, 20, 101])
@@ -70,8 +74,10 @@ def test_groups_with_the_same_seeds_per_replicate_are_compared_pair_by_pair() ->
     seeds = [f"s{i}" for i in range(30)]
     # the candidate's replicates are listed in another order: pairing is by replicate index
     order = rng.permutation(30)
-    cmp = rs.compare(_sample(cand[order], "new", seeds=[seeds[i] for i in order], indices=order.tolist()),
-                     _sample(base, "old", seeds=seeds))
+    cmp = rs.compare(
+        _sample(cand[order], "new", seeds=[seeds[i] for i in order], indices=order.tolist()),
+        _sample(base, "old", seeds=seeds),
+    )
     assert cmp.paired and "same replicate seeds" in cmp.pairing
     d = cand - base
     ref = stats.bootstrap((d,), np.mean, method="BCa", rng=np.random.default_rng(rs.BOOTSTRAP_SEED))
@@ -88,8 +94,9 @@ def test_groups_with_the_same_seeds_per_replicate_are_compared_pair_by_pair() ->
 def test_groups_with_different_seeds_are_independent_samples() -> None:
     rng = np.random.default_rng(8)
     c, a = rng.normal(0.2, size=25), rng.normal(size=25)
-    cmp = rs.compare(_sample(c, "new", seeds=[f"x{i}" for i in range(25)]),
-                     _sample(a, "old", seeds=[f"y{i}" for i in range(25)]))
+    cmp = rs.compare(
+        _sample(c, "new", seeds=[f"x{i}" for i in range(25)]), _sample(a, "old", seeds=[f"y{i}" for i in range(25)])
+    )
     assert not cmp.paired and "different seeds" in cmp.pairing
     pairs = c[:, None] - a[None, :]
     assert cmp.probability_of_improvement == pytest.approx(float(np.mean(pairs > 0) + 0.5 * np.mean(pairs == 0)))
@@ -99,7 +106,9 @@ def test_groups_with_different_seeds_are_independent_samples() -> None:
 
 def test_probability_of_improvement_counts_ties_as_half_and_follows_the_better_direction() -> None:
     c, a = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0])
-    assert rs.probability_of_improvement(c, a) == pytest.approx((0 + 0.5 * 2 + 2) / 6)  # 1 loses twice, 2 ties twice, 3 wins twice
+    assert rs.probability_of_improvement(c, a) == pytest.approx(
+        (0 + 0.5 * 2 + 2) / 6
+    )  # 1 loses twice, 2 ties twice, 3 wins twice
     loss_new, loss_old = _sample([0.1, 0.2, 0.3], "new"), _sample([0.5, 0.6], "old")
     assert rs.compare(loss_new, loss_old, better="lower").probability_of_improvement == 1.0
     assert rs.compare(loss_new, loss_old, better="higher").probability_of_improvement == 0.0

@@ -12,16 +12,32 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import seedlock
 from conftest import child_environ, requires_r, vector_cases
 from seedlock.spec.errors import SeedlockError
 from seedlock.spec.replicates import replicate_stage, task_attempt, task_index
 
-_CLEAN = {k: "" for k in ("CI", "GITLAB_CI", "GITHUB_ACTIONS", "SEEDLOCK_LEDGER", "SEEDLOCK_SEED", "SLURM_JOB_ID",
-                          "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_JOB_ID", "SLURM_RESTART_COUNT", "JOB_COMPLETION_INDEX",
-                          "SEEDLOCK_REPLICATE_INDEX", "SEEDLOCK_ATTEMPT", "SEEDLOCK_ENGINE", "SEEDLOCK_REPLICATE",
-                          "SEEDLOCK_VARY", "SEEDLOCK_METRICS")}
+_CLEAN = dict.fromkeys(
+    (
+        "CI",
+        "GITLAB_CI",
+        "GITHUB_ACTIONS",
+        "SEEDLOCK_LEDGER",
+        "SEEDLOCK_SEED",
+        "SLURM_JOB_ID",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_JOB_ID",
+        "SLURM_RESTART_COUNT",
+        "JOB_COMPLETION_INDEX",
+        "SEEDLOCK_REPLICATE_INDEX",
+        "SEEDLOCK_ATTEMPT",
+        "SEEDLOCK_ENGINE",
+        "SEEDLOCK_REPLICATE",
+        "SEEDLOCK_VARY",
+        "SEEDLOCK_METRICS",
+    ),
+    "",
+)
 
 
 def _stage_of(case: dict[str, Any]) -> seedlock.LockedStage:
@@ -49,7 +65,7 @@ def test_replicate_vectors(case: dict[str, Any], restore_global_rngs: None) -> N
         return
     rep = replicate_stage(stage, data["replicate"], data.get("vary", []))
     assert rep.seeds == case["expected"]["frameworks"]
-    for query, expected in zip(data.get("streams", []), case["expected"].get("streams", [])):
+    for query, expected in zip(data.get("streams", []), case["expected"].get("streams", []), strict=False):
         fresh = seedlock.apply_stage(replicate_stage(stage, data["replicate"], data.get("vary", [])))
         if "epoch" in query:
             fresh.seed_epoch(query["epoch"])
@@ -64,8 +80,10 @@ def test_replicate_vectors(case: dict[str, Any], restore_global_rngs: None) -> N
 def test_a_varied_stream_is_the_replicates_in_dataloader_workers_too() -> None:
     from seedlock.spec.derivation import derive, loader_worker_seed
 
-    lock = seedlock.resolve(seedlock.from_data({"version": "1.1", "seed": 1, "stages": {
-        "train": {"frameworks": ["numpy", "torch"]}}}), env={})
+    lock = seedlock.resolve(
+        seedlock.from_data({"version": "1.1", "seed": 1, "stages": {"train": {"frameworks": ["numpy", "torch"]}}}),
+        env={},
+    )
     rep = replicate_stage(lock.stage("train"), 4, ["data"])
     init = seedlock.apply_stage(rep).worker_init_fn()
     assert init.varied == {"numpy": (frozenset({"data"}), 4), "torch": (frozenset({"data"}), 4)}
@@ -77,8 +95,9 @@ def test_a_varied_stream_is_the_replicates_in_dataloader_workers_too() -> None:
 def test_jax_keys_of_a_varied_stream_carry_the_replicate() -> None:
     from seedlock.spec.derivation import derive
 
-    lock = seedlock.resolve(seedlock.from_data({"version": "1.1", "seed": 1, "stages": {
-        "train": {"frameworks": ["jax"]}}}), env={})
+    lock = seedlock.resolve(
+        seedlock.from_data({"version": "1.1", "seed": 1, "stages": {"train": {"frameworks": ["jax"]}}}), env={}
+    )
     stage = lock.stage("train")
     rep = seedlock.apply_stage(replicate_stage(stage, 2, ["init"]))
     plain = seedlock.apply_stage(stage)
@@ -108,8 +127,9 @@ sys.exit(int(os.environ.get("FAIL_REPLICATE", "-1") == os.environ.get("SEEDLOCK_
 
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
-    (tmp_path / "m.json").write_text(json.dumps({"version": "1.1", "seed": 42, "stages": {
-        "train": {"frameworks": ["python", "numpy"]}}}))
+    (tmp_path / "m.json").write_text(
+        json.dumps({"version": "1.1", "seed": 42, "stages": {"train": {"frameworks": ["python", "numpy"]}}})
+    )
     (tmp_path / "prog.py").write_text(PROGRAM)
     assert _cli(tmp_path, "resolve", "m.json", "-o", "lock.json").returncode == 0
     return tmp_path
@@ -117,8 +137,9 @@ def work(tmp_path: Path) -> Path:
 
 def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {**child_environ(), **_CLEAN, "SEEDLOCK_SPOOL": str(cwd / "spool"), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=full, cwd=cwd, timeout=300
+    )
 
 
 def _rows(path: Path) -> dict[int, dict[str, Any]]:
@@ -128,8 +149,25 @@ def _rows(path: Path) -> dict[int, dict[str, Any]]:
 
 def test_replicates_repeat_across_groups_and_differ_from_each_other(work: Path) -> None:
     for name in ("a", "b"):
-        out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "4", "--jobs", "2", "--group", name,
-                   "--ledger", "l.sqlite", "--", sys.executable, "prog.py", f"{name}.jsonl")
+        out = _cli(
+            work,
+            "replicate",
+            "lock.json",
+            "--stage",
+            "train",
+            "--seeds",
+            "4",
+            "--jobs",
+            "2",
+            "--group",
+            name,
+            "--ledger",
+            "l.sqlite",
+            "--",
+            sys.executable,
+            "prog.py",
+            f"{name}.jsonl",
+        )
         assert out.returncode == 0, out.stderr
         assert "4/4 done" in out.stderr  # progress is shown
     a, b = _rows(work / "a.jsonl"), _rows(work / "b.jsonl")
@@ -138,8 +176,26 @@ def test_replicates_repeat_across_groups_and_differ_from_each_other(work: Path) 
 
 
 def test_replicate_zero_is_the_plain_run_of_the_lock(work: Path) -> None:
-    assert _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "1", "--group", "g",
-                "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "rep.jsonl").returncode == 0
+    assert (
+        _cli(
+            work,
+            "replicate",
+            "lock.json",
+            "--stage",
+            "train",
+            "--seeds",
+            "1",
+            "--group",
+            "g",
+            "--ledger",
+            "l.sqlite",
+            "--",
+            sys.executable,
+            "prog.py",
+            "rep.jsonl",
+        ).returncode
+        == 0
+    )
     plain = _cli(work, "run", "lock.json", "--stage", "train", "--", sys.executable, "prog.py", "plain.jsonl")
     assert plain.returncode == 0, plain.stderr
     rep0 = _rows(work / "rep.jsonl")[0]
@@ -148,8 +204,25 @@ def test_replicate_zero_is_the_plain_run_of_the_lock(work: Path) -> None:
 
 
 def test_vary_data_changes_only_the_data_stream(work: Path) -> None:
-    out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--vary", "data", "--group", "d",
-               "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "d.jsonl")
+    out = _cli(
+        work,
+        "replicate",
+        "lock.json",
+        "--stage",
+        "train",
+        "--seeds",
+        "3",
+        "--vary",
+        "data",
+        "--group",
+        "d",
+        "--ledger",
+        "l.sqlite",
+        "--",
+        sys.executable,
+        "prog.py",
+        "d.jsonl",
+    )
     assert out.returncode == 0, out.stderr
     rows = _rows(work / "d.jsonl")
     assert len({r["data"] for r in rows.values()}) == 3
@@ -157,11 +230,55 @@ def test_vary_data_changes_only_the_data_stream(work: Path) -> None:
 
 
 def test_an_array_task_started_by_hand_with_from_env_reproduces_its_replicate(work: Path) -> None:
-    assert _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--vary", "numpy",
-                "--group", "g", "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "g.jsonl").returncode == 0
-    slurm = {"SLURM_JOB_ID": "1007", "SLURM_ARRAY_JOB_ID": "1005", "SLURM_ARRAY_TASK_ID": "2", "SLURM_RESTART_COUNT": "1"}
-    out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "from-env", "--vary", "numpy", "--group",
-               "g", "--record", "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "hand.jsonl", env=slurm)
+    assert (
+        _cli(
+            work,
+            "replicate",
+            "lock.json",
+            "--stage",
+            "train",
+            "--seeds",
+            "3",
+            "--vary",
+            "numpy",
+            "--group",
+            "g",
+            "--ledger",
+            "l.sqlite",
+            "--",
+            sys.executable,
+            "prog.py",
+            "g.jsonl",
+        ).returncode
+        == 0
+    )
+    slurm = {
+        "SLURM_JOB_ID": "1007",
+        "SLURM_ARRAY_JOB_ID": "1005",
+        "SLURM_ARRAY_TASK_ID": "2",
+        "SLURM_RESTART_COUNT": "1",
+    }
+    out = _cli(
+        work,
+        "run",
+        "lock.json",
+        "--stage",
+        "train",
+        "--replicate",
+        "from-env",
+        "--vary",
+        "numpy",
+        "--group",
+        "g",
+        "--record",
+        "--ledger",
+        "l.sqlite",
+        "--",
+        sys.executable,
+        "prog.py",
+        "hand.jsonl",
+        env=slurm,
+    )
     assert out.returncode == 0, out.stderr
     assert _rows(work / "hand.jsonl")[2] == _rows(work / "g.jsonl")[2]
     # The retry is recorded with its attempt and the Slurm ids; the seeds are the first attempt's.
@@ -170,10 +287,19 @@ def test_an_array_task_started_by_hand_with_from_env_reproduces_its_replicate(wo
     third = runs[2]
     assert third.attempts == 2 and third.attempt == 1
     record = seedlock_ledger(work).get(third.run)
-    assert record.provenance["task"] == {"engine": "slurm", "attempt": 1, "job_id": "1007", "array_job_id": "1005",
-                                         "array_task_id": "2", "restart_count": "1"}
-    first = [r for r in seedlock_ledger(work).backend.records() if r.replicate and r.replicate["index"] == 2
-             and r.replicate["attempt"] == 0][0]
+    assert record.provenance["task"] == {
+        "engine": "slurm",
+        "attempt": 1,
+        "job_id": "1007",
+        "array_job_id": "1005",
+        "array_task_id": "2",
+        "restart_count": "1",
+    }
+    first = next(
+        r
+        for r in seedlock_ledger(work).backend.records()
+        if r.replicate and r.replicate["index"] == 2 and r.replicate["attempt"] == 0
+    )
     assert first.replicate["seeds"] == third.seeds and first.provenance["task"]["engine"] == "local"
 
 
@@ -184,8 +310,23 @@ def seedlock_ledger(work: Path) -> Any:
 
 
 def test_metrics_are_recorded_per_replicate_and_the_final_value_is_the_last_step(work: Path) -> None:
-    out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--group", "m",
-               "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "m.jsonl")
+    out = _cli(
+        work,
+        "replicate",
+        "lock.json",
+        "--stage",
+        "train",
+        "--seeds",
+        "3",
+        "--group",
+        "m",
+        "--ledger",
+        "l.sqlite",
+        "--",
+        sys.executable,
+        "prog.py",
+        "m.jsonl",
+    )
     assert out.returncode == 0, out.stderr
     rows = _rows(work / "m.jsonl")
     runs = seedlock_ledger(work).replicates("m")
@@ -198,8 +339,23 @@ def test_metrics_are_recorded_per_replicate_and_the_final_value_is_the_last_step
 
 def test_any_program_can_append_metrics_to_the_file(work: Path) -> None:
     script = 'echo "{\\"name\\": \\"acc\\", \\"value\\": 0.5, \\"step\\": 2}" >> "$SEEDLOCK_METRICS"; echo "junk" >> "$SEEDLOCK_METRICS"'
-    out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "0", "--record", "--ledger", "l.sqlite",
-               "--no-auto-seed", "--", "sh", "-c", script)
+    out = _cli(
+        work,
+        "run",
+        "lock.json",
+        "--stage",
+        "train",
+        "--replicate",
+        "0",
+        "--record",
+        "--ledger",
+        "l.sqlite",
+        "--no-auto-seed",
+        "--",
+        "sh",
+        "-c",
+        script,
+    )
     assert out.returncode == 0, out.stderr
     assert "skipped, not a metric" in out.stderr
     (run,) = seedlock_ledger(work).replicates("train")
@@ -207,33 +363,73 @@ def test_any_program_can_append_metrics_to_the_file(work: Path) -> None:
 
 
 def test_a_failed_replicate_fails_the_group_and_says_which(work: Path) -> None:
-    out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--group", "f",
-               "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "f.jsonl", env={"FAIL_REPLICATE": "1"})
+    out = _cli(
+        work,
+        "replicate",
+        "lock.json",
+        "--stage",
+        "train",
+        "--seeds",
+        "3",
+        "--group",
+        "f",
+        "--ledger",
+        "l.sqlite",
+        "--",
+        sys.executable,
+        "prog.py",
+        "f.jsonl",
+        env={"FAIL_REPLICATE": "1"},
+    )
     assert out.returncode == 1
     assert "2 of 3 replicates succeeded (failed: 1)" in out.stderr
     assert [r.exit_code for r in seedlock_ledger(work).replicates("f")] == [0, 1, 0]
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["--vary", "torch"], "framework-not-in-stage"),
-    (["--vary", "Data"], "invalid-label"),
-    (["--group", "Not A Label"], "invalid-label"),
-    (["--engine", "nomad"], "invalid-value"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--vary", "torch"], "framework-not-in-stage"),
+        (["--vary", "Data"], "invalid-label"),
+        (["--group", "Not A Label"], "invalid-label"),
+        (["--engine", "nomad"], "invalid-value"),
+    ],
+)
 def test_a_bad_replicate_option_is_one_error_line_before_anything_runs(work: Path, args: list[str], code: str) -> None:
-    out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "2", *args, "--ledger", "l.sqlite",
-               "--", "sh", "-c", "touch ran")
+    out = _cli(
+        work,
+        "replicate",
+        "lock.json",
+        "--stage",
+        "train",
+        "--seeds",
+        "2",
+        *args,
+        "--ledger",
+        "l.sqlite",
+        "--",
+        "sh",
+        "-c",
+        "touch ran",
+    )
     assert out.returncode == 2 and out.stderr.splitlines()[-1].startswith(f"seedlock: error[{code}]"), out.stderr
     assert "Traceback" not in out.stderr and not (work / "ran").exists()
 
 
-@pytest.mark.parametrize(("value", "env", "code"), [
-    ("-1", {}, "invalid-value"), ("01", {}, "invalid-value"), ("from-env", {}, "missing-environment"),
-    ("from-env", {"SLURM_ARRAY_TASK_ID": "x"}, "invalid-env-value"),
-])
+@pytest.mark.parametrize(
+    ("value", "env", "code"),
+    [
+        ("-1", {}, "invalid-value"),
+        ("01", {}, "invalid-value"),
+        ("from-env", {}, "missing-environment"),
+        ("from-env", {"SLURM_ARRAY_TASK_ID": "x"}, "invalid-env-value"),
+    ],
+)
 def test_a_bad_replicate_index_is_one_error_line(work: Path, value: str, env: dict[str, str], code: str) -> None:
     out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", value, "--", "true", env=env)
-    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith(f"seedlock: error[{code}]"), out.stderr
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith(f"seedlock: error[{code}]"), (
+        out.stderr
+    )
 
 
 def test_log_metric_outside_a_recorded_run_warns_once_and_records_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,6 +446,7 @@ def test_log_metric_outside_a_recorded_run_warns_once_and_records_nothing(monkey
 
 # --- the ledger: old ledgers, export and import -------------------------------------------------------
 
+
 def test_a_version_1_ledger_keeps_its_runs_and_takes_replicates_after_the_upgrade(work: Path) -> None:
     from seedlock.ledger import _sqlite
 
@@ -257,19 +454,56 @@ def test_a_version_1_ledger_keeps_its_runs_and_takes_replicates_after_the_upgrad
     with sqlite3.connect(path) as conn:  # a ledger as seedlock wrote it before replicates: schema 1
         v1 = _sqlite._SCHEMA.replace(_sqlite._SCHEMA_V2, "").replace("VALUES ('schema', '2')", "VALUES ('schema', '1')")
         conn.executescript(v1)
-    assert _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", str(path), "--", "true").returncode == 0
+    assert (
+        _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", str(path), "--", "true").returncode
+        == 0
+    )
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM seedlock_meta").fetchone() == ("2",)
-    out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "1", "--group", "up", "--record",
-               "--ledger", str(path), "--", sys.executable, "prog.py", "u.jsonl")
+    out = _cli(
+        work,
+        "run",
+        "lock.json",
+        "--stage",
+        "train",
+        "--replicate",
+        "1",
+        "--group",
+        "up",
+        "--record",
+        "--ledger",
+        str(path),
+        "--",
+        sys.executable,
+        "prog.py",
+        "u.jsonl",
+    )
     assert out.returncode == 0, out.stderr
     assert len(seedlock_ledger(work).history()) == 2
     assert [r.index for r in seedlock_ledger(work).replicates("up")] == [1]
 
 
 def test_export_and_import_carry_replicates_and_metrics(work: Path, tmp_path: Path) -> None:
-    assert _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "2", "--group", "x",
-                "--ledger", "l.sqlite", "--", sys.executable, "prog.py", "x.jsonl").returncode == 0
+    assert (
+        _cli(
+            work,
+            "replicate",
+            "lock.json",
+            "--stage",
+            "train",
+            "--seeds",
+            "2",
+            "--group",
+            "x",
+            "--ledger",
+            "l.sqlite",
+            "--",
+            sys.executable,
+            "prog.py",
+            "x.jsonl",
+        ).returncode
+        == 0
+    )
     assert _cli(work, "ledger", "export", "-o", "all.jsonl", "--ledger", "l.sqlite").returncode == 0
     out = _cli(work, "ledger", "import", "all.jsonl", "--ledger", "other.sqlite")
     assert out.returncode == 0, out.stderr
@@ -293,11 +527,14 @@ for i in range(10):
 
 
 def test_64_concurrent_writers_of_10_replicates_each_lose_and_duplicate_nothing_in_postgresql(
-        work: Path, pg_url: str) -> None:
+    work: Path, pg_url: str
+) -> None:
     assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
     env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": pg_url, "SEEDLOCK_SPOOL": str(work / "spool")}
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(w)], cwd=work, env=env, stderr=subprocess.PIPE,
-                              text=True) for w in range(64)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(w)], cwd=work, env=env, stderr=subprocess.PIPE, text=True)
+        for w in range(64)
+    ]
     errors = [p.communicate(timeout=900)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 64, [e for e in errors if "error" in e][:3]
     from seedlock.ledger import Ledger
@@ -316,15 +553,24 @@ def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> N
     from conftest import REPO
 
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Replicates"):readme.index("## Is my change real?")]
+    section = readme[readme.index("## Replicates") : readme.index("## Is my change real?")]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     (work / "run.lock.json").write_bytes((work / "lock.json").read_bytes())
-    (work / "train.py").write_text("import seedlock\nsession = seedlock.apply_from_env()\n"
-                                   "seedlock.log_metric('accuracy', float(session.numpy_generator('data').random()))\n")
+    (work / "train.py").write_text(
+        "import seedlock\nsession = seedlock.apply_from_env()\n"
+        "seedlock.log_metric('accuracy', float(session.numpy_generator('data').random()))\n"
+    )
     script = block.replace("python train.py", f"{sys.executable} train.py").replace(
-        "seedlock replicate", f"{sys.executable} -m seedlock replicate")
-    out = subprocess.run(["sh", "-ec", script], cwd=work, capture_output=True, text=True, timeout=600,
-                         env={**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": str(work / "l.sqlite")})
+        "seedlock replicate", f"{sys.executable} -m seedlock replicate"
+    )
+    out = subprocess.run(
+        ["sh", "-ec", script],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": str(work / "l.sqlite")},
+    )
     assert out.returncode == 0, out.stderr
     base, data = seedlock_ledger(work).replicates("baseline"), seedlock_ledger(work).replicates("data-only")
     assert len(base) == len(data) == 10
@@ -334,19 +580,36 @@ def test_the_readme_replicate_commands_run_as_a_user_types_them(work: Path) -> N
 
 def test_a_plain_run_inside_a_replicate_runs_the_locks_stage(work: Path) -> None:
     inner = f"{sys.executable} -m seedlock run lock.json --stage train -- {sys.executable} prog.py nested.jsonl"
-    out = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "2", "--no-auto-seed", "--",
-               "sh", "-c", inner)
+    out = _cli(
+        work, "run", "lock.json", "--stage", "train", "--replicate", "2", "--no-auto-seed", "--", "sh", "-c", inner
+    )
     assert out.returncode == 0, out.stderr
-    assert _cli(work, "run", "lock.json", "--stage", "train", "--", sys.executable, "prog.py", "plain.jsonl").returncode == 0
+    assert (
+        _cli(work, "run", "lock.json", "--stage", "train", "--", sys.executable, "prog.py", "plain.jsonl").returncode
+        == 0
+    )
     nested = json.loads((work / "nested.jsonl").read_text())
     plain = json.loads((work / "plain.jsonl").read_text())
     assert nested["replicate"] is None and {k: nested[k] for k in ("python", "data", "init")} == {
-        k: plain[k] for k in ("python", "data", "init")}
+        k: plain[k] for k in ("python", "data", "init")
+    }
 
 
 def test_a_recorded_plain_run_keeps_its_metrics_too(work: Path) -> None:
-    out = _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", "l.sqlite", "--",
-               sys.executable, "prog.py", "p.jsonl")
+    out = _cli(
+        work,
+        "run",
+        "lock.json",
+        "--stage",
+        "train",
+        "--record",
+        "--ledger",
+        "l.sqlite",
+        "--",
+        sys.executable,
+        "prog.py",
+        "p.jsonl",
+    )
     assert out.returncode == 0, out.stderr
     (record,) = list(seedlock_ledger(work).backend.records())
     assert record.replicate is None and [m.name for m in record.metrics] == ["loss", "loss", "init"]
@@ -354,16 +617,27 @@ def test_a_recorded_plain_run_keeps_its_metrics_too(work: Path) -> None:
 
 @requires_r
 def test_an_r_program_is_auto_seeded_with_its_replicates_r_seed(work: Path) -> None:
-    (work / "r.json").write_text(json.dumps({"version": "1.1", "seed": 42, "stages": {"s": {"frameworks": ["r", "numpy"]}}}))
+    (work / "r.json").write_text(
+        json.dumps({"version": "1.1", "seed": 42, "stages": {"s": {"frameworks": ["r", "numpy"]}}})
+    )
     assert _cli(work, "resolve", "r.json", "-o", "r.lock.json").returncode == 0
     draw = "cat(format(runif(2), digits = 17))"
     got = _cli(work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--", "Rscript", "-e", draw)
-    held = _cli(work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--vary", "numpy", "--",
-                "Rscript", "-e", draw)
+    held = _cli(
+        work, "run", "r.lock.json", "--stage", "s", "--replicate", "3", "--vary", "numpy", "--", "Rscript", "-e", draw
+    )
     lock = seedlock.load_lock(str(work / "r.lock.json"))
     seed = replicate_stage(lock.stage("s"), 3).seed_of("r")
-    direct = subprocess.run(["Rscript", "-e", f"set.seed({seed}, kind = 'Mersenne-Twister', normal.kind = 'Inversion', "
-                                              f"sample.kind = 'Rejection'); {draw}"], capture_output=True, text=True)
+    direct = subprocess.run(
+        [
+            "Rscript",
+            "-e",
+            f"set.seed({seed}, kind = 'Mersenne-Twister', normal.kind = 'Inversion', "
+            f"sample.kind = 'Rejection'); {draw}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     plain = _cli(work, "run", "r.lock.json", "--stage", "s", "--", "Rscript", "-e", draw)
     assert got.returncode == held.returncode == plain.returncode == 0, got.stderr + held.stderr
     assert got.stdout == direct.stdout and held.stdout == plain.stdout != got.stdout
@@ -371,17 +645,34 @@ def test_an_r_program_is_auto_seeded_with_its_replicates_r_seed(work: Path) -> N
 
 def test_a_version_1_postgresql_ledger_is_upgraded_by_ledger_init_and_keeps_its_runs(work: Path, pg_url: str) -> None:
     import psycopg
-
     from seedlock.ledger import _postgres
 
     with psycopg.connect(pg_url, autocommit=True) as conn:  # the schema seedlock wrote before replicates
         for statement in _postgres._SCHEMA:
             conn.execute(statement)
         conn.execute("INSERT INTO seedlock_meta (key, value) VALUES ('schema', '1')")
-    assert _cli(work, "run", "lock.json", "--stage", "train", "--record", "--ledger", pg_url, "--no-auto-seed", "--",
-                "true").returncode == 0
-    refused = _cli(work, "run", "lock.json", "--stage", "train", "--replicate", "1", "--record", "--ledger", pg_url,
-                   "--", sys.executable, "prog.py", "r.jsonl")
+    assert (
+        _cli(
+            work, "run", "lock.json", "--stage", "train", "--record", "--ledger", pg_url, "--no-auto-seed", "--", "true"
+        ).returncode
+        == 0
+    )
+    refused = _cli(
+        work,
+        "run",
+        "lock.json",
+        "--stage",
+        "train",
+        "--replicate",
+        "1",
+        "--record",
+        "--ledger",
+        pg_url,
+        "--",
+        sys.executable,
+        "prog.py",
+        "r.jsonl",
+    )
     assert refused.returncode == 2 and "run `seedlock ledger init`" in refused.stderr
     assert "kept in" in refused.stderr  # the record waits in the spool
     assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
@@ -398,14 +689,31 @@ def test_a_version_1_postgresql_ledger_is_upgraded_by_ledger_init_and_keeps_its_
 def test_replicates_read_back_the_same_from_sqlite_and_postgresql(work: Path, pg_url: str) -> None:
     assert _cli(work, "ledger", "init", "--ledger", pg_url).returncode == 0
     for ledger in ("l.sqlite", pg_url):
-        out = _cli(work, "replicate", "lock.json", "--stage", "train", "--seeds", "3", "--group", "both",
-                   "--ledger", ledger, "--", sys.executable, "prog.py", "both.jsonl")
+        out = _cli(
+            work,
+            "replicate",
+            "lock.json",
+            "--stage",
+            "train",
+            "--seeds",
+            "3",
+            "--group",
+            "both",
+            "--ledger",
+            ledger,
+            "--",
+            sys.executable,
+            "prog.py",
+            "both.jsonl",
+        )
         assert out.returncode == 0, out.stderr
     from seedlock.ledger import Ledger
 
     def view(location: str) -> list[tuple[Any, ...]]:
-        return [(r.index, r.exit_code, r.seeds, r.vary, [m.to_dict() for m in r.metrics])
-                for r in Ledger(location).replicates("both")]
+        return [
+            (r.index, r.exit_code, r.seeds, r.vary, [m.to_dict() for m in r.metrics])
+            for r in Ledger(location).replicates("both")
+        ]
 
     assert view(str(work / "l.sqlite")) == view(pg_url) and len(view(pg_url)) == 3
     assert Ledger(pg_url).groups() == [("both", 3)]

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from conftest import seedlock_cli
+from scipy import stats
 
 TRAIN = """\
 import os, random
@@ -26,14 +25,26 @@ seedlock.log_metric("loss", 0.5 - 0.25 * noise - bonus, step=2)  # the final val
 if os.environ.get("FAIL_REPLICATE") == os.environ.get("SEEDLOCK_REPLICATE"):
     raise SystemExit(4)
 """
-_CLEAN_ENV = {k: "" for k in ("CI", "GITLAB_CI", "GITHUB_ACTIONS", "SEEDLOCK_LEDGER", "SEEDLOCK_SEED",
-                              "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "SEEDLOCK_REPLICATE_INDEX")}
+_CLEAN_ENV = dict.fromkeys(
+    (
+        "CI",
+        "GITLAB_CI",
+        "GITHUB_ACTIONS",
+        "SEEDLOCK_LEDGER",
+        "SEEDLOCK_SEED",
+        "SLURM_ARRAY_TASK_ID",
+        "JOB_COMPLETION_INDEX",
+        "SEEDLOCK_REPLICATE_INDEX",
+    ),
+    "",
+)
 N = 12
 
 
 def _cli(project: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return seedlock_cli(*args, cwd=project, env={**_CLEAN_ENV, "SEEDLOCK_LEDGER": str(project / "ledger.sqlite"),
-                                                 **(env or {})})
+    return seedlock_cli(
+        *args, cwd=project, env={**_CLEAN_ENV, "SEEDLOCK_LEDGER": str(project / "ledger.sqlite"), **(env or {})}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +52,35 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("report")
     (work / "train.py").write_text(TRAIN)
     for name, seed in (("p", 7), ("q", 8)):
-        (work / f"{name}.json").write_text(json.dumps(
-            {"version": "1.0", "seed": seed, "stages": {"train": {"frameworks": ["python", "numpy"]}}}))
+        (work / f"{name}.json").write_text(
+            json.dumps({"version": "1.0", "seed": seed, "stages": {"train": {"frameworks": ["python", "numpy"]}}})
+        )
         out = _cli(work, "resolve", f"{name}.json", "-o", f"{name}.lock.json", "--no-provenance")
         assert out.returncode == 0, out.stderr
-    runs = [("old", "p", {}), ("new", "p", {"BONUS": "0.02"}), ("other-seeds", "q", {"BONUS": "0.02"}),
-            ("flaky", "p", {"FAIL_REPLICATE": "3"})]
+    runs = [
+        ("old", "p", {}),
+        ("new", "p", {"BONUS": "0.02"}),
+        ("other-seeds", "q", {"BONUS": "0.02"}),
+        ("flaky", "p", {"FAIL_REPLICATE": "3"}),
+    ]
     for group, lock, env in runs:
-        out = _cli(work, "replicate", f"{lock}.lock.json", "--stage", "train", "--seeds", str(N), "--group", group,
-                   "--jobs", "2", "--", sys.executable, "train.py", env=env)
+        out = _cli(
+            work,
+            "replicate",
+            f"{lock}.lock.json",
+            "--stage",
+            "train",
+            "--seeds",
+            str(N),
+            "--group",
+            group,
+            "--jobs",
+            "2",
+            "--",
+            sys.executable,
+            "train.py",
+            env=env,
+        )
         assert out.returncode == (4 if group == "flaky" else 0), out.stderr
     return work
 
@@ -132,8 +163,16 @@ def test_failed_replicates_are_left_out_and_listed(project: Path) -> None:
 
 
 def test_the_plot_is_drawn_without_a_display(project: Path, tmp_path: Path) -> None:
-    out = _cli(project, "report", "new", "--vs", "old", "--plot", str(tmp_path / "change.png"),
-               env={"DISPLAY": "", "MPLBACKEND": ""})
+    out = _cli(
+        project,
+        "report",
+        "new",
+        "--vs",
+        "old",
+        "--plot",
+        str(tmp_path / "change.png"),
+        env={"DISPLAY": "", "MPLBACKEND": ""},
+    )
     assert out.returncode == 0, out.stderr
     data = (tmp_path / "change.png").read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
@@ -146,7 +185,9 @@ def test_an_unknown_group_or_metric_is_a_one_line_error(project: Path, tmp_path:
     assert out.stderr.rstrip().endswith("at '/group'") and len(out.stderr.strip().splitlines()) == 1
     out = _cli(project, "report", "old", "--metric", "f1")
     assert (out.returncode, out.stderr) == (
-        2, "seedlock: error[invalid-value] No replicate of group 'old' logged metric 'f1' at '/metric'\n")
+        2,
+        "seedlock: error[invalid-value] No replicate of group 'old' logged metric 'f1' at '/metric'\n",
+    )
     out = _cli(project, "report", "old", "--plot", str(tmp_path / "x.nope"))
     assert out.returncode == 2 and out.stderr.startswith("seedlock: error[invalid-value] Cannot draw ")
 
@@ -158,10 +199,10 @@ def test_the_readme_example_runs_as_written_and_finds_the_change_real(tmp_path: 
     from conftest import REPO
 
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Is my change real? `seedlock report`"):]
-    section = section[:section.index("\n## ", 10)]
-    commands, = [textwrap.dedent(b) for b in re.findall(r"^```sh\n(.*?)^```", section, re.M | re.S)]
-    script, = [textwrap.dedent(b) for b in re.findall(r"^```python\n(.*?)^```", section, re.M | re.S)]
+    section = readme[readme.index("## Is my change real? `seedlock report`") :]
+    section = section[: section.index("\n## ", 10)]
+    (commands,) = [textwrap.dedent(b) for b in re.findall(r"^```sh\n(.*?)^```", section, re.M | re.S)]
+    (script,) = [textwrap.dedent(b) for b in re.findall(r"^```python\n(.*?)^```", section, re.M | re.S)]
     assert "docs/replicates-report.png" in section and (REPO / "docs/replicates-report.png").exists()
     work = tmp_path / "project"
     work.mkdir()
@@ -187,11 +228,39 @@ def test_the_readme_example_runs_as_written_and_finds_the_change_real(tmp_path: 
 
 def test_a_report_from_a_postgresql_ledger_equals_the_one_from_sqlite(project: Path, pg_url: str) -> None:
     assert _cli(project, "ledger", "init", "--ledger", pg_url).returncode == 0
-    out = _cli(project, "replicate", "p.lock.json", "--stage", "train", "--seeds", "5", "--group", "both",
-               "--ledger", pg_url, "--", sys.executable, "train.py", env={"BONUS": "0.02"})
+    out = _cli(
+        project,
+        "replicate",
+        "p.lock.json",
+        "--stage",
+        "train",
+        "--seeds",
+        "5",
+        "--group",
+        "both",
+        "--ledger",
+        pg_url,
+        "--",
+        sys.executable,
+        "train.py",
+        env={"BONUS": "0.02"},
+    )
     assert out.returncode == 0, out.stderr
-    out = _cli(project, "replicate", "p.lock.json", "--stage", "train", "--seeds", "5", "--group", "both",
-               "--", sys.executable, "train.py", env={"BONUS": "0.02"})
+    out = _cli(
+        project,
+        "replicate",
+        "p.lock.json",
+        "--stage",
+        "train",
+        "--seeds",
+        "5",
+        "--group",
+        "both",
+        "--",
+        sys.executable,
+        "train.py",
+        env={"BONUS": "0.02"},
+    )
     assert out.returncode == 0, out.stderr
     from_pg = _cli(project, "report", "both", "--vs", "old", "--format", "json", "--ledger", pg_url)
     assert from_pg.returncode == 2 and "No replicates of group 'old'" in from_pg.stderr  # old is only in SQLite

@@ -6,7 +6,6 @@ import warnings
 from typing import Any
 
 import pytest
-
 import seedlock
 from conftest import vector_cases
 from seedlock.spec.errors import SeedlockWarning
@@ -28,8 +27,10 @@ def _resolve(inp: dict[str, Any]) -> seedlock.Lock:
 
 def _without_settings(stages: dict[str, Any]) -> dict[str, Any]:
     return {
-        name: {**{k: v for k, v in st.items() if k != "frameworks"},
-               "frameworks": {fw: {k: v for k, v in e.items() if k != "settings"} for fw, e in st["frameworks"].items()}}
+        name: {
+            **{k: v for k, v in st.items() if k != "frameworks"},
+            "frameworks": {fw: {k: v for k, v in e.items() if k != "settings"} for fw, e in st["frameworks"].items()},
+        }
         for name, st in stages.items()
     }
 
@@ -47,7 +48,9 @@ def test_resolve_vector(case: dict[str, Any]) -> None:
     assert got["root"] == case["expected"]["root"]
     assert _without_settings(got["stages"]) == case["expected"]["stages"]
     reported = [w.message for w in caught if isinstance(w.message, SeedlockWarning)]
-    assert [(w.code, w.pointer) for w in reported] == [(e["code"], e["pointer"]) for e in case["expected"].get("warnings", [])]
+    assert [(w.code, w.pointer) for w in reported] == [
+        (e["code"], e["pointer"]) for e in case["expected"].get("warnings", [])
+    ]
     for warning, expected in zip(reported, case["expected"].get("warnings", []), strict=True):
         assert str(warning).startswith(f"{expected['variable']} matches no stage")
         meant = expected["suggestion"]
@@ -81,7 +84,9 @@ def test_loading_a_lock_never_reads_the_environment(tmp_path: Any, monkeypatch: 
 
 
 def test_generate_uses_the_operating_system_and_stays_in_the_domain() -> None:
-    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": "generate", "stages": {"s": {"frameworks": ["numpy"]}}})
+    manifest = seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": "generate", "stages": {"s": {"frameworks": ["numpy"]}}}
+    )
     seeds = {resolve_with(manifest, {}).root.seed for _ in range(20)}
     assert len(seeds) > 15
     assert all(0 <= s <= 2**31 - 1 for s in seeds)
@@ -98,7 +103,11 @@ def test_an_unknown_stage_is_reported_with_its_pointer() -> None:
 def test_a_framework_the_stage_does_not_list_is_framework_not_in_stage_not_unknown_stage() -> None:
     manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 1, "stages": {"s": {"frameworks": ["numpy"]}}})
     stage = resolve_with(manifest, {}).stage("s")
-    for call in (lambda: stage.seed_of("torch"), lambda: stage.rank_seed("r", 1), lambda: stage.worker_seed("python", 0)):
+    for call in (
+        lambda: stage.seed_of("torch"),
+        lambda: stage.rank_seed("r", 1),
+        lambda: stage.worker_seed("python", 0),
+    ):
         with pytest.raises(seedlock.SeedlockError) as info:
             call()
         assert (info.value.code, info.value.pointer) == ("framework-not-in-stage", "/stages/s/frameworks")
@@ -123,7 +132,9 @@ def test_a_replaced_manifest_locks_the_hash_of_its_new_fields() -> None:
     import dataclasses
     import hashlib
 
-    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}})
+    manifest = seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}}
+    )
     changed = dataclasses.replace(manifest, seed=7)
     assert changed.to_dict()["seed"] == 7
     lock = resolve_with(changed, {})
@@ -136,7 +147,9 @@ def test_a_replaced_manifest_locks_the_hash_of_its_new_fields() -> None:
 def test_a_replaced_stage_changes_the_manifest_dict_and_hash() -> None:
     import dataclasses
 
-    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}})
+    manifest = seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}}
+    )
     stage = dataclasses.replace(manifest.stages["train"], frameworks=("numpy", "torch"), description="more")
     changed = dataclasses.replace(manifest, stages={"train": stage})
     assert changed.to_dict()["stages"] == {"train": {"frameworks": ["numpy", "torch"], "description": "more"}}
@@ -156,7 +169,7 @@ def test_query_vector(case: dict[str, Any]) -> None:
     lock = resolve_with(seedlock.Manifest.from_dict(inp["manifest"]), inp["env"])
     keyed = "epoch" in inp or "stream" in inp  # a jax key after seed_epoch and/or with a name (spec §6 jax)
     if "error" in case:
-        with pytest.raises(seedlock.SeedlockError) as info:
+        with pytest.raises(seedlock.SeedlockError) as info:  # noqa: PT012 (the stage lookup may be what fails)
             if keyed:
                 _jax_key_seed(lock.stage(inp["stage"]), inp)
             else:
@@ -203,11 +216,15 @@ def _jax_key_seed(stage: seedlock.LockedStage, inp: dict[str, Any]) -> int:
 
 
 def test_a_misspelt_stage_variable_warns_naming_the_stage_meant_and_fails_when_strict() -> None:
-    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}})
+    manifest = seedlock.Manifest.from_dict(
+        {"version": "1.0", "seed": 42, "stages": {"train": {"frameworks": ["numpy"]}}}
+    )
     with pytest.warns(SeedlockWarning) as record:
         lock = seedlock.resolve(manifest, env={"SEEDLOCK_SEED_TRIAN": "5"}, provenance=False)
-    assert str(record[0].message) == ("SEEDLOCK_SEED_TRIAN matches no stage of the manifest (did you mean stage 'train', "
-                                      "whose variable is SEEDLOCK_SEED_TRAIN?) at '/stages'")
+    assert str(record[0].message) == (
+        "SEEDLOCK_SEED_TRIAN matches no stage of the manifest (did you mean stage 'train', "
+        "whose variable is SEEDLOCK_SEED_TRAIN?) at '/stages'"
+    )
     assert lock.stage("train").source == "derived"  # the misspelt variable changed nothing, and now says so
     with pytest.raises(seedlock.SeedlockError) as info:
         seedlock.resolve(manifest, env={"SEEDLOCK_SEED_TRIAN": "5"}, provenance=False, strict=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 import seedlock
 from conftest import SPEC
 from seedlock.spec import _schema
@@ -55,11 +54,17 @@ def test_every_property_has_a_description_for_editors(name: str) -> None:
 def test_objects_forbid_unknown_members(name: str) -> None:
     def walk(node: Any, path: str) -> Iterator[str]:
         if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node and path != "/properties/provenance":
-                if node.get("additionalProperties") is not False and node.get("unevaluatedProperties") is not False:
-                    yield path
+            if (
+                node.get("type") == "object"
+                and "properties" in node
+                and path != "/properties/provenance"
+                and node.get("additionalProperties") is not False
+                and node.get("unevaluatedProperties") is not False
+            ):
+                yield path
             for key, value in node.items():
                 yield from walk(value, f"{path}/{key}")
+
     assert list(walk(SCHEMAS[name], "")) == []
 
 

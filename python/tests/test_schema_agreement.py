@@ -12,12 +12,11 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 import seedlock
 from _mutations import ODD_VALUES, VALID_MANIFESTS, corpus, mutate, valid_locks
 from conftest import vector_cases
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from seedlock.spec import _json, _schema
 
 
@@ -94,10 +93,15 @@ def test_across_the_hostile_corpus_the_schema_never_rejects_what_the_hand_writte
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(VALID_MANIFESTS + valid_locks()), st.randoms(use_true_random=False), st.integers(1, 3),
-       st.sampled_from(ODD_VALUES))
+@given(
+    st.sampled_from(VALID_MANIFESTS + valid_locks()),
+    st.randoms(use_true_random=False),
+    st.integers(1, 3),
+    st.sampled_from(ODD_VALUES),
+)
 def test_fuzzed_documents_the_hand_written_validator_accepts_pass_the_schema(
-        base: dict[str, Any], rng: random.Random, rounds: int, odd: Any) -> None:
+    base: dict[str, Any], rng: random.Random, rounds: int, odd: Any
+) -> None:
     doc = base
     for _ in range(rounds):
         doc = mutate(doc, rng)

@@ -13,12 +13,18 @@ from urllib.request import url2pathname
 
 import jsonschema
 import pytest
-
 from conftest import REPO, SPEC, child_environ, seedlock_cli
 
-_CANDIDATES = sorted({*SPEC.glob("examples/*.json"), *REPO.glob("examples/**/*.json"), REPO / "caffe" / "manifest.json",
-                   REPO / "python" / "seedlock" / "_conformance" / "manifest.json",
-                   *REPO.glob("python/seedlock/_spec/examples/*.json"), *REPO.glob("r/seedlock/inst/extdata/spec/examples/*.json")})
+_CANDIDATES = sorted(
+    {
+        *SPEC.glob("examples/*.json"),
+        *REPO.glob("examples/**/*.json"),
+        REPO / "caffe" / "manifest.json",
+        REPO / "python" / "seedlock" / "_conformance" / "manifest.json",
+        *REPO.glob("python/seedlock/_spec/examples/*.json"),
+        *REPO.glob("r/seedlock/inst/extdata/spec/examples/*.json"),
+    }
+)
 EXAMPLES = [p for p in _CANDIDATES if '"$schema"' in p.read_text()]  # manifests; params files have none
 MANIFEST_SCHEMA = json.loads((SPEC / "schema" / "manifest.schema.json").read_text())
 
@@ -56,6 +62,7 @@ def test_the_readme_documents_the_schema_ids_and_the_editor_settings() -> None:
 # the file it loaded the schema from; a stock validator (jsonschema + referencing) against the
 # schema's `$id`. Both must land on a file seedlock wrote, with no network and no seedlock code.
 
+
 def _file_registry() -> Any:
     """Resolve every `$ref` as an editor does: a file URI, read from disk; anything else is missing."""
     from referencing import Registry, Resource
@@ -91,7 +98,8 @@ def _id_validator(directory: Path, kind: str) -> jsonschema.Draft202012Validator
         raise NoSuchResource(ref=uri)
 
     registry = Registry(retrieve=offline).with_resources(  # type: ignore[call-arg]
-        (s["$id"], Resource.from_contents(s)) for s in schemas)
+        (s["$id"], Resource.from_contents(s)) for s in schemas
+    )
     main = next(s for s in schemas if s["title"] == f"seedlock {kind}")
     return jsonschema.Draft202012Validator(main, registry=registry)
 
@@ -132,7 +140,7 @@ def test_every_reference_to_another_schema_names_the_file_seedlock_writes_and_it
     refs = _external_refs(lock_schema)
     assert refs, "the lock schema refers to the manifest schema's definitions"
     for ref in refs:
-        target, _, fragment = ref.partition("#")
+        target, _, _fragment = ref.partition("#")
         assert target == "manifest.schema.json", ref  # the name `seedlock schema manifest -o` and init use
         assert urljoin(lock_schema["$id"], target) == manifest_schema["$id"], ref
 
@@ -141,9 +149,11 @@ def test_the_readmes_editor_mapping_works_as_written(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text()
     block = next(b for b in readme.split("```json\n")[1:] if '"json.schemas"' in b).split("```")[0]
     mappings = json.loads("{" + block + "}")["json.schemas"]
-    for command in (["init", "--stage", "train=python,numpy"],
-                    ["resolve", "seedlock.json", "-o", "seedlock.lock.json"],
-                    ["schema", "lock", "-o", ".seedlock/lock.schema.json"]):
+    for command in (
+        ["init", "--stage", "train=python,numpy"],
+        ["resolve", "seedlock.json", "-o", "seedlock.lock.json"],
+        ["schema", "lock", "-o", ".seedlock/lock.schema.json"],
+    ):
         out = seedlock_cli(*command, cwd=tmp_path)
         assert out.returncode == 0, (command, out.stderr)
     checked = []
@@ -156,18 +166,28 @@ def test_the_readmes_editor_mapping_works_as_written(tmp_path: Path) -> None:
     assert sorted(checked) == ["seedlock.json", "seedlock.lock.json"]
 
 
-def test_writing_the_lock_schema_into_a_new_directory_creates_it_with_the_manifest_schema_beside(tmp_path: Path) -> None:
+def test_writing_the_lock_schema_into_a_new_directory_creates_it_with_the_manifest_schema_beside(
+    tmp_path: Path,
+) -> None:
     out = seedlock_cli("schema", "lock", "-o", ".seedlock/lock.schema.json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in (tmp_path / ".seedlock").iterdir()) == ["lock.schema.json", "manifest.schema.json"]
-    assert (tmp_path / ".seedlock" / "manifest.schema.json").read_text() == (SPEC / "schema" / "manifest.schema.json").read_text()
+    assert (tmp_path / ".seedlock" / "manifest.schema.json").read_text() == (
+        SPEC / "schema" / "manifest.schema.json"
+    ).read_text()
     assert "manifest schema it refers to" in out.stderr
 
 
 def test_the_lock_schema_written_to_standard_output_writes_nothing_beside_it(tmp_path: Path) -> None:
     with (tmp_path / "out.json").open("w") as sink:
-        out = subprocess.run([sys.executable, "-m", "seedlock", "schema", "lock", "-o", "/dev/stdout"],
-                             stdout=sink, stderr=subprocess.PIPE, text=True, env=child_environ(), timeout=300)
+        out = subprocess.run(
+            [sys.executable, "-m", "seedlock", "schema", "lock", "-o", "/dev/stdout"],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_environ(),
+            timeout=300,
+        )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "out.json").read_text() == (SPEC / "schema" / "lock.schema.json").read_text()
     assert not Path("/dev/manifest.schema.json").exists() and "refers to" not in out.stderr

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import child_environ
 
 HANG = 60  # seconds: only a hang gets near this; the refusals come before anything is opened
@@ -22,8 +21,9 @@ HANG = 60  # seconds: only a hang gets near this; the refusals come before anyth
 
 def _cli(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**child_environ(), "SEEDLOCK_SEED": "", "SEEDLOCK_LEDGER": str(work / "ledger.sqlite")}
-    return subprocess.run([sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=env,
-                          cwd=work, timeout=HANG)
+    return subprocess.run(
+        [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=env, cwd=work, timeout=HANG
+    )
 
 
 def _error(out: subprocess.CompletedProcess[str]) -> tuple[int, str, str]:
@@ -36,8 +36,9 @@ def _error(out: subprocess.CompletedProcess[str]) -> tuple[int, str, str]:
 
 def _manifest(work: Path, inputs: list[str]) -> Path:
     path = work / "pipeline.json"
-    path.write_text(json.dumps({"version": "1.0", "seed": 7, "inputs": inputs,
-                                "stages": {"train": {"frameworks": ["python"]}}}))
+    path.write_text(
+        json.dumps({"version": "1.0", "seed": 7, "inputs": inputs, "stages": {"train": {"frameworks": ["python"]}}})
+    )
     return path
 
 
@@ -67,6 +68,7 @@ def _in_directory(make: Callable[[Path], None]) -> Callable[[Path], None]:
         (path / "a.csv").write_text("1\n")
         (path / "sub").mkdir()
         make(path / "sub" / "special")
+
     return build
 
 
@@ -74,6 +76,7 @@ def _link_to(make: Callable[[Path], None]) -> Callable[[Path], None]:
     def build(path: Path) -> None:
         make(path.parent / ("real-" + path.name))
         path.symlink_to("real-" + path.name)
+
     return build
 
 
@@ -95,7 +98,8 @@ SPECIAL = {
 
 @pytest.mark.parametrize("kind", list(SPECIAL))
 def test_validate_and_resolve_refuse_an_input_that_is_not_a_regular_file_with_the_same_code_and_pointer(
-        tmp_path: Path, kind: str) -> None:
+    tmp_path: Path, kind: str
+) -> None:
     if "device" in kind and _needs_mknod():
         pytest.skip("mknod needs root (CI containers run as root)")
     (tmp_path / "data.csv").write_text("x\n")
@@ -130,8 +134,10 @@ def test_a_hand_edited_lock_naming_a_special_file_is_refused_before_the_command_
     lock, doc = _locked(tmp_path)
     SPECIAL[kind](tmp_path / "dev")
     _edit_inputs(lock, doc, {"data.csv": doc["provenance"]["inputs"]["data.csv"], "dev": "0" * 64})
-    for args in (["run", "p.lock.json", "--stage", "train", "--", "touch", "ran"],
-                 ["run", "p.lock.json", "--stage", "train", "--record", "--", "touch", "ran"]):
+    for args in (
+        ["run", "p.lock.json", "--stage", "train", "--", "touch", "ran"],
+        ["run", "p.lock.json", "--stage", "train", "--record", "--", "touch", "ran"],
+    ):
         out = _cli(tmp_path, *args)
         assert _error(out) == (2, "io-error", "/provenance/inputs/dev"), out.stderr
         assert not (tmp_path / "ran").exists()
@@ -172,9 +178,17 @@ def test_a_file_unreadable_to_a_user_inside_an_input_directory_fails_validate_as
             p.chmod(0o777)  # the user can walk and write here; only closed.csv is closed
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
         env = {**child_environ(), "SEEDLOCK_SEED": "", "HOME": str(work)}
-        results = [subprocess.run([*as_nobody, sys.executable, "-m", "seedlock", *args], capture_output=True,
-                                  text=True, env=env, cwd=work, timeout=HANG)
-                   for args in (["validate", "pipeline.json"], ["resolve", "pipeline.json", "-o", "p.lock.json"])]
+        results = [
+            subprocess.run(
+                [*as_nobody, sys.executable, "-m", "seedlock", *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=work,
+                timeout=HANG,
+            )
+            for args in (["validate", "pipeline.json"], ["resolve", "pipeline.json", "-o", "p.lock.json"])
+        ]
         assert [_error(r) for r in results] == [(2, "io-error", "/inputs/0")] * 2, [r.stderr for r in results]
         assert "closed.csv" in results[0].stderr
     finally:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from seedlock.conformance.structure import check
 
 
@@ -17,16 +16,29 @@ def _npz(tmp_path: Path, **arrays: Any) -> Path:
 
 
 def test_equal_partners_distinct_streams_and_a_partition_pass(tmp_path: Path) -> None:
-    path = _npz(tmp_path, final_w=np.arange(3.0), resumed_w=np.arange(3.0), aug_e0=np.array([0.1, 0.2]),
-                aug_e1=np.array([0.3, 0.4]), shard_e0_r0=np.array([3, 0]), shard_e0_r1=np.array([1, 2]))
-    spec = {"equal": [{"left": "final_(.*)", "right": r"resumed_\1"}], "distinct": ["aug_.*"],
-            "partition": [{"match": r"shard_e(\d+)_r\d+", "size": 4}]}
+    path = _npz(
+        tmp_path,
+        final_w=np.arange(3.0),
+        resumed_w=np.arange(3.0),
+        aug_e0=np.array([0.1, 0.2]),
+        aug_e1=np.array([0.3, 0.4]),
+        shard_e0_r0=np.array([3, 0]),
+        shard_e0_r1=np.array([1, 2]),
+    )
+    spec = {
+        "equal": [{"left": "final_(.*)", "right": r"resumed_\1"}],
+        "distinct": ["aug_.*"],
+        "partition": [{"match": r"shard_e(\d+)_r\d+", "size": 4}],
+    }
     assert check(spec, path) == ("pass", "outputs 1 equal to their partners, 2 all distinct, 2 partitioning the data")
 
 
 def test_a_resumed_run_that_differs_fails(tmp_path: Path) -> None:
     path = _npz(tmp_path, final_w=np.arange(3.0), resumed_w=np.arange(1.0, 4.0))
-    assert check({"equal": [{"left": "final_(.*)", "right": r"resumed_\1"}]}, path) == ("FAIL", "final_w differs from resumed_w")
+    assert check({"equal": [{"left": "final_(.*)", "right": r"resumed_\1"}]}, path) == (
+        "FAIL",
+        "final_w differs from resumed_w",
+    )
 
 
 def test_epochs_that_repeat_their_draws_fail(tmp_path: Path) -> None:

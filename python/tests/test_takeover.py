@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import seedlock
 from conftest import requires_r, seedlock_cli, vector_cases
 from seedlock.seeding._intercept import label_of, takeover_seed
@@ -32,7 +31,9 @@ def _lock(tmp_path: Path, frameworks: list[str], *, seed: int, name: str, take_o
 
 
 def _run(lock: Path, script: Path, *flags: str) -> tuple[int, str, str]:
-    out = seedlock_cli("run", str(lock), "--stage", "train", *flags, "--", sys.executable, str(script), cwd=script.parent)
+    out = seedlock_cli(
+        "run", str(lock), "--stage", "train", *flags, "--", sys.executable, str(script), cwd=script.parent
+    )
     return out.returncode, out.stdout, out.stderr
 
 
@@ -54,7 +55,8 @@ print(json.dumps({"numpy": np.random.random(), "python": draws}))
 
 
 def test_a_script_that_seeds_numpy_itself_is_reported_with_its_line_and_says_the_lock_had_no_effect(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     lock = _lock(tmp_path, ["python", "numpy"], seed=1, name="a")
     (tmp_path / "train.py").write_text(NUMPY_SCRIPT)
     code, out, err = _run(lock, tmp_path / "train.py")
@@ -62,10 +64,14 @@ def test_a_script_that_seeds_numpy_itself_is_reported_with_its_line_and_says_the
     # What happened: the program's seed won, and the report says so (without -v), once per call site.
     assert json.loads(out)["numpy"] == np.random.RandomState(42).random_sample()
     lines = err.splitlines()
-    assert ("seedlock: warning: stage 'train': train.py:4 np.random.seed(42) seeded numpy after seedlock: "
-            "the lock's numpy seed has no effect") in lines
-    assert ("seedlock: warning: stage 'train': train.py:7 random.seed(100) seeded python after seedlock: "
-            "the lock's python seed has no effect") in lines
+    assert (
+        "seedlock: warning: stage 'train': train.py:4 np.random.seed(42) seeded numpy after seedlock: "
+        "the lock's numpy seed has no effect"
+    ) in lines
+    assert (
+        "seedlock: warning: stage 'train': train.py:7 random.seed(100) seeded python after seedlock: "
+        "the lock's python seed has no effect"
+    ) in lines
     assert sum("train.py:7" in line for line in lines) == 1
 
 
@@ -74,8 +80,10 @@ def test_strict_stops_the_program_at_its_seeding_call(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(NUMPY_SCRIPT)
     code, out, err = _run(lock, tmp_path / "train.py", "--strict")
     assert code != 0 and out == ""
-    assert ("train.py:4 np.random.seed(42) seeded numpy after seedlock: the lock's numpy seed has no effect "
-            "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/numpy'") in err
+    assert (
+        "train.py:4 np.random.seed(42) seeded numpy after seedlock: the lock's numpy seed has no effect "
+        "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/numpy'"
+    ) in err
     assert "SeedlockError" in err
 
 
@@ -98,8 +106,9 @@ def test_take_over_seeds_the_programs_calls_from_the_lock_keeping_distinct_value
 
 def test_apply_from_env_watches_the_programs_later_seeding_calls_too(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["numpy"], seed=1, name="a")
-    (tmp_path / "train.py").write_text("import seedlock\nimport numpy as np\nseedlock.apply_from_env()\n"
-                                       "np.random.seed(7)\nprint(np.random.random())\n")
+    (tmp_path / "train.py").write_text(
+        "import seedlock\nimport numpy as np\nseedlock.apply_from_env()\nnp.random.seed(7)\nprint(np.random.random())\n"
+    )
     code, out, err = _run(lock, tmp_path / "train.py", "--no-auto-seed")
     assert code == 0, err
     assert "train.py:4 np.random.seed(7) seeded numpy after seedlock" in err
@@ -110,7 +119,16 @@ def test_apply_from_env_watches_the_programs_later_seeding_calls_too(tmp_path: P
 
 def test_the_takeover_label_of_a_value_is_its_decimal_form() -> None:
     assert [label_of(v) for v in (0, 42, -5, None, np.int64(3), True, "42", 1.5, 10**70)] == [
-        "0", "42", "n5", "none", "3", None, None, None, None]
+        "0",
+        "42",
+        "n5",
+        "none",
+        "3",
+        None,
+        None,
+        None,
+        None,
+    ]
 
 
 WEIGHTS = """\
@@ -121,12 +139,24 @@ print(json.dumps(torch.nn.Linear(4, 3).weight.flatten().tolist()))
 """
 
 
-@pytest.mark.parametrize(("name", "seeding", "line"), [
-    ("lightning", "import lightning as L\nL.seed_everything(42)", "seed_everything(42) seeded python, numpy and torch"),
-    ("transformers", "from transformers import set_seed\nset_seed(42)", "set_seed(42) seeded python, numpy and torch"),
-])
+@pytest.mark.parametrize(
+    ("name", "seeding", "line"),
+    [
+        (
+            "lightning",
+            "import lightning as L\nL.seed_everything(42)",
+            "seed_everything(42) seeded python, numpy and torch",
+        ),
+        (
+            "transformers",
+            "from transformers import set_seed\nset_seed(42)",
+            "set_seed(42) seeded python, numpy and torch",
+        ),
+    ],
+)
 def test_a_third_party_seed_everything_is_reported_once_at_its_line_and_follows_the_lock_under_take_over(
-        tmp_path: Path, name: str, seeding: str, line: str) -> None:
+    tmp_path: Path, name: str, seeding: str, line: str
+) -> None:
     a, b = (_lock(tmp_path, ["python", "numpy", "torch"], seed=s, name=n) for s, n in ((1, "a"), (2, "b")))
     script = tmp_path / "train.py"
     script.write_text(WEIGHTS.format(seeding=seeding))
@@ -134,7 +164,8 @@ def test_a_third_party_seed_everything_is_reported_once_at_its_line_and_follows_
     assert code == 0, err
     assert [x for x in err.splitlines() if "train.py" in x] == [
         f"seedlock: warning: stage 'train': train.py:4 {line} after seedlock: the lock's python, numpy and torch "
-        "seeds have no effect"]
+        "seeds have no effect"
+    ]
     plain = json.loads(out)
     runs = [_run(lock, script, "--take-over") for lock in (a, a, b)]
     assert [r[0] for r in runs] == [0, 0, 0], runs[0][2]
@@ -149,13 +180,16 @@ def test_a_third_party_seed_everything_is_reported_once_at_its_line_and_follows_
 def test_keras_set_random_seed_is_reported_and_follows_the_lock_under_take_over(tmp_path: Path) -> None:
     a, b = (_lock(tmp_path, ["python", "numpy", "tensorflow"], seed=s, name=n) for s, n in ((1, "a"), (2, "b")))
     script = tmp_path / "train.py"
-    script.write_text("import json\nimport keras\n\nkeras.utils.set_random_seed(42)\nlayer = keras.layers.Dense(3)\n"
-                      "layer.build((None, 4))\nprint(json.dumps(layer.kernel.numpy().flatten().tolist()))\n")
-    code, out, err = _run(a, script)
+    script.write_text(
+        "import json\nimport keras\n\nkeras.utils.set_random_seed(42)\nlayer = keras.layers.Dense(3)\n"
+        "layer.build((None, 4))\nprint(json.dumps(layer.kernel.numpy().flatten().tolist()))\n"
+    )
+    code, _out, err = _run(a, script)
     assert code == 0, err
     assert [x for x in err.splitlines() if "train.py" in x] == [
         "seedlock: warning: stage 'train': train.py:4 set_random_seed(42) seeded python, numpy and tensorflow after "
-        "seedlock: the lock's python, numpy and tensorflow seeds have no effect"]
+        "seedlock: the lock's python, numpy and tensorflow seeds have no effect"
+    ]
     runs = [_run(lock, script, "--take-over") for lock in (a, a, b)]
     assert [r[0] for r in runs] == [0, 0, 0], runs[0][2]
     first, again, other = (json.loads(r[1]) for r in runs)
@@ -193,7 +227,10 @@ def test_an_r_scripts_set_seed_is_reported_and_taken_over_from_the_lock(tmp_path
 
     plain, err = run(a)
     assert plain[0] == r_uniform(42, 1)[0]  # the program's seed won ...
-    assert "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect" in err
+    assert (
+        "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect"
+        in err
+    )
     first, err = run(a, "--take-over")
     assert err == ""
     assert first == run(a, "--take-over")[0] and first != run(b, "--take-over")[0]
@@ -201,8 +238,10 @@ def test_an_r_scripts_set_seed_is_reported_and_taken_over_from_the_lock(tmp_path
     assert first == [r_uniform(takeover_seed(f, 42), 1)[0], r_uniform(takeover_seed(f, 102), 1)[0]]
     out = seedlock_cli("run", str(a), "--stage", "train", "--strict", "--", "Rscript", str(script), cwd=tmp_path)
     assert out.returncode != 0 and out.stdout == ""
-    assert ("seedlock: error[not-applied] train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect "
-            "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/r'") in out.stderr
+    assert (
+        "seedlock: error[not-applied] train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect "
+        "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/r'"
+    ) in out.stderr
 
 
 @requires_r
@@ -216,43 +255,56 @@ def test_an_r_script_that_calls_seedlock_from_env_has_its_set_seed_reported_and_
     script.write_text("stage <- seedlock::seedlock_from_env()\n" + R_SCRIPT)
 
     def run(lock: Path, *flags: str) -> tuple[list[float], str]:
-        out = seedlock_cli("run", str(lock), "--stage", "train", "--no-auto-seed", *flags, "--", "Rscript", str(script),
-                           cwd=tmp_path)
+        out = seedlock_cli(
+            "run", str(lock), "--stage", "train", "--no-auto-seed", *flags, "--", "Rscript", str(script), cwd=tmp_path
+        )
         assert out.returncode == 0, out.stderr
         return [float(x) for x in out.stdout.split()], out.stderr
 
     plain, err = run(a)
     assert plain[0] == r_uniform(42, 1)[0]
-    assert "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect" in err
+    assert (
+        "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect"
+        in err
+    )
     first, err = run(a, "--take-over")
     assert err == ""
     assert first != run(b, "--take-over")[0]
     f = _seed(a, "r")
     assert first == [r_uniform(takeover_seed(f, 42), 1)[0], r_uniform(takeover_seed(f, 102), 1)[0]]
-    out = seedlock_cli("run", str(a), "--stage", "train", "--no-auto-seed", "--strict", "--", "Rscript", str(script),
-                       cwd=tmp_path)
+    out = seedlock_cli(
+        "run", str(a), "--stage", "train", "--no-auto-seed", "--strict", "--", "Rscript", str(script), cwd=tmp_path
+    )
     assert out.returncode != 0 and out.stdout == ""
-    assert ("seedlock: error[not-applied] train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect "
-            "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/r'") in out.stderr
+    assert (
+        "seedlock: error[not-applied] train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect "
+        "(run with --take-over to seed such calls from the lock) at '/stages/train/frameworks/r'"
+    ) in out.stderr
 
 
 def test_a_script_that_seeds_a_framework_with_the_locks_own_seed_overrides_nothing(tmp_path: Path) -> None:
     lock = _lock(tmp_path, ["python", "numpy"], seed=1, name="a")
-    (tmp_path / "train.py").write_text("import os, random, seedlock\nimport numpy as np\n"
-                                       "stage = seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train')\n"
-                                       "np.random.seed(stage.seed_of('numpy'))\nrandom.seed(stage.seed_of('numpy'))\n")
+    (tmp_path / "train.py").write_text(
+        "import os, random, seedlock\nimport numpy as np\n"
+        "stage = seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train')\n"
+        "np.random.seed(stage.seed_of('numpy'))\nrandom.seed(stage.seed_of('numpy'))\n"
+    )
     code, _, err = _run(lock, tmp_path / "train.py")
     assert code == 0
     # numpy got its own seed again (nothing to say); python got numpy's seed, which is not the lock's.
     assert [x for x in err.splitlines() if "train.py" in x] == [
         f"seedlock: warning: stage 'train': train.py:5 random.seed({_seed(lock, 'numpy')}) seeded python after seedlock: "
-        "the lock's python seed has no effect"]
+        "the lock's python seed has no effect"
+    ]
 
 
 def test_a_stage_whose_manifest_says_take_over_follows_the_lock_without_the_flag(tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps({"version": "1.2", "seed": 1, "stages": {
-        "train": {"frameworks": ["python", "numpy"], "take_over": True}}}))
+    manifest.write_text(
+        json.dumps(
+            {"version": "1.2", "seed": 1, "stages": {"train": {"frameworks": ["python", "numpy"], "take_over": True}}}
+        )
+    )
     lock = tmp_path / "l.json"
     assert seedlock_cli("resolve", str(manifest), "-o", str(lock), "--no-provenance").returncode == 0
     assert json.loads(lock.read_text())["stages"]["train"]["take_over"] is True
@@ -261,8 +313,9 @@ def test_a_stage_whose_manifest_says_take_over_follows_the_lock_without_the_flag
     assert code == 0 and err == "", err
     assert json.loads(out)["numpy"] == np.random.RandomState(takeover_seed(_seed(lock, "numpy"), 42)).random_sample()
     # apply_from_env() reads the stage's take_over too.
-    (tmp_path / "apply.py").write_text("import seedlock\nimport numpy as np\nseedlock.apply_from_env()\n"
-                                       "np.random.seed(7)\nprint(np.random.random())\n")
+    (tmp_path / "apply.py").write_text(
+        "import seedlock\nimport numpy as np\nseedlock.apply_from_env()\nnp.random.seed(7)\nprint(np.random.random())\n"
+    )
     code, out, err = _run(lock, tmp_path / "apply.py", "--no-auto-seed")
     assert code == 0 and err == "", err
     assert float(out) == np.random.RandomState(takeover_seed(_seed(lock, "numpy"), 7)).random_sample()
@@ -270,12 +323,15 @@ def test_a_stage_whose_manifest_says_take_over_follows_the_lock_without_the_flag
 
 def test_take_over_in_a_1_1_manifest_is_an_unknown_field_naming_the_version(tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"
-    manifest.write_text(json.dumps({"version": "1.1", "seed": 1, "stages": {
-        "train": {"frameworks": ["numpy"], "take_over": True}}}))
+    manifest.write_text(
+        json.dumps({"version": "1.1", "seed": 1, "stages": {"train": {"frameworks": ["numpy"], "take_over": True}}})
+    )
     out = seedlock_cli("resolve", str(manifest), "-o", str(tmp_path / "l.json"))
     assert out.returncode == 2
-    assert out.stderr == (f"seedlock: error[unknown-field] {manifest}: Unknown field 'take_over' (version 1.2 defines it; "
-                          "this document is 1.1) at '/stages/train/take_over'\n")
+    assert out.stderr == (
+        f"seedlock: error[unknown-field] {manifest}: Unknown field 'take_over' (version 1.2 defines it; "
+        "this document is 1.1) at '/stages/train/take_over'\n"
+    )
 
 
 def test_a_librarys_own_test_module_is_named_as_the_caller_not_the_test_runner() -> None:

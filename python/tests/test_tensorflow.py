@@ -10,26 +10,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import QUIET_ENV
 
 pytestmark = pytest.mark.slow
 
-TF_ONLY = {"version": "1.0", "seed": 42, "stages": {
-    "preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
-    # No python framework here: Keras' initialisers must not depend on Python's unseeded `random`.
-    "train": {"frameworks": ["tensorflow"]}}}
-WITH_PYTHON = {"version": "1.0", "seed": 42, "stages": {
-    "preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
-    "train": {"frameworks": ["python", "numpy", "tensorflow"], "seeds": {"tensorflow": 1234}}}}
+TF_ONLY = {
+    "version": "1.0",
+    "seed": 42,
+    "stages": {
+        "preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
+        # No python framework here: Keras' initialisers must not depend on Python's unseeded `random`.
+        "train": {"frameworks": ["tensorflow"]},
+    },
+}
+WITH_PYTHON = {
+    "version": "1.0",
+    "seed": 42,
+    "stages": {
+        "preprocess": {"frameworks": ["numpy"], "seeds": {"numpy": 42}},
+        "train": {"frameworks": ["python", "numpy", "tensorflow"], "seeds": {"tensorflow": 1234}},
+    },
+}
 
 
 def _lock(tmp_path: Path, name: str, manifest: dict[str, Any], env: dict[str, str]) -> Path:
     src = tmp_path / f"{name}.json"
     src.write_text(json.dumps(manifest))
     out = tmp_path / f"{name}.lock.json"
-    subprocess.run([sys.executable, "-m", "seedlock", "resolve", str(src), "-o", str(out)], check=True,
-                   env={**os.environ, **env}, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "seedlock", "resolve", str(src), "-o", str(out)],
+        check=True,
+        env={**os.environ, **env},
+        capture_output=True,
+    )
     return out
 
 
@@ -38,9 +51,16 @@ def _train_all(locks: list[Path]) -> list[dict[str, Any]]:
     cmd = [sys.executable, "-m", "seedlock.workloads.keras_classic"]
     results: list[dict[str, Any]] = []
     for i in range(0, len(locks), 2):
-        procs = [subprocess.Popen([sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *cmd],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **QUIET_ENV})
-                 for lock in locks[i:i + 2]]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *cmd],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, **QUIET_ENV},
+            )
+            for lock in locks[i : i + 2]
+        ]
         for proc in procs:
             out, err = proc.communicate(timeout=600)
             assert proc.returncode == 0, err[-3000:]
@@ -92,7 +112,9 @@ rep = seedlock.apply_stage(st, strict=True).report
 print(json.dumps({"draw": random.random(), "expected": random.Random(st.seed_of("python")).random(),
                   "actions": [str(a) for a in rep.actions]}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **QUIET_ENV}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **QUIET_ENV}, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout.strip().splitlines()[-1])
     assert data["draw"] == data["expected"]

@@ -44,7 +44,8 @@ def _probe(tmp_path: Path, lock: Path, middle: str = "", *flags: str) -> dict[st
 
 
 def test_an_auto_seeded_torch_stage_does_not_import_inductor_and_inductor_is_deterministic_when_loaded(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     got = _probe(tmp_path, _lock(tmp_path))
     assert got == {"inductor_at_start": False, "enabled": True, "inductor_flag": True, "enabled_after": True}
 
@@ -58,11 +59,14 @@ def test_apply_from_env_does_not_import_inductor_either(tmp_path: Path) -> None:
     got = _probe(tmp_path, _lock(tmp_path), "", "--no-auto-seed")
     assert got["enabled"] is False  # not seeded yet: the program has not called apply_from_env
     script = tmp_path / "apply.py"
-    script.write_text("import json, sys, seedlock\nseedlock.apply_from_env()\nimport torch\n"
-                      "print(json.dumps(['torch._inductor.config' in sys.modules, torch.are_deterministic_algorithms_enabled()]))\n"
-                      "import torch._inductor.config as c\nprint(json.dumps(c.deterministic))\n")
-    out = seedlock_cli("run", str(tmp_path / "l.json"), "--stage", "train", "--no-auto-seed", "--", sys.executable,
-                       str(script))
+    script.write_text(
+        "import json, sys, seedlock\nseedlock.apply_from_env()\nimport torch\n"
+        "print(json.dumps(['torch._inductor.config' in sys.modules, torch.are_deterministic_algorithms_enabled()]))\n"
+        "import torch._inductor.config as c\nprint(json.dumps(c.deterministic))\n"
+    )
+    out = seedlock_cli(
+        "run", str(tmp_path / "l.json"), "--stage", "train", "--no-auto-seed", "--", sys.executable, str(script)
+    )
     assert out.returncode == 0, out.stderr
     assert [json.loads(x) for x in out.stdout.splitlines()] == [[False, True], True]
 

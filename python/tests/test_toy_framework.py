@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import SPEC, child_environ
 
 REPO = SPEC.parent
@@ -84,14 +83,34 @@ def draw():
 '''
 
 TOY_ROW: dict[str, Any] = {
-    "name": "toy", "since": "1.1", "title": "Toy settings", "description": "Settings for the toy framework.",
-    "distributions": [], "display_rank": 8, "module": "toyrng", "extra_modules": [], "packages": ["toyrng"],
+    "name": "toy",
+    "since": "1.1",
+    "title": "Toy settings",
+    "description": "Settings for the toy framework.",
+    "distributions": [],
+    "display_rank": 8,
+    "module": "toyrng",
+    "extra_modules": [],
+    "packages": ["toyrng"],
     "streams": False,
     "settings": [
-        {"name": "flavour", "type": "enum", "default": "vanilla", "values": ["vanilla", "mint"],
-         "meaning": "the toy's flavour", "title": "Flavour", "description": "The toy's flavour (default vanilla)."},
-        {"name": "strict", "type": "boolean", "default": True, "meaning": "launch with `TOY_STRICT=1`",
-         "title": "Strict", "description": "Launch stage processes with TOY_STRICT=1 (default true)."},
+        {
+            "name": "flavour",
+            "type": "enum",
+            "default": "vanilla",
+            "values": ["vanilla", "mint"],
+            "meaning": "the toy's flavour",
+            "title": "Flavour",
+            "description": "The toy's flavour (default vanilla).",
+        },
+        {
+            "name": "strict",
+            "type": "boolean",
+            "default": True,
+            "meaning": "launch with `TOY_STRICT=1`",
+            "title": "Strict",
+            "description": "Launch stage processes with TOY_STRICT=1 (default true).",
+        },
     ],
     "launcher_environment": [{"variable": "TOY_STRICT", "value": "1", "when": "strict"}],
 }
@@ -116,10 +135,17 @@ if __name__ == "__main__":
     main()
 '''
 
-TOY_CASE = {"$schema": "../case.schema.json", "name": "toy-draws", "framework": "toy", "kind": "workload",
-            "stage": "toy", "description": "toyrng draws repeat in fresh processes and follow the seed",
-            "command": ["{python}", "-m", "seedlock.workloads.toy_draws", "{out}"],
-            "checks": ["repeat", "sensitivity"], "requires": {"modules": ["toyrng", "numpy"]}}
+TOY_CASE = {
+    "$schema": "../case.schema.json",
+    "name": "toy-draws",
+    "framework": "toy",
+    "kind": "workload",
+    "stage": "toy",
+    "description": "toyrng draws repeat in fresh processes and follow the seed",
+    "command": ["{python}", "-m", "seedlock.workloads.toy_draws", "{out}"],
+    "checks": ["repeat", "sensitivity"],
+    "requires": {"modules": ["toyrng", "numpy"]},
+}
 
 
 def _ignore(directory: str, names: list[str]) -> set[str]:
@@ -165,26 +191,39 @@ def _seedlock(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[
     env = child_environ()
     env.pop("SEEDLOCK_SPEC_DIR", None)  # the copy's packaged spec, with the toy
     env["PYTHONPATH"] = os.pathsep.join([str(root / "python"), str(root / "lib")])
-    return subprocess.run([sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "seedlock", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )
 
 
 def test_the_copy_runs_its_own_seedlock_with_the_toy_registered(toy_tree: Path, tmp_path: Path) -> None:
     probe = _seedlock(toy_tree, "--version", cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
-    code = ("import seedlock.frameworks as f, seedlock.spec.settings as s; "
-            "print(f.__file__, f.NAMES[-1], s.DEFAULTS['toy'])")
+    code = (
+        "import seedlock.frameworks as f, seedlock.spec.settings as s; "
+        "print(f.__file__, f.NAMES[-1], s.DEFAULTS['toy'])"
+    )
     env = {**child_environ(), "PYTHONPATH": str(toy_tree / "python")}
     env.pop("SEEDLOCK_SPEC_DIR", None)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.split(" ", 1)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.split(" ", 1)
     assert out[0].startswith(str(toy_tree)), out
     assert out[1].strip() == "toy {'flavour': 'vanilla', 'strict': True}"
 
 
 def test_a_manifest_listing_the_toy_resolves_and_seedlock_run_seeds_it_with_its_derived_seed(
-        toy_tree: Path, tmp_path: Path) -> None:
-    (tmp_path / "seedlock.json").write_text(json.dumps({"version": "1.1", "seed": 7, "stages": {
-        "train": {"frameworks": ["python", "toy"], "settings": {"toy": {"flavour": "mint"}}}}}))
+    toy_tree: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "seedlock.json").write_text(
+        json.dumps(
+            {
+                "version": "1.1",
+                "seed": 7,
+                "stages": {"train": {"frameworks": ["python", "toy"], "settings": {"toy": {"flavour": "mint"}}}},
+            }
+        )
+    )
     resolved = _seedlock(toy_tree, "resolve", "seedlock.json", "-o", "seedlock.lock.json", cwd=tmp_path)
     assert resolved.returncode == 0, resolved.stderr
     lock = json.loads((tmp_path / "seedlock.lock.json").read_text())
@@ -195,21 +234,34 @@ def test_a_manifest_listing_the_toy_resolves_and_seedlock_run_seeds_it_with_its_
     assert derived.returncode == 0, derived.stderr
     assert (toy["seed"], toy["source"]) == (int(derived.stdout), "derived")
 
-    (tmp_path / "program.py").write_text("import os, toyrng\nprint(toyrng.state, toyrng.flavour, os.environ.get('TOY_STRICT'))\n")
-    run = _seedlock(toy_tree, "run", "seedlock.lock.json", "--stage", "train", "--", sys.executable, "program.py",
-                    cwd=tmp_path)
+    (tmp_path / "program.py").write_text(
+        "import os, toyrng\nprint(toyrng.state, toyrng.flavour, os.environ.get('TOY_STRICT'))\n"
+    )
+    run = _seedlock(
+        toy_tree, "run", "seedlock.lock.json", "--stage", "train", "--", sys.executable, "program.py", cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout == f"{toy['seed']} mint 1\n"
 
 
 def test_the_toys_settings_are_checked_by_the_registry_types_and_a_1_0_manifest_cannot_name_it(
-        toy_tree: Path, tmp_path: Path) -> None:
-    (tmp_path / "bad.json").write_text(json.dumps({"version": "1.1", "seed": 7, "stages": {
-        "train": {"frameworks": ["toy"], "settings": {"toy": {"flavour": "chocolate"}}}}}))
+    toy_tree: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "bad.json").write_text(
+        json.dumps(
+            {
+                "version": "1.1",
+                "seed": 7,
+                "stages": {"train": {"frameworks": ["toy"], "settings": {"toy": {"flavour": "chocolate"}}}},
+            }
+        )
+    )
     bad = _seedlock(toy_tree, "validate", "bad.json", cwd=tmp_path)
     assert bad.returncode == 2
     assert "error[invalid-value] " in bad.stderr and "at '/stages/train/settings/toy/flavour'" in bad.stderr, bad.stderr
-    (tmp_path / "old.json").write_text(json.dumps({"version": "1.0", "seed": 7, "stages": {"train": {"frameworks": ["toy"]}}}))
+    (tmp_path / "old.json").write_text(
+        json.dumps({"version": "1.0", "seed": 7, "stages": {"train": {"frameworks": ["toy"]}}})
+    )
     old = _seedlock(toy_tree, "validate", "old.json", cwd=tmp_path)
     assert old.returncode == 2
     assert "error[unknown-framework] " in old.stderr, old.stderr
@@ -219,8 +271,19 @@ def test_the_toys_settings_are_checked_by_the_registry_types_and_a_1_0_manifest_
 
 
 def test_the_toys_conformance_case_passes(toy_tree: Path, tmp_path: Path) -> None:
-    out = _seedlock(toy_tree, "conformance", "--frameworks", "toy", "--require", "toy", "--jobs", "1",
-                    "--json", str(tmp_path / "report.json"), cwd=tmp_path)
+    out = _seedlock(
+        toy_tree,
+        "conformance",
+        "--frameworks",
+        "toy",
+        "--require",
+        "toy",
+        "--jobs",
+        "1",
+        "--json",
+        str(tmp_path / "report.json"),
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     results = [r for r in report["results"] if r["framework"] == "toy"]

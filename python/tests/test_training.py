@@ -11,25 +11,30 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
-
 import seedlock
+import torch
 from conftest import vector_cases
 from seedlock.spec.derivation import epoch_seed, loader_worker_seed, process_seed, stream_seed
 from seedlock.spec.resolution import resolve
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 EPOCHS = 3
 
 
 def _stage(frameworks: tuple[str, ...] = ("python", "numpy", "torch"), seed: int = 42) -> seedlock.LockedStage:
-    manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": seed, "stages": {"train": {
-        "frameworks": list(frameworks), "settings": {"python": {"hash_seed": False}}}}})
+    manifest = seedlock.Manifest.from_dict(
+        {
+            "version": "1.0",
+            "seed": seed,
+            "stages": {"train": {"frameworks": list(frameworks), "settings": {"python": {"hash_seed": False}}}},
+        }
+    )
     return resolve(manifest, {}).stage("train")
 
 
-def _session(frameworks: tuple[str, ...] = ("python", "numpy", "torch"), seed: int = 42,
-             rank: int | None = None) -> seedlock.Session:
+def _session(
+    frameworks: tuple[str, ...] = ("python", "numpy", "torch"), seed: int = 42, rank: int | None = None
+) -> seedlock.Session:
     """The stage applied in this process, as the README's training loop starts."""
     return seedlock.apply_stage(_stage(frameworks, seed), rank=rank)
 
@@ -45,8 +50,15 @@ class GlobalDraws:
 
     def __getitem__(self, i: int) -> Any:
         info = get_worker_info()
-        return torch.tensor([float(np.random.random()), random.random(), torch.rand(1).item(),
-                             -1.0 if info is None else float(info.id)], dtype=torch.float64)
+        return torch.tensor(
+            [
+                float(np.random.random()),
+                random.random(),
+                torch.rand(1).item(),
+                -1.0 if info is None else float(info.id),
+            ],
+            dtype=torch.float64,
+        )
 
 
 def _epochs(loader: Any, epochs: int = EPOCHS, stage: seedlock.Session | None = None) -> list[torch.Tensor]:
@@ -64,8 +76,15 @@ def _by_worker(batch: torch.Tensor) -> dict[int, torch.Tensor]:
 
 def _readme_loader(stage: seedlock.Session, dataset: Any, **kwargs: Any) -> DataLoader[Any]:
     """The pattern the README recommends (after applying the stage)."""
-    return DataLoader(dataset, batch_size=2, shuffle=True, num_workers=2, worker_init_fn=stage.worker_init_fn(),
-                      generator=stage.torch_generator("shuffle"), **kwargs)
+    return DataLoader(
+        dataset,
+        batch_size=2,
+        shuffle=True,
+        num_workers=2,
+        worker_init_fn=stage.worker_init_fn(),
+        generator=stage.torch_generator("shuffle"),
+        **kwargs,
+    )
 
 
 def test_dataloader_workers_draw_different_numbers_in_every_epoch() -> None:
@@ -80,7 +99,7 @@ def test_dataloader_workers_draw_different_numbers_in_every_epoch() -> None:
 def test_dataloader_worker_draws_repeat_in_every_epoch_given_the_same_lock() -> None:
     first = _epochs(_readme_loader(_session(), GlobalDraws()))
     again = _epochs(_readme_loader(_session(), GlobalDraws()))
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=False))
     other = _epochs(_readme_loader(_session(seed=43), GlobalDraws()))
     assert not torch.equal(first[0], other[0])
 
@@ -111,8 +130,13 @@ def test_ranks_seed_their_workers_differently() -> None:
     def rank_draws(rank: int) -> torch.Tensor:
         session = seedlock.apply_stage(stage, rank=rank)
         # The same shuffle generator in both ranks: only the rank may tell their workers apart.
-        loader = DataLoader(GlobalDraws(), batch_size=2, num_workers=2, worker_init_fn=session.worker_init_fn(),
-                            generator=torch.Generator().manual_seed(5))
+        loader = DataLoader(
+            GlobalDraws(),
+            batch_size=2,
+            num_workers=2,
+            worker_init_fn=session.worker_init_fn(),
+            generator=torch.Generator().manual_seed(5),
+        )
         return torch.cat(list(loader))
 
     r0, r1, r0_again = rank_draws(0), rank_draws(1), rank_draws(0)
@@ -123,7 +147,7 @@ def test_ranks_seed_their_workers_differently() -> None:
 def test_persistent_workers_draw_different_numbers_in_every_epoch_and_repeat() -> None:
     first = _epochs(_readme_loader(_session(), GlobalDraws(), persistent_workers=True))
     again = _epochs(_readme_loader(_session(), GlobalDraws(), persistent_workers=True))
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=False))
     assert set(first[0][:, 0].tolist()).isdisjoint(first[1][:, 0].tolist())
     assert set(_by_worker(first[1])[0][:, 0].tolist()).isdisjoint(_by_worker(first[1])[1][:, 0].tolist())
 
@@ -133,19 +157,25 @@ class IterableDraws(IterableDataset[Any]):
         info = get_worker_info()
         wid = -1 if info is None else info.id
         for _ in range(4):
-            yield torch.tensor([float(np.random.random()), random.random(), torch.rand(1).item(), float(wid)],
-                               dtype=torch.float64)
+            yield torch.tensor(
+                [float(np.random.random()), random.random(), torch.rand(1).item(), float(wid)], dtype=torch.float64
+            )
 
 
 def test_iterable_dataset_workers_differ_per_worker_and_epoch_and_repeat() -> None:
     def run() -> list[torch.Tensor]:
         stage = _session()
-        loader = DataLoader(IterableDraws(), batch_size=2, num_workers=2, worker_init_fn=stage.worker_init_fn(),
-                            generator=stage.torch_generator("loader"))
+        loader = DataLoader(
+            IterableDraws(),
+            batch_size=2,
+            num_workers=2,
+            worker_init_fn=stage.worker_init_fn(),
+            generator=stage.torch_generator("loader"),
+        )
         return _epochs(loader)
 
     first, again = run(), run()
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=False))
     assert set(first[0][:, 0].tolist()).isdisjoint(first[1][:, 0].tolist())
     workers = _by_worker(first[0])
     assert set(workers[0][:, 0].tolist()).isdisjoint(workers[1][:, 0].tolist())
@@ -163,8 +193,15 @@ class GeneratorDraws:
 
     def __getitem__(self, i: int) -> Any:
         info = get_worker_info()
-        return torch.tensor([float(self.rng.random()), torch.rand(1, generator=self.trng).item(), 0.0,
-                             -1.0 if info is None else float(info.id)], dtype=torch.float64)
+        return torch.tensor(
+            [
+                float(self.rng.random()),
+                torch.rand(1, generator=self.trng).item(),
+                0.0,
+                -1.0 if info is None else float(info.id),
+            ],
+            dtype=torch.float64,
+        )
 
 
 def test_a_generator_held_by_a_dataset_draws_differently_in_each_worker_and_epoch() -> None:
@@ -179,7 +216,7 @@ def test_a_generator_held_by_a_dataset_draws_differently_in_each_worker_and_epoc
         for column in (0, 1):
             assert set(workers[0][:, column].tolist()).isdisjoint(workers[1][:, column].tolist())
     assert set(first[0][:, 0].tolist()).isdisjoint(first[1][:, 0].tolist())
-    assert all(torch.equal(a, b) for a, b in zip(first, run()))
+    assert all(torch.equal(a, b) for a, b in zip(first, run(), strict=False))
 
 
 def test_code_inside_a_worker_gets_that_workers_stream() -> None:
@@ -196,7 +233,9 @@ def test_code_inside_a_worker_gets_that_workers_stream() -> None:
 
     dataset: Any = WorkerStream()
     loader = DataLoader(dataset, batch_size=1, num_workers=2, generator=stage.torch_generator("shuffle"))
-    rows = [(float(v), int(w), int(b)) for value, wid, base in loader for v, w, b in zip(value, wid, base)]
+    rows = [
+        (float(v), int(w), int(b)) for value, wid, base in loader for v, w, b in zip(value, wid, base, strict=False)
+    ]
     for value, wid, base in rows:
         worker = loader_worker_seed(stage.seed_of("numpy"), wid, base)
         assert value == np.random.Generator(np.random.PCG64(stream_seed(worker, "crop"))).random()
@@ -216,11 +255,16 @@ def test_named_streams_are_distinct_and_follow_the_spec() -> None:
     draws = {name: stage.numpy_generator(name).random(3).tolist() for name in ("bootstrap", "dropout", None)}
     assert len({tuple(d) for d in draws.values()}) == 3
     numpy_seed = stage.seed_of("numpy")
-    assert draws["bootstrap"] == np.random.Generator(np.random.PCG64(stream_seed(numpy_seed, "bootstrap"))).random(3).tolist()
+    assert (
+        draws["bootstrap"]
+        == np.random.Generator(np.random.PCG64(stream_seed(numpy_seed, "bootstrap"))).random(3).tolist()
+    )
     assert draws[None] == np.random.Generator(np.random.PCG64(stream_seed(numpy_seed, "default"))).random(3).tolist()
     torch_seed = stage.seed_of("torch")
-    assert torch.equal(torch.rand(3, generator=stage.torch_generator("shuffle")),
-                       torch.rand(3, generator=torch.Generator().manual_seed(stream_seed(torch_seed, "shuffle"))))
+    assert torch.equal(
+        torch.rand(3, generator=stage.torch_generator("shuffle")),
+        torch.rand(3, generator=torch.Generator().manual_seed(stream_seed(torch_seed, "shuffle"))),
+    )
     with pytest.raises(seedlock.SeedlockError) as info:
         stage.numpy_generator("Bootstrap")
     assert info.value.code == "invalid-label"
@@ -229,8 +273,10 @@ def test_named_streams_are_distinct_and_follow_the_spec() -> None:
 def test_streams_of_a_rank_use_the_rank_applied() -> None:
     stage = _session(rank=3)
     expected = stream_seed(process_seed(stage.stage.seed_of("torch"), 3), "shuffle")
-    assert torch.equal(torch.rand(2, generator=stage.torch_generator("shuffle")),
-                       torch.rand(2, generator=torch.Generator().manual_seed(expected)))
+    assert torch.equal(
+        torch.rand(2, generator=stage.torch_generator("shuffle")),
+        torch.rand(2, generator=torch.Generator().manual_seed(expected)),
+    )
 
 
 def test_seed_epoch_reseeds_the_frameworks_and_every_stream_handed_out() -> None:
@@ -245,13 +291,17 @@ def test_seed_epoch_reseeds_the_frameworks_and_every_stream_handed_out() -> None
     assert torch.equal(torch.rand(3), torch.rand(3, generator=torch.Generator().manual_seed(torch_epoch)))
     assert np.random.random() == np.random.RandomState(epoch_seed(stage.seed_of("numpy"), 2)).random_sample()
     assert random.random() == random.Random(epoch_seed(stage.seed_of("python"), 2)).random()
-    assert torch.equal(torch.rand(3, generator=shuffle),
-                       torch.rand(3, generator=torch.Generator().manual_seed(stream_seed(torch_epoch, "shuffle"))))
+    assert torch.equal(
+        torch.rand(3, generator=shuffle),
+        torch.rand(3, generator=torch.Generator().manual_seed(stream_seed(torch_epoch, "shuffle"))),
+    )
     numpy_epoch = epoch_seed(stage.seed_of("numpy"), 2)
     assert rng.random() == np.random.Generator(np.random.PCG64(stream_seed(numpy_epoch, "augment"))).random()
     # A stream handed out during the epoch starts where a reseeded one does.
-    assert stage.numpy_generator("late").random() == np.random.Generator(
-        np.random.PCG64(stream_seed(numpy_epoch, "late"))).random()
+    assert (
+        stage.numpy_generator("late").random()
+        == np.random.Generator(np.random.PCG64(stream_seed(numpy_epoch, "late"))).random()
+    )
 
 
 def test_seed_epoch_uses_the_rank_applied() -> None:
@@ -265,15 +315,21 @@ def test_seed_epoch_keeps_epochs_and_workers_distinct_and_repeatable() -> None:
         return _epochs(_readme_loader(stage, GlobalDraws()), stage=stage)
 
     first = run()
-    assert all(torch.equal(a, b) for a, b in zip(first, run()))
+    assert all(torch.equal(a, b) for a, b in zip(first, run(), strict=False))
     assert set(first[0][:, 0].tolist()).isdisjoint(first[1][:, 0].tolist())
     workers = _by_worker(first[2])
     assert set(workers[0][:, 0].tolist()).isdisjoint(workers[1][:, 0].tolist())
 
 
 def _train(stage: seedlock.Session, epochs: range, model: torch.nn.Module, opt: Any) -> list[float]:
-    loader = DataLoader(NoisyPairs(), batch_size=8, shuffle=True, num_workers=2, worker_init_fn=stage.worker_init_fn(),
-                        generator=stage.torch_generator("shuffle"))
+    loader = DataLoader(
+        NoisyPairs(),
+        batch_size=8,
+        shuffle=True,
+        num_workers=2,
+        worker_init_fn=stage.worker_init_fn(),
+        generator=stage.torch_generator("shuffle"),
+    )
     losses = []
     for epoch in epochs:
         stage.seed_epoch(epoch)
@@ -314,7 +370,7 @@ def test_training_resumed_at_an_epoch_boundary_repeats_the_uninterrupted_run() -
     resumed.load_state_dict(checkpoint[0])
     resumed_opt.load_state_dict(checkpoint[1])
     resumed_losses = _train(resumed_stage, range(2, 4), resumed, resumed_opt)
-    assert resumed_losses == losses[len(losses) // 2:]
+    assert resumed_losses == losses[len(losses) // 2 :]
     assert all(torch.equal(uninterrupted[k], resumed.state_dict()[k]) for k in uninterrupted)
 
 
@@ -327,8 +383,8 @@ def test_a_negative_epoch_is_rejected() -> None:
 # Generators made without a seed (training/unseeded-generators.json) are test_seedless.py's.
 @pytest.mark.parametrize("case", [c for c in vector_cases("training") if "unseeded" not in c.values[0]["input"]])
 def test_training_vector(case: dict[str, Any]) -> None:
-    from seedlock.spec.derivation import check_rules
     from seedlock.seeding.streams import stream_seed_for, worker_base
+    from seedlock.spec.derivation import check_rules
 
     inp = case["input"]
 
@@ -368,8 +424,15 @@ class NumpyStreamDraws:
 
     def __getitem__(self, i: int) -> Any:
         info = get_worker_info()
-        return torch.tensor([float(self.rng.random()), float(np.random.random()), torch.rand(1).item(),
-                             -1.0 if info is None else float(info.id)], dtype=torch.float64)
+        return torch.tensor(
+            [
+                float(self.rng.random()),
+                float(np.random.random()),
+                torch.rand(1).item(),
+                -1.0 if info is None else float(info.id),
+            ],
+            dtype=torch.float64,
+        )
 
 
 def test_spawned_workers_draw_exactly_what_forked_workers_draw() -> None:
@@ -380,7 +443,7 @@ def test_spawned_workers_draw_exactly_what_forked_workers_draw() -> None:
         return _epochs(_readme_loader(stage, NumpyStreamDraws(stage), multiprocessing_context=context), epochs=2)
 
     forked, spawned = run("fork"), run("spawn")
-    assert all(torch.equal(a, b) for a, b in zip(forked, spawned))
+    assert all(torch.equal(a, b) for a, b in zip(forked, spawned, strict=False))
     workers = _by_worker(spawned[0])
     assert set(workers[0][:, 0].tolist()).isdisjoint(workers[1][:, 0].tolist())
     assert set(spawned[0][:, 0].tolist()).isdisjoint(spawned[1][:, 0].tolist())

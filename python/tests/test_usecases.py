@@ -19,18 +19,24 @@ import pytest
 import seedlock
 from conftest import child_environ, seedlock_cli
 from seedlock import usecases
-from seedlock.spec.errors import SeedlockError, SeedlockWarning
 from seedlock.ledger import Filters
+from seedlock.spec.errors import SeedlockError, SeedlockWarning
 
 PACKAGE = Path(seedlock.__file__).parent
-PIPELINE = {"version": "1.0", "seed": 7, "stages": {"prepare": {"frameworks": ["python"]},
-                                                    "train": {"frameworks": ["python", "numpy"]}}}
+PIPELINE = {
+    "version": "1.0",
+    "seed": 7,
+    "stages": {"prepare": {"frameworks": ["python"]}, "train": {"frameworks": ["python", "numpy"]}},
+}
 _CLEAN_ENV = {"CI": "", "GITLAB_CI": "", "GITHUB_ACTIONS": "", "SEEDLOCK_SEED": ""}
 
 
 def _git(work: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(work), "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(work), "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture
@@ -51,13 +57,21 @@ def _imported_names(path: Path) -> set[str]:
 
 
 def test_no_module_of_the_package_imports_the_command_line_but_its_entry_point() -> None:
-    importers = [str(path.relative_to(PACKAGE)) for path in sorted(PACKAGE.rglob("*.py"))
-                 if "seedlock.commands.cli" in _imported_names(path)]
+    importers = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "seedlock.commands.cli" in _imported_names(path)
+    ]
     assert importers == ["__main__.py"]
 
 
 def test_the_import_check_sees_each_way_of_importing_the_command_line() -> None:
-    for text in ("from .cli import main", "from . import cli", "import seedlock.commands.cli", "from seedlock.commands.cli import main"):
+    for text in (
+        "from .cli import main",
+        "from . import cli",
+        "import seedlock.commands.cli",
+        "from seedlock.commands.cli import main",
+    ):
         module = PACKAGE / "_probe_of_the_import_check.py"
         assert "seedlock.commands.cli" in _imported_names_of(text, module)
     assert "seedlock.commands.cli" in _imported_names_of("from ..cli import main", PACKAGE / "ledger" / "_probe.py")
@@ -82,8 +96,9 @@ def _imported_names_of(text: str, where: Path) -> set[str]:
 def test_resolve_writes_the_lock_and_returns_it_with_what_was_written(project: Path) -> None:
     lock_path = project / "p.lock.json"
     dotenv = project / "seeds.env"
-    result = usecases.resolve(str(project / "pipeline.json"), output=lock_path, provenance=False,
-                              dotenv=str(dotenv), environ={})
+    result = usecases.resolve(
+        str(project / "pipeline.json"), output=lock_path, provenance=False, dotenv=str(dotenv), environ={}
+    )
     assert dataclasses.is_dataclass(result) and result.stopped is False
     assert result.written == (str(lock_path), str(dotenv))
     assert lock_path.read_text() == result.text
@@ -123,8 +138,9 @@ def test_resolve_of_a_manifest_with_two_faults_raises_both(tmp_path: Path) -> No
 
 def test_a_recorded_resolve_is_in_the_history_and_rerun_gives_its_exact_lock(project: Path) -> None:
     ledger = str(project.parent / "ledger.sqlite")
-    result = usecases.resolve(str(project / "pipeline.json"), output=project / "p.lock.json", record=True,
-                              ledger=ledger, environ=_CLEAN_ENV)
+    result = usecases.resolve(
+        str(project / "pipeline.json"), output=project / "p.lock.json", record=True, ledger=ledger, environ=_CLEAN_ENV
+    )
     assert result.record is not None and result.ledger == ledger
     found = usecases.history(Filters(), ledger=ledger)
     assert [r.run for r in found.records] == [result.record.run] and found.damaged is None
@@ -137,8 +153,9 @@ def test_history_of_a_stage_no_record_has_is_unknown_stage_with_the_recorded_one
     ledger = str(project.parent / "ledger.sqlite")
     lock = project / "p.lock.json"
     usecases.resolve(str(project / "pipeline.json"), output=lock, environ=_CLEAN_ENV)
-    task = usecases.start_replicate(str(lock), "train", ["true"], replicate="0", record=True, ledger=ledger,
-                                    environ=_CLEAN_ENV)
+    task = usecases.start_replicate(
+        str(lock), "train", ["true"], replicate="0", record=True, ledger=ledger, environ=_CLEAN_ENV
+    )
     assert usecases.run_replicate(task, auto_seed=False).exit_code == 0
     with pytest.raises(SeedlockError) as unknown:
         usecases.history(Filters(stage="trian"), ledger=ledger)
@@ -151,8 +168,20 @@ def test_check_says_no_past_run_before_any_and_finds_the_recorded_run_after(proj
     usecases.resolve(str(project / "pipeline.json"), output=lock, environ=_CLEAN_ENV)
     before = usecases.check(str(lock), ["train"], ledger=ledger)
     assert before.adds_no_information is False and before.lines[0].startswith("no ledger at")
-    ran = seedlock_cli("run", "p.lock.json", "--stage", "train", "--record", "--ledger", ledger, "--no-auto-seed",
-                       "--", "true", cwd=project, env=_CLEAN_ENV)
+    ran = seedlock_cli(
+        "run",
+        "p.lock.json",
+        "--stage",
+        "train",
+        "--record",
+        "--ledger",
+        ledger,
+        "--no-auto-seed",
+        "--",
+        "true",
+        cwd=project,
+        env=_CLEAN_ENV,
+    )
     assert ran.returncode == 0, ran.stderr
     after = usecases.check(str(lock), ["train"], ledger=ledger)
     assert after.adds_no_information is True and after.lines[0].startswith("stage 'train' repeats run ")
@@ -170,14 +199,16 @@ def test_the_replicate_job_has_a_fresh_group_an_absolute_lock_and_the_working_di
     assert list(job.indices) == [0, 1, 2]
 
 
-def test_verify_runs_the_command_from_the_lock_and_returns_its_verdict(project: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_runs_the_command_from_the_lock_and_returns_its_verdict(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lock = project / "p.lock.json"
     usecases.resolve(str(project / "pipeline.json"), output=lock, provenance=False, environ={})
     monkeypatch.chdir(project)
     program = "import os; open('out.txt', 'w').write(os.environ['SEEDLOCK_STAGE'])"
-    result = usecases.verify(str(lock), "train", [sys.executable, "-c", program], ["out.txt"], auto_seed=False,
-                             locate="never")
+    result = usecases.verify(
+        str(lock), "train", [sys.executable, "-c", program], ["out.txt"], auto_seed=False, locate="never"
+    )
     assert result.status == 0 and result.reproducible
 
 
@@ -190,22 +221,55 @@ def test_a_replicate_run_without_record_or_reuse_check_runs_no_git(project: Path
     assert seedlock_cli("resolve", "pipeline.json", "-o", "p.lock.json", "--no-provenance", cwd=project).returncode == 0
     trace = tmp_path / "git-trace"
     env = {**_CLEAN_ENV, "GIT_TRACE2": str(trace)}
-    plain = seedlock_cli("run", "p.lock.json", "--stage", "train", "--replicate", "0", "--no-auto-seed", "--", "true",
-                         cwd=project, env=env)
+    plain = seedlock_cli(
+        "run",
+        "p.lock.json",
+        "--stage",
+        "train",
+        "--replicate",
+        "0",
+        "--no-auto-seed",
+        "--",
+        "true",
+        cwd=project,
+        env=env,
+    )
     assert plain.returncode == 0, plain.stderr
     assert not _git_ran(trace)
-    recorded = seedlock_cli("run", "p.lock.json", "--stage", "train", "--replicate", "0", "--record", "--ledger",
-                            str(tmp_path / "l.sqlite"), "--no-auto-seed", "--", "true", cwd=project, env=env)
+    recorded = seedlock_cli(
+        "run",
+        "p.lock.json",
+        "--stage",
+        "train",
+        "--replicate",
+        "0",
+        "--record",
+        "--ledger",
+        str(tmp_path / "l.sqlite"),
+        "--no-auto-seed",
+        "--",
+        "true",
+        cwd=project,
+        env=env,
+    )
     assert recorded.returncode == 0, recorded.stderr
     assert _git_ran(trace)  # the trace does see git when the record needs it
 
 
 def test_a_replicate_run_reads_a_lock_from_a_pipe_once(project: Path) -> None:
     assert seedlock_cli("resolve", "pipeline.json", "-o", "p.lock.json", "--no-provenance", cwd=project).returncode == 0
-    script = (f"exec {sys.executable} -m seedlock run <(cat p.lock.json) --stage train --replicate 0 "
-              "--no-auto-seed -- true")
-    ran = subprocess.run(["bash", "-c", script], check=False, cwd=project, capture_output=True, text=True, timeout=120,
-                         env={**child_environ(), **_CLEAN_ENV})
+    script = (
+        f"exec {sys.executable} -m seedlock run <(cat p.lock.json) --stage train --replicate 0 --no-auto-seed -- true"
+    )
+    ran = subprocess.run(
+        ["bash", "-c", script],
+        check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**child_environ(), **_CLEAN_ENV},
+    )
     assert ran.returncode == 0, ran.stderr
 
 
@@ -222,15 +286,23 @@ def test_validate_reports_each_file_once_with_its_faults_or_its_kind(project: Pa
 def test_validate_reads_a_lock_from_a_pipe_once(project: Path) -> None:
     assert seedlock_cli("resolve", "pipeline.json", "-o", "p.lock.json", "--no-provenance", cwd=project).returncode == 0
     script = f"exec {sys.executable} -m seedlock validate <(cat p.lock.json)"
-    ran = subprocess.run(["bash", "-c", script], check=False, cwd=project, capture_output=True, text=True, timeout=120,
-                         env={**child_environ(), **_CLEAN_ENV})
+    ran = subprocess.run(
+        ["bash", "-c", script],
+        check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**child_environ(), **_CLEAN_ENV},
+    )
     assert ran.returncode == 0 and ran.stdout.endswith(": valid lock (2 stages)\n"), ran.stderr
 
 
 def test_a_ledger_exported_and_imported_elsewhere_holds_the_same_records(project: Path) -> None:
     first, second = str(project.parent / "a.sqlite"), str(project.parent / "b.sqlite")
-    usecases.resolve(str(project / "pipeline.json"), output=project / "p.lock.json", record=True, ledger=first,
-                     environ=_CLEAN_ENV)
+    usecases.resolve(
+        str(project / "pipeline.json"), output=project / "p.lock.json", record=True, ledger=first, environ=_CLEAN_ENV
+    )
     made = usecases.ledger_init(ledger=second)
     assert made.created is True and made.location == second and usecases.ledger_init(ledger=second).created is False
     exported = usecases.ledger_export(ledger=first, output=project.parent / "runs.jsonl")
@@ -242,14 +314,20 @@ def test_a_ledger_exported_and_imported_elsewhere_holds_the_same_records(project
     assert (again.added, again.present) == (0, 1)
 
 
-def test_a_record_the_ledger_could_not_take_is_spooled_and_pushed_once(project: Path, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_record_the_ledger_could_not_take_is_spooled_and_pushed_once(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SEEDLOCK_SPOOL", str(tmp_path / "spool"))
     (tmp_path / "not-a-dir").write_text("")
     unreachable = str(tmp_path / "not-a-dir" / "ledger.sqlite")
     with pytest.raises(usecases.NotRecorded) as refused:
-        usecases.resolve(str(project / "pipeline.json"), output=project / "p.lock.json", record=True,
-                         ledger=unreachable, environ=_CLEAN_ENV)
+        usecases.resolve(
+            str(project / "pipeline.json"),
+            output=project / "p.lock.json",
+            record=True,
+            ledger=unreachable,
+            environ=_CLEAN_ENV,
+        )
     assert refused.value.code == "io-error" and refused.value.done.written == (str(project / "p.lock.json"),)
     good = str(tmp_path / "ledger.sqlite")
     pushed = usecases.ledger_push(ledger=good, every=True)
@@ -258,12 +336,21 @@ def test_a_record_the_ledger_could_not_take_is_spooled_and_pushed_once(project: 
     assert [r.event for r in usecases.history(Filters(), ledger=good).records] == ["resolve"]
 
 
-def test_resolve_says_it_wrote_the_lock_before_the_ledger_error_when_the_record_is_spooled(project: Path,
-                                                                                           tmp_path: Path) -> None:
+def test_resolve_says_it_wrote_the_lock_before_the_ledger_error_when_the_record_is_spooled(
+    project: Path, tmp_path: Path
+) -> None:
     (tmp_path / "not-a-dir").write_text("")
-    out = seedlock_cli("resolve", "pipeline.json", "-o", "p.lock.json", "--record", "--ledger",
-                       str(tmp_path / "not-a-dir" / "ledger.sqlite"), cwd=project,
-                       env={**_CLEAN_ENV, "SEEDLOCK_SPOOL": str(tmp_path / "spool")})
+    out = seedlock_cli(
+        "resolve",
+        "pipeline.json",
+        "-o",
+        "p.lock.json",
+        "--record",
+        "--ledger",
+        str(tmp_path / "not-a-dir" / "ledger.sqlite"),
+        cwd=project,
+        env={**_CLEAN_ENV, "SEEDLOCK_SPOOL": str(tmp_path / "spool")},
+    )
     lines = out.stderr.splitlines()
     assert out.returncode == 2 and len(lines) == 2, out.stderr
     assert lines[0].startswith("seedlock: wrote p.lock.json (root seed 7, manifest)")

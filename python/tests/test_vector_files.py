@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import REPO, SPEC, requires_r
 
 VECTOR_FILES = sorted((SPEC / "vectors").rglob("*.json"))
@@ -48,7 +47,9 @@ def test_the_derive_area_has_at_least_fifty_cases_and_invalid_at_least_forty() -
 
 
 def test_the_packaged_copies_equal_spec() -> None:
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "sync_spec.py"), "--check"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "sync_spec.py"), "--check"], capture_output=True, text=True
+    )
     assert out.returncode == 0, "run scripts/sync_spec.py:\n" + out.stdout
 
 
@@ -64,19 +65,28 @@ def test_the_vectors_are_what_the_generator_writes(tmp_path: Path) -> None:
 def test_the_generator_check_names_a_vector_file_that_differs_from_what_it_writes(tmp_path: Path) -> None:
     generator = str(SPEC / "tools" / "generate_vectors.py")
     subprocess.run([sys.executable, generator, "--out", str(tmp_path)], check=True)
-    fresh = subprocess.run([sys.executable, generator, "--check", "--out", str(tmp_path)], capture_output=True, text=True)
+    fresh = subprocess.run(
+        [sys.executable, generator, "--check", "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert fresh.returncode == 0, fresh.stdout
     epochs = tmp_path / "training" / "epochs.json"
     epochs.write_text(epochs.read_text().replace('"seed": 0', '"seed": 1', 1))
-    stale = subprocess.run([sys.executable, generator, "--check", "--out", str(tmp_path)], capture_output=True, text=True)
+    stale = subprocess.run(
+        [sys.executable, generator, "--check", "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert stale.returncode == 1
     assert f"{epochs} differs from what spec/tools/generate_vectors.py writes: run it" in stale.stdout.splitlines()
 
 
 @requires_r
 def test_the_r_vectors_are_what_real_r_writes(tmp_path: Path) -> None:
-    subprocess.run(["Rscript", str(SPEC / "tools" / "generate_r_vectors.R")], cwd=REPO, check=True,
-                   env={**os.environ, "SEEDLOCK_VECTORS_OUT": str(tmp_path)}, capture_output=True)
+    subprocess.run(
+        ["Rscript", str(SPEC / "tools" / "generate_r_vectors.R")],
+        cwd=REPO,
+        check=True,
+        env={**os.environ, "SEEDLOCK_VECTORS_OUT": str(tmp_path)},
+        capture_output=True,
+    )
     written = sorted(tmp_path.rglob("*.json"))
     assert {p.parent.name for p in written} == {"stream", "split", "parallel"}
     for path in written:
@@ -90,6 +100,8 @@ def test_the_copy_check_fails_when_a_binding_directory_is_missing(tmp_path: Path
     shutil.copytree(REPO / "conformance", root / "conformance")
     shutil.copytree(REPO / "python" / "seedlock", root / "python" / "seedlock")
     shutil.copytree(REPO / "scripts", root / "scripts")
-    out = subprocess.run([sys.executable, str(root / "scripts" / "sync_spec.py"), "--check"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(root / "scripts" / "sync_spec.py"), "--check"], capture_output=True, text=True
+    )
     assert out.returncode == 1
     assert f"missing {root / 'r' / 'seedlock' / 'inst' / 'extdata'}" in out.stdout.splitlines()

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import seedlock_cli
 
 # Writes a/out.txt from the seeded stream (repeats) and b/out.txt from the OS (differs every run).
@@ -100,9 +99,11 @@ def test_a_users_file_is_restored_when_the_command_fails(work: Path) -> None:
 
 
 def test_a_difference_inside_an_output_directory_names_the_file(work: Path) -> None:
-    (work / "noisy.py").write_text("import os\nos.makedirs('out/sub', exist_ok=True)\n"
-                                   "open('out/sub/w.txt', 'w').write(os.urandom(4).hex())\n"
-                                   "open('out/same.txt', 'w').write('1')\n")
+    (work / "noisy.py").write_text(
+        "import os\nos.makedirs('out/sub', exist_ok=True)\n"
+        "open('out/sub/w.txt', 'w').write(os.urandom(4).hex())\n"
+        "open('out/same.txt', 'w').write('1')\n"
+    )
     out = _verify(work, "--output", "out", script="noisy.py")
     assert out.returncode == 1
     assert "out/sub/w.txt (run 1 vs 2)" in out.stdout and "out/same.txt" not in out.stdout
@@ -176,12 +177,30 @@ def test_a_users_file_is_restored_when_verify_is_terminated_mid_run(work: Path) 
     import subprocess
 
     (work / "model.txt").write_text("yesterday's model")
-    (work / "slow.py").write_text("import os, sys, time\nopen('model.txt', 'w').write('half')\n"
-                                  "print(os.getpid(), flush=True)\ntime.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, "-m", "seedlock", "verify", str(work.parent / "seedlock.lock.json"),
-                             "--stage", "train", "--output", "model.txt", "--", sys.executable, "slow.py"],
-                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(work.parent / "tmp")})
+    (work / "slow.py").write_text(
+        "import os, sys, time\nopen('model.txt', 'w').write('half')\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seedlock",
+            "verify",
+            str(work.parent / "seedlock.lock.json"),
+            "--stage",
+            "train",
+            "--output",
+            "model.txt",
+            "--",
+            sys.executable,
+            "slow.py",
+        ],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(work.parent / "tmp")},
+    )
     assert proc.stdout is not None
     proc.stdout.readline()  # the child is running and has overwritten model.txt
     proc.send_signal(signal.SIGTERM)
@@ -195,7 +214,9 @@ def test_a_chosen_workdir_is_kept_and_holds_every_run(work: Path) -> None:
     out = _verify(work, "--workdir", "../runs", "--output", "model.txt", outputs="model.txt")
     assert out.returncode == 0
     assert f"runs kept in {work.parent / 'runs'}" in out.stdout
-    assert (work.parent / "runs" / "run1" / "model.txt").read_text() == (work.parent / "runs" / "run2" / "model.txt").read_text()
+    assert (work.parent / "runs" / "run1" / "model.txt").read_text() == (
+        work.parent / "runs" / "run2" / "model.txt"
+    ).read_text()
 
 
 def test_a_second_verify_into_the_same_workdir_is_refused_and_the_first_runs_are_kept(work: Path) -> None:
@@ -206,8 +227,10 @@ def test_a_second_verify_into_the_same_workdir_is_refused_and_the_first_runs_are
     (work / "model.txt").write_text("second")
     out = _verify(work, "--workdir", "../runs", "--output", "model.txt", outputs="model.txt,ran.txt")
     assert (out.returncode, out.stderr.count("\n"), out.stdout) == (2, 1, ""), out.stdout + out.stderr
-    assert out.stderr.startswith(f"seedlock: error[invalid-value] --workdir '{work.parent / 'runs'}' already holds "
-                                 "run1/model.txt, run2/model.txt from an earlier verify")
+    assert out.stderr.startswith(
+        f"seedlock: error[invalid-value] --workdir '{work.parent / 'runs'}' already holds "
+        "run1/model.txt, run2/model.txt from an earlier verify"
+    )
     assert not (work / "ran.txt").exists()  # refused before anything ran
     assert (work / "model.txt").read_text() == "second"
     assert (work.parent / "runs" / "run1" / "model.txt").read_text() == first_runs
@@ -256,8 +279,13 @@ def _small_filesystem(path: Path, size: str = "1m") -> bool:
     import subprocess
 
     path.mkdir(exist_ok=True)
-    return os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                                                capture_output=True).returncode == 0
+    return (
+        os.geteuid() == 0
+        and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def _unmount(path: Path) -> None:
@@ -274,12 +302,26 @@ def test_a_full_temporary_directory_leaves_every_output_in_place_and_is_a_one_li
         (work / "a_small.txt").write_text("yesterday's notes")
         (work / "b_big.bin").write_bytes(b"m" * 3_000_000)  # larger than the temporary directory's file system
         env = {"TMPDIR": str(small), "OUTPUTS": "a_small.txt,b_big.bin,ran.txt"}
-        out = seedlock_cli("verify", str(work.parent / "seedlock.lock.json"), "--stage", "train", "--output", "a_small.txt",
-                           "--output", "b_big.bin", "--", sys.executable, "seeded.py", cwd=work, env=env)
+        out = seedlock_cli(
+            "verify",
+            str(work.parent / "seedlock.lock.json"),
+            "--stage",
+            "train",
+            "--output",
+            "a_small.txt",
+            "--output",
+            "b_big.bin",
+            "--",
+            sys.executable,
+            "seeded.py",
+            cwd=work,
+            env=env,
+        )
         assert (out.returncode, out.stdout) == (2, ""), out.stdout + out.stderr
         assert "Traceback" not in out.stderr
-        assert out.stderr.splitlines()[-1].startswith("seedlock: error[io-error] Cannot move the existing b_big.bin "
-                                                      "aside to "), out.stderr
+        assert out.stderr.splitlines()[-1].startswith(
+            "seedlock: error[io-error] Cannot move the existing b_big.bin aside to "
+        ), out.stderr
         assert "No space left on device; nothing ran" in out.stderr
         assert (work / "a_small.txt").read_text() == "yesterday's notes"
         assert (work / "b_big.bin").read_bytes() == b"m" * 3_000_000
@@ -299,7 +341,9 @@ def test_a_full_work_directory_while_keeping_a_run_restores_the_outputs_and_is_a
         out = _verify(work, "--workdir", str(runs), "--output", "big.bin", script="writes_big.py")
         assert (out.returncode, out.stdout) == (2, ""), out.stdout + out.stderr
         assert "Traceback" not in out.stderr
-        assert out.stderr.splitlines()[-1].startswith("seedlock: error[io-error] Cannot keep run 1's big.bin in "), out.stderr
+        assert out.stderr.splitlines()[-1].startswith("seedlock: error[io-error] Cannot keep run 1's big.bin in "), (
+            out.stderr
+        )
         assert "No space left on device" in out.stderr
         assert (work / "big.bin").read_text() == "yesterday's weights"
     finally:
@@ -332,17 +376,38 @@ def _start_verify(work: Path, files: int):  # type: ignore[no-untyped-def]
     import subprocess
 
     (work / "many.py").write_text(MANY_FILES)
-    return subprocess.Popen([sys.executable, "-m", "seedlock", "verify", str(work.parent / "seedlock.lock.json"),
-                             "--stage", "train", "--output", "out", "--",
-                             # The child's stderr (a Ctrl-C traceback of its own) apart from seedlock's.
-                             "sh", "-c", 'exec "$0" many.py 2>>child-stderr.txt', sys.executable],
-                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(work.parent / "tmp"), "FILES": str(files)})
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seedlock",
+            "verify",
+            str(work.parent / "seedlock.lock.json"),
+            "--stage",
+            "train",
+            "--output",
+            "out",
+            "--",
+            # The child's stderr (a Ctrl-C traceback of its own) apart from seedlock's.
+            "sh",
+            "-c",
+            'exec "$0" many.py 2>>child-stderr.txt',
+            sys.executable,
+        ],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(work.parent / "tmp"), "FILES": str(files)},
+    )
 
 
-@pytest.mark.parametrize("signals", [["SIGTERM"], ["SIGHUP"], ["SIGINT"], ["SIGINT", "SIGINT"]],
-                         ids=["term", "hup", "int", "int-twice"])
-def test_a_signal_while_verify_copies_the_runs_outputs_puts_the_users_files_back(work: Path, signals: list[str]) -> None:
+@pytest.mark.parametrize(
+    "signals", [["SIGTERM"], ["SIGHUP"], ["SIGINT"], ["SIGINT", "SIGINT"]], ids=["term", "hup", "int", "int-twice"]
+)
+def test_a_signal_while_verify_copies_the_runs_outputs_puts_the_users_files_back(
+    work: Path, signals: list[str]
+) -> None:
     import signal
     import time
 
@@ -365,9 +430,8 @@ def test_a_signal_while_verify_copies_the_runs_outputs_puts_the_users_files_back
 def test_signals_at_random_moments_never_lose_the_users_files(work: Path) -> None:
     import random
     import signal
-    import time
-
     import subprocess
+    import time
 
     moments = random.Random(20)  # fixed, so a failure names its draws; the moments vary with the machine anyway
     original = _user_files(work, 1000)
@@ -417,27 +481,54 @@ json.dump({"train_loss": loss, "train_samples_per_second": noise(), "eval_sample
 
 def test_ignored_json_fields_are_listed_and_do_not_count(work: Path) -> None:
     (work / "results.py").write_text(RESULTS)
-    out = _verify(work, "--output", "out", "--ignore", "all_results.json#/*_per_second",
-                  "--ignore", "out/*.json#/log_history/*/time", script="results.py")
+    out = _verify(
+        work,
+        "--output",
+        "out",
+        "--ignore",
+        "all_results.json#/*_per_second",
+        "--ignore",
+        "out/*.json#/log_history/*/time",
+        script="results.py",
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "identical out (2 runs; 5 differences ignored)" in out.stdout
     lines = out.stdout.splitlines()
-    assert any(line.startswith("  ignored out/all_results.json#/train_samples_per_second "
-                               "(run 1 vs 2, --ignore 'all_results.json#/*_per_second'): ") and " != " in line
-               for line in lines), out.stdout
+    assert any(
+        line.startswith(
+            "  ignored out/all_results.json#/train_samples_per_second "
+            "(run 1 vs 2, --ignore 'all_results.json#/*_per_second'): "
+        )
+        and " != " in line
+        for line in lines
+    ), out.stdout
     assert "  ignored out/all_results.json#/eval_samples_per_second" in out.stdout
     for step in range(3):
-        assert f"  ignored out/all_results.json#/log_history/{step}/time (run 1 vs 2, " \
-               "--ignore 'out/*.json#/log_history/*/time')" in out.stdout
+        assert (
+            f"  ignored out/all_results.json#/log_history/{step}/time (run 1 vs 2, "
+            "--ignore 'out/*.json#/log_history/*/time')" in out.stdout
+        )
     assert "seedlock: verify: reproducible" in out.stdout
 
 
 def test_a_real_difference_beside_ignored_fields_still_fails(work: Path) -> None:
     (work / "results.py").write_text(RESULTS)
     lock = work.parent / "seedlock.lock.json"
-    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "out", "--ignore",
-                       "all_results.json#/*_per_second", "--", sys.executable, "results.py", cwd=work,
-                       env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1"})
+    out = seedlock_cli(
+        "verify",
+        str(lock),
+        "--stage",
+        "train",
+        "--output",
+        "out",
+        "--ignore",
+        "all_results.json#/*_per_second",
+        "--",
+        sys.executable,
+        "results.py",
+        cwd=work,
+        env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1"},
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "DIFFERS out:" in out.stdout
     assert "  out/all_results.json[train_loss] (run 1 vs 2): " in out.stdout
@@ -446,12 +537,15 @@ def test_a_real_difference_beside_ignored_fields_still_fails(work: Path) -> None
     assert "seedlock: verify: not reproducible" in out.stdout
 
 
-@pytest.mark.parametrize("given, why", [
-    ("all_results.json", "expected FILE#/json/pointer"),
-    ("#/train_runtime", "expected FILE#/json/pointer"),
-    ("all_results.json#train_runtime", "must start with '/'"),
-    ("all_results.json#/a~2b", "'~' in a JSON pointer must be '~0' or '~1'"),
-])
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("all_results.json", "expected FILE#/json/pointer"),
+        ("#/train_runtime", "expected FILE#/json/pointer"),
+        ("all_results.json#train_runtime", "must start with '/'"),
+        ("all_results.json#/a~2b", "'~' in a JSON pointer must be '~0' or '~1'"),
+    ],
+)
 def test_a_malformed_ignore_is_a_one_line_error_before_anything_runs(work: Path, given: str, why: str) -> None:
     out = _verify(work, "--output", "model.txt", "--ignore", given, outputs="model.txt")
     assert (out.returncode, out.stderr.count("\n"), out.stdout) == (2, 1, ""), out.stdout + out.stderr
@@ -485,8 +579,19 @@ def test_a_pdfs_creation_date_is_ignored_and_said_but_its_content_is_compared(wo
     pytest.importorskip("matplotlib")
     (work / "plot.py").write_text(PLOT)
     lock = work.parent / "seedlock.lock.json"
-    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "report.pdf", "--", sys.executable,
-                       "plot.py", cwd=work, env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1" if noisy else ""})
+    out = seedlock_cli(
+        "verify",
+        str(lock),
+        "--stage",
+        "train",
+        "--output",
+        "report.pdf",
+        "--",
+        sys.executable,
+        "plot.py",
+        cwd=work,
+        env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1" if noisy else ""},
+    )
     assert "  ignored report.pdf /CreationDate (run 1 vs 2, PDF rule): (D:" in out.stdout, out.stdout + out.stderr
     if noisy:
         assert out.returncode == 1
@@ -512,13 +617,25 @@ writer.close()
 
 
 @pytest.mark.parametrize("noisy", [False, True], ids=["same-scalars", "different-scalars"])
-def test_tensorboard_wall_times_and_file_names_are_ignored_and_said_but_values_are_compared(work: Path,
-                                                                                          noisy: bool) -> None:
+def test_tensorboard_wall_times_and_file_names_are_ignored_and_said_but_values_are_compared(
+    work: Path, noisy: bool
+) -> None:
     pytest.importorskip("tensorflow")
     (work / "events.py").write_text(EVENTS)
     lock = work.parent / "seedlock.lock.json"
-    out = seedlock_cli("verify", str(lock), "--stage", "train", "--output", "runs", "--", sys.executable,
-                       "events.py", cwd=work, env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1" if noisy else ""})
+    out = seedlock_cli(
+        "verify",
+        str(lock),
+        "--stage",
+        "train",
+        "--output",
+        "runs",
+        "--",
+        sys.executable,
+        "events.py",
+        cwd=work,
+        env={"TMPDIR": str(work.parent / "tmp"), "NOISY": "1" if noisy else ""},
+    )
     assert "(run 1 vs 2, TensorBoard rule): wall times of 4 of 4 events" in out.stdout, out.stdout + out.stderr
     assert "  ignored runs/train/events.out.tfevents." in out.stdout
     assert "(run 1 vs 2, TensorBoard rule): file name events.out.tfevents." in out.stdout
@@ -539,5 +656,6 @@ def test_an_output_missing_in_one_run_is_said_so(tmp_path: Path) -> None:
     (tmp_path / "run3").mkdir()
     found = compare_output(tmp_path / "run1" / "out", tmp_path / "run3" / "out", "out", runs=(1, 3))
     assert [(d.where, d.what) for d in found.differences] == [("out", "missing in run 3")]
-    assert [(d.where, d.what) for d in compare_paths(tmp_path / "run1" / "out", tmp_path / "run3" / "out", "out")] == \
-        [("out", "missing in the second run")]
+    assert [(d.where, d.what) for d in compare_paths(tmp_path / "run1" / "out", tmp_path / "run3" / "out", "out")] == [
+        ("out", "missing in the second run")
+    ]

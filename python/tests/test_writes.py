@@ -17,7 +17,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import SPEC, seedlock_cli
 from seedlock.spec._io import write_atomic
 from seedlock.spec.errors import SeedlockError
@@ -68,6 +67,7 @@ class _FifoReader:
 
 # ---- the writer itself ---------------------------------------------------------------------------
 
+
 def test_writing_to_a_device_writes_through_and_keeps_the_device(tmp_path: Path) -> None:
     node = _null_device(tmp_path)
     write_atomic(node, "{}\n")
@@ -114,7 +114,10 @@ def test_a_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     with pytest.raises(SeedlockError) as caught:
         write_atomic(tmp_path / "out", "x")
-    assert (caught.value.code, caught.value.problem) == ("io-error", f"Cannot write {tmp_path / 'out'}: it is a directory, not a file")
+    assert (caught.value.code, caught.value.problem) == (
+        "io-error",
+        f"Cannot write {tmp_path / 'out'}: it is a directory, not a file",
+    )
     assert (tmp_path / "out").is_dir()
     _no_leftovers(tmp_path, "out")
 
@@ -130,6 +133,7 @@ def test_a_regular_file_is_still_replaced_atomically_with_the_given_mode(tmp_pat
 
 
 # ---- through the commands users run --------------------------------------------------------------
+
 
 def test_resolve_to_a_device_keeps_the_device(tmp_path: Path) -> None:
     node = _null_device(tmp_path)
@@ -155,8 +159,13 @@ def test_resolve_to_a_stdout_style_link_redirected_to_a_file_fills_that_file(tmp
     link.symlink_to("/proc/self/fd/1")
     captured = tmp_path / "captured.json"
     with open(captured, "wb") as handle:
-        done = subprocess.run([sys.executable, "-m", "seedlock", "resolve", str(CLASSIC), "-o", str(link), "--no-provenance"],
-                              stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "seedlock", "resolve", str(CLASSIC), "-o", str(link), "--no-provenance"],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
     assert done.returncode == 0, done.stderr
     assert json.loads(captured.read_text())["lock-version"] == "1.0"
     assert os.readlink(link) == "/proc/self/fd/1"
@@ -193,8 +202,14 @@ def test_resolve_dotenv_to_a_device_and_a_symlink_keeps_both(tmp_path: Path) -> 
 def test_github_output_through_a_symlink_appends_to_its_target(tmp_path: Path) -> None:
     (tmp_path / "out.txt").write_text("earlier=1\n")
     (tmp_path / "gh").symlink_to("out.txt")
-    out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "l.json"), "--github-output",
-                       env={"GITHUB_OUTPUT": str(tmp_path / "gh")})
+    out = seedlock_cli(
+        "resolve",
+        str(CLASSIC),
+        "-o",
+        str(tmp_path / "l.json"),
+        "--github-output",
+        env={"GITHUB_OUTPUT": str(tmp_path / "gh")},
+    )
     assert out.returncode == 0, out.stderr
     assert os.path.islink(tmp_path / "gh")
     assert (tmp_path / "out.txt").read_text().startswith("earlier=1\nSEEDLOCK_SEED=")
@@ -217,7 +232,9 @@ def test_caffe_solver_in_place_through_a_symlink_edits_the_real_solver(tmp_path:
     assert seedlock_cli("resolve", str(manifest), "-o", str(tmp_path / "lock.json")).returncode == 0
     (tmp_path / "solver.prototxt").write_text('base_lr: 0.01\nnet: "net.prototxt"\n')
     (tmp_path / "link.prototxt").symlink_to("solver.prototxt")
-    out = seedlock_cli("caffe-solver", str(tmp_path / "lock.json"), "--stage", "train", "--in-place", str(tmp_path / "link.prototxt"))
+    out = seedlock_cli(
+        "caffe-solver", str(tmp_path / "lock.json"), "--stage", "train", "--in-place", str(tmp_path / "link.prototxt")
+    )
     assert out.returncode == 0, out.stderr
     assert os.path.islink(tmp_path / "link.prototxt")
     assert "random_seed: " in (tmp_path / "solver.prototxt").read_text()
@@ -242,7 +259,9 @@ def test_a_stdout_style_link_appends_to_what_the_shell_already_wrote(tmp_path: P
     link.symlink_to("/proc/self/fd/1")
     log = tmp_path / "log"
     log.write_text("earlier\n")
-    script = f'{{ echo header; "{sys.executable}" -m seedlock resolve "{CLASSIC}" -o "{link}" --no-provenance; }} >> "{log}"'
+    script = (
+        f'{{ echo header; "{sys.executable}" -m seedlock resolve "{CLASSIC}" -o "{link}" --no-provenance; }} >> "{log}"'
+    )
     done = subprocess.run(["bash", "-c", script], stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     first, second, rest = log.read_text().split("\n", 2)
@@ -252,10 +271,17 @@ def test_a_stdout_style_link_appends_to_what_the_shell_already_wrote(tmp_path: P
 
 # ---- every output is checked before any is written -------------------------------------------
 
+
 def _resolve_fails_and_writes_nothing(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
     before = sorted(p.name for p in tmp_path.iterdir())
-    out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "pipeline.lock.json"), *extra,
-                       env={"GITHUB_OUTPUT": "", "GITHUB_ENV": "", **(env or {})})
+    out = seedlock_cli(
+        "resolve",
+        str(CLASSIC),
+        "-o",
+        str(tmp_path / "pipeline.lock.json"),
+        *extra,
+        env={"GITHUB_OUTPUT": "", "GITHUB_ENV": "", **(env or {})},
+    )
     assert out.returncode == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == before, "a failed resolve wrote something"
     return out.stderr
@@ -267,7 +293,9 @@ def test_github_output_without_its_variable_fails_before_the_lock_is_written(tmp
 
 
 def test_github_env_without_its_variable_fails_before_anything_is_written(tmp_path: Path) -> None:
-    err = _resolve_fails_and_writes_nothing(tmp_path, "--github-env", "--record", "--ledger", str(tmp_path / "l.sqlite"))
+    err = _resolve_fails_and_writes_nothing(
+        tmp_path, "--github-env", "--record", "--ledger", str(tmp_path / "l.sqlite")
+    )
     assert err == "seedlock: error[missing-environment] --github-env needs $GITHUB_ENV (set by GitHub Actions)\n"
 
 
@@ -277,16 +305,30 @@ def test_a_dotenv_in_a_missing_directory_fails_before_the_lock_is_written(tmp_pa
 
 
 def test_a_github_output_file_in_a_missing_directory_fails_before_the_lock_is_written(tmp_path: Path) -> None:
-    err = _resolve_fails_and_writes_nothing(tmp_path, "--github-output", env={"GITHUB_OUTPUT": str(tmp_path / "no" / "out")})
+    err = _resolve_fails_and_writes_nothing(
+        tmp_path, "--github-output", env={"GITHUB_OUTPUT": str(tmp_path / "no" / "out")}
+    )
     assert err == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'out'}: No such file or directory\n"
 
 
 def test_a_lock_in_a_missing_directory_fails_before_the_dotenv_is_written(tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())
-    out = seedlock_cli("resolve", str(CLASSIC), "-o", str(tmp_path / "no" / "l.json"), "--dotenv", str(tmp_path / "seeds.env"),
-                       "--record", "--ledger", str(tmp_path / "l.sqlite"))
+    out = seedlock_cli(
+        "resolve",
+        str(CLASSIC),
+        "-o",
+        str(tmp_path / "no" / "l.json"),
+        "--dotenv",
+        str(tmp_path / "seeds.env"),
+        "--record",
+        "--ledger",
+        str(tmp_path / "l.sqlite"),
+    )
     assert out.returncode == 2
-    assert out.stderr == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'l.json'}: No such file or directory\n"
+    assert (
+        out.stderr
+        == f"seedlock: error[io-error] Cannot write {tmp_path / 'no' / 'l.json'}: No such file or directory\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -294,8 +336,9 @@ def test_conformance_reports_through_symlinks_and_to_a_device_keep_both(tmp_path
     node = _null_device(tmp_path)
     (tmp_path / "report.json").write_text("stale\n")
     (tmp_path / "link.json").symlink_to("report.json")
-    out = seedlock_cli("conformance", "--frameworks", "python", "--quiet", "--json", str(tmp_path / "link.json"),
-                       "--junit", str(node))
+    out = seedlock_cli(
+        "conformance", "--frameworks", "python", "--quiet", "--json", str(tmp_path / "link.json"), "--junit", str(node)
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert os.path.islink(tmp_path / "link.json")
     assert json.loads((tmp_path / "report.json").read_text())["passed"] is True

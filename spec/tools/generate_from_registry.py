@@ -50,8 +50,10 @@ def _later(registry: dict[str, Any]) -> list[dict[str, Any]]:
     later = [fw for fw in display_order(registry) if fw["since"] != FIRST_VERSION]
     for fw in later:
         if fw["since"] != "1.1":
-            raise SystemExit(f"{fw['name']}: since {fw['since']} cannot be expressed in the schemas yet "
-                             f"(extend {TOOL}: one more version block)")
+            raise SystemExit(
+                f"{fw['name']}: since {fw['since']} cannot be expressed in the schemas yet "
+                f"(extend {TOOL}: one more version block)"
+            )
     return later
 
 
@@ -83,11 +85,16 @@ def settings_table(registry: dict[str, Any]) -> str:
             rows.append(f"| `{fw['name']}` | `{s['name']}` | {_type(s)} | {_code(s['default'])} | {s['meaning']} |")
             if s.get("values_name"):
                 named.append(f"{s['values_name']}s: " + ", ".join(_code(v) for v in s["values"]) + ".")
-    order_line = "Frameworks are applied in this order: " + ", ".join(f"`{f['name']}`" for f in registry["frameworks"]) + "."
+    order_line = (
+        "Frameworks are applied in this order: " + ", ".join(f"`{f['name']}`" for f in registry["frameworks"]) + "."
+    )
     later = [f"`{f['name']}` ({f['since']})" for f in registry["frameworks"] if f["since"] != FIRST_VERSION]
     if later:
-        order_line += (" Frameworks introduced after 1.0, with the version that introduced them: " + ", ".join(later)
-                       + "; a document of an earlier version that names one is `unknown-framework` (§2.1).")
+        order_line += (
+            " Frameworks introduced after 1.0, with the version that introduced them: "
+            + ", ".join(later)
+            + "; a document of an earlier version that names one is `unknown-framework` (§2.1)."
+        )
     return "\n".join(rows) + "\n\n" + _wrap(" ".join(named)) + "\n\n" + _wrap(order_line)
 
 
@@ -156,8 +163,13 @@ def _setting_schema(setting: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settings_def(fw: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "title": fw["title"], "description": fw["description"],
-            "properties": {s["name"]: _setting_schema(s) for s in fw["settings"]}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "title": fw["title"],
+        "description": fw["description"],
+        "properties": {s["name"]: _setting_schema(s) for s in fw["settings"]},
+    }
 
 
 def _not_named(names: list[str]) -> dict[str, Any]:
@@ -175,11 +187,17 @@ def manifest_schema(schema: dict[str, Any], registry: dict[str, Any]) -> dict[st
         if re.fullmatch(r"[a-z][a-z0-9]*Settings", key):
             continue  # every framework's settings object is written after "settings", below
         if key == "builtinFramework":
-            value = {"enum": [fw["name"] for fw in ordered], "title": "Framework",
-                     "description": "A framework seedlock can seed" + (f" ({since_text})." if later else ".")}
+            value = {
+                "enum": [fw["name"] for fw in ordered],
+                "title": "Framework",
+                "description": "A framework seedlock can seed" + (f" ({since_text})." if later else "."),
+            }
         elif key == "framework10":
-            value = {"enum": [fw["name"] for fw in ordered if fw["since"] == FIRST_VERSION],
-                     "title": "Framework of version 1.0", "description": "The frameworks a 1.0 document can name."}
+            value = {
+                "enum": [fw["name"] for fw in ordered if fw["since"] == FIRST_VERSION],
+                "title": "Framework of version 1.0",
+                "description": "The frameworks a 1.0 document can name.",
+            }
         elif key == "settings":
             value = {**value, "properties": {fw["name"]: {"$ref": f"#/$defs/{fw['name']}Settings"} for fw in ordered}}
         defs[key] = value
@@ -192,17 +210,31 @@ def manifest_schema(schema: dict[str, Any], registry: dict[str, Any]) -> dict[st
         then["settings"] = {"propertyNames": _not_named(later_names), "description": no_settings}
         stage = then["stages"]["additionalProperties"]["properties"]
         stage["settings"] = {"propertyNames": _not_named(later_names), "description": no_settings}
-    return _with_comment(out, _comment("$defs builtinFramework, framework10, settings, every <framework>Settings and the "
-                                       "1.0 restrictions (allOf[0])"))
+    return _with_comment(
+        out,
+        _comment(
+            "$defs builtinFramework, framework10, settings, every <framework>Settings and the "
+            "1.0 restrictions (allOf[0])"
+        ),
+    )
 
 
 def lock_schema(schema: dict[str, Any], registry: dict[str, Any]) -> dict[str, Any]:
     frameworks = schema["$defs"]["stage"]["properties"]["frameworks"]
     frameworks["properties"] = {
-        fw["name"]: {"$ref": "#/$defs/fw", "properties": {"settings": {"allOf": [
-            {"$ref": f"manifest.schema.json#/$defs/{fw['name']}Settings"},
-            {"required": [s["name"] for s in fw["settings"]]}]}}}
-        for fw in display_order(registry)}
+        fw["name"]: {
+            "$ref": "#/$defs/fw",
+            "properties": {
+                "settings": {
+                    "allOf": [
+                        {"$ref": f"manifest.schema.json#/$defs/{fw['name']}Settings"},
+                        {"required": [s["name"] for s in fw["settings"]]},
+                    ]
+                }
+            },
+        }
+        for fw in display_order(registry)
+    }
     return _with_comment(schema, _comment("$defs/stage/properties/frameworks/properties"))
 
 
@@ -211,7 +243,9 @@ def case_schema(schema: dict[str, Any], registry: dict[str, Any]) -> dict[str, A
     return _with_comment(schema, _comment("properties/framework/anyOf[0] (the built-in frameworks)"))
 
 
-def _schema_writer(build: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> Callable[[str, dict[str, Any]], str]:
+def _schema_writer(
+    build: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+) -> Callable[[str, dict[str, Any]], str]:
     def write(current: str, registry: dict[str, Any]) -> str:
         return json.dumps(build(json.loads(current), registry), indent=2, ensure_ascii=False) + "\n"
 
@@ -257,24 +291,43 @@ def binding_data(registry: dict[str, Any]) -> dict[str, tuple[str, Any]]:
     return {
         "SPEC_VERSION": ("The specification version the registry describes.", registry["spec_version"]),
         "ERROR_CODES": ("Every error code (spec §7), in table order.", [e["code"] for e in registry["errors"]]),
-        "FRAMEWORKS": ("Built-in framework names in the order stages apply them (spec §6).", [fw["name"] for fw in fws]),
-        "DISPLAY_ORDER": ("The same as readers meet them: tables, reports, repaired documents.",
-                          [fw["name"] for fw in display_order(registry)]),
-        "SINCE": ("The specification version that introduced each framework (spec §2.1).",
-                  {fw["name"]: fw["since"] for fw in fws}),
-        "DISTRIBUTIONS": ("Distributions whose installed version provenance records (first installed wins).",
-                          {fw["name"]: fw["distributions"] for fw in fws}),
-        "MODULES": ("The module whose first import seeds each framework (None: seeded at interpreter start).",
-                    {fw["name"]: fw["module"] for fw in fws}),
+        "FRAMEWORKS": (
+            "Built-in framework names in the order stages apply them (spec §6).",
+            [fw["name"] for fw in fws],
+        ),
+        "DISPLAY_ORDER": (
+            "The same as readers meet them: tables, reports, repaired documents.",
+            [fw["name"] for fw in display_order(registry)],
+        ),
+        "SINCE": (
+            "The specification version that introduced each framework (spec §2.1).",
+            {fw["name"]: fw["since"] for fw in fws},
+        ),
+        "DISTRIBUTIONS": (
+            "Distributions whose installed version provenance records (first installed wins).",
+            {fw["name"]: fw["distributions"] for fw in fws},
+        ),
+        "MODULES": (
+            "The module whose first import seeds each framework (None: seeded at interpreter start).",
+            {fw["name"]: fw["module"] for fw in fws},
+        ),
         "TRIGGERS": ("Every module whose first import seeds (part of) a framework -> that framework.", triggers),
-        "PACKAGES": ("Top-level packages of each framework -> the framework: what they import is for their own use.",
-                     {package: fw["name"] for fw in fws for package in fw["packages"]}),
-        "STREAM_FRAMEWORKS": ("Frameworks that hand out named streams (spec §4.3).",
-                              [fw["name"] for fw in fws if fw["streams"]]),
-        "SETTINGS": ("Each framework's settings in table order: type, default and the type's constraints.",
-                     {fw["name"]: {s["name"]: _setting_data(s) for s in fw["settings"]} for fw in fws}),
-        "LAUNCHER_ENVIRONMENT": ("Variables a launcher sets for a stage listing the framework (spec §6.1).",
-                                 {fw["name"]: fw["launcher_environment"] for fw in fws}),
+        "PACKAGES": (
+            "Top-level packages of each framework -> the framework: what they import is for their own use.",
+            {package: fw["name"] for fw in fws for package in fw["packages"]},
+        ),
+        "STREAM_FRAMEWORKS": (
+            "Frameworks that hand out named streams (spec §4.3).",
+            [fw["name"] for fw in fws if fw["streams"]],
+        ),
+        "SETTINGS": (
+            "Each framework's settings in table order: type, default and the type's constraints.",
+            {fw["name"]: {s["name"]: _setting_data(s) for s in fw["settings"]} for fw in fws},
+        ),
+        "LAUNCHER_ENVIRONMENT": (
+            "Variables a launcher sets for a stage listing the framework (spec §6.1).",
+            {fw["name"]: fw["launcher_environment"] for fw in fws},
+        ),
         "EXTENSION_PREFIX": ("Every extension name starts with it (spec §2.2).", ext["prefix"]),
         "EXTENSION_PATTERN": ("An extension name matches it.", ext["pattern"]),
         "EXTENSIONS_SINCE": ("The version that introduced extensions.", ext["since"]),
@@ -283,19 +336,23 @@ def binding_data(registry: dict[str, Any]) -> dict[str, tuple[str, Any]]:
 
 
 def python_module(current: str, registry: dict[str, Any]) -> str:
-    lines = [f'"""Generated by {TOOL} from spec/registry.json: do not edit.',
-             "",
-             "The registry's closed lists as plain literals. Every auto-seeded child imports this module, so it",
-             'imports nothing (no json, no typing); edit spec/registry.json and run the tool instead."""',
-             "",
-             "from __future__ import annotations",
-             "",
-             "TYPE_CHECKING = False",
-             "if TYPE_CHECKING:",
-             "    from typing import Any, Final",
-             ""]
-    types = {"SETTINGS": "dict[str, dict[str, dict[str, Any]]]",
-             "LAUNCHER_ENVIRONMENT": "dict[str, tuple[dict[str, Any], ...]]"}
+    lines = [
+        f'"""Generated by {TOOL} from spec/registry.json: do not edit.',
+        "",
+        "The registry's closed lists as plain literals. Every auto-seeded child imports this module, so it",
+        'imports nothing (no json, no typing); edit spec/registry.json and run the tool instead."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "TYPE_CHECKING = False",
+        "if TYPE_CHECKING:",
+        "    from typing import Any, Final",
+        "",
+    ]
+    types = {
+        "SETTINGS": "dict[str, dict[str, dict[str, Any]]]",
+        "LAUNCHER_ENVIRONMENT": "dict[str, tuple[dict[str, Any], ...]]",
+    }
     for name, (comment, value) in binding_data(registry).items():
         lines.append(f"#: {comment}")
         annotation = f"Final[{types[name]}]" if name in types else "Final"
@@ -339,16 +396,26 @@ def _r_name(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", name) else f"`{name}`"
 
 
-R_NAMES = {"SPEC_VERSION": "registry_spec_version", "ERROR_CODES": "seedlock_codes",
-           "FRAMEWORKS": "registry_frameworks", "DISPLAY_ORDER": "registry_display_order", "SINCE": "registry_since",
-           "STREAM_FRAMEWORKS": "registry_stream_frameworks", "SETTINGS": "registry_settings",
-           "EXTENSION_PREFIX": "registry_extension_prefix", "EXTENSION_PATTERN": "registry_extension_pattern",
-           "EXTENSIONS_SINCE": "registry_extensions_since"}
+R_NAMES = {
+    "SPEC_VERSION": "registry_spec_version",
+    "ERROR_CODES": "seedlock_codes",
+    "FRAMEWORKS": "registry_frameworks",
+    "DISPLAY_ORDER": "registry_display_order",
+    "SINCE": "registry_since",
+    "STREAM_FRAMEWORKS": "registry_stream_frameworks",
+    "SETTINGS": "registry_settings",
+    "EXTENSION_PREFIX": "registry_extension_prefix",
+    "EXTENSION_PATTERN": "registry_extension_pattern",
+    "EXTENSIONS_SINCE": "registry_extensions_since",
+}
 
 
 def r_file(current: str, registry: dict[str, Any]) -> str:
-    lines = [f"# Generated by {TOOL} from spec/registry.json: do not edit.",
-             "# The registry's closed lists for the R binding (settings.R, replicate.R, problems.R read them).", ""]
+    lines = [
+        f"# Generated by {TOOL} from spec/registry.json: do not edit.",
+        "# The registry's closed lists for the R binding (settings.R, replicate.R, problems.R read them).",
+        "",
+    ]
     for name, (comment, value) in binding_data(registry).items():
         if name in R_NAMES:
             # R CMD check warns about non-ASCII characters in R files.

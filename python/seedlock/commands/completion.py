@@ -31,8 +31,10 @@ _STAGES: Final = {
     "bash": "_seedlock_compgen_stages",
     "zsh": "($(seedlock completion --stages-of ${words} 2>/dev/null))",
     "fish": "(seedlock completion --stages-of (commandline -opc) 2>/dev/null)",
-    "preamble": {"bash": '_seedlock_compgen_stages() {\n'
-                         '  compgen -W "$(seedlock completion --stages-of "${COMP_WORDS[@]}" 2>/dev/null)" -- "$1"\n}\n'},
+    "preamble": {
+        "bash": "_seedlock_compgen_stages() {\n"
+        '  compgen -W "$(seedlock completion --stages-of "${COMP_WORDS[@]}" 2>/dev/null)" -- "$1"\n}\n'
+    },
 }
 
 

@@ -58,19 +58,21 @@ def lock_diff(a: Lock, b: Lock, *, ignore: Sequence[str] = ()) -> list[Differenc
     return [d for d in found if d.area not in ignore and d.pointer not in _IDENTITY]
 
 
-def manifest_diff(manifest: Manifest, lock: Lock, *, ignore: Sequence[str] = (), manifest_first: bool = True) -> list[Difference]:
+def manifest_diff(
+    manifest: Manifest, lock: Lock, *, ignore: Sequence[str] = (), manifest_first: bool = True
+) -> list[Difference]:
     """How ``lock`` departs from what ``manifest`` says: the manifest is resolved with no environment
     overrides, and its ``"generate"`` seeds take the values the lock drew, so only real departures
     show (an override from the environment, another manifest, other settings). Provenance is not compared."""
-    from ..spec.resolution import resolve
-
     import dataclasses
+
+    from ..spec.resolution import resolve
 
     expected = resolve(manifest, {}, draw=_replay(manifest, lock), provenance=None)
     # How the lock names its manifest (relative to the lock's directory, spec §5) is no departure from it.
     expected = dataclasses.replace(expected, manifest_path=lock.manifest_path)
     pair = (expected, lock) if manifest_first else (lock, expected)
-    return lock_diff(*pair, ignore=tuple(ignore) + ("provenance",))
+    return lock_diff(*pair, ignore=(*tuple(ignore), "provenance"))
 
 
 def _replay(manifest: Manifest, lock: Lock) -> Any:
@@ -128,8 +130,11 @@ def diff_documents(a: Manifest | Lock, b: Manifest | Lock, *, ignore: Sequence[s
         return manifest_diff(a, b, ignore=ignore, manifest_first=True)  # type: ignore[arg-type]
     if isinstance(a, Lock):
         return manifest_diff(b, a, ignore=ignore, manifest_first=False)
-    raise SeedlockError("not-a-lock", "diff compares two locks, or a manifest with a lock (resolve one of the manifests first)",
-                        "/lock-version")
+    raise SeedlockError(
+        "not-a-lock",
+        "diff compares two locks, or a manifest with a lock (resolve one of the manifests first)",
+        "/lock-version",
+    )
 
 
 def render(differences: Sequence[Difference], a_name: str, b_name: str) -> str:
@@ -138,8 +143,12 @@ def render(differences: Sequence[Difference], a_name: str, b_name: str) -> str:
         return f"{a_name} and {b_name}: no differences\n"
     counts = {area: sum(d.area == area for d in differences) for area in AREAS}
     summary = ", ".join(f"{area} {n}" for area, n in counts.items() if n)
-    lines = [f"--- {a_name}", f"+++ {b_name}", *(d.line() for d in differences),
-             f"{len(differences)} difference{'s' if len(differences) != 1 else ''} ({summary})"]
+    lines = [
+        f"--- {a_name}",
+        f"+++ {b_name}",
+        *(d.line() for d in differences),
+        f"{len(differences)} difference{'s' if len(differences) != 1 else ''} ({summary})",
+    ]
     return "\n".join(lines) + "\n"
 
 

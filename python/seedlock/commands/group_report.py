@@ -15,9 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..spec.errors import SeedlockError
 from ..records.metrics import final_values
-from ..records.replicate_stats import BOOTSTRAP_SEED, DEFAULT_RESAMPLES, Better, Comparison, Sample, Summary, compare, summarize
+from ..records.replicate_stats import (
+    BOOTSTRAP_SEED,
+    DEFAULT_RESAMPLES,
+    Better,
+    Comparison,
+    Sample,
+    Summary,
+    compare,
+    summarize,
+)
+from ..spec.errors import SeedlockError
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
@@ -51,8 +60,13 @@ class Report:
 
 
 def _group_dict(data: GroupData, summaries: Sequence[Summary]) -> dict[str, Any]:
-    return {"name": data.group, "replicates": data.replicates, "vary": list(data.vary) or ["everything"],
-            "excluded": list(data.excluded), "metrics": {s.metric: s.to_dict() for s in summaries}}
+    return {
+        "name": data.group,
+        "replicates": data.replicates,
+        "vary": list(data.vary) or ["everything"],
+        "excluded": list(data.excluded),
+        "metrics": {s.metric: s.to_dict() for s in summaries},
+    }
 
 
 def load(ledger: Ledger, group: str, metric: str | None = None, *, seeds: bool = True) -> GroupData:
@@ -61,8 +75,9 @@ def load(ledger: Ledger, group: str, metric: str | None = None, *, seeds: bool =
     runs = ledger.replicates(group)
     if not runs:
         known = ", ".join(g for g, _ in ledger.groups()[:10]) or "none"
-        raise SeedlockError("unknown-run", f"No replicates of group {group!r} in ledger {ledger.location} "
-                                           f"(groups: {known})", "/group")
+        raise SeedlockError(
+            "unknown-run", f"No replicates of group {group!r} in ledger {ledger.location} (groups: {known})", "/group"
+        )
     excluded: list[str] = []
     rows: dict[str, list[tuple[int, float, str]]] = {}
     for run in runs:
@@ -76,17 +91,36 @@ def load(ledger: Ledger, group: str, metric: str | None = None, *, seeds: bool =
     if metric is not None and metric not in rows:
         raise SeedlockError("invalid-value", f"No replicate of group {group!r} logged metric {metric!r}", "/metric")
     if not rows:
-        raise SeedlockError("invalid-value", f"No replicate of group {group!r} logged a metric "
-                                             "(seedlock.log_metric, or a line in $SEEDLOCK_METRICS)", "/metric")
-    samples = {name: Sample(group=group, metric=name, indices=tuple(r[0] for r in values),
-                            values=tuple(r[1] for r in values), seeds=tuple(r[2] for r in values) if seeds else None)
-               for name, values in sorted(rows.items())}
-    return GroupData(group=group, replicates=len(runs), vary=tuple(runs[0].vary), samples=samples,
-                     excluded=tuple(excluded))
+        raise SeedlockError(
+            "invalid-value",
+            f"No replicate of group {group!r} logged a metric (seedlock.log_metric, or a line in $SEEDLOCK_METRICS)",
+            "/metric",
+        )
+    samples = {
+        name: Sample(
+            group=group,
+            metric=name,
+            indices=tuple(r[0] for r in values),
+            values=tuple(r[1] for r in values),
+            seeds=tuple(r[2] for r in values) if seeds else None,
+        )
+        for name, values in sorted(rows.items())
+    }
+    return GroupData(
+        group=group, replicates=len(runs), vary=tuple(runs[0].vary), samples=samples, excluded=tuple(excluded)
+    )
 
 
-def build(ledger: Ledger, group: str, *, metric: str | None = None, vs: str | None = None,
-          better: Better = "higher", seed: int = BOOTSTRAP_SEED, resamples: int = DEFAULT_RESAMPLES) -> Report:
+def build(
+    ledger: Ledger,
+    group: str,
+    *,
+    metric: str | None = None,
+    vs: str | None = None,
+    better: Better = "higher",
+    seed: int = BOOTSTRAP_SEED,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> Report:
     data = load(ledger, group, metric, seeds=vs is not None)
     summaries = tuple(summarize(s, seed=seed, resamples=resamples) for s in data.samples.values())
     if vs is None:
@@ -96,10 +130,12 @@ def build(ledger: Ledger, group: str, *, metric: str | None = None, vs: str | No
     if not shared:
         raise SeedlockError("invalid-value", f"Groups {group!r} and {vs!r} have no metric in common", "/metric")
     base_summaries = tuple(summarize(base.samples[n], seed=seed, resamples=resamples) for n in shared)
-    comparisons = tuple(compare(data.samples[n], base.samples[n], better=better, seed=seed, resamples=resamples)
-                        for n in shared)
-    return Report(group=data, summaries=summaries, baseline=base, baseline_summaries=base_summaries,
-                  comparisons=comparisons)
+    comparisons = tuple(
+        compare(data.samples[n], base.samples[n], better=better, seed=seed, resamples=resamples) for n in shared
+    )
+    return Report(
+        group=data, summaries=summaries, baseline=base, baseline_summaries=base_summaries, comparisons=comparisons
+    )
 
 
 def _num(value: float | None, signed: bool = False) -> str:
@@ -114,15 +150,27 @@ def _ci(low: float | None, high: float | None, signed: bool = False) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in [header, *rows]]
 
 
 def _group_lines(data: GroupData, summaries: Sequence[Summary]) -> list[str]:
     vary = ", ".join(data.vary) or "everything"
     lines = [f"group {data.group}: {data.replicates} replicates (vary: {vary})"]
     header = ["metric", "n", "mean", "std", "median", "IQM", "min", "max", "95% CI of the mean"]
-    rows = [[s.metric, str(s.n), _num(s.mean), _num(s.std), _num(s.median), _num(s.iqm), _num(s.min), _num(s.max),
-             f"{_ci(s.interval.low, s.interval.high)} {s.interval.method}"] for s in summaries]
+    rows = [
+        [
+            s.metric,
+            str(s.n),
+            _num(s.mean),
+            _num(s.std),
+            _num(s.median),
+            _num(s.iqm),
+            _num(s.min),
+            _num(s.max),
+            f"{_ci(s.interval.low, s.interval.high)} {s.interval.method}",
+        ]
+        for s in summaries
+    ]
     lines += _table(header, rows)
     lines += [f"  {s.metric}: {s.interval.note}" for s in summaries if s.interval.note]
     if data.excluded:
@@ -133,13 +181,20 @@ def _group_lines(data: GroupData, summaries: Sequence[Summary]) -> list[str]:
 def render_table(report: Report) -> str:
     lines = _group_lines(report.group, report.summaries)
     if report.baseline is not None:
-        lines += [""] + _group_lines(report.baseline, report.baseline_summaries) + [""]
+        lines += ["", *_group_lines(report.baseline, report.baseline_summaries), ""]
         first = report.comparisons[0]
         lines.append(f"{first.candidate} vs {first.baseline} ({first.better} is better): {first.pairing}")
         header = ["metric", "difference", "95% CI", "P(improvement)", "verdict"]
-        rows = [[c.metric, _num(c.difference, True),
-                 f"{_ci(c.interval.low, c.interval.high, True)} {c.interval.method}",
-                 f"{c.probability_of_improvement:.3f}", _verdict(c)] for c in report.comparisons]
+        rows = [
+            [
+                c.metric,
+                _num(c.difference, True),
+                f"{_ci(c.interval.low, c.interval.high, True)} {c.interval.method}",
+                f"{c.probability_of_improvement:.3f}",
+                _verdict(c),
+            ]
+            for c in report.comparisons
+        ]
         lines += _table(header, rows)
         lines += [f"  {c.metric}: {c.interval.note}" for c in report.comparisons if c.interval.note]
     return "\n".join(lines) + "\n"
@@ -183,27 +238,45 @@ def plot(report: Report, path: str) -> None:
     by_metric = {s.metric: s for s in report.summaries}
     base_by_metric = {s.metric: s for s in report.baseline_summaries}
     comparisons = {c.metric: c for c in report.comparisons}
-    for ax, name in zip(axes, metrics):
+    for ax, name in zip(axes, metrics, strict=False):
         groups = [by_metric[name]] + ([base_by_metric[name]] if name in base_by_metric else [])
         groups.reverse()  # baseline left, candidate right
         for x, s in enumerate(groups):
-            ax.scatter([x + _jitter(i) for i in s.indices], s.values, s=14, alpha=0.55, color=f"C{x}", zorder=2,
-                       label=f"{s.group} (n={s.n})")
+            ax.scatter(
+                [x + _jitter(i) for i in s.indices],
+                s.values,
+                s=14,
+                alpha=0.55,
+                color=f"C{x}",
+                zorder=2,
+                label=f"{s.group} (n={s.n})",
+            )
             if s.interval.low is not None and s.interval.high is not None:
-                ax.errorbar([x + 0.32], [s.mean], yerr=[[s.mean - s.interval.low], [s.interval.high - s.mean]],
-                            fmt="o", color="black", capsize=4, zorder=3)
+                ax.errorbar(
+                    [x + 0.32],
+                    [s.mean],
+                    yerr=[[s.mean - s.interval.low], [s.interval.high - s.mean]],
+                    fmt="o",
+                    color="black",
+                    capsize=4,
+                    zorder=3,
+                )
         c = comparisons.get(name)
         if c is not None and c.paired:
             base, cand = groups
-            cand_at = dict(zip(cand.indices, cand.values))
-            for i, v in zip(base.indices, base.values):
-                ax.plot([_jitter(i), 1 + _jitter(i)], [v, cand_at[i]], color="grey", alpha=0.25, linewidth=0.7, zorder=1)
+            cand_at = dict(zip(cand.indices, cand.values, strict=False))
+            for i, v in zip(base.indices, base.values, strict=False):
+                ax.plot(
+                    [_jitter(i), 1 + _jitter(i)], [v, cand_at[i]], color="grey", alpha=0.25, linewidth=0.7, zorder=1
+                )
         ax.set_xticks(range(len(groups)), [s.group for s in groups])
         ax.set_xlim(-0.6, len(groups) - 0.4)
         title = name
         if c is not None:
-            title += (f"\ndiff {_num(c.difference, True)} {_ci(c.interval.low, c.interval.high, True)}"
-                      f"\nP(improvement) {c.probability_of_improvement:.2f}" + (", paired" if c.paired else ""))
+            title += (
+                f"\ndiff {_num(c.difference, True)} {_ci(c.interval.low, c.interval.high, True)}"
+                f"\nP(improvement) {c.probability_of_improvement:.2f}" + (", paired" if c.paired else "")
+            )
         ax.set_title(title, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("replicates (points), mean and 95% bootstrap CI (bars)", fontsize=9)

@@ -66,7 +66,7 @@ def parse_seed(text: str) -> int | str:
     if value == "generate":
         return value
     if not value.isascii() or not value.isdigit() or (len(value) > 1 and value[0] == "0"):
-        raise SeedlockError("invalid-seed", f"Invalid seed {value!r} (expected an integer or \"generate\")", "/seed")
+        raise SeedlockError("invalid-seed", f'Invalid seed {value!r} (expected an integer or "generate")', "/seed")
     if int(value) > SEED_MAX:
         raise SeedlockError("seed-out-of-range", f"Seed {value} is outside [0, {SEED_MAX}]", "/seed")
     return int(value)
@@ -95,8 +95,13 @@ def _schema() -> dict[str, Any]:
     return dict(json.loads(schema_text("manifest")))
 
 
-def starter_document(stages: Sequence[StarterStage], *, seed: int | str = "generate",
-                     schema_reference: str = SCHEMA_REFERENCE, manifest_name: str = DEFAULT_PATH) -> dict[str, Any]:
+def starter_document(
+    stages: Sequence[StarterStage],
+    *,
+    seed: int | str = "generate",
+    schema_reference: str = SCHEMA_REFERENCE,
+    manifest_name: str = DEFAULT_PATH,
+) -> dict[str, Any]:
     """The starter manifest as JSON data: ``$schema``, descriptions from the schema, the stages, and
     every setting of the frameworks used, at its default, so a user sees what can be tuned."""
     from ..spec.manifest import stage_variable
@@ -115,8 +120,10 @@ def starter_document(stages: Sequence[StarterStage], *, seed: int | str = "gener
         f"`seedlock run {lock} --stage {first} -- CMD`."
     )
     used = [fw for fw in known_frameworks() if any(fw in st.frameworks for st in stages)]
-    settings = {fw: {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in DEFAULTS[fw].items()}
-                for fw in sorted(used, key=[fw for st in stages for fw in st.frameworks].index)}
+    settings = {
+        fw: {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in DEFAULTS[fw].items()}
+        for fw in sorted(used, key=[fw for st in stages for fw in st.frameworks].index)
+    }
     document: dict[str, Any] = {
         "$schema": schema_reference,
         "version": lowest_version([fw for st in stages for fw in st.frameworks]),
@@ -127,9 +134,11 @@ def starter_document(stages: Sequence[StarterStage], *, seed: int | str = "gener
         document["settings"] = {fw: values for fw, values in settings.items() if values}
     document["stages"] = {
         st.name: {
-            "description": (f"Seeds {', '.join(st.frameworks)}. seed: "
-                            + stage_props["seed"]["description"].replace("SEEDLOCK_SEED_<STAGE>", stage_variable(st.name))
-                            + f" seeds: {stage_props['seeds']['description']}"),
+            "description": (
+                f"Seeds {', '.join(st.frameworks)}. seed: "
+                + stage_props["seed"]["description"].replace("SEEDLOCK_SEED_<STAGE>", stage_variable(st.name))
+                + f" seeds: {stage_props['seeds']['description']}"
+            ),
             "frameworks": list(st.frameworks),
         }
         for st in stages
@@ -149,12 +158,17 @@ class Written:
     schema: Path | None  # None when the schema copy was already up to date, or not wanted
 
 
-def write_starter(path: str | os.PathLike[str], stages: Sequence[StarterStage], *, seed: int | str = "generate",
-                  schema_reference: str | None = None) -> Written:
+def write_starter(
+    path: str | os.PathLike[str],
+    stages: Sequence[StarterStage],
+    *,
+    seed: int | str = "generate",
+    schema_reference: str | None = None,
+) -> Written:
     """Write the starter manifest at ``path``, never over an existing file (``io-error``), and the
     schema copy it links to (``schema_reference`` None: :data:`SCHEMA_REFERENCE`, kept current)."""
-    from ..spec._io import create_new, write_atomic
     from ..spec._files import schema_text
+    from ..spec._io import create_new, write_atomic
 
     target = Path(path)
     own_schema = schema_reference is None
@@ -200,7 +214,9 @@ def ignore_ledger(directory: str | os.PathLike[str]) -> Path | None:
     if not missing:
         return None
     head = old if not old or old.endswith("\n") else old + "\n"
-    write_atomic(target, head + "# seedlock: the run ledger is a local binary file\n" + "".join(f"{x}\n" for x in missing))
+    write_atomic(
+        target, head + "# seedlock: the run ledger is a local binary file\n" + "".join(f"{x}\n" for x in missing)
+    )
     return target
 
 
@@ -228,11 +244,17 @@ def interview(ask: Callable[[str], str], tell: Callable[[str], None]) -> tuple[l
         return names
 
     names = until_valid("Stage names, in pipeline order (e.g. split train evaluate)", "train", stage_names)
+
     def frameworks_of(name: str) -> Callable[[str], StarterStage]:
         return lambda answer: make_stage(name, answer.replace(",", " ").split())
 
-    stages = [until_valid(f"Frameworks for stage {name!r} ({' '.join(known)}, or an extension x-<name>)", " ".join(DEFAULT_FRAMEWORKS),
-                          frameworks_of(name))
-              for name in names]
+    stages = [
+        until_valid(
+            f"Frameworks for stage {name!r} ({' '.join(known)}, or an extension x-<name>)",
+            " ".join(DEFAULT_FRAMEWORKS),
+            frameworks_of(name),
+        )
+        for name in names
+    ]
     seed = until_valid("Root seed: an integer, or 'generate' for a fresh one at every resolve", "generate", parse_seed)
     return stages, seed

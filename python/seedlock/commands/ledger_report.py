@@ -17,9 +17,20 @@ def history_table(records: Sequence[RunRecord]) -> str:
     for r in records:
         commit = (r.git_commit or "")[:10] + ("+dirty" if r.git_dirty else "")
         seeds = dict(r.stage_seeds) if r.stage is None else {r.stage: r.stage_seeds.get(r.stage)}
-        rows.append((r.run[:SHORT], r.pipeline[:SHORT], r.created, r.event, r.stage or "",
-                     "" if r.exit_code is None else str(r.exit_code), str(r.root_seed),
-                     " ".join(f"{k}={v}" for k, v in seeds.items()), commit, r.ci_job or ""))
+        rows.append(
+            (
+                r.run[:SHORT],
+                r.pipeline[:SHORT],
+                r.created,
+                r.event,
+                r.stage or "",
+                "" if r.exit_code is None else str(r.exit_code),
+                str(r.root_seed),
+                " ".join(f"{k}={v}" for k, v in seeds.items()),
+                commit,
+                r.ci_job or "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n" for row in rows)
 

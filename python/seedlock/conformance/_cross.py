@@ -31,7 +31,7 @@ local({
               split = lapply(split, function(idx) idx - 1L))
   jsonlite::toJSON(out, auto_unbox = TRUE, digits = NA)
 })
-""" % (N_ROWS, N_DRAWS)
+""" % (N_ROWS, N_DRAWS)  # noqa: UP031 (R code: its braces would need doubling for str.format)
 
 
 def python_probe(lock_path: str, stage: str) -> dict[str, Any]:
@@ -45,8 +45,11 @@ def python_probe(lock_path: str, stage: str) -> dict[str, Any]:
         for fw in st.frameworks:
             derived[f"{name}/{fw}"] = seedlock.derive(st.seed, fw)
     seed = lock.stage(stage).seed_of("r")
-    return {"derived": derived, "uniform": [f"{x:.17g}" for x in r_uniform(seed, N_DRAWS)],
-            "split": {k: v.tolist() for k, v in portable_split(N_ROWS, PARTS, seed).items()}}
+    return {
+        "derived": derived,
+        "uniform": [f"{x:.17g}" for x in r_uniform(seed, N_DRAWS)],
+        "split": {k: v.tolist() for k, v in portable_split(N_ROWS, PARTS, seed).items()},
+    }
 
 
 def rpy2_probe(lock_path: str, stage: str) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import structure
 from ..launching.compare import compare_paths
+from . import structure
 from .execute import SKIP_EXIT, Execution, Outcome
 from .golden import framework_drift_check, golden_check
 from .plan import Case, CasePlan, Skip, Task
@@ -38,8 +38,10 @@ _SIDE_NAMES = {"python": "Python", "rscript": "Rscript"}
 
 
 def skipped(skip: Skip) -> list[Result]:
-    return [Result(skip.case.name, skip.case.framework, c, "skipped", skip.reason, skip.missing)
-            for c in skip.case.reported_checks]
+    return [
+        Result(skip.case.name, skip.case.framework, c, "skipped", skip.reason, skip.missing)
+        for c in skip.case.reported_checks
+    ]
 
 
 def outputs(task: Task) -> Path:
@@ -65,8 +67,9 @@ def _meta(task: Task) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def evaluate(plan: CasePlan, done: Execution, references: dict[str, Any], recorded: dict[str, Any],
-             plans: dict[str, CasePlan]) -> list[Result]:
+def evaluate(
+    plan: CasePlan, done: Execution, references: dict[str, Any], recorded: dict[str, Any], plans: dict[str, CasePlan]
+) -> list[Result]:
     """The results of one case. ``references`` holds the pinned values by check (``golden``,
     ``framework-drift``: :func:`.golden.read`); ``recorded`` collects this run's (``--write-golden``)."""
     case, same, control = plan.case, list(plan.runs), plan.control
@@ -81,16 +84,24 @@ def evaluate(plan: CasePlan, done: Execution, references: dict[str, Any], record
         return [Result(case.name, case.framework, c, "skipped", reason) for c in case.reported_checks]
     broken = [t for t in plan.tasks if done.of(t).code != 0]
     if broken:
-        return [Result(case.name, case.framework, c, "FAIL", _failure(broken[0], done.of(broken[0])))
-                for c in case.reported_checks]
+        return [
+            Result(case.name, case.framework, c, "FAIL", _failure(broken[0], done.of(broken[0])))
+            for c in case.reported_checks
+        ]
 
     if case.kind == "cross-binding":
         base = same[0]
-        found = [f"{base.label} vs {other.label}: {d}" for other in same[1:]
-                 for d in compare_paths(outputs(base), outputs(other), "probe")]
+        found = [
+            f"{base.label} vs {other.label}: {d}"
+            for other in same[1:]
+            for d in compare_paths(outputs(base), outputs(other), "probe")
+        ]
         sides = ", ".join(_SIDE_NAMES.get(t.label, t.label) for t in same)
-        add("cross-binding", "FAIL" if found else "pass",
-            "; ".join(found[:3]) if found else f"derived seeds, R stream and split equal in {_and(sides)}")
+        add(
+            "cross-binding",
+            "FAIL" if found else "pass",
+            "; ".join(found[:3]) if found else f"derived seeds, R stream and split equal in {_and(sides)}",
+        )
         return out
 
     problems = [p for t in same for p in _meta(t).get("problems", [])]
@@ -108,19 +119,38 @@ def evaluate(plan: CasePlan, done: Execution, references: dict[str, Any], record
             _check_written_seed(same[0], add)
     if "sensitivity" in case.checks and control is not None:
         diffs = compare_paths(outputs(same[0]), outputs(control), "run 1 vs other seed")
-        add("sensitivity", "pass" if diffs else "FAIL",
-            f"another seed changed the outputs ({diffs[0]})" if diffs else "another seed gave identical outputs: the check is vacuous")
+        add(
+            "sensitivity",
+            "pass" if diffs else "FAIL",
+            f"another seed changed the outputs ({diffs[0]})"
+            if diffs
+            else "another seed gave identical outputs: the check is vacuous",
+        )
     if "golden" in case.checks:
         import seedlock
 
-        add(*golden_check(f"{case.name}/{plan.stage}", seedlock.load_lock(same[0].lock), outputs(same[0]),
-                          _meta(same[0]), references.get("golden", {}), recorded.setdefault("golden", {})))
+        add(
+            *golden_check(
+                f"{case.name}/{plan.stage}",
+                seedlock.load_lock(same[0].lock),
+                outputs(same[0]),
+                _meta(same[0]),
+                references.get("golden", {}),
+                recorded.setdefault("golden", {}),
+            )
+        )
     elif case.no_golden:
         # No pinned outputs, for the reason the case file gives: say so where a golden result would be.
         add("golden", "skipped", f"no golden outputs: {case.no_golden}")
     if "framework-drift" in case.checks:
-        add(*framework_drift_check(case.framework, _meta(same[0]), references.get("framework-drift", {}),
-                                   recorded.setdefault("framework-drift", {})))
+        add(
+            *framework_drift_check(
+                case.framework,
+                _meta(same[0]),
+                references.get("framework-drift", {}),
+                recorded.setdefault("framework-drift", {}),
+            )
+        )
     if "distinct-streams" in case.checks:
         add(*distinct_streams(case, same[0]))
     if "structure" in case.checks:
@@ -132,8 +162,11 @@ def evaluate(plan: CasePlan, done: Execution, references: dict[str, Any], record
             add("cross-binding", "skipped", f"{case.compare_with} did not run")
         else:
             diffs = compare_paths(outputs(ref.runs[0]), outputs(same[0]), f"{case.compare_with} vs {case.name}")
-            add("cross-binding", "FAIL" if diffs else "pass",
-                "; ".join(map(str, diffs[:3])) if diffs else f"identical to {case.compare_with}")
+            add(
+                "cross-binding",
+                "FAIL" if diffs else "pass",
+                "; ".join(map(str, diffs[:3])) if diffs else f"identical to {case.compare_with}",
+            )
     return out
 
 
@@ -150,12 +183,19 @@ def distinct_streams(case: Case, task: Task) -> tuple[str, str, str]:
     with np.load(outputs(task)) as data:
         streams = {k: data[k] for k in data.files if k.startswith(spec.prefix)}
     keys = sorted(streams)
-    clashes = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:]
-               if np.array_equal(streams[a][:STREAM_PREFIX_LENGTH], streams[b][:STREAM_PREFIX_LENGTH])]
+    clashes = [
+        (a, b)
+        for i, a in enumerate(keys)
+        for b in keys[i + 1 :]
+        if np.array_equal(streams[a][:STREAM_PREFIX_LENGTH], streams[b][:STREAM_PREFIX_LENGTH])
+    ]
     if len(keys) < spec.count:
         return ("distinct-streams", "FAIL", f"expected {spec.layout} of streams, found {keys}")
-    return ("distinct-streams", "FAIL" if clashes else "pass",
-            f"identical streams: {clashes[0]}" if clashes else f"{len(keys)} rank/worker streams all differ")
+    return (
+        "distinct-streams",
+        "FAIL" if clashes else "pass",
+        f"identical streams: {clashes[0]}" if clashes else f"{len(keys)} rank/worker streams all differ",
+    )
 
 
 def _check_written_seed(task: Task, add: Callable[..., None]) -> None:
@@ -168,5 +208,3 @@ def _check_written_seed(task: Task, add: Callable[..., None]) -> None:
         add("cross-binding", "FAIL", f"solver has random_seed {info.random_seed}, Python derives {expected}")
     else:
         add("cross-binding", "pass", f"solver random_seed {expected} equals the seed Python derives")
-
-

@@ -49,32 +49,47 @@ def command(task: Task) -> tuple[list[str], str | None]:
     case, stage = task.case, task.stage
     seedlock_cmd = [sys.executable, "-m", "seedlock"]
     if case.kind == "workload":
-        subst = {"{python}": [sys.executable], "{rscript}": [shutil.which("Rscript") or "Rscript"],
-                 "{torchrun}": [sys.executable, "-m", "torch.distributed.run"]}
+        subst = {
+            "{python}": [sys.executable],
+            "{rscript}": [shutil.which("Rscript") or "Rscript"],
+            "{torchrun}": [sys.executable, "-m", "torch.distributed.run"],
+        }
         argv: list[str] = []
         for part in case.command:
             if part in subst:
                 argv += subst[part]
             else:
                 argv.append(part.replace("{out}", str(task.out)).replace("{workloads}", str(WORKLOADS)))
-        return seedlock_cmd + ["run", str(task.lock), "--stage", stage, "--", *argv], None
+        return [*seedlock_cmd, "run", str(task.lock), "--stage", stage, "--", *argv], None
     if case.kind == "caffe-writer":
-        return seedlock_cmd + ["caffe-solver", str(task.lock), "--stage", stage, str(DATA / "caffe" / "solver.prototxt"),
-                               "-o", str(task.out / "solver.prototxt")], None
+        return [
+            *seedlock_cmd,
+            "caffe-solver",
+            str(task.lock),
+            "--stage",
+            stage,
+            str(DATA / "caffe" / "solver.prototxt"),
+            "-o",
+            str(task.out / "solver.prototxt"),
+        ], None
     if case.kind == "caffe-train":
         for name in ("net.prototxt", "solver.prototxt"):
             shutil.copy(DATA / "caffe" / name, task.out / name)
         (task.out / "out").mkdir(exist_ok=True)
-        script = (f"set -e; {' '.join(map(_quote, seedlock_cmd))} caffe-solver {_quote(str(task.lock))} --stage {_quote(stage)} "
-                  f"solver.prototxt --in-place; {_quote(caffe_binary() or 'caffe')} train --solver=solver.prototxt")
+        script = (
+            f"set -e; {' '.join(map(_quote, seedlock_cmd))} caffe-solver {_quote(str(task.lock))} --stage {_quote(stage)} "
+            f"solver.prototxt --in-place; {_quote(caffe_binary() or 'caffe')} train --solver=solver.prototxt"
+        )
         return ["bash", "-c", script], str(task.out)
     # cross-binding: one side per task
     out_file = str(task.out / "outputs.json")
     if task.label == "rscript":
         from ._cross import R_PROBE
 
-        code = (f"lock_path <- {json.dumps(str(task.lock))}; stage <- {json.dumps(stage)}; "
-                f"writeLines({R_PROBE.strip()}, {json.dumps(out_file)})")
+        code = (
+            f"lock_path <- {json.dumps(str(task.lock))}; stage <- {json.dumps(stage)}; "
+            f"writeLines({R_PROBE.strip()}, {json.dumps(out_file)})"
+        )
         return [shutil.which("Rscript") or "Rscript", "--vanilla", "-e", code], None
     return [sys.executable, "-m", "seedlock.conformance._cross", task.label, str(task.lock), stage, out_file], None
 
@@ -96,8 +111,12 @@ class _Progress:
             if self.enabled:
                 code = outcome.code
                 state = "ok" if code == 0 else ("skipped" if code == SKIP_EXIT else f"exit {code}")
-                print(f"conformance: [{self.done}/{self.total}] {task.case.name} {task.label}: {state} "
-                      f"({outcome.seconds:.1f} s)", file=sys.stderr, flush=True)
+                print(
+                    f"conformance: [{self.done}/{self.total}] {task.case.name} {task.label}: {state} "
+                    f"({outcome.seconds:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
 
 def execute(plan: Plan, *, jobs: int, progress: bool = True) -> Execution:
@@ -115,8 +134,13 @@ def execute(plan: Plan, *, jobs: int, progress: bool = True) -> Execution:
         began = time.perf_counter()
         cmd, cwd = command(task)
         done = children.run(cmd, cwd=cwd, timeout=task.case.timeout, capture=True, env=env)
-        outcome = Outcome(done.code, done.stdout, done.stderr, time.perf_counter() - began,
-                          task.case.timeout if done.timed_out else None)
+        outcome = Outcome(
+            done.code,
+            done.stdout,
+            done.stderr,
+            time.perf_counter() - began,
+            task.case.timeout if done.timed_out else None,
+        )
         outcomes[task.key] = outcome
         ticker.tick(task, outcome)
 

@@ -79,16 +79,22 @@ class Case:
         data = {k: v for k, v in data.items() if k != "$schema"}
         streams = data.pop("streams", None)
         requires = data.get("requires", {})
-        return cls(**{**data,
-                      "command": tuple(data.get("command", ())),
-                      "checks": tuple(data.get("checks", ())),
-                      "sides": tuple(data.get("sides", ())),
-                      "requires": Requires(modules=tuple(requires.get("modules", ())),
-                                           executables=tuple(requires.get("executables", ())),
-                                           r_package=bool(requires.get("r_package", False)),
-                                           distributions=tuple(requires.get("distributions", ())),
-                                           seeders=tuple(requires.get("seeders", ()))),
-                      "streams": Streams(**streams) if streams else None})
+        return cls(
+            **{
+                **data,
+                "command": tuple(data.get("command", ())),
+                "checks": tuple(data.get("checks", ())),
+                "sides": tuple(data.get("sides", ())),
+                "requires": Requires(
+                    modules=tuple(requires.get("modules", ())),
+                    executables=tuple(requires.get("executables", ())),
+                    r_package=bool(requires.get("r_package", False)),
+                    distributions=tuple(requires.get("distributions", ())),
+                    seeders=tuple(requires.get("seeders", ())),
+                ),
+                "streams": Streams(**streams) if streams else None,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -153,10 +159,15 @@ def load_cases(directory: Path | None = None) -> list[Case]:
         data = json.loads(path.read_text())
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
-            raise SeedlockError("invalid-value", f"{path.name}: {errors[0].message}",
-                                "/" + "/".join(str(p) for p in errors[0].absolute_path))
+            raise SeedlockError(
+                "invalid-value",
+                f"{path.name}: {errors[0].message}",
+                "/" + "/".join(str(p) for p in errors[0].absolute_path),
+            )
         if data["name"] != path.stem:
-            raise SeedlockError("invalid-value", f"{path.name}: name {data['name']!r} differs from the file name", "/name")
+            raise SeedlockError(
+                "invalid-value", f"{path.name}: name {data['name']!r} differs from the file name", "/name"
+            )
         cases.append(Case.from_dict(data))
     return cases
 
@@ -200,8 +211,9 @@ def missing(case: Case) -> str | None:
             return f"{exe} is not installed{hint}"
     if req.r_package:
         if "ok" not in _R_PACKAGE:
-            probe = subprocess.run(["Rscript", "--vanilla", "-e", "suppressMessages(library(seedlock))"],
-                                   capture_output=True, text=True)
+            probe = subprocess.run(
+                ["Rscript", "--vanilla", "-e", "suppressMessages(library(seedlock))"], capture_output=True, text=True
+            )
             _R_PACKAGE["ok"] = probe.returncode == 0
         if not _R_PACKAGE["ok"]:
             return "the seedlock R package is not installed (R CMD INSTALL r/seedlock)"
@@ -245,14 +257,24 @@ def make_plan(lock: Any, lock_path: Path, workdir: Path, cases: list[Case], runs
             continue
         assert stage is not None
         if case.kind == "cross-binding":
-            planned.append(CasePlan(case, stage, tuple(Task(case, stage, side, lock_path, workdir / case.name / side)
-                                                       for side in case.sides)))
+            planned.append(
+                CasePlan(
+                    case,
+                    stage,
+                    tuple(Task(case, stage, side, lock_path, workdir / case.name / side) for side in case.sides),
+                )
+            )
             continue
         other = workdir / f"other-{stage}.json"
         if not other.exists():
             other.write_text(_json.pretty(other_lock(lock_doc, stage)))
-        same = tuple(Task(case, stage, f"run {i + 1}", lock_path, workdir / case.name / f"run{i + 1}")
-                     for i in range(runs))
-        control = Task(case, stage, "other seed", other, workdir / case.name / "other") if "sensitivity" in case.checks else None
+        same = tuple(
+            Task(case, stage, f"run {i + 1}", lock_path, workdir / case.name / f"run{i + 1}") for i in range(runs)
+        )
+        control = (
+            Task(case, stage, "other seed", other, workdir / case.name / "other")
+            if "sensitivity" in case.checks
+            else None
+        )
         planned.append(CasePlan(case, stage, same, control))
     return Plan(lock_path, tuple(planned), tuple(skipped))

@@ -54,7 +54,9 @@ class Report:
             "wall_seconds": round(self.wall_seconds, 2),
             "task_seconds": round(self.task_seconds, 2),
             "jobs": self.jobs,
-            "parallel_efficiency": round(self.task_seconds / (self.wall_seconds * self.jobs), 3) if self.wall_seconds else None,
+            "parallel_efficiency": round(self.task_seconds / (self.wall_seconds * self.jobs), 3)
+            if self.wall_seconds
+            else None,
             "versions": self.versions,
             "results": [dataclasses.asdict(r) for r in self.results],
         }
@@ -63,19 +65,35 @@ class Report:
 def enforce_required(results: list[Result], required: tuple[str, ...]) -> list[Result]:
     """A skip for something not installed becomes a failure for a ``--require``d framework, and a
     required framework none of whose cases ran gets a failure of its own: required means it ran and passed."""
-    out = [dataclasses.replace(r, status="FAIL", detail=f"required but skipped: {r.detail}")
-           if r.status == "skipped" and r.missing and r.framework in required else r for r in results]
+    out = [
+        dataclasses.replace(r, status="FAIL", detail=f"required but skipped: {r.detail}")
+        if r.status == "skipped" and r.missing and r.framework in required
+        else r
+        for r in results
+    ]
     for fw in required:
         if not any(r.framework == fw and r.status != "skipped" for r in out):
-            out.append(Result(f"{fw}-required", fw, "repeat", "FAIL",
-                              "required but no case of it ran (no case, or every case skipped)"))
+            out.append(
+                Result(
+                    f"{fw}-required",
+                    fw,
+                    "repeat",
+                    "FAIL",
+                    "required but no case of it ran (no case, or every case skipped)",
+                )
+            )
     return out
 
 
 def ordered(results: list[Result]) -> list[Result]:
     """Built-in frameworks in display order, then extensions (``x-...``) by name."""
+
     def place(framework: str) -> tuple[int, str]:
-        return (FRAMEWORK_ORDER.index(framework), "") if framework in FRAMEWORK_ORDER else (len(FRAMEWORK_ORDER), framework)
+        return (
+            (FRAMEWORK_ORDER.index(framework), "")
+            if framework in FRAMEWORK_ORDER
+            else (len(FRAMEWORK_ORDER), framework)
+        )
 
     return sorted(results, key=lambda r: (place(r.framework), r.case, CHECK_ORDER.index(r.check)))
 
@@ -113,9 +131,12 @@ def render_table(report: Report) -> str:
         lines += [f"{r.status:<7} {r.case} {r.check}: {r.detail}" for r in notes]
     counts = {s: sum(r.status == s for r in report.results) for s in STATUSES}
     eff = report.task_seconds / (report.wall_seconds * report.jobs) if report.wall_seconds else 0
-    lines += ["", f"conformance: {counts['pass']} passed, {counts['FAIL']} failed, {counts['drift']} drift, "
-                  f"{counts['skipped']} skipped in {report.wall_seconds:.1f} s "
-                  f"({report.task_seconds:.1f} s of workloads on {report.jobs} jobs, parallel efficiency {eff:.0%})"]
+    lines += [
+        "",
+        f"conformance: {counts['pass']} passed, {counts['FAIL']} failed, {counts['drift']} drift, "
+        f"{counts['skipped']} skipped in {report.wall_seconds:.1f} s "
+        f"({report.task_seconds:.1f} s of workloads on {report.jobs} jobs, parallel efficiency {eff:.0%})",
+    ]
     return "\n".join(lines)
 
 
@@ -125,21 +146,25 @@ def render_junit(report: Report) -> str:
     suites: dict[str, list[Result]] = {}
     for r in report.results:
         suites.setdefault(r.framework, []).append(r)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuites name="seedlock conformance" tests="{len(report.results)}" '
-           f'failures="{sum(r.status == "FAIL" for r in report.results)}" time="{report.wall_seconds:.2f}">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuites name="seedlock conformance" tests="{len(report.results)}" '
+        f'failures="{sum(r.status == "FAIL" for r in report.results)}" time="{report.wall_seconds:.2f}">',
+    ]
     for fw, results in suites.items():
-        out.append(f'  <testsuite name={quoteattr(fw)} tests="{len(results)}" '
-                   f'failures="{sum(r.status == "FAIL" for r in results)}" '
-                   f'skipped="{sum(r.status == "skipped" for r in results)}">')
+        out.append(
+            f'  <testsuite name={quoteattr(fw)} tests="{len(results)}" '
+            f'failures="{sum(r.status == "FAIL" for r in results)}" '
+            f'skipped="{sum(r.status == "skipped" for r in results)}">'
+        )
         for r in results:
-            out.append(f'    <testcase classname={quoteattr("conformance." + r.case)} name={quoteattr(r.check)}>')
+            out.append(f"    <testcase classname={quoteattr('conformance.' + r.case)} name={quoteattr(r.check)}>")
             if r.status == "FAIL":
-                out.append(f'      <failure message={quoteattr(r.detail)}>{escape(r.detail)}</failure>')
+                out.append(f"      <failure message={quoteattr(r.detail)}>{escape(r.detail)}</failure>")
             elif r.status == "skipped":
-                out.append(f'      <skipped message={quoteattr(r.detail)}/>')
+                out.append(f"      <skipped message={quoteattr(r.detail)}/>")
             elif r.status == "drift":
-                out.append(f'      <system-out>{escape("drift: " + r.detail)}</system-out>')
+                out.append(f"      <system-out>{escape('drift: ' + r.detail)}</system-out>")
             out.append("    </testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")

@@ -12,10 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
 from ..spec import _json
 from ..spec._io import write_atomic
 from . import golden
@@ -23,6 +19,10 @@ from .checks import evaluate, skipped
 from .execute import execute
 from .plan import DATA, Case, load_cases, make_plan
 from .report import Report, Result, enforce_required, ordered, render_junit, render_table, versions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["Case", "Options", "Report", "Result", "framework_list", "load_cases", "run", "selection"]
 
@@ -120,17 +120,33 @@ def _run(options: Options, workdir: Path, jobs: int, start: float, seedlock: Any
     cases = [c for c in load_cases() if not options.frameworks or c.framework in options.frameworks]
     if not cases:
         # A check that ran nothing proves nothing: fail, in one line.
-        print(f"seedlock: conformance ran no case: there is no conformance case for "
-              f"{', '.join(options.frameworks)}", file=sys.stderr)
-        return Report(results=[], wall_seconds=time.perf_counter() - start, task_seconds=0.0, jobs=jobs,
-                      versions={}, ran_nothing=True)
+        print(
+            f"seedlock: conformance ran no case: there is no conformance case for {', '.join(options.frameworks)}",
+            file=sys.stderr,
+        )
+        return Report(
+            results=[],
+            wall_seconds=time.perf_counter() - start,
+            task_seconds=0.0,
+            jobs=jobs,
+            versions={},
+            ran_nothing=True,
+        )
     plan = make_plan(lock, lock_path, workdir, cases, options.runs)
     done = execute(plan, jobs=jobs, progress=options.progress)
     if done.interrupted:
-        print(f"seedlock: conformance interrupted by {done.interrupted}; every workload process was stopped",
-              file=sys.stderr)
-        return Report(results=[], wall_seconds=time.perf_counter() - start, task_seconds=0.0, jobs=jobs,
-                      versions={}, interrupted=done.interrupted)
+        print(
+            f"seedlock: conformance interrupted by {done.interrupted}; every workload process was stopped",
+            file=sys.stderr,
+        )
+        return Report(
+            results=[],
+            wall_seconds=time.perf_counter() - start,
+            task_seconds=0.0,
+            jobs=jobs,
+            versions={},
+            interrupted=done.interrupted,
+        )
 
     references = golden.read(DATA)
     recorded: dict[str, Any] = {}
@@ -143,8 +159,14 @@ def _run(options: Options, workdir: Path, jobs: int, start: float, seedlock: Any
 
     results = ordered(enforce_required(results, options.require))
     ran_nothing = not any(r.status != "skipped" for r in results)
-    report = Report(results=results, wall_seconds=time.perf_counter() - start, task_seconds=done.task_seconds,
-                    jobs=jobs, versions=versions(), ran_nothing=ran_nothing)
+    report = Report(
+        results=results,
+        wall_seconds=time.perf_counter() - start,
+        task_seconds=done.task_seconds,
+        jobs=jobs,
+        versions=versions(),
+        ran_nothing=ran_nothing,
+    )
     print(render_table(report))
     if ran_nothing:
         print("seedlock: conformance ran no case: every selected case was skipped", file=sys.stderr)

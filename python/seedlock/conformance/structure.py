@@ -57,8 +57,12 @@ def check(spec: Mapping[str, Any], outputs: Path) -> tuple[str, str]:
         names = sorted(n for n in arrays if re.fullmatch(pattern, n))
         if len(names) < 2:
             problems.append(f"fewer than two outputs match {pattern!r}")
-        clashes = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]
-                   if np.array_equal(arrays[a][:PREFIX_LENGTH], arrays[b][:PREFIX_LENGTH])]
+        clashes = [
+            (a, b)
+            for i, a in enumerate(names)
+            for b in names[i + 1 :]
+            if np.array_equal(arrays[a][:PREFIX_LENGTH], arrays[b][:PREFIX_LENGTH])
+        ]
         if clashes:
             problems.append(f"{clashes[0][0]} and {clashes[0][1]} draw the same numbers")
         counts["distinct"] += len(names)
@@ -83,9 +87,15 @@ def check(spec: Mapping[str, Any], outputs: Path) -> tuple[str, str]:
         counts["partition"] += sum(len(n) for n in groups.values())
     if problems:
         return "FAIL", "; ".join(problems[:3])
-    done = [f"{n} {kind}" for kind, n in (("equal to their partners", counts["equal"]),
-                                          ("all distinct", counts["distinct"]),
-                                          ("partitioning the data", counts["partition"])) if n]
+    done = [
+        f"{n} {kind}"
+        for kind, n in (
+            ("equal to their partners", counts["equal"]),
+            ("all distinct", counts["distinct"]),
+            ("partitioning the data", counts["partition"]),
+        )
+        if n
+    ]
     return "pass", "outputs " + ", ".join(done)
 
 

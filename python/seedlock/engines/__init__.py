@@ -54,8 +54,20 @@ class ReplicateJob:
 
     def task_command(self, replicate: int | str = "from-env", *, python: str | None = None) -> list[str]:
         """The ``seedlock run`` command line of one task: ``replicate`` an index or ``"from-env"``."""
-        argv = [python or sys.executable, "-m", "seedlock", "run", self.lock_path, "--stage", self.stage,
-                "--replicate", str(replicate), "--group", self.group, "--record"]
+        argv = [
+            python or sys.executable,
+            "-m",
+            "seedlock",
+            "run",
+            self.lock_path,
+            "--stage",
+            self.stage,
+            "--replicate",
+            str(replicate),
+            "--group",
+            self.group,
+            "--record",
+        ]
         for name in self.vary:
             argv += ["--vary", name]
         if self.ledger:
@@ -64,7 +76,7 @@ class ReplicateJob:
             argv.append("--no-auto-seed")
         if self.strict:
             argv.append("--strict")
-        return argv + ["--", *self.cmd]
+        return [*argv, "--", *self.cmd]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,10 +34,10 @@ class LocalEngine:
         import os
         import uuid
 
-        from ..spec.documents import read_lock_document
         from ..launching.launch import Supervisor
-        from ..records.recording import ledger_for, start_run
         from ..launching.replicating import run_replicate
+        from ..records.recording import ledger_for, start_run
+        from ..spec.documents import read_lock_document
 
         lock = read_lock_document(job.lock_path)
         start = start_run(job.lock_path, job.stage)
@@ -65,10 +65,23 @@ class LocalEngine:
             code: int
             run = None
             try:
-                outcome = run_replicate(lock, job.lock_path, start, index=index, vary=job.vary, group=job.group,
-                                        cmd=job.cmd, base_env=base, task=task, ledger=ledger,
-                                        auto_seed=job.auto_seed, strict=job.strict, child=child,
-                                        recorder=writer.put, metrics_dir=metrics_dir)
+                outcome = run_replicate(
+                    lock,
+                    job.lock_path,
+                    start,
+                    index=index,
+                    vary=job.vary,
+                    group=job.group,
+                    cmd=job.cmd,
+                    base_env=base,
+                    task=task,
+                    ledger=ledger,
+                    auto_seed=job.auto_seed,
+                    strict=job.strict,
+                    child=child,
+                    recorder=writer.put,
+                    metrics_dir=metrics_dir,
+                )
                 code = outcome.exit_code
                 run = outcome.record.run if outcome.record else None
             except Exception as exc:  # one replicate's failure (a spooled record, not-applied) is reported, not fatal
@@ -78,12 +91,18 @@ class LocalEngine:
             with done_lock:
                 done.append(result)
                 failed = sum(1 for r in done if r.exit_code != 0)
-                print(f"seedlock: replicate {index} exit {code} ({result.seconds:.1f} s); {len(done)}/{job.count} "
-                      f"done, {failed} failed, {time.monotonic() - began:.0f} s", file=sys.stderr)
+                print(
+                    f"seedlock: replicate {index} exit {code} ({result.seconds:.1f} s); {len(done)}/{job.count} "
+                    f"done, {failed} failed, {time.monotonic() - began:.0f} s",
+                    file=sys.stderr,
+                )
             return result
 
         try:
-            with supervisor.forwarding_signals(stop=True), ThreadPoolExecutor(max_workers=min(job.jobs, job.count)) as pool:
+            with (
+                supervisor.forwarding_signals(stop=True),
+                ThreadPoolExecutor(max_workers=min(job.jobs, job.count)) as pool,
+            ):
                 results = list(pool.map(one, job.indices))
         finally:
             writer.close()  # every finished replicate is in the ledger (or the spool) before we return

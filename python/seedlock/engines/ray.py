@@ -36,15 +36,34 @@ def _run_task(argv: list[str], env: dict[str, str], cwd: str | None, index: int,
     import ray
 
     ctx = ray.get_runtime_context()
-    task_env = {**os.environ, **env,
-                "SEEDLOCK_REPLICATE_INDEX": str(index), "SEEDLOCK_ENGINE": "ray", "SEEDLOCK_ATTEMPT": str(attempt),
-                "SEEDLOCK_RAY_JOB_ID": ctx.get_job_id(), "SEEDLOCK_RAY_TASK_ID": ctx.get_task_id() or "",
-                "SEEDLOCK_RAY_NODE_ID": ctx.get_node_id()}
+    task_env = {
+        **os.environ,
+        **env,
+        "SEEDLOCK_REPLICATE_INDEX": str(index),
+        "SEEDLOCK_ENGINE": "ray",
+        "SEEDLOCK_ATTEMPT": str(attempt),
+        "SEEDLOCK_RAY_JOB_ID": ctx.get_job_id(),
+        "SEEDLOCK_RAY_TASK_ID": ctx.get_task_id() or "",
+        "SEEDLOCK_RAY_NODE_ID": ctx.get_node_id(),
+    }
     started = time.monotonic()
-    done = subprocess.run(argv, env=task_env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, errors="replace")
-    return {"index": index, "exit_code": done.returncode, "seconds": time.monotonic() - started,
-            "attempt": attempt, "output": done.stdout[-20000:]}
+    done = subprocess.run(
+        argv,
+        env=task_env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    return {
+        "index": index,
+        "exit_code": done.returncode,
+        "seconds": time.monotonic() - started,
+        "attempt": attempt,
+        "output": done.stdout[-20000:],
+    }
 
 
 class RayEngine:
@@ -57,16 +76,25 @@ class RayEngine:
         try:
             import ray
         except ImportError:
-            raise SeedlockError("invalid-value", "The ray engine needs Ray: pip install 'seedlock[ray]'",
-                                "/engine") from None
+            raise SeedlockError(
+                "invalid-value", "The ray engine needs Ray: pip install 'seedlock[ray]'", "/engine"
+            ) from None
         if not job.wait:
-            raise SeedlockError("invalid-value", "--no-wait is for engines that keep the tasks themselves "
-                                                 "(slurm); Ray tasks end with their driver", "/no_wait")
+            raise SeedlockError(
+                "invalid-value",
+                "--no-wait is for engines that keep the tasks themselves (slurm); Ray tasks end with their driver",
+                "/no_wait",
+            )
         address = os.environ.get("RAY_ADDRESS") or None
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
-                     configure_logging=True)
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+                configure_logging=True,
+            )
         try:
             return self._run(ray, job)
         finally:
@@ -78,7 +106,7 @@ class RayEngine:
         argv = job.task_command("from-env")
         env = dict(job.env)
         pending = list(job.indices)
-        attempts = {i: 0 for i in job.indices}
+        attempts = dict.fromkeys(job.indices, 0)
         in_flight: dict[Any, int] = {}
         results: dict[int, TaskResult] = {}
         limit = max(1, job.jobs)
@@ -93,25 +121,29 @@ class RayEngine:
                 i = in_flight.pop(ref)
                 try:
                     out = ray.get(ref)
-                except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                        ray.exceptions.LocalRayletDiedError) as exc:
+                except (
+                    ray.exceptions.WorkerCrashedError,
+                    ray.exceptions.NodeDiedError,
+                    ray.exceptions.LocalRayletDiedError,
+                ) as exc:
                     attempts[i] += 1
                     if attempts[i] >= MAX_ATTEMPTS:
                         self._out(f"seedlock: replicate {i}: Ray lost its worker {MAX_ATTEMPTS} times ({exc})")
                         results[i] = TaskResult(index=i, exit_code=1, attempt=attempts[i] - 1)
                     else:
-                        self._out(f"seedlock: replicate {i}: Ray lost its worker; attempt {attempts[i]} "
-                                  "(same seeds)")
+                        self._out(f"seedlock: replicate {i}: Ray lost its worker; attempt {attempts[i]} (same seeds)")
                         pending.append(i)
                     continue
-                results[i] = TaskResult(index=i, exit_code=out["exit_code"], seconds=out["seconds"],
-                                        attempt=out["attempt"])
+                results[i] = TaskResult(
+                    index=i, exit_code=out["exit_code"], seconds=out["seconds"], attempt=out["attempt"]
+                )
                 if out["exit_code"] != 0:
                     tail = "\n".join(out["output"].splitlines()[-_TAIL_LINES:])
                     self._out(f"seedlock: replicate {i} exited {out['exit_code']}; its last output:\n{tail}")
             self._out(f"seedlock: Ray job {job_id}: {len(results)}/{job.count} done, {len(in_flight)} running")
-        return EngineResult(engine=self.name, group=job.group, submission=job_id,
-                            tasks=tuple(results[i] for i in sorted(results)))
+        return EngineResult(
+            engine=self.name, group=job.group, submission=job_id, tasks=tuple(results[i] for i in sorted(results))
+        )
 
 
 def _stderr(line: str) -> None:

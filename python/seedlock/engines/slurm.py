@@ -24,8 +24,21 @@ from ..spec.errors import SeedlockError
 from . import EngineResult, ReplicateJob, TaskResult
 
 #: Slurm's job states in which a task is over (anything else may still run, or run again).
-_FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
-                    "BOOT_FAIL", "DEADLINE", "SPECIAL_EXIT", "REVOKED"})
+_FINAL = frozenset(
+    {
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "TIMEOUT",
+        "NODE_FAIL",
+        "OUT_OF_MEMORY",
+        "PREEMPTED",
+        "BOOT_FAIL",
+        "DEADLINE",
+        "SPECIAL_EXIT",
+        "REVOKED",
+    }
+)
 _FIELD = re.compile(r"(\w+)=(\S*)")
 #: Seconds between two looks at the array.
 POLL_SECONDS = 1.0
@@ -49,18 +62,28 @@ class SlurmEngine:
     def run(self, job: ReplicateJob) -> EngineResult:
         job_id = submit(job)
         if not job.wait:
-            self._out(f"seedlock: submitted Slurm array job {job_id} (tasks 0-{job.count - 1}, group {job.group}); "
-                      f"`seedlock report {job.group}` once it has run")
-            return EngineResult(engine=self.name, group=job.group, submission=job_id,
-                                tasks=tuple(TaskResult(index=i, exit_code=None) for i in job.indices))
+            self._out(
+                f"seedlock: submitted Slurm array job {job_id} (tasks 0-{job.count - 1}, group {job.group}); "
+                f"`seedlock report {job.group}` once it has run"
+            )
+            return EngineResult(
+                engine=self.name,
+                group=job.group,
+                submission=job_id,
+                tasks=tuple(TaskResult(index=i, exit_code=None) for i in job.indices),
+            )
         self._out(f"seedlock: Slurm array job {job_id}: {job.count} replicates of group {job.group}")
         states = self.wait(job_id, job.count, env=job.env)
-        tasks = tuple(TaskResult(index=s.index, exit_code=s.exit_code, attempt=s.restarts)
-                      for s in sorted(states.values(), key=lambda s: s.index))
+        tasks = tuple(
+            TaskResult(index=s.index, exit_code=s.exit_code, attempt=s.restarts)
+            for s in sorted(states.values(), key=lambda s: s.index)
+        )
         for t in tasks:
             if t.exit_code != 0:
-                self._out(f"seedlock: replicate {t.index} (Slurm task {job_id}_{t.index}) ended "
-                          f"{states[t.index].state} with exit code {t.exit_code}")
+                self._out(
+                    f"seedlock: replicate {t.index} (Slurm task {job_id}_{t.index}) ended "
+                    f"{states[t.index].state} with exit code {t.exit_code}"
+                )
         return EngineResult(engine=self.name, group=job.group, submission=job_id, tasks=tasks)
 
     def wait(self, job_id: str, count: int, env: Mapping[str, str] | None = None) -> dict[int, TaskState]:
@@ -73,14 +96,17 @@ class SlurmEngine:
                 # the controller forgot the job (MinJobAge passed) before we saw its end twice
                 vanished += 1
                 if vanished > 3:
-                    raise SeedlockError("io-error", f"Slurm no longer knows job {job_id} and its tasks' ends were "
-                                                    "not seen", "/engine")
+                    raise SeedlockError(
+                        "io-error", f"Slurm no longer knows job {job_id} and its tasks' ends were not seen", "/engine"
+                    )
                 time.sleep(self._poll)
                 continue
             done = {i: s for i, s in states.items() if s.state in _FINAL}
             running = sum(1 for s in states.values() if s.state == "RUNNING")
-            line = (f"seedlock: Slurm job {job_id}: {len(done)}/{count} done, {running} running, "
-                    f"{count - len(done) - running} waiting")
+            line = (
+                f"seedlock: Slurm job {job_id}: {len(done)}/{count} done, {running} running, "
+                f"{count - len(done) - running} waiting"
+            )
             if line != last:
                 self._out(line)
                 last = line
@@ -96,11 +122,13 @@ def submit(job: ReplicateJob) -> str:
     script = slurm_script(job)
     argv = ["sbatch", "--parsable", *job.engine_options]
     try:
-        out = subprocess.run(argv, input=script, capture_output=True, text=True, timeout=120,
-                             env=_client_env(job.env), cwd=job.cwd)
+        out = subprocess.run(
+            argv, input=script, capture_output=True, text=True, timeout=120, env=_client_env(job.env), cwd=job.cwd
+        )
     except FileNotFoundError:
-        raise SeedlockError("io-error", "sbatch was not found: the slurm engine needs Slurm's client commands "
-                                        "on PATH", "/engine") from None
+        raise SeedlockError(
+            "io-error", "sbatch was not found: the slurm engine needs Slurm's client commands on PATH", "/engine"
+        ) from None
     except subprocess.TimeoutExpired:
         raise SeedlockError("io-error", "sbatch did not answer within 120 s", "/engine") from None
     if out.returncode != 0:
@@ -113,13 +141,19 @@ def submit(job: ReplicateJob) -> str:
 def query(job_id: str, env: Mapping[str, str] | None = None) -> dict[int, TaskState] | None:
     """The tasks of array ``job_id`` Slurm knows about (``scontrol -o show job``), None once it has
     forgotten the job. Pending tasks come as one record with a range (``ArrayTaskId=3-9``)."""
-    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, timeout=60,
-                         env=_client_env(env or {}))
+    out = subprocess.run(
+        ["scontrol", "-o", "show", "job", job_id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_client_env(env or {}),
+    )
     if out.returncode != 0:
         if "Invalid job id" in out.stderr:
             return None
-        raise SeedlockError("io-error", f"scontrol could not show job {job_id}: {' '.join(out.stderr.split())}",
-                            "/engine")
+        raise SeedlockError(
+            "io-error", f"scontrol could not show job {job_id}: {' '.join(out.stderr.split())}", "/engine"
+        )
     states: dict[int, TaskState] = {}
     for line in out.stdout.splitlines():
         fields = dict(_FIELD.findall(line))

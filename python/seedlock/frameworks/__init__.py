@@ -90,7 +90,7 @@ def seed_on_import(name: str, module: str, seed: int, settings: Mapping[str, Any
     return framework.apply(seed, settings, context)
 
 
-def all() -> tuple[Framework, ...]:  # noqa: A001 - the registry accessor the issue names
+def all() -> tuple[Framework, ...]:
     """Every framework module, in application order."""
     return tuple(get(name) for name in NAMES)
 

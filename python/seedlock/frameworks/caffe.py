@@ -21,8 +21,14 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
         caffe = None
     if not callable(getattr(caffe, "set_random_seed", None)):
         # A directory named caffe/ (like this project's examples) imports as an empty namespace package.
-        return [Action(framework=NAME, what=what, status="skipped",
-                       detail="pycaffe is not importable; seed Caffe through the solver file (random_seed)")]
+        return [
+            Action(
+                framework=NAME,
+                what=what,
+                status="skipped",
+                detail="pycaffe is not importable; seed Caffe through the solver file (random_seed)",
+            )
+        ]
     caffe.set_random_seed(seed)
     return [Action(framework=NAME, what=what, status="applied")]
 

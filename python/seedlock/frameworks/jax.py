@@ -35,8 +35,15 @@ def with_deterministic_flag(current: str | None) -> str:
     return f"{current} {DETERMINISTIC_FLAG}"
 
 
-def key_seed(seed: int, name: str | None = None, *, rank: int | None = None, worker: int | None = None,
-             epoch: int | None = None, replicate: int = 0) -> int:
+def key_seed(
+    seed: int,
+    name: str | None = None,
+    *,
+    rank: int | None = None,
+    worker: int | None = None,
+    epoch: int | None = None,
+    replicate: int = 0,
+) -> int:
     """The seed ``S`` of the stage's key ``name`` (spec §6 ``jax``) under the jax seed ``seed``.
 
     ``K0`` is the key's process seed (the seed, its rank's, or its worker's: ``derive(F, "rank", r,
@@ -63,19 +70,34 @@ def key(seed: int, settings: Mapping[str, Any]) -> Any:
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
     import jax
 
-    out = [Action(framework=NAME, what="global seed", status="skipped",
-                  detail=f"JAX has no global random generator: pass keys from session.jax_key() (seed {seed})")]
+    out = [
+        Action(
+            framework=NAME,
+            what="global seed",
+            status="skipped",
+            detail=f"JAX has no global random generator: pass keys from session.jax_key() (seed {seed})",
+        )
+    ]
     if context.epoch is not None:
         # Keys are values: entering an epoch cannot change one the program holds, only the keys the
         # stage makes from now on. Said here so a loop that keeps an old key is not silently repeated.
-        out.append(Action(framework=NAME, what=f"keys follow epoch {context.epoch}", status="applied",
-                          detail=f"session.jax_key() keys are now epoch {context.epoch}'s (unnamed: seed {seed}); "
-                                 "keys taken before are values and keep their draws: take this epoch's from the stage"))
+        out.append(
+            Action(
+                framework=NAME,
+                what=f"keys follow epoch {context.epoch}",
+                status="applied",
+                detail=f"session.jax_key() keys are now epoch {context.epoch}'s (unnamed: seed {seed}); "
+                "keys taken before are values and keep their draws: take this epoch's from the stage",
+            )
+        )
     jax.config.update("jax_default_prng_impl", settings["prng_impl"])
     out.append(Action(framework=NAME, what=f"jax_default_prng_impl = {settings['prng_impl']}", status="applied"))
     jax.config.update("jax_threefry_partitionable", settings["threefry_partitionable"])
-    out.append(Action(framework=NAME, what=f"jax_threefry_partitionable = {settings['threefry_partitionable']}",
-                      status="applied"))
+    out.append(
+        Action(
+            framework=NAME, what=f"jax_threefry_partitionable = {settings['threefry_partitionable']}", status="applied"
+        )
+    )
     if settings["deterministic_ops"]:
         out.append(_deterministic_ops())
     return out
@@ -91,25 +113,37 @@ def _deterministic_ops() -> Action:
 
     started = getattr(xla_bridge, "backends_are_initialized", None)
     if started is None:
-        return Action(framework=NAME, what=what, status="failed",
-                      detail="this JAX cannot tell whether its backends started; launch with seedlock run")
+        return Action(
+            framework=NAME,
+            what=what,
+            status="failed",
+            detail="this JAX cannot tell whether its backends started; launch with seedlock run",
+        )
     if not started():
         os.environ[XLA_FLAGS_VARIABLE] = with_deterministic_flag(current)
         return Action(framework=NAME, what=what, status="applied", detail="set before JAX started its backends")
     platforms = set(xla_bridge.backends())
     if platforms & _GPU_PLATFORMS:
-        return Action(framework=NAME, what=what, status="failed",
-                      detail="JAX started its GPU backend without it; launch with seedlock run (or set XLA_FLAGS) instead")
-    return Action(framework=NAME, what=what, status="skipped",
-                  detail=f"JAX already started on {', '.join(sorted(platforms))} only, where the flag changes nothing")
+        return Action(
+            framework=NAME,
+            what=what,
+            status="failed",
+            detail="JAX started its GPU backend without it; launch with seedlock run (or set XLA_FLAGS) instead",
+        )
+    return Action(
+        framework=NAME,
+        what=what,
+        status="skipped",
+        detail=f"JAX already started on {', '.join(sorted(platforms))} only, where the flag changes nothing",
+    )
 
 
 def save() -> Callable[[], None]:
     import jax
 
     # Read the way jax.config exposes them at run time (its type stub does not list option attributes).
-    impl = getattr(jax.config, "jax_default_prng_impl")
-    partitionable = getattr(jax.config, "jax_threefry_partitionable")
+    impl = jax.config.jax_default_prng_impl  # type: ignore[attr-defined]
+    partitionable = jax.config.jax_threefry_partitionable  # type: ignore[attr-defined]
     flags = os.environ.get(XLA_FLAGS_VARIABLE)
 
     def restore() -> None:

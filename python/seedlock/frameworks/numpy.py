@@ -16,8 +16,14 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
     import numpy as np
 
     np.random.seed(seed)
-    return [Action(framework=NAME, what=f"numpy.random.seed({seed})", status="applied",
-                   detail=f"Generator objects use {settings['bit_generator']}")]
+    return [
+        Action(
+            framework=NAME,
+            what=f"numpy.random.seed({seed})",
+            status="applied",
+            detail=f"Generator objects use {settings['bit_generator']}",
+        )
+    ]
 
 
 def seed_on_import(module: str, seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:

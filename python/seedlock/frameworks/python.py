@@ -28,7 +28,11 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
         # The hash secret is fixed when the interpreter starts; all we can do here is check it.
         actual = os.environ.get(HASH_SEED_VARIABLE)
         if actual == str(expected):
-            out.append(Action(framework=NAME, what=f"{HASH_SEED_VARIABLE}={expected}", status="applied", detail="set at launch"))
+            out.append(
+                Action(
+                    framework=NAME, what=f"{HASH_SEED_VARIABLE}={expected}", status="applied", detail="set at launch"
+                )
+            )
         else:
             out.append(
                 Action(

@@ -12,8 +12,10 @@ NAME: Final = "r"
 
 
 def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Action]:
-    what = (f"set.seed({seed}, kind={settings['kind']!r}, normal.kind={settings['normal_kind']!r}, "
-            f"sample.kind={settings['sample_kind']!r})")
+    what = (
+        f"set.seed({seed}, kind={settings['kind']!r}, normal.kind={settings['normal_kind']!r}, "
+        f"sample.kind={settings['sample_kind']!r})"
+    )
     try:
         from ..seeding import _rbridge
     except ImportError as exc:

@@ -45,9 +45,12 @@ def apply_tensorflow(seed: int, settings: Mapping[str, Any]) -> list[Action]:
         tf.config.experimental.enable_op_determinism()
         probe = _determinism()
         ok = probe is None or probe[0]()
-        detail = "not verifiable in this TensorFlow" if probe is None else ("" if ok else "still disabled after the call")
-        out.append(Action(framework=NAME, what="enable_op_determinism()",
-                          status="applied" if ok else "failed", detail=detail))
+        detail = (
+            "not verifiable in this TensorFlow" if probe is None else ("" if ok else "still disabled after the call")
+        )
+        out.append(
+            Action(framework=NAME, what="enable_op_determinism()", status="applied" if ok else "failed", detail=detail)
+        )
     return out
 
 
@@ -59,8 +62,12 @@ def _global_generator(tf: Any, seed: int) -> Action:
     """
     generator_seed = derive(seed, "stream", "global")
     tf.random.set_global_generator(tf.random.Generator.from_seed(generator_seed))
-    return Action(framework=NAME, what=f"tf.random.set_global_generator(Generator.from_seed({generator_seed}))",
-                  status="applied", detail="initialises TensorFlow's runtime: configure threads and devices before")
+    return Action(
+        framework=NAME,
+        what=f"tf.random.set_global_generator(Generator.from_seed({generator_seed}))",
+        status="applied",
+        detail="initialises TensorFlow's runtime: configure threads and devices before",
+    )
 
 
 def _determinism() -> tuple[Callable[[], bool], Callable[[], None]] | None:
@@ -100,8 +107,12 @@ def apply_keras(seed: int) -> Action:
     except ImportError:
         return Action(framework=NAME, what=what, status="skipped", detail="Keras is not installed")
     except AttributeError as exc:
-        return Action(framework=NAME, what=what, status="failed",
-                      detail=f"this Keras version is not supported ({exc}); initialiser seeds follow Python's random")
+        return Action(
+            framework=NAME,
+            what=what,
+            status="failed",
+            detail=f"this Keras version is not supported ({exc}); initialiser seeds follow Python's random",
+        )
     seed_generator.python_random = random.Random(keras_seed)
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
     # keras.utils.get_random_seed() reports the seed applied, as keras.utils.set_random_seed records it.
@@ -186,17 +197,20 @@ def capture_state() -> Any:
 
         version, internal, gauss = seed_generator.python_random.getstate()
         global_generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
-        keras = {"random": [version, words(internal), gauss],
-                 "global_generator": None if global_generator is None else global_generator.state.numpy().tolist(),
-                 "seed": global_state.get_global_attribute(KERAS_SEED_ATTRIBUTE)}
+        keras = {
+            "random": [version, words(internal), gauss],
+            "global_generator": None if global_generator is None else global_generator.state.numpy().tolist(),
+            "seed": global_state.get_global_attribute(KERAS_SEED_ATTRIBUTE),
+        }
     except (ImportError, AttributeError):
         pass
     return {
         "global_seed": context.global_seed(),
         "op_determinism": probe[0]() if probe is not None else None,
         "op_rng": None if op_rng is None else _random_state(op_rng),
-        "generator": None if generator is None else {"algorithm": int(generator.algorithm),
-                                                     "state": generator.state.numpy().tolist()},
+        "generator": None
+        if generator is None
+        else {"algorithm": int(generator.algorithm), "state": generator.state.numpy().tolist()},
         "keras": keras,
     }
 
@@ -223,7 +237,8 @@ def restore_state(state: Any) -> None:
         context.context()._rng.setstate((version, unwords(internal), gauss))
     if state["generator"] is not None:
         tf.random.set_global_generator(
-            tf.random.Generator.from_state(state["generator"]["state"], state["generator"]["algorithm"]))
+            tf.random.Generator.from_state(state["generator"]["state"], state["generator"]["algorithm"])
+        )
     if state["keras"] is None:
         return
     try:

@@ -27,8 +27,14 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
         n = settings["num_threads"]
         torch.set_num_threads(n)
         got = torch.get_num_threads()
-        out.append(Action(framework=NAME, what=f"torch.set_num_threads({n})",
-                          status="applied" if got == n else "failed", detail="" if got == n else f"got {got}"))
+        out.append(
+            Action(
+                framework=NAME,
+                what=f"torch.set_num_threads({n})",
+                status="applied" if got == n else "failed",
+                detail="" if got == n else f"got {got}",
+            )
+        )
     if not settings["deterministic"]:
         return out
     warn_only = bool(settings["warn_only"])
@@ -38,8 +44,14 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
         detail = "" if ok else "still disabled after the call"
     except RuntimeError as exc:
         ok, detail = False, str(exc)
-    out.append(Action(framework=NAME, what=f"use_deterministic_algorithms(True, warn_only={warn_only})",
-                      status="applied" if ok else "failed", detail=detail))
+    out.append(
+        Action(
+            framework=NAME,
+            what=f"use_deterministic_algorithms(True, warn_only={warn_only})",
+            status="applied" if ok else "failed",
+            detail=detail,
+        )
+    )
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     out.append(Action(framework=NAME, what="cudnn.deterministic=True, cudnn.benchmark=False", status="applied"))
@@ -96,8 +108,12 @@ def _cublas(torch: Any) -> Action:
     if not torch.cuda.is_available():
         return Action(framework=NAME, what=what, status="skipped", detail="no CUDA device")
     if torch.cuda.is_initialized():
-        return Action(framework=NAME, what=what, status="failed",
-                      detail="CUDA already initialised; launch with `seedlock run` or set it before using CUDA")
+        return Action(
+            framework=NAME,
+            what=what,
+            status="failed",
+            detail="CUDA already initialised; launch with `seedlock run` or set it before using CUDA",
+        )
     # cuBLAS reads the variable when its first handle is created, which has not happened yet.
     os.environ[CUBLAS_VARIABLE] = CUBLAS_VALUE
     return Action(framework=NAME, what=what, status="applied", detail="set before CUDA initialisation")

@@ -35,8 +35,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 _EXIT_ERROR = 2
-_FLAGS = {"--no-auto-seed": "no_auto_seed", "-v": "verbose", "--verbose": "verbose", "--strict": "strict",
-          "--record": "record", "--check-reuse": "check_reuse", "--take-over": "take_over"}
+_FLAGS = {
+    "--no-auto-seed": "no_auto_seed",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--strict": "strict",
+    "--record": "record",
+    "--check-reuse": "check_reuse",
+    "--take-over": "take_over",
+}
 # si_code of a signal the kernel raised itself: a terminal's Ctrl-C (SIGINT), hang-up or quit goes to
 # the whole foreground process group, which the child is in too (linux/siginfo.h SI_KERNEL).
 _SI_KERNEL = 0x80
@@ -50,9 +57,20 @@ REPLICATE_VARIABLES = ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP")
 class _Options:
     """``seedlock run``'s options, as :func:`launch` or argparse found them."""
 
-    def __init__(self, lock: str, stage: str, cmd: list[str], *, no_auto_seed: bool = False, verbose: bool = False,
-                 strict: bool = False, record: bool = False, check_reuse: bool = False,
-                 ledger: str | None = None, take_over: bool = False) -> None:
+    def __init__(
+        self,
+        lock: str,
+        stage: str,
+        cmd: list[str],
+        *,
+        no_auto_seed: bool = False,
+        verbose: bool = False,
+        strict: bool = False,
+        record: bool = False,
+        check_reuse: bool = False,
+        ledger: str | None = None,
+        take_over: bool = False,
+    ) -> None:
         self.lock, self.stage, self.cmd = lock, stage, cmd
         self.auto_seed, self.verbose, self.strict = not no_auto_seed, verbose, strict
         self.record, self.check_reuse, self.ledger = record, check_reuse, ledger
@@ -81,7 +99,7 @@ def _parse(argv: list[str]) -> _Options | None:
     if "--" not in argv:
         return None
     cut = argv.index("--")
-    opts, cmd = argv[:cut], argv[cut + 1:]
+    opts, cmd = argv[:cut], argv[cut + 1 :]
     flags: dict[str, Any] = {}
     positional: list[str] = []
     stage = None
@@ -97,9 +115,9 @@ def _parse(argv: list[str]) -> _Options | None:
             else:
                 flags["ledger"] = opts[i]
         elif arg.startswith("--stage="):
-            stage = arg[len("--stage="):]
+            stage = arg[len("--stage=") :]
         elif arg.startswith("--ledger="):
-            flags["ledger"] = arg[len("--ledger="):]
+            flags["ledger"] = arg[len("--ledger=") :]
         elif arg.startswith("-") or positional:
             return None  # --help, a misspelt option, a second lock: argparse says what is wrong
         else:
@@ -152,8 +170,11 @@ def run_lock(options: _Options) -> int:
         from ..spec._suggest import hint
 
         stages = data["stages"]
-        raise SeedlockError("unknown-stage", f"No stage {name!r}{hint(name, stages)} (stages: {', '.join(stages)})",
-                            pointer_join("/stages", name))
+        raise SeedlockError(
+            "unknown-stage",
+            f"No stage {name!r}{hint(name, stages)} (stages: {', '.join(stages)})",
+            pointer_join("/stages", name),
+        )
     prov = data["provenance"]
     if options.record or options.check_reuse or (type(prov) is dict and (prov.get("inputs") or prov.get("params"))):
         from ..spec.fingerprint import base_directory
@@ -183,8 +204,11 @@ def run_lock(options: _Options) -> int:
             print(f"seedlock: {line}", file=sys.stderr)
         if idle and options.strict:
             return 1
-    view = _Stage(name, {fw: _Entry(e["seed"], e["settings"]) for fw, e in stage["frameworks"].items()},
-                  stage.get("take_over") or options.take_over)
+    view = _Stage(
+        name,
+        {fw: _Entry(e["seed"], e["settings"]) for fw, e in stage["frameworks"].items()},
+        stage.get("take_over") or options.take_over,
+    )
     env = {**os.environ, CHECKED_VARIABLE: "1", **stage_variables(path, view)}
     for variable in REPLICATE_VARIABLES:
         # A replicate is the launcher's to give (spec §13.2): a run started inside one runs the lock's stage.
@@ -200,11 +224,26 @@ def run_lock(options: _Options) -> int:
             from ..records.metrics import collecting_metrics
 
             with collecting_metrics(env) as metrics:  # log_metric() values go with the record (spec §13.4)
-                code = run_stage(options.cmd, env, view, status_dir, auto_seed=options.auto_seed,
-                                 strict=options.strict, verbose=options.verbose, outcomes=outcomes)
+                code = run_stage(
+                    options.cmd,
+                    env,
+                    view,
+                    status_dir,
+                    auto_seed=options.auto_seed,
+                    strict=options.strict,
+                    verbose=options.verbose,
+                    outcomes=outcomes,
+                )
         else:
-            code = run_stage(options.cmd, env, view, status_dir, auto_seed=options.auto_seed, strict=options.strict,
-                             verbose=options.verbose)
+            code = run_stage(
+                options.cmd,
+                env,
+                view,
+                status_dir,
+                auto_seed=options.auto_seed,
+                strict=options.strict,
+                verbose=options.verbose,
+            )
     finally:
         _remove(status_dir)
     if options.record:
@@ -233,8 +272,16 @@ def _read_lock(path: str) -> tuple[bytes, dict[str, Any]]:
         raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
 
 
-def _record(options: _Options, ledger: Any, data: Mapping[str, Any], text: str, stage: str, code: int,
-            provenance: Any, metrics: tuple[Any, ...] = ()) -> None:
+def _record(
+    options: _Options,
+    ledger: Any,
+    data: Mapping[str, Any],
+    text: str,
+    stage: str,
+    code: int,
+    provenance: Any,
+    metrics: tuple[Any, ...] = (),
+) -> None:
     """Append the run to the ledger. A failure (the record is then spooled) is reported on stderr and
     does not change the exit status: the command's status is what CI needs to see (docs/reliability.md)."""
     try:
@@ -242,14 +289,17 @@ def _record(options: _Options, ledger: Any, data: Mapping[str, Any], text: str, 
         from ..records.recording import ledger_for
 
         ledger = ledger or ledger_for(options.ledger)
-        record = new_record(data, event="run", stage=stage, exit_code=code, provenance=provenance, lock_text=text,
-                            metrics=metrics)
+        record = new_record(
+            data, event="run", stage=stage, exit_code=code, provenance=provenance, lock_text=text, metrics=metrics
+        )
         ledger.record(record)
     except SeedlockError as err:
         print("seedlock: " + " ".join(f"error[{err.code}] {err}".split()), file=sys.stderr)
         return
-    print(f"seedlock: recorded as run {record.run[:10]} (pipeline {record.pipeline[:10]}) in {ledger.location}",
-          file=sys.stderr)
+    print(
+        f"seedlock: recorded as run {record.run[:10]} (pipeline {record.pipeline[:10]}) in {ledger.location}",
+        file=sys.stderr,
+    )
 
 
 def stage_variables(lock_path: str | os.PathLike[str], stage: Any) -> dict[str, str]:
@@ -388,9 +438,18 @@ def _exec(file: str, args: list[str], env: dict[str, str]) -> None:
     raise first or last or FileNotFoundError(2, "No such file or directory")
 
 
-def run_stage(cmd: Sequence[str], env: Mapping[str, str], stage: Any, status_dir: str, *, auto_seed: bool,
-              strict: bool, verbose: bool, outcomes: list[Any] | None = None,
-              child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
+def run_stage(
+    cmd: Sequence[str],
+    env: Mapping[str, str],
+    stage: Any,
+    status_dir: str,
+    *,
+    auto_seed: bool,
+    strict: bool,
+    verbose: bool,
+    outcomes: list[Any] | None = None,
+    child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
+) -> int:
     """:func:`run_command` for a stage: its Python and R programs seed themselves (unless not
     ``auto_seed``) and report to ``status_dir``; then say what was seeded. The report's module (json,
     dataclasses) is imported only when there is something to say: a failed step, nothing seeded, or
@@ -469,7 +528,7 @@ def _remove_stale(base: str) -> None:
         for entry in entries:
             if not entry.name.startswith(_PREFIX):
                 continue
-            parts = entry.name[len(_PREFIX):].split("-")
+            parts = entry.name[len(_PREFIX) :].split("-")
             if len(parts) != 3 or parts[0] != namespace or not parts[1].isdigit():
                 continue
             try:
@@ -501,8 +560,8 @@ def _remove(directory: str) -> None:
 def _all_well(status_dir: str) -> bool:
     """True when the run's processes reported at least one applied step and no failed one, and every
     line reads plainly; anything else goes to :func:`seedlock.launching._seedreport.read_outcome`."""
-    from ..spec._lockfile import scan
     from ..seeding._seedstatus import CONTROLLED_KINDS  # loaded already: autoseed_environment reads its names
+    from ..spec._lockfile import scan
 
     seeded = False
     try:
@@ -521,7 +580,7 @@ def _all_well(status_dir: str) -> bool:
                         if status == "failed":
                             return False
                         seeded = seeded or status == "applied"
-    except Exception:  # noqa: BLE001 - anything unusual: the report module reads it properly
+    except Exception:
         return False
     return seeded
 
@@ -548,7 +607,8 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
         return env
     env[s.AUTOSEED_VARIABLE] = " ".join(
         f"{name}={fw.seed}" + (":hash" if name == "python" and fw.settings["hash_seed"] else "")
-        for name, fw in stage.frameworks.items())
+        for name, fw in stage.frameworks.items()
+    )
 
     def dumps(value: Any) -> str:
         if value is None or type(value) is bool:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..spec import _registry
 from ..seeding._seedstatus import CONTROLLED_KINDS
+from ..spec import _registry
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -71,9 +71,18 @@ class SeededProcess:
         import shlex
 
         cmd = shlex.join(self.argv) if self.argv else self.binding
-        how = " and ".join(sorted({"auto": "auto-seeded", "apply": "apply()", "set_seedlock": "set_seedlock()",
-                                   "seedlock_from_env": "seedlock_from_env()", "seed_epoch": "seed_epoch()"}
-                                  .get(v, v) for v in self.via))
+        how = " and ".join(
+            sorted(
+                {
+                    "auto": "auto-seeded",
+                    "apply": "apply()",
+                    "set_seedlock": "set_seedlock()",
+                    "seedlock_from_env": "seedlock_from_env()",
+                    "seed_epoch": "seed_epoch()",
+                }.get(v, v)
+                for v in self.via
+            )
+        )
         return f"`{cmd}` (pid {self.pid}, {how or 'no seeding'})"
 
 
@@ -111,8 +120,10 @@ class Outcome:
                 tail = f" ({a['detail']})" if a["detail"] else ""
                 out.append(f"  {a['framework']:<10} {a['status']:<8} {a['what']}{tail}")
             for fw, (count, where) in sorted(p.by_rule().items()):
-                out.append(f"  {fw:<10} {'by rule':<8} {count} generator(s) made without a seed, seeded by rule "
-                           f"(spec 6.3; the first at {where or 'an unknown line'})")
+                out.append(
+                    f"  {fw:<10} {'by rule':<8} {count} generator(s) made without a seed, seeded by rule "
+                    f"(spec 6.3; the first at {where or 'an unknown line'})"
+                )
             for f in p.findings:
                 if f["kind"] == "seedless-generator":
                     continue
@@ -124,8 +135,11 @@ class Outcome:
                     if fw in self.frameworks and fw not in done:
                         reason = f"{_TRIGGER.get(fw, _EXTENSION_TRIGGER)} not imported: nothing to seed"
                         out.append(f"  {fw:<10} {'-':<8} {reason}")
-            out.extend(f"  {f['framework']:<10} {f['kind']:<8} {f['where']} {f['detail']}" for f in p.findings
-                       if f["kind"] in _CALL_KINDS)
+            out.extend(
+                f"  {f['framework']:<10} {f['kind']:<8} {f['where']} {f['detail']}"
+                for f in p.findings
+                if f["kind"] in _CALL_KINDS
+            )
         return out
 
     @property
@@ -135,17 +149,23 @@ class Outcome:
 
     def failure_lines(self) -> list[str]:
         """Failed steps and randomness the lock does not control: printed with or without ``--verbose``."""
-        return ([f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
-                 + (f": {a['detail']}" if a["detail"] else "") for p, a in self.failures]
-                + self.uncontrolled_lines())
+        return [
+            f"seedlock: warning: stage {self.stage!r} in {p.title()}: {a['framework']} {a['what']} failed"
+            + (f": {a['detail']}" if a["detail"] else "")
+            for p, a in self.failures
+        ] + self.uncontrolled_lines()
 
     def uncontrolled_lines(self) -> list[str]:
         # A program's own seeding call reads best as the program's line saying what it did (its detail
         # starts from the call: "np.random.seed(42) seeded numpy after seedlock: ..."); other findings
         # name the process they happened in.
-        return [f"seedlock: warning: stage {self.stage!r}: {f['where']} {f['detail']}" if f["kind"] == "reseeded"
-                else f"seedlock: warning: stage {self.stage!r} in {p.title()}: {f['framework']} not controlled by the "
-                     f"lock: {_finding_text(f)}" for p, f in self.uncontrolled]
+        return [
+            f"seedlock: warning: stage {self.stage!r}: {f['where']} {f['detail']}"
+            if f["kind"] == "reseeded"
+            else f"seedlock: warning: stage {self.stage!r} in {p.title()}: {f['framework']} not controlled by the "
+            f"lock: {_finding_text(f)}"
+            for p, f in self.uncontrolled
+        ]
 
     def problem(self, cmd: Sequence[str], *, auto_seed: bool) -> str | None:
         """What is wrong with the run as a whole: failed steps, randomness the lock does not control, or
@@ -153,9 +173,15 @@ class Outcome:
         if self.failures:
             return f"{len(self.failures)} seeding step(s) failed in stage {self.stage!r} (see above)"
         if self.uncontrolled:
-            hint = "; `seedlock run --take-over` seeds the program's own seeding calls from the lock" if self.overrides else ""
-            return (f"{len(self.uncontrolled)} source(s) of randomness in stage {self.stage!r} not controlled by the "
-                    f"lock (see above{hint})")
+            hint = (
+                "; `seedlock run --take-over` seeds the program's own seeding calls from the lock"
+                if self.overrides
+                else ""
+            )
+            return (
+                f"{len(self.uncontrolled)} source(s) of randomness in stage {self.stage!r} not controlled by the "
+                f"lock (see above{hint})"
+            )
         if not self.seeded:
             return self.nobody_line(cmd, auto_seed=auto_seed)
         return None
@@ -164,9 +190,18 @@ class Outcome:
         """What a run record keeps (``provenance.seeding``, spec §5.4): the steps that failed and every
         finding, each saying whether the lock controls it, so that a record never claims a control that
         did not happen."""
-        findings = [{"kind": f["kind"], "framework": f["framework"], "where": f["where"], "detail": f["detail"],
-                     "controlled": f["kind"] in CONTROLLED_KINDS, **({"count": int(f["count"])} if f.get("count") else {})}
-                    for p in self.processes for f in _last_counts(p.findings)]
+        findings = [
+            {
+                "kind": f["kind"],
+                "framework": f["framework"],
+                "where": f["where"],
+                "detail": f["detail"],
+                "controlled": f["kind"] in CONTROLLED_KINDS,
+                **({"count": int(f["count"])} if f.get("count") else {}),
+            }
+            for p in self.processes
+            for f in _last_counts(p.findings)
+        ]
         failed = [{"framework": a["framework"], "what": a["what"], "detail": a["detail"]} for _, a in self.failures]
         return {"seeded": self.seeded, "failed": failed, "findings": findings}
 
@@ -175,20 +210,29 @@ class Outcome:
 
         started = [p for p in self.processes if "auto" in p.via]
         if started:
-            why = (f"{len(started)} program(s) started with auto-seeding, but stage {self.stage!r} lists "
-                   f"nothing they use ({', '.join(self.frameworks)})")
+            why = (
+                f"{len(started)} program(s) started with auto-seeding, but stage {self.stage!r} lists "
+                f"nothing they use ({', '.join(self.frameworks)})"
+            )
         elif auto_seed:
-            why = ("no Python or R program started with auto-seeding (a program that is neither, or started with "
-                   "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() "
-                   "or seedlock_from_env()")
+            why = (
+                "no Python or R program started with auto-seeding (a program that is neither, or started with "
+                "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() "
+                "or seedlock_from_env()"
+            )
         else:
             why = "with --no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())"
         return f"nothing in `{shlex.join(cmd)}` was seeded by seedlock: {why}"
 
 
 #: The status column of each kind of finding in the ``--verbose`` report.
-_STATUS = {"reseeded": "reseeded", "taken-over": "taken", "unlisted-framework": "unlisted",
-           "unseeded-worker": "unseeded", "unseeded-generator": "unseeded"}
+_STATUS = {
+    "reseeded": "reseeded",
+    "taken-over": "taken",
+    "unlisted-framework": "unlisted",
+    "unseeded-worker": "unseeded",
+    "unseeded-generator": "unseeded",
+}
 
 
 def _finding_text(f: Mapping[str, str]) -> str:
@@ -238,14 +282,23 @@ def read_outcome(status_dir: str, stage: LockedStage) -> Outcome:
                 if isinstance(item.get("count"), int):
                     finding["count"] = str(item["count"])
                 findings.append(finding)
-        processes.append(SeededProcess(name=path.stem, binding=binding, pid=pid, argv=argv, via=frozenset(via),
-                                       actions=tuple(actions), findings=tuple(findings)))
+        processes.append(
+            SeededProcess(
+                name=path.stem,
+                binding=binding,
+                pid=pid,
+                argv=argv,
+                via=frozenset(via),
+                actions=tuple(actions),
+                findings=tuple(findings),
+            )
+        )
     return Outcome(stage=stage.name, frameworks=tuple(stage.frameworks), processes=tuple(processes))
 
 
-
-def report_outcome(outcome: Outcome, cmd: Sequence[str], stage: str, code: int, *, auto_seed: bool, strict: bool,
-                   verbose: bool) -> int:
+def report_outcome(
+    outcome: Outcome, cmd: Sequence[str], stage: str, code: int, *, auto_seed: bool, strict: bool, verbose: bool
+) -> int:
     """Say what the run's processes seeded (failures; everything with ``verbose``); the exit status."""
     from ..spec.errors import SeedlockError, pointer_join
 

@@ -104,7 +104,7 @@ def _compare_values(a: Any, b: Any, label: str) -> list[Difference]:
         return _compare_arrays(a, b, label)
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out: list[Difference] = []
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             out += _compare_values(x, y, f"{label}[{i}]")
         return out
     if a == b and type(a) is type(b):
@@ -115,8 +115,12 @@ def _compare_values(a: Any, b: Any, label: str) -> list[Difference]:
 def _is_array_like(x: Any) -> bool:
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return True
-    return isinstance(x, list) and bool(x) and all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in x) \
+    return (
+        isinstance(x, list)
+        and bool(x)
+        and all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in x)
         and all(_numeric(v) is not None for v in x)
+    )
 
 
 def _numeric(v: Any) -> float | None:
@@ -157,14 +161,21 @@ def _compare_csv(a: Path, b: Path, label: str) -> list[Difference]:
         rows_a, rows_b = list(csv.reader(fa)), list(csv.reader(fb))
     if len(rows_a) != len(rows_b):
         return [Difference(label, f"{len(rows_a)} rows != {len(rows_b)} rows")]
-    cells = [(r, c, x, y) for r, (ra, rb) in enumerate(zip(rows_a, rows_b))
-             for c, (x, y) in enumerate(zip(ra + [""] * (len(rb) - len(ra)), rb + [""] * (len(ra) - len(rb)))) if x != y]
+    cells = [
+        (r, c, x, y)
+        for r, (ra, rb) in enumerate(zip(rows_a, rows_b, strict=False))
+        for c, (x, y) in enumerate(zip(ra + [""] * (len(rb) - len(ra)), rb + [""] * (len(ra) - len(rb)), strict=False))
+        if x != y
+    ]
     if not cells:
         return []
     r, c, x, y = cells[0]
     detail = f"{len(cells)} cells differ; first at row {r + 1}, column {c + 1}: {x!r} != {y!r}"
-    numeric = [abs(_numeric(x2) - _numeric(y2)) for _, _, x2, y2 in cells  # type: ignore[operator]
-               if _numeric(x2) is not None and _numeric(y2) is not None]
+    numeric = [
+        abs(_numeric(x2) - _numeric(y2))  # type: ignore[operator]
+        for _, _, x2, y2 in cells
+        if _numeric(x2) is not None and _numeric(y2) is not None
+    ]
     if numeric:
         detail += f"; max abs difference {max(numeric):.6g}"
     return [Difference(label, detail)]

@@ -59,8 +59,9 @@ def slurm_script(job: ReplicateJob, *, python: str | None = None) -> str:
 def _slurm_safe(value: str) -> str:
     # #SBATCH lines are split on white space by sbatch itself, with no shell quoting.
     if any(c.isspace() for c in value):
-        raise SeedlockError("invalid-value", f"{value!r} contains white space, which an #SBATCH line cannot hold",
-                            "/engine_options")
+        raise SeedlockError(
+            "invalid-value", f"{value!r} contains white space, which an #SBATCH line cannot hold", "/engine_options"
+        )
     return value
 
 
@@ -74,8 +75,11 @@ def _sbatch_lines(options: Sequence[str]) -> list[str]:
             out[-1] += " " + _slurm_safe(option)
     for option in out:
         if option.split("=", 1)[0].split(" ", 1)[0] in ("--array", "-a"):
-            raise SeedlockError("invalid-value", "The array is seedlock's (--seeds N gives 0-(N-1)): "
-                                                 "do not pass --array to sbatch", "/engine_options")
+            raise SeedlockError(
+                "invalid-value",
+                "The array is seedlock's (--seeds N gives 0-(N-1)): do not pass --array to sbatch",
+                "/engine_options",
+            )
     return out
 
 
@@ -114,9 +118,15 @@ def k8s_manifest(job: ReplicateJob, *, image: str, workdir: str | None = None) -
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": name, "labels": labels,
-                     "annotations": {"seedlock.dev/stage": job.stage, "seedlock.dev/group": job.group,
-                                     "seedlock.dev/vary": ",".join(job.vary) or "everything"}},
+        "metadata": {
+            "name": name,
+            "labels": labels,
+            "annotations": {
+                "seedlock.dev/stage": job.stage,
+                "seedlock.dev/group": job.group,
+                "seedlock.dev/vary": ",".join(job.vary) or "everything",
+            },
+        },
         "spec": {
             "completionMode": "Indexed",
             "completions": job.count,
@@ -140,8 +150,9 @@ def render(job: ReplicateJob, kind: str, *, image: str | None = None, workdir: s
     raise SeedlockError("invalid-value", f"Unknown --emit kind {kind!r} (kinds: {', '.join(KINDS)})", "/emit")
 
 
-def write_emitted(job: ReplicateJob, kind: str, output: str | None, *, image: str | None = None,
-                  workdir: str | None = None) -> None:
+def write_emitted(
+    job: ReplicateJob, kind: str, output: str | None, *, image: str | None = None, workdir: str | None = None
+) -> None:
     """``--emit KIND [-o FILE]``: the text on standard output, or written atomically to ``output``
     (a Slurm script is made executable)."""
     import sys

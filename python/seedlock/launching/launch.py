@@ -18,7 +18,6 @@ Imports run one way: this module uses :mod:`seedlock.launching._launch_fast`, wh
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from dataclasses import dataclass
 
@@ -49,8 +48,9 @@ def stage_environment(stage: LockedStage, lock_path: str | os.PathLike[str]) -> 
     return stage_variables(lock_path, stage)
 
 
-def child_environment(stage: LockedStage, lock_path: str | os.PathLike[str],
-                      base: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(
+    stage: LockedStage, lock_path: str | os.PathLike[str], base: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """``base`` (default: this process's environment) with the stage's variables on top."""
     from ._launch_fast import REPLICATE_VARIABLES
 
@@ -119,8 +119,15 @@ class Supervisor:
         self._active: set[subprocess.Popen[str]] = set()
         self._lock = threading.Lock()
 
-    def run(self, cmd: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[str] | None = None,
-            capture: bool = False, timeout: float | None = None) -> Finished:
+    def run(
+        self,
+        cmd: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str | os.PathLike[str] | None = None,
+        capture: bool = False,
+        timeout: float | None = None,
+    ) -> Finished:
         """Run ``cmd`` to its end (in the calling thread). Output goes to this process's stdout/stderr
         unless ``capture``; after ``timeout`` seconds the child (and its group) is killed."""
         import signal
@@ -132,9 +139,16 @@ class Supervisor:
             if self.stopping:
                 return Finished(-1, "", "interrupted")
             try:
-                proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env), stdout=pipe, stderr=pipe, text=True,
-                                        start_new_session=self.own_group,
-                                        preexec_fn=partial(die_with_parent, os.getpid()) if _load_prctl() else None)
+                proc = subprocess.Popen(
+                    list(cmd),
+                    cwd=cwd,
+                    env=dict(env),
+                    stdout=pipe,
+                    stderr=pipe,
+                    text=True,
+                    start_new_session=self.own_group,
+                    preexec_fn=partial(die_with_parent, os.getpid()) if _load_prctl() else None,
+                )
             except OSError as exc:
                 from ..spec.errors import SeedlockError
 
@@ -229,8 +243,9 @@ class _SignalScope:
         import signal
 
         if threading.current_thread() is threading.main_thread():
-            self.previous = {getattr(signal, name): signal.signal(getattr(signal, name), self._handler)
-                             for name in FORWARDED_SIGNALS}
+            self.previous = {
+                getattr(signal, name): signal.signal(getattr(signal, name), self._handler) for name in FORWARDED_SIGNALS
+            }
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -240,9 +255,16 @@ class _SignalScope:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *, auto_seed: bool = True,
-               strict: bool = False, verbose: bool = False,
-               child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None) -> int:
+def run_seeded(
+    cmd: Sequence[str],
+    env: Mapping[str, str],
+    stage: LockedStage,
+    *,
+    auto_seed: bool = True,
+    strict: bool = False,
+    verbose: bool = False,
+    child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
+) -> int:
     """:func:`run_child` for a stage, as ``seedlock run`` runs it (:func:`seedlock.launching._launch_fast.run_stage`):
     its Python and R programs seed themselves (unless not ``auto_seed``) and report back through a
     private status directory; then say what was seeded.
@@ -256,8 +278,7 @@ def run_seeded(cmd: Sequence[str], env: Mapping[str, str], stage: LockedStage, *
 
     status_dir = _status_dir()
     try:
-        return run_stage(cmd, env, stage, status_dir, auto_seed=auto_seed, strict=strict, verbose=verbose,
-                         child=child)
+        return run_stage(cmd, env, stage, status_dir, auto_seed=auto_seed, strict=strict, verbose=verbose, child=child)
     finally:
         _remove(status_dir)
 

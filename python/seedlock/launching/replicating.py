@@ -16,13 +16,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..spec.replicates import METRICS_VARIABLE, check_group, replicate_environment, replicate_seeds, replicate_stage, resolve_vary, task_coordinates
+from ..spec.replicates import (
+    METRICS_VARIABLE,
+    check_group,
+    replicate_environment,
+    replicate_seeds,
+    replicate_stage,
+    resolve_vary,
+    task_coordinates,
+)
 
 if TYPE_CHECKING:
     from ..engines import EngineResult, ReplicateJob
     from ..ledger import Ledger, RunRecord
-    from ..spec.lock import Lock
     from ..records.recording import RunStart
+    from ..spec.lock import Lock
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,13 +42,25 @@ class ReplicateOutcome:
     record: RunRecord | None
 
 
-def run_replicate(lock: Lock, lock_path: str, start: RunStart, *, index: int, vary: Sequence[str] = (),
-                  group: str, cmd: Sequence[str], base_env: Mapping[str, str] | None = None,
-                  task: Mapping[str, Any] | None = None, ledger: Ledger | None = None, auto_seed: bool = True,
-                  strict: bool = False, verbose: bool = False,
-                  child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
-                  recorder: Callable[[RunRecord], None] | None = None,
-                  metrics_dir: str | None = None) -> ReplicateOutcome:
+def run_replicate(
+    lock: Lock,
+    lock_path: str,
+    start: RunStart,
+    *,
+    index: int,
+    vary: Sequence[str] = (),
+    group: str,
+    cmd: Sequence[str],
+    base_env: Mapping[str, str] | None = None,
+    task: Mapping[str, Any] | None = None,
+    ledger: Ledger | None = None,
+    auto_seed: bool = True,
+    strict: bool = False,
+    verbose: bool = False,
+    child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
+    recorder: Callable[[RunRecord], None] | None = None,
+    metrics_dir: str | None = None,
+) -> ReplicateOutcome:
     """Run ``cmd`` as replicate ``index`` of ``start.stage`` and record it in ``ledger`` (if given).
 
     The child gets the replicate's seeds (auto-seeding, launcher variables), ``SEEDLOCK_REPLICATE`` and
@@ -49,9 +69,9 @@ def run_replicate(lock: Lock, lock_path: str, start: RunStart, *, index: int, va
     task's coordinates (engine, ids, attempt); by default read from ``base_env``. ``recorder`` stores
     the record instead of ``ledger.record`` (the local engine's group writer); ``metrics_dir`` is a
     directory that outlives the call, for the metrics file (else a private one is made and removed)."""
-    from .launch import child_environment, run_seeded
     from ..records.provenance import now_utc
     from ..seeding.runcheck import CHECKED_VARIABLE
+    from .launch import child_environment, run_seeded
 
     base = dict(os.environ if base_env is None else base_env)
     check_group(group)
@@ -85,10 +105,23 @@ def run_replicate(lock: Lock, lock_path: str, start: RunStart, *, index: int, va
 
             shutil.rmtree(own_dir, ignore_errors=True)
     provenance = {**start.provenance, "created": created, "task": coordinates}
-    replicate = {"group": group, "index": index, "attempt": int(coordinates.get("attempt", 0)),
-                 "vary": list(resolved.names), "seeds": replicate_seeds(stage)}
-    record = new_record(start.lock_doc, event="run", stage=start.stage, exit_code=code, provenance=provenance,
-                        lock_text=start.lock_text, replicate=replicate, metrics=tuple(metrics))
+    replicate = {
+        "group": group,
+        "index": index,
+        "attempt": int(coordinates.get("attempt", 0)),
+        "vary": list(resolved.names),
+        "seeds": replicate_seeds(stage),
+    }
+    record = new_record(
+        start.lock_doc,
+        event="run",
+        stage=start.stage,
+        exit_code=code,
+        provenance=provenance,
+        lock_text=start.lock_text,
+        replicate=replicate,
+        metrics=tuple(metrics),
+    )
     if recorder is not None:
         recorder(record)
     else:

@@ -16,6 +16,7 @@ them first. A chosen work directory never has an earlier verify's runs overwritt
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import shutil
 import stat
@@ -67,8 +68,10 @@ def plan_outputs(names: Sequence[str], cwd: Path) -> tuple[Output, ...]:
         link = os.path.islink(root / given)
         shown = f"output {given!r}" + (f" (a symbolic link to {os.readlink(root / given)!r})" if link else "")
         if absolute == root or root not in absolute.parents:
-            raise SeedlockError("path-outside-root", f"{shown} is not inside the working directory {root}; "
-                                                     "verify only moves and restores files below it")
+            raise SeedlockError(
+                "path-outside-root",
+                f"{shown} is not inside the working directory {root}; verify only moves and restores files below it",
+            )
         try:
             mode = os.lstat(absolute).st_mode
         except FileNotFoundError:
@@ -78,10 +81,13 @@ def plan_outputs(names: Sequence[str], cwd: Path) -> tuple[Output, ...]:
         relative = PurePosixPath(absolute.relative_to(root).as_posix())
         outputs.setdefault(relative, Output(given, absolute, relative))
     ordered = sorted(outputs.values(), key=lambda o: o.relative.parts)
-    for first, second in zip(ordered, ordered[1:]):
+    for first, second in itertools.pairwise(ordered):
         if first.relative in second.relative.parents:
-            raise SeedlockError("invalid-value", f"outputs {first.given!r} and {second.given!r} overlap; "
-                                                 "name the directory or the files in it, not both")
+            raise SeedlockError(
+                "invalid-value",
+                f"outputs {first.given!r} and {second.given!r} overlap; "
+                "name the directory or the files in it, not both",
+            )
     return tuple(ordered)
 
 
@@ -90,7 +96,6 @@ MAX_LISTED_DIFFERENCES = 20
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
 
 
 def _say(echo: Echo, line: str) -> None:
@@ -196,10 +201,21 @@ class _SignalGuard:
             self._interruptible = False
 
 
-def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output], *, runs: int = 2,
-           run: Runner | None = None, workdir: Path | None = None, keep: bool = False, echo: Echo = print,
-           note: Echo = _stderr, ignore: Sequence[IgnoreRule] = (), locate: str = "never",
-           locate_json: str | None = None) -> Result:
+def verify(
+    cmd: Sequence[str],
+    env: Mapping[str, str],
+    outputs: Sequence[Output],
+    *,
+    runs: int = 2,
+    run: Runner | None = None,
+    workdir: Path | None = None,
+    keep: bool = False,
+    echo: Echo = print,
+    note: Echo = _stderr,
+    ignore: Sequence[IgnoreRule] = (),
+    locate: str = "never",
+    locate_json: str | None = None,
+) -> Result:
     """Run ``cmd`` ``runs`` times with ``env`` and compare ``outputs`` (from :func:`plan_outputs`; see the
     module docstring). ``run`` starts one child and returns its exit status (default: the launcher's
     supervised child); ``echo`` gets the verdict lines (stdout), ``note`` progress and what was moved
@@ -229,8 +245,9 @@ def verify(cmd: Sequence[str], env: Mapping[str, str], outputs: Sequence[Output]
     if not temporary:
         _refuse_earlier_runs(work, outputs, runs)
     with _SignalGuard() as guard:
-        return _verify(cmd, env, outputs, runs, run, work, temporary, keep, echo, note, ignore, guard, locate,
-                       locate_json)
+        return _verify(
+            cmd, env, outputs, runs, run, work, temporary, keep, echo, note, ignore, guard, locate, locate_json
+        )
 
 
 def _work_directory(workdir: Path | None) -> Path:
@@ -248,18 +265,37 @@ def _work_directory(workdir: Path | None) -> Path:
 
 def _refuse_earlier_runs(work: Path, outputs: Sequence[Output], runs: int) -> None:
     """A chosen work directory may hold an earlier verify's runs: never overwrite them silently."""
-    found = [f"run{i}/{o.relative}" for i in range(1, runs + 1) for o in outputs
-             if os.path.lexists(work / f"run{i}" / o.relative)]
+    found = [
+        f"run{i}/{o.relative}"
+        for i in range(1, runs + 1)
+        for o in outputs
+        if os.path.lexists(work / f"run{i}" / o.relative)
+    ]
     if found:
         listed = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-        raise SeedlockError("invalid-value", f"--workdir {str(work)!r} already holds {listed} from an earlier "
-                                             "verify; remove them or choose another directory")
+        raise SeedlockError(
+            "invalid-value",
+            f"--workdir {str(work)!r} already holds {listed} from an earlier "
+            "verify; remove them or choose another directory",
+        )
 
 
-def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], runs: int, run: Runner, work: Path,
-            temporary: bool, keep: bool, echo: Echo, note: Echo, ignore: Sequence[IgnoreRule],
-            guard: _SignalGuard, locate: str = "never",
-            locate_json: str | None = None) -> Result:
+def _verify(
+    cmd: list[str],
+    env: Mapping[str, str],
+    outputs: Sequence[Output],
+    runs: int,
+    run: Runner,
+    work: Path,
+    temporary: bool,
+    keep: bool,
+    echo: Echo,
+    note: Echo,
+    ignore: Sequence[IgnoreRule],
+    guard: _SignalGuard,
+    locate: str = "never",
+    locate_json: str | None = None,
+) -> Result:
     saved: list[Output] = []
     before: Path | None = None
     status, reproducible, compared = 1, False, False
@@ -271,8 +307,10 @@ def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], r
         try:
             before = Path(tempfile.mkdtemp(prefix="before-", dir=work))
         except OSError as exc:
-            raise SeedlockError("io-error", f"Cannot create a directory in {work} to keep the existing outputs: "
-                                            f"{exc.strerror or exc}; nothing ran") from None
+            raise SeedlockError(
+                "io-error",
+                f"Cannot create a directory in {work} to keep the existing outputs: {exc.strerror or exc}; nothing ran",
+            ) from None
         _move_aside(outputs, before, saved, note)  # no signal interrupts a move (see _SignalGuard)
         guard.check()
         status = _runs(cmd, env, outputs, runs, run, work, echo, note, guard)
@@ -313,8 +351,18 @@ def _verify(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], r
         # Where the runs part (issue 22): runs of its own under instrumentation; the status stays verify's.
         from ..locate.runner import after_verify
 
-        after_verify(cmd, env, lambda before: _set_aside(outputs, before, note), lambda: _clear(outputs), run,
-                     reproducible=reproducible, kept=kept, json_path=locate_json, echo=echo, note=note)
+        after_verify(
+            cmd,
+            env,
+            lambda before: _set_aside(outputs, before, note),
+            lambda: _clear(outputs),
+            run,
+            reproducible=reproducible,
+            kept=kept,
+            json_path=locate_json,
+            echo=echo,
+            note=note,
+        )
     return Result(status=status, reproducible=reproducible, kept=kept)
 
 
@@ -364,8 +412,10 @@ def _move_aside(outputs: Sequence[Output], before: Path, saved: list[Output], no
             else:
                 saved.append(output)
         except OSError as exc:
-            raise SeedlockError("io-error", f"Cannot move the existing {output.label} aside to {target}: "
-                                            f"{exc.strerror or exc}; nothing ran") from None
+            raise SeedlockError(
+                "io-error",
+                f"Cannot move the existing {output.label} aside to {target}: {exc.strerror or exc}; nothing ran",
+            ) from None
         _say(note, f"seedlock: verify: moved the existing {output.label} aside to {target} for the runs")
 
 
@@ -376,8 +426,11 @@ def _restore(saved: Sequence[Output], before: Path, note: Echo) -> bool:
         kept = before / output.relative
         if not os.path.lexists(kept):
             ok = False
-            _say(note, f"seedlock: verify: could not restore {output.label}: the copy verify kept in {kept} is gone "
-                       f"(was {before.parent} removed while verify ran?)")
+            _say(
+                note,
+                f"seedlock: verify: could not restore {output.label}: the copy verify kept in {kept} is gone "
+                f"(was {before.parent} removed while verify ran?)",
+            )
             continue
         try:
             _remove(output.path)
@@ -412,8 +465,17 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-def _runs(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], runs: int, run: Runner,
-          work: Path, echo: Echo, note: Echo, guard: _SignalGuard) -> int:
+def _runs(
+    cmd: list[str],
+    env: Mapping[str, str],
+    outputs: Sequence[Output],
+    runs: int,
+    run: Runner,
+    work: Path,
+    echo: Echo,
+    note: Echo,
+    guard: _SignalGuard,
+) -> int:
     for i in range(1, runs + 1):
         _say(note, f"seedlock: verify run {i}/{runs}: {' '.join(cmd)}")
         code = run(cmd, env)
@@ -433,21 +495,29 @@ def _runs(cmd: list[str], env: Mapping[str, str], outputs: Sequence[Output], run
                 try:
                     _remove(output.path)
                 except OSError as exc:
-                    raise SeedlockError("io-error", f"Cannot remove run {i}'s {output.label} before run {i + 1}: "
-                                                    f"{exc.strerror or exc}") from None
+                    raise SeedlockError(
+                        "io-error", f"Cannot remove run {i}'s {output.label} before run {i + 1}: {exc.strerror or exc}"
+                    ) from None
     return 0
 
 
 def _check_earlier_runs(outputs: Sequence[Output], work: Path, upto: int) -> None:
     """The runs' copies live in a directory others can delete (a temporary-file cleaner): say which
     copies are gone instead of comparing what is left."""
-    gone = [f"run {i}'s {o.label}" for i in range(1, upto) for o in outputs
-            if not os.path.lexists(work / f"run{i}" / o.relative)]
+    gone = [
+        f"run {i}'s {o.label}"
+        for i in range(1, upto)
+        for o in outputs
+        if not os.path.lexists(work / f"run{i}" / o.relative)
+    ]
     if gone:
         listed = ", ".join(gone[:4]) + (f" and {len(gone) - 4} more" if len(gone) > 4 else "")
         where = f"{work} is gone" if not work.exists() else f"{listed} missing in {work}"
-        raise SeedlockError("io-error", f"The copies of earlier runs vanished while verify ran ({where}; "
-                                        f"missing: {listed}); was the directory cleaned by someone else?")
+        raise SeedlockError(
+            "io-error",
+            f"The copies of earlier runs vanished while verify ran ({where}; "
+            f"missing: {listed}); was the directory cleaned by someone else?",
+        )
 
 
 def _collect(output: Output, run_dir: Path, i: int) -> bool:
@@ -459,12 +529,15 @@ def _collect(output: Output, run_dir: Path, i: int) -> bool:
         _remove(target)
         _copy(output.path, target)
     except OSError as exc:
-        raise SeedlockError("io-error", f"Cannot keep run {i}'s {output.label} in {target}: {exc.strerror or exc}") from None
+        raise SeedlockError(
+            "io-error", f"Cannot keep run {i}'s {output.label} in {target}: {exc.strerror or exc}"
+        ) from None
     return True
 
 
-def _compare(outputs: Sequence[Output], runs: int, work: Path, echo: Echo, ignore: Sequence[IgnoreRule],
-             note: Echo) -> bool:
+def _compare(
+    outputs: Sequence[Output], runs: int, work: Path, echo: Echo, ignore: Sequence[IgnoreRule], note: Echo
+) -> bool:
     from .volatile import Comparison, compare_output
 
     _check_earlier_runs(outputs, work, runs + 1)
@@ -475,11 +548,17 @@ def _compare(outputs: Sequence[Output], runs: int, work: Path, echo: Echo, ignor
         ignored = []
         for i in range(2, runs + 1):
             try:
-                comparison: Comparison = compare_output(work / "run1" / output.relative, work / f"run{i}" / output.relative,
-                                                        output.label, ignore, runs=(1, i))
+                comparison: Comparison = compare_output(
+                    work / "run1" / output.relative,
+                    work / f"run{i}" / output.relative,
+                    output.label,
+                    ignore,
+                    runs=(1, i),
+                )
             except OSError as exc:
-                raise SeedlockError("io-error", f"Cannot read the runs' {output.label} in {work}: "
-                                                f"{exc.strerror or exc}") from None
+                raise SeedlockError(
+                    "io-error", f"Cannot read the runs' {output.label} in {work}: {exc.strerror or exc}"
+                ) from None
             found += [f"{d.where} (run 1 vs {i}): {d.what}" for d in comparison.differences]
             ignored += [f"ignored {g.where} (run 1 vs {i}, {g.rule}): {g.what}" for g in comparison.ignored]
             used |= comparison.used
@@ -487,7 +566,10 @@ def _compare(outputs: Sequence[Output], runs: int, work: Path, echo: Echo, ignor
             same = False
             echo(f"DIFFERS {output.label}:")
         else:
-            echo(f"identical {output.label} ({runs} runs" + (f"; {len(ignored)} differences ignored)" if ignored else ")"))
+            echo(
+                f"identical {output.label} ({runs} runs"
+                + (f"; {len(ignored)} differences ignored)" if ignored else ")")
+            )
         for line in (found + ignored)[:MAX_LISTED_DIFFERENCES]:
             echo(f"  {line}")
         if len(found) + len(ignored) > MAX_LISTED_DIFFERENCES:

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .compare import Difference, compare_paths, compare_values
 from ..spec.errors import SeedlockError
+from .compare import Difference, compare_paths, compare_values
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,11 @@ def parse_ignore(text: str) -> IgnoreRule:
     if not sep or not file:
         raise SeedlockError("invalid-value", f"--ignore {text!r}: {usage}")
     if not pointer.startswith("/"):
-        raise SeedlockError("invalid-value", f"--ignore {text!r}: the JSON pointer after '#' must start with '/' "
-                                             "(to ignore a whole file, leave it out of --output)")
+        raise SeedlockError(
+            "invalid-value",
+            f"--ignore {text!r}: the JSON pointer after '#' must start with '/' "
+            "(to ignore a whole file, leave it out of --output)",
+        )
     segments = []
     for raw in pointer[1:].split("/"):
         if re.search(r"~(?![01])", raw):
@@ -86,18 +89,21 @@ def parse_ignore(text: str) -> IgnoreRule:
     return IgnoreRule(text=text, file=file, pointer=tuple(segments))
 
 
-def compare_output(a: Path, b: Path, label: str, rules: Sequence[IgnoreRule] = (), *,
-                   runs: tuple[int, int] = (1, 2)) -> Comparison:
+def compare_output(
+    a: Path, b: Path, label: str, rules: Sequence[IgnoreRule] = (), *, runs: tuple[int, int] = (1, 2)
+) -> Comparison:
     """Compare one output (file or directory) of run ``runs[0]`` at ``a`` with run ``runs[1]`` at ``b``."""
     found = Comparison()
-    missing = [n for n, p in zip(runs, (a, b)) if not os.path.lexists(p)]
+    missing = [n for n, p in zip(runs, (a, b), strict=False) if not os.path.lexists(p)]
     if missing:
         found.differences.append(Difference(label, " and ".join(f"missing in run {n}" for n in missing)))
     elif a.is_dir() and b.is_dir():
         found.add(_compare_directories(a, b, label, rules, runs))
     elif a.is_dir() or b.is_dir():
-        kinds = {n: "a directory" if p.is_dir() else "a file" for n, p in zip(runs, (a, b))}
-        found.differences.append(Difference(label, f"{kinds[runs[0]]} in run {runs[0]}, {kinds[runs[1]]} in run {runs[1]}"))
+        kinds = {n: "a directory" if p.is_dir() else "a file" for n, p in zip(runs, (a, b), strict=False)}
+        found.differences.append(
+            Difference(label, f"{kinds[runs[0]]} in run {runs[0]}, {kinds[runs[1]]} in run {runs[1]}")
+        )
     else:
         found.add(_compare_files(a, b, label, rules))
     return found
@@ -110,7 +116,9 @@ def _files(root: Path) -> dict[str, Path]:
 _EVENT_FILE = re.compile(r"^events\.out\.tfevents\.")
 
 
-def _compare_directories(a: Path, b: Path, label: str, rules: Sequence[IgnoreRule], runs: tuple[int, int]) -> Comparison:
+def _compare_directories(
+    a: Path, b: Path, label: str, rules: Sequence[IgnoreRule], runs: tuple[int, int]
+) -> Comparison:
     found = Comparison()
     files_a, files_b = _files(a), _files(b)
     events_a = {n for n in files_a if _EVENT_FILE.match(PurePosixPath(n).name)}
@@ -126,14 +134,22 @@ def _compare_directories(a: Path, b: Path, label: str, rules: Sequence[IgnoreRul
         here_b = sorted(n for n in events_b if str(PurePosixPath(n).parent) == folder)
         where = f"{label}/{folder}" if folder != "." else label
         if len(here_a) != len(here_b):
-            found.differences.append(Difference(where, f"{len(here_a)} TensorBoard event files in run {runs[0]}, "
-                                                       f"{len(here_b)} in run {runs[1]}"))
+            found.differences.append(
+                Difference(
+                    where, f"{len(here_a)} TensorBoard event files in run {runs[0]}, {len(here_b)} in run {runs[1]}"
+                )
+            )
             continue
-        for name_a, name_b in zip(here_a, here_b):
+        for name_a, name_b in zip(here_a, here_b, strict=False):
             shown = f"{label}/{name_a}"
             if name_a != name_b:
-                found.ignored.append(Ignored(shown, "TensorBoard rule", f"file name {PurePosixPath(name_b).name} in "
-                                                                      f"run {runs[1]} (time stamp, host, process id)"))
+                found.ignored.append(
+                    Ignored(
+                        shown,
+                        "TensorBoard rule",
+                        f"file name {PurePosixPath(name_b).name} in run {runs[1]} (time stamp, host, process id)",
+                    )
+                )
             found.add(_compare_events(files_a[name_a], files_b[name_b], shown))
     return found
 
@@ -195,10 +211,10 @@ def _expand(doc: Any, segments: tuple[str, ...], path: tuple[str | int, ...] = (
     head, rest = segments[0], segments[1:]
     if isinstance(doc, dict):
         for key in [k for k in doc if _segment_matches(head, k)]:
-            yield from _expand(doc[key], rest, path + (key,))
+            yield from _expand(doc[key], rest, (*path, key))
     elif isinstance(doc, list):
         for index in [i for i in range(len(doc)) if _segment_matches(head, str(i))]:
-            yield from _expand(doc[index], rest, path + (index,))
+            yield from _expand(doc[index], rest, (*path, index))
 
 
 def _take(doc: Any, path: tuple[str | int, ...]) -> Any:
@@ -231,7 +247,9 @@ def _shown(value: Any) -> str:
 # --- PDF ---------------------------------------------------------------------------------------------
 
 # Literal strings may hold escaped parentheses; /ID is two hex strings.
-_PDF_STAMP = re.compile(rb"/(CreationDate|ModDate)\s*(\((?:\\.|[^\\)])*\))|/(ID)\s*(\[\s*<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*\])")
+_PDF_STAMP = re.compile(
+    rb"/(CreationDate|ModDate)\s*(\((?:\\.|[^\\)])*\))|/(ID)\s*(\[\s*<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*\])"
+)
 _PDF_OFFSETS = re.compile(rb"(?m)^\d{10} \d{5} ([nf])(?=\s)|(startxref\s+)\d+")
 
 
@@ -255,16 +273,24 @@ def _compare_pdf(bytes_a: bytes, bytes_b: bytes, label: str) -> Comparison:
     normal_b, stamps_b = _pdf_stamps(bytes_b)
     for key in sorted(set(stamps_a) | set(stamps_b)):
         if stamps_a.get(key) != stamps_b.get(key):
-            what = " ".join(v.decode("latin-1") for v in stamps_a.get(key, [])) + " != " + \
-                " ".join(v.decode("latin-1") for v in stamps_b.get(key, []))
+            what = (
+                " ".join(v.decode("latin-1") for v in stamps_a.get(key, []))
+                + " != "
+                + " ".join(v.decode("latin-1") for v in stamps_b.get(key, []))
+            )
             found.ignored.append(Ignored(f"{label} /{key}", "PDF rule", what))
     if normal_a != normal_b:
-        beyond = f" beyond {', '.join('/' + k for k in sorted(set(stamps_a) | set(stamps_b)))}" if stamps_a or stamps_b else ""
+        beyond = (
+            f" beyond {', '.join('/' + k for k in sorted(set(stamps_a) | set(stamps_b)))}"
+            if stamps_a or stamps_b
+            else ""
+        )
         found.differences.append(Difference(label, f"bytes differ{beyond} ({len(bytes_a)} vs {len(bytes_b)} bytes)"))
     return found
 
 
 # --- TensorBoard event files ---------------------------------------------------------------------------
+
 
 def _records(data: bytes) -> list[bytes]:
     """The payloads of a TFRecord file (length, its CRC, payload, its CRC); ValueError if cut short."""
@@ -276,7 +302,7 @@ def _records(data: bytes) -> list[bytes]:
         start = at + 12
         if start + length + 4 > len(data):
             raise ValueError(f"a record cut short at byte {at}")
-        out.append(data[start:start + length])
+        out.append(data[start : start + length])
         at = start + length + 4
     return out
 
@@ -306,11 +332,11 @@ def _fields(message: bytes) -> list[tuple[int, int, bytes | int]]:
             out.append((number, wire, value))
         elif wire in (1, 5):
             size = 8 if wire == 1 else 4
-            out.append((number, wire, message[at:at + size]))
+            out.append((number, wire, message[at : at + size]))
             at += size
         elif wire == 2:
             size, at = _varint(message, at)
-            out.append((number, wire, message[at:at + size]))
+            out.append((number, wire, message[at : at + size]))
             at += size
         else:
             raise ValueError(f"unsupported protobuf wire type {wire}")
@@ -330,8 +356,11 @@ def _event(payload: bytes) -> tuple[float | None, int, list[str], bytes]:
         if number == 5 and wire == 2 and isinstance(value, bytes):
             for n, w, item in _fields(value):
                 if n == 1 and w == 2 and isinstance(item, bytes):
-                    tags += [t.decode("utf-8", "replace") for tn, tw, t in _fields(item)
-                             if tn == 1 and tw == 2 and isinstance(t, bytes)]
+                    tags += [
+                        t.decode("utf-8", "replace")
+                        for tn, tw, t in _fields(item)
+                        if tn == 1 and tw == 2 and isinstance(t, bytes)
+                    ]
         rest += f"{number}:{wire}:".encode() + (value if isinstance(value, bytes) else str(value).encode()) + b";"
     return wall, step, tags, rest
 
@@ -347,13 +376,13 @@ def _compare_events(a: Path, b: Path, label: str) -> Comparison:
         return found
     if len(events_a) != len(events_b):
         found.differences.append(Difference(label, f"{len(events_a)} events != {len(events_b)} events"))
-    differing = [(i, x, y) for i, (x, y) in enumerate(zip(events_a, events_b)) if x[3] != y[3]]
+    differing = [(i, x, y) for i, (x, y) in enumerate(zip(events_a, events_b, strict=False)) if x[3] != y[3]]
     for i, x, _ in differing[:5]:
         about = ", ".join([f"step {x[1]}"] + [f"tag {t!r}" for t in x[2]])
         found.differences.append(Difference(label, f"event {i} ({about}) differs beyond its wall time"))
     if len(differing) > 5:
         found.differences.append(Difference(label, f"... and {len(differing) - 5} more events differ"))
-    walls = sum(1 for x, y in zip(events_a, events_b) if x[0] != y[0])
+    walls = sum(1 for x, y in zip(events_a, events_b, strict=False) if x[0] != y[0])
     if walls:
         found.ignored.append(Ignored(label, "TensorBoard rule", f"wall times of {walls} of {len(events_a)} events"))
     return found

@@ -31,7 +31,9 @@ SHORT = 10  # characters of a run or pipeline id shown in tables; any unique pre
 
 def _project_root() -> Path:
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30, check=False)
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30, check=False
+        )
         return Path(top.stdout.strip()) if top.returncode == 0 and top.stdout.strip() else Path.cwd()
     except (OSError, subprocess.TimeoutExpired):
         return Path.cwd()
@@ -97,8 +99,13 @@ class Reuse:
     @property
     def adds_no_information(self) -> bool:
         # Only a run that succeeded doing the same thing makes another one redundant (spec §5.4).
-        return (self.same_code and self.same_inputs and self.same_params and not self.failed
-                and self.same_command is not False)
+        return (
+            self.same_code
+            and self.same_inputs
+            and self.same_params
+            and not self.failed
+            and self.same_command is not False
+        )
 
     def describe(self) -> str:
         r = self.record
@@ -107,10 +114,15 @@ class Reuse:
         where += f", which failed with exit code {r.exit_code})" if self.failed else ")"
         if self.adds_no_information:
             what = "command, code" if self.same_command else "code"
-            return (f"stage {self.stage!r} repeats {where} with the same seeds and the same {what}, inputs and params: "
-                    f"it adds no information; use fresh seeds (SEEDLOCK_SEED=generate) or change something")
+            return (
+                f"stage {self.stage!r} repeats {where} with the same seeds and the same {what}, inputs and params: "
+                f"it adds no information; use fresh seeds (SEEDLOCK_SEED=generate) or change something"
+            )
         # (as named when changed, as named when the same, equal?)
-        flags: list[tuple[str, str, bool]] = [("inputs", "inputs", self.same_inputs), ("params", "params", self.same_params)]
+        flags: list[tuple[str, str, bool]] = [
+            ("inputs", "inputs", self.same_inputs),
+            ("params", "params", self.same_params),
+        ]
         if self.same_command is not None:
             flags.insert(0, ("the command", "command", self.same_command))
         if self.code_unknown is None:
@@ -119,15 +131,21 @@ class Reuse:
         changed = [name for name, _, same in flags if not same]
         same = [name for _, name, same in flags if same]
         if self.code_unknown is not None and not changed:
-            return (f"stage {self.stage!r} uses the seeds of {where} with the same {_and(same)}, but whether the "
-                    f"code is the same cannot be told: {self.code_unknown} (commit them to let this check tell a repeat)")
+            return (
+                f"stage {self.stage!r} uses the seeds of {where} with the same {_and(same)}, but whether the "
+                f"code is the same cannot be told: {self.code_unknown} (commit them to let this check tell a repeat)"
+            )
         if not changed:  # the same in every way, but that run failed: this one is not a repeat of a result
-            return (f"stage {self.stage!r} uses the seeds of {where} with the same {_and(same)}: "
-                    f"not a repeat of a result, since that run failed")
+            return (
+                f"stage {self.stage!r} uses the seeds of {where} with the same {_and(same)}: "
+                f"not a repeat of a result, since that run failed"
+            )
         tail = f" (same {_and(same)})" if same else ""
         unknown = f"; the code cannot be compared: {self.code_unknown}" if self.code_unknown is not None else ""
-        return (f"stage {self.stage!r} uses the seeds of {where} with {_and(changed)} changed{tail}{unknown}: "
-                f"fine, the comparison is informative")
+        return (
+            f"stage {self.stage!r} uses the seeds of {where} with {_and(changed)} changed{tail}{unknown}: "
+            f"fine, the comparison is informative"
+        )
 
 
 def _and(words: Sequence[str]) -> str:
@@ -148,9 +166,13 @@ class Dependent:
     @classmethod
     def of(cls, provenance: Mapping[str, Any]) -> Dependent:
         git = provenance.get("git") or {}
-        return cls(commit=git.get("commit"), dirty=None if not git else bool(git.get("dirty")),
-                   inputs_sha256=digest(provenance.get("inputs")), params_sha256=digest(provenance.get("params")),
-                   command=_command(provenance))
+        return cls(
+            commit=git.get("commit"),
+            dirty=None if not git else bool(git.get("dirty")),
+            inputs_sha256=digest(provenance.get("inputs")),
+            params_sha256=digest(provenance.get("params")),
+            command=_command(provenance),
+        )
 
 
 def _command(provenance: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -193,10 +215,14 @@ class Ledger:
         try:
             kept = _spool.keep(record, self.spool, self.backend.identity)
         except SeedlockError as err:
-            raise SeedlockError("io-error", f"{failure.problem}; the record of run {record.run} could not be kept "
-                                            f"in the spool either ({err.problem}): this run is NOT recorded") from None
-        raise SeedlockError("io-error", f"{failure.problem}; run {record.run} is kept in {kept}: deliver it with "
-                                        f"`seedlock ledger push`") from None
+            raise SeedlockError(
+                "io-error",
+                f"{failure.problem}; the record of run {record.run} could not be kept "
+                f"in the spool either ({err.problem}): this run is NOT recorded",
+            ) from None
+        raise SeedlockError(
+            "io-error", f"{failure.problem}; run {record.run} is kept in {kept}: deliver it with `seedlock ledger push`"
+        ) from None
 
     def push(self, *, sources: Sequence[str | os.PathLike[str]] = (), every: bool = False) -> PushResult:
         """Deliver the spooled records meant for this ledger, and those meant for the ledgers ``sources``
@@ -213,10 +239,16 @@ class Ledger:
         """The one record whose run id starts with ``prefix`` (``unknown-run`` when none or several)."""
         found = self.backend.find(prefix.strip())
         if not found:
-            raise SeedlockError("unknown-run", f"No run {prefix} in the ledger {self.location}", pointer_join("/runs", prefix))
+            raise SeedlockError(
+                "unknown-run", f"No run {prefix} in the ledger {self.location}", pointer_join("/runs", prefix)
+            )
         if len(found) > 1:
-            raise SeedlockError("unknown-run", f"Run id {prefix} is ambiguous in the ledger {self.location}: "
-                                               f"give more of it (`seedlock history` shows ids)", pointer_join("/runs", prefix))
+            raise SeedlockError(
+                "unknown-run",
+                f"Run id {prefix} is ambiguous in the ledger {self.location}: "
+                f"give more of it (`seedlock history` shows ids)",
+                pointer_join("/runs", prefix),
+            )
         return found[0]
 
     def reuse(self, lock_doc: Mapping[str, Any], stages: Sequence[str], now: Dependent) -> list[Reuse]:
@@ -229,14 +261,25 @@ class Ledger:
                 out.extend(self._reuse_of(lock_doc, name, clean_commit, now))
         return out
 
-    def _reuse_of(self, lock_doc: Mapping[str, Any], name: str, clean_commit: str | None, now: Dependent) -> list[Reuse]:
+    def _reuse_of(
+        self, lock_doc: Mapping[str, Any], name: str, clean_commit: str | None, now: Dependent
+    ) -> list[Reuse]:
         key = stage_key(lock_doc["stages"][name])
-        full, last = self.backend.last_uses(name, key, commit=clean_commit, inputs=now.inputs_sha256,
-                                            params=now.params_sha256)
+        full, last = self.backend.last_uses(
+            name, key, commit=clean_commit, inputs=now.inputs_sha256, params=now.params_sha256
+        )
         if full is not None and (now.command is None or _command(full.provenance) in (None, now.command)):
             same_command = None if now.command is None or _command(full.provenance) is None else True
-            return [Reuse(record=full, stage=name, same_code=True, same_inputs=True, same_params=True,
-                          same_command=same_command)]
+            return [
+                Reuse(
+                    record=full,
+                    stage=name,
+                    same_code=True,
+                    same_inputs=True,
+                    same_params=True,
+                    same_command=same_command,
+                )
+            ]
         if last is None:
             return []
         then = _command(last.provenance)
@@ -249,9 +292,17 @@ class Ledger:
             unknown = "this working tree has uncommitted changes"
         elif last.git_dirty is not False and last.git_commit == now.commit:
             unknown = "that run had uncommitted changes"
-        return [Reuse(record=last, stage=name, same_code=same_code, same_inputs=last.inputs_sha256 == now.inputs_sha256,
-                      same_params=last.params_sha256 == now.params_sha256, code_unknown=unknown,
-                      same_command=same_command)]
+        return [
+            Reuse(
+                record=last,
+                stage=name,
+                same_code=same_code,
+                same_inputs=last.inputs_sha256 == now.inputs_sha256,
+                same_params=last.params_sha256 == now.params_sha256,
+                code_unknown=unknown,
+                same_command=same_command,
+            )
+        ]
 
     def held(self) -> Any:
         """A context in which operations share one connection (see :meth:`Backend.held`)."""
@@ -272,14 +323,31 @@ class Ledger:
 
     def import_lines(self, text: str, source: str) -> tuple[int, int]:
         """Add every record of a JSON Lines export; (new, already present). Idempotent."""
-        records = [from_export_line(line, f"{source}:{number}")
-                   for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+        records = [
+            from_export_line(line, f"{source}:{number}")
+            for number, line in enumerate(text.splitlines(), 1)
+            if line.strip()
+        ]
         added = self.backend.insert(records) if records else 0
         return added, len(records) - added
 
 
 __all__ = [
-    "LEDGER_VARIABLE", "SCHEMA_VERSION", "SPOOL_VARIABLE", "Dependent", "Filters", "Ledger", "PushResult", "ReplicateRun",
-    "Reuse", "RunRecord", "check_address", "default_location", "default_spool", "new_record", "open_backend",
-    "pipeline_id", "redact",
+    "LEDGER_VARIABLE",
+    "SCHEMA_VERSION",
+    "SPOOL_VARIABLE",
+    "Dependent",
+    "Filters",
+    "Ledger",
+    "PushResult",
+    "ReplicateRun",
+    "Reuse",
+    "RunRecord",
+    "check_address",
+    "default_location",
+    "default_spool",
+    "new_record",
+    "open_backend",
+    "pipeline_id",
+    "redact",
 ]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.errors import SeedlockError
 from ..records.metrics import Metric
+from ..spec.errors import SeedlockError
 from ._record import RunRecord
 
 #: The schema this seedlock reads and writes. A ledger with a higher version is refused. Version 2
@@ -24,9 +24,28 @@ SCHEMA_VERSION = 2
 HEX = frozenset("0123456789abcdef")
 
 # Columns of seedlock_runs that a record fills, in insert order.
-COLUMNS = ("run", "pipeline", "created", "event", "stage", "stage_key", "exit_code", "root_seed", "stage_seeds",
-           "lock_sha256", "manifest_sha256", "git_commit", "git_dirty", "inputs_sha256", "params_sha256",
-           "ci_pipeline", "ci_job", "ci", "provenance", "lock")
+COLUMNS = (
+    "run",
+    "pipeline",
+    "created",
+    "event",
+    "stage",
+    "stage_key",
+    "exit_code",
+    "root_seed",
+    "stage_seeds",
+    "lock_sha256",
+    "manifest_sha256",
+    "git_commit",
+    "git_dirty",
+    "inputs_sha256",
+    "params_sha256",
+    "ci_pipeline",
+    "ci_job",
+    "ci",
+    "provenance",
+    "lock",
+)
 _LISTED = ", ".join(c for c in COLUMNS if c != "lock")
 
 
@@ -86,26 +105,45 @@ class ReplicateRun:
         return final_values(m for m in self.metrics if m.name == name).get(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "index": self.index, "run": self.run, "attempt": self.attempt,
-                "attempts": self.attempts, "exit_code": self.exit_code, "created": self.created,
-                "git_commit": self.git_commit, "vary": list(self.vary), "seeds": self.seeds,
-                "metrics": [m.to_dict() for m in self.metrics]}
+        return {
+            "group": self.group,
+            "index": self.index,
+            "run": self.run,
+            "attempt": self.attempt,
+            "attempts": self.attempts,
+            "exit_code": self.exit_code,
+            "created": self.created,
+            "git_commit": self.git_commit,
+            "vary": list(self.vary),
+            "seeds": self.seeds,
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
 
 
-REPLICATES_SQL = ("SELECT r.idx, r.run, r.attempt, r.vary, r.seeds, s.exit_code, s.created, s.git_commit, s.seq "
-                  "FROM seedlock_replicates r JOIN seedlock_runs s ON s.run = r.run WHERE r.grp = ? ORDER BY r.idx, s.seq")
-METRICS_SQL = ("SELECT m.run, m.name, m.step, m.value FROM seedlock_metrics m JOIN seedlock_replicates r "
-               "ON r.run = m.run WHERE r.grp = ? ORDER BY m.run, m.ord")
-METRICS_NAMED_SQL = ("SELECT m.run, m.name, m.step, m.value FROM seedlock_metrics m JOIN seedlock_replicates r "
-                     "ON r.run = m.run WHERE r.grp = ? AND m.name = ? ORDER BY m.run, m.ord")
+REPLICATES_SQL = (
+    "SELECT r.idx, r.run, r.attempt, r.vary, r.seeds, s.exit_code, s.created, s.git_commit, s.seq "
+    "FROM seedlock_replicates r JOIN seedlock_runs s ON s.run = r.run WHERE r.grp = ? ORDER BY r.idx, s.seq"
+)
+METRICS_SQL = (
+    "SELECT m.run, m.name, m.step, m.value FROM seedlock_metrics m JOIN seedlock_replicates r "
+    "ON r.run = m.run WHERE r.grp = ? ORDER BY m.run, m.ord"
+)
+METRICS_NAMED_SQL = (
+    "SELECT m.run, m.name, m.step, m.value FROM seedlock_metrics m JOIN seedlock_replicates r "
+    "ON r.run = m.run WHERE r.grp = ? AND m.name = ? ORDER BY m.run, m.ord"
+)
 GROUPS_SQL = "SELECT grp, count(*) FROM seedlock_replicates GROUP BY grp ORDER BY grp"
 
 
-def replicate_runs(group: str, rows: Sequence[Sequence[Any]], metric_rows: Sequence[Sequence[Any]]) -> list[ReplicateRun]:
+def replicate_runs(
+    group: str, rows: Sequence[Sequence[Any]], metric_rows: Sequence[Sequence[Any]]
+) -> list[ReplicateRun]:
     """Fold the rows of ``REPLICATES_SQL`` and ``METRICS_SQL`` into one :class:`ReplicateRun` per index."""
     metrics: dict[str, list[Metric]] = {}
     for run, name, step, value in metric_rows:
-        metrics.setdefault(run, []).append(Metric(name=name, value=float(value), step=None if step is None else int(step)))
+        metrics.setdefault(run, []).append(
+            Metric(name=name, value=float(value), step=None if step is None else int(step))
+        )
     chosen: dict[int, tuple[Sequence[Any], int]] = {}
     for row in rows:  # ordered by index, then record order: a later success replaces an earlier attempt
         index, exit_code = int(row[0]), row[5]
@@ -118,9 +156,21 @@ def replicate_runs(group: str, rows: Sequence[Sequence[Any]], metric_rows: Seque
     out = []
     for index in sorted(chosen):
         (idx, run, attempt, vary, seeds, exit_code, created, commit, _seq), count = chosen[index]
-        out.append(ReplicateRun(group=group, index=int(idx), run=run, attempt=int(attempt), attempts=count,
-                                exit_code=exit_code, created=created, git_commit=commit, vary_json=vary,
-                                seeds_json=seeds, metrics=tuple(metrics.get(run, ()))))
+        out.append(
+            ReplicateRun(
+                group=group,
+                index=int(idx),
+                run=run,
+                attempt=int(attempt),
+                attempts=count,
+                exit_code=exit_code,
+                created=created,
+                git_commit=commit,
+                vary_json=vary,
+                seeds_json=seeds,
+                metrics=tuple(metrics.get(run, ())),
+            )
+        )
     return out
 
 
@@ -129,8 +179,14 @@ def replicate_row(rec: RunRecord) -> tuple[Any, ...] | None:
     rep = rec.replicate
     if not rep:
         return None
-    return (rec.run, rep["group"], int(rep["index"]), int(rep.get("attempt", 0)), json.dumps(list(rep.get("vary", []))),
-            json.dumps(dict(rep.get("seeds", {})), sort_keys=True))
+    return (
+        rec.run,
+        rep["group"],
+        int(rep["index"]),
+        int(rep.get("attempt", 0)),
+        json.dumps(list(rep.get("vary", []))),
+        json.dumps(dict(rep.get("seeds", {})), sort_keys=True),
+    )
 
 
 def metric_rows(rec: RunRecord) -> list[tuple[str, int, str, int | None, float]]:
@@ -138,14 +194,23 @@ def metric_rows(rec: RunRecord) -> list[tuple[str, int, str, int | None, float]]
     return [(rec.run, i, m.name, m.step, m.value) for i, m in enumerate(rec.metrics)]
 
 
-def with_extras(records: list[RunRecord], replicates: Sequence[Sequence[Any]],
-                metrics: Sequence[Sequence[Any]]) -> list[RunRecord]:
+def with_extras(
+    records: list[RunRecord], replicates: Sequence[Sequence[Any]], metrics: Sequence[Sequence[Any]]
+) -> list[RunRecord]:
     """Records with their replicate and metrics filled in from ``seedlock_replicates`` rows
     (run, grp, idx, attempt, vary, seeds) and ``seedlock_metrics`` rows (run, name, step, value)."""
     from dataclasses import replace
 
-    reps = {r[0]: {"group": r[1], "index": int(r[2]), "attempt": int(r[3]), "vary": json.loads(r[4]),
-                   "seeds": json.loads(r[5])} for r in replicates}
+    reps = {
+        r[0]: {
+            "group": r[1],
+            "index": int(r[2]),
+            "attempt": int(r[3]),
+            "vary": json.loads(r[4]),
+            "seeds": json.loads(r[5]),
+        }
+        for r in replicates
+    }
     mets: dict[str, list[Metric]] = {}
     for run, name, step, value in metrics:
         mets.setdefault(run, []).append(Metric(name=name, value=float(value), step=None if step is None else int(step)))
@@ -189,8 +254,9 @@ class Backend(ABC):
         """Records whose run id starts with ``prefix`` (at most two: enough to call it ambiguous), with lock text."""
 
     @abstractmethod
-    def last_uses(self, stage: str, key: str, *, commit: str | None, inputs: str | None,
-                  params: str | None) -> tuple[RunRecord | None, RunRecord | None]:
+    def last_uses(
+        self, stage: str, key: str, *, commit: str | None, inputs: str | None, params: str | None
+    ) -> tuple[RunRecord | None, RunRecord | None]:
         """The most recent successful run of ``stage`` with these framework seeds that also had the same
         clean commit, inputs and params (adds no information if it ran the same command), and the most
         recent such run at all."""
@@ -261,13 +327,17 @@ class SqlDialect:
         return self.q(f"SELECT seq, {_LISTED}, lock FROM seedlock_runs WHERE run >= ? AND run < ? ORDER BY seq LIMIT 2")
 
     def full_use_sql(self) -> str:
-        return self.q(f"SELECT seq, {_LISTED} FROM seedlock_runs WHERE stage = ? AND stage_key = ? AND event = 'run' "
-                      f"AND git_commit = ? AND git_dirty = ? AND inputs_sha256 {self.is_same} ? "
-                      f"AND params_sha256 {self.is_same} ? AND exit_code = 0 ORDER BY seq DESC LIMIT 1")
+        return self.q(
+            f"SELECT seq, {_LISTED} FROM seedlock_runs WHERE stage = ? AND stage_key = ? AND event = 'run' "
+            f"AND git_commit = ? AND git_dirty = ? AND inputs_sha256 {self.is_same} ? "
+            f"AND params_sha256 {self.is_same} ? AND exit_code = 0 ORDER BY seq DESC LIMIT 1"
+        )
 
     def any_use_sql(self) -> str:
-        return self.q(f"SELECT seq, {_LISTED} FROM seedlock_runs WHERE stage = ? AND stage_key = ? AND event = 'run' "
-                      f"ORDER BY seq DESC LIMIT 1")
+        return self.q(
+            f"SELECT seq, {_LISTED} FROM seedlock_runs WHERE stage = ? AND stage_key = ? AND event = 'run' "
+            f"ORDER BY seq DESC LIMIT 1"
+        )
 
     def all_sql(self) -> str:
         return self.q(f"SELECT seq, {_LISTED}, lock FROM seedlock_runs ORDER BY seq")
@@ -275,11 +345,28 @@ class SqlDialect:
 
 def row_values(rec: RunRecord, true: Any = 1, false: Any = 0) -> tuple[Any, ...]:
     dirty = None if rec.git_dirty is None else (true if rec.git_dirty else false)
-    return (rec.run, rec.pipeline, rec.created, rec.event, rec.stage, rec.stage_key, rec.exit_code, rec.root_seed,
-            json.dumps(dict(rec.stage_seeds), sort_keys=True), rec.lock_sha256, rec.manifest_sha256, rec.git_commit,
-            dirty, rec.inputs_sha256, rec.params_sha256, rec.ci_pipeline, rec.ci_job,
-            json.dumps(dict(rec.ci), sort_keys=True, ensure_ascii=False) if rec.ci else None,
-            json.dumps(dict(rec.provenance), sort_keys=True, ensure_ascii=False), rec.lock_text)
+    return (
+        rec.run,
+        rec.pipeline,
+        rec.created,
+        rec.event,
+        rec.stage,
+        rec.stage_key,
+        rec.exit_code,
+        rec.root_seed,
+        json.dumps(dict(rec.stage_seeds), sort_keys=True),
+        rec.lock_sha256,
+        rec.manifest_sha256,
+        rec.git_commit,
+        dirty,
+        rec.inputs_sha256,
+        rec.params_sha256,
+        rec.ci_pipeline,
+        rec.ci_job,
+        json.dumps(dict(rec.ci), sort_keys=True, ensure_ascii=False) if rec.ci else None,
+        json.dumps(dict(rec.provenance), sort_keys=True, ensure_ascii=False),
+        rec.lock_text,
+    )
 
 
 def seed_rows(rec: RunRecord) -> list[tuple[str, str, str, int]]:
@@ -295,17 +382,53 @@ def seed_rows(rec: RunRecord) -> list[tuple[str, str, str, int]]:
 
 def from_row(row: Sequence[Any]) -> RunRecord:
     """A record from ``SELECT seq, <listed>[, lock]``."""
-    (_seq, run, pipeline, created, event, stage, _key, exit_code, root_seed, stage_seeds, lock_sha, manifest_sha,
-     commit, dirty, inputs, params, _cip, _job, ci, provenance, *lock) = row
+    (
+        _seq,
+        run,
+        pipeline,
+        created,
+        event,
+        stage,
+        _key,
+        exit_code,
+        root_seed,
+        stage_seeds,
+        lock_sha,
+        manifest_sha,
+        commit,
+        dirty,
+        inputs,
+        params,
+        _cip,
+        _job,
+        ci,
+        provenance,
+        *lock,
+    ) = row
     return RunRecord(
-        run=run, pipeline=pipeline, created=created, event=event, stage=stage, exit_code=exit_code,
-        root_seed=int(root_seed), stage_seeds=json.loads(stage_seeds), lock_sha256=lock_sha, manifest_sha256=manifest_sha,
-        git_commit=commit, git_dirty=None if dirty is None else bool(dirty), inputs_sha256=inputs, params_sha256=params,
-        ci=json.loads(ci) if ci else None, provenance=json.loads(provenance), lock_text=lock[0] if lock else "",
+        run=run,
+        pipeline=pipeline,
+        created=created,
+        event=event,
+        stage=stage,
+        exit_code=exit_code,
+        root_seed=int(root_seed),
+        stage_seeds=json.loads(stage_seeds),
+        lock_sha256=lock_sha,
+        manifest_sha256=manifest_sha,
+        git_commit=commit,
+        git_dirty=None if dirty is None else bool(dirty),
+        inputs_sha256=inputs,
+        params_sha256=params,
+        ci=json.loads(ci) if ci else None,
+        provenance=json.loads(provenance),
+        lock_text=lock[0] if lock else "",
     )
 
 
 def newer_schema(location: str, found: int) -> SeedlockError:
-    return SeedlockError("unsupported-version",
-                         f"The ledger {location} has schema version {found}; this seedlock reads and writes version "
-                         f"{SCHEMA_VERSION} (upgrade seedlock; the ledger was not changed)")
+    return SeedlockError(
+        "unsupported-version",
+        f"The ledger {location} has schema version {found}; this seedlock reads and writes version "
+        f"{SCHEMA_VERSION} (upgrade seedlock; the ledger was not changed)",
+    )

@@ -14,9 +14,27 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..spec.errors import SeedlockError
-from ._backend import (COLUMNS, GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend,
-                       Filters, ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema,
-                       replicate_row, replicate_runs, row_values, seed_rows, with_extras)
+from ._backend import (
+    COLUMNS,
+    GROUPS_SQL,
+    METRICS_NAMED_SQL,
+    METRICS_SQL,
+    REPLICATES_SQL,
+    SCHEMA_VERSION,
+    Backend,
+    Filters,
+    ReplicateRun,
+    SqlDialect,
+    from_row,
+    hex_prefix,
+    metric_rows,
+    newer_schema,
+    replicate_row,
+    replicate_runs,
+    row_values,
+    seed_rows,
+    with_extras,
+)
 from ._record import RunRecord
 from ._secrets import normalize, parameters, redact, scrub, secrets_of
 
@@ -89,8 +107,10 @@ class _Dialect(SqlDialect):
     is_same = "IS NOT DISTINCT FROM"
 
     def insert_run(self) -> str:
-        return (f"INSERT INTO seedlock_runs ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-                "ON CONFLICT (run) DO NOTHING")
+        return (
+            f"INSERT INTO seedlock_runs ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+            "ON CONFLICT (run) DO NOTHING"
+        )
 
     def insert_seed(self) -> str:
         return "INSERT INTO seedlock_seeds (run, stage, framework, seed) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
@@ -99,24 +119,28 @@ class _Dialect(SqlDialect):
         """The run row and its seed rows in one statement: one round trip, and atomic on its own
         (autocommit), so a record is wholly in the ledger or not at all. No seed rows when the run
         id was already there."""
-        return (f"WITH new AS ({self.insert_run()} RETURNING run) "
-                "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
-                "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
-                "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
+        return (
+            f"WITH new AS ({self.insert_run()} RETURNING run) "
+            "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
+            "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
+            "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)"
+        )
 
     def insert_record_v2(self) -> str:
         """:meth:`insert_record` with the replicate row and the metric rows: still one statement, so a
         replicate is in the ledger with its seeds and metrics or not at all."""
-        return (f"WITH new AS ({self.insert_run()} RETURNING run), "
-                "rep AS (INSERT INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) "
-                "SELECT new.run, r.grp, r.idx, r.attempt, r.vary, r.seeds FROM new, "
-                "unnest(%s::text[], %s::int[], %s::int[], %s::text[], %s::text[]) AS r(grp, idx, attempt, vary, seeds)), "
-                "met AS (INSERT INTO seedlock_metrics (run, ord, name, step, value) "
-                "SELECT new.run, m.ord, m.name, m.step, m.value FROM new, "
-                "unnest(%s::int[], %s::text[], %s::bigint[], %s::float8[]) AS m(ord, name, step, value)) "
-                "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
-                "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
-                "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)")
+        return (
+            f"WITH new AS ({self.insert_run()} RETURNING run), "
+            "rep AS (INSERT INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) "
+            "SELECT new.run, r.grp, r.idx, r.attempt, r.vary, r.seeds FROM new, "
+            "unnest(%s::text[], %s::int[], %s::int[], %s::text[], %s::text[]) AS r(grp, idx, attempt, vary, seeds)), "
+            "met AS (INSERT INTO seedlock_metrics (run, ord, name, step, value) "
+            "SELECT new.run, m.ord, m.name, m.step, m.value FROM new, "
+            "unnest(%s::int[], %s::text[], %s::bigint[], %s::float8[]) AS m(ord, name, step, value)) "
+            "INSERT INTO seedlock_seeds (run, stage, framework, seed) "
+            "SELECT new.run, s.stage, s.framework, s.seed FROM new, "
+            "unnest(%s::text[], %s::text[], %s::bigint[]) AS s(stage, framework, seed)"
+        )
 
 
 def connect_timeout(env: Mapping[str, str] | None = None) -> int:
@@ -190,8 +214,10 @@ class PostgresBackend(Backend):
 
         message = " ".join(str(exc).split()) or type(exc).__name__
         if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-            message += (" (recording needs INSERT and SELECT on seedlock_runs, seedlock_seeds, seedlock_replicates and "
-                        "seedlock_metrics: see README, Team ledger)")
+            message += (
+                " (recording needs INSERT and SELECT on seedlock_runs, seedlock_seeds, seedlock_replicates and "
+                "seedlock_metrics: see README, Team ledger)"
+            )
         elif isinstance(exc, psycopg.errors.UndefinedTable):
             message = f"no seedlock schema here: run `seedlock ledger init --ledger {self.location}` ({message})"
         return SeedlockError("io-error", scrub(f"Cannot {what} the ledger {self.location}: {message}", self._secrets))
@@ -209,8 +235,11 @@ class PostgresBackend(Backend):
         try:
             import psycopg
         except ImportError:
-            raise SeedlockError("io-error", f"Cannot {what} the ledger {self.location}: psycopg is not installed "
-                                            "(pip install 'seedlock[postgres]')") from None
+            raise SeedlockError(
+                "io-error",
+                f"Cannot {what} the ledger {self.location}: psycopg is not installed "
+                "(pip install 'seedlock[postgres]')",
+            ) from None
         # Autocommit: reads need no transaction; writes open one explicitly (conn.transaction()).
         options: dict[str, Any] = {"application_name": "seedlock", "autocommit": True}
         given = parameters(self._url)
@@ -248,7 +277,8 @@ class PostgresBackend(Backend):
                 return psycopg.connect(self._url, **options)
             except psycopg.Error as exc:
                 busy = getattr(exc, "sqlstate", None) in _BUSY_STATES or any(
-                    text in str(exc) for text in ("too many clients", "remaining connection slots"))
+                    text in str(exc) for text in ("too many clients", "remaining connection slots")
+                )
                 if not busy or time.monotonic() + pause > deadline:
                     raise self._error(what, exc) from None
             time.sleep(pause * (0.5 + random.random()))
@@ -262,8 +292,11 @@ class PostgresBackend(Backend):
             try:
                 cur.execute("SELECT value FROM seedlock_meta WHERE key = %s", ("schema",))
             except psycopg.errors.UndefinedTable:
-                raise SeedlockError("io-error", f"The ledger {self.location} has no seedlock schema: run "
-                                                f"`seedlock ledger init` with an owner's rights") from None
+                raise SeedlockError(
+                    "io-error",
+                    f"The ledger {self.location} has no seedlock schema: run "
+                    f"`seedlock ledger init` with an owner's rights",
+                ) from None
             row = cur.fetchone()
             version = int(row[0]) if row else None
             if version is not None and version > SCHEMA_VERSION:
@@ -272,8 +305,11 @@ class PostgresBackend(Backend):
         cur.execute("SELECT to_regclass('seedlock_meta') IS NOT NULL")
         if not cur.fetchone()[0]:
             if required:
-                raise SeedlockError("io-error", f"The ledger {self.location} has no seedlock schema: run "
-                                                f"`seedlock ledger init` with an owner's rights")
+                raise SeedlockError(
+                    "io-error",
+                    f"The ledger {self.location} has no seedlock schema: run "
+                    f"`seedlock ledger init` with an owner's rights",
+                )
             return None
         cur.execute("SELECT value FROM seedlock_meta WHERE key = %s", ("schema",))
         row = cur.fetchone()
@@ -294,8 +330,10 @@ class PostgresBackend(Backend):
                 return SCHEMA_VERSION, False
             for statement in _SCHEMA + _SCHEMA_V2:
                 cur.execute(statement)
-            cur.execute("INSERT INTO seedlock_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-                        ("schema", str(SCHEMA_VERSION)))
+            cur.execute(
+                "INSERT INTO seedlock_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                ("schema", str(SCHEMA_VERSION)),
+            )
             return SCHEMA_VERSION, True
 
     def insert(self, records: Sequence[RunRecord]) -> int:
@@ -303,9 +341,12 @@ class PostgresBackend(Backend):
         with self._connect("record in") as conn, conn.cursor() as cur:
             version = self._version(cur, required=True)
             if version is not None and version < 2 and any(r.replicate or r.metrics for r in records):
-                raise SeedlockError("io-error", f"The ledger {self.location} has schema version {version}, which "
-                                                f"cannot hold replicates or metrics: run `seedlock ledger init` with "
-                                                f"an owner's rights to bring it to version {SCHEMA_VERSION}")
+                raise SeedlockError(
+                    "io-error",
+                    f"The ledger {self.location} has schema version {version}, which "
+                    f"cannot hold replicates or metrics: run `seedlock ledger init` with "
+                    f"an owner's rights to bring it to version {SCHEMA_VERSION}",
+                )
             with conn.transaction() if len(records) > 1 else _no_transaction():
                 for rec in records:
                     seeds = seed_rows(rec)
@@ -316,9 +357,15 @@ class PostgresBackend(Backend):
                         rep = replicate_row(rec)
                         reps = [rep] if rep else []
                         mets = metric_rows(rec)
-                        cur.execute(self._sql.insert_record_v2(), (
-                            *row_values(rec, True, False), *([r[i] for r in reps] for i in range(1, 6)),
-                            *([m[i] for m in mets] for i in range(1, 5)), *seed_args))
+                        cur.execute(
+                            self._sql.insert_record_v2(),
+                            (
+                                *row_values(rec, True, False),
+                                *([r[i] for r in reps] for i in range(1, 6)),
+                                *([m[i] for m in mets] for i in range(1, 5)),
+                                *seed_args,
+                            ),
+                        )
                     added += cur.rowcount > 0
         return added
 
@@ -338,8 +385,9 @@ class PostgresBackend(Backend):
             cur.execute(self._sql.find_sql(), bounds)
             return [from_row(r) for r in cur.fetchall()]
 
-    def last_uses(self, stage: str, key: str, *, commit: str | None, inputs: str | None,
-                  params: str | None) -> tuple[RunRecord | None, RunRecord | None]:
+    def last_uses(
+        self, stage: str, key: str, *, commit: str | None, inputs: str | None, params: str | None
+    ) -> tuple[RunRecord | None, RunRecord | None]:
         with self._connect("read") as conn, conn.cursor() as cur:
             self._version(cur, required=True)  # a check against a ledger without a schema would check nothing
             full = None

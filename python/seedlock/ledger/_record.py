@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..records.metrics import Metric
 from ..spec import _json
 from ..spec.errors import SeedlockError
-from ..records.metrics import Metric
 
 #: The export line format (JSON Lines); bump when its members change meaning.
 EXPORT_FORMAT = "seedlock-run-1"
@@ -96,20 +96,37 @@ class RunRecord:
     def to_dict(self) -> dict[str, Any]:
         """For ``history --format json``: everything but the lock text."""
         return {
-            "run": self.run, "pipeline": self.pipeline, "created": self.created, "event": self.event,
-            "stage": self.stage, "exit_code": self.exit_code, "root_seed": self.root_seed,
-            "stage_seeds": dict(self.stage_seeds), "git_commit": self.git_commit, "git_dirty": self.git_dirty,
-            "inputs_sha256": self.inputs_sha256, "params_sha256": self.params_sha256,
-            "ci": dict(self.ci) if self.ci else None, "lock_sha256": self.lock_sha256,
-            "manifest_sha256": self.manifest_sha256, "provenance": dict(self.provenance),
+            "run": self.run,
+            "pipeline": self.pipeline,
+            "created": self.created,
+            "event": self.event,
+            "stage": self.stage,
+            "exit_code": self.exit_code,
+            "root_seed": self.root_seed,
+            "stage_seeds": dict(self.stage_seeds),
+            "git_commit": self.git_commit,
+            "git_dirty": self.git_dirty,
+            "inputs_sha256": self.inputs_sha256,
+            "params_sha256": self.params_sha256,
+            "ci": dict(self.ci) if self.ci else None,
+            "lock_sha256": self.lock_sha256,
+            "manifest_sha256": self.manifest_sha256,
+            "provenance": dict(self.provenance),
             "replicate": dict(self.replicate) if self.replicate else None,
             "metrics": [m.to_dict() for m in self.metrics],
         }
 
     def export_line(self) -> str:
         """One JSON Lines entry holding everything needed to rebuild the record (the exact lock text too)."""
-        data: dict[str, Any] = {"format": EXPORT_FORMAT, "run": self.run, "event": self.event, "stage": self.stage,
-                                "exit_code": self.exit_code, "provenance": dict(self.provenance), "lock": self.lock_text}
+        data: dict[str, Any] = {
+            "format": EXPORT_FORMAT,
+            "run": self.run,
+            "event": self.event,
+            "stage": self.stage,
+            "exit_code": self.exit_code,
+            "provenance": dict(self.provenance),
+            "lock": self.lock_text,
+        }
         # Members added with replicates (spec §12): present only when there is something to carry, so
         # the lines of other runs are what earlier seedlocks wrote and read.
         if self.replicate:
@@ -119,9 +136,18 @@ class RunRecord:
         return json.dumps(data, sort_keys=True)  # ASCII: any terminal or pipe encoding carries it unchanged
 
 
-def new_record(lock_doc: Mapping[str, Any], *, event: str, stage: str | None, exit_code: int | None,
-               provenance: Mapping[str, Any], lock_text: str | None = None, run: str | None = None,
-               replicate: Mapping[str, Any] | None = None, metrics: tuple[Metric, ...] = ()) -> RunRecord:
+def new_record(
+    lock_doc: Mapping[str, Any],
+    *,
+    event: str,
+    stage: str | None,
+    exit_code: int | None,
+    provenance: Mapping[str, Any],
+    lock_text: str | None = None,
+    run: str | None = None,
+    replicate: Mapping[str, Any] | None = None,
+    metrics: tuple[Metric, ...] = (),
+) -> RunRecord:
     """A record of ``lock_doc`` with the run's own ``provenance`` (see :func:`seedlock.records.provenance.run_state`)."""
     if event not in EVENTS:
         raise SeedlockError("invalid-value", f"Unknown event {event!r} (expected resolve or run)", "/event")
@@ -206,6 +232,14 @@ def from_export_line(line: str, where: str) -> RunRecord:
     if not isinstance(metrics_raw, list) or not all(isinstance(m, dict) for m in metrics_raw):
         raise SeedlockError("invalid-type", f"{where}: member 'metrics' must be a list of objects", "/metrics")
     metrics = tuple(check_metric(m.get("name"), m.get("value"), m.get("step")) for m in metrics_raw)
-    return new_record(json.loads(data["lock"]), event=data["event"], stage=data.get("stage"), exit_code=exit_code,
-                      provenance=data["provenance"], lock_text=data["lock"], run=run,
-                      replicate=data.get("replicate"), metrics=metrics)
+    return new_record(
+        json.loads(data["lock"]),
+        event=data["event"],
+        stage=data.get("stage"),
+        exit_code=exit_code,
+        provenance=data["provenance"],
+        lock_text=data["lock"],
+        run=run,
+        replicate=data.get("replicate"),
+        metrics=metrics,
+    )

@@ -23,14 +23,53 @@ _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 # libpq's connection keywords (PQconndefaults, PostgreSQL 17): a location starting with one of them
 # and "=" is a keyword string, not a file name (write ./host=x.sqlite for such a file).
-_LIBPQ_KEYWORDS = frozenset("""
-    host hostaddr port dbname user password passfile require_auth channel_binding connect_timeout
-    client_encoding options application_name fallback_application_name keepalives keepalives_idle
-    keepalives_interval keepalives_count tcp_user_timeout replication gssencmode sslmode sslnegotiation
-    requiressl sslcompression sslcert sslkey sslkeylogfile sslpassword sslcertmode sslrootcert sslcrl sslcrldir
-    sslsni requirepeer ssl_min_protocol_version ssl_max_protocol_version krbsrvname gsslib gssdelegation
-    service target_session_attrs load_balance_hosts
-""".split())
+_LIBPQ_KEYWORDS = frozenset(
+    [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "require_auth",
+        "channel_binding",
+        "connect_timeout",
+        "client_encoding",
+        "options",
+        "application_name",
+        "fallback_application_name",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "replication",
+        "gssencmode",
+        "sslmode",
+        "sslnegotiation",
+        "requiressl",
+        "sslcompression",
+        "sslcert",
+        "sslkey",
+        "sslkeylogfile",
+        "sslpassword",
+        "sslcertmode",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
+        "requirepeer",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+        "service",
+        "target_session_attrs",
+        "load_balance_hosts",
+    ]
+)
 _KEYWORD_START = re.compile(r"\s*([A-Za-z_]+)\s*=")
 # A keyword string's secret value: quoted ('a b', with \' and \\ escapes) or up to the next blank.
 _KEYWORD_SECRET = re.compile(r"\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE)
@@ -43,7 +82,7 @@ def _url_rest(location: str) -> tuple[str, str] | None:
     match = _URL.match(location.strip())
     if match is None:
         return None
-    return match.group(1).lower(), location.strip()[match.end():]
+    return match.group(1).lower(), location.strip()[match.end() :]
 
 
 def _is_postgres_scheme(scheme: str) -> bool:
@@ -74,7 +113,7 @@ def _split_userinfo(rest: str) -> tuple[str | None, str]:
     first = re.split(r"[/?#]", before, maxsplit=1)[0]
     if first != before and "@" not in first and (":" not in first or first.rsplit(":", 1)[1].isdigit()):
         return None, rest  # `h/db?application_name=a@b`, `h:5432/db?x=a@b`
-    return before, rest[at + 1:]
+    return before, rest[at + 1 :]
 
 
 def normalize(location: str) -> str:
@@ -84,12 +123,15 @@ def normalize(location: str) -> str:
     rest = _url_rest(location)
     if rest is None:
         return location.strip()
-    scheme, tail = rest
+    _scheme, tail = rest
     userinfo, _ = _split_userinfo(tail)
     if userinfo is not None and any(c in userinfo for c in _USERINFO_BREAKERS):
-        raise SeedlockError("invalid-value", f"Unsupported ledger {redact(location)}: the user name or password holds "
-                                             f"an unencoded '@', '/', '?' or '#' (write them as %40, %2F, %3F, %23, "
-                                             f"or give the password in PGPASSWORD or ~/.pgpass)")
+        raise SeedlockError(
+            "invalid-value",
+            f"Unsupported ledger {redact(location)}: the user name or password holds "
+            f"an unencoded '@', '/', '?' or '#' (write them as %40, %2F, %3F, %23, "
+            f"or give the password in PGPASSWORD or ~/.pgpass)",
+        )
     return "postgresql://" + tail
 
 
@@ -97,8 +139,11 @@ def check_location(location: str) -> None:
     """Refuse (``invalid-value``, redacted) an address that is neither a file path nor a PostgreSQL address."""
     rest = _url_rest(location)
     if (rest is not None and not _is_postgres_scheme(rest[0])) or (rest is None and "://" in location):
-        raise SeedlockError("invalid-value", f"Unsupported ledger {redact(location)} (a file path, a postgresql:// "
-                                             f"URL or a libpq keyword string such as 'host=… dbname=…')")
+        raise SeedlockError(
+            "invalid-value",
+            f"Unsupported ledger {redact(location)} (a file path, a postgresql:// "
+            f"URL or a libpq keyword string such as 'host=… dbname=…')",
+        )
 
 
 def redact(location: str) -> str:
@@ -139,8 +184,9 @@ def parameters(location: str) -> dict[str, str]:
         return {k: str(v) for k, v in conninfo_to_dict(normalize(location)).items() if v is not None}
     except Error as exc:
         kind = str(exc).split('"', 1)[0].strip().rstrip(":") or "unreadable"
-        raise SeedlockError("invalid-value", f"Unsupported ledger {redact(location)}: libpq cannot read it "
-                                             f"({kind})") from None
+        raise SeedlockError(
+            "invalid-value", f"Unsupported ledger {redact(location)}: libpq cannot read it ({kind})"
+        ) from None
 
 
 def secrets_of(location: str, env: Mapping[str, str] | None = None) -> list[str]:
@@ -186,8 +232,9 @@ def hide_from_ps(location: str) -> None:
     exec until this runs (interpreter start-up): PGPASSWORD or ~/.pgpass never show it at all."""
     if sys.platform != "linux":
         return
-    secrets = sorted({s.encode("utf-8", "surrogateescape") for s in secrets_of(location, {}) if len(s) > 0},
-                     key=len, reverse=True)
+    secrets = sorted(
+        {s.encode("utf-8", "surrogateescape") for s in secrets_of(location, {}) if len(s) > 0}, key=len, reverse=True
+    )
     if not secrets:
         return
     try:
@@ -201,7 +248,7 @@ def hide_from_ps(location: str) -> None:
             at = shown.find(secret)
             while at >= 0:
                 ctypes.memmove(start + at, b"*" * len(secret), len(secret))
-                shown = shown[:at] + b"*" * len(secret) + shown[at + len(secret):]
+                shown = shown[:at] + b"*" * len(secret) + shown[at + len(secret) :]
                 at = shown.find(secret, at + len(secret))
     except (OSError, ValueError, IndexError):
         pass  # no /proc, or an older kernel without these fields: nothing to overwrite

@@ -13,9 +13,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..spec.errors import SeedlockError
-from ._backend import (GROUPS_SQL, METRICS_NAMED_SQL, METRICS_SQL, REPLICATES_SQL, SCHEMA_VERSION, Backend, Filters,
-                       ReplicateRun, SqlDialect, from_row, hex_prefix, metric_rows, newer_schema, replicate_row,
-                       replicate_runs, row_values, seed_rows, with_extras)
+from ._backend import (
+    GROUPS_SQL,
+    METRICS_NAMED_SQL,
+    METRICS_SQL,
+    REPLICATES_SQL,
+    SCHEMA_VERSION,
+    Backend,
+    Filters,
+    ReplicateRun,
+    SqlDialect,
+    from_row,
+    hex_prefix,
+    metric_rows,
+    newer_schema,
+    replicate_row,
+    replicate_runs,
+    row_values,
+    seed_rows,
+    with_extras,
+)
 from ._record import RunRecord
 
 _SCHEMA = f"""
@@ -73,7 +90,9 @@ CREATE TABLE IF NOT EXISTS seedlock_metrics (
 CREATE INDEX IF NOT EXISTS seedlock_metrics_name ON seedlock_metrics(name);
 """
 _SCHEMA = _SCHEMA.replace("{V2}", _SCHEMA_V2)
-_INSERT_REPLICATE = "INSERT OR IGNORE INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_REPLICATE = (
+    "INSERT OR IGNORE INTO seedlock_replicates (run, grp, idx, attempt, vary, seeds) VALUES (?, ?, ?, ?, ?, ?)"
+)
 _INSERT_METRIC = "INSERT OR IGNORE INTO seedlock_metrics (run, ord, name, step, value) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -128,7 +147,9 @@ class SqliteBackend(Backend):
             conn.close()
 
     def _check_version(self, conn: sqlite3.Connection) -> int | None:
-        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seedlock_meta'").fetchone()
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seedlock_meta'"
+        ).fetchone()
         if not has_meta:
             return None
         row = conn.execute("SELECT value FROM seedlock_meta WHERE key = 'schema'").fetchone()
@@ -220,8 +241,9 @@ class SqliteBackend(Backend):
                 return []
             return [from_row(r) for r in conn.execute(self._sql.find_sql(), bounds)]
 
-    def last_uses(self, stage: str, key: str, *, commit: str | None, inputs: str | None,
-                  params: str | None) -> tuple[RunRecord | None, RunRecord | None]:
+    def last_uses(
+        self, stage: str, key: str, *, commit: str | None, inputs: str | None, params: str | None
+    ) -> tuple[RunRecord | None, RunRecord | None]:
         if not self.path.exists():
             return None, None
         with self._connect(write=False) as conn:
@@ -241,10 +263,11 @@ class SqliteBackend(Backend):
                 return
             records = [from_row(row) for row in conn.execute(self._sql.all_sql())]
             if version >= 2:
-                records = with_extras(records, conn.execute("SELECT run, grp, idx, attempt, vary, seeds FROM "
-                                                            "seedlock_replicates").fetchall(),
-                                      conn.execute("SELECT run, name, step, value FROM seedlock_metrics "
-                                                   "ORDER BY run, ord").fetchall())
+                records = with_extras(
+                    records,
+                    conn.execute("SELECT run, grp, idx, attempt, vary, seeds FROM seedlock_replicates").fetchall(),
+                    conn.execute("SELECT run, name, step, value FROM seedlock_metrics ORDER BY run, ord").fetchall(),
+                )
             yield from records
 
     def replicates(self, group: str, metric: str | None = None) -> list[ReplicateRun]:
@@ -287,7 +310,8 @@ def _import_legacy(conn: sqlite3.Connection, sql: _Dialect) -> None:
     from ._record import new_record
 
     for old_id, created, event, stage, exit_code, commit, dirty, ci, text in conn.execute(
-            "SELECT id, created, event, stage, exit_code, git_commit, git_dirty, ci, lock FROM runs ORDER BY id").fetchall():
+        "SELECT id, created, event, stage, exit_code, git_commit, git_dirty, ci, lock FROM runs ORDER BY id"
+    ).fetchall():
         doc = json.loads(text)
         prov: dict[str, object] = {"created": created, "legacy": f"seedlock 0.1 run {old_id}; resolve-time provenance"}
         if commit:
@@ -299,9 +323,15 @@ def _import_legacy(conn: sqlite3.Connection, sql: _Dialect) -> None:
             if lock_prov.get(key):
                 prov[key] = lock_prov[key]
         run = hashlib.sha256(f"seedlock-0.1:{old_id}:{created}:{text}".encode()).hexdigest()[:32]
-        rec = new_record(doc, event=event if event in ("resolve", "run") else "resolve",
-                         stage=stage if stage in doc.get("stages", {}) else None, exit_code=exit_code,
-                         provenance=prov, lock_text=text, run=run)
+        rec = new_record(
+            doc,
+            event=event if event in ("resolve", "run") else "resolve",
+            stage=stage if stage in doc.get("stages", {}) else None,
+            exit_code=exit_code,
+            provenance=prov,
+            lock_text=text,
+            run=run,
+        )
         if conn.execute(sql.insert_run(), row_values(rec)).rowcount == 1:
             conn.executemany(sql.insert_seed(), seed_rows(rec))
 
@@ -312,7 +342,9 @@ class DamagedLedger(SeedlockError):
     records: list[RunRecord]
 
     def __init__(self, path: Path, cause: Exception, records: list[RunRecord], lost: int) -> None:
-        super().__init__("io-error", f"The ledger {path} is damaged ({cause}): {len(records)} runs read, {lost} unreadable")
+        super().__init__(
+            "io-error", f"The ledger {path} is damaged ({cause}): {len(records)} runs read, {lost} unreadable"
+        )
         self.records = records
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 
+from ._variables import LOCATE_VARIABLE, RUN_VARIABLE, STEP_VARIABLE
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-from ._variables import LOCATE_VARIABLE, RUN_VARIABLE, STEP_VARIABLE
 
 __all__ = ["LOCATE_VARIABLE", "RUN_VARIABLE", "STEP_VARIABLE", "probe"]
 

@@ -24,7 +24,11 @@ def install(rec: Recorder, keras: Any) -> None:
 
     class _Locate(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            for layer in self.model._flatten_layers(include_self=False) if hasattr(self.model, "_flatten_layers") else self.model.layers:
+            for layer in (
+                self.model._flatten_layers(include_self=False)
+                if hasattr(self.model, "_flatten_layers")
+                else self.model.layers
+            ):
                 for w in layer.weights:
                     name = f"{_name(layer)}/{getattr(w, 'name', 'w')}"
                     value = w.numpy()

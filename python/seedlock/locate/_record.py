@@ -137,8 +137,15 @@ class Recorder:
         if step is None:
             step = self.step if self.stepping else occurrence
         shape, dtype, values = flat_values(value)
-        record: dict[str, Any] = {"type": "probe", "step": step, "kind": "probe", "name": name, "shape": shape,
-                                  "dtype": dtype, "digest": digest_of(shape, dtype, values)}
+        record: dict[str, Any] = {
+            "type": "probe",
+            "step": step,
+            "kind": "probe",
+            "name": name,
+            "shape": shape,
+            "dtype": dtype,
+            "digest": digest_of(shape, dtype, values),
+        }
         if len(values) <= PROBE_VALUES or self.recording_values:
             record["values"] = [_json_number(v) for v in values]
         self.generators("probe " + name)
@@ -157,8 +164,16 @@ class Recorder:
     def tensor(self, kind: str, module: str, name: str, value: Any) -> None:
         """Fine pass: one tensor with its values, in execution order."""
         shape, dtype, values = flat_values(value)
-        record: dict[str, Any] = {"type": "tensor", "step": self.step, "kind": kind, "module": module, "name": name,
-                                  "shape": shape, "dtype": dtype, "digest": digest_of(shape, dtype, values)}
+        record: dict[str, Any] = {
+            "type": "tensor",
+            "step": self.step,
+            "kind": kind,
+            "module": module,
+            "name": name,
+            "shape": shape,
+            "dtype": dtype,
+            "digest": digest_of(shape, dtype, values),
+        }
         if len(values) <= FINE_VALUES:
             record["values"] = [_json_number(v) for v in values]
         self.write(record)
@@ -166,10 +181,15 @@ class Recorder:
     def end_step(self) -> None:
         """Close the current step: the coarse record (digest per kind) and the generators' states."""
         if self.fine is None and (self._folds or self._generators):
-            self.write({"type": "step", "step": self.step,
-                        "digests": {k: h.hexdigest()[:32] for k, h in self._folds.items()},
-                        "counts": dict(self._counts),
-                        "generators": {k: h.hexdigest()[:32] for k, h in self._generators.items()}})
+            self.write(
+                {
+                    "type": "step",
+                    "step": self.step,
+                    "digests": {k: h.hexdigest()[:32] for k, h in self._folds.items()},
+                    "counts": dict(self._counts),
+                    "generators": {k: h.hexdigest()[:32] for k, h in self._generators.items()},
+                }
+            )
         self._folds, self._counts, self._generators = {}, {}, {}
         self.step += 1
 
@@ -178,8 +198,16 @@ class Recorder:
         """The state of every global generator the program has loaded, and of seedlock's named streams."""
         for name, state in _generator_states(self.streams):
             if self.recording_values:
-                self.write({"type": "generator", "step": self.step, "kind": "generator", "name": name,
-                            "where": where, "digest": state})
+                self.write(
+                    {
+                        "type": "generator",
+                        "step": self.step,
+                        "kind": "generator",
+                        "name": name,
+                        "where": where,
+                        "digest": state,
+                    }
+                )
             elif self.fine is None:
                 h = self._generators.get(name)
                 if h is None:

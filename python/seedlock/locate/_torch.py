@@ -31,8 +31,14 @@ class TorchHooks:
         self.names: dict[int, str] = {}  # id(module) -> qualified name
         self.params: dict[int, str] = {}  # id(parameter) -> qualified name
         self.pending: list[tuple[str, str, Any]] = []  # coarse: (kind, name, checksum tensor) of this step
-        _BITS.update({torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16,
-                      torch.bfloat16: torch.int16})
+        _BITS.update(
+            {
+                torch.float32: torch.int32,
+                torch.float64: torch.int64,
+                torch.float16: torch.int16,
+                torch.bfloat16: torch.int16,
+            }
+        )
 
     def install(self) -> None:
         from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
@@ -46,7 +52,9 @@ class TorchHooks:
     # -- naming -----------------------------------------------------------------------------------
     def _learn(self, root: Any) -> None:
         inner = getattr(root, "module", None)
-        top = inner if type(root).__name__ in ("DistributedDataParallel", "DataParallel") and inner is not None else root
+        top = (
+            inner if type(root).__name__ in ("DistributedDataParallel", "DataParallel") and inner is not None else root
+        )
         for name, module in top.named_modules():
             self.names.setdefault(id(module), name or type(module).__name__)
         self.names.setdefault(id(root), type(top).__name__)
@@ -101,7 +109,7 @@ class TorchHooks:
             return
         torch = self.torch
         sums = torch.stack([c for _, _, c in self.pending]).cpu().tolist() if self.pending else []
-        for (kind, name, _), pair in zip(self.pending, sums):
+        for (kind, name, _), pair in zip(self.pending, sums, strict=False):
             self.rec.fold(kind, name, pair)
         self.pending = []
 
@@ -119,8 +127,11 @@ class TorchHooks:
             weights = _ARANGE.get(key)
             if weights is None:
                 weights = _ARANGE[key] = torch.arange(1, n + 1, dtype=torch.int64, device=words.device)
-            shape = torch.tensor(list(t.shape) + [0] * (4 - t.dim()) if t.dim() <= 4 else [n, 0, 0, 0],
-                                 dtype=torch.int64, device=words.device)
+            shape = torch.tensor(
+                list(t.shape) + [0] * (4 - t.dim()) if t.dim() <= 4 else [n, 0, 0, 0],
+                dtype=torch.int64,
+                device=words.device,
+            )
             return torch.cat([torch.stack([words.sum(), (words * weights).sum()]), shape[:4]])
 
 

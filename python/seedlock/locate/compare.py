@@ -22,7 +22,9 @@ def read_records(directory: Path) -> Records:
     out: Records = {}
     if not directory.is_dir():
         return out
-    files = sorted(directory.glob("rank*.jsonl"), key=lambda p: (int(p.name[4:].split("-")[0]), int(p.name.split("-")[1])))
+    files = sorted(
+        directory.glob("rank*.jsonl"), key=lambda p: (int(p.name[4:].split("-")[0]), int(p.name.split("-")[1]))
+    )
     for path in files:
         rank = int(path.name[4:].split("-")[0])
         with open(path) as f:
@@ -44,8 +46,15 @@ class Divergence:
     position: int = 0  # index of the record in its step (orders ranks within one step)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "module": self.module, "tensor": self.kind, "name": self.name, "rank": self.rank,
-                "max_abs_diff": self.max_abs_diff, **({"detail": self.detail} if self.detail else {})}
+        return {
+            "step": self.step,
+            "module": self.module,
+            "tensor": self.kind,
+            "name": self.name,
+            "rank": self.rank,
+            "max_abs_diff": self.max_abs_diff,
+            **({"detail": self.detail} if self.detail else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -94,9 +103,10 @@ def compare_coarse(a: Records, b: Records) -> Coarse:
         result.steps[rank] = (len(sa), len(sb))
         first: int | None = None
         kinds: tuple[str, ...] = ()
-        for x, y in zip(sa, sb):
-            different = tuple(k for k in sorted(set(x["digests"]) | set(y["digests"]))
-                              if x["digests"].get(k) != y["digests"].get(k))
+        for x, y in zip(sa, sb, strict=False):
+            different = tuple(
+                k for k in sorted(set(x["digests"]) | set(y["digests"])) if x["digests"].get(k) != y["digests"].get(k)
+            )
             if different:
                 first, kinds = x["step"], different
                 break
@@ -104,29 +114,46 @@ def compare_coarse(a: Records, b: Records) -> Coarse:
             first, kinds = min(len(sa), len(sb)), ("steps",)
         result.step[rank], result.kinds[rank] = first, kinds
         gens: dict[str, int] = {}
-        for x, y in zip(sa, sb):
+        for x, y in zip(sa, sb, strict=False):
             for name in set(x["generators"]) | set(y["generators"]):
                 if x["generators"].get(name) != y["generators"].get(name):
                     gens.setdefault(name, x["step"])
         result.generators[rank] = gens
         result.probe[rank] = _first_different(
-            [r for r in ra if r["type"] == "probe"], [r for r in rb if r["type"] == "probe"], rank)
+            [r for r in ra if r["type"] == "probe"], [r for r in rb if r["type"] == "probe"], rank
+        )
     return result
 
 
 def _first_different(xs: Sequence[dict[str, Any]], ys: Sequence[dict[str, Any]], rank: int) -> Divergence | None:
-    for i, (x, y) in enumerate(zip(xs, ys)):
+    for i, (x, y) in enumerate(zip(xs, ys, strict=False)):
         if _key(x) != _key(y):
-            return Divergence(rank, x["step"], x["kind"], x.get("module"), x["name"], None, position=i,
-                              detail=f"run 1 has {_describe(x)} where run 2 has {_describe(y)}")
+            return Divergence(
+                rank,
+                x["step"],
+                x["kind"],
+                x.get("module"),
+                x["name"],
+                None,
+                position=i,
+                detail=f"run 1 has {_describe(x)} where run 2 has {_describe(y)}",
+            )
         if x["digest"] != y["digest"]:
             diff, detail = _max_abs_diff(x, y)
             return Divergence(rank, x["step"], x["kind"], x.get("module"), x["name"], diff, detail, i)
     if len(xs) != len(ys):
         longer, n = ("run 1", len(xs)) if len(xs) > len(ys) else ("run 2", len(ys))
         extra = (xs if len(xs) > len(ys) else ys)[min(len(xs), len(ys))]
-        return Divergence(rank, extra["step"], extra["kind"], extra.get("module"), extra["name"], None,
-                          f"{longer} recorded more ({n} vs {min(len(xs), len(ys))})", min(len(xs), len(ys)))
+        return Divergence(
+            rank,
+            extra["step"],
+            extra["kind"],
+            extra.get("module"),
+            extra["name"],
+            None,
+            f"{longer} recorded more ({n} vs {min(len(xs), len(ys))})",
+            min(len(xs), len(ys)),
+        )
     return None
 
 
@@ -141,11 +168,7 @@ def _describe(r: Mapping[str, Any]) -> str:
 def _numbers(values: Sequence[Any]) -> list[float] | None:
     out = []
     for v in values:
-        if isinstance(v, bool):
-            out.append(float(v))
-        elif isinstance(v, (int, float)):
-            out.append(float(v))
-        elif isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        if isinstance(v, (bool, int, float)) or (isinstance(v, str) and v in ("nan", "inf", "-inf")):
             out.append(float(v))
         else:
             return None
@@ -161,8 +184,8 @@ def _max_abs_diff(x: Mapping[str, Any], y: Mapping[str, Any]) -> tuple[float | N
     if a is None or b is None:
         return None, ""
     worst = 0.0
-    for u, v in zip(a, b):
-        if math.isnan(u) and math.isnan(v) or u == v:
+    for u, v in zip(a, b, strict=False):
+        if (math.isnan(u) and math.isnan(v)) or u == v:
             continue
         d = abs(u - v)
         worst = max(worst, d if not math.isnan(d) else math.inf)
@@ -185,20 +208,28 @@ def compare_fine(a: Records, b: Records, step: int, coarse: Coarse) -> list[Rank
         if div is None:
             findings.append(_coarse_only(rank, coarse))
             continue
-        before = [r for r in xs[:div.position]]
-        gens = _generators_differing(a.get(rank, []), b.get(rank, []), step, xs[div.position]["seq"] if div.position < len(xs) else None)
-        findings.append(RankFinding(rank, div, step, _summary(before, step), gens,
-                                    _cause(div, before, xs, ys, gens, coarse, rank, step)))
+        before = list(xs[: div.position])
+        gens = _generators_differing(
+            a.get(rank, []), b.get(rank, []), step, xs[div.position]["seq"] if div.position < len(xs) else None
+        )
+        findings.append(
+            RankFinding(
+                rank, div, step, _summary(before, step), gens, _cause(div, before, xs, ys, gens, coarse, rank, step)
+            )
+        )
     return findings
 
 
-def _generators_differing(ra: Sequence[dict[str, Any]], rb: Sequence[dict[str, Any]], step: int,
-                          until_seq: int | None) -> tuple[str, ...]:
+def _generators_differing(
+    ra: Sequence[dict[str, Any]], rb: Sequence[dict[str, Any]], step: int, until_seq: int | None
+) -> tuple[str, ...]:
     """Generators whose state differed at ``step`` before the record numbered ``until_seq`` (run 1)."""
-    ga = [r for r in ra if r["type"] == "generator" and r["step"] == step and (until_seq is None or r["seq"] < until_seq)]
+    ga = [
+        r for r in ra if r["type"] == "generator" and r["step"] == step and (until_seq is None or r["seq"] < until_seq)
+    ]
     gb = [r for r in rb if r["type"] == "generator" and r["step"] == step]
     seen: dict[str, None] = {}
-    for x, y in zip(ga, gb):
+    for x, y in zip(ga, gb, strict=False):
         if x["name"] == y["name"] and x["digest"] != y["digest"]:
             seen.setdefault(f"{x['name']} ({x['where']})", None)
     return tuple(seen)
@@ -223,10 +254,18 @@ def _coarse_only(rank: int, coarse: Coarse) -> RankFinding:
     if step is None:
         return RankFinding(rank, None, coarse.steps.get(rank, (0, 0))[0])
     kinds = coarse.kinds.get(rank, ())
-    div = Divergence(rank, step, kinds[0] if kinds else "steps", None, ", ".join(kinds), None,
-                     "the fine pass did not repeat it: the divergence is not reproducible at module level")
-    return RankFinding(rank, div, step, cause=_generator_cause(coarse.generators.get(rank, {}), step) or "",
-                       located=False)
+    div = Divergence(
+        rank,
+        step,
+        kinds[0] if kinds else "steps",
+        None,
+        ", ".join(kinds),
+        None,
+        "the fine pass did not repeat it: the divergence is not reproducible at module level",
+    )
+    return RankFinding(
+        rank, div, step, cause=_generator_cause(coarse.generators.get(rank, {}), step) or "", located=False
+    )
 
 
 def probe_findings(coarse: Coarse) -> list[RankFinding]:
@@ -236,8 +275,10 @@ def probe_findings(coarse: Coarse) -> list[RankFinding]:
         step = coarse.step.get(rank)
         if div is not None and (step is None or div.step < step):
             gens = tuple(name for name, s in coarse.generators.get(rank, {}).items() if s <= div.step)
-            cause = (f"the values of probe {div.name!r} differ while every probe before it was identical: the "
-                     f"randomness entered between the previous probe and this one")
+            cause = (
+                f"the values of probe {div.name!r} differ while every probe before it was identical: the "
+                f"randomness entered between the previous probe and this one"
+            )
             if gens:
                 cause = _generator_cause(coarse.generators[rank], div.step) or cause
             out.append(RankFinding(rank, div, div.step, (), gens, cause))
@@ -250,39 +291,63 @@ def _generator_cause(gens: Mapping[str, int], step: int) -> str | None:
         return None
     first_step, name = named[0]
     when = "from the start" if first_step == 0 else f"from step {first_step} on (identical before)"
-    return (f"the {name} generator is in another state {when}: something re-seeded it from outside the lock "
-            f"(the clock, os.urandom) or drew a different number of values from it")
+    return (
+        f"the {name} generator is in another state {when}: something re-seeded it from outside the lock "
+        f"(the clock, os.urandom) or drew a different number of values from it"
+    )
 
 
-def _cause(div: Divergence, before: Sequence[dict[str, Any]], xs: Sequence[dict[str, Any]],
-           ys: Sequence[dict[str, Any]], gens: Sequence[str], coarse: Coarse, rank: int, step: int) -> str:
+def _cause(
+    div: Divergence,
+    before: Sequence[dict[str, Any]],
+    xs: Sequence[dict[str, Any]],
+    ys: Sequence[dict[str, Any]],
+    gens: Sequence[str],
+    coarse: Coarse,
+    rank: int,
+    step: int,
+) -> str:
     if gens:
         name = gens[0].split(" (")[0]
         first = coarse.generators.get(rank, {}).get(name, step)
         when = "from the start" if first == 0 else f"from step {first} on (identical in every step before)"
-        return (f"the {name} generator was in another state before it, {when}: something re-seeded it from "
-                f"outside the lock (the clock, os.urandom) or drew a different number of values from it")
+        return (
+            f"the {name} generator was in another state before it, {when}: something re-seeded it from "
+            f"outside the lock (the clock, os.urandom) or drew a different number of values from it"
+        )
     if div.kind == "input-batch":
-        return ("the batch given to the model differs while everything before it was identical: the data order "
-                "or the data itself (a shuffle, sampler or augmentation drawing from a generator the lock does not "
-                "control, e.g. a DataLoader generator seeded from os.urandom)")
+        return (
+            "the batch given to the model differs while everything before it was identical: the data order "
+            "or the data itself (a shuffle, sampler or augmentation drawing from a generator the lock does not "
+            "control, e.g. a DataLoader generator seeded from os.urandom)"
+        )
     if div.kind == "probe":
-        return (f"the values of probe {div.name!r} differ while everything before it was identical: the randomness "
-                f"entered between the previous probe and this one")
+        return (
+            f"the values of probe {div.name!r} differ while everything before it was identical: the randomness "
+            f"entered between the previous probe and this one"
+        )
     if div.kind == "steps":
         return "the runs trained a different number of steps: control flow depends on something the lock does not fix"
     small = div.max_abs_diff is not None and div.max_abs_diff <= ROUNDING * max(_scale(xs[div.position]), 1e-30)
     where = div.module or div.name
     if div.kind == "forward-output":
         if small:
-            return (f"{where} computes a slightly different result (rounding level) from identical inputs and "
-                    f"parameters: a reduction whose result depends on the number of threads or the order of summation "
-                    f"(torch.set_num_threads, OMP_NUM_THREADS), or a nondeterministic op on the device")
-        return (f"{where} gives a different output from identical inputs and parameters: it draws from a generator "
-                f"the lock does not control (its own torch.Generator or numpy Generator seeded from os.urandom or the "
-                f"clock, a Keras SeedGenerator or tf.random.Generator seeded so)")
+            return (
+                f"{where} computes a slightly different result (rounding level) from identical inputs and "
+                f"parameters: a reduction whose result depends on the number of threads or the order of summation "
+                f"(torch.set_num_threads, OMP_NUM_THREADS), or a nondeterministic op on the device"
+            )
+        return (
+            f"{where} gives a different output from identical inputs and parameters: it draws from a generator "
+            f"the lock does not control (its own torch.Generator or numpy Generator seeded from os.urandom or the "
+            f"clock, a Keras SeedGenerator or tf.random.Generator seeded so)"
+        )
     if div.kind == "gradient":
-        return (f"the gradient of {div.name} differs after identical forward passes: a nondeterministic backward op "
-                f"(atomic adds on a GPU) or gradients averaged with another rank that diverged")
-    return (f"the update of {div.name} differs from identical gradients: randomness or a nondeterministic op "
-            f"in the optimizer step")
+        return (
+            f"the gradient of {div.name} differs after identical forward passes: a nondeterministic backward op "
+            f"(atomic adds on a GPU) or gradients averaged with another rank that diverged"
+        )
+    return (
+        f"the update of {div.name} differs from identical gradients: randomness or a nondeterministic op "
+        f"in the optimizer step"
+    )

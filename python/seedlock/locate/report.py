@@ -13,8 +13,10 @@ def lines(found: Located) -> list[str]:
     if found.failed:
         return [f"seedlock: locate: could not locate: {found.failed}"]
     if not found.recorded:
-        return ["seedlock: locate: nothing was recorded: the program trains no torch model or Keras fit and calls "
-                "no seedlock.probe (add probes: seedlock.probe(name, value) in Python, probe(name, x) in R)"]
+        return [
+            "seedlock: locate: nothing was recorded: the program trains no torch model or Keras fit and calls "
+            "no seedlock.probe (add probes: seedlock.probe(name, value) in Python, probe(name, x) in R)"
+        ]
     first = found.first
     if first is None or first.divergence is None:
         return ["seedlock: locate: no divergence: every recorded step and probe was identical in both runs"]
@@ -55,8 +57,13 @@ def _rank_lines(f: RankFinding, indent: str) -> list[str]:
     out = [f"{indent}{_what(f)}{_diff(d.max_abs_diff)}" + (f" ({d.detail})" if d.detail and f.located else "")]
     n = f.identical_steps
     # Every record of those steps: batches, module outputs, gradients and parameters, generators, probes.
-    same = ["nothing earlier (step 0)" if n == 0 else "the earlier step, all of it" if n == 1
-            else f"all {n} earlier steps (batches, outputs, gradients, parameters, probes)"]
+    same = [
+        "nothing earlier (step 0)"
+        if n == 0
+        else "the earlier step, all of it"
+        if n == 1
+        else f"all {n} earlier steps (batches, outputs, gradients, parameters, probes)"
+    ]
     listed = list(f.identical_before[:MAX_LISTED])
     if len(f.identical_before) > MAX_LISTED:
         listed.append(f"{len(f.identical_before) - MAX_LISTED} more")
@@ -80,10 +87,17 @@ def to_json(found: Located, *, reproducible: bool) -> dict[str, Any]:
         "first_divergence": first.divergence.to_dict() if first is not None and first.divergence is not None else None,
         "identical_before": _identical(first) if first is not None and first.divergence is not None else None,
         "cause": first.cause if first is not None and first.divergence is not None else None,
-        "ranks": [{"rank": f.rank, "located": f.located,
-                   "first_divergence": f.divergence.to_dict() if f.divergence is not None else None,
-                   "identical_before": _identical(f) if f.divergence is not None else None,
-                   "generators": list(f.generators), "cause": f.cause or None} for f in found.findings],
+        "ranks": [
+            {
+                "rank": f.rank,
+                "located": f.located,
+                "first_divergence": f.divergence.to_dict() if f.divergence is not None else None,
+                "identical_before": _identical(f) if f.divergence is not None else None,
+                "generators": list(f.generators),
+                "cause": f.cause or None,
+            }
+            for f in found.findings
+        ],
     }
 
 

@@ -25,8 +25,9 @@ SetAside = Callable[[Path], AbstractContextManager[None]]
 Clear = Callable[[], None]
 
 
-def locate(cmd: Sequence[str], env: Mapping[str, str], set_aside: SetAside, clear: Clear, run: Runner, work: Path,
-           note: Echo) -> Located:
+def locate(
+    cmd: Sequence[str], env: Mapping[str, str], set_aside: SetAside, clear: Clear, run: Runner, work: Path, note: Echo
+) -> Located:
     """Run ``cmd`` under instrumentation (records below ``work``) and find where two runs part."""
     env = _with_bootstrap(env)
     before = Path(tempfile.mkdtemp(prefix="locate-before-", dir=work))
@@ -59,8 +60,15 @@ def _quiet(coarse: Coarse, early: Sequence[RankFinding]) -> tuple[RankFinding, .
     return tuple(RankFinding(rank, None, n[0]) for rank, n in sorted(coarse.steps.items()) if rank not in done)
 
 
-def _passes(cmd: Sequence[str], env: Mapping[str, str], dirs: Sequence[Path], step: int | None, run: Runner,
-            clear: Clear, note: Echo) -> str | None:
+def _passes(
+    cmd: Sequence[str],
+    env: Mapping[str, str],
+    dirs: Sequence[Path],
+    step: int | None,
+    run: Runner,
+    clear: Clear,
+    note: Echo,
+) -> str | None:
     which = "coarse pass" if step is None else f"fine pass at step {step}"
     for i, directory in enumerate(dirs, start=1):
         directory.mkdir(parents=True, exist_ok=True)
@@ -84,8 +92,19 @@ def _with_bootstrap(env: Mapping[str, str]) -> dict[str, str]:
     return {**env, "PYTHONPATH": path}
 
 
-def after_verify(cmd: Sequence[str], env: Mapping[str, str], set_aside: SetAside, clear: Clear, run: Runner, *,
-                 reproducible: bool, kept: Path | None, json_path: str | None, echo: Echo, note: Echo) -> Located:
+def after_verify(
+    cmd: Sequence[str],
+    env: Mapping[str, str],
+    set_aside: SetAside,
+    clear: Clear,
+    run: Runner,
+    *,
+    reproducible: bool,
+    kept: Path | None,
+    json_path: str | None,
+    echo: Echo,
+    note: Echo,
+) -> Located:
     """``verify``'s locator step: run, print the report (``echo``), write ``json_path``; the records go
     with the kept runs, or to a temporary directory removed afterwards."""
     from .report import lines, to_json

@@ -35,8 +35,13 @@ class Targets:
         return ((self.dotenv,) if self.dotenv else ()) + self.appends
 
 
-def targets(*, dotenv: str | os.PathLike[str] | None = None, github_output: bool = False, github_env: bool = False,
-            environ: Mapping[str, str] | None = None) -> Targets:
+def targets(
+    *,
+    dotenv: str | os.PathLike[str] | None = None,
+    github_output: bool = False,
+    github_env: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Targets:
     """The files the flags name, each checked to be writable, before anything is written:
     ``missing-environment`` when ``$GITHUB_OUTPUT``/``$GITHUB_ENV`` is unset, ``io-error`` for a target
     that cannot be written."""
@@ -44,8 +49,10 @@ def targets(*, dotenv: str | os.PathLike[str] | None = None, github_output: bool
 
     environ = os.environ if environ is None else environ
     appends = []
-    for wanted, variable, flag in ((github_output, "GITHUB_OUTPUT", "--github-output"),
-                                   (github_env, "GITHUB_ENV", "--github-env")):
+    for wanted, variable, flag in (
+        (github_output, "GITHUB_OUTPUT", "--github-output"),
+        (github_env, "GITHUB_ENV", "--github-env"),
+    ):
         if wanted:
             path = environ.get(variable)
             if not path:

@@ -40,15 +40,19 @@ def check_metric(name: object, value: object, step: object) -> Metric:
     from ..spec.errors import SeedlockError
 
     if not isinstance(name, str) or not name or len(name) > NAME_MAX:
-        raise SeedlockError("invalid-value", f"A metric name is a non-empty string of at most {NAME_MAX} characters, "
-                                             f"not {name!r}", "/name")
+        raise SeedlockError(
+            "invalid-value",
+            f"A metric name is a non-empty string of at most {NAME_MAX} characters, not {name!r}",
+            "/name",
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SeedlockError("invalid-type", f"Metric {name!r}: the value must be a number, not {value!r}", "/value")
     if not math.isfinite(float(value)):
         raise SeedlockError("invalid-value", f"Metric {name!r}: the value must be finite, not {value!r}", "/value")
     if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-        raise SeedlockError("invalid-value", f"Metric {name!r}: the step must be a non-negative int, not {step!r}",
-                            "/step")
+        raise SeedlockError(
+            "invalid-value", f"Metric {name!r}: the step must be a non-negative int, not {step!r}", "/step"
+        )
     return Metric(name=name, value=float(value), step=step)
 
 
@@ -63,8 +67,11 @@ def log_metric(name: str, value: float, step: int | None = None) -> None:
     if not path:
         if not _warned:
             _warned = True
-            warnings.warn(f"seedlock.log_metric({name!r}): not recorded, {METRICS_VARIABLE} is not set (run the "
-                          f"program with `seedlock run --record` or `seedlock replicate`)", stacklevel=2)
+            warnings.warn(
+                f"seedlock.log_metric({name!r}): not recorded, {METRICS_VARIABLE} is not set (run the "
+                f"program with `seedlock run --record` or `seedlock replicate`)",
+                stacklevel=2,
+            )
         return
     line = (json.dumps(metric.to_dict(), allow_nan=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -129,4 +136,12 @@ def final_values(metrics: Iterable[Metric]) -> dict[str, float]:
     return {name: value for name, (_s, _o, value) in best.items()}
 
 
-__all__ = ["METRICS_VARIABLE", "Metric", "check_metric", "collecting_metrics", "final_values", "log_metric", "read_metrics"]
+__all__ = [
+    "METRICS_VARIABLE",
+    "Metric",
+    "check_metric",
+    "collecting_metrics",
+    "final_values",
+    "log_metric",
+    "read_metrics",
+]

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..spec._version import __version__
 from ..seeding._machine import device_kind, platform_tag, python_version
+from ..spec._version import __version__
+
 
 def collect(
     frameworks: Iterable[str],
@@ -42,7 +43,9 @@ def collect(
         root = project_root(base)
         for key, paths in (("inputs", inputs), ("params", params)):
             if paths:
-                out[key] = fingerprint(paths, base=base, root=root, allow_external=allow_external_paths, pointer=f"/{key}")
+                out[key] = fingerprint(
+                    paths, base=base, root=root, allow_external=allow_external_paths, pointer=f"/{key}"
+                )
     return out
 
 
@@ -96,11 +99,12 @@ def framework_versions(frameworks: Iterable[str]) -> dict[str, str | None]:
     Each framework module says how (``seedlock.frameworks.<name>.version``), without importing it.
     """
     from .. import frameworks as _frameworks
-
     from ..seeding import extensions
 
-    return {fw: _frameworks.get(fw).version() if fw in _frameworks.NAMES else extensions.version(fw)
-            for fw in sorted(set(frameworks))}
+    return {
+        fw: _frameworks.get(fw).version() if fw in _frameworks.NAMES else extensions.version(fw)
+        for fw in sorted(set(frameworks))
+    }
 
 
 #: Seedlock's own directory at the project root (ledger, spool): never part of the code's state.
@@ -110,8 +114,11 @@ SEEDLOCK_DIR = ".seedlock"
 def git_state(directory: Path, *, exclude: Iterable[Path] = ()) -> dict[str, Any] | None:
     """``{"commit", "dirty"}`` when ``directory`` is inside a git work tree, else None. Files in
     ``exclude`` (the lock a run reads: its seeds are compared on their own) do not make it dirty."""
+
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=30, check=False)
+        return subprocess.run(
+            ["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=30, check=False
+        )
 
     try:
         head = git("rev-parse", "HEAD")
@@ -119,8 +126,15 @@ def git_state(directory: Path, *, exclude: Iterable[Path] = ()) -> dict[str, Any
             return None
         # Untracked files count (a new module changes what runs); ignored files and seedlock's own
         # ledger and spool directory do not.
-        status = git("status", "--porcelain", "--untracked-files=normal", "--", ".", f":(top,exclude){SEEDLOCK_DIR}",
-                     *(f":(exclude){Path(p).resolve()}" for p in exclude))
+        status = git(
+            "status",
+            "--porcelain",
+            "--untracked-files=normal",
+            "--",
+            ".",
+            f":(top,exclude){SEEDLOCK_DIR}",
+            *(f":(exclude){Path(p).resolve()}" for p in exclude),
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if status.returncode != 0:
@@ -130,13 +144,23 @@ def git_state(directory: Path, *, exclude: Iterable[Path] = ()) -> dict[str, Any
 
 _CI_FIELDS: Mapping[str, Mapping[str, str]] = {
     "gitlab": {
-        "project": "CI_PROJECT_PATH", "pipeline_id": "CI_PIPELINE_ID", "pipeline_url": "CI_PIPELINE_URL",
-        "job_id": "CI_JOB_ID", "job_name": "CI_JOB_NAME", "job_url": "CI_JOB_URL", "commit": "CI_COMMIT_SHA",
+        "project": "CI_PROJECT_PATH",
+        "pipeline_id": "CI_PIPELINE_ID",
+        "pipeline_url": "CI_PIPELINE_URL",
+        "job_id": "CI_JOB_ID",
+        "job_name": "CI_JOB_NAME",
+        "job_url": "CI_JOB_URL",
+        "commit": "CI_COMMIT_SHA",
         "ref": "CI_COMMIT_REF_NAME",
     },
     "github": {
-        "repository": "GITHUB_REPOSITORY", "workflow": "GITHUB_WORKFLOW", "run_id": "GITHUB_RUN_ID",
-        "run_attempt": "GITHUB_RUN_ATTEMPT", "job": "GITHUB_JOB", "commit": "GITHUB_SHA", "ref": "GITHUB_REF",
+        "repository": "GITHUB_REPOSITORY",
+        "workflow": "GITHUB_WORKFLOW",
+        "run_id": "GITHUB_RUN_ID",
+        "run_attempt": "GITHUB_RUN_ATTEMPT",
+        "job": "GITHUB_JOB",
+        "commit": "GITHUB_SHA",
+        "ref": "GITHUB_REF",
     },
 }
 
@@ -155,7 +179,12 @@ def ci_state(env: Mapping[str, str]) -> dict[str, Any] | None:
     for key, variable in _CI_FIELDS[system].items():
         if env.get(variable):
             out[key] = env[variable]
-    if system == "github" and env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+    if (
+        system == "github"
+        and env.get("GITHUB_SERVER_URL")
+        and env.get("GITHUB_REPOSITORY")
+        and env.get("GITHUB_RUN_ID")
+    ):
         out["run_url"] = f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
     return out
 

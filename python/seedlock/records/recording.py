@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..seeding.runcheck import StartCheck, base_directory, check_start, hashes_now
 from ..spec._io import read_bytes
 from ..spec.fingerprint import allows_external
-from ..seeding.runcheck import StartCheck, base_directory, check_start, hashes_now
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,8 +29,15 @@ class RunStart:
     check: StartCheck
 
 
-def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None,
-              command: Sequence[str] | None = None, *, raw: bytes | None = None, provenance: bool = True) -> RunStart:
+def start_run(
+    lock_path: str,
+    stage: str,
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+    *,
+    raw: bytes | None = None,
+    provenance: bool = True,
+) -> RunStart:
     """Collect the run's provenance and compare it with the lock (the lock must already be validated);
     ``command`` (argv) is recorded with it: the reuse check compares it (spec §5.4). ``raw``: the lock's
     bytes when already read (a pipe cannot be read twice). Without ``provenance`` (no record, no reuse
@@ -43,12 +50,24 @@ def start_run(lock_path: str, stage: str, env: Mapping[str, str] | None = None,
     doc = _lockfile.parse(raw)
     base = base_directory(doc, lock_path)
     state = run_provenance(doc, lock_path, stage, base, env, command=command) if provenance else None
-    return RunStart(lock_doc=doc, lock_text=text, stage=stage, provenance=state or {},
-                    check=check_start(doc, stage, base=base, current=state, lock_path=lock_path, environ=env))
+    return RunStart(
+        lock_doc=doc,
+        lock_text=text,
+        stage=stage,
+        provenance=state or {},
+        check=check_start(doc, stage, base=base, current=state, lock_path=lock_path, environ=env),
+    )
 
 
-def run_provenance(lock_doc: Mapping[str, Any], lock_path: str, stage: str, base: str,
-                   env: Mapping[str, str] | None = None, *, command: Sequence[str] | None = None) -> Mapping[str, Any]:
+def run_provenance(
+    lock_doc: Mapping[str, Any],
+    lock_path: str,
+    stage: str,
+    base: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    command: Sequence[str] | None = None,
+) -> Mapping[str, Any]:
     """The run's own provenance for its record (git, CI, versions, input hashes measured now, and the
     ``command`` when there is one), for a lock already read and checked; ``base`` is where its inputs are
     (:func:`seedlock.spec.fingerprint.base_directory`)."""
@@ -61,13 +80,15 @@ def run_provenance(lock_doc: Mapping[str, Any], lock_path: str, stage: str, base
     frameworks = list(lock_doc["stages"][stage]["frameworks"])
     # The lock being run is no change to the code (its seeds are compared on their own): a lock that a
     # CI step wrote, untracked, must not make every run's tree dirty.
-    state = run_state(frameworks, git_dir=Path(base), env=env, inputs=inputs, params=params,
-                      git_exclude=[Path(lock_path)])
+    state = run_state(
+        frameworks, git_dir=Path(base), env=env, inputs=inputs, params=params, git_exclude=[Path(lock_path)]
+    )
     return state if command is None else {**state, "command": list(command)}
 
 
-def resolve_provenance(lock_doc: Mapping[str, Any], manifest_path: str | None,
-                       env: Mapping[str, str] | None = None) -> Mapping[str, Any]:
+def resolve_provenance(
+    lock_doc: Mapping[str, Any], manifest_path: str | None, env: Mapping[str, str] | None = None
+) -> Mapping[str, Any]:
     """A resolve record's provenance: the lock's own (collected just now), else collected for the record."""
     from .provenance import run_state
 
@@ -84,14 +105,16 @@ def record_resolve(ledger: Any, lock_doc: Mapping[str, Any], lock_text: str, pro
     :func:`resolve_provenance`) to ``ledger`` and return it."""
     from ..ledger import new_record
 
-    record = new_record(lock_doc, event="resolve", stage=None, exit_code=None, lock_text=lock_text,
-                        provenance=provenance)
+    record = new_record(
+        lock_doc, event="resolve", stage=None, exit_code=None, lock_text=lock_text, provenance=provenance
+    )
     ledger.record(record)
     return record
 
 
-def reuse_report(ledger: Any, lock_doc: Mapping[str, Any], stages: Sequence[str],
-                 provenance: Mapping[str, Any]) -> tuple[list[str], bool]:
+def reuse_report(
+    ledger: Any, lock_doc: Mapping[str, Any], stages: Sequence[str], provenance: Mapping[str, Any]
+) -> tuple[list[str], bool]:
     """Lines for the reuse check of ``stages`` (one per stage at most) and whether any adds no information."""
     from ..ledger import Dependent
 
@@ -99,7 +122,9 @@ def reuse_report(ledger: Any, lock_doc: Mapping[str, Any], stages: Sequence[str]
         return [f"no ledger at {ledger.location} yet: no past run to compare with"], False
     uses = ledger.reuse(lock_doc, stages, Dependent.of(provenance))
     if not uses:
-        return ["no recorded run of " + ", ".join(repr(s) for s in stages) + f" in {ledger.location} used these seeds"], False
+        return [
+            "no recorded run of " + ", ".join(repr(s) for s in stages) + f" in {ledger.location} used these seeds"
+        ], False
     return [u.describe() for u in uses], any(u.adds_no_information for u in uses)
 
 

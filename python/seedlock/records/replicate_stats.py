@@ -77,8 +77,14 @@ class Interval:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"low": self.low, "high": self.high, "method": self.method,
-                               "confidence": self.confidence, "resamples": self.resamples, "seed": self.seed}
+        out: dict[str, Any] = {
+            "low": self.low,
+            "high": self.high,
+            "method": self.method,
+            "confidence": self.confidence,
+            "resamples": self.resamples,
+            "seed": self.seed,
+        }
         if self.note:
             out["note"] = self.note
         return out
@@ -100,10 +106,19 @@ class Summary:
     values: tuple[float, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "metric": self.metric, "n": self.n, "mean": self.mean, "std": self.std,
-                "median": self.median, "iqm": self.iqm, "min": self.min, "max": self.max,
-                "ci": self.interval.to_dict(),
-                "values": [{"replicate": i, "value": v} for i, v in zip(self.indices, self.values)]}
+        return {
+            "group": self.group,
+            "metric": self.metric,
+            "n": self.n,
+            "mean": self.mean,
+            "std": self.std,
+            "median": self.median,
+            "iqm": self.iqm,
+            "min": self.min,
+            "max": self.max,
+            "ci": self.interval.to_dict(),
+            "values": [{"replicate": i, "value": v} for i, v in zip(self.indices, self.values, strict=False)],
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,10 +136,17 @@ class Comparison:
     probability_of_improvement: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "candidate": self.candidate, "baseline": self.baseline,
-                "paired": self.paired, "pairing": self.pairing, "better": self.better,
-                "difference": self.difference, "ci": self.interval.to_dict(),
-                "probability_of_improvement": self.probability_of_improvement}
+        return {
+            "metric": self.metric,
+            "candidate": self.candidate,
+            "baseline": self.baseline,
+            "paired": self.paired,
+            "pairing": self.pairing,
+            "better": self.better,
+            "difference": self.difference,
+            "ci": self.interval.to_dict(),
+            "probability_of_improvement": self.probability_of_improvement,
+        }
 
 
 def resamples_for(n: int, requested: int = DEFAULT_RESAMPLES) -> int:
@@ -142,10 +164,20 @@ def summarize(sample: Sample, *, seed: int = BOOTSTRAP_SEED, resamples: int = DE
     if n == 0:
         raise ValueError(f"group {sample.group!r} has no values of metric {sample.metric!r}")
     interval = mean_interval(x, seed=seed, resamples=resamples)
-    return Summary(group=sample.group, metric=sample.metric, n=n, mean=float(x.mean()),
-                   std=float(x.std(ddof=1)) if n > 1 else None, median=float(np.median(x)), iqm=iqm(x),
-                   min=float(x.min()), max=float(x.max()), interval=interval, indices=sample.indices,
-                   values=sample.values)
+    return Summary(
+        group=sample.group,
+        metric=sample.metric,
+        n=n,
+        mean=float(x.mean()),
+        std=float(x.std(ddof=1)) if n > 1 else None,
+        median=float(np.median(x)),
+        iqm=iqm(x),
+        min=float(x.min()),
+        max=float(x.max()),
+        interval=interval,
+        indices=sample.indices,
+        values=sample.values,
+    )
 
 
 def iqm(values: Sequence[float] | np.ndarray) -> float:
@@ -155,26 +187,38 @@ def iqm(values: Sequence[float] | np.ndarray) -> float:
 
     x = np.sort(np.asarray(values, dtype=float))
     cut = int(0.25 * x.size)
-    return float(x[cut:x.size - cut].mean())
+    return float(x[cut : x.size - cut].mean())
 
 
 def mean_interval(x: np.ndarray, *, seed: int = BOOTSTRAP_SEED, resamples: int = DEFAULT_RESAMPLES) -> Interval:
     """The bootstrap confidence interval of the mean of ``x``."""
-    import numpy as np
 
     n = int(x.size)
     b = resamples_for(n, resamples)
     if n < 2:
-        return Interval(low=None, high=None, method="none", confidence=CONFIDENCE, resamples=0, seed=seed,
-                        note="one replicate: no interval")
+        return Interval(
+            low=None,
+            high=None,
+            method="none",
+            confidence=CONFIDENCE,
+            resamples=0,
+            seed=seed,
+            note="one replicate: no interval",
+        )
     dist = _distribution((x,), b, seed)
     total = float(x.sum())
     jack = [(total - x) / (n - 1)]
     return _interval(float(x.mean()), dist, jack, b, seed)
 
 
-def compare(candidate: Sample, baseline: Sample, *, better: Better = "higher", seed: int = BOOTSTRAP_SEED,
-            resamples: int = DEFAULT_RESAMPLES) -> Comparison:
+def compare(
+    candidate: Sample,
+    baseline: Sample,
+    *,
+    better: Better = "higher",
+    seed: int = BOOTSTRAP_SEED,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> Comparison:
     """``candidate`` against ``baseline`` for one metric (see the module's notes on pairing)."""
     import numpy as np
 
@@ -194,9 +238,17 @@ def compare(candidate: Sample, baseline: Sample, *, better: Better = "higher", s
         diff = float(c.mean() - a.mean())
         interval = difference_interval(c, a, seed=seed, resamples=resamples)
         poi = probability_of_improvement(sign * c, sign * a)
-    return Comparison(metric=candidate.metric, candidate=candidate.group, baseline=baseline.group, paired=paired,
-                      pairing=why, better=better, difference=diff, interval=interval,
-                      probability_of_improvement=poi)
+    return Comparison(
+        metric=candidate.metric,
+        candidate=candidate.group,
+        baseline=baseline.group,
+        paired=paired,
+        pairing=why,
+        better=better,
+        difference=diff,
+        interval=interval,
+        probability_of_improvement=poi,
+    )
 
 
 def pairing(candidate: Sample, baseline: Sample) -> tuple[bool, str]:
@@ -205,22 +257,32 @@ def pairing(candidate: Sample, baseline: Sample) -> tuple[bool, str]:
         return False, "not paired: the groups ran different replicate indices"
     if candidate.seeds is None or baseline.seeds is None:
         return False, "not paired: the seeds of some replicates are not known"
-    c = dict(zip(candidate.indices, candidate.seeds))
-    b = dict(zip(baseline.indices, baseline.seeds))
+    c = dict(zip(candidate.indices, candidate.seeds, strict=False))
+    b = dict(zip(baseline.indices, baseline.seeds, strict=False))
     if any(c[i] != b[i] for i in c):
         return False, "not paired: the groups ran with different seeds"
     if len(c) < 2:
         return False, "not paired: fewer than two replicates"
-    return True, ("paired by replicate index: both groups ran the same replicate seeds, so each difference "
-                  "is a change of code under the same seeds")
+    return True, (
+        "paired by replicate index: both groups ran the same replicate seeds, so each difference "
+        "is a change of code under the same seeds"
+    )
 
 
-def difference_interval(c: np.ndarray, a: np.ndarray, *, seed: int = BOOTSTRAP_SEED,
-                        resamples: int = DEFAULT_RESAMPLES) -> Interval:
+def difference_interval(
+    c: np.ndarray, a: np.ndarray, *, seed: int = BOOTSTRAP_SEED, resamples: int = DEFAULT_RESAMPLES
+) -> Interval:
     """The bootstrap interval of ``mean(c) - mean(a)``, each group resampled on its own."""
     if c.size < 2 or a.size < 2:
-        return Interval(low=None, high=None, method="none", confidence=CONFIDENCE, resamples=0, seed=seed,
-                        note="a group with one replicate: no interval")
+        return Interval(
+            low=None,
+            high=None,
+            method="none",
+            confidence=CONFIDENCE,
+            resamples=0,
+            seed=seed,
+            note="a group with one replicate: no interval",
+        )
     b = resamples_for(max(c.size, a.size), resamples)
     dist = _distribution((c, a), b, seed)
     sc, sa = float(c.sum()), float(a.sum())
@@ -265,9 +327,9 @@ def _distribution(data: tuple[np.ndarray, ...], resamples: int, seed: int) -> np
 
     means = []
     for k, sample in enumerate(data):
-        idx = _indices(seed, resamples, tuple(s.size for s in data[:k + 1]))
+        idx = _indices(seed, resamples, tuple(s.size for s in data[: k + 1]))
         rows = max(1, _BLOCK // sample.size)
-        means.append(np.concatenate([sample[idx[i:i + rows]].mean(axis=-1) for i in range(0, resamples, rows)]))
+        means.append(np.concatenate([sample[idx[i : i + rows]].mean(axis=-1) for i in range(0, resamples, rows)]))
     return means[0] if len(means) == 1 else means[0] - means[1]
 
 
@@ -297,8 +359,8 @@ def _interval(theta: float, dist: np.ndarray, jack: list[np.ndarray], resamples:
     for values in jack:
         m = float(values.size)
         u = (m - 1) * (values.mean() - values)
-        nums += float(np.sum(u ** 3)) / m ** 3
-        dens += float(np.sum(u ** 2)) / m ** 2
+        nums += float(np.sum(u**3)) / m**3
+        dens += float(np.sum(u**2)) / m**2
     with np.errstate(divide="ignore", invalid="ignore"):
         a_hat = float(np.float64(nums) / np.float64(dens) ** 1.5 / 6) if dens > 0 else math.nan
     if not math.isfinite(z0):
@@ -314,5 +376,6 @@ def _interval(theta: float, dist: np.ndarray, jack: list[np.ndarray], resamples:
             return Interval(low=lo, high=hi, method="BCa", confidence=CONFIDENCE, resamples=resamples, seed=seed)
         note = "BCa undefined for this distribution: percentile interval"
     lo, hi = (float(q) for q in np.quantile(dist, [alpha, 1 - alpha]))
-    return Interval(low=lo, high=hi, method="percentile", confidence=CONFIDENCE, resamples=resamples, seed=seed,
-                    note=note)
+    return Interval(
+        low=lo, high=hi, method="percentile", confidence=CONFIDENCE, resamples=resamples, seed=seed, note=note
+    )

@@ -27,8 +27,9 @@ def load(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) 
     return resolve(document, env=env)
 
 
-def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provenance: bool = True,
-            strict: bool = False) -> Lock:
+def resolve(
+    manifest: Manifest, env: Mapping[str, str] | None = None, *, provenance: bool = True, strict: bool = False
+) -> Lock:
     """Resolve a manifest into a lock, recording provenance (versions, git, CI) unless disabled.
 
     A ``SEEDLOCK_SEED_*`` variable that matches no stage is a warning, with ``strict`` an error
@@ -40,6 +41,12 @@ def resolve(manifest: Manifest, env: Mapping[str, str] | None = None, *, provena
     record = None
     if provenance:
         frameworks = {fw for stage in manifest.stages.values() for fw in stage.frameworks}
-        record = _prov.collect(frameworks, manifest_path=manifest.path, env=env_map, inputs=manifest.inputs,
-                               params=manifest.params, allow_external_paths=manifest.allow_external_paths)
+        record = _prov.collect(
+            frameworks,
+            manifest_path=manifest.path,
+            env=env_map,
+            inputs=manifest.inputs,
+            params=manifest.params,
+            allow_external_paths=manifest.allow_external_paths,
+        )
     return _resolve(manifest, env_map, provenance=record, strict=strict)

@@ -18,6 +18,7 @@ asks for; the seeds are the same, so the two never disagree.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 
@@ -28,8 +29,6 @@ from ._importhook import SeedOnImport
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
-    from importlib.machinery import ModuleSpec
-    from types import ModuleType
     from typing import Any
 
     from ._seedstatus import Row
@@ -50,8 +49,11 @@ RANDOM_MODULE = "random"
 
 #: The ``-c`` programs multiprocessing starts its helper processes with (spawn workers, the forkserver
 #: whose forks are workers, the resource tracker), as Python writes them.
-_WORKER_PROGRAMS = ("from multiprocessing.spawn import spawn_main", "from multiprocessing.forkserver import main",
-                    "from multiprocessing.resource_tracker import main")
+_WORKER_PROGRAMS = (
+    "from multiprocessing.spawn import spawn_main",
+    "from multiprocessing.forkserver import main",
+    "from multiprocessing.resource_tracker import main",
+)
 
 
 def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
@@ -66,7 +68,7 @@ def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
     argv = list(argv)
     if "--multiprocessing-fork" in argv or any("loky.backend.popen_loky" in a for a in argv):
         return True
-    return any(flag == "-c" and program.startswith(_WORKER_PROGRAMS) for flag, program in zip(argv, argv[1:]))
+    return any(flag == "-c" and program.startswith(_WORKER_PROGRAMS) for flag, program in itertools.pairwise(argv))
 
 
 def parse_seeds(text: str) -> tuple[dict[str, int], bool]:
@@ -92,8 +94,14 @@ def python_rows(seed: int, hash_seed: bool) -> list[Row]:
         if actual == str(seed):
             rows.append(("python", "applied", f"PYTHONHASHSEED={seed}", "set at launch"))
         else:
-            rows.append(("python", "failed", f"PYTHONHASHSEED={seed}",
-                         f"interpreter started with PYTHONHASHSEED={actual or 'unset'}; launch with `seedlock run`"))
+            rows.append(
+                (
+                    "python",
+                    "failed",
+                    f"PYTHONHASHSEED={seed}",
+                    f"interpreter started with PYTHONHASHSEED={actual or 'unset'}; launch with `seedlock run`",
+                )
+            )
     return rows
 
 
@@ -144,7 +152,9 @@ def _stop_if_failed(rows: Sequence[Row], stage: str, strict: bool) -> None:
     if strict and failed:
         # Raising here would only print "Error in sitecustomize" and run the program unseeded.
         text = "; ".join(f"{fw} {what}: {detail}" for fw, _, what, detail in failed)
-        sys.stderr.write(f"seedlock: error[not-applied] Not applied: {text} at '/stages/{stage}/frameworks/{failed[0][0]}'\n")
+        sys.stderr.write(
+            f"seedlock: error[not-applied] Not applied: {text} at '/stages/{stage}/frameworks/{failed[0][0]}'\n"
+        )
         sys.stderr.flush()
         os._exit(2)
 
@@ -216,8 +226,11 @@ def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], str
     if strict and failed:
         from ..spec.errors import SeedlockError, pointer_join
 
-        raise SeedlockError("not-applied", "Not applied: " + "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failed),
-                            pointer_join("/stages", stage, "frameworks", failed[0].framework))
+        raise SeedlockError(
+            "not-applied",
+            "Not applied: " + "; ".join(f"{a.framework} {a.what}: {a.detail}" for a in failed),
+            pointer_join("/stages", stage, "frameworks", failed[0].framework),
+        )
 
 
 def _seed_framework(module: str, framework: str, stage: str, seed: int) -> list[Action]:
@@ -236,10 +249,18 @@ def seed_on_import(module: str, framework: str, stage: str, seed: int, settings:
     from .actions import Action
 
     try:
-        return frameworks.seed_on_import(framework, module, seed, settings, frameworks.Context(stage=stage, framework_seed=seed))
+        return frameworks.seed_on_import(
+            framework, module, seed, settings, frameworks.Context(stage=stage, framework_seed=seed)
+        )
     except Exception as exc:  # a framework raising while being seeded must be reported, not swallowed
-        return [Action(framework=framework, what=f"seed on import of {module}", status="failed",
-                       detail=f"{type(exc).__name__}: {exc}")]
+        return [
+            Action(
+                framework=framework,
+                what=f"seed on import of {module}",
+                status="failed",
+                detail=f"{type(exc).__name__}: {exc}",
+            )
+        ]
 
 
 # ---------------------------------------------------------------- seedless generators, unlisted frameworks,
@@ -302,7 +323,9 @@ def _report_unlisted(module: str, framework: str, stage: str, strict: bool) -> N
     if strict:
         from ..spec.errors import SeedlockError, pointer_join
 
-        raise SeedlockError("not-applied", f"{where or 'the program'}: {detail}", pointer_join("/stages", stage, "frameworks"))
+        raise SeedlockError(
+            "not-applied", f"{where or 'the program'}: {detail}", pointer_join("/stages", stage, "frameworks")
+        )
 
 
 def _importer(module: str) -> tuple[str, str]:
@@ -316,7 +339,7 @@ def _importer(module: str) -> tuple[str, str]:
     while frame is not None:
         name = frame.f_globals.get("__name__", "") or ""
         path = frame.f_code.co_filename
-        skip = (path.startswith("<") or name.startswith("seedlock") or name == top or name.startswith(top + "."))
+        skip = path.startswith("<") or name.startswith(("seedlock", top + ".")) or name == top
         if not skip:
             library = "site-packages" in path or "dist-packages" in path or path.startswith(stdlib)
             if importer is None:
@@ -351,17 +374,78 @@ def _watch_worker(text: str) -> None:
 _SEEDERS = {"numpy.random": ("seed", "set_state"), RANDOM_MODULE: ("seed", "setstate")}
 #: The module-level draws of each global generator (bound methods of its hidden instance).
 _DRAWS = {
-    "numpy.random": ("beta", "binomial", "bytes", "chisquare", "choice", "dirichlet", "exponential", "f", "gamma",
-                     "geometric", "gumbel", "hypergeometric", "laplace", "logistic", "lognormal", "logseries",
-                     "multinomial", "multivariate_normal", "negative_binomial", "noncentral_chisquare",
-                     "noncentral_f", "normal", "pareto", "permutation", "poisson", "power", "rand", "randint",
-                     "randn", "random", "random_integers", "random_sample", "ranf", "rayleigh", "sample", "shuffle",
-                     "standard_cauchy", "standard_exponential", "standard_gamma", "standard_normal", "standard_t",
-                     "triangular", "uniform", "vonmises", "wald", "weibull", "zipf"),
-    RANDOM_MODULE: ("betavariate", "binomialvariate", "choice", "choices", "expovariate", "gammavariate", "gauss",
-                    "getrandbits", "lognormvariate", "normalvariate", "paretovariate", "randbytes", "randint",
-                    "random", "randrange", "sample", "shuffle", "triangular", "uniform", "vonmisesvariate",
-                    "weibullvariate"),
+    "numpy.random": (
+        "beta",
+        "binomial",
+        "bytes",
+        "chisquare",
+        "choice",
+        "dirichlet",
+        "exponential",
+        "f",
+        "gamma",
+        "geometric",
+        "gumbel",
+        "hypergeometric",
+        "laplace",
+        "logistic",
+        "lognormal",
+        "logseries",
+        "multinomial",
+        "multivariate_normal",
+        "negative_binomial",
+        "noncentral_chisquare",
+        "noncentral_f",
+        "normal",
+        "pareto",
+        "permutation",
+        "poisson",
+        "power",
+        "rand",
+        "randint",
+        "randn",
+        "random",
+        "random_integers",
+        "random_sample",
+        "ranf",
+        "rayleigh",
+        "sample",
+        "shuffle",
+        "standard_cauchy",
+        "standard_exponential",
+        "standard_gamma",
+        "standard_normal",
+        "standard_t",
+        "triangular",
+        "uniform",
+        "vonmises",
+        "wald",
+        "weibull",
+        "zipf",
+    ),
+    RANDOM_MODULE: (
+        "betavariate",
+        "binomialvariate",
+        "choice",
+        "choices",
+        "expovariate",
+        "gammavariate",
+        "gauss",
+        "getrandbits",
+        "lognormvariate",
+        "normalvariate",
+        "paretovariate",
+        "randbytes",
+        "randint",
+        "random",
+        "randrange",
+        "sample",
+        "shuffle",
+        "triangular",
+        "uniform",
+        "vonmisesvariate",
+        "weibullvariate",
+    ),
 }
 
 
@@ -425,19 +509,27 @@ def _guard_globals(module: str, framework: str, stage: str, strict: bool, *, inh
                 if not inherited:
                     what = f"a multiprocessing worker drew from {module}'s global generator, which nobody seeded in it"
                 elif module == RANDOM_MODULE:
-                    what = (f"a forked worker drew from {module}'s global generator, which Python re-seeds from the "
-                            "OS in every forked process: its numbers never repeat")
+                    what = (
+                        f"a forked worker drew from {module}'s global generator, which Python re-seeds from the "
+                        "OS in every forked process: its numbers never repeat"
+                    )
                 else:
-                    what = (f"a forked worker drew from {module}'s global generator, inherited from its parent: every "
-                            "process forked from it draws the same numbers")
-                detail = (f"{what} ({module}.{n}): seed workers with session.worker_init_fn(), seedlock.worker_seed() "
-                          "or an initializer")
+                    what = (
+                        f"a forked worker drew from {module}'s global generator, inherited from its parent: every "
+                        "process forked from it draws the same numbers"
+                    )
+                detail = (
+                    f"{what} ({module}.{n}): seed workers with session.worker_init_fn(), seedlock.worker_seed() "
+                    "or an initializer"
+                )
                 _seedstatus.record_start(stage, "worker")
                 _seedstatus.record_finding("worker", stage, "unseeded-worker", framework, where, detail)
                 if strict:
                     from ..spec.errors import SeedlockError, pointer_join
 
-                    raise SeedlockError("not-applied", f"{where}: {detail}", pointer_join("/stages", stage, "frameworks", framework))
+                    raise SeedlockError(
+                        "not-applied", f"{where}: {detail}", pointer_join("/stages", stage, "frameworks", framework)
+                    )
             return original(*args, **kwargs)
 
         setattr(first_call, _GUARD_MARK, True)

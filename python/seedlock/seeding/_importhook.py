@@ -45,7 +45,9 @@ class SeedOnImport:
         if framework is not None:
             self._callback(module, framework)
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None) -> ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         if fullname not in self._hooks or fullname in self._looking:
             return None  # another such finder asking the rest of sys.meta_path, this one included
         spec = None

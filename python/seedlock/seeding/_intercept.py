@@ -32,7 +32,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import FrameType
-    from typing import Any
+    from typing import Any, ClassVar
 
 TAKEOVER_VARIABLE = "SEEDLOCK_TAKEOVER"
 
@@ -54,10 +54,28 @@ _BUNDLES: dict[str, str] = {
 }
 #: Top-level packages whose frames are never the program's call site: the libraries that seed on the
 #: program's behalf, and the machinery between them and the program.
-_LIBRARIES = frozenset({
-    "random", "numpy", "torch", "tensorflow", "keras", "tf_keras", "lightning", "lightning_fabric",
-    "pytorch_lightning", "transformers", "accelerate", "importlib", "functools", "contextlib",
-    "multiprocessing", "threading", "concurrent", "runpy"})
+_LIBRARIES = frozenset(
+    {
+        "random",
+        "numpy",
+        "torch",
+        "tensorflow",
+        "keras",
+        "tf_keras",
+        "lightning",
+        "lightning_fabric",
+        "pytorch_lightning",
+        "transformers",
+        "accelerate",
+        "importlib",
+        "functools",
+        "contextlib",
+        "multiprocessing",
+        "threading",
+        "concurrent",
+        "runpy",
+    }
+)
 
 _MARK = "__seedlock_intercepted__"
 
@@ -70,11 +88,11 @@ class _State:
     strict = False
     takeover = False
     owner = -1
-    seeds: Mapping[str, int] = {}
+    seeds: ClassVar[Mapping[str, int]] = {}
     #: (kind, framework, where) already reported: one finding per call site, however often it runs.
-    reported: set[tuple[str, str, str]] = set()
+    reported: ClassVar[set[tuple[str, str, str]]] = set()
     #: thread id -> what the intercepted call running on that thread is ("direct" or a collecting list).
-    active: dict[int, Any] = {}
+    active: ClassVar[dict[int, Any]] = {}
 
 
 _finder: Any = None
@@ -209,8 +227,9 @@ def _bundle(original: Callable[..., Any], function: str, module_name: str) -> Ca
             _keras_takeover(value)
             frameworks = list(dict.fromkeys([*frameworks, "tensorflow"]))
         if frameworks:
-            _decide(frameworks[0], frameworks, where, value, f"{function}({value!r}) seeded {_join(frameworks)}",
-                    done=True)
+            _decide(
+                frameworks[0], frameworks, where, value, f"{function}({value!r}) seeded {_join(frameworks)}", done=True
+            )
         return result
 
     setattr(seed_all, _MARK, True)
@@ -222,9 +241,11 @@ def _bundle(original: Callable[..., Any], function: str, module_name: str) -> Ca
 
 
 #: What each bundle seeds (for strict mode, which stops the call before it runs).
-_BUNDLE_FRAMEWORKS = {"seed_everything": ("python", "numpy", "torch"),
-                      "set_seed": ("python", "numpy", "torch", "tensorflow"),
-                      "set_random_seed": ("python", "numpy", "tensorflow", "torch")}
+_BUNDLE_FRAMEWORKS = {
+    "seed_everything": ("python", "numpy", "torch"),
+    "set_seed": ("python", "numpy", "torch", "tensorflow"),
+    "set_random_seed": ("python", "numpy", "tensorflow", "torch"),
+}
 
 
 def _keras_takeover(value: object) -> None:
@@ -241,8 +262,9 @@ def _keras_takeover(value: object) -> None:
         apply_keras(new)
 
 
-def _decide(framework: str, frameworks: list[str], where: str, value: object, did: str, *,
-            done: bool = False) -> int | None:
+def _decide(
+    framework: str, frameworks: list[str], where: str, value: object, did: str, *, done: bool = False
+) -> int | None:
     """Report the call and say what to seed instead (None: the program's own value).
 
     ``done``: the call has run already (a bundle, reported after its inner calls were taken over)."""
@@ -253,14 +275,21 @@ def _decide(framework: str, frameworks: list[str], where: str, value: object, di
     if _State.takeover:
         if done:
             new = None
-            detail = (f"{did}: taken over, each framework seeded from the lock's seed and {value!r} "
-                      f"(derive(F, takeover/{label_of(value)}))") if label_of(value) is not None else \
-                     f"{did}: {value!r} is not an integer, so it was not taken over: the lock's {names} {lock_seeds} no effect"
+            detail = (
+                (
+                    f"{did}: taken over, each framework seeded from the lock's seed and {value!r} "
+                    f"(derive(F, takeover/{label_of(value)}))"
+                )
+                if label_of(value) is not None
+                else f"{did}: {value!r} is not an integer, so it was not taken over: the lock's {names} {lock_seeds} no effect"
+            )
         else:
             new = takeover_seed(_State.seeds[framework], value)
-            detail = (f"{did}: taken over, seeded {new} instead (derived from the lock's {framework} seed and {value!r})"
-                      if new is not None else
-                      f"{did}: {value!r} is not an integer, so it was not taken over: the lock's {names} {lock_seeds} no effect")
+            detail = (
+                f"{did}: taken over, seeded {new} instead (derived from the lock's {framework} seed and {value!r})"
+                if new is not None
+                else f"{did}: {value!r} is not an integer, so it was not taken over: the lock's {names} {lock_seeds} no effect"
+            )
         kind = "taken-over" if label_of(value) is not None else "reseeded"
     else:
         new = None
@@ -273,8 +302,11 @@ def _decide(framework: str, frameworks: list[str], where: str, value: object, di
     if _State.strict and kind == "reseeded":
         from ..spec.errors import SeedlockError, pointer_join
 
-        raise SeedlockError("not-applied", f"{where} {detail} (run with --take-over to seed such calls from the lock)",
-                            pointer_join("/stages", _State.stage, "frameworks", framework))
+        raise SeedlockError(
+            "not-applied",
+            f"{where} {detail} (run with --take-over to seed such calls from the lock)",
+            pointer_join("/stages", _State.stage, "frameworks", framework),
+        )
     return new
 
 
@@ -282,8 +314,9 @@ def _is_lock_seed(value: object, framework: str) -> bool:
     return type(value) is int and value == _State.seeds[framework]
 
 
-def _call(original: Callable[..., Any], me: int, role: Any, new: int | None, args: tuple[Any, ...],
-          kwargs: dict[str, Any]) -> Any:
+def _call(
+    original: Callable[..., Any], me: int, role: Any, new: int | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     if new is not None:
         if args:
             args = (new, *args[1:])
@@ -321,8 +354,11 @@ def _call_site(frame: FrameType | None) -> str | None:
 
 def _api(name: str) -> str:
     """The call as programs write it."""
-    return {"numpy.random.seed": "np.random.seed", "tensorflow.random.set_seed": "tf.random.set_seed",
-            "torch.random.manual_seed": "torch.manual_seed"}.get(name, name)
+    return {
+        "numpy.random.seed": "np.random.seed",
+        "tensorflow.random.set_seed": "tf.random.set_seed",
+        "torch.random.manual_seed": "torch.manual_seed",
+    }.get(name, name)
 
 
 def _join(names: list[str]) -> str:

@@ -73,8 +73,12 @@ def rscript_version() -> str | None:
     """R's version as ``Rscript --version`` prints it (``4.2.2``), without starting R; None without R."""
     read, write = os.pipe()
     try:
-        pid = os.posix_spawnp("Rscript", ["Rscript", "--version"], os.environ,
-                              file_actions=[(os.POSIX_SPAWN_DUP2, write, 1), (os.POSIX_SPAWN_DUP2, write, 2)])
+        pid = os.posix_spawnp(
+            "Rscript",
+            ["Rscript", "--version"],
+            os.environ,
+            file_actions=[(os.POSIX_SPAWN_DUP2, write, 1), (os.POSIX_SPAWN_DUP2, write, 2)],
+        )
     except OSError:
         return None
     finally:
@@ -127,14 +131,17 @@ def distribution_version(names: Iterable[str]) -> str | None:
     return None
 
 
-def quick_distribution_version(name: str) -> str | None | _Unsure:
+def quick_distribution_version(name: str) -> str | _Unsure | None:
     """:func:`importlib.metadata.version` of ``name`` (None: not installed) from ``sys.path``'s
     ``*.dist-info``/``*.egg-info`` directories, or :data:`UNSURE` where only the standard library
     can say (zips and eggs on the path, other metadata finders, ambiguous directories)."""
     import _frozen_importlib_external  # type: ignore[import-not-found]  # importlib.machinery's, loaded at start
 
     for finder in sys.meta_path:
-        if getattr(finder, "find_distributions", None) is not None and finder is not _frozen_importlib_external.PathFinder:
+        if (
+            getattr(finder, "find_distributions", None) is not None
+            and finder is not _frozen_importlib_external.PathFinder
+        ):
             return UNSURE  # a finder of its own may know distributions the path does not show
     wanted = _normalize(name)
     for entry in sys.path:
@@ -150,10 +157,10 @@ def quick_distribution_version(name: str) -> str | None | _Unsure:
     return None
 
 
-_INDEXES: dict[str, dict[str, list[str]] | None | _Unsure] = {}
+_INDEXES: dict[str, dict[str, list[str]] | _Unsure | None] = {}
 
 
-def _index(directory: str) -> dict[str, list[str]] | None | _Unsure:
+def _index(directory: str) -> dict[str, list[str]] | _Unsure | None:
     """Normalised distribution name -> metadata directories in ``directory`` (None: not a directory)."""
     if directory not in _INDEXES:
         try:
@@ -218,13 +225,14 @@ def registered_with_version(group: str, name: str, version: str) -> bool:
             continue
         for found in index.values():
             for child in found:
-                if child.lower().endswith(suffix) and _registers(os.path.join(entry or ".", child, "entry_points.txt"),
-                                                                 group, name):
+                if child.lower().endswith(suffix) and _registers(
+                    os.path.join(entry or ".", child, "entry_points.txt"), group, name
+                ):
                     return True
     return False
 
 
-def _read_text(path: str) -> str | None | _Unsure:
+def _read_text(path: str) -> str | _Unsure | None:
     """A small file's text (UTF-8, as importlib.metadata reads it); None when it does not exist."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -259,7 +267,7 @@ def _registers(path: str, group: str, name: str) -> bool:
     return False
 
 
-def entry_point_value(group: str, name: str) -> str | None | _Unsure:
+def entry_point_value(group: str, name: str) -> str | _Unsure | None:
     """The value (``module:attr``) of the first entry point ``name`` in ``group`` that
     :func:`importlib.metadata.entry_points` lists, read from ``sys.path``'s ``entry_points.txt`` files;
     None when no distribution registers it, :data:`UNSURE` where only the standard library can say
@@ -267,7 +275,10 @@ def entry_point_value(group: str, name: str) -> str | None | _Unsure:
     import _frozen_importlib_external  # type: ignore[import-not-found]
 
     for finder in sys.meta_path:
-        if getattr(finder, "find_distributions", None) is not None and finder is not _frozen_importlib_external.PathFinder:
+        if (
+            getattr(finder, "find_distributions", None) is not None
+            and finder is not _frozen_importlib_external.PathFinder
+        ):
             return UNSURE
     # importlib.metadata's order: sys.path's entries, each directory's distributions in listing order
     # (the index keeps it), the first distribution of a name only; its first entry point of that name
@@ -291,7 +302,7 @@ def entry_point_value(group: str, name: str) -> str | None | _Unsure:
     return None
 
 
-def _entry_point(path: str, group: str, name: str) -> str | None | _Unsure:
+def _entry_point(path: str, group: str, name: str) -> str | _Unsure | None:
     # Every auto-seeded interpreter of a stage with an extension reads every distribution's file (about
     # 40 here, and as many that do not exist): os.read, no text wrapper, and no line loop unless the group
     # is in the text at all.

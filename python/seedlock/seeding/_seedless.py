@@ -108,16 +108,26 @@ def _next(framework: str) -> int | None:
     """The next seed of ``framework``'s rule, or None where the rule must not apply (a forked worker)."""
     if os.getpid() != _owner:
         # A forked worker inherits the counter: every worker would make the same "random" generators.
-        _finding("unseeded-worker", framework, _where(), "a generator made without a seed in a forked worker "
-                 "drew OS entropy; seed workers with session.worker_init_fn() or seedlock.worker_seed()")
+        _finding(
+            "unseeded-worker",
+            framework,
+            _where(),
+            "a generator made without a seed in a forked worker "
+            "drew OS entropy; seed workers with session.worker_init_fn() or seedlock.worker_seed()",
+        )
         return None
     with _lock:
         n = _counts[framework]
         _counts[framework] = n + 1
     if framework not in _firsts:
         _firsts[framework] = where = _where()
-        _finding("seedless-generator", framework, where,
-                 f"generator made without a seed: seeded by rule (derive(seed, unseeded, n), first n={n})", count=1)
+        _finding(
+            "seedless-generator",
+            framework,
+            where,
+            f"generator made without a seed: seeded by rule (derive(seed, unseeded, n), first n={n})",
+            count=1,
+        )
     return _fast_seed(_bases[framework], n)
 
 
@@ -147,8 +157,11 @@ def _finding(kind: str, framework: str, where: str, detail: str, *, count: int |
     if kind != "seedless-generator" and _context["strict"]:
         from ..spec.errors import SeedlockError, pointer_join
 
-        raise SeedlockError("not-applied", f"{framework} at {where}: {detail}",
-                            pointer_join("/stages", _context["stage"], "frameworks", framework))
+        raise SeedlockError(
+            "not-applied",
+            f"{framework} at {where}: {detail}",
+            pointer_join("/stages", _context["stage"], "frameworks", framework),
+        )
 
 
 def _report_counts() -> None:
@@ -159,8 +172,15 @@ def _report_counts() -> None:
 
     for fw, n in _counts.items():
         if n > 1 and fw in _firsts:
-            _seedstatus.record_finding(_context["via"], _context["stage"], "seedless-generator", fw, _firsts[fw],
-                                       f"{n} generators made without a seed: seeded by rule", count=n)
+            _seedstatus.record_finding(
+                _context["via"],
+                _context["stage"],
+                "seedless-generator",
+                fw,
+                _firsts[fw],
+                f"{n} generators made without a seed: seeded by rule",
+                count=n,
+            )
 
 
 def _patch_numpy() -> None:
@@ -211,8 +231,9 @@ def watch_os_seeding(framework: str, *, stage: str, via: str, strict: bool) -> N
         original = torch.seed
 
         def seed() -> int:
-            _os_seeding("torch", "torch.seed() re-seeded torch from the OS: the lock's torch seed has no effect "
-                        "from here on")
+            _os_seeding(
+                "torch", "torch.seed() re-seeded torch from the OS: the lock's torch seed has no effect from here on"
+            )
             return original()  # type: ignore[no-any-return]
 
         torch.seed = seed
@@ -227,8 +248,11 @@ def watch_os_seeding(framework: str, *, stage: str, via: str, strict: bool) -> N
         original_function = method.__func__
 
         def from_non_deterministic_state(cls: Any, alg: Any = None) -> Any:
-            _os_seeding("tensorflow", "tf.random.Generator.from_non_deterministic_state() made a generator from the "
-                        "OS; use Generator.from_seed(...) or the stage's generator")
+            _os_seeding(
+                "tensorflow",
+                "tf.random.Generator.from_non_deterministic_state() made a generator from the "
+                "OS; use Generator.from_seed(...) or the stage's generator",
+            )
             return original_function(cls, alg)
 
         generator.from_non_deterministic_state = classmethod(from_non_deterministic_state)
@@ -266,9 +290,21 @@ def _watch_data_loaders(stage: str, via: str) -> None:
             then = f"then the program's worker_init_fn {getattr(init, '__qualname__', type(init).__name__)} ran"
         else:
             then = "no worker_init_fn"
-        generator = "the loader's generator" if getattr(loader, "generator", None) is not None else "torch's global generator"
-        _seedstatus.record(via, stage, [("torch", "workers", f"DataLoader workers (first at {_where('torch')})",
-                                         f"seeded by PyTorch: python, numpy and torch from the iterator's base seed "
-                                         f"{self._base_seed}, drawn from {generator}; {then}")])
+        generator = (
+            "the loader's generator" if getattr(loader, "generator", None) is not None else "torch's global generator"
+        )
+        _seedstatus.record(
+            via,
+            stage,
+            [
+                (
+                    "torch",
+                    "workers",
+                    f"DataLoader workers (first at {_where('torch')})",
+                    f"seeded by PyTorch: python, numpy and torch from the iterator's base seed "
+                    f"{self._base_seed}, drawn from {generator}; {then}",
+                )
+            ],
+        )
 
     cls.__init__ = __init__

@@ -51,7 +51,9 @@ def _append(lines: list[str]) -> None:
         return
     try:
         # One write of whole lines in append mode: lines from other threads never interleave mid-line.
-        fd = os.open(os.path.join(directory, f"python-{os.getpid()}.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(
+            os.path.join(directory, f"python-{os.getpid()}.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+        )
         try:
             os.write(fd, "".join(line + "\n" for line in lines).encode("utf-8", "backslashreplace"))
         finally:
@@ -73,8 +75,13 @@ def record(via: str, stage: str, rows: Iterable[Row]) -> None:
     if not os.environ.get(STATUS_VARIABLE):
         return
     head = f'{{"event":"action","via":{json_string(via)},"stage":{json_string(stage)}'
-    _append([f'{head},"framework":{json_string(fw)},"status":{json_string(status)},"what":{json_string(what)},'
-             f'"detail":{json_string(detail)}}}' for fw, status, what, detail in rows])
+    _append(
+        [
+            f'{head},"framework":{json_string(fw)},"status":{json_string(status)},"what":{json_string(what)},'
+            f'"detail":{json_string(detail)}}}'
+            for fw, status, what, detail in rows
+        ]
+    )
 
 
 #: The kinds of finding a process reports about randomness seedlock does not control (spec §6.1):
@@ -84,15 +91,22 @@ def record(via: str, stage: str, rows: Iterable[Row]) -> None:
 #: ``unseeded-worker`` (a worker process drawing from generators nobody seeded), ``unseeded-generator``
 #: (a generator the program seeded from the OS on purpose: ``torch.seed()``,
 #: ``tf.random.Generator.from_non_deterministic_state()``).
-FINDING_KINDS = ("reseeded", "taken-over", "seedless-generator", "unlisted-framework", "unseeded-worker",
-                 "unseeded-generator")
+FINDING_KINDS = (
+    "reseeded",
+    "taken-over",
+    "seedless-generator",
+    "unlisted-framework",
+    "unseeded-worker",
+    "unseeded-generator",
+)
 #: The kinds whose randomness the lock controls after all (reported with -v); every other kind is not
 #: controlled: a warning, and an error with --strict.
 CONTROLLED_KINDS = ("taken-over", "seedless-generator")
 
 
-def record_finding(via: str, stage: str, kind: str, framework: str, where: str, detail: str, *,
-                   count: int | None = None) -> None:
+def record_finding(
+    via: str, stage: str, kind: str, framework: str, where: str, detail: str, *, count: int | None = None
+) -> None:
     """Append one finding: ``where`` is ``file:line`` of the program's call (or ``""``), ``detail`` one
     human sentence, ``count`` how many times it happened so far where that is counted (the last line of
     a kind and framework holds the total). The launcher prints each finding the lock does not control
@@ -100,8 +114,12 @@ def record_finding(via: str, stage: str, kind: str, framework: str, where: str, 
     if not os.environ.get(STATUS_VARIABLE):
         return
     tail = "" if count is None else f',"count":{int(count)}'
-    _append([f'{{"event":"finding","via":{json_string(via)},"stage":{json_string(stage)},"kind":{json_string(kind)},'
-             f'"framework":{json_string(framework)},"where":{json_string(where)},"detail":{json_string(detail)}{tail}}}'])
+    _append(
+        [
+            f'{{"event":"finding","via":{json_string(via)},"stage":{json_string(stage)},"kind":{json_string(kind)},'
+            f'"framework":{json_string(framework)},"where":{json_string(where)},"detail":{json_string(detail)}{tail}}}'
+        ]
+    )
 
 
 def frame_line(frame: Any) -> str:

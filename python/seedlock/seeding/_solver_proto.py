@@ -73,19 +73,26 @@ def solver_class() -> Any:
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
     fdp = descriptor_pb2.FileDescriptorProto(name="seedlock_caffe_solver.proto", package="caffe", syntax="proto2")
-    T = descriptor_pb2.FieldDescriptorProto
-    types = {"string": T.TYPE_STRING, "int32": T.TYPE_INT32, "int64": T.TYPE_INT64, "float": T.TYPE_FLOAT,
-             "bool": T.TYPE_BOOL, "enum": T.TYPE_ENUM, "message": T.TYPE_MESSAGE}
-    labels = {_O: T.LABEL_OPTIONAL, _R: T.LABEL_REPEATED}
+    field_type = descriptor_pb2.FieldDescriptorProto
+    types = {
+        "string": field_type.TYPE_STRING,
+        "int32": field_type.TYPE_INT32,
+        "int64": field_type.TYPE_INT64,
+        "float": field_type.TYPE_FLOAT,
+        "bool": field_type.TYPE_BOOL,
+        "enum": field_type.TYPE_ENUM,
+        "message": field_type.TYPE_MESSAGE,
+    }
+    labels = {_O: field_type.LABEL_OPTIONAL, _R: field_type.LABEL_REPEATED}
 
     phase = fdp.enum_type.add(name="Phase")
     for i, name in enumerate(("TRAIN", "TEST")):
         phase.value.add(name=name, number=i)
     fdp.message_type.add(name="NetParameter")  # opaque: inline nets are cut out before parsing
     state = fdp.message_type.add(name="NetState")
-    state.field.add(name="phase", number=1, label=T.LABEL_OPTIONAL, type=T.TYPE_ENUM, type_name=".caffe.Phase")
-    state.field.add(name="level", number=2, label=T.LABEL_OPTIONAL, type=T.TYPE_INT32)
-    state.field.add(name="stage", number=3, label=T.LABEL_REPEATED, type=T.TYPE_STRING)
+    state.field.add(name="phase", number=1, label=field_type.LABEL_OPTIONAL, type=field_type.TYPE_ENUM, type_name=".caffe.Phase")
+    state.field.add(name="level", number=2, label=field_type.LABEL_OPTIONAL, type=field_type.TYPE_INT32)
+    state.field.add(name="stage", number=3, label=field_type.LABEL_REPEATED, type=field_type.TYPE_STRING)
 
     solver = fdp.message_type.add(name="SolverParameter")
     for enum_name, values in SOLVER_ENUMS.items():

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import frameworks as _frameworks
-from .actions import Action, ApplyReport
 from ..spec.derivation import rank_seed
 from ..spec.errors import SeedlockError, pointer_join
+from .actions import Action, ApplyReport
 
 if TYPE_CHECKING:
     from ..spec.lock import LockedStage
@@ -31,8 +31,15 @@ def seed_stage(stage: LockedStage, *, strict: bool = False, rank: int | None = N
     return apply_with_seeds(stage, seeds, strict=strict, rank=rank)
 
 
-def apply_with_seeds(stage: LockedStage, seeds: Mapping[str, int], *, strict: bool = False,
-                     rank: int | None = None, via: str = "apply", epoch: int | None = None) -> ApplyReport:
+def apply_with_seeds(
+    stage: LockedStage,
+    seeds: Mapping[str, int],
+    *,
+    strict: bool = False,
+    rank: int | None = None,
+    via: str = "apply",
+    epoch: int | None = None,
+) -> ApplyReport:
     """Apply every framework the stage lists with the given seed: its process seed, or its epoch seed
     (``seed_epoch``, ``via="seed_epoch"`` with ``epoch``, spec §4.3)."""
     actions: list[Action] = []

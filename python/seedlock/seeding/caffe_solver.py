@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ._solver_proto import INLINE_NETS, NET_FILES, solver_class
 from ..spec.errors import SeedlockError
+from ._solver_proto import INLINE_NETS, NET_FILES, solver_class
 
 _SPACE = b" \t\r\n\f\v"
 _PUNCT = b"{}[]<>:,;"
@@ -80,7 +80,12 @@ def _tokens(data: bytes, comments: list[tuple[int, int]] | None = None) -> list[
             i += 1
         else:
             j = i
-            while j < n and data[j : j + 1] not in _SPACE and data[j : j + 1] not in _PUNCT and data[j : j + 1] not in b"#\"'":
+            while (
+                j < n
+                and data[j : j + 1] not in _SPACE
+                and data[j : j + 1] not in _PUNCT
+                and data[j : j + 1] not in b"#\"'"
+            ):
                 j += 1
             word = data[i:j]
             first = word[:1]
@@ -147,8 +152,12 @@ def scan(data: bytes) -> tuple[SolverInfo, list[tuple[int, int]], list[_Token]]:
     if depth != 0:
         raise _fail("Unbalanced braces: the file ends inside a message")
     seed_value = _int_value(seeds[0]) if len(seeds) == 1 else None
-    info = SolverInfo(random_seed=seed_value, random_seed_lines=tuple(t.line for t in seeds),
-                      net_files=tuple(nets), inline_nets=tuple(inline))
+    info = SolverInfo(
+        random_seed=seed_value,
+        random_seed_lines=tuple(t.line for t in seeds),
+        net_files=tuple(nets),
+        inline_nets=tuple(inline),
+    )
     return info, spans, seeds
 
 
@@ -184,9 +193,12 @@ def validate(data: bytes) -> SolverInfo:
         where = f"line {exc.GetLine()}, column {exc.GetColumn()}: " if exc.GetLine() else ""
         detail = str(exc).split(" : ", 1)[-1]
         raise _fail(f"Invalid solver: {where}{detail}") from None
-    train_nets = [name for name in ("train_net_param", "train_net", "net_param", "net")
-                  if (name in INLINE_NETS and any(n == name for n, _ in info.inline_nets)) or
-                  (name not in INLINE_NETS and message.HasField(name))]
+    train_nets = [
+        name
+        for name in ("train_net_param", "train_net", "net_param", "net")
+        if (name in INLINE_NETS and any(n == name for n, _ in info.inline_nets))
+        or (name not in INLINE_NETS and message.HasField(name))
+    ]
     if len(train_nets) != 1:
         found = ", ".join(train_nets) or "none"
         raise _fail(f"Caffe needs exactly one train net (train_net_param, train_net, net_param or net); found {found}")
@@ -240,7 +252,9 @@ def check_solver(path: str | os.PathLike[str], data: bytes, seed: int) -> tuple[
     elif len(lines) > 1:
         report = [f"{path}: random_seed set {len(lines)} times (lines {lines})"]
     elif info.random_seed != seed:
-        report = [f"{path}: random_seed {info.random_seed} on line {lines[0]} differs from the lock's caffe seed {seed}"]
+        report = [
+            f"{path}: random_seed {info.random_seed} on line {lines[0]} differs from the lock's caffe seed {seed}"
+        ]
     else:
         ok = True
         report = [f"{path}: random_seed {seed} on line {lines[0]} matches the lock"]

@@ -46,21 +46,32 @@ def load_state_dict(stage: LockedStage, runtime: StageRuntime, state: Mapping[st
     """Restore what :func:`state_dict` captured; streams handed out later are restored when they are."""
     if not isinstance(state, Mapping) or state.get("format") != FORMAT:
         raise SeedlockError("invalid-value", f"Not a seedlock state dict of format {FORMAT}", "/format")
-    for key, expected in (("stage", stage.name), ("rules", stage.rules), ("seeds", dict(stage.seeds)),
-                          ("frameworks", set(stage.frameworks))):
+    for key, expected in (
+        ("stage", stage.name),
+        ("rules", stage.rules),
+        ("seeds", dict(stage.seeds)),
+        ("frameworks", set(stage.frameworks)),
+    ):
         got = state.get(key)
         if key == "frameworks" and isinstance(got, Mapping):
             got = set(got)
         if got != expected:
-            raise SeedlockError("invalid-value", f"The state dict was captured for {key} {got!r}, "
-                                f"this stage has {expected!r}", f"/{key}")
+            raise SeedlockError(
+                "invalid-value",
+                f"The state dict was captured for {key} {got!r}, this stage has {expected!r}",
+                f"/{key}",
+            )
     captured = list(state["streams"])
     live = {_key(s): s for s in runtime.streams}
     missing = [k for k in live if k not in {_key_of(c) for c in captured}]
     if missing:
         framework, name, rank, index = missing[0]
-        raise SeedlockError("invalid-value", f"The {framework} stream {name or 'default'!r} (rank {rank}, #{index}) was "
-                            "not handed out when the state dict was captured", "/streams")
+        raise SeedlockError(
+            "invalid-value",
+            f"The {framework} stream {name or 'default'!r} (rank {rank}, #{index}) was "
+            "not handed out when the state dict was captured",
+            "/streams",
+        )
     for entry in captured:
         stream = live.get(_key_of(entry))
         if stream is None:
@@ -72,12 +83,13 @@ def load_state_dict(stage: LockedStage, runtime: StageRuntime, state: Mapping[st
         if name in _frameworks.NAMES:
             _frameworks.get(name).restore_state(framework_state)
             continue
-        from . import extensions
         from ..spec.derivation import process_seed
+        from . import extensions
 
         if not isinstance(framework_state, Mapping):
-            raise SeedlockError("invalid-value", f"Not an extension's state: {framework_state!r}",
-                                f"/frameworks/{name}")
+            raise SeedlockError(
+                "invalid-value", f"Not an extension's state: {framework_state!r}", f"/frameworks/{name}"
+            )
         problem = extensions.restore_state(name, framework_state, process_seed(stage.seed_of(name), state["rank"]))
         if problem is not None:
             import warnings
@@ -85,8 +97,9 @@ def load_state_dict(stage: LockedStage, runtime: StageRuntime, state: Mapping[st
             from ..spec.errors import SeedlockWarning, pointer_join
 
             # A state the checkpoint cannot give back is said, never skipped silently (pointer: its entry).
-            warnings.warn(SeedlockWarning(SeedlockError("not-applied", problem, pointer_join("/frameworks", name))),
-                          stacklevel=3)
+            warnings.warn(
+                SeedlockWarning(SeedlockError("not-applied", problem, pointer_join("/frameworks", name))), stacklevel=3
+            )
     runtime.rank, runtime.epoch = state["rank"], state["epoch"]
 
 
@@ -111,8 +124,13 @@ def _capture_stream(stream: Stream) -> dict[str, Any]:
         state: Any = bytes(stream.generator.get_state().numpy().tobytes())
     else:
         state = _plain(stream.generator.bit_generator.state)
-    return {"framework": stream.framework, "name": stream.name, "rank": stream.rank, "index": stream.index,
-            "state": state}
+    return {
+        "framework": stream.framework,
+        "name": stream.name,
+        "rank": stream.rank,
+        "index": stream.index,
+        "state": state,
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..spec.derivation import _index, epoch_seed
 from .actions import ApplyReport
 from .apply import apply_with_seeds
-from ..spec.derivation import _index, epoch_seed
 from .streams import StageRuntime, reseed, stream_seed_for
 
 if TYPE_CHECKING:
@@ -33,8 +33,18 @@ def seed_epoch(stage: LockedStage, runtime: StageRuntime, epoch: int, *, strict:
     bit_generator = numpy.settings["bit_generator"] if numpy is not None else "PCG64"
     for stream in runtime.streams:
         fw = stage.frameworks[stream.framework]
-        reseed(stream, stream_seed_for(fw.seed, stream.name, rules=stage.rules, rank=stream.rank, epoch=epoch,
-                                       replicate=fw.stream_replicate(stream.name)), bit_generator)
+        reseed(
+            stream,
+            stream_seed_for(
+                fw.seed,
+                stream.name,
+                rules=stage.rules,
+                rank=stream.rank,
+                epoch=epoch,
+                replicate=fw.stream_replicate(stream.name),
+            ),
+            bit_generator,
+        )
     runtime.epoch = epoch
     return report
 

@@ -146,7 +146,10 @@ def capture_state(name: str) -> dict[str, Any]:
         return {"captured": False, "reason": _missing(name)}
     capture, restore = _hook(seeder, "capture_state", "capture"), _hook(seeder, "restore_state", "restore")
     if capture is None or restore is None:
-        return {"captured": False, "reason": f"the {name} seeder offers no state capture (no capture/restore attributes)"}
+        return {
+            "captured": False,
+            "reason": f"the {name} seeder offers no state capture (no capture/restore attributes)",
+        }
     try:
         return {"captured": True, "state": capture()}
     except Exception as exc:

@@ -16,8 +16,8 @@ from ..spec.derivation import epoch_seed
 from .streams import stream_seed_for
 
 if TYPE_CHECKING:
-    from .actions import ApplyReport
     from ..spec.lock import LockedStage
+    from .actions import ApplyReport
     from .streams import StageRuntime
 
 

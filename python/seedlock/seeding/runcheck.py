@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 #: Set by ``seedlock run`` for its child: the check already ran, ``apply_from_env`` skips it.
 CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
-_CAN_CHANGE = ("reproduction, not repetition: framework versions, device kind and platform can change the "
-               "numbers (kernels, default algorithms, floating-point order) even with the same seeds")
+_CAN_CHANGE = (
+    "reproduction, not repetition: framework versions, device kind and platform can change the "
+    "numbers (kernels, default algorithms, floating-point order) even with the same seeds"
+)
 
 
 class _Frozen:
@@ -55,7 +57,7 @@ class Difference(_Frozen):
     ``changes_the_run`` is True for inputs/params (not the locked run any more), False for the setup
     (versions, platform)."""
 
-    __slots__ = ("pointer", "problem", "changes_the_run")
+    __slots__ = ("changes_the_run", "pointer", "problem")
     pointer: str
     problem: str
     changes_the_run: bool
@@ -64,7 +66,7 @@ class Difference(_Frozen):
 class StartCheck(_Frozen):
     """The hashes measured now and the differences from the lock."""
 
-    __slots__ = ("inputs", "params", "differences", "ignored_variables")
+    __slots__ = ("differences", "ignored_variables", "inputs", "params")
     inputs: Mapping[str, str | None]
     params: Mapping[str, str | None]
     differences: tuple[Difference, ...]
@@ -76,26 +78,38 @@ class StartCheck(_Frozen):
         lines = [f"warning: {d.problem}" for d in self.differences if d.changes_the_run]
         if self.ignored_variables:
             names = ", ".join(self.ignored_variables)
-            lines.append(f"warning: {names} {'is' if len(self.ignored_variables) == 1 else 'are'} set but a lock is "
-                         "final: its seeds are used; to run with other seeds, resolve the manifest again with the "
-                         "variable set (`seedlock resolve MANIFEST -o LOCK`), then run that lock")
+            lines.append(
+                f"warning: {names} {'is' if len(self.ignored_variables) == 1 else 'are'} set but a lock is "
+                "final: its seeds are used; to run with other seeds, resolve the manifest again with the "
+                "variable set (`seedlock resolve MANIFEST -o LOCK`), then run that lock"
+            )
         setup = [d.problem for d in self.differences if not d.changes_the_run]
         if setup:
-            lines.append(f"warning: stage {stage!r} runs on another setup than the lock was made on ({'; '.join(setup)}): "
-                         f"this is {_CAN_CHANGE}")
+            lines.append(
+                f"warning: stage {stage!r} runs on another setup than the lock was made on ({'; '.join(setup)}): "
+                f"this is {_CAN_CHANGE}"
+            )
         return lines
 
     def raise_if_any(self, label: str) -> None:
         """``lock-mismatch`` naming every difference, at the first one's pointer (strict mode); ``label``
         names the lock."""
         if self.differences:
-            problems = [d.problem + ("" if d.changes_the_run else " (reproduction, not repetition)") for d in self.differences]
+            problems = [
+                d.problem + ("" if d.changes_the_run else " (reproduction, not repetition)") for d in self.differences
+            ]
             raise SeedlockError("lock-mismatch", f"{label}: {'; '.join(problems)}", self.differences[0].pointer)
 
 
-def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathLike[str],
-                current: Mapping[str, Any] | None = None, lock_path: str | os.PathLike[str] | None = None,
-                environ: Mapping[str, str] | None = None) -> StartCheck:
+def check_start(
+    lock_doc: Mapping[str, Any],
+    stage: str,
+    *,
+    base: str | os.PathLike[str],
+    current: Mapping[str, Any] | None = None,
+    lock_path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> StartCheck:
     """Compare the lock's provenance with this machine now, for ``stage``. ``current`` is the run
     provenance already collected (:func:`seedlock.records.provenance.run_state`), else it is collected. With
     ``lock_path``, the manifest the lock records is compared with the lock too (spec §5.4: a manifest
@@ -113,37 +127,60 @@ def check_start(lock_doc: Mapping[str, Any], stage: str, *, base: str | os.PathL
     else:
         inputs, params = current.get("inputs") or {}, current.get("params") or {}
     diffs: list[Difference] = []
-    for key, noun, locked, now in (("inputs", "input", locked_inputs, inputs), ("params", "parameter file", locked_params, params)):
+    for key, noun, locked, now in (
+        ("inputs", "input", locked_inputs, inputs),
+        ("params", "parameter file", locked_params, params),
+    ):
         for path, digest in locked.items():
             if now.get(path) == digest:
                 continue
             state = "is missing or unreadable" if now.get(path) is None else "changed since the lock was resolved"
-            diffs.append(Difference(pointer=pointer_join("/provenance", key, path),
-                                    problem=f"{noun} {path} {state} (not a repeat of the locked run)", changes_the_run=True))
+            diffs.append(
+                Difference(
+                    pointer=pointer_join("/provenance", key, path),
+                    problem=f"{noun} {path} {state} (not a repeat of the locked run)",
+                    changes_the_run=True,
+                )
+            )
     stage_frameworks = list((lock_doc.get("stages", {}).get(stage) or {}).get("frameworks", {}))
     if current is None:
         from ._machine import device_kind, platform_tag
 
-        current = {"frameworks": {fw: framework_version(fw, prov.get("frameworks", {}).get(fw))
-                                  for fw in stage_frameworks},
-                   "device": device_kind(), "platform": platform_tag()}
+        current = {
+            "frameworks": {fw: framework_version(fw, prov.get("frameworks", {}).get(fw)) for fw in stage_frameworks},
+            "device": device_kind(),
+            "platform": platform_tag(),
+        }
     versions_then: Mapping[str, Any] = prov.get("frameworks") or {}
     versions_now: Mapping[str, Any] = current.get("frameworks") or {}
     for fw in stage_frameworks:
         if fw in versions_then and fw in versions_now and versions_then[fw] != versions_now[fw]:
-            diffs.append(Difference(pointer=pointer_join("/provenance", "frameworks", fw),
-                                    problem=f"{fw} {versions_now[fw]} here, {versions_then[fw]} when locked",
-                                    changes_the_run=False))
+            diffs.append(
+                Difference(
+                    pointer=pointer_join("/provenance", "frameworks", fw),
+                    problem=f"{fw} {versions_now[fw]} here, {versions_then[fw]} when locked",
+                    changes_the_run=False,
+                )
+            )
     for key in ("device", "platform"):
         if prov.get(key) and current.get(key) and prov[key] != current[key]:
-            diffs.append(Difference(pointer=pointer_join("/provenance", key),
-                                    problem=f"{key} {current[key]} here, {prov[key]} when locked", changes_the_run=False))
+            diffs.append(
+                Difference(
+                    pointer=pointer_join("/provenance", key),
+                    problem=f"{key} {current[key]} here, {prov[key]} when locked",
+                    changes_the_run=False,
+                )
+            )
     if lock_path is not None:
         stale = _stale_manifest(lock_doc, lock_path)
         if stale is not None:
             diffs.insert(0, stale)
-    return StartCheck(inputs=inputs, params=params, differences=tuple(diffs),
-                      ignored_variables=ignored_seed_variables(os.environ if environ is None else environ))
+    return StartCheck(
+        inputs=inputs,
+        params=params,
+        differences=tuple(diffs),
+        ignored_variables=ignored_seed_variables(os.environ if environ is None else environ),
+    )
 
 
 def _stale_manifest(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str]) -> Difference | None:
@@ -155,21 +192,30 @@ def _stale_manifest(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[st
     if change is None:
         return None
     path, why = change
-    return Difference(pointer="/manifest/sha256",
-                      problem=f"manifest {path} {why}: this lock no longer describes it (its seeds, stages and "
-                              "settings are the old ones); resolve it again (`seedlock resolve`) to run what it says now",
-                      changes_the_run=True)
+    return Difference(
+        pointer="/manifest/sha256",
+        problem=f"manifest {path} {why}: this lock no longer describes it (its seeds, stages and "
+        "settings are the old ones); resolve it again (`seedlock resolve`) to run what it says now",
+        changes_the_run=True,
+    )
 
 
 def ignored_seed_variables(environ: Mapping[str, str]) -> tuple[str, ...]:
     """``SEEDLOCK_SEED`` and ``SEEDLOCK_SEED_<STAGE>`` set (non-empty) in ``environ``: they choose seeds
     when a manifest is resolved, never when a lock runs (spec §4.4)."""
-    return tuple(sorted(name for name, value in environ.items()
-                        if value and (name == "SEEDLOCK_SEED" or name.startswith("SEEDLOCK_SEED_"))))
+    return tuple(
+        sorted(
+            name
+            for name, value in environ.items()
+            if value and (name == "SEEDLOCK_SEED" or name.startswith("SEEDLOCK_SEED_"))
+        )
+    )
 
 
 # fingerprint's functions, re-exported here, are loaded on first use: a lock without inputs needs neither.
-def hashes_now(paths: Any, base: str | os.PathLike[str], key: str, *, allow_external: bool = False) -> dict[str, str | None]:
+def hashes_now(
+    paths: Any, base: str | os.PathLike[str], key: str, *, allow_external: bool = False
+) -> dict[str, str | None]:
     """:func:`seedlock.spec.fingerprint.hashes_now`."""
     from ..spec.fingerprint import hashes_now as now
 
@@ -204,7 +250,7 @@ def framework_version(name: str, locked: str | None = None) -> str | None:
         return _machine.python_version()
     if name == "r":
         return _machine.rscript_version()
-    quick: Sequence[str | None | object] = [_machine.quick_distribution_version(d) for d in entry["distributions"]]
+    quick: Sequence[str | object | None] = [_machine.quick_distribution_version(d) for d in entry["distributions"]]
     if _machine.UNSURE not in quick:
         return next((found for found in quick if found is not None), None)  # type: ignore[return-value]
     from .. import frameworks
@@ -212,5 +258,13 @@ def framework_version(name: str, locked: str | None = None) -> str | None:
     return frameworks.get(name).version()
 
 
-__all__ = ["CHECKED_VARIABLE", "Difference", "StartCheck", "base_directory", "check_start", "framework_version",
-           "hashes_now", "ignored_seed_variables"]
+__all__ = [
+    "CHECKED_VARIABLE",
+    "Difference",
+    "StartCheck",
+    "base_directory",
+    "check_start",
+    "framework_version",
+    "hashes_now",
+    "ignored_seed_variables",
+]

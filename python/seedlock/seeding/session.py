@@ -20,8 +20,8 @@ from ..spec.errors import SeedlockError
 from .streams import StageRuntime
 
 if TYPE_CHECKING:
-    from .actions import ApplyReport
     from ..spec.lock import Lock, LockedStage
+    from .actions import ApplyReport
     from .workers import WorkerInit
 
 LOCK_VARIABLE = "SEEDLOCK_LOCK"
@@ -204,9 +204,13 @@ def apply_from_env(*, strict: bool = False, rank: int | None = None) -> Session:
     from . import _autoseed, _intercept  # the program's own seeding calls after this one (issue 18 item 2)
 
     _autoseed.watch_forks(seeds, stage.name, strict or os.environ.get("SEEDLOCK_STRICT") == "1")
-    _intercept.start(stage.name, seeds, via="apply",
-                     strict=strict or os.environ.get("SEEDLOCK_STRICT") == "1",
-                     takeover=_intercept.takeover_requested() or bool(stage.take_over))
+    _intercept.start(
+        stage.name,
+        seeds,
+        via="apply",
+        strict=strict or os.environ.get("SEEDLOCK_STRICT") == "1",
+        takeover=_intercept.takeover_requested() or bool(stage.take_over),
+    )
     return session
 
 

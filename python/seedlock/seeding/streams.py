@@ -55,11 +55,17 @@ class StageRuntime:
         # Pickled only for spawned DataLoader workers, together with the dataset: numpy streams travel
         # (and stay the dataset's objects); torch generators do not survive PyTorch's spawn pickling
         # (a dataset holding one fails in plain PyTorch too), and the loader's own stays in the parent.
-        return {"rank": self.rank, "epoch": self.epoch, "pending": {},
-                "streams": [s for s in self.streams if s.framework != "torch"]}
+        return {
+            "rank": self.rank,
+            "epoch": self.epoch,
+            "pending": {},
+            "streams": [s for s in self.streams if s.framework != "torch"],
+        }
 
     def remember(self, stream: Stream) -> None:
-        stream.index = sum(1 for s in self.streams if (s.framework, s.name, s.rank) == (stream.framework, stream.name, stream.rank))
+        stream.index = sum(
+            1 for s in self.streams if (s.framework, s.name, s.rank) == (stream.framework, stream.name, stream.rank)
+        )
         self.streams.append(stream)
         if os.environ.get("SEEDLOCK_LOCATE"):  # `verify --locate`: a named stream's state is a probe for free
             from ..locate._record import watch_stream
@@ -70,8 +76,9 @@ class StageRuntime:
             restore_stream(stream, state)
 
 
-def stream_seed_for(fw_seed: int, name: str | None, *, rules: int, rank: int | None, epoch: int | None,
-                    replicate: int = 0) -> int:
+def stream_seed_for(
+    fw_seed: int, name: str | None, *, rules: int, rank: int | None, epoch: int | None, replicate: int = 0
+) -> int:
     """Seed of stream ``name`` of a framework seed in the process of ``rank`` at ``epoch`` (spec §4.3);
     ``replicate``: the index a varied stream's label path carries in a replicate (spec §13)."""
     base = process_seed(fw_seed, rank) if epoch is None else epoch_seed(fw_seed, epoch, rank)
@@ -98,12 +105,14 @@ def _rank(stage: LockedStage, runtime: StageRuntime, rank: int | None) -> int | 
     return runtime.rank
 
 
-def _seed(stage: LockedStage, runtime: StageRuntime, fw: FrameworkSeed, name: str | None, rank: int | None,
-          worker: Any) -> tuple[int, bool]:
+def _seed(
+    stage: LockedStage, runtime: StageRuntime, fw: FrameworkSeed, name: str | None, rank: int | None, worker: Any
+) -> tuple[int, bool]:
     """(seed, whether to remember the stream): worker streams belong to that worker only."""
     if worker is None:
-        return stream_seed_for(fw.seed, name, rules=stage.rules, rank=rank, epoch=runtime.epoch,
-                               replicate=fw.stream_replicate(name)), True
+        return stream_seed_for(
+            fw.seed, name, rules=stage.rules, rank=rank, epoch=runtime.epoch, replicate=fw.stream_replicate(name)
+        ), True
     wid, loader_seed = worker_identity(worker)
     base = worker_base(fw.seed, wid, loader_seed, rules=stage.rules, rank=rank)
     return _below(base, name, stage.rules, fw.stream_replicate(name)), False
@@ -114,12 +123,13 @@ def worker_identity(worker: Any) -> tuple[int, int]:
     try:
         wid, seed = int(worker.id), int(worker.seed)
     except AttributeError:
-        raise TypeError(f"`worker` must be torch.utils.data.get_worker_info() inside a worker, not {worker!r}") from None
+        raise TypeError(
+            f"`worker` must be torch.utils.data.get_worker_info() inside a worker, not {worker!r}"
+        ) from None
     return wid, seed - wid
 
 
-def numpy_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *, rank: int | None,
-                 worker: Any) -> Any:
+def numpy_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *, rank: int | None, worker: Any) -> Any:
     """The numpy ``Generator`` of stream ``name`` (remembered in ``runtime`` unless it is a worker's)."""
     import numpy as np
 
@@ -132,8 +142,7 @@ def numpy_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *,
     return generator
 
 
-def torch_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *, rank: int | None,
-                 worker: Any) -> Any:
+def torch_stream(stage: LockedStage, runtime: StageRuntime, name: str | None, *, rank: int | None, worker: Any) -> Any:
     """The CPU ``torch.Generator`` of stream ``name`` (remembered in ``runtime`` unless it is a worker's)."""
     import torch
 
@@ -176,5 +185,15 @@ def _arrays(value: Any) -> Any:
     return value
 
 
-__all__ = ["DEFAULT_STREAM", "StageRuntime", "Stream", "numpy_stream", "reseed", "restore_stream", "stream_seed_for",
-           "torch_stream", "worker_base", "worker_identity"]
+__all__ = [
+    "DEFAULT_STREAM",
+    "StageRuntime",
+    "Stream",
+    "numpy_stream",
+    "reseed",
+    "restore_stream",
+    "stream_seed_for",
+    "torch_stream",
+    "worker_base",
+    "worker_identity",
+]

@@ -41,8 +41,11 @@ class WorkerInit:
 
     def seeds_for(self, worker_id: int, loader_seed: int) -> dict[str, int]:
         """Framework → worker seed ``W`` for worker ``worker_id`` of an iterator with ``loader_seed``."""
-        return {name: worker_base(seed, worker_id, loader_seed, rules=self.rules, rank=self.rank)
-                for name, seed in self.seeds.items() if name in WORKER_FRAMEWORKS}
+        return {
+            name: worker_base(seed, worker_id, loader_seed, rules=self.rules, rank=self.rank)
+            for name, seed in self.seeds.items()
+            if name in WORKER_FRAMEWORKS
+        }
 
     def __call__(self, worker_id: int) -> None:
         loader_seed = 0

@@ -27,7 +27,12 @@ MAX_PROBLEMS = 50
 FRAMEWORK_ORDER = _registry.DISPLAY_ORDER
 # Neutral values for required members, so that the rest of the document can still be checked.
 # A repaired version is the latest (spec §7.1): it names everything earlier versions do (jax, extensions).
-_PLACEHOLDERS: dict[str, Any] = {"version": "1.2", "lock-version": "1.2", "derivation": "sha256-v1", "source": "manifest"}
+_PLACEHOLDERS: dict[str, Any] = {
+    "version": "1.2",
+    "lock-version": "1.2",
+    "derivation": "sha256-v1",
+    "source": "manifest",
+}
 # After these, later checks would guess: a version this binding does not know may define other members.
 _FINAL = {"invalid-json", "duplicate-key", "unsupported-version"}
 
@@ -231,8 +236,12 @@ def file_problems(path: str, *, manifest: Any = None, inputs: bool = True, data:
     if isinstance(document, Manifest) and inputs:
         from .fingerprint import path_problems
 
-        return [Problem.of(err) for err in path_problems(document.path, document.inputs, document.params,
-                                                         allow_external=document.allow_external_paths)]
+        return [
+            Problem.of(err)
+            for err in path_problems(
+                document.path, document.inputs, document.params, allow_external=document.allow_external_paths
+            )
+        ]
     if isinstance(document, Lock) and manifest is not None:
         try:
             document.check_against(manifest)
@@ -265,7 +274,9 @@ def render_text(path: str, found: list[Problem]) -> list[str]:
 
 def render_json(results: dict[str, list[Problem]]) -> str:
     """The report of ``seedlock validate --format json``: one entry per file, in the order given."""
-    files = [{"path": path, "valid": not found, "problems": [p.to_dict() for p in found]} for path, found in results.items()]
+    files = [
+        {"path": path, "valid": not found, "problems": [p.to_dict() for p in found]} for path, found in results.items()
+    ]
     return json.dumps({"valid": all(f["valid"] for f in files), "files": files}, indent=2, ensure_ascii=False)
 
 

@@ -108,7 +108,9 @@ def create_new(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0
     try:
         os.link(tmp, target)
     except FileExistsError:
-        raise SeedlockError("io-error", f"Cannot write {target}: it already exists (remove it or choose another path)") from None
+        raise SeedlockError(
+            "io-error", f"Cannot write {target}: it already exists (remove it or choose another path)"
+        ) from None
     except OSError as exc:
         raise SeedlockError("io-error", f"Cannot write {target}: {exc.strerror or exc}") from None
     finally:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from ._validate import Inexact
+from .errors import SeedlockError, pointer_join
+
 # `seedlock run` hashes the manifest beside a lock (canonical) before every job: json and typing are
 # imported where a document is parsed or pretty-printed, not with this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import json
     from typing import Any
-
-from ._validate import Inexact
-from .errors import SeedlockError, pointer_join
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
@@ -138,8 +138,9 @@ def loads(data: bytes | str) -> Any:
     if _depth(text) > MAX_DEPTH:
         raise SeedlockError("invalid-json", f"Document nested more than {MAX_DEPTH} levels deep")
     try:
-        document = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_number,
-                              parse_int=_integer)
+        document = json.loads(
+            text, object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_number, parse_int=_integer
+        )
     except _DuplicateKey as dup:
         try:
             where = _find_duplicate(text)
@@ -150,12 +151,17 @@ def loads(data: bytes | str) -> Any:
         raise SeedlockError("invalid-json", "Document nested too deeply") from None
     except json.JSONDecodeError as exc:
         line, column = _fault_position(exc)
-        raise SeedlockError("invalid-json", f"Invalid JSON: {_syntax_problem(exc)} (line {line}, column {column})",
-                            line=line, column=column) from None
+        raise SeedlockError(
+            "invalid-json",
+            f"Invalid JSON: {_syntax_problem(exc)} (line {line}, column {column})",
+            line=line,
+            column=column,
+        ) from None
     except ValueError as exc:  # NaN/Infinity, from parse_constant, which json does not tell where
         line, column = _constant_position(text)
-        raise SeedlockError("invalid-json", f"Invalid JSON: {exc} (line {line}, column {column})", line=line,
-                            column=column) from None
+        raise SeedlockError(
+            "invalid-json", f"Invalid JSON: {exc} (line {line}, column {column})", line=line, column=column
+        ) from None
     if "\\u" in text:
         _check_unicode(document)
     return document
@@ -243,9 +249,8 @@ def locate(text: str, pointer: str) -> tuple[int, int] | None:
 
 def _places(text: str) -> dict[str, int] | None:
     """Pointer -> offset of every member name and element value in ``text`` (and "" -> the document)."""
-    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
-
     import json
+    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
 
     decoder = json.JSONDecoder()
     places: dict[str, int] = {}

@@ -27,7 +27,7 @@ from .errors import SeedlockError, pointer_join
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, ClassVar
 
 SOURCES = ("manifest", "env", "generated", "derived")
 MAX_BYTES = 16 * 1024 * 1024  # seedlock.spec._json.MAX_DOCUMENT_BYTES (a test checks they agree)
@@ -76,11 +76,11 @@ class _Unsure(Exception):
 def parse(raw: bytes) -> Any:
     """One JSON document by spec §1.1 (a leading byte-order mark ignored)."""
     try:
-        text = (raw[len(_BOM):] if raw.startswith(_BOM) else raw).decode("utf-8")
+        text = (raw[len(_BOM) :] if raw.startswith(_BOM) else raw).decode("utf-8")
         if "\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH:
             raise _Unsure  # escapes may hide unpaired surrogates; deep documents: _json counts exactly
         return scan(text)
-    except Exception:  # noqa: BLE001 - whatever went wrong, the full parser says what (or parses it)
+    except Exception:
         from . import _json
 
         return _json.loads(raw)
@@ -118,7 +118,7 @@ def scan(text: str) -> Any:
             parse_float = staticmethod(_float)
             parse_int = int  # past 4300 digits int() raises: _json turns the token into an infinity
             parse_constant = staticmethod(_constant)
-            memo: dict[str, str] = {}
+            memo: ClassVar[dict[str, str]] = {}
 
         _scanner = make_scanner(_Context())  # type: ignore[arg-type]  # any object with these attributes
     start = len(text) - len(text.lstrip(" \t\n\r"))
@@ -149,7 +149,7 @@ def registry() -> dict[str, Any]:
             strict = True
             object_hook = object_pairs_hook = None
             parse_float, parse_int, parse_constant = float, int, None
-            memo: dict[str, str] = {}
+            memo: ClassVar[dict[str, str]] = {}
 
         _REGISTRY = make_scanner(_Plain())(text, 0)[0]  # type: ignore[arg-type]
     return _REGISTRY
@@ -193,9 +193,15 @@ def check(data: Any) -> dict[str, Any]:
     manifest = {"sha256": sha}
     if "path" in manifest_raw:
         manifest["path"] = v.string(manifest_raw["path"], "/manifest/path")
-    out: dict[str, Any] = {"lock-version": version, "derivation": DERIVATION, "rules": rules, "root": root,
-                           "stages": stages, "manifest": manifest,
-                           "provenance": v.obj(data["provenance"], "/provenance") if "provenance" in data else {}}
+    out: dict[str, Any] = {
+        "lock-version": version,
+        "derivation": DERIVATION,
+        "rules": rules,
+        "root": root,
+        "stages": stages,
+        "manifest": manifest,
+        "provenance": v.obj(data["provenance"], "/provenance") if "provenance" in data else {},
+    }
     if "$schema" in data:
         out["$schema"] = data["$schema"]
     return out
@@ -204,30 +210,39 @@ def check(data: Any) -> dict[str, Any]:
 def _resolved(value: Any, pointer: str, extra: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
     v.obj(value, pointer)
     v.members(value, pointer, ("seed", "source", *extra), ("variable", *optional))
-    out = {"seed": v.seed(value["seed"], pointer_join(pointer, "seed")),
-           "source": v.choice(value["source"], SOURCES, pointer_join(pointer, "source"))}
+    out = {
+        "seed": v.seed(value["seed"], pointer_join(pointer, "seed")),
+        "source": v.choice(value["source"], SOURCES, pointer_join(pointer, "source")),
+    }
     if out["source"] == "env":
         if "variable" not in value:
-            raise SeedlockError("missing-field", "Missing required field 'variable' (source is env)",
-                                pointer_join(pointer, "variable"))
+            raise SeedlockError(
+                "missing-field", "Missing required field 'variable' (source is env)", pointer_join(pointer, "variable")
+            )
         out["variable"] = v.string(value["variable"], pointer_join(pointer, "variable"))
     elif "variable" in value:
-        raise SeedlockError("unknown-field", f"Field 'variable' is only allowed with source env, not {out['source']}",
-                            pointer_join(pointer, "variable"))
+        raise SeedlockError(
+            "unknown-field",
+            f"Field 'variable' is only allowed with source env, not {out['source']}",
+            pointer_join(pointer, "variable"),
+        )
     return out
 
 
-def _stage(name: str, value: Any, pointer: str, root_seed: int, version: str,
-           known: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _stage(
+    name: str, value: Any, pointer: str, root_seed: int, version: str, known: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     stage = _resolved(value, pointer, ("frameworks",), ("take_over",))
     take_over = v.take_over_member(value, pointer, version)
     if take_over is not None:
         stage["take_over"] = take_over
     seed = stage["seed"]
     if stage["source"] == "derived" and seed != derive(root_seed, name):
-        raise SeedlockError("lock-mismatch",
-                            f"Stage seed {seed} does not match derive({root_seed}, {name!r}) = {derive(root_seed, name)}",
-                            pointer_join(pointer, "seed"))
+        raise SeedlockError(
+            "lock-mismatch",
+            f"Stage seed {seed} does not match derive({root_seed}, {name!r}) = {derive(root_seed, name)}",
+            pointer_join(pointer, "seed"),
+        )
     fws_pointer = pointer_join(pointer, "frameworks")
     fws_raw = v.obj(value["frameworks"], fws_pointer)
     if not fws_raw:
@@ -238,9 +253,11 @@ def _stage(name: str, value: Any, pointer: str, root_seed: int, version: str,
         _framework(fw, fw_pointer, version, known)
         entry = _resolved(fws_raw[fw], fw_pointer, ("settings",))
         if entry["source"] == "derived" and entry["seed"] != derive(seed, fw):
-            raise SeedlockError("lock-mismatch",
-                                f"Framework seed {entry['seed']} does not match derive({seed}, {fw!r}) = {derive(seed, fw)}",
-                                pointer_join(fw_pointer, "seed"))
+            raise SeedlockError(
+                "lock-mismatch",
+                f"Framework seed {entry['seed']} does not match derive({seed}, {fw!r}) = {derive(seed, fw)}",
+                pointer_join(fw_pointer, "seed"),
+            )
         entry["settings"] = _settings(fw, fws_raw[fw]["settings"], pointer_join(fw_pointer, "settings"), known)
         fws[fw] = entry
     stage["frameworks"] = fws
@@ -251,7 +268,9 @@ def _framework(name: str, pointer: str, version: str, known: dict[str, dict[str,
     """A name a document of ``version`` may list; :func:`seedlock.spec.settings.framework` words a refusal."""
     if name.startswith("x-"):
         since = registry()["extensions"]["since"]
-        plain = 3 <= len(name) <= 63 and name[2] in _LABEL_REST and name[2] not in "_.-" and set(name[3:]) <= _LABEL_REST
+        plain = (
+            3 <= len(name) <= 63 and name[2] in _LABEL_REST and name[2] not in "_.-" and set(name[3:]) <= _LABEL_REST
+        )
     else:
         since = known[name]["since"] if name in known else None
         plain = since is not None

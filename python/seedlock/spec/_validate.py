@@ -60,7 +60,9 @@ def members(value: dict[str, Any], pointer: str, required: Iterable[str], option
         if key not in allowed:
             from ._suggest import hint
 
-            raise SeedlockError("unknown-field", f"Unknown field {key!r}{hint(key, allowed - set(value))}", pointer_join(pointer, key))
+            raise SeedlockError(
+                "unknown-field", f"Unknown field {key!r}{hint(key, allowed - set(value))}", pointer_join(pointer, key)
+            )
     for key in required:
         if key not in value:
             raise SeedlockError("missing-field", f"Missing required field {key!r}", pointer_join(pointer, key))
@@ -137,7 +139,9 @@ def choice(value: Any, allowed: Iterable[str], pointer: str) -> str:
     allowed = tuple(allowed)
     string(value, pointer)
     if value not in allowed:
-        raise SeedlockError("invalid-value", f"Unexpected value {value!r} (expected one of {', '.join(allowed)})", pointer)
+        raise SeedlockError(
+            "invalid-value", f"Unexpected value {value!r} (expected one of {', '.join(allowed)})", pointer
+        )
     return value
 
 
@@ -178,6 +182,9 @@ def take_over_member(value: Any, pointer: str, version: str) -> bool | None:
         return None
     item = pointer_join(pointer, "take_over")
     if version_tuple(version) < version_tuple(TAKE_OVER_SINCE):
-        raise SeedlockError("unknown-field", f"Unknown field 'take_over' (version {TAKE_OVER_SINCE} defines it; "
-                            f"this document is {version})", item)
+        raise SeedlockError(
+            "unknown-field",
+            f"Unknown field 'take_over' (version {TAKE_OVER_SINCE} defines it; this document is {version})",
+            item,
+        )
     return boolean(value["take_over"], item)

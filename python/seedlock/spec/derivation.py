@@ -32,10 +32,7 @@ _DELETE_ALLOWED = dict.fromkeys(map(ord, "abcdefghijklmnopqrstuvwxyz0123456789_.
 def is_label(value: object) -> bool:
     """True for a string matching ``^[a-z0-9][a-z0-9_.-]{0,62}$``."""
     return (
-        isinstance(value, str)
-        and 0 < len(value) <= 63
-        and value[0] in _FIRST
-        and not value.translate(_DELETE_ALLOWED)
+        isinstance(value, str) and 0 < len(value) <= 63 and value[0] in _FIRST and not value.translate(_DELETE_ALLOWED)
     )
 
 
@@ -126,9 +123,13 @@ _CLEAR_TOP_BIT = bytes(b & 0x7F for b in range(256))
 # Byte classes for bulk validation: label characters -> "a", "_.-" -> "_", separators -> "/",
 # anything else -> "!". Then every rule is a substring test on the translated bytes.
 _CLASSES = bytes(
-    ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789" else
-    ord("_") if chr(b) in "_.-" else
-    ord("/") if chr(b) in "/\n" else ord("!")
+    ord("a")
+    if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789"
+    else ord("_")
+    if chr(b) in "_.-"
+    else ord("/")
+    if chr(b) in "/\n"
+    else ord("!")
     for b in range(256)
 )
 _UNDERSCORE_AS_A = bytes.maketrans(b"_", b"a")

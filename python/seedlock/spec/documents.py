@@ -95,8 +95,9 @@ def read_lock_document(path: str | os.PathLike[str]) -> Lock:
 
     document = read_document(path)
     if not isinstance(document, Lock):
-        raise SeedlockError("not-a-lock", f"{os.fspath(path)}: a manifest, not a lock (resolve it first)",
-                            "/lock-version")
+        raise SeedlockError(
+            "not-a-lock", f"{os.fspath(path)}: a manifest, not a lock (resolve it first)", "/lock-version"
+        )
     return document
 
 
@@ -113,5 +114,14 @@ def for_output(lock: Lock, output: str | os.PathLike[str]) -> Lock:
     return dataclasses.replace(lock, manifest_path=manifest_path_for(lock.manifest_path, output))
 
 
-__all__ = ["for_output", "from_data", "labelled", "load", "load_lock", "load_manifest", "parse", "read", "read_document",
-           "read_lock_document", "resolve"]
+__all__ = [
+    "for_output",
+    "from_data",
+    "labelled",
+    "load_lock",
+    "load_manifest",
+    "parse",
+    "read",
+    "read_document",
+    "read_lock_document",
+]

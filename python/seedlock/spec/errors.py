@@ -16,8 +16,9 @@ class SeedlockError(ValueError):
     ``str(err)`` reads ``"<problem> at '<pointer>'"`` (just ``"<problem>"`` for the whole document, ``""``).
     """
 
-    def __init__(self, code: str, problem: str, pointer: str = "", *, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, code: str, problem: str, pointer: str = "", *, line: int | None = None, column: int | None = None
+    ) -> None:
         if code not in CODES:
             raise AssertionError(f"unknown error code {code!r}")
         self.code = code

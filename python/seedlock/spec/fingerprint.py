@@ -37,8 +37,13 @@ def project_root(manifest_dir: StrPath) -> str:
     import subprocess  # here, not at the top: `seedlock run` hashes inputs before every job
 
     try:
-        out = subprocess.run(["git", "-C", os.fspath(manifest_dir), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, timeout=30, check=False)
+        out = subprocess.run(
+            ["git", "-C", os.fspath(manifest_dir), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return os.path.realpath(manifest_dir)
     top = out.stdout.strip() if out.returncode == 0 else ""
@@ -120,11 +125,19 @@ def _unreadable(raw: str, exc: OSError, where: str) -> SeedlockError:
     return SeedlockError("io-error", f"Cannot read {raw}: {detail}{entry}", where)
 
 
-def locate(paths: Iterable[str], *, base: StrPath, root: StrPath, allow_external: bool, pointer: str) -> list[tuple[str, str, str]]:
+def locate(
+    paths: Iterable[str], *, base: StrPath, root: StrPath, allow_external: bool, pointer: str
+) -> list[tuple[str, str, str]]:
     """``(path as written, resolved path, pointer)`` for each path, or ``path-outside-root`` /
     ``io-error`` naming the offending entry; reads no content (``validate`` runs this too)."""
-    return [(raw, locate_one(raw, base=base, root=root, allow_external=allow_external, where=pointer_join(pointer, i)),
-             pointer_join(pointer, i)) for i, raw in enumerate(paths)]
+    return [
+        (
+            raw,
+            locate_one(raw, base=base, root=root, allow_external=allow_external, where=pointer_join(pointer, i)),
+            pointer_join(pointer, i),
+        )
+        for i, raw in enumerate(paths)
+    ]
 
 
 def locate_one(raw: str, *, base: StrPath, root: StrPath, allow_external: bool, where: str) -> str:
@@ -153,7 +166,9 @@ def locate_one(raw: str, *, base: StrPath, root: StrPath, allow_external: bool, 
     return resolved
 
 
-def fingerprint(paths: Iterable[str], *, base: StrPath, root: StrPath, allow_external: bool, pointer: str) -> dict[str, str]:
+def fingerprint(
+    paths: Iterable[str], *, base: StrPath, root: StrPath, allow_external: bool, pointer: str
+) -> dict[str, str]:
     """``{path as written: sha256}``; ``path-outside-root`` / ``io-error`` name the offending entry."""
     out: dict[str, str] = {}
     for raw, resolved, where in locate(paths, base=base, root=root, allow_external=allow_external, pointer=pointer):
@@ -164,8 +179,9 @@ def fingerprint(paths: Iterable[str], *, base: StrPath, root: StrPath, allow_ext
     return out
 
 
-def path_problems(manifest_path: str | None, inputs: Iterable[str], params: Iterable[str], *,
-                  allow_external: bool) -> list[SeedlockError]:
+def path_problems(
+    manifest_path: str | None, inputs: Iterable[str], params: Iterable[str], *, allow_external: bool
+) -> list[SeedlockError]:
     """What :func:`fingerprint` would refuse in a manifest's ``inputs`` and ``params``, every path,
     reading only metadata: ``validate`` and ``resolve`` agree on which manifests have usable paths."""
     inputs, params = list(inputs), list(params)
@@ -200,8 +216,9 @@ def _read_problem(raw: str, resolved: str, where: str) -> SeedlockError | None:
         return _unreadable(raw, exc, where)
     for _, full in files:
         if not os.access(full, os.R_OK):
-            return _unreadable(raw, PermissionError(errno.EACCES, os.strerror(errno.EACCES),
-                                                    None if full == resolved else full), where)
+            return _unreadable(
+                raw, PermissionError(errno.EACCES, os.strerror(errno.EACCES), None if full == resolved else full), where
+            )
     return None
 
 
@@ -228,14 +245,21 @@ def manifest_file(lock_doc: Mapping[str, Any], lock_path: StrPath | None) -> str
         return None
     # A lock reached through a symbolic link (current.lock.json -> locks/...) was written where it
     # really is: that directory first, then the link's.
-    lock_dirs = [] if lock_path is None else list(dict.fromkeys(
-        os.path.dirname(p) for p in (os.path.realpath(lock_path), os.path.abspath(lock_path))))
+    lock_dirs = (
+        []
+        if lock_path is None
+        else list(dict.fromkeys(os.path.dirname(p) for p in (os.path.realpath(lock_path), os.path.abspath(lock_path))))
+    )
     lock_dir = lock_dirs[0] if lock_dirs else None
-    candidates = [manifest_path] if os.path.isabs(manifest_path) else [
-        *(os.path.join(directory, manifest_path) for directory in lock_dirs),
-        os.path.join(os.getcwd(), manifest_path),
-        *(os.path.join(parent, manifest_path) for parent in (_parents(lock_dir) if lock_dir is not None else ())),
-    ]
+    candidates = (
+        [manifest_path]
+        if os.path.isabs(manifest_path)
+        else [
+            *(os.path.join(directory, manifest_path) for directory in lock_dirs),
+            os.path.join(os.getcwd(), manifest_path),
+            *(os.path.join(parent, manifest_path) for parent in (_parents(lock_dir) if lock_dir is not None else ())),
+        ]
+    )
     for candidate in candidates:
         if os.path.isfile(candidate):
             return os.path.realpath(candidate)

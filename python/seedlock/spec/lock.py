@@ -170,7 +170,8 @@ class Lock:
             return self.stages[name]
         except KeyError:
             raise SeedlockError(
-                "unknown-stage", f"No stage {name!r}{hint(name, self.stages)} (stages: {', '.join(self.stages)})",
+                "unknown-stage",
+                f"No stage {name!r}{hint(name, self.stages)} (stages: {', '.join(self.stages)})",
                 pointer_join("/stages", name),
             ) from None
 
@@ -203,18 +204,28 @@ class Lock:
                 "/manifest/sha256",
             )
         if self.root.source == "manifest" and manifest.seed != self.root.seed:
-            raise SeedlockError("lock-mismatch", f"Root seed {self.root.seed} is not the manifest's {manifest.seed!r}", "/root/seed")
+            raise SeedlockError(
+                "lock-mismatch", f"Root seed {self.root.seed} is not the manifest's {manifest.seed!r}", "/root/seed"
+            )
         for name, stage in self.stages.items():
             declared = manifest.stages.get(name)
             if declared is None:
-                raise SeedlockError("lock-mismatch", f"Stage {name!r} is not in the manifest", pointer_join("/stages", name))
+                raise SeedlockError(
+                    "lock-mismatch", f"Stage {name!r} is not in the manifest", pointer_join("/stages", name)
+                )
             if stage.source == "manifest" and declared.seed != stage.seed:
-                raise SeedlockError("lock-mismatch", f"Stage seed {stage.seed} is not the manifest's {declared.seed!r}",
-                                    pointer_join("/stages", name, "seed"))
+                raise SeedlockError(
+                    "lock-mismatch",
+                    f"Stage seed {stage.seed} is not the manifest's {declared.seed!r}",
+                    pointer_join("/stages", name, "seed"),
+                )
             for fw, entry in stage.frameworks.items():
                 if entry.source == "manifest" and declared.seeds.get(fw) != entry.seed:
-                    raise SeedlockError("lock-mismatch", f"Seed {entry.seed} is not the manifest's {declared.seeds.get(fw)!r}",
-                                        pointer_join("/stages", name, "frameworks", fw, "seed"))
+                    raise SeedlockError(
+                        "lock-mismatch",
+                        f"Seed {entry.seed} is not the manifest's {declared.seeds.get(fw)!r}",
+                        pointer_join("/stages", name, "frameworks", fw, "seed"),
+                    )
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Lock:
@@ -246,11 +257,25 @@ def _plain(value: Any) -> Any:
 
 
 def _locked_stage(name: str, stage: Mapping[str, Any], rules: int) -> LockedStage:
-    fws = {fw: FrameworkSeed(framework=fw, seed=entry["seed"], source=entry["source"], variable=entry.get("variable"),
-                             settings=MappingProxyType(dict(entry["settings"])))
-           for fw, entry in stage["frameworks"].items()}
-    return LockedStage(name=name, seed=stage["seed"], source=stage["source"], variable=stage.get("variable"),
-                       frameworks=MappingProxyType(fws), rules=rules, take_over=stage.get("take_over"))
+    fws = {
+        fw: FrameworkSeed(
+            framework=fw,
+            seed=entry["seed"],
+            source=entry["source"],
+            variable=entry.get("variable"),
+            settings=MappingProxyType(dict(entry["settings"])),
+        )
+        for fw, entry in stage["frameworks"].items()
+    }
+    return LockedStage(
+        name=name,
+        seed=stage["seed"],
+        source=stage["source"],
+        variable=stage.get("variable"),
+        frameworks=MappingProxyType(fws),
+        rules=rules,
+        take_over=stage.get("take_over"),
+    )
 
 
 __all__ = ["FrameworkSeed", "Lock", "LockedStage", "Resolved", "Source"]

@@ -88,13 +88,21 @@ class Manifest:
         # Check the version first: a later version may define members this one calls unknown.
         if "version" in data:
             v.version(data["version"], "/version")
-        v.members(data, "", ("version", "seed", "stages"),
-                  ("$schema", "description", "derivation", "settings", "inputs", "params", "allow_external_paths"))
+        v.members(
+            data,
+            "",
+            ("version", "seed", "stages"),
+            ("$schema", "description", "derivation", "settings", "inputs", "params", "allow_external_paths"),
+        )
         for key in ("$schema", "description"):
             if key in data:
                 v.string(data[key], pointer_join("", key))
         paths = {key: v.paths(data[key], pointer_join("", key)) for key in ("inputs", "params") if key in data}
-        allow_external = v.boolean(data["allow_external_paths"], "/allow_external_paths") if "allow_external_paths" in data else False
+        allow_external = (
+            v.boolean(data["allow_external_paths"], "/allow_external_paths")
+            if "allow_external_paths" in data
+            else False
+        )
         derivation = _derivation(data.get("derivation", DERIVATION), "/derivation")
         root = cast(SeedSpec, v.seed(data["seed"], "/seed", allow_generate=True))
         version = data["version"]
@@ -191,7 +199,11 @@ def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
         if fw in listed:
             raise SeedlockError("duplicate-framework", f"Framework {fw!r} is listed twice", item)
         listed.append(fw)
-    seed = cast(SeedSpec, v.seed(value["seed"], pointer_join(pointer, "seed"), allow_generate=True)) if "seed" in value else None
+    seed = (
+        cast(SeedSpec, v.seed(value["seed"], pointer_join(pointer, "seed"), allow_generate=True))
+        if "seed" in value
+        else None
+    )
     seeds: dict[str, int] = {}
     if "seeds" in value:
         seeds_pointer = pointer_join(pointer, "seeds")
@@ -208,7 +220,9 @@ def _stage(name: str, value: Any, pointer: str, version: str) -> Stage:
         for fw in sorted(settings):
             if fw not in listed:
                 raise SeedlockError(
-                    "unlisted-framework", f"Settings for {fw!r}, which the stage does not list", pointer_join(settings_pointer, fw)
+                    "unlisted-framework",
+                    f"Settings for {fw!r}, which the stage does not list",
+                    pointer_join(settings_pointer, fw),
                 )
     return Stage(
         name=name,
@@ -226,5 +240,7 @@ _OPTIONAL = ("derivation", "settings", "inputs", "params", "allow_external_paths
 
 
 def _settings_dict(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {name: {key: list(value) if isinstance(value, list | tuple) else value for key, value in values.items()}
-            for name, values in settings.items()}
+    return {
+        name: {key: list(value) if isinstance(value, list | tuple) else value for key, value in values.items()}
+        for name, values in settings.items()
+    }

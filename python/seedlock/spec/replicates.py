@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
 from . import _registry
 from .derivation import SEED_MAX, check_label, replicate_seed
 from .errors import SeedlockError, pointer_join
-
 from .lock import LockedStage, Replicate, Vary
 
 #: Set by ``seedlock run --replicate`` for the child: the replicate index, and the names that vary.
@@ -42,14 +41,26 @@ ATTEMPT_VARIABLES = ("SEEDLOCK_ATTEMPT", "SLURM_RESTART_COUNT")
 #: The engine that started the task, when it says so (seedlock's engines set it).
 ENGINE_VARIABLE = "SEEDLOCK_ENGINE"
 #: Identifiers recorded per engine: record member -> variable.
-TASK_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "slurm": {"job_id": "SLURM_JOB_ID", "array_job_id": "SLURM_ARRAY_JOB_ID", "array_task_id": "SLURM_ARRAY_TASK_ID",
-              "restart_count": "SLURM_RESTART_COUNT", "cluster": "SLURM_CLUSTER_NAME", "node": "SLURMD_NODENAME"},
-    "kubernetes": {"completion_index": "JOB_COMPLETION_INDEX", "pod": "HOSTNAME", "job": "SEEDLOCK_K8S_JOB",
-                   "restart": "SEEDLOCK_K8S_RESTART"},
-    "ray": {"job_id": "SEEDLOCK_RAY_JOB_ID", "task_id": "SEEDLOCK_RAY_TASK_ID", "node_id": "SEEDLOCK_RAY_NODE_ID"},
-    "local": {"job_id": "SEEDLOCK_LOCAL_JOB"},
-})
+TASK_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "slurm": {
+            "job_id": "SLURM_JOB_ID",
+            "array_job_id": "SLURM_ARRAY_JOB_ID",
+            "array_task_id": "SLURM_ARRAY_TASK_ID",
+            "restart_count": "SLURM_RESTART_COUNT",
+            "cluster": "SLURM_CLUSTER_NAME",
+            "node": "SLURMD_NODENAME",
+        },
+        "kubernetes": {
+            "completion_index": "JOB_COMPLETION_INDEX",
+            "pod": "HOSTNAME",
+            "job": "SEEDLOCK_K8S_JOB",
+            "restart": "SEEDLOCK_K8S_RESTART",
+        },
+        "ray": {"job_id": "SEEDLOCK_RAY_JOB_ID", "task_id": "SEEDLOCK_RAY_TASK_ID", "node_id": "SEEDLOCK_RAY_NODE_ID"},
+        "local": {"job_id": "SEEDLOCK_LOCAL_JOB"},
+    }
+)
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)")
 #: Frameworks that hand out named streams (spec §4.3): only these can vary a stream alone.
 STREAM_FRAMEWORKS = _registry.STREAM_FRAMEWORKS
@@ -70,8 +81,12 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
     ``invalid-label`` (pointer ``/vary/<i>``)."""
     if not names:
         pinned = tuple(fw for fw, entry in stage.frameworks.items() if entry.source == "manifest")
-        return Vary(names=(), frameworks=frozenset(fw for fw in stage.frameworks if fw not in pinned),
-                    streams=MappingProxyType({}), held=pinned)
+        return Vary(
+            names=(),
+            frameworks=frozenset(fw for fw in stage.frameworks if fw not in pinned),
+            streams=MappingProxyType({}),
+            held=pinned,
+        )
     fws: set[str] = set()
     streams: dict[str, set[str]] = {}
     seen: list[str] = []
@@ -87,8 +102,12 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
             fw, _, stream = name.partition(":")
             _known_framework(stage, fw, pointer, _registry.FRAMEWORKS)
             if fw not in STREAM_FRAMEWORKS:
-                raise SeedlockError("invalid-value", f"--vary {name}: framework {fw!r} has no named streams (those "
-                                                     f"that do: {', '.join(STREAM_FRAMEWORKS)})", pointer)
+                raise SeedlockError(
+                    "invalid-value",
+                    f"--vary {name}: framework {fw!r} has no named streams (those "
+                    f"that do: {', '.join(STREAM_FRAMEWORKS)})",
+                    pointer,
+                )
             streams.setdefault(fw, set()).add(check_label(stream, pointer))
         elif name in stage.frameworks:
             fws.add(name)
@@ -98,29 +117,40 @@ def resolve_vary(stage: LockedStage, names: Sequence[str] = ()) -> Vary:
             check_label(name, pointer)
             owners = [fw for fw in stage.frameworks if fw in STREAM_FRAMEWORKS]
             if not owners:
-                raise SeedlockError("invalid-value", f"--vary {name}: stage {stage.name!r} lists no framework with "
-                                                     f"named streams ({', '.join(STREAM_FRAMEWORKS)}), so nothing "
-                                                     f"would vary", pointer)
+                raise SeedlockError(
+                    "invalid-value",
+                    f"--vary {name}: stage {stage.name!r} lists no framework with "
+                    f"named streams ({', '.join(STREAM_FRAMEWORKS)}), so nothing "
+                    f"would vary",
+                    pointer,
+                )
             for fw in owners:
                 streams.setdefault(fw, set()).add(name)
-    return Vary(names=tuple(seen), frameworks=frozenset(fws),
-                streams=MappingProxyType({fw: frozenset(n) for fw, n in streams.items() if fw not in fws}))
+    return Vary(
+        names=tuple(seen),
+        frameworks=frozenset(fws),
+        streams=MappingProxyType({fw: frozenset(n) for fw, n in streams.items() if fw not in fws}),
+    )
 
 
 def _known_framework(stage: LockedStage, fw: str, pointer: str, names: Sequence[str]) -> None:
     if fw not in stage.frameworks:
         from ._suggest import hint
 
-        raise SeedlockError("framework-not-in-stage",
-                            f"--vary names framework {fw!r}, which stage {stage.name!r} does not list"
-                            f"{hint(fw, stage.frameworks)} (it lists {', '.join(stage.frameworks)})", pointer)
+        raise SeedlockError(
+            "framework-not-in-stage",
+            f"--vary names framework {fw!r}, which stage {stage.name!r} does not list"
+            f"{hint(fw, stage.frameworks)} (it lists {', '.join(stage.frameworks)})",
+            pointer,
+        )
 
 
 def check_index(value: object, pointer: str = "/replicate") -> int:
     """A replicate index: an integer in [0, 2**31 - 1] (``invalid-value`` otherwise)."""
     if type(value) is not int or not 0 <= value <= SEED_MAX:
-        raise SeedlockError("invalid-value", f"A replicate index is an integer in [0, {SEED_MAX}], not {value!r}",
-                            pointer)
+        raise SeedlockError(
+            "invalid-value", f"A replicate index is an integer in [0, {SEED_MAX}], not {value!r}", pointer
+        )
     return value
 
 
@@ -155,8 +185,11 @@ def replicate_seeds(stage: LockedStage) -> dict[str, Any]:
 def parse_index(value: str, variable: str, code: str = "invalid-env-value") -> int:
     """A decimal replicate index from ``variable`` (``code``, by default ``invalid-env-value``, otherwise)."""
     if not _DECIMAL.fullmatch(value) or int(value) > SEED_MAX:
-        raise SeedlockError(code, f"{variable}={value!r} is not a replicate index (a decimal integer "
-                                  f"in [0, {SEED_MAX}] or from-env)", "/replicate")
+        raise SeedlockError(
+            code,
+            f"{variable}={value!r} is not a replicate index (a decimal integer in [0, {SEED_MAX}] or from-env)",
+            "/replicate",
+        )
     return int(value)
 
 
@@ -166,9 +199,12 @@ def task_index(env: Mapping[str, str]) -> tuple[int, str]:
         value = env.get(variable, "")
         if value:
             return parse_index(value, variable), variable
-    raise SeedlockError("missing-environment",
-                        f"--replicate from-env needs the task index in one of {', '.join(TASK_INDEX_VARIABLES)} "
-                        f"(a Slurm array task, a Kubernetes Indexed Job, or seedlock's Ray engine)", "/replicate")
+    raise SeedlockError(
+        "missing-environment",
+        f"--replicate from-env needs the task index in one of {', '.join(TASK_INDEX_VARIABLES)} "
+        f"(a Slurm array task, a Kubernetes Indexed Job, or seedlock's Ray engine)",
+        "/replicate",
+    )
 
 
 def task_attempt(env: Mapping[str, str]) -> int:
@@ -177,8 +213,9 @@ def task_attempt(env: Mapping[str, str]) -> int:
         value = env.get(variable, "")
         if value:
             if not _DECIMAL.fullmatch(value):
-                raise SeedlockError("invalid-env-value", f"{variable}={value!r} is not a non-negative integer",
-                                    "/attempt")
+                raise SeedlockError(
+                    "invalid-env-value", f"{variable}={value!r} is not a non-negative integer", "/attempt"
+                )
             return int(value)
     return 0
 
@@ -234,7 +271,28 @@ def new_group(stage: str) -> str:
     return f"{stage}-{secrets.token_hex(4)}"[:63]
 
 
-__all__ = ["ATTEMPT_VARIABLES", "ENGINE_VARIABLE", "GROUP_VARIABLE", "METRICS_VARIABLE", "REPLICATE_VARIABLE",
-           "Replicate", "TASK_INDEX_VARIABLES", "VARY_VARIABLE", "Vary", "check_group", "check_index", "new_group",
-           "parse_index", "parse_vary_text", "replicate_environment", "replicate_seeds", "replicate_stage",
-           "resolve_vary", "stage_from_environment", "task_attempt", "task_coordinates", "task_engine", "task_index"]
+__all__ = [
+    "ATTEMPT_VARIABLES",
+    "ENGINE_VARIABLE",
+    "GROUP_VARIABLE",
+    "METRICS_VARIABLE",
+    "REPLICATE_VARIABLE",
+    "TASK_INDEX_VARIABLES",
+    "VARY_VARIABLE",
+    "Replicate",
+    "Vary",
+    "check_group",
+    "check_index",
+    "new_group",
+    "parse_index",
+    "parse_vary_text",
+    "replicate_environment",
+    "replicate_seeds",
+    "replicate_stage",
+    "resolve_vary",
+    "stage_from_environment",
+    "task_attempt",
+    "task_coordinates",
+    "task_engine",
+    "task_index",
+]

@@ -56,9 +56,14 @@ def unknown_stage_variables(manifest: Manifest, env: Mapping[str, str]) -> list[
         if not variable.startswith(STAGE_PREFIX) or variable in known or env[variable] == "":
             continue
         guess = closest(variable[len(STAGE_PREFIX) :], by_suffix)
-        meant = (f" (did you mean stage {by_suffix[guess]!r}, whose variable is {STAGE_PREFIX}{guess}?)" if guess
-                 else f" (stages: {', '.join(manifest.stages)})")
-        out.append(SeedlockError("unknown-stage-variable", f"{variable} matches no stage of the manifest{meant}", "/stages"))
+        meant = (
+            f" (did you mean stage {by_suffix[guess]!r}, whose variable is {STAGE_PREFIX}{guess}?)"
+            if guess
+            else f" (stages: {', '.join(manifest.stages)})"
+        )
+        out.append(
+            SeedlockError("unknown-stage-variable", f"{variable} matches no stage of the manifest{meant}", "/stages")
+        )
     return out
 
 

@@ -45,11 +45,13 @@ def _default(setting: Mapping[str, Any]) -> Any:
 
 #: Each framework's settings with their default values (spec §6).
 DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
-    name: {key: _default(setting) for key, setting in settings.items()} for name, settings in _registry.SETTINGS.items()}
+    name: {key: _default(setting) for key, setting in settings.items()} for name, settings in _registry.SETTINGS.items()
+}
 #: The allowed values of each setting that takes one of a set of strings.
 VALUES: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
     name: {key: tuple(setting["values"]) for key, setting in settings.items() if setting["type"] == "enum"}
-    for name, settings in _registry.SETTINGS.items()}
+    for name, settings in _registry.SETTINGS.items()
+}
 
 
 def _integer_at_least(minimum: int, quantity: str) -> Check:
@@ -87,7 +89,8 @@ def checker(setting: Mapping[str, Any]) -> Check:
 
 #: One validator per setting of each framework.
 CHECKS: Final[Mapping[str, Mapping[str, Check]]] = {
-    name: {key: checker(setting) for key, setting in settings.items()} for name, settings in _registry.SETTINGS.items()}
+    name: {key: checker(setting) for key, setting in settings.items()} for name, settings in _registry.SETTINGS.items()
+}
 _CHECKS = CHECKS
 
 
@@ -106,7 +109,9 @@ def framework(name: Any, pointer: str, version: str = LATEST) -> str:
         _since(f"Extension {name!r}", EXTENSIONS_SINCE, version, pointer)
         return name
     if name not in FRAMEWORKS:
-        guess = hint(name, FRAMEWORKS) or f" (expected one of {', '.join(sorted(FRAMEWORKS))}, or an extension x-<name>)"
+        guess = (
+            hint(name, FRAMEWORKS) or f" (expected one of {', '.join(sorted(FRAMEWORKS))}, or an extension x-<name>)"
+        )
         raise SeedlockError("unknown-framework", f"Unknown framework {name!r}{guess}", pointer)
     _since(f"Framework {name!r}", SINCE[name], version, pointer)
     return name
@@ -114,7 +119,9 @@ def framework(name: Any, pointer: str, version: str = LATEST) -> str:
 
 def _since(what: str, since: str, version: str, pointer: str) -> None:
     if v.version_tuple(version) < v.version_tuple(since):
-        raise SeedlockError("unknown-framework", f"{what} is defined from version {since}; this document is version {version}", pointer)
+        raise SeedlockError(
+            "unknown-framework", f"{what} is defined from version {since}; this document is version {version}", pointer
+        )
 
 
 def framework_settings(name: str, value: Any, pointer: str, *, complete: bool = False) -> dict[str, Any]:

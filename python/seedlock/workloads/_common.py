@@ -29,8 +29,11 @@ def save(directory: Path, arrays: dict[str, Any], meta: dict[str, Any], name: st
 
 
 def report_meta(report: Any) -> dict[str, Any]:
-    return {"seeds": dict(report.seeds), "problems": [str(a) for a in report.failures],
-            "actions": [str(a) for a in report.actions]}
+    return {
+        "seeds": dict(report.seeds),
+        "problems": [str(a) for a in report.failures],
+        "actions": [str(a) for a in report.actions],
+    }
 
 
 def env_int(name: str, default: int) -> int:
@@ -54,6 +57,14 @@ def vector_isa() -> str:
         return "AVX2" if "avx2" in flags else "DEFAULT"
     # Within AVX512, MKL and oneDNN pick other float kernels on CPUs with these extensions (an Ice Lake
     # and a Sapphire Rapids round a float32 training run differently in the last bits): name them too.
-    extras = [name for flag, name in (("avx512_vnni", "VNNI"), ("avx512_bf16", "BF16"), ("avx512_fp16", "FP16"),
-                                      ("amx_tile", "AMX")) if flag in flags]
+    extras = [
+        name
+        for flag, name in (
+            ("avx512_vnni", "VNNI"),
+            ("avx512_bf16", "BF16"),
+            ("avx512_fp16", "FP16"),
+            ("amx_tile", "AMX"),
+        )
+        if flag in flags
+    ]
     return "+".join(["AVX512", *extras])

@@ -37,8 +37,11 @@ def main() -> None:
     # JSON, not .npz: the outputs are strings, compared and pinned value by value.
     values = {"name": names, "email": emails, "random_int": numbers, "uuid4": uuids}
     (out / "outputs.json").write_text(json.dumps(values, sort_keys=True))
-    meta = {**report_meta(report), "python": platform.python_version(),
-            "versions": {"faker": metadata.version("faker"), "seedlock-faker": metadata.version("seedlock-faker")}}
+    meta = {
+        **report_meta(report),
+        "python": platform.python_version(),
+        "versions": {"faker": metadata.version("faker"), "seedlock-faker": metadata.version("seedlock-faker")},
+    }
     (out / "outputs.meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
 
 

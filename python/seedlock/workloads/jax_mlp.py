@@ -29,8 +29,12 @@ def _train(key: Any, steps: int) -> tuple[dict[str, Any], list[float]]:
     x = jax.random.normal(data_key, (256, 16))
     y = (x.sum(axis=1) > 0).astype(jnp.float32)
     k1, k2, key = jax.random.split(key, 3)
-    params = {"w1": jax.random.normal(k1, (16, 32)) * 0.25, "b1": jnp.zeros(32),
-              "w2": jax.random.normal(k2, (32,)) * 0.25, "b2": jnp.zeros(())}
+    params = {
+        "w1": jax.random.normal(k1, (16, 32)) * 0.25,
+        "b1": jnp.zeros(32),
+        "w2": jax.random.normal(k2, (32,)) * 0.25,
+        "b2": jnp.zeros(()),
+    }
 
     def loss(p: dict[str, Any], xb: Any, yb: Any, drop_key: Any) -> Any:
         h = jax.nn.relu(xb @ p["w1"] + p["b1"])
@@ -65,12 +69,22 @@ def main() -> None:
     session = seedlock.apply_from_env()
     params, losses = _train(session.jax_key(), env_int("SEEDLOCK_JAX_STEPS", 100))
     # Keys of ranks and their workers: what each process of a distributed job would draw first.
-    streams = {f"stream_r{r}_w{w}": np.asarray(jax.random.uniform(session.jax_key(rank=r, worker=w), (16,)))
-               for r in (0, 1) for w in (0, 1)}
+    streams = {
+        f"stream_r{r}_w{w}": np.asarray(jax.random.uniform(session.jax_key(rank=r, worker=w), (16,)))
+        for r in (0, 1)
+        for w in (0, 1)
+    }
     weights = {f"w_{name}": np.asarray(value) for name, value in sorted(params.items())}
-    save(out, {**weights, "losses": np.array(losses), **streams},
-         {**report_meta(session.report), "versions": {"jax": jax.__version__, "cpu": vector_isa()}, "device": "cpu",
-          "xla_flags": os.environ.get("XLA_FLAGS", "")})
+    save(
+        out,
+        {**weights, "losses": np.array(losses), **streams},
+        {
+            **report_meta(session.report),
+            "versions": {"jax": jax.__version__, "cpu": vector_isa()},
+            "device": "cpu",
+            "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -41,16 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     report = seedlock.apply_from_env().report
     import tensorflow as tf
 
-    model = tf.keras.Sequential([
-        tf.keras.Input(shape=(32,)),
-        tf.keras.layers.Dense(64, activation="relu"),
-        tf.keras.layers.Dense(64, activation="relu"),
-        tf.keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(32,)),
+            tf.keras.layers.Dense(64, activation="relu"),
+            tf.keras.layers.Dense(64, activation="relu"),
+            tf.keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=tf.keras.optimizers.Adam(0.001), loss="categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(
-        data[:1000], labels[:1000], epochs=args.epochs, batch_size=32,
-        validation_data=(data[1000:], labels[1000:]), verbose=0,
+        data[:1000],
+        labels[:1000],
+        epochs=args.epochs,
+        batch_size=32,
+        validation_data=(data[1000:], labels[1000:]),
+        verbose=0,
     )
     weights = model.get_weights()
     if args.save:
@@ -63,17 +69,31 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         draws = {"tensorflow.stateless_uniform_42": tf.random.stateless_uniform([5], seed=[42, 0]).numpy().tolist()}
-        save(out, {**{f"weight_{i}": w for i, w in enumerate(weights)},
-                   **{f"history_{k}": np.array(v) for k, v in history.history.items()}},
-             {**report_meta(report), "framework_draws": draws, "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}})
-    print(json.dumps({
-        "weights_sha256": arrays_sha256(weights),
-        "data_sha256": arrays_sha256([data, labels]),
-        "history": {k: [float(x) for x in v] for k, v in history.history.items()},
-        "seeds": report.seeds,
-        "applied": report.ok,
-        "problems": [str(a) for a in report.failures],
-    }, sort_keys=True))
+        save(
+            out,
+            {
+                **{f"weight_{i}": w for i, w in enumerate(weights)},
+                **{f"history_{k}": np.array(v) for k, v in history.history.items()},
+            },
+            {
+                **report_meta(report),
+                "framework_draws": draws,
+                "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()},
+            },
+        )
+    print(
+        json.dumps(
+            {
+                "weights_sha256": arrays_sha256(weights),
+                "data_sha256": arrays_sha256([data, labels]),
+                "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+                "seeds": report.seeds,
+                "applied": report.ok,
+                "problems": [str(a) for a in report.failures],
+            },
+            sort_keys=True,
+        )
+    )
     return 0
 
 

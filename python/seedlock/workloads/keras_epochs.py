@@ -31,7 +31,9 @@ RESUME = 2
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
-    parser.add_argument("--resume", action="store_true", help="load the weights saved before epoch RESUME and fit from there")
+    parser.add_argument(
+        "--resume", action="store_true", help="load the weights saved before epoch RESUME and fit from there"
+    )
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -50,12 +52,14 @@ def main(argv: list[str] | None = None) -> None:
     session = seedlock.apply_stage(seedlock.stage_from_env())
     data = np.random.RandomState(7).random_sample((256, 8)).astype("float32")
     labels = (data.sum(axis=1) > 4).astype("float32")
-    model = tf.keras.Sequential([
-        tf.keras.Input(shape=(8,)),
-        tf.keras.layers.Dense(16, activation="relu"),
-        tf.keras.layers.Dropout(0.3),
-        tf.keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(8,)),
+            tf.keras.layers.Dense(16, activation="relu"),
+            tf.keras.layers.Dropout(0.3),
+            tf.keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="binary_crossentropy")
     checkpoint = out / "checkpoint.weights.h5"
     dropout: dict[str, Any] = {}
@@ -73,8 +77,16 @@ def main(argv: list[str] | None = None) -> None:
         model.load_weights(checkpoint)
         initial = RESUME
     # The seedlock callback first: the recorder sees each epoch's reseeded generators.
-    history = model.fit(data, labels, epochs=EPOCHS, initial_epoch=initial, batch_size=32, shuffle=True, verbose=0,
-                        callbacks=[session.keras_callback(), Record()])
+    history = model.fit(
+        data,
+        labels,
+        epochs=EPOCHS,
+        initial_epoch=initial,
+        batch_size=32,
+        shuffle=True,
+        verbose=0,
+        callbacks=[session.keras_callback(), Record()],
+    )
     weights = model.get_weights()
     if args.resume:
         np.savez(out / "resumed.npz", **{f"resumed_{i}": w for i, w in enumerate(weights)})
@@ -85,9 +97,16 @@ def main(argv: list[str] | None = None) -> None:
         arrays = {k: resumed[k] for k in resumed.files}
     for name in ("resumed.npz", checkpoint.name):
         (out / name).unlink()
-    save(out, {**{f"final_{i}": w for i, w in enumerate(weights)}, **arrays, **dropout,
-               "loss": np.array(history.history["loss"])},
-         {**report_meta(session.report), "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}})
+    save(
+        out,
+        {
+            **{f"final_{i}": w for i, w in enumerate(weights)},
+            **arrays,
+            **dropout,
+            "loss": np.array(history.history["loss"]),
+        },
+        {**report_meta(session.report), "versions": {"tensorflow": tf.__version__, "cpu": vector_isa()}},
+    )
 
 
 if __name__ == "__main__":

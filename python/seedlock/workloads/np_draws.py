@@ -20,12 +20,23 @@ def main() -> None:
     split = {"train": perm[:800], "val": perm[800:900], "test": perm[900:]}
     draws = {
         "numpy.legacy_42": np.random.RandomState(42).random_sample(5).tolist(),
-        f"numpy.{stage.frameworks['numpy'].settings['bit_generator']}_42":
-            np.random.Generator(getattr(np.random, stage.frameworks["numpy"].settings["bit_generator"])(42)).random(5).tolist(),
+        f"numpy.{stage.frameworks['numpy'].settings['bit_generator']}_42": np.random.Generator(
+            getattr(np.random, stage.frameworks["numpy"].settings["bit_generator"])(42)
+        )
+        .random(5)
+        .tolist(),
     }
-    save(out, {"legacy": legacy, "legacy_ints": legacy_ints, "normal": normal, "generator": gen.random(16),
-               **{f"split_{k}": v for k, v in split.items()}},
-         {**report_meta(session.report), "framework_draws": draws, "versions": {"numpy": np.__version__}})
+    save(
+        out,
+        {
+            "legacy": legacy,
+            "legacy_ints": legacy_ints,
+            "normal": normal,
+            "generator": gen.random(16),
+            **{f"split_{k}": v for k, v in split.items()},
+        },
+        {**report_meta(session.report), "framework_draws": draws, "versions": {"numpy": np.__version__}},
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ def main() -> None:
     hashes = [hash(f"key{i}") for i in range(4)]
     # The framework-drift check: Python's own stream at a fixed seed (not the stage's outputs).
     fixed = random.Random(42)
-    save(out, {"random": draws, "randint": ints, "shuffle": deck, "str_hash": hashes},
-         {**report_meta(report), "framework_draws": {"python.random_42": [fixed.random() for _ in range(3)]}})
+    save(
+        out,
+        {"random": draws, "randint": ints, "shuffle": deck, "str_hash": hashes},
+        {**report_meta(report), "framework_draws": {"python.random_42": [fixed.random() for _ in range(3)]}},
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ._common import out_dir
 
-TESTS = '''
+TESTS = """
 import json, os, pathlib, random
 import pytest
 
@@ -38,7 +38,7 @@ def test_draw(request, i):
     out.mkdir(parents=True, exist_ok=True)
     values = {"random": [random.random() for _ in range(3)], "worker": os.environ.get("PYTEST_XDIST_WORKER", "serial")}
     (out / (request.node.name + ".json")).write_text(json.dumps(values))
-'''
+"""
 
 
 def _pytest(project: Path, draws: Path, *args: str) -> tuple[dict[str, list[float]], set[str], str]:
@@ -72,10 +72,17 @@ def main() -> None:
     parallel, workers, _ = _pytest(project, out / "draws", "-n", "2", *common)
     serial, _, _ = _pytest(project, out / "draws", *common)
 
-    (project / "generate.json").write_text(json.dumps(
-        {"version": "1.0", "seed": "generate", "stages": {"test": {"frameworks": ["python"]}},
-         # PYTHONHASHSEED cannot follow a seed generated after pytest started.
-         "settings": {"python": {"hash_seed": False}}}))
+    (project / "generate.json").write_text(
+        json.dumps(
+            {
+                "version": "1.0",
+                "seed": "generate",
+                "stages": {"test": {"frameworks": ["python"]}},
+                # PYTHONHASHSEED cannot follow a seed generated after pytest started.
+                "settings": {"python": {"hash_seed": False}},
+            }
+        )
+    )
     generated, generated_workers, header = _pytest(project, out / "draws", "-n", "2", "--seedlock=generate.json")
     printed = re.search(r"reproduce with --seedlock-seed=(\d+)", header)
     if printed is None:
@@ -86,14 +93,22 @@ def main() -> None:
     values.update({f"serial.{name}": v for name, v in serial.items()})
     (out / "outputs.json").write_text(json.dumps(values, sort_keys=True))
     # Python's version, for golden: the values are its random module's draws.
-    meta = {"python": platform.python_version(), "workers": sorted(workers | generated_workers), "tests": len(parallel),
-            "seeds": {"generated_root": int(printed.group(1))}}
+    meta = {
+        "python": platform.python_version(),
+        "workers": sorted(workers | generated_workers),
+        "tests": len(parallel),
+        "seeds": {"generated_root": int(printed.group(1))},
+    }
     (out / "outputs.meta.json").write_text(json.dumps(meta, sort_keys=True, indent=1))
     if workers != {"gw0", "gw1"} or generated_workers != {"gw0", "gw1"}:
-        raise SystemExit(f"expected tests on workers gw0 and gw1, got {sorted(workers)} and {sorted(generated_workers)}")
+        raise SystemExit(
+            f"expected tests on workers gw0 and gw1, got {sorted(workers)} and {sorted(generated_workers)}"
+        )
     # The generated seed differs every run, so these values cannot be outputs that must repeat: check here.
     if not generated or rerun != generated:
-        raise SystemExit(f"--seedlock-seed={printed.group(1)} (the printed seed) did not reproduce the xdist run's values")
+        raise SystemExit(
+            f"--seedlock-seed={printed.group(1)} (the printed seed) did not reproduce the xdist run's values"
+        )
 
 
 if __name__ == "__main__":

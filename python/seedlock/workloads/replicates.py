@@ -22,16 +22,33 @@ def _draw(path: str) -> None:
     import seedlock
 
     session = seedlock.apply_from_env()
-    row = {"global": np.random.random_sample(4).tolist(), "data": session.numpy_generator("data").random(4).tolist(),
-           "init": session.numpy_generator("init").random(4).tolist()}
+    row = {
+        "global": np.random.random_sample(4).tolist(),
+        "data": session.numpy_generator("data").random(4).tolist(),
+        "init": session.numpy_generator("init").random(4).tolist(),
+    }
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(row, handle)
 
 
 def _run(lock: str, stage: str, out: str, name: str, extra: list[str]) -> dict[str, list[float]]:
     path = os.path.join(out, f"{name}.json")
-    cmd = [sys.executable, "-m", "seedlock", "run", lock, "--stage", stage, *extra, "--",
-           sys.executable, "-m", "seedlock.workloads.replicates", _DRAW, path]
+    cmd = [
+        sys.executable,
+        "-m",
+        "seedlock",
+        "run",
+        lock,
+        "--stage",
+        stage,
+        *extra,
+        "--",
+        sys.executable,
+        "-m",
+        "seedlock.workloads.replicates",
+        _DRAW,
+        path,
+    ]
     subprocess.run(cmd, check=True)
     with open(path, encoding="utf-8") as handle:
         return dict(json.load(handle))
@@ -47,7 +64,9 @@ def main() -> None:
     lock, stage = os.environ["SEEDLOCK_LOCK"], os.environ["SEEDLOCK_STAGE"]
     arrays: dict[str, list[float]] = {}
     # numpy named explicitly: a user's manifest may pin it, and the default holds pinned seeds (spec §12.1).
-    runs: list[tuple[str, list[str]]] = [("plain", [])] + [(f"all_{k}", ["--replicate", str(k), "--vary", "numpy"]) for k in range(3)]
+    runs: list[tuple[str, list[str]]] = [("plain", [])] + [
+        (f"all_{k}", ["--replicate", str(k), "--vary", "numpy"]) for k in range(3)
+    ]
     runs += [(f"data_{k}", ["--replicate", str(k), "--vary", "data"]) for k in range(3)]
     for name, extra in runs:
         for key, values in _run(lock, stage, str(out), name, extra).items():

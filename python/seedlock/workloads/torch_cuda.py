@@ -21,7 +21,9 @@ def main() -> None:
 
     report = seedlock.apply_from_env(strict=True)
     device = torch.device("cuda")
-    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(256, 8)).to(device)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(256, 8)
+    ).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     x = torch.randn(4096, 64, device=device)
     y = torch.randint(0, 8, (4096,), device=device)
@@ -37,8 +39,15 @@ def main() -> None:
         acc.index_add_(0, index[batch], logits.detach())
     arrays = {f"w_{k.replace('.', '_')}": v.detach().cpu().numpy() for k, v in sorted(model.state_dict().items())}
     arrays["index_add"] = acc.cpu().numpy()
-    save(out, arrays, {**report_meta(report), "device": torch.cuda.get_device_name(0),
-                       "versions": {"torch": torch.__version__, "cuda": torch.version.cuda}})
+    save(
+        out,
+        arrays,
+        {
+            **report_meta(report),
+            "device": torch.cuda.get_device_name(0),
+            "versions": {"torch": torch.__version__, "cuda": torch.version.cuda},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -67,9 +67,17 @@ def main() -> None:
     data = AugmentedData(128)
     # The sampler's shuffle must agree across ranks: it takes the framework seed, not a rank seed.
     dataset: Any = data  # a map-style dataset without torch's base class
-    sampler: Any = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=session.stage.seed_of("torch"))
-    loader = DataLoader(dataset, batch_size=8, sampler=sampler, num_workers=2, worker_init_fn=session.worker_init_fn(),
-                        generator=session.torch_generator("loader"))
+    sampler: Any = DistributedSampler(
+        dataset, num_replicas=world, rank=rank, shuffle=True, seed=session.stage.seed_of("torch")
+    )
+    loader = DataLoader(
+        dataset,
+        batch_size=8,
+        sampler=sampler,
+        num_workers=2,
+        worker_init_fn=session.worker_init_fn(),
+        generator=session.torch_generator("loader"),
+    )
     arrays: dict[str, Any] = _weights(net, f"init_r{rank}_")
     for epoch in range(EPOCHS):
         sampler.set_epoch(epoch)
@@ -81,7 +89,7 @@ def main() -> None:
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
-            for value, wid in zip(noise.tolist(), worker.tolist()):
+            for value, wid in zip(noise.tolist(), worker.tolist(), strict=False):
                 streams.setdefault(int(wid), []).append(value)
         for wid, values in sorted(streams.items()):
             arrays[f"aug_e{epoch}_r{rank}_w{wid}"] = np.array(values[:32])
@@ -90,8 +98,15 @@ def main() -> None:
     dist.all_gather_object(gathered, {"rank": rank, "arrays": arrays, "report": report_meta(session.report)})
     if rank == 0:
         merged = {k: v for item in gathered for k, v in item["arrays"].items()}
-        save(out, merged, {"ranks": {str(i["rank"]): i["report"] for i in gathered}, "world_size": world,
-                           "versions": {"torch": torch.__version__, "cpu": vector_isa()}})
+        save(
+            out,
+            merged,
+            {
+                "ranks": {str(i["rank"]): i["report"] for i in gathered},
+                "world_size": world,
+                "versions": {"torch": torch.__version__, "cpu": vector_isa()},
+            },
+        )
     dist.barrier()
     # torch's DDP Reducer holds the process group and is freed with the GIL held; were it the last
     # holder, ~ProcessGroupGloo would join gloo threads that wait for the GIL to free the all-gather's

@@ -60,8 +60,14 @@ def _setup(session: Any) -> tuple[Any, Any, Any]:
     model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(16, 2))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     dataset: Any = AugmentedData(96)
-    loader = DataLoader(dataset, batch_size=8, shuffle=True, num_workers=WORKERS, worker_init_fn=session.worker_init_fn(),
-                        generator=session.torch_generator("shuffle"))
+    loader = DataLoader(
+        dataset,
+        batch_size=8,
+        shuffle=True,
+        num_workers=WORKERS,
+        worker_init_fn=session.worker_init_fn(),
+        generator=session.torch_generator("shuffle"),
+    )
     return model, opt, loader
 
 
@@ -93,11 +99,19 @@ def _full(out: Path, session: Any) -> dict[str, Any]:
         session.seed_epoch(epoch)
         for step, batch in enumerate(loader):
             losses.append(_step(model, opt, batch))
-            for value, worker in zip(batch[2].tolist(), batch[3].tolist()):
+            for value, worker in zip(batch[2].tolist(), batch[3].tolist(), strict=False):
                 aug.setdefault(f"aug_e{epoch}_w{worker}", []).append(value)
             if (epoch, step + 1) == (MID_EPOCH, MID_BATCHES):
-                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": session.state_dict(),
-                            "epoch": epoch, "done": step + 1}, out / "mid.pt")
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "opt": opt.state_dict(),
+                        "rng": session.state_dict(),
+                        "epoch": epoch,
+                        "done": step + 1,
+                    },
+                    out / "mid.pt",
+                )
     return {**_weights(model, "final_"), **{k: np.array(v) for k, v in aug.items()}, "losses": np.array(losses)}
 
 

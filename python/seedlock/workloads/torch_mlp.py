@@ -44,9 +44,15 @@ def main() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(32, 2))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     dataset: Any = NoisyData(256)  # a map-style dataset without torch's base class
-    loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2,
-                        worker_init_fn=session.worker_init_fn(), generator=session.torch_generator("shuffle"),
-                        persistent_workers=True)
+    loader = DataLoader(
+        dataset,
+        batch_size=32,
+        shuffle=True,
+        num_workers=2,
+        worker_init_fn=session.worker_init_fn(),
+        generator=session.torch_generator("shuffle"),
+        persistent_workers=True,
+    )
     steps, losses = 0, []
     target = env_int("SEEDLOCK_TORCH_STEPS", 200)
     while steps < target:
@@ -61,8 +67,16 @@ def main() -> None:
                 break
     weights = {f"w_{k.replace('.', '_')}": v.detach().numpy() for k, v in sorted(model.state_dict().items())}
     draws = {"torch.manual_seed_42": torch.rand(5, generator=torch.Generator().manual_seed(42)).tolist()}
-    save(out, {**weights, "losses": np.array(losses)},
-         {**report_meta(session.report), "framework_draws": draws, "versions": {"torch": torch.__version__, "cpu": vector_isa()}, "device": "cpu"})
+    save(
+        out,
+        {**weights, "losses": np.array(losses)},
+        {
+            **report_meta(session.report),
+            "framework_draws": draws,
+            "versions": {"torch": torch.__version__, "cpu": vector_isa()},
+            "device": "cpu",
+        },
+    )
 
 
 if __name__ == "__main__":

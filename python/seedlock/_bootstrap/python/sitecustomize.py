@@ -5,6 +5,7 @@ Python imports the first ``sitecustomize`` on ``sys.path`` at start-up. This one
 imported that one. Written for any Python 3 so that an interpreter too old for seedlock reports that
 instead of failing to parse this file.
 """
+
 import os
 import sys
 
@@ -18,17 +19,20 @@ def _report_failure(message):
         import json
 
         stage = json.dumps(os.environ.get("SEEDLOCK_STAGE", ""))
-        text = ('{"event":"start","via":"auto","stage":%s,"argv":%s}\n'
-                '{"event":"action","via":"auto","stage":%s,"framework":"python","status":"failed",'
-                '"what":"auto-seeding","detail":%s}\n'
-                % (stage, json.dumps(list(getattr(sys, "orig_argv", sys.argv))), stage, json.dumps(message)))
+        text = (
+            '{{"event":"start","via":"auto","stage":{},"argv":{}}}\n'
+            '{{"event":"action","via":"auto","stage":{},"framework":"python","status":"failed",'
+            '"what":"auto-seeding","detail":{}}}\n'.format(
+                stage, json.dumps(list(getattr(sys, "orig_argv", sys.argv))), stage, json.dumps(message)
+            )
+        )
         if directory:
-            with open(os.path.join(directory, "python-%d.jsonl" % os.getpid()), "a") as f:
+            with open(os.path.join(directory, f"python-{os.getpid()}.jsonl"), "a") as f:
                 f.write(text)
             return
     except Exception:
         pass
-    sys.stderr.write("seedlock: warning: %s\n" % message)
+    sys.stderr.write(f"seedlock: warning: {message}\n")
 
 
 def _import_seedlock():
@@ -40,14 +44,16 @@ def _import_seedlock():
     else:
         # The program's own seedlock, even one too old to auto-seed (reported, never swapped).
         from seedlock.seeding import _autoseed
+
         return _autoseed
     # This interpreter has no seedlock (e.g. the CLI is installed with pipx, the program runs in its
     # own venv): load the launcher's copy of the package, and only that package, from beside us.
     import importlib.util
 
     package = os.path.dirname(os.path.dirname(_HERE))
-    spec = importlib.util.spec_from_file_location("seedlock", os.path.join(package, "__init__.py"),
-                                                  submodule_search_locations=[package])
+    spec = importlib.util.spec_from_file_location(
+        "seedlock", os.path.join(package, "__init__.py"), submodule_search_locations=[package]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["seedlock"] = module
     try:
@@ -56,6 +62,7 @@ def _import_seedlock():
         del sys.modules["seedlock"]
         raise
     from seedlock.seeding import _autoseed
+
     return _autoseed
 
 
@@ -66,19 +73,20 @@ def _start():
     try:
         autoseed = _import_seedlock()
     except Exception as exc:
-        _report_failure("cannot load seedlock in %s (Python %s): %s: %s"
-                        % (sys.executable, sys.version.split()[0], type(exc).__name__, exc))
+        _report_failure(
+            f"cannot load seedlock in {sys.executable} (Python {sys.version.split()[0]}): {type(exc).__name__}: {exc}"
+        )
         return
     if seeding:
         try:
             autoseed.start()
         except Exception as exc:
-            _report_failure("auto-seeding failed: %s: %s" % (type(exc).__name__, exc))
+            _report_failure(f"auto-seeding failed: {type(exc).__name__}: {exc}")
     if locating:  # `seedlock verify --locate`: only then is the locator loaded
         try:
             from seedlock.locate import _boot
         except ImportError as exc:
-            sys.stderr.write("seedlock: warning: this seedlock cannot locate divergences: %s\n" % exc)
+            sys.stderr.write(f"seedlock: warning: this seedlock cannot locate divergences: {exc}\n")
         else:
             _boot.start()
 

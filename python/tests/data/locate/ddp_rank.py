@@ -1,4 +1,5 @@
 """Two-rank DDP training (gloo, CPU) where rank 1 alone adds noise seeded by the OS to its batches from step 3."""
+
 import gc
 import os
 

@@ -1,4 +1,5 @@
 """A Keras model trained with fit whose 'noisy' layer draws from a seed generator seeded by the OS."""
+
 import os
 
 import keras
@@ -16,8 +17,14 @@ class Noisy(keras.layers.Layer):
 
 x = np.random.default_rng(1).normal(size=(64, 8)).astype("float32")
 y = (x[:, 0] > 0).astype("int32")
-model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu", name="dense_in"),
-                          Noisy(name="noisy"), keras.layers.Dense(2, name="head")])
+model = keras.Sequential(
+    [
+        keras.Input((8,)),
+        keras.layers.Dense(16, activation="relu", name="dense_in"),
+        Noisy(name="noisy"),
+        keras.layers.Dense(2, name="head"),
+    ]
+)
 model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
 model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
 model.save_weights("out.weights.h5")

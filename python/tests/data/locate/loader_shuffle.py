@@ -1,4 +1,5 @@
 """A DataLoader shuffling with a generator seeded by the OS: the batches differ from step 0."""
+
 import os
 
 import torch

@@ -1,4 +1,5 @@
 """An MLP whose encoder.2 adds noise from a generator seeded by the OS from its 8th call on (step 7)."""
+
 import os
 
 import torch

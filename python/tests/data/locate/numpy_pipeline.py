@@ -1,8 +1,8 @@
 """A numpy pipeline with probes: epoch 2's augmentation draws from a generator seeded by the OS."""
+
 import os
 
 import numpy as np
-
 import seedlock
 
 rng = np.random.default_rng(1234)

@@ -1,4 +1,5 @@
 """Augmentation from numpy's global generator, which the program re-seeds from the clock before step 5."""
+
 import time
 
 import numpy as np

@@ -1,8 +1,7 @@
 """A seeded training run with dropout and a seedlock named stream: reproducible."""
 
-import torch
-
 import seedlock
+import torch
 
 torch.set_num_threads(1)
 session = seedlock.apply_stage(seedlock.stage_from_env())

@@ -1,10 +1,10 @@
 """Augmentation from the named stream "augment"; before step 4 the program draws from it once in the
 locator's run 1 and twice in run 2 (as a draw count that depends on anything outside the lock would)."""
+
 import os
 
-import torch
-
 import seedlock
+import torch
 
 torch.set_num_threads(1)
 session = seedlock.apply_stage(seedlock.stage_from_env())

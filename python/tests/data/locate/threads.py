@@ -1,5 +1,6 @@
 """A layer whose global mean is a parallel reduction: its result depends on the thread count, which
 this program takes from the locator's run number (run 1: one thread, run 2: four)."""
+
 import os
 
 import torch

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import seedlock
 import torch
 from torch.utils.data import DataLoader
-
-import seedlock
 
 
 class Draws:
@@ -39,8 +38,14 @@ def outputs(stage: Any) -> dict[str, Any]:
         "torch_generator": torch.rand(3, generator=session.torch_generator(), dtype=torch.float64).tolist(),
     }
     dataset: Any = Draws()
-    loader = DataLoader(dataset, batch_size=2, shuffle=True, num_workers=2, worker_init_fn=session.worker_init_fn(),
-                        generator=session.torch_generator())
+    loader = DataLoader(
+        dataset,
+        batch_size=2,
+        shuffle=True,
+        num_workers=2,
+        worker_init_fn=session.worker_init_fn(),
+        generator=session.torch_generator(),
+    )
     out["epochs"] = [torch.cat(list(loader)).tolist() for _ in range(2)]
     return out
 
@@ -48,8 +53,15 @@ def outputs(stage: Any) -> dict[str, Any]:
 def main() -> None:
     directory = Path(sys.argv[1])
     if not (directory / "lock.json").exists():
-        manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 11, "stages": {
-            "train": {"frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}}}}})
+        manifest = seedlock.Manifest.from_dict(
+            {
+                "version": "1.0",
+                "seed": 11,
+                "stages": {
+                    "train": {"frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}}}
+                },
+            }
+        )
         lock = seedlock.resolve(manifest, {}, provenance=False)
         (directory / "lock.json").write_text(json.dumps(lock.to_dict(), indent=1) + "\n")
     stage = seedlock.load_lock(directory / "lock.json").stage("train")
