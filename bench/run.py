@@ -810,7 +810,8 @@ import seedlock
 from seedlock.workloads.torch_epochs import _setup, _step
 torch.set_num_threads(1)
 manifest = seedlock.Manifest.from_dict({"version": "1.0", "seed": 20261126, "stages": {"torch": {
-    "frameworks": ["python", "numpy", "torch"], "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
+    "frameworks": ["python", "numpy", "torch"],
+    "settings": {"python": {"hash_seed": False}, "torch": {"num_threads": 1}}}}})
 stage = seedlock.apply_stage(seedlock.resolve(manifest, {}, provenance=False).stage("torch"))  # the session
 model, opt, loader = _setup(stage)   # the conformance MLP (torch_epochs): 2 workers, named shuffle stream
 """

@@ -27,7 +27,8 @@ import numpy as np
 data = np.random.random((2000, 32))
 labels = np.random.random((2000, 10))
 print(json.dumps({"data": data[:2, :3].tolist(), "labels": labels[0, :3].tolist(), "random": random.random(),
-                  "hash": hash("seedlock"), "loaded": sorted(m for m in ("torch", "tensorflow", "keras", "rpy2") if m in sys.modules)}))
+                  "hash": hash("seedlock"),
+                  "loaded": sorted(m for m in ("torch", "tensorflow", "keras", "rpy2") if m in sys.modules)}))
 """
 
 
@@ -116,7 +117,8 @@ def test_an_unmodified_torch_script_repeats_with_the_stage_seed_and_deterministi
             "torch.set_num_threads(1)\n"
             "layer = torch.nn.Linear(3, 2)\n"
             "print(json.dumps({'w': layer.weight.tolist(), 'x': torch.rand(3).tolist(),\n"
-            "                  'det': torch.are_deterministic_algorithms_enabled(), 'tf': 'tensorflow' in sys.modules}))\n"
+            "                  'det': torch.are_deterministic_algorithms_enabled(), "
+            "'tf': 'tensorflow' in sys.modules}))\n"
         ),
     )
     runs = [json.loads(_run(lock, sys.executable, script)[1]) for _ in range(2)]
@@ -248,7 +250,8 @@ def test_a_script_that_applies_the_stage_itself_is_seeded_again_at_its_call(tmp_
             "import json, numpy as np, seedlock\n"
             "np.random.random(5)\n"
             "session = seedlock.apply_from_env(strict=True)\n"
-            "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': session.report.ok, 'seeds': dict(session.seeds)}))\n"
+            "print(json.dumps({'x': np.random.random(3).tolist(), 'ok': session.report.ok, "
+            "'seeds': dict(session.seeds)}))\n"
         ),
     )
     auto = _run(lock, sys.executable, script)
@@ -318,8 +321,8 @@ def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and
     assert len(workers) == 2 and workers[0] != workers[1]  # not every worker drawing the stage's numbers
     assert all(str(np.random.RandomState(_seed(lock, "numpy")).random_sample()) not in w for w in workers)
     assert (
-        program
-        == f"{random.Random(_seed(lock, 'python')).random()} {np.random.RandomState(_seed(lock, 'numpy')).random_sample()}"
+        program == f"{random.Random(_seed(lock, 'python')).random()} "
+        f"{np.random.RandomState(_seed(lock, 'numpy')).random_sample()}"
     )
 
 
@@ -328,7 +331,10 @@ def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:
     own.mkdir()
     (own / "sitecustomize.py").write_text("import os\nos.environ['OWN_SITECUSTOMIZE'] = __file__\n")
     lock = _lock(tmp_path, ["python"])
-    code = "import os, random, sitecustomize; print(os.environ['OWN_SITECUSTOMIZE'] == sitecustomize.__file__, random.random())"
+    code = (
+        "import os, random, sitecustomize; "
+        "print(os.environ['OWN_SITECUSTOMIZE'] == sitecustomize.__file__, random.random())"
+    )
     env = {"PYTHONPATH": os.pathsep.join([str(own), os.environ.get("PYTHONPATH", "")])}
     rc, out, err = _run(lock, sys.executable, "-c", code, env=env)
     import random
@@ -352,7 +358,8 @@ def test_python_programs_started_by_the_command_are_seeded_and_multiprocessing_w
             "import multiprocessing as mp, numpy as np\n"
             "def draw(_):\n    return float(np.random.random())\n"
             "if __name__ == '__main__':\n"
-            "    with mp.get_context('spawn').Pool(3) as p:\n        print(sorted(set(p.map(draw, range(3), chunksize=1))))\n"
+            "    with mp.get_context('spawn').Pool(3) as p:\n"
+            "        print(sorted(set(p.map(draw, range(3), chunksize=1))))\n"
             "    print(np.random.random())\n"
         ),
         "pool.py",

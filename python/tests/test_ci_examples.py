@@ -202,7 +202,9 @@ def test_the_examples_record_every_stage_into_a_shared_ledger_and_keep_their_loc
     assert not re.search(r"pip install seedlock\b", gitlab_text + github_text)
     # Every input or variable a comment names exists.
     inputs = set(github[True]["workflow_dispatch"]["inputs"])
-    for word in set(re.findall(r"`(\w+)`", "".join(line for line in github_text.splitlines() if line.lstrip().startswith("#")))):
+    for word in set(
+        re.findall(r"`(\w+)`", "".join(line for line in github_text.splitlines() if line.lstrip().startswith("#")))
+    ):
         assert word in inputs or word in ("seedlock", "history"), word
     for variable in set(re.findall(r"\b(SEEDLOCK_[A-Z_]+)", gitlab_text)):
         assert variable in gitlab["variables"] or variable in ("SEEDLOCK_LEDGER", "SEEDLOCK_SEED_TRAIN"), variable

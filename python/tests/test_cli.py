@@ -82,8 +82,8 @@ def test_a_missing_file_is_an_io_error(tmp_path: Path) -> None:
     out = seedlock_cli("validate", str(tmp_path / "nope.json"))
     assert out.returncode == 2
     assert (
-        out.stderr
-        == f"seedlock: error[io-error] {tmp_path / 'nope.json'}: Cannot read {tmp_path / 'nope.json'}: No such file or directory\n"
+        out.stderr == f"seedlock: error[io-error] {tmp_path / 'nope.json'}: "
+        f"Cannot read {tmp_path / 'nope.json'}: No such file or directory\n"
     )
 
 

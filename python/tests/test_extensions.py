@@ -109,7 +109,8 @@ def test_which_seeders_are_installed_never_changes_the_lock(tmp_path: Path, plug
     (tmp_path / "m.json").write_text(json.dumps(MANIFEST))
     code = (
         "import json, sys, seedlock\n"
-        "print(json.dumps(seedlock.resolve(seedlock.load_manifest(sys.argv[1])).to_dict(provenance=False), sort_keys=True))"
+        "print(json.dumps(seedlock.resolve(seedlock.load_manifest(sys.argv[1])).to_dict(provenance=False), "
+        "sort_keys=True))"
     )
     locks = [
         subprocess.run(
@@ -272,9 +273,11 @@ def test_a_seeder_captures_and_restores_state_under_the_names_framework_modules_
     lock = _lock(tmp_path, COIN)
     code = (
         f"import seedlock, coinlib\n"
-        f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\nassert stage.apply().actions[-1].status == 'applied'\n"
-        f"coinlib.rng.random()\nstate = stage.state_dict()\nbefore = [coinlib.rng.random() for _ in range(3)]\n"
-        f"stage.load_state_dict(state)\n"
+        f"stage = seedlock.load_lock({str(lock)!r}).stage('fake')\n"
+        f"session = seedlock.apply_stage(stage)\n"
+        f"assert session.report.actions[-1].status == 'applied'\n"
+        f"coinlib.rng.random()\nstate = session.state_dict()\nbefore = [coinlib.rng.random() for _ in range(3)]\n"
+        f"session.load_state_dict(state)\n"
         f"print(state['frameworks']['x-coin']['captured'], before == [coinlib.rng.random() for _ in range(3)])"
     )
     out = subprocess.run(

@@ -29,7 +29,9 @@ import runpy, sys, types
 import seedlock
 
 def apply_nothing(**_):  # a binding whose apply() does nothing: frameworks keep their default seeds
-    return seedlock.Session(seedlock.stage_from_env(), types.SimpleNamespace(seeds={}, failures=[], actions=[], ok=True))
+    return seedlock.Session(
+        seedlock.stage_from_env(), types.SimpleNamespace(seeds={}, failures=[], actions=[], ok=True)
+    )
 
 seedlock.apply_from_env = apply_nothing
 runpy.run_module(sys.argv.pop(1), run_name="__main__")
@@ -42,7 +44,9 @@ def apply_constants(**_):  # a binding that seeds every framework, but not with 
     import random
     import numpy, torch
     random.seed(0), numpy.random.seed(0), torch.manual_seed(0)
-    return seedlock.Session(seedlock.stage_from_env(), types.SimpleNamespace(seeds={}, failures=[], actions=[], ok=True))
+    return seedlock.Session(
+        seedlock.stage_from_env(), types.SimpleNamespace(seeds={}, failures=[], actions=[], ok=True)
+    )
 
 seedlock.apply_from_env = apply_constants
 runpy.run_module(sys.argv.pop(1), run_name="__main__")

@@ -42,7 +42,8 @@ def test_resolving_a_numpy_only_manifest_imports_no_framework_and_no_jsonschema(
 
 def test_seedlock_validate_still_checks_the_json_schema() -> None:
     code = (
-        f"import seedlock.commands.cli as c\ntry:\n    c.main(['validate', {str(SPEC / 'examples' / 'classic.json')!r}])\n"
+        f"import seedlock.commands.cli as c\ntry:\n"
+        f"    c.main(['validate', {str(SPEC / 'examples' / 'classic.json')!r}])\n"
         "except SystemExit:\n    pass"
     )
     assert _imported_after(code) == {"jsonschema"}

@@ -92,7 +92,8 @@ def test_init_refuses_a_dangling_symlink_too(tmp_path: Path) -> None:
         ),
         (
             ["--stage", "Train=numpy"],
-            "error[invalid-label] Invalid label 'Train' (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) at '/stages/Train'",
+            "error[invalid-label] Invalid label 'Train' (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) "
+            "at '/stages/Train'",
         ),
         (
             ["--stage", "train=numpy", "--seed", "2147483648"],
@@ -100,7 +101,8 @@ def test_init_refuses_a_dangling_symlink_too(tmp_path: Path) -> None:
         ),
         (
             [],
-            "usage error: name the stages with --stage NAME=FW,FW (repeatable), or run `seedlock init` on a terminal (see `seedlock --help`)",
+            "usage error: name the stages with --stage NAME=FW,FW (repeatable), "
+            "or run `seedlock init` on a terminal (see `seedlock --help`)",
         ),
     ],
 )
@@ -202,7 +204,8 @@ def test_init_names_a_malformed_extension_as_the_spec_does(tmp_path: Path) -> No
     out = seedlock_cli("init", "--stage", "train=x-Faker", cwd=tmp_path)
     assert (out.returncode, out.stderr) == (
         2,
-        "seedlock: error[invalid-label] Extension name 'x-Faker' is not x- followed by a label at '/stages/train/frameworks'\n",
+        "seedlock: error[invalid-label] Extension name 'x-Faker' is not x- followed by a label "
+        "at '/stages/train/frameworks'\n",
     )
     assert not (tmp_path / "seedlock.json").exists()
 

@@ -128,7 +128,8 @@ def test_the_json_schema_accepts_every_lock_in_the_vectors(case: dict[str, Any])
         ),
         (
             {"version": "1.1", "seed": 42, "stages": {"t": {"frameworks": ["flax"]}}},
-            "Unknown framework 'flax' (expected one of caffe, jax, numpy, python, r, tensorflow, torch, or an extension x-<name>)"
+            "Unknown framework 'flax' (expected one of caffe, jax, numpy, python, r, tensorflow, torch, "
+            "or an extension x-<name>)"
             " at '/stages/t/frameworks/0'",
         ),
         (

@@ -180,7 +180,8 @@ def test_a_binding_of_spec_1_0_refuses_a_1_1_manifest_as_unsupported(monkeypatch
 
 
 # A training loop as users write it: apply for this rank, then every epoch enter it and take the
-# epoch's keys from the stage (per-process keys with rank=, global keys without). Prints {epoch: {name: [draws], name + "_key": key_data}} as JSON.
+# epoch's keys from the stage (per-process keys with rank=, global keys without). Prints
+# {epoch: {name: [draws], name + "_key": key_data}} as JSON.
 _EPOCH_LOOP = """
 import json, os, sys, jax, seedlock
 stage = seedlock.apply_stage(seedlock.load_lock(os.environ['SEEDLOCK_LOCK']).stage('train'), rank=int(sys.argv[1]))

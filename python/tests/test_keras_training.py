@@ -1,5 +1,6 @@
 """TensorFlow/Keras in training loops (issue 11): the global generator under op determinism (defect 6),
-Keras' record of the seed, state_dict round trips, and ``model.fit`` over epochs with seedlock's callback, resumed in a new process."""
+Keras' record of the seed, state_dict round trips, and ``model.fit`` over epochs with seedlock's callback,
+resumed in a new process."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ draws = tf.random.get_global_generator().normal([3]).numpy().tolist()
 expected = tf.random.Generator.from_seed(derive(seed, "stream", "global")).normal([3]).numpy().tolist()
 stage.seed_epoch(2)
 epoch_draws = tf.random.get_global_generator().normal([3]).numpy().tolist()
-epoch_expected = tf.random.Generator.from_seed(derive(epoch_seed(seed, 2), "stream", "global")).normal([3]).numpy().tolist()
+epoch_expected = tf.random.Generator.from_seed(
+    derive(epoch_seed(seed, 2), "stream", "global")).normal([3]).numpy().tolist()
 from keras.src.random import seed_generator
 def after():
     return (tf.random.get_global_generator().normal([2]).numpy().tolist(), tf.random.uniform([2]).numpy().tolist(),
@@ -46,7 +48,8 @@ first = after()
 stage = seedlock.apply_stage(stage.stage)
 stage.load_state_dict(torch.load(buffer, weights_only=True))
 restored = after()
-print(json.dumps({"restored": restored == first, "draws": draws, "expected": expected, "epoch_draws": epoch_draws, "epoch_expected": epoch_expected,
+print(json.dumps({"restored": restored == first, "draws": draws, "expected": expected,
+                  "epoch_draws": epoch_draws, "epoch_expected": epoch_expected,
                   "keras_seed": rng_utils.get_random_seed(), "seed": seed, "epoch_seed": epoch_seed(seed, 2)}))
 """
 

@@ -14,7 +14,10 @@ from conftest import SPEC
 from seedlock.launching.launch import Supervisor, format_environment, stage_environment
 
 # Ignores SIGTERM, like a worker stuck in a C call: only SIGKILL ends it.
-STUBBORN = "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(os.getpid(), flush=True); time.sleep(120)"
+STUBBORN = (
+    "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print(os.getpid(), flush=True); time.sleep(120)"
+)
 
 
 def _alive(pid: int) -> bool:

@@ -151,7 +151,8 @@ def test_eight_processes_recording_25_runs_each_lose_and_duplicate_nothing(proje
     code = (
         "import sys; from seedlock.commands.cli import main\n"
         "for i in range(25):\n"
-        "    assert main(['run', 'p.lock.json', '--stage', 'train' if i % 2 else 'prep', '--record', '--', 'true']) == 0\n"
+        "    assert main(['run', 'p.lock.json', '--stage', 'train' if i % 2 else 'prep', "
+        "'--record', '--', 'true']) == 0\n"
     )
     env = {**child_environ(), **_CLEAN, "SEEDLOCK_LEDGER": ledger, "SEEDLOCK_SPOOL": str(project.parent / "spool")}
     procs = [

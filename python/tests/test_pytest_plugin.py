@@ -112,7 +112,8 @@ import json
 def test_gen(seedlock_stage):
     print("DRAW", json.dumps(["gen", seedlock_stage.seeds["numpy"], float(seedlock_stage.numpy_generator().random())]))
 def test_other(seedlock_stage):
-    print("DRAW", json.dumps(["other", seedlock_stage.seeds["numpy"], float(seedlock_stage.numpy_generator().random())]))
+    print("DRAW", json.dumps(["other", seedlock_stage.seeds["numpy"],
+                              float(seedlock_stage.numpy_generator().random())]))
 """
     )
     result = project.runpytest_subprocess(

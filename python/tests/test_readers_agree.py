@@ -81,7 +81,8 @@ def test_python_and_r_list_the_same_faults_of_documents_with_several(tmp_path: P
     script = f"""
 suppressMessages(library(seedlock))
 files <- sort(list.files({json.dumps(str(tmp_path / "docs"))}, full.names = TRUE))
-res <- lapply(files, function(f) {{ p <- seedlock_problems(text = readBin(f, "raw", file.size(f))); paste(p$code, p$pointer) }})
+res <- lapply(files, function(f) {{
+  p <- seedlock_problems(text = readBin(f, "raw", file.size(f))); paste(p$code, p$pointer) }})
 writeLines(jsonlite::toJSON(res), {json.dumps(str(out))}, useBytes = TRUE)
 """
     subprocess.run(["Rscript", "--vanilla", "-e", script], check=True, capture_output=True, timeout=900)

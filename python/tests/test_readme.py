@@ -123,7 +123,9 @@ def _lightning_script() -> str:
         class MyModel(L.LightningModule):
             def __init__(self):
                 super().__init__()
-                self.net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 1))
+                self.net = torch.nn.Sequential(
+                    torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 1)
+                )
             def training_step(self, batch, _):
                 x, y = batch
                 return torch.nn.functional.mse_loss(self.net(x), y)
@@ -134,7 +136,8 @@ def _lightning_script() -> str:
         """)
     recipe = recipe.replace("import lightning as L\n", "").replace(
         "L.Trainer(max_epochs=2, deterministic=True)",
-        "L.Trainer(max_epochs=2, deterministic=True, logger=False, enable_checkpointing=False, enable_progress_bar=False,"
+        "L.Trainer(max_epochs=2, deterministic=True, logger=False, enable_checkpointing=False,"
+        " enable_progress_bar=False,"
         " enable_model_summary=False, accelerator='cpu')",
     )
     return (
@@ -175,7 +178,9 @@ def _hugging_face_script() -> str:
         class MyModel(torch.nn.Module):
             def __init__(self):
                 super().__init__()
-                self.net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 1))
+                self.net = torch.nn.Sequential(
+                    torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.2), torch.nn.Linear(8, 1)
+                )
             def forward(self, x, labels):
                 out = self.net(x)
                 return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}

@@ -338,7 +338,10 @@ def test_metrics_are_recorded_per_replicate_and_the_final_value_is_the_last_step
 
 
 def test_any_program_can_append_metrics_to_the_file(work: Path) -> None:
-    script = 'echo "{\\"name\\": \\"acc\\", \\"value\\": 0.5, \\"step\\": 2}" >> "$SEEDLOCK_METRICS"; echo "junk" >> "$SEEDLOCK_METRICS"'
+    script = (
+        'echo "{\\"name\\": \\"acc\\", \\"value\\": 0.5, \\"step\\": 2}" >> "$SEEDLOCK_METRICS"; '
+        'echo "junk" >> "$SEEDLOCK_METRICS"'
+    )
     out = _cli(
         work,
         "run",
@@ -522,7 +525,8 @@ from seedlock.commands.cli import main
 for i in range(10):
     assert main(["run", "lock.json", "--stage", "train", "--replicate", str(int(sys.argv[1]) * 10 + i), "--group",
                  "scale", "--record", "--no-auto-seed", "--", "sh", "-c",
-                 'echo "{\\\\"name\\\\": \\\\"acc\\\\", \\\\"value\\\\": $SEEDLOCK_REPLICATE}" >> "$SEEDLOCK_METRICS"']) == 0
+                 'echo "{\\\\"name\\\\": \\\\"acc\\\\", \\\\"value\\\\": $SEEDLOCK_REPLICATE}" '
+                 '>> "$SEEDLOCK_METRICS"']) == 0
 """
 
 

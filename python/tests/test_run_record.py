@@ -324,7 +324,8 @@ def test_a_repeat_in_a_tree_with_uncommitted_changes_says_the_code_cannot_be_com
     out = cli(repo, *run)
     assert out.returncode == 0
     assert (
-        "with the same command, inputs and params, but whether the code is the same cannot be told: this working tree has "
+        "with the same command, inputs and params, but whether the code is the same cannot be told: "
+        "this working tree has "
         "uncommitted changes (commit them to let this check tell a repeat)"
     ) in out.stderr, out.stderr
     assert "the commit changed" not in out.stderr and "code changed" not in out.stderr

@@ -228,8 +228,8 @@ def test_an_r_scripts_set_seed_is_reported_and_taken_over_from_the_lock(tmp_path
     plain, err = run(a)
     assert plain[0] == r_uniform(42, 1)[0]  # the program's seed won ...
     assert (
-        "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect"
-        in err
+        "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: "
+        "the lock's r seed has no effect" in err
     )
     first, err = run(a, "--take-over")
     assert err == ""
@@ -264,8 +264,8 @@ def test_an_r_script_that_calls_seedlock_from_env_has_its_set_seed_reported_and_
     plain, err = run(a)
     assert plain[0] == r_uniform(42, 1)[0]
     assert (
-        "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: the lock's r seed has no effect"
-        in err
+        "seedlock: warning: stage 'train': train.R set.seed(42) seeded r after seedlock: "
+        "the lock's r seed has no effect" in err
     )
     first, err = run(a, "--take-over")
     assert err == ""
@@ -293,7 +293,8 @@ def test_a_script_that_seeds_a_framework_with_the_locks_own_seed_overrides_nothi
     assert code == 0
     # numpy got its own seed again (nothing to say); python got numpy's seed, which is not the lock's.
     assert [x for x in err.splitlines() if "train.py" in x] == [
-        f"seedlock: warning: stage 'train': train.py:5 random.seed({_seed(lock, 'numpy')}) seeded python after seedlock: "
+        f"seedlock: warning: stage 'train': train.py:5 random.seed({_seed(lock, 'numpy')}) "
+        "seeded python after seedlock: "
         "the lock's python seed has no effect"
     ]
 

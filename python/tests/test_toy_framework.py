@@ -127,7 +127,7 @@ def main() -> None:
     from seedlock.workloads._common import out_dir, report_meta, save
 
     out = out_dir()
-    report = seedlock.apply_from_env()
+    report = seedlock.apply_from_env().report
     save(out, {"draws": [toyrng.draw() for _ in range(8)]}, report_meta(report))
 
 

@@ -27,9 +27,11 @@ def test_validate_lists_every_fault_in_document_order_with_the_name_meant(tmp_pa
     assert out.stderr.splitlines() == [
         "seedlock: error[unknown-field] m.json: Unknown field 'sed' at '/sed'",
         "seedlock: error[invalid-seed] m.json: Unexpected string 'x' (expected integer or \"generate\") at '/seed'",
-        "seedlock: error[unknown-framework] m.json: Unknown framework 'nunpy' (did you mean 'numpy'?) at '/stages/train/frameworks/0'",
+        "seedlock: error[unknown-framework] m.json: Unknown framework 'nunpy' (did you mean 'numpy'?) "
+        "at '/stages/train/frameworks/0'",
         "seedlock: error[seed-out-of-range] m.json: Seed -1 is outside [0, 2147483647] at '/stages/train/seeds/torch'",
-        "seedlock: error[invalid-label] m.json: Invalid label 'Eval' (expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) "
+        "seedlock: error[invalid-label] m.json: Invalid label 'Eval' "
+        "(expected 1-63 of a-z 0-9 _ . - starting with a-z or 0-9) "
         "at '/stages/Eval'",
     ]
     assert "Traceback" not in out.stderr
@@ -80,7 +82,8 @@ def test_a_trailing_comma_names_its_line_and_column(tmp_path: Path) -> None:
 
 def test_validate_fails_a_manifest_whose_inputs_do_not_exist_as_resolve_does(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text(
-        '{"version": "1.0", "seed": 1, "inputs": ["data"], "params": ["p.yaml"], "stages": {"t": {"frameworks": ["numpy"]}}}'
+        '{"version": "1.0", "seed": 1, "inputs": ["data"], "params": ["p.yaml"], '
+        '"stages": {"t": {"frameworks": ["numpy"]}}}'
     )
     (tmp_path / "data").mkdir()
     validate = seedlock_cli("validate", "m.json", cwd=tmp_path)

@@ -77,7 +77,8 @@ def command(task: Task) -> tuple[list[str], str | None]:
             shutil.copy(DATA / "caffe" / name, task.out / name)
         (task.out / "out").mkdir(exist_ok=True)
         script = (
-            f"set -e; {' '.join(map(_quote, seedlock_cmd))} caffe-solver {_quote(str(task.lock))} --stage {_quote(stage)} "
+            f"set -e; {' '.join(map(_quote, seedlock_cmd))} caffe-solver "
+            f"{_quote(str(task.lock))} --stage {_quote(stage)} "
             f"solver.prototxt --in-place; {_quote(caffe_binary() or 'caffe')} train --solver=solver.prototxt"
         )
         return ["bash", "-c", script], str(task.out)

@@ -4,8 +4,9 @@ Tasks run in threads of this process, each through :func:`seedlock.launching.rep
 code ``seedlock run --replicate`` runs), under one :class:`~seedlock.launching.launch.Supervisor`: the lock is
 read and the run's provenance collected once for the whole group, and records go to the ledger from
 one writer thread that commits whatever has finished in one transaction (a commit waits for the
-disk), while the next replicates run, so a replicate costs little more than its command. SIGTERM/SIGINT stop every running task with its whole process group. Progress goes
-to stderr, one line per finished replicate.
+disk), while the next replicates run, so a replicate costs little more than its command. SIGTERM/SIGINT
+stop every running task with its whole process group. Progress goes to stderr, one line per finished
+replicate.
 """
 
 from __future__ import annotations

@@ -39,7 +39,9 @@ def apply(seed: int, settings: Mapping[str, Any], context: Context) -> list[Acti
                     framework=NAME,
                     what=f"{HASH_SEED_VARIABLE}={expected}",
                     status="failed",
-                    detail=f"interpreter started with {HASH_SEED_VARIABLE}={actual or 'unset'}; launch with `seedlock run`",
+                    detail=(
+                        f"interpreter started with {HASH_SEED_VARIABLE}={actual or 'unset'}; launch with `seedlock run`"
+                    ),
                 )
             )
     return out

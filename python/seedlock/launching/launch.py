@@ -8,8 +8,8 @@
   child killed by signal N reported and 128+N; :func:`run_seeded` with ``child=`` is how the local
   replicate engine runs each replicate under its :class:`Supervisor`.
 
-Imports run one way: this module uses :mod:`seedlock.launching._launch_fast`, which uses :mod:`seedlock.launching._seedreport`
-(the report, when there is something to say); neither imports this one.
+Imports run one way: this module uses :mod:`seedlock.launching._launch_fast`, which uses
+:mod:`seedlock.launching._seedreport` (the report, when there is something to say); neither imports this one.
 * :class:`Supervisor`: the conformance runner's children, in parallel, each (with ``own_group=True``)
   leading its own process group, so that stopping it also stops its DataLoader workers and torchrun
   ranks: :meth:`Supervisor.stop` leaves no orphans; PDEATHSIG here too.

@@ -148,7 +148,8 @@ def new_record(
     replicate: Mapping[str, Any] | None = None,
     metrics: tuple[Metric, ...] = (),
 ) -> RunRecord:
-    """A record of ``lock_doc`` with the run's own ``provenance`` (see :func:`seedlock.records.provenance.run_state`)."""
+    """A record of ``lock_doc`` with the run's own ``provenance``
+    (see :func:`seedlock.records.provenance.run_state`)."""
     if event not in EVENTS:
         raise SeedlockError("invalid-value", f"Unknown event {event!r} (expected resolve or run)", "/event")
     text = lock_text if lock_text is not None else _json.pretty(dict(lock_doc))

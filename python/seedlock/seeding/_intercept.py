@@ -8,7 +8,8 @@ process seedlock seeded (the auto-seeded program, or one that called ``apply_fro
 * each such call is reported, once per call site, as a ``reseeded`` finding with the program's
   ``file:line`` (``_seedstatus.record_finding``); in strict mode the call raises ``not-applied``
   before it seeds anything;
-* in **take-over** mode (``seedlock run --take-over``, which sets ``$SEEDLOCK_TAKEOVER=1``) the call seeds ``takeover_seed(F, v)`` instead of the program's value ``v``,
+* in **take-over** mode (``seedlock run --take-over``, which sets ``$SEEDLOCK_TAKEOVER=1``) the call
+  seeds ``takeover_seed(F, v)`` instead of the program's value ``v``,
   where ``F`` is the stage's seed for that framework: distinct values stay distinct (per-epoch
   reseeding ``seed(42 + epoch)`` keeps its structure) and the run follows the lock. Each call site is
   reported once as ``taken-over``.
@@ -281,14 +282,20 @@ def _decide(
                     f"(derive(F, takeover/{label_of(value)}))"
                 )
                 if label_of(value) is not None
-                else f"{did}: {value!r} is not an integer, so it was not taken over: the lock's {names} {lock_seeds} no effect"
+                else (
+                    f"{did}: {value!r} is not an integer, so it was not taken over: "
+                    f"the lock's {names} {lock_seeds} no effect"
+                )
             )
         else:
             new = takeover_seed(_State.seeds[framework], value)
             detail = (
                 f"{did}: taken over, seeded {new} instead (derived from the lock's {framework} seed and {value!r})"
                 if new is not None
-                else f"{did}: {value!r} is not an integer, so it was not taken over: the lock's {names} {lock_seeds} no effect"
+                else (
+                    f"{did}: {value!r} is not an integer, so it was not taken over: "
+                    f"the lock's {names} {lock_seeds} no effect"
+                )
             )
         kind = "taken-over" if label_of(value) is not None else "reseeded"
     else:

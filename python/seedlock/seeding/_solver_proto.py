@@ -90,7 +90,9 @@ def solver_class() -> Any:
         phase.value.add(name=name, number=i)
     fdp.message_type.add(name="NetParameter")  # opaque: inline nets are cut out before parsing
     state = fdp.message_type.add(name="NetState")
-    state.field.add(name="phase", number=1, label=field_type.LABEL_OPTIONAL, type=field_type.TYPE_ENUM, type_name=".caffe.Phase")
+    state.field.add(
+        name="phase", number=1, label=field_type.LABEL_OPTIONAL, type=field_type.TYPE_ENUM, type_name=".caffe.Phase"
+    )
     state.field.add(name="level", number=2, label=field_type.LABEL_OPTIONAL, type=field_type.TYPE_INT32)
     state.field.add(name="stage", number=3, label=field_type.LABEL_REPEATED, type=field_type.TYPE_STRING)
 

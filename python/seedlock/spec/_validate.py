@@ -154,7 +154,8 @@ def version(value: Any, pointer: str) -> str:
     if major != SUPPORTED_MAJOR or minor > SUPPORTED_MINOR:
         raise SeedlockError(
             "unsupported-version",
-            f"Unsupported version {value!r} (this seedlock reads {SUPPORTED_MAJOR}.0 to {SUPPORTED_MAJOR}.{SUPPORTED_MINOR})",
+            f"Unsupported version {value!r} (this seedlock reads {SUPPORTED_MAJOR}.0 to "
+            f"{SUPPORTED_MAJOR}.{SUPPORTED_MINOR})",
             pointer,
         )
     return value

@@ -200,7 +200,8 @@ class Lock:
         if manifest.sha256 != self.manifest_sha256:
             raise SeedlockError(
                 "lock-mismatch",
-                f"The lock records manifest sha256 {self.manifest_sha256[:12]}..., this manifest is {manifest.sha256[:12]}...",
+                f"The lock records manifest sha256 {self.manifest_sha256[:12]}..., "
+                f"this manifest is {manifest.sha256[:12]}...",
                 "/manifest/sha256",
             )
         if self.root.source == "manifest" and manifest.seed != self.root.seed:

@@ -20,7 +20,8 @@ def out_dir() -> Path:
 
 
 def save(directory: Path, arrays: dict[str, Any], meta: dict[str, Any], name: str = "outputs") -> None:
-    """``outputs.npz`` holds what must repeat; ``meta.json`` holds the framework's own draws at a fixed seed, versions, the report."""
+    """``outputs.npz`` holds what must repeat; ``meta.json`` holds the framework's own draws at a fixed seed,
+    versions, the report."""
     import numpy as np
 
     np.savez(directory / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]

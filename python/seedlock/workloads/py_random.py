@@ -10,7 +10,7 @@ def main() -> None:
     from seedlock.workloads._common import out_dir, report_meta, save
 
     out = out_dir()
-    report = seedlock.apply_from_env()
+    report = seedlock.apply_from_env().report
     draws = [random.random() for _ in range(8)]
     ints = [random.randint(0, 10**6) for _ in range(8)]
     deck = list(range(20))

@@ -12,7 +12,7 @@ def main() -> None:
     from seedlock.workloads._common import out_dir, report_meta
 
     out = out_dir()
-    report = seedlock.apply_from_env(strict=True)
+    report = seedlock.apply_from_env(strict=True).report
     script = Path(__file__).with_name("r_workload.R")
     _rbridge.r_call("seedlock_workload_no_main <- TRUE")
     _rbridge.r_call(f"source({str(script)!r})")
@@ -21,7 +21,8 @@ def main() -> None:
     lock, stage = os.environ["SEEDLOCK_LOCK"], os.environ["SEEDLOCK_STAGE"]
     _rbridge.r_call(
         f"local({{ lock <- load_seedlock({lock!r}); values <- seedlock_draws(lock, {stage!r}); "
-        f"seedlock_write(values, list(binding = 'rpy2', seeds = list(r = {meta['seeds']['r']}), framework_draws = seedlock_framework_draws(), "
+        f"seedlock_write(values, list(binding = 'rpy2', seeds = list(r = {meta['seeds']['r']}), "
+        "framework_draws = seedlock_framework_draws(), "
         f"versions = list(r = as.character(getRversion()), kinds = RNGkind())), {str(out)!r}) }})"
     )
 

@@ -19,7 +19,7 @@ def main() -> None:
         sys.exit(SKIP)
     import seedlock
 
-    report = seedlock.apply_from_env(strict=True)
+    report = seedlock.apply_from_env(strict=True).report
     device = torch.device("cuda")
     model = torch.nn.Sequential(
         torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(256, 8)
