@@ -307,7 +307,7 @@ print(random.random(), numpy.random.random())
 """
 
 
-def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and_the_program_is_seeded(
+def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_are_reported_and_the_program_is_seeded(
     tmp_path: Path,
 ) -> None:
     import random
@@ -316,7 +316,11 @@ def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and
 
     lock = _lock(tmp_path, ["python", "numpy"])
     rc, out, err = _run(lock, sys.executable, _script(tmp_path, FORKING))
-    assert (rc, err) == (0, "")
+    assert rc == 0
+    # Their draws are not the lock's (nothing seeded them): said, with the line, for each generator.
+    assert "a multiprocessing worker drew from numpy.random's global generator" in err, err
+    assert "a multiprocessing worker drew from random's global generator" in err, err
+    assert "script.py:9" in err, err  # the worker's draw
     *workers, program = out.splitlines()
     assert len(workers) == 2 and workers[0] != workers[1]  # not every worker drawing the stage's numbers
     assert all(str(np.random.RandomState(_seed(lock, "numpy")).random_sample()) not in w for w in workers)
@@ -324,6 +328,8 @@ def test_forked_workers_that_import_a_framework_first_keep_their_own_streams_and
         program == f"{random.Random(_seed(lock, 'python')).random()} "
         f"{np.random.RandomState(_seed(lock, 'numpy')).random_sample()}"
     )
+    _, _, err = _run(lock, sys.executable, _script(tmp_path, FORKING), flags=("--strict",))
+    assert "error[not-applied]" in err and "script.py:9" in err, err
 
 
 def test_a_sitecustomize_already_on_the_path_still_runs(tmp_path: Path) -> None:

@@ -203,7 +203,11 @@ def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], str
     if os.getpid() != _owner:
         # A forked worker (multiprocessing's fork, a Pool) importing the framework first: like spawned
         # workers (is_multiprocessing_worker) it keeps the per-process randomness the framework gives
-        # it. Seeding it with the stage seed would make every worker draw the same numbers.
+        # it. Seeding it with the stage seed would make every worker draw the same numbers. That
+        # randomness is not the lock's: a draw from the global generator is reported as a spawned
+        # worker's is (unless the worker seeds it first), an error in strict mode.
+        if module in _SEEDERS:
+            _guard_globals(module, framework, stage, strict)
         return
     seed = seeds[framework]
     if module == RANDOM_MODULE:
