@@ -1,18 +1,14 @@
 """seedlock's imports run one way, from the command line down to the spec, and go round in no circle.
 
 Every import counts: at module level, inside functions (lazy imports) and under ``TYPE_CHECKING``.
-Modules are named as in the layered layout; on a tree not yet moved by ``scripts/relayout.py`` its
-table names each flat module's place, so the rule is the same before and after the move.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -53,24 +49,22 @@ NAMES = {
     7: "workloads",
 }
 
-#: Imports that go the wrong way, each with the reason it must: none. The test fails on any import that
-#: climbs a layer, and on a listed one that is gone (take it off the list).
-KNOWN_WRONG_WAY: frozenset[tuple[str, str]] = frozenset()
-
-#: Sets of modules that import each other: none (issue 19). The test fails on any circle.
-KNOWN_CIRCLES: tuple[frozenset[str], ...] = ()
+#: The packages that are a layer of their own; their ``__init__.py`` is a docstring and nothing else.
+LAYER_PACKAGES = ("spec", "seeding", "records", "launching", "commands")
 
 
-def _relayout() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("relayout", REPO / "scripts" / "relayout.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("relayout", module)
-    spec.loader.exec_module(module)
-    return module
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
-RELAYOUT = _relayout()
+def _base(module: str, is_package: bool, level: int, name: str | None) -> str:
+    """The module ``from <level dots><name> import`` names, seen from ``module``."""
+    parts = module.split(".") if is_package else module.split(".")[:-1]
+    parts = parts[: len(parts) - level + 1]
+    return ".".join(parts + ([name] if name else []))
 
 
 def _modules() -> dict[str, Path]:
@@ -78,7 +72,7 @@ def _modules() -> dict[str, Path]:
     for path in sorted(ROOT.rglob("*.py")):
         if "_bootstrap" in path.relative_to(ROOT).parts:
             continue
-        found[RELAYOUT.module_name(path)] = path
+        found[_module_name(path)] = path
     return found
 
 
@@ -92,7 +86,7 @@ def _imports(name: str, path: Path) -> Iterator[str]:
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = (RELAYOUT._base(name, is_package, node.level, node.module) if node.level else node.module) or ""
+            base = (_base(name, is_package, node.level, node.module) if node.level else node.module) or ""
             targets = [f"{base}.{a.name}" for a in node.names]
         else:
             continue
@@ -103,9 +97,7 @@ def _imports(name: str, path: Path) -> Iterator[str]:
                 yield target
 
 
-GRAPH: dict[str, set[str]] = {
-    RELAYOUT.new_name(n): {RELAYOUT.new_name(t) for t in _imports(n, p)} for n, p in MODULES.items()
-}
+GRAPH: dict[str, set[str]] = {n: set(_imports(n, p)) for n, p in MODULES.items()}
 
 
 def _layer(module: str) -> int | None:
@@ -165,13 +157,10 @@ def test_every_module_has_a_layer() -> None:
 
 
 def test_imports_run_from_the_commands_down_to_the_spec() -> None:
-    wrong = {(m, t) for m, targets in GRAPH.items() for t in targets if (_layer(m) or 0) < (_layer(t) or 0)}
-    new = sorted(wrong - KNOWN_WRONG_WAY)
-    assert new == [], "imports that climb a layer:\n" + "\n".join(
-        f"  {m} ({NAMES[_layer(m) or 0]}) imports {t} ({NAMES[_layer(t) or 0]})" for m, t in new
+    wrong = sorted((m, t) for m, targets in GRAPH.items() for t in targets if (_layer(m) or 0) < (_layer(t) or 0))
+    assert wrong == [], "imports that climb a layer:\n" + "\n".join(
+        f"  {m} ({NAMES[_layer(m) or 0]}) imports {t} ({NAMES[_layer(t) or 0]})" for m, t in wrong
     )
-    listed_wrong_way = {(m, t) for m, t in KNOWN_WRONG_WAY if (_layer(m) or 0) < (_layer(t) or 0)}
-    assert sorted(listed_wrong_way - wrong) == [], "gone: take these off KNOWN_WRONG_WAY"
 
 
 def test_no_module_imports_the_command_line_but_the_entry_points() -> None:
@@ -180,19 +169,13 @@ def test_no_module_imports_the_command_line_but_the_entry_points() -> None:
 
 
 def test_the_package_has_no_import_circle() -> None:
-    circles = _circles()
-    unknown = [sorted(c) for c in circles if not any(c <= known for known in KNOWN_CIRCLES)]
-    assert unknown == [], f"import circles: {unknown}"
-    gone = [sorted(k) for k in KNOWN_CIRCLES if not any(c & k for c in circles)]
-    assert gone == [], f"circles that are gone: take them off KNOWN_CIRCLES: {gone}"
+    assert [sorted(c) for c in _circles()] == []
 
 
-@pytest.mark.parametrize("package", sorted(RELAYOUT.NEW_PACKAGES))
+@pytest.mark.parametrize("package", LAYER_PACKAGES)
 def test_a_layer_package_imports_nothing_when_imported(package: str) -> None:
     # `seedlock run` imports some of these at every start: their __init__ must stay a docstring.
     init = ROOT / package / "__init__.py"
-    if not init.is_file():
-        pytest.skip("the flat layout: scripts/relayout.py has not run")
     body = ast.parse(init.read_text(encoding="utf-8")).body
     assert [type(node).__name__ for node in body] == ["Expr"]
 
