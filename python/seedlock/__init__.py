@@ -10,6 +10,9 @@ python/numpy/torch/tensorflow/R per stage::
 
 Importing this package imports no framework, no numpy and no jsonschema: it only re-exports, and
 every name is imported from its module on first use (PEP 562).
+
+PYTEST_DONT_REWRITE: the package holds no asserts, and ``seedlock run`` imports it before pytest starts
+(auto-seeding), so pytest, which marks the package of every plug-in for assertion rewriting, would warn.
 """
 
 from __future__ import annotations

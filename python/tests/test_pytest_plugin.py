@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
+from pathlib import Path
 
 import numpy as np  # imported here: pytester forgets modules first imported inside a test, and numpy cannot load twice
 import pytest
 import seedlock
+from conftest import seedlock_cli
 from seedlock.spec.derivation import test_seed as per_test_seed  # not named test_*: pytest would collect it
 
 MANIFEST = {"version": "1.0", "seed": "generate", "stages": {"test": {"frameworks": ["python", "numpy"]}}}
@@ -404,3 +407,30 @@ def test_a_listed_framework_is_imported_only_by_the_tests_that_use_it(pytester: 
     )
     assert _draws(both)["torch"][0] == expected
     assert _draws(both)["numpy"][0] == _draws(only_numpy)["numpy"][0]
+
+
+def test_pytest_under_seedlock_run_gives_no_assertion_rewriting_warning(tmp_path: Path) -> None:
+    # Auto-seeding imports seedlock before pytest starts; pytest then warned that it could not rewrite the
+    # asserts of the plug-in's package (three times per run), though seedlock has no asserts to rewrite.
+    (tmp_path / "seedlock.json").write_text(json.dumps(MANIFEST))
+    (tmp_path / "test_x.py").write_text("import random\n\ndef test_x():\n    assert random.random() < 2\n")
+    lock = tmp_path / "seedlock.lock.json"
+    assert seedlock_cli("resolve", "seedlock.json", "-o", str(lock), cwd=tmp_path).returncode == 0
+    out = seedlock_cli(
+        "run",
+        str(lock),
+        "--stage",
+        "test",
+        "--",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "test_x.py",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed" in out.stdout
+    assert "PytestAssertRewriteWarning" not in out.stdout + out.stderr

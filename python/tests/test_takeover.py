@@ -100,7 +100,9 @@ def test_take_over_seeds_the_programs_calls_from_the_lock_keeping_distinct_value
     assert first["numpy"] == np.random.RandomState(takeover_seed(_seed(a, "numpy"), 42)).random_sample()
     assert first["python"] == [random.Random(takeover_seed(_seed(a, "python"), 100 + e)).random() for e in range(3)]
     assert len(set(first["python"])) == 3  # per-epoch reseeding keeps its structure
-    assert "numpy      taken-over train.py:4 np.random.seed(42) seeded numpy: taken over, seeded " in runs[0][2]
+    report = runs[0][2]
+    assert "numpy      taken    np.random.seed(42) seeded numpy: taken over, seeded " in report
+    assert report.count("np.random.seed(42) seeded numpy") == 1 and "(at train.py:4)" in report  # once, with its line
     assert "warning" not in runs[0][2]
 
 

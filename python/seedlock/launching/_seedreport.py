@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 _TRIGGER = {fw: module for fw, module in _registry.MODULES.items() if module is not None}
 _EXTENSION_TRIGGER = "the module its seeder waits for"
 #: Findings about the program's own seeding calls (seedlock.seeding._intercept), listed under -v.
-_CALL_KINDS = ("reseeded", "taken-over")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,11 +134,6 @@ class Outcome:
                     if fw in self.frameworks and fw not in done:
                         reason = f"{_TRIGGER.get(fw, _EXTENSION_TRIGGER)} not imported: nothing to seed"
                         out.append(f"  {fw:<10} {'-':<8} {reason}")
-            out.extend(
-                f"  {f['framework']:<10} {f['kind']:<8} {f['where']} {f['detail']}"
-                for f in p.findings
-                if f["kind"] in _CALL_KINDS
-            )
         return out
 
     @property

@@ -104,17 +104,24 @@ def counts() -> dict[str, int]:
     return dict(_counts)
 
 
+#: (pid, framework, file:line) of forked workers' seedless generators already reported.
+_worker_sites: set[tuple[int, str, str]] = set()
+
+
 def _next(framework: str) -> int | None:
     """The next seed of ``framework``'s rule, or None where the rule must not apply (a forked worker)."""
     if os.getpid() != _owner:
         # A forked worker inherits the counter: every worker would make the same "random" generators.
-        _finding(
-            "unseeded-worker",
-            framework,
-            _where(),
-            "a generator made without a seed in a forked worker "
-            "drew OS entropy; seed workers with session.worker_init_fn() or seedlock.worker_seed()",
-        )
+        where = _where()
+        if (os.getpid(), framework, where) not in _worker_sites:  # said once per call site and worker
+            _worker_sites.add((os.getpid(), framework, where))
+            _finding(
+                "unseeded-worker",
+                framework,
+                where,
+                "a generator made without a seed in a forked worker "
+                "drew OS entropy; seed workers with session.worker_init_fn() or seedlock.worker_seed()",
+            )
         return None
     with _lock:
         n = _counts[framework]
