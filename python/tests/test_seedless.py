@@ -460,3 +460,26 @@ def test_verbose_says_how_dataloader_workers_were_seeded(tmp_path: Path) -> None
         "python, numpy and torch from the iterator's base seed "
     )
     assert lines[0].endswith(", drawn from torch's global generator; no worker_init_fn)")
+
+
+FORK_SEEDLESS = """\
+    import multiprocessing as mp
+    import numpy as np
+
+    def draw(_):
+        return float(np.random.default_rng().random())
+
+    if __name__ == "__main__":
+        with mp.get_context("fork").Pool(1) as pool:
+            print(pool.map(draw, range(4)))
+    """
+
+
+def test_a_forked_workers_seedless_generators_are_reported_once_per_call_site(tmp_path: Path) -> None:
+    # Four default_rng() calls from one line in one worker: one finding (each call drew OS entropy, but
+    # the report counts sources of randomness, not calls).
+    lock = _lock(tmp_path, ["python", "numpy"])
+    code, _, err = _run(lock, sys.executable, _script(tmp_path, FORK_SEEDLESS), cwd=tmp_path)
+    assert code == 0, err
+    findings = [line for line in err.splitlines() if "a generator made without a seed in a forked worker" in line]
+    assert len(findings) == 1 and "script.py:5" in findings[0], err

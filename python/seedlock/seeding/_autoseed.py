@@ -208,6 +208,9 @@ def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], str
         # worker's is (unless the worker seeds it first), an error in strict mode.
         if module in _SEEDERS:
             _guard_globals(module, framework, stage, strict)
+            from . import _seedless
+
+            _seedless.control(framework, seeds[framework], stage=stage, via="auto", strict=strict, forked_from=_owner)
         return
     seed = seeds[framework]
     if module == RANDOM_MODULE:

@@ -58,11 +58,25 @@ def unseeded_seed(base: int, n: int) -> int:
     return derive(base, LABEL, _index(n, "n"))
 
 
-def control(framework: str, base: int, *, stage: str, via: str, strict: bool = False, restart: bool = False) -> None:
+def control(
+    framework: str,
+    base: int,
+    *,
+    stage: str,
+    via: str,
+    strict: bool = False,
+    restart: bool = False,
+    forked_from: int | None = None,
+) -> None:
     """From now on, seed ``framework``'s generators made without a seed from ``base``, counting on from
     where the process is (``restart``: from 0, as a test does). ``framework`` must already be imported
-    (its seeding imported it), so this never loads a framework."""
+    (its seeding imported it), so this never loads a framework. ``forked_from``: this process is a
+    worker forked from that seeded process, which never loaded the framework: its generators made
+    without a seed are reported, not seeded (every worker would count alike)."""
+    global _owner
     _start()
+    if forked_from is not None:
+        _owner = forked_from
     _bases[framework] = base
     if restart or framework not in _counts:
         _counts[framework] = 0
