@@ -59,6 +59,7 @@ def test_the_generator_check_fails_naming_a_generated_file_someone_edited(tmp_pa
 
     for part in ("spec", "python/seedlock/_conformance", "r/seedlock/R"):
         shutil.copytree(SPEC.parent / part, tmp_path / part)
+    (tmp_path / "python/seedlock/spec").mkdir()
     (tmp_path / "python/seedlock/spec/_registry.py").write_text("FRAMEWORKS = ()\n", encoding="utf-8")
     check = [sys.executable, str(tmp_path / "spec/tools/generate_from_registry.py"), "--check"]
     out = subprocess.run(check, capture_output=True, text=True, check=False)

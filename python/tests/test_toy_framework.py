@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..actions import Action
+from ..seeding.actions import Action
 from . import Context
 
 NAME: Final = "toy"

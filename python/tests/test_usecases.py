@@ -6,7 +6,6 @@ its output); here the same work is done without it, as tests and other commands 
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import io
 import json
@@ -22,7 +21,6 @@ from seedlock import usecases
 from seedlock.ledger import Filters
 from seedlock.spec.errors import SeedlockError, SeedlockWarning
 
-PACKAGE = Path(seedlock.__file__).parent
 PIPELINE = {
     "version": "1.0",
     "seed": 7,
@@ -50,47 +48,6 @@ def project(tmp_path: Path) -> Path:
     _git(work, "add", "-A")
     _git(work, "commit", "-qm", "first")
     return work
-
-
-def _imported_names(path: Path) -> set[str]:
-    return _imported_names_of(path.read_text(encoding="utf-8"), path)
-
-
-def test_no_module_of_the_package_imports_the_command_line_but_its_entry_point() -> None:
-    importers = [
-        str(path.relative_to(PACKAGE))
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if "seedlock.commands.cli" in _imported_names(path)
-    ]
-    assert importers == ["__main__.py"]
-
-
-def test_the_import_check_sees_each_way_of_importing_the_command_line() -> None:
-    for text in (
-        "from .cli import main",
-        "from . import cli",
-        "import seedlock.commands.cli",
-        "from seedlock.commands.cli import main",
-    ):
-        module = PACKAGE / "_probe_of_the_import_check.py"
-        assert "seedlock.commands.cli" in _imported_names_of(text, module)
-    assert "seedlock.commands.cli" in _imported_names_of("from ..cli import main", PACKAGE / "ledger" / "_probe.py")
-    assert "seedlock.commands.cli" not in _imported_names_of("from .clinic import x", PACKAGE / "_probe.py")
-
-
-def _imported_names_of(text: str, where: Path) -> set[str]:
-    """Every module or name ``text`` imports as the module at ``where`` (nothing is written there), relative
-    imports made absolute: ``from . import cli`` in ``seedlock/x.py`` is ``seedlock.commands.cli``."""
-    package = ["seedlock", *where.relative_to(PACKAGE).parts[:-1]]
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join(base + ([node.module] if node.module else []))
-            names |= {module, *(f"{module}.{alias.name}" for alias in node.names)}
-        elif isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-    return names
 
 
 def test_resolve_writes_the_lock_and_returns_it_with_what_was_written(project: Path) -> None:
