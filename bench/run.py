@@ -395,7 +395,8 @@ def bench_fresh_apply(repeat: int, tmp: Path) -> list[Row]:
     ours, direct = (base + statistics.median(seeding[v]) for v in ("seedlock", "direct"))
     return [
         Row(
-            "`seedlock.load(lock).stage(s).apply()` numpy+torch, fresh process (interpreter, imports, seeding)",
+            "`seedlock.apply_stage(seedlock.load(lock).stage(s))` numpy+torch, fresh process "
+            "(interpreter, imports, seeding)",
             ms(ours),
             f"the direct seed and determinism calls {ms(direct)}",
             f"{ours / direct:.3f}x",
