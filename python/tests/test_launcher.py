@@ -465,3 +465,16 @@ def test_the_command_and_python_m_seedlock_dispatch_alike() -> None:
         return [line.replace("from seedlock.", "from .") for line in lines[start:]]
 
     assert body(script) == body(module)
+
+
+def test_the_child_runner_returns_in_a_process_with_other_threads() -> None:
+    # Called in-process (usecases.run_replicate under pytest-xdist), a SIGCHLD that came before the wait
+    # went to another thread, which dropped it, and the runner waited forever.
+    code = (
+        "import os, threading, time\n"
+        "from seedlock.launching._launch_fast import run_command\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "print([run_command(['true'], dict(os.environ), meanwhile=lambda: time.sleep(0.05)) for _ in range(5)])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
+    assert (out.returncode, out.stdout) == (0, "[0, 0, 0, 0, 0]\n"), out.stderr

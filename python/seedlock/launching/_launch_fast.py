@@ -396,8 +396,11 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[
         if meanwhile is not None:
             meanwhile()
         while True:
-            info = _signal.sigwaitinfo(forwarded | {_signal.SIGCHLD})
-            if info.si_signo == _signal.SIGCHLD:
+            # A SIGCHLD that comes before this wait, in a process with other threads (the library called
+            # in-process), goes to a thread that does not block it, where its default action drops it:
+            # the wait times out now and then to ask the child itself.
+            info = _signal.sigtimedwait(forwarded | {_signal.SIGCHLD}, 0.2)
+            if info is None or info.si_signo == _signal.SIGCHLD:
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
                     break
