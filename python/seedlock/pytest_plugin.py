@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import random  # loaded by pytest already (tempfile)
 import sys
 import warnings
 from collections.abc import Generator
@@ -343,8 +344,7 @@ class _Runner:
     steps as ``stage.apply()``, without building a stage and a report per phase when nothing failed)."""
 
     def __init__(self, config: pytest.Config, state: _State) -> None:
-        from . import frameworks as _frameworks
-        from .seeding._autoseed import TRIGGERS
+        from .spec._registry import FRAMEWORKS, TRIGGERS
         from .spec.derivation import small_sha256
 
         global _SHA256
@@ -353,19 +353,21 @@ class _Runner:
         self.config = config
         self.state = state
         self.stage = stage
-        builtin = [name for name in _frameworks.NAMES if name in stage.frameworks]
+        builtin = [name for name in FRAMEWORKS if name in stage.frameworks]
         # Extensions after the built-in frameworks, in code-point order (spec §2.2), as apply_stage does.
-        self.order = (*builtin, *sorted(name for name in stage.frameworks if name not in _frameworks.NAMES))
-        self.modules = {name: _frameworks.get(name) for name in builtin}
+        self.order = (*builtin, *sorted(name for name in stage.frameworks if name not in FRAMEWORKS))
+        self._builtin = frozenset(builtin)
+        self._modules: dict[str, Any] = {}  # framework -> its seedlock module, loaded when first needed
         self.bases = {name: fw.seed for name, fw in stage.frameworks.items()}
         self.settings = {
             name: MappingProxyType(_session_settings(name, fw.settings)) for name, fw in stage.frameworks.items()
         }
         # A framework with trigger modules counts as imported once one of them is (python and extensions
         # have none: always); until then a phase leaves it alone and _SeedOnFirstImport seeds it.
-        self._triggers = {name: tuple(m for m, fw in TRIGGERS.items() if fw == name) for name in self.order}
-        self._pending = {name: modules for name, modules in self._triggers.items() if modules}
+        triggers = {name: tuple(m for m, fw in TRIGGERS.items() if fw == name) for name in self.order}
+        self._pending = {name: modules for name, modules in triggers.items() if modules}
         self._imported = tuple(name for name in self.order if name not in self._pending)
+        self._modules_seen = -1  # len(sys.modules) when _pending was last looked at
         self.lazy = _SeedOnFirstImport(self)
         self._autoseed_told = False
         self._status = bool(os.environ.get(_STATUS_VARIABLE))
@@ -374,18 +376,34 @@ class _Runner:
         self._direct: dict[str, Any] = {} if self._status else {"python": _seed_python, "numpy": _seed_numpy}
         self._session: dict[str, Any] = {}  # framework -> restorer of the state the tests found (python, numpy)
 
+    def module(self, framework: str) -> Any:
+        """seedlock's module for a built-in ``framework`` (None for an extension), imported on first use: a
+        listed framework the suite never imports costs it nothing, not even seedlock's module for it."""
+        module = self._modules.get(framework)
+        if module is None and framework in self._builtin:
+            from . import frameworks
+
+            module = self._modules[framework] = frameworks.get(framework)
+        return module
+
     def imported(self) -> tuple[str, ...]:
         """The stage's frameworks the session has imported by now, in application order. The others are
         seeded when a test first imports them (:class:`_SeedOnFirstImport`), as ``seedlock run`` does:
         listing torch must not make a suite that never imports it pay seconds for it."""
         if self._pending:
             modules = sys.modules
-            done = [name for name, triggers in self._pending.items() if any(m in modules for m in triggers)]
-            if done:
-                for name in done:
-                    del self._pending[name]
-                self._imported = tuple(name for name in self.order if name not in self._pending)
+            if len(modules) != self._modules_seen:  # no import since the last look: nothing can have arrived
+                self._modules_seen = len(modules)
+                done = [name for name, triggers in self._pending.items() if any(m in modules for m in triggers)]
+                if done:
+                    self.arrived(done)
         return self._imported
+
+    def arrived(self, frameworks: list[str]) -> None:
+        """``frameworks`` were imported (seen in ``sys.modules`` or told by the import hook)."""
+        for name in frameworks:
+            self._pending.pop(name, None)
+        self._imported = tuple(name for name in self.order if name not in self._pending)
 
     def enter(self, item: pytest.Item, seeds: _TestSeeds, phase: str, *, report: bool) -> None:
         """Apply the seeds of ``phase`` to every framework imported by now; later imports follow them."""
@@ -404,7 +422,7 @@ class _Runner:
             if seeder is not None:
                 seeder(seed)
                 continue
-            module = self.modules.get(framework)
+            module = self.module(framework)
             if module is None:
                 from .seeding import extensions
 
@@ -433,7 +451,7 @@ class _Runner:
         ``get_state`` and ``set_state`` cost more than all the rest of a test's seeding)."""
         restorers = []
         for framework in self.imported():
-            module = self.modules.get(framework)
+            module = self.module(framework)
             if framework in _RESEEDED_WHOLE and module is not None:
                 if framework not in self._session:
                     self._session[framework] = module.save()
@@ -454,8 +472,6 @@ class _Runner:
 
 
 def _seed_python(seed: int) -> None:
-    import random
-
     random.seed(seed)  # as frameworks.python.apply does with hash_seed off
 
 
@@ -473,8 +489,8 @@ class _SeedOnFirstImport:
     Imports outside a test (collection) seed nothing here: every later phase applies the framework."""
 
     def __init__(self, runner: _Runner) -> None:
-        from .seeding._autoseed import TRIGGERS
         from .seeding._importhook import SeedOnImport
+        from .spec._registry import TRIGGERS
 
         self.runner = runner
         self.phase: tuple[pytest.Item, _TestSeeds, str] | None = None
@@ -488,6 +504,7 @@ class _SeedOnFirstImport:
             sys.meta_path.remove(self.finder)
 
     def _seed(self, module: str, framework: str) -> None:
+        self.runner.arrived([framework])
         if self.phase is None:
             return
         from .seeding._autoseed import seed_on_import

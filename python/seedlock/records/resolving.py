@@ -35,11 +35,12 @@ def resolve(
     A ``SEEDLOCK_SEED_*`` variable that matches no stage is a warning, with ``strict`` an error
     (``unknown-stage-variable``)."""
     from ..spec.resolution import resolve as _resolve
-    from . import provenance as _prov
 
     env_map = os.environ if env is None else env
     record = None
-    if provenance:
+    if provenance:  # only then: the pytest plugin resolves without it, once per session
+        from . import provenance as _prov
+
         frameworks = {fw for stage in manifest.stages.values() for fw in stage.frameworks}
         record = _prov.collect(
             frameworks,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +23,8 @@ Draw = Callable[[], int]
 
 def draw_seed() -> int:
     """A seed drawn uniformly from [0, 2**31-1] by the operating system's CSPRNG."""
+    import secrets  # only for a generated seed: its import (hmac, random) is most of a resolve otherwise
+
     return secrets.randbelow(SEED_MAX + 1)
 
 
