@@ -121,9 +121,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
-    from .records.resolving import resolve
     from .spec.documents import read
     from .spec.lock import Lock
+    from .spec.resolution import resolve  # without provenance: the records layer has nothing to add here
 
     override = config.getoption("--seedlock-seed")
     document = read(path)
@@ -143,7 +143,7 @@ def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:
                 if not env.get(variable):
                     env[variable] = str(seed)
         env["SEEDLOCK_SEED"] = str(override)
-    lock = document if isinstance(document, Lock) else resolve(document, env, provenance=False)
+    lock = document if isinstance(document, Lock) else resolve(document, env)
     root = lock.root
     if override is not None:
         source = "--seedlock-seed"  # resolved through SEEDLOCK_SEED, but the user typed an option
@@ -373,7 +373,7 @@ class _Runner:
         self._status = bool(os.environ.get(_STATUS_VARIABLE))
         # python's and numpy's apply is one seeding call that cannot fail (python's hash seed is checked once
         # per session): made directly, without the Action it reports, unless `seedlock run` wants the steps.
-        self._direct: dict[str, Any] = {} if self._status else {"python": _seed_python, "numpy": _seed_numpy}
+        self.direct: dict[str, Any] = {} if self._status else {"python": _seed_python, "numpy": _seed_numpy}
         self._session: dict[str, Any] = {}  # framework -> restorer of the state the tests found (python, numpy)
 
     def module(self, framework: str) -> Any:
@@ -415,7 +415,7 @@ class _Runner:
                 autoseed.forget(self.stage.frameworks)
         actions: list[Any] = []
         name = self.stage.name
-        direct = self._direct
+        direct = self.direct
         for framework in self.imported():
             seed = seeds.seed(phase, framework)
             seeder = direct.get(framework)
@@ -451,11 +451,12 @@ class _Runner:
         ``get_state`` and ``set_state`` cost more than all the rest of a test's seeding)."""
         restorers = []
         for framework in self.imported():
-            module = self.module(framework)
-            if framework in _RESEEDED_WHOLE and module is not None:
+            if framework in _SAVE_SESSION:
                 if framework not in self._session:
-                    self._session[framework] = module.save()
-            elif module is not None:
+                    self._session[framework] = _SAVE_SESSION[framework]()
+                continue
+            module = self.module(framework)
+            if module is not None:
                 restorers.append(module.save())
             else:
                 from .seeding import extensions
@@ -471,16 +472,36 @@ class _Runner:
             self._session.pop(framework)()
 
 
+# python's and numpy's seeding and saving as frameworks.python and frameworks.numpy do them (their apply is
+# one call that cannot fail once python's hash seed was checked at the start), made directly: every phase of
+# every test makes them, and importing those modules (their Action and Context dataclasses) costs a suite
+# that only imports numpy more than all its tests' seeding.
 def _seed_python(seed: int) -> None:
-    random.seed(seed)  # as frameworks.python.apply does with hash_seed off
+    random.seed(seed)
 
 
 def _seed_numpy(seed: int) -> None:
-    sys.modules["numpy"].random.seed(seed)  # as frameworks.numpy.apply does (imported: the runner checked)
+    # Through sys.modules: right after numpy.random first ran (a test's first draw imports it), the import
+    # system has not bound it on numpy yet, and numpy's __getattr__ would import it again.
+    sys.modules["numpy.random"].seed(seed)
 
 
-#: Frameworks whose ``save()`` holds nothing that a phase's ``apply`` does not overwrite (the global generator).
-_RESEEDED_WHOLE = frozenset({"python", "numpy"})
+def _save_python() -> Any:
+    state = random.getstate()
+    return lambda: random.setstate(state)
+
+
+def _save_numpy() -> Any:
+    generator = sys.modules["numpy.random"]
+    state = generator.get_state()
+    return lambda: generator.set_state(state)
+
+
+#: Frameworks whose saved state is their global generator only, which every phase reseeds whole: no test can
+#: see what the one before it left there, so it is saved once, before the first test that finds the framework
+#: imported, and put back after the session's last test (numpy's ``get_state``/``set_state`` cost more than
+#: all the rest of a test's seeding).
+_SAVE_SESSION = {"python": _save_python, "numpy": _save_numpy}
 _STATUS_VARIABLE = "SEEDLOCK_STATUS"  # _seedstatus.STATUS_VARIABLE, without importing it per phase
 
 
@@ -507,10 +528,15 @@ class _SeedOnFirstImport:
         self.runner.arrived([framework])
         if self.phase is None:
             return
-        from .seeding._autoseed import seed_on_import
 
         item, seeds, phase = self.phase
         runner = self.runner
+        direct = runner.direct.get(framework)
+        if direct is not None:
+            direct(seeds.seed(phase, framework))
+            return
+        from .seeding._autoseed import seed_on_import
+
         actions = seed_on_import(
             module, framework, runner.stage.name, seeds.seed(phase, framework), runner.settings[framework]
         )

@@ -9,9 +9,12 @@ from typing import Any, Literal
 
 from ._lockfile import SOURCES as _SOURCES
 from ._lockfile import check
-from ._suggest import hint
 from .derivation import CURRENT_RULES, DERIVATION, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .variation import Replicate  # its own module: only replicates make one (two dataclasses fewer to build)
 
 Source = Literal["manifest", "env", "generated", "derived"]
 SOURCES: tuple[Source, ...] = _SOURCES  # type: ignore[assignment]
@@ -53,38 +56,6 @@ class FrameworkSeed(Resolved):
         out = super().to_dict()
         out["settings"] = dict(self.settings)
         return out
-
-
-@dataclass(frozen=True, kw_only=True)
-class Vary:
-    """What varies across the replicates of one stage (spec §13), resolved against the stage.
-
-    ``frameworks``: every seed of these frameworks varies. ``streams``: framework -> stream names that
-    vary while the framework's other seeds are held. ``held``: frameworks pinned in the manifest that
-    the default (everything) leaves alone, with the reason shown to users."""
-
-    names: tuple[str, ...]
-    frameworks: frozenset[str]
-    streams: Mapping[str, frozenset[str]]
-    held: tuple[str, ...] = ()
-
-    @property
-    def everything(self) -> bool:
-        return not self.names
-
-    def describe(self) -> str:
-        what = "everything" if self.everything else ", ".join(self.names)
-        if self.held:
-            what += f" (held: {', '.join(self.held)}, pinned in the manifest; name them to vary them)"
-        return what
-
-
-@dataclass(frozen=True, kw_only=True)
-class Replicate:
-    """Which replicate a stage is, and what varies (``LockedStage.replicate``)."""
-
-    index: int
-    vary: Vary
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +113,8 @@ class LockedStage(Resolved):
         try:
             return self.frameworks[name]
         except KeyError:
+            from ._suggest import hint
+
             raise SeedlockError(
                 "framework-not-in-stage",
                 f"Stage {self.name!r} does not list framework {name!r}{hint(name, self.frameworks)} "
@@ -169,6 +142,8 @@ class Lock:
         try:
             return self.stages[name]
         except KeyError:
+            from ._suggest import hint
+
             raise SeedlockError(
                 "unknown-stage",
                 f"No stage {name!r}{hint(name, self.stages)} (stages: {', '.join(self.stages)})",

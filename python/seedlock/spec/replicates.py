@@ -24,7 +24,8 @@ from typing import Any
 from . import _registry
 from .derivation import SEED_MAX, check_label, replicate_seed
 from .errors import SeedlockError, pointer_join
-from .lock import LockedStage, Replicate, Vary
+from .lock import LockedStage
+from .variation import Replicate, Vary
 
 #: Set by ``seedlock run --replicate`` for the child: the replicate index, and the names that vary.
 REPLICATE_VARIABLE = "SEEDLOCK_REPLICATE"
