@@ -81,7 +81,6 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
-_CONTEXT = pytest.StashKey[list[Any]]()  # a test's restorers of the state it found
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -311,7 +310,7 @@ class _TestSeeds:
     """The seeds of one test's phases (spec §4.3), derived on demand: a framework the session has not
     imported costs the test nothing."""
 
-    __slots__ = ("_bases", "_digest", "_seeds", "_stage", "stage_name")
+    __slots__ = ("_bases", "_digest", "_seeds", "_stage", "restorers", "seedless", "stage_name")
 
     def __init__(self, runner: _Runner, nodeid: str) -> None:
         self._bases = runner.bases
@@ -319,6 +318,10 @@ class _TestSeeds:
         self.stage_name = runner.stage.name
         self._digest = _SHA256(nodeid.encode("utf-8")).hexdigest()[:16]
         self._seeds: dict[tuple[str, str], int] = {}
+        # What the test found, put back after it: restorers of framework state, and the session's counters of
+        # generators made without a seed (one stash entry per test: every phase reads it).
+        self.restorers: list[Any] = []
+        self.seedless: Any = None
 
     def seed(self, phase: str, framework: str) -> int:
         """``T = derive(F, "pytest", h)`` for the body; ``derive(T, "phase", phase)`` for setup and teardown."""
@@ -565,10 +568,9 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
         runner = item.config.stash[_RUNNER] = _Runner(item.config, item.config.stash[_STATE])
     if runner is not None:
         seeds = item.stash[_SEEDS] = _TestSeeds(runner, item.nodeid)
-        # Only what is imported can be saved.
-        item.stash[_CONTEXT] = runner.save()
+        seeds.restorers = runner.save()  # only what is imported can be saved
         runner.enter(item, seeds, "setup", report=True)
-        item.stash[_SESSION_SEEDLESS] = _control_seedless_in_test(runner, seeds)
+        seeds.seedless = _control_seedless_in_test(runner, seeds)
     try:
         yield
     finally:
@@ -601,13 +603,14 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     finally:
         if runner is not None:
             runner.lazy.phase = None
-        for restore in reversed(item.stash.get(_CONTEXT, ())):
-            restore()
-        saved = item.stash.get(_SESSION_SEEDLESS, None)
-        if saved is not None:
-            from .seeding import _seedless
+        if seeds is not None:
+            for restore in reversed(seeds.restorers):
+                restore()
+            if seeds.seedless is not None:
+                from .seeding import _seedless
 
-            _seedless.restore(saved)  # generators made after the test (collection goes on) count on the session's
+                # Generators made after the test (collection goes on) count on from the session's counters.
+                _seedless.restore(seeds.seedless)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -628,7 +631,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # ---------------------------------------------------------------- generators made without a seed (spec §6.3)
-_SESSION_SEEDLESS = pytest.StashKey[Any]()
 _SEEDLESS_MODULES = {"random": "python", "numpy.random": "numpy"}
 
 
