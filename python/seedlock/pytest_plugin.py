@@ -115,6 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
             cache.set(_STAGES_KEY, _generated_stage_seeds(lock))
     config.stash[_STATE] = _State(lock, stage, str(path), source, strict, from_lock)
     _control_seedless_at_collection(stage, strict)
+    config.pluginmanager.register(_TestHooks(config, config.stash[_STATE]), "seedlock-tests")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "seedlock-xdist")
 
@@ -296,48 +297,53 @@ def _session_settings(name: str, settings: Any) -> dict[str, Any]:
 _SHA256: Any = None  # derivation's SHA-256, bound when a session first seeds a test (plain pytest never does)
 
 
-def _derive2(seed: int, label: str, value: str) -> int:
-    """``derive(seed, label, value)`` for labels known to be valid (the plugin's own and a hex digest):
-    every test derives up to three seeds per framework, and the checks of :func:`derive` would be most of
-    their cost (a test holds the two equal)."""
-    return (
-        int.from_bytes(_SHA256(b"seedlock/v1:%d:%s/%s" % (seed, label.encode(), value.encode())).digest()[:4], "big")
-        & 0x7FFFFFFF
-    )
+def _derived(message: bytes) -> int:
+    """``derive``'s last step (spec §4.1) on a message the plugin built itself: every test derives up to
+    three seeds per framework, and the label checks of :func:`~seedlock.spec.derivation.derive` would be
+    most of their cost (a test holds the two equal)."""
+    return int.from_bytes(_SHA256(message).digest()[:4], "big") & 0x7FFFFFFF
+
+
+#: A phase's place in :meth:`_TestSeeds.of`.
+_PHASES = {"setup": 0, "call": 1, "teardown": 2}
 
 
 class _TestSeeds:
     """The seeds of one test's phases (spec §4.3), derived on demand: a framework the session has not
     imported costs the test nothing."""
 
-    __slots__ = ("_bases", "_digest", "_seeds", "_stage", "restorers", "seedless", "stage_name")
+    __slots__ = ("_digest", "_prefixes", "_seeds", "_stage", "restorers", "seedless", "stage_name")
 
     def __init__(self, runner: _Runner, nodeid: str) -> None:
-        self._bases = runner.bases
+        self._prefixes = runner.prefixes
         self._stage = runner.stage
         self.stage_name = runner.stage.name
-        self._digest = _SHA256(nodeid.encode("utf-8")).hexdigest()[:16]
-        self._seeds: dict[tuple[str, str], int] = {}
+        self._digest = _SHA256(nodeid.encode("utf-8")).hexdigest()[:16].encode()
+        self._seeds: dict[str, tuple[int, int, int]] = {}
         # What the test found, put back after it: restorers of framework state, and the session's counters of
         # generators made without a seed (one stash entry per test: every phase reads it).
         self.restorers: list[Any] = []
         self.seedless: Any = None
 
+    def of(self, framework: str) -> tuple[int, int, int]:
+        """The seeds of ``framework`` for setup, call and teardown: ``T = derive(F, "pytest", h)`` for the
+        body, ``derive(T, "phase", "setup")`` and ``derive(T, "phase", "teardown")`` around it."""
+        seeds = self._seeds.get(framework)
+        if seeds is None:
+            call = _derived(self._prefixes[framework] + self._digest)
+            seeds = self._seeds[framework] = (
+                _derived(b"seedlock/v1:%d:phase/setup" % call),
+                call,
+                _derived(b"seedlock/v1:%d:phase/teardown" % call),
+            )
+        return seeds
+
     def seed(self, phase: str, framework: str) -> int:
-        """``T = derive(F, "pytest", h)`` for the body; ``derive(T, "phase", phase)`` for setup and teardown."""
-        key = (phase, framework)
-        seed = self._seeds.get(key)
-        if seed is None:
-            if phase == "call":
-                seed = _derive2(self._bases[framework], "pytest", self._digest)
-            else:
-                seed = _derive2(self.seed("call", framework), "phase", phase)
-            self._seeds[key] = seed
-        return seed
+        return self.of(framework)[_PHASES[phase]]
 
     def stage(self) -> Any:
         """The stage with the body's seeds of every framework (the ``seedlock_stage`` fixture)."""
-        return _with_seeds(self._stage, {name: self.seed("call", name) for name in self._stage.frameworks})
+        return _with_seeds(self._stage, {name: self.of(name)[1] for name in self._stage.frameworks})
 
 
 class _Runner:
@@ -361,7 +367,8 @@ class _Runner:
         self.order = (*builtin, *sorted(name for name in stage.frameworks if name not in FRAMEWORKS))
         self._builtin = frozenset(builtin)
         self._modules: dict[str, Any] = {}  # framework -> its seedlock module, loaded when first needed
-        self.bases = {name: fw.seed for name, fw in stage.frameworks.items()}
+        # derive(F, "pytest", h)'s message up to the test's digest h, per framework (spec §4.1, §4.3).
+        self.prefixes = {name: b"seedlock/v1:%d:pytest/" % fw.seed for name, fw in stage.frameworks.items()}
         self.settings = {
             name: MappingProxyType(_session_settings(name, fw.settings)) for name, fw in stage.frameworks.items()
         }
@@ -419,8 +426,9 @@ class _Runner:
         actions: list[Any] = []
         name = self.stage.name
         direct = self.direct
-        for framework in self.imported():
-            seed = seeds.seed(phase, framework)
+        index = _PHASES[phase]
+        for framework in self.imported() if self._pending else self._imported:
+            seed = seeds.of(framework)[index]
             seeder = direct.get(framework)
             if seeder is not None:
                 seeder(seed)
@@ -548,7 +556,6 @@ class _SeedOnFirstImport:
             _report_failures(item, runner.state, runner.stage, failures)
 
 
-_RUNNER = pytest.StashKey[_Runner]()
 _SEEDS = pytest.StashKey[_TestSeeds]()
 
 
@@ -561,49 +568,53 @@ def _report_failures(item: pytest.Item, state: _State, stage: Any, failures: lis
         pytest.fail(f"seedlock: error[{err.code}] {state.path}: {err}", pytrace=False)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    runner = item.config.stash.get(_RUNNER, None)
-    if runner is None and _STATE in item.config.stash:
-        runner = item.config.stash[_RUNNER] = _Runner(item.config, item.config.stash[_STATE])
-    if runner is not None:
+class _TestHooks:
+    """Each test's seeding, registered only when ``--seedlock`` is given: a session without it pays no
+    hook call per test phase. ``runner`` is made at the first test (collection has imported what it will)."""
+
+    def __init__(self, config: pytest.Config, state: _State) -> None:
+        self.config = config
+        self.state = state
+        self.runner: _Runner | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        runner = self.runner
+        if runner is None:
+            runner = self.runner = _Runner(self.config, self.state)
         seeds = item.stash[_SEEDS] = _TestSeeds(runner, item.nodeid)
         seeds.restorers = runner.save()  # only what is imported can be saved
         runner.enter(item, seeds, "setup", report=True)
         seeds.seedless = _control_seedless_in_test(runner, seeds)
-    try:
-        yield
-    finally:
-        if runner is not None:
+        try:
+            return (yield)
+        finally:
             runner.lazy.phase = None
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    runner = item.config.stash.get(_RUNNER, None)
-    seeds = item.stash.get(_SEEDS, None)
-    if runner is not None and seeds is not None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        runner = self.runner
+        seeds = item.stash.get(_SEEDS, None)
+        if runner is None or seeds is None:
+            return (yield)
         # The body starts from its own seeds, whatever its fixtures drew (spec §4.3 phases).
         runner.enter(item, seeds, "call", report=False)
-    try:
-        yield
-    finally:
-        if runner is not None:
+        try:
+            return (yield)
+        finally:
             runner.lazy.phase = None
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    runner = item.config.stash.get(_RUNNER, None)
-    seeds = item.stash.get(_SEEDS, None)
-    if runner is not None and seeds is not None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        runner = self.runner
+        seeds = item.stash.get(_SEEDS, None)
+        if runner is None or seeds is None:
+            return (yield)
         runner.enter(item, seeds, "teardown", report=False)
-    try:
-        yield
-    finally:
-        if runner is not None:
+        try:
+            return (yield)
+        finally:
             runner.lazy.phase = None
-        if seeds is not None:
             for restore in reversed(seeds.restorers):
                 restore()
             if seeds.seedless is not None:
@@ -612,22 +623,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
                 # Generators made after the test (collection goes on) count on from the session's counters.
                 _seedless.restore(seeds.seedless)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, None, object]:
+        try:
+            return (yield)
+        finally:
+            if self.runner is not None:
+                self.runner.restore_session()  # before any pytest_sessionfinish: outside the tests, the session's
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtestloop(session: pytest.Session) -> Generator[None, None, None]:
-    try:
-        yield
-    finally:
-        runner = session.config.stash.get(_RUNNER, None)
-        if runner is not None:
-            runner.restore_session()  # before any pytest_sessionfinish: outside the tests, the session's state
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    runner = config.stash.get(_RUNNER, None)
-    if runner is not None:
-        runner.restore_session()  # a run that left the test loop another way
-        runner.lazy.close()
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.runner is not None:
+            self.runner.restore_session()  # a run that left the test loop another way
+            self.runner.lazy.close()
 
 
 # ---------------------------------------------------------------- generators made without a seed (spec §6.3)
@@ -665,7 +672,7 @@ def _control_seedless_in_test(runner: _Runner, seeds: _TestSeeds) -> Any:
         if framework in frameworks and module in sys.modules:
             _seedless.control(
                 framework,
-                seeds.seed("call", framework),
+                seeds.of(framework)[1],
                 stage=seeds.stage_name,
                 via="pytest",
                 strict=runner.state.strict,

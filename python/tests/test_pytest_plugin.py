@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import re
@@ -434,3 +435,28 @@ def test_pytest_under_seedlock_run_gives_no_assertion_rewriting_warning(tmp_path
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 passed" in out.stdout
     assert "PytestAssertRewriteWarning" not in out.stdout + out.stderr
+
+
+PHASE_HOOKS_CONFTEST = """
+def pytest_collection_finish(session):
+    manager = session.config.pluginmanager
+    hooks = (manager.hook.pytest_runtest_setup, manager.hook.pytest_runtest_call, manager.hook.pytest_runtest_teardown)
+    print("PHASE-HOOKS", sorted({manager.get_name(impl.plugin) for hook in hooks for impl in hook.get_hookimpls()}))
+"""
+
+
+def _phase_hook_plugins(result: pytest.RunResult) -> list[str]:
+    line = next(line for line in result.outlines if line.startswith("PHASE-HOOKS"))
+    return list(ast.literal_eval(line.split(" ", 1)[1]))
+
+
+def test_a_session_without_seedlock_pays_no_seedlock_hook_per_test_phase(project: pytest.Pytester) -> None:
+    # Installing seedlock registers its plug-in in every pytest session; only --seedlock may cost each test.
+    project.makeconftest(PHASE_HOOKS_CONFTEST)
+    plain = project.runpytest_subprocess("-s", "-p", "no:randomly", "test_draws.py")
+    assert plain.ret == 0
+    assert not [name for name in _phase_hook_plugins(plain) if "seedlock" in name]
+
+    seeded = project.runpytest_subprocess("-s", "-p", "no:randomly", "--seedlock", "seedlock.json", "test_draws.py")
+    assert seeded.ret == 0
+    assert "seedlock-tests" in _phase_hook_plugins(seeded)
