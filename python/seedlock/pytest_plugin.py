@@ -378,6 +378,8 @@ class _Runner:
         self._pending = {name: modules for name, modules in triggers.items() if modules}
         self._imported = tuple(name for name in self.order if name not in self._pending)
         self._modules_seen = -1  # len(sys.modules) when _pending was last looked at
+        #: The stage's frameworks whose generators made without a seed follow the rule (spec §6.3).
+        self.seedless = tuple(fw for fw in _SEEDLESS_MODULES.values() if fw in stage.frameworks)
         self.lazy = _SeedOnFirstImport(self)
         self._autoseed_told = False
         self._status = bool(os.environ.get(_STATUS_VARIABLE))
@@ -661,24 +663,11 @@ def _control_seedless_at_collection(stage: Any, strict: bool) -> None:
 
 def _control_seedless_in_test(runner: _Runner, seeds: _TestSeeds) -> Any:
     """A test's generators made without a seed start from the test's seeds at 0 (they depend on its id
-    only); returns the session's counters, restored after the test."""
+    only); returns the session's counters, restored after the test. Only frameworks controlled already
+    count: the collection-time watcher controls each on its first import (patching here would import it)."""
     from .seeding import _seedless
 
-    saved = _seedless.snapshot()
-    frameworks = runner.stage.frameworks
-    for module, framework in _SEEDLESS_MODULES.items():
-        # A framework the session has not imported yet is not patched here (that would import it); the
-        # collection-time watcher controls it on its first import.
-        if framework in frameworks and module in sys.modules:
-            _seedless.control(
-                framework,
-                seeds.of(framework)[1],
-                stage=seeds.stage_name,
-                via="pytest",
-                strict=runner.state.strict,
-                restart=True,
-            )
-    return saved
+    return _seedless.restart({framework: seeds.of(framework)[1] for framework in runner.seedless})
 
 
 @pytest.fixture

@@ -108,6 +108,17 @@ def snapshot() -> dict[str, tuple[int, int]]:
     return {fw: (_bases[fw], _counts[fw]) for fw in _bases}
 
 
+def restart(bases: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Count ``framework``'s generators made without a seed from 0 below ``bases[framework]``, for those of
+    them already controlled (the pytest plugin, as each test starts); returns :func:`snapshot` as it was."""
+    saved = {fw: (_bases[fw], _counts[fw]) for fw in _bases}
+    for fw, base in bases.items():
+        if fw in _bases:
+            _bases[fw] = base
+            _counts[fw] = 0
+    return saved
+
+
 def restore(saved: dict[str, tuple[int, int]]) -> None:
     for fw, (base, count) in saved.items():
         _bases[fw], _counts[fw] = base, count
