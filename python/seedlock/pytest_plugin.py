@@ -624,6 +624,8 @@ class _TestHooks:
 
                 # Generators made after the test (collection goes on) count on from the session's counters.
                 _seedless.restore(seeds.seedless)
+            # Items live as long as the session: what a test saved (a torch generator's state, ...) must not.
+            del item.stash[_SEEDS]
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, None, object]:

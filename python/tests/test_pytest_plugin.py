@@ -460,3 +460,25 @@ def test_a_session_without_seedlock_pays_no_seedlock_hook_per_test_phase(project
     seeded = project.runpytest_subprocess("-s", "-p", "no:randomly", "--seedlock", "seedlock.json", "test_draws.py")
     assert seeded.ret == 0
     assert "seedlock-tests" in _phase_hook_plugins(seeded)
+
+
+HELD_CONFTEST = """
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    result = yield
+    held = [type(value).__name__ for value in item.stash._storage.values()]
+    print("HELD", item.name, held)
+    return result
+"""
+
+
+def test_what_a_test_saved_is_released_after_it(project: pytest.Pytester) -> None:
+    # Items live as long as the session: a test's saved generator states (a torch state per test) must not.
+    project.makeconftest(HELD_CONFTEST)
+    result = project.runpytest_subprocess("-s", "-p", "no:randomly", "--seedlock", "seedlock.json", "test_draws.py")
+    assert result.ret == 0
+    held = [line for line in result.outlines if "HELD " in line]
+    assert held
+    assert not [line for line in held if "_TestSeeds" in line]
