@@ -478,3 +478,104 @@ def test_the_child_runner_returns_in_a_process_with_other_threads() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
     assert (out.returncode, out.stdout) == (0, "[0, 0, 0, 0, 0]\n"), out.stderr
+
+
+# The start-of-run check runs while the command starts up (not before it, unless --strict, --record or
+# --check-reuse): its warnings reach the program's terminal first because each auto-seeded interpreter
+# waits at the start gate until the launcher has printed them.
+_GATED_STAGE = (
+    "import os, sys, time\n"
+    "from seedlock.launching._launch_fast import _Entry, _Stage, _remove, _status_dir, run_stage\n"
+    "from seedlock.spec.errors import SeedlockError\n"
+    "stage = _Stage('train', {'python': _Entry(7, {'hash_seed': False})})\n"
+    "def gated():\n"
+    "    time.sleep(0.5)  # a check slower than the interpreter's start\n"
+    "    print('seedlock: warning: from the check', file=sys.stderr, flush=True)\n"
+    "    if sys.argv[1] == 'refuse':\n"
+    "        raise SeedlockError('lock-mismatch', 'refused')\n"
+    "status = _status_dir()\n"
+    "try:\n"
+    "    code = run_stage(sys.argv[2:], dict(os.environ), stage, status, auto_seed=True, strict=False,\n"
+    "                     verbose=False, gated=gated)\n"
+    "except SeedlockError as err:\n"
+    "    print('refused:', err.code, flush=True)\n"
+    "else:\n"
+    "    print('exit', code, flush=True)\n"
+    "finally:\n"
+    "    _remove(status)\n"
+)
+
+
+def _gated(tmp_path: Path, mode: str, program: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", _GATED_STAGE, mode, sys.executable, "-c", program],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream: the order the user sees
+        text=True,
+        cwd=tmp_path,
+        env=child_environ(),
+        timeout=60,
+    )
+    return out.stdout
+
+
+def test_the_start_of_run_checks_warnings_come_before_the_programs_first_line(tmp_path: Path) -> None:
+    program = "import os; print('program', os.environ.get('SEEDLOCK_START_GATE'), flush=True)"
+    assert _gated(tmp_path, "warn", program) == "seedlock: warning: from the check\nprogram None\nexit 0\n"
+
+
+def test_a_refusal_from_the_check_ends_the_command_before_its_program_runs(tmp_path: Path) -> None:
+    program = "open('ran', 'w').close()"
+    assert _gated(tmp_path, "refuse", program) == "seedlock: warning: from the check\nrefused: lock-mismatch\n"
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_descriptor_that_is_not_the_launchers_pipe_is_no_start_gate(tmp_path: Path) -> None:
+    # A program in between may have reused the number: the interpreter must not read (here: wait on) it.
+    env = {**child_environ(), "SEEDLOCK_AUTOSEED": "python=7", "SEEDLOCK_START_GATE": "0:1"}
+    env["PYTHONPATH"] = str(Path(seedlock.__file__).parent / "_bootstrap" / "python")
+    reader, writer = os.pipe()  # stdin held open: reading it would wait forever
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.environ.get('SEEDLOCK_START_GATE'))"],
+            stdin=reader,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+        )
+    finally:
+        os.close(reader)
+        os.close(writer)
+    assert (out.returncode, out.stdout) == (0, "None\n"), out.stderr
+
+
+PRINT_PROGRAM = [sys.executable, "-c", "print('program')"]
+
+
+def test_strict_mode_checks_the_start_of_the_run_before_the_command_starts(tmp_path: Path) -> None:
+    lock = _resolved(tmp_path)
+    doc = json.loads(lock.read_text())
+    doc["provenance"]["platform"] = "another-platform"
+    lock.write_text(json.dumps(doc))
+    out = seedlock_cli("run", str(lock), "--stage", "train", "--strict", "--", "touch", "ran", cwd=tmp_path)
+    assert out.returncode == 2 and "error[lock-mismatch]" in out.stderr, out.stderr
+    assert not (tmp_path / "ran").exists()
+    # Without --strict the same difference is a warning, printed before the program's first line.
+    out = subprocess.run(
+        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *PRINT_PROGRAM],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env=child_environ(),
+    )
+    assert out.returncode == 0, out.stdout
+    assert out.stdout.index("another-platform when locked") < out.stdout.index("program\n")
+
+
+def test_the_launcher_names_the_checked_variable_as_the_check_does() -> None:
+    from seedlock.launching import _launch_fast
+    from seedlock.seeding import runcheck
+
+    assert _launch_fast.CHECKED_VARIABLE == runcheck.CHECKED_VARIABLE

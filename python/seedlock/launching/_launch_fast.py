@@ -13,7 +13,11 @@ misspelt one) go to the argparse command line, whose ``run`` calls :func:`run_lo
 1. reads the lock file once (:func:`seedlock.spec._lockfile.read`: a pipe, ``/dev/stdin`` or ``<(cat lock)``
    cannot be read twice) and checks it with the one lock validator (:func:`seedlock.spec._lockfile.check`);
 2. runs the start-of-run check (:func:`seedlock.seeding.runcheck.check_start`, spec §5.4) on every run; git,
-   the CI variables and the ledger are read only with ``--record`` or ``--check-reuse``;
+   the CI variables and the ledger are read only with ``--record`` or ``--check-reuse``. What can refuse
+   the lock (:func:`seedlock.seeding.runcheck.recorded_hashes`) runs first; the rest runs while the command
+   starts up (on another core), and auto-seeded Python programs wait for its warnings at the start gate
+   (:func:`run_stage`). With ``--strict``, ``--record``, ``--check-reuse`` or ``--no-auto-seed`` it all runs
+   before the command starts;
 3. starts the command with the stage's variables (:func:`stage_variables`) and the auto-seeding ones
    (:func:`autoseed_environment`) through :func:`run_command`, the one foreground child runner, which
    ``seedlock verify`` uses too (:func:`seedlock.launching.launch.run_child`);
@@ -49,6 +53,9 @@ _FLAGS = {
 _SI_KERNEL = 0x80
 
 
+#: runcheck.CHECKED_VARIABLE, which seedlock run sets for its child: named here because the launcher
+#: imports runcheck only while the command starts up (a test holds the two names equal).
+CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
 #: replicates.REPLICATE_VARIABLE, VARY_VARIABLE, GROUP_VARIABLE, which a replicate's launcher sets and every
 #: other run clears (launch.child_environment too); named here because replicates imports dataclasses.
 REPLICATE_VARIABLES = ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP")
@@ -187,13 +194,29 @@ def run_lock(options: _Options) -> int:
         from ..records.recording import run_provenance
 
         provenance = run_provenance(data, path, name, base, command=options.cmd)
-    from ..seeding.runcheck import CHECKED_VARIABLE, check_start
+    gated: Callable[[], None] | None = None
+    if options.auto_seed and not (options.strict or options.record or options.check_reuse):
+        # The check's refusals (an input outside the project, a special file) come before the command
+        # starts; the rest of it (versions, the manifest, its imports: about 2 ms) runs while the command
+        # starts up, and its Python programs wait for its warnings at the start gate (run_stage).
+        hashes = None
+        if type(prov) is dict and (prov.get("inputs") or prov.get("params")):
+            from ..seeding.runcheck import recorded_hashes
 
-    check = check_start(data, name, base=base, current=provenance, lock_path=path)
-    if options.strict:
-        check.raise_if_any(path)
-    for line in check.warnings(name):
-        print(f"seedlock: {line}", file=sys.stderr)
+            hashes = recorded_hashes(data, base)
+
+        def gated() -> None:
+            from ..seeding.runcheck import check_start
+
+            _warn(check_start(data, name, base=base, lock_path=path, hashes=hashes).warnings(name))
+
+    else:
+        from ..seeding.runcheck import check_start
+
+        check = check_start(data, name, base=base, current=provenance, lock_path=path)
+        if options.strict:
+            check.raise_if_any(path)  # strict refuses before the command starts
+        _warn(check.warnings(name))
     ledger = None
     if options.check_reuse:
         from ..records.recording import ledger_for, reuse_report
@@ -233,6 +256,7 @@ def run_lock(options: _Options) -> int:
                     strict=options.strict,
                     verbose=options.verbose,
                     outcomes=outcomes,
+                    gated=gated,
                 )
         else:
             code = run_stage(
@@ -243,6 +267,7 @@ def run_lock(options: _Options) -> int:
                 auto_seed=options.auto_seed,
                 strict=options.strict,
                 verbose=options.verbose,
+                gated=gated,
             )
     finally:
         _remove(status_dir)
@@ -251,6 +276,12 @@ def run_lock(options: _Options) -> int:
             provenance = {**provenance, "seeding": outcomes[0].record()}  # type: ignore[dict-item]
         _record(options, ledger, data, raw[0].decode("utf-8-sig"), name, code, provenance, tuple(metrics))
     return code
+
+
+def _warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"seedlock: {line}", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _read_lock(path: str) -> tuple[bytes, dict[str, Any]]:
@@ -354,7 +385,8 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[
     and SIGHUP sent to seedlock alone are forwarded; those the terminal sends to the whole foreground
     group (Ctrl-C) reached the child already and are not sent twice. Returns the exit status, 128+N (and
     a line on stderr) when signal N killed it; ``io-error`` when it cannot be started. ``meanwhile`` runs
-    once the child is started: work that need not delay it (on another core, while it starts up)."""
+    once the child is started: work that need not delay it (on another core, while it starts up); when
+    it raises, the child is killed (SIGKILL) and waited for, and the error goes on."""
     import _signal  # the C module: `signal` imports enum
 
     if not cmd or not cmd[0]:
@@ -394,7 +426,13 @@ def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[
             os.waitpid(pid, 0)
             raise SeedlockError("io-error", f"Cannot run {cmd[0]!r}: {os.strerror(int(failure))}")
         if meanwhile is not None:
-            meanwhile()
+            try:
+                meanwhile()
+            except BaseException:
+                # What the command was started beside failed (a refusal): the command ends with it.
+                os.kill(pid, _signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise
         while True:
             # A SIGCHLD that comes before this wait, in a process with other threads (the library called
             # in-process), goes to a thread that does not block it, where its default action drops it:
@@ -452,21 +490,53 @@ def run_stage(
     verbose: bool,
     outcomes: list[Any] | None = None,
     child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
+    gated: Callable[[], None] | None = None,
 ) -> int:
     """:func:`run_command` for a stage: its Python and R programs seed themselves (unless not
     ``auto_seed``) and report to ``status_dir``; then say what was seeded. The report's module (json,
     dataclasses) is imported only when there is something to say: a failed step, nothing seeded, or
     ``verbose``. With ``strict`` a failed step or a run nothing seeded is ``not-applied`` (unless the
-    command failed: its status is returned)."""
+    command failed: its status is returned).
+
+    ``gated`` is work whose output must come before the program's (the start-of-run check's warnings):
+    with ``auto_seed`` it runs while the command starts up, and each auto-seeded Python interpreter waits
+    at the start gate (:data:`seedlock.seeding._seedstatus.GATE_VARIABLE`, a pipe this launcher closes once
+    ``gated`` returns) after seeding itself and before the program runs; without, it runs first. When it
+    raises, the command is killed (a Python program never ran) and the error goes on."""
     extra = autoseed_environment(stage, status_dir, env, auto_seed=auto_seed)
     if strict:
         from ..seeding._seedstatus import STRICT_VARIABLE
 
         extra[STRICT_VARIABLE] = "1"
-    if child is not None:
-        code = child(cmd, {**env, **extra})
-    else:
-        code = run_command(cmd, {**env, **extra}, meanwhile=lambda: _remove_stale(os.path.dirname(status_dir)))
+    gate: list[int] = []
+    if gated is not None:
+        if auto_seed and child is None:
+            from ..seeding._seedstatus import GATE_VARIABLE
+
+            gate += os.pipe()
+            os.set_inheritable(gate[0], True)  # the command's interpreters read it; the write end stays here
+            # The pipe's inode too: an interpreter whose descriptor of that number is something else waits for nothing.
+            extra[GATE_VARIABLE] = f"{gate[0]}:{os.fstat(gate[0]).st_ino}"
+        else:
+            gated()
+
+    def meanwhile() -> None:
+        if gate:
+            os.close(gate.pop(0))
+            try:
+                gated()  # type: ignore[misc]
+            finally:
+                os.close(gate.pop())  # the gate opens: the command's programs run
+        _remove_stale(os.path.dirname(status_dir))
+
+    try:
+        if child is not None:
+            code = child(cmd, {**env, **extra})
+        else:
+            code = run_command(cmd, {**env, **extra}, meanwhile=meanwhile)
+    finally:
+        for fd in gate:  # the command could not be started
+            os.close(fd)
     if not verbose and outcomes is None and _all_well(status_dir):
         return code
     from ._seedreport import read_outcome, report_outcome

@@ -27,6 +27,10 @@ AUTOSEED_VARIABLE = "SEEDLOCK_AUTOSEED"
 AUTOSEED_SETTINGS_VARIABLE = "SEEDLOCK_AUTOSEED_SETTINGS"
 AUTOSEED_R_VARIABLE = "SEEDLOCK_AUTOSEED_R"
 R_PROFILE_VARIABLE = "SEEDLOCK_R_PROFILE_USER"
+#: "<fd>:<inode>": the read end of a pipe ``seedlock run`` closes once the start-of-run check's warnings
+#: are out; each auto-seeded interpreter waits for that after seeding, before its program runs
+#: (``_bootstrap/python/sitecustomize.py`` reads it, and takes it out of the environment).
+GATE_VARIABLE = "SEEDLOCK_START_GATE"
 
 #: (framework, status, what, detail): one step of seeding, as ``apply.Action`` has it.
 Row = tuple[str, str, str, str]

@@ -4,7 +4,9 @@ on another setup (reproducibility)?
 Inputs and parameter files whose hashes differ from the lock's make the run something else than the
 locked run. Other framework versions, another device kind or another platform keep the seeds but
 can change the numbers (kernels, default algorithms, the order of floating-point reductions). Both
-are reported before the run starts; ``strict`` turns them into ``lock-mismatch``.
+are reported before the program runs (``seedlock run`` checks while the command starts up; auto-seeded
+Python programs wait for the warnings); ``strict`` turns them into ``lock-mismatch``, before the command
+starts.
 """
 
 from __future__ import annotations
@@ -109,9 +111,11 @@ def check_start(
     current: Mapping[str, Any] | None = None,
     lock_path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    hashes: tuple[Mapping[str, str | None], Mapping[str, str | None]] | None = None,
 ) -> StartCheck:
     """Compare the lock's provenance with this machine now, for ``stage``. ``current`` is the run
-    provenance already collected (:func:`seedlock.records.provenance.run_state`), else it is collected. With
+    provenance already collected (:func:`seedlock.records.provenance.run_state`), else it is collected;
+    ``hashes`` are the inputs' and parameter files' hashes already measured (:func:`recorded_hashes`). With
     ``lock_path``, the manifest the lock records is compared with the lock too (spec §5.4: a manifest
     edited after ``resolve`` is a stale lock); ``environ`` (default ``os.environ``) is searched for seed
     variables that a lock ignores."""
@@ -119,11 +123,7 @@ def check_start(
     locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
     locked_params: Mapping[str, str] = prov.get("params") or {}
     if current is None:
-        from ..spec.fingerprint import allows_external
-
-        external = allows_external(lock_doc, base) if locked_inputs or locked_params else False
-        inputs = hashes_now(locked_inputs, base, "inputs", allow_external=external) if locked_inputs else {}
-        params = hashes_now(locked_params, base, "params", allow_external=external) if locked_params else {}
+        inputs, params = recorded_hashes(lock_doc, base) if hashes is None else hashes
     else:
         inputs, params = current.get("inputs") or {}, current.get("params") or {}
     diffs: list[Difference] = []
@@ -181,6 +181,26 @@ def check_start(
         differences=tuple(diffs),
         ignored_variables=ignored_seed_variables(os.environ if environ is None else environ),
     )
+
+
+def recorded_hashes(
+    lock_doc: Mapping[str, Any], base: str | os.PathLike[str]
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """The hashes now of the inputs and parameter files the lock records (``None`` for one missing or
+    unreadable), the only part of :func:`check_start` that refuses a lock: a path outside the project
+    (``path-outside-root``) or a special file (``io-error``). ``seedlock run`` measures them before the
+    command starts and the rest of the check while it starts up."""
+    prov = lock_doc.get("provenance") or {}
+    locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
+    locked_params: Mapping[str, str] = prov.get("params") or {}
+    if not (locked_inputs or locked_params):
+        return {}, {}
+    from ..spec.fingerprint import allows_external
+
+    external = allows_external(lock_doc, base)
+    inputs = hashes_now(locked_inputs, base, "inputs", allow_external=external) if locked_inputs else {}
+    params = hashes_now(locked_params, base, "params", allow_external=external) if locked_params else {}
+    return inputs, params
 
 
 def _stale_manifest(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str]) -> Difference | None:
@@ -267,4 +287,5 @@ __all__ = [
     "framework_version",
     "hashes_now",
     "ignored_seed_variables",
+    "recorded_hashes",
 ]

@@ -91,6 +91,27 @@ def _start():
             _boot.start()
 
 
+def _wait_for_launcher():
+    """`seedlock run` finishes its start-of-run check while this interpreter starts up: wait until its
+    warnings are out (it closes the pipe), so that they come before the program's first line. Usually
+    they are out already. The variable goes (a child of the program never waits); a descriptor of that
+    number that is not the launcher's pipe (another program in between reused the number) is left alone."""
+    gate = os.environ.pop("SEEDLOCK_START_GATE", None)  # _seedstatus.GATE_VARIABLE
+    if not gate:
+        return
+    try:
+        fd, _, inode = gate.partition(":")
+        fd = int(fd)
+        st = os.fstat(fd)
+        if st.st_ino != int(inode) or st.st_mode & 0o170000 != 0o010000:  # a FIFO (stat.S_IFIFO)
+            return
+        while os.read(fd, 64):
+            pass
+        os.close(fd)
+    except (OSError, ValueError):
+        pass
+
+
 def _chain():
     """Import the sitecustomize this file shadows, under the same name, as site.py would have."""
     me = sys.modules.pop("sitecustomize", None)
@@ -107,4 +128,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 try:
     _start()
 finally:
-    _chain()
+    try:
+        _wait_for_launcher()
+    finally:
+        _chain()
