@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import seedlock
-from conftest import REPO, requires_r, seedlock_cli
+from conftest import REPO, child_environ, requires_r, seedlock_cli
 from seedlock.rcompat import r_uniform
 
 ALL = ["python", "numpy", "torch", "tensorflow", "r"]
@@ -609,3 +609,25 @@ def test_a_jax_stage_whose_program_never_imports_jax_loads_no_jax_and_says_so(tm
     code, out, err = _run(lock, sys.executable, "-c", "import sys; print('jax' in sys.modules)", flags=("-v",))
     assert (code, out) == (0, "False\n")
     assert "  jax        -        jax not imported: nothing to seed\n" in err
+
+
+def test_an_auto_seeded_interpreter_loads_nothing_but_seedlocks_start_modules(tmp_path: Path) -> None:
+    # Every Python process of a pipeline pays for what auto-seeding imports before the program runs.
+    lock = _lock(tmp_path, ["python", "numpy"])
+    program = "import sys; print(' '.join(sorted(sys.modules)))"
+    bare = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=child_environ())
+    code, out, err = _run(lock, sys.executable, "-c", program)
+    assert code == 0, err
+    extra = set(out.split()) - set(bare.stdout.split())
+    assert extra == {
+        "__future__",  # `from __future__ import annotations` imports it (about 0.1 ms)
+        "sitecustomize",
+        "seedlock",
+        "seedlock.spec",
+        "seedlock.spec._registry",
+        "seedlock.seeding",
+        "seedlock.seeding._autoseed",
+        "seedlock.seeding._importhook",
+        "seedlock.seeding._intercept",
+        "seedlock.seeding._seedstatus",
+    }, extra

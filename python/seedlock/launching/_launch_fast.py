@@ -14,7 +14,7 @@ misspelt one) go to the argparse command line, whose ``run`` calls :func:`run_lo
    cannot be read twice) and checks it with the one lock validator (:func:`seedlock.spec._lockfile.check`);
 2. runs the start-of-run check (:func:`seedlock.seeding.runcheck.check_start`, spec §5.4) on every run; git,
    the CI variables and the ledger are read only with ``--record`` or ``--check-reuse``. What can refuse
-   the lock (:func:`seedlock.seeding.runcheck.recorded_hashes`) runs first; the rest runs while the command
+   the lock (:func:`seedlock.spec.fingerprint.recorded_hashes`) runs first; the rest runs while the command
    starts up (on another core), and auto-seeded Python programs wait for its warnings at the start gate
    (:func:`run_stage`). With ``--strict``, ``--record``, ``--check-reuse`` or ``--no-auto-seed`` it all runs
    before the command starts;
@@ -201,7 +201,7 @@ def run_lock(options: _Options) -> int:
         # starts up, and its Python programs wait for its warnings at the start gate (run_stage).
         hashes = None
         if type(prov) is dict and (prov.get("inputs") or prov.get("params")):
-            from ..seeding.runcheck import recorded_hashes
+            from ..spec.fingerprint import recorded_hashes  # loaded already: base_directory
 
             hashes = recorded_hashes(data, base)
 

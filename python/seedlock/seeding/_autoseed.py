@@ -18,7 +18,6 @@ asks for; the seeds are the same, so the two never disagree.
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 
@@ -68,7 +67,8 @@ def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
     argv = list(argv)
     if "--multiprocessing-fork" in argv or any("loky.backend.popen_loky" in a for a in argv):
         return True
-    return any(flag == "-c" and program.startswith(_WORKER_PROGRAMS) for flag, program in itertools.pairwise(argv))
+    # Each "-c" and the word after it (itertools.pairwise, without importing itertools at every start).
+    return any(argv[i] == "-c" and argv[i + 1].startswith(_WORKER_PROGRAMS) for i in range(len(argv) - 1))
 
 
 def parse_seeds(text: str) -> tuple[dict[str, int], bool]:

@@ -183,26 +183,6 @@ def check_start(
     )
 
 
-def recorded_hashes(
-    lock_doc: Mapping[str, Any], base: str | os.PathLike[str]
-) -> tuple[dict[str, str | None], dict[str, str | None]]:
-    """The hashes now of the inputs and parameter files the lock records (``None`` for one missing or
-    unreadable), the only part of :func:`check_start` that refuses a lock: a path outside the project
-    (``path-outside-root``) or a special file (``io-error``). ``seedlock run`` measures them before the
-    command starts and the rest of the check while it starts up."""
-    prov = lock_doc.get("provenance") or {}
-    locked_inputs: Mapping[str, str] = prov.get("inputs") or {}
-    locked_params: Mapping[str, str] = prov.get("params") or {}
-    if not (locked_inputs or locked_params):
-        return {}, {}
-    from ..spec.fingerprint import allows_external
-
-    external = allows_external(lock_doc, base)
-    inputs = hashes_now(locked_inputs, base, "inputs", allow_external=external) if locked_inputs else {}
-    params = hashes_now(locked_params, base, "params", allow_external=external) if locked_params else {}
-    return inputs, params
-
-
 def _stale_manifest(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str]) -> Difference | None:
     """The manifest the lock was resolved from, changed since (spec §5.4): a new pinned seed, a new
     stage or framework that the lock does not have."""
@@ -240,6 +220,16 @@ def hashes_now(
     from ..spec.fingerprint import hashes_now as now
 
     return now(paths, base, key, allow_external=allow_external)
+
+
+def recorded_hashes(
+    lock_doc: Mapping[str, Any], base: str | os.PathLike[str]
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """:func:`seedlock.spec.fingerprint.recorded_hashes`: the only part of :func:`check_start` that
+    refuses a lock (``seedlock run`` measures them before the command starts, the rest while it starts up)."""
+    from ..spec.fingerprint import recorded_hashes as measured
+
+    return measured(lock_doc, base)
 
 
 def base_directory(lock_doc: Mapping[str, Any], lock_path: str | os.PathLike[str] | None) -> str:

@@ -339,6 +339,21 @@ def hashes_now(paths: Iterable[str], base: StrPath, key: str, *, allow_external:
     return out
 
 
+def recorded_hashes(lock_doc: Mapping[str, Any], base: StrPath) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """The hashes now of the inputs and parameter files a lock records (``None`` for one missing or
+    unreadable), under the path rules of :func:`hashes_now` and the manifest's ``allow_external_paths``:
+    what refuses a lock at the start of a run (``path-outside-root``, ``io-error``)."""
+    prov = lock_doc.get("provenance") or {}
+    inputs, params = prov.get("inputs") or {}, prov.get("params") or {}
+    if not (inputs or params):
+        return {}, {}
+    external = allows_external(lock_doc, base)
+    return (
+        hashes_now(inputs, base, "inputs", allow_external=external) if inputs else {},
+        hashes_now(params, base, "params", allow_external=external) if params else {},
+    )
+
+
 def allows_external(lock_doc: Mapping[str, Any], base: StrPath) -> bool:
     """Whether the manifest a lock records (found in ``base``, :func:`base_directory`) sets
     ``allow_external_paths``; False when it cannot be read."""
