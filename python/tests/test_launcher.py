@@ -579,3 +579,15 @@ def test_the_launcher_names_the_checked_variable_as_the_check_does() -> None:
     from seedlock.seeding import runcheck
 
     assert _launch_fast.CHECKED_VARIABLE == runcheck.CHECKED_VARIABLE
+
+
+def test_the_launcher_takes_the_registry_from_its_generated_literals_not_from_registry_json(tmp_path: Path) -> None:
+    # Parsing registry.json cost a third of a millisecond before every run; seedlock.spec._registry, which
+    # the launcher and every auto-seeded child load anyway, holds the same (CI fails when it is stale).
+    lock = _resolved(tmp_path)
+    empty = tmp_path / "no-spec"
+    empty.mkdir()
+    out = seedlock_cli(
+        "run", str(lock), "--stage", "train", "--", *PRINT_PROGRAM, cwd=tmp_path, env={"SEEDLOCK_SPEC_DIR": str(empty)}
+    )
+    assert (out.returncode, out.stdout, out.stderr) == (0, "program\n", "")

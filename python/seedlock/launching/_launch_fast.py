@@ -336,14 +336,14 @@ def _record(
 def stage_variables(lock_path: str | os.PathLike[str], stage: Any) -> dict[str, str]:
     """The variables ``seedlock run`` sets for ``stage`` (spec §6): where the lock is, which stage, and
     each framework's start-up variables as ``spec/registry.json`` lists them, in application order."""
-    from ..spec import _lockfile
+    from ..spec import _registry  # the registry's literals, loaded already (spec.errors)
 
     env = {"SEEDLOCK_LOCK": os.path.abspath(lock_path), "SEEDLOCK_STAGE": stage.name}
-    for fw in _lockfile.registry()["frameworks"]:
-        locked = stage.frameworks.get(fw["name"])
+    for name, variables in _registry.LAUNCHER_ENVIRONMENT.items():
+        locked = stage.frameworks.get(name)
         if locked is None:
             continue
-        for var in fw["launcher_environment"]:
+        for var in variables:
             if not locked.settings[var["when"]]:
                 continue
             value = var["value"].replace("{seed}", str(locked.seed))

@@ -245,12 +245,12 @@ def framework_version(name: str, locked: str | None = None) -> str | None:
     :mod:`seedlock.seeding._machine` where it can tell, without importing the framework modules or
     ``importlib.metadata``. ``locked`` is the version the lock recorded: for an extension, only the
     distributions of that version are looked at first."""
-    from ..spec import _lockfile
+    from ..spec import _registry
     from . import _machine
 
-    entry = _lockfile.frameworks().get(name)
-    if entry is None:  # an extension: the distribution that registers its seeder
-        group = _lockfile.registry()["extensions"]["entry_point_group"]  # extensions.GROUP
+    distributions = _registry.DISTRIBUTIONS.get(name)
+    if distributions is None:  # an extension: the distribution that registers its seeder
+        group = _registry.ENTRY_POINT_GROUP  # extensions.GROUP
         if locked and _machine.registered_with_version(group, name, locked):
             return locked
         from .extensions import version
@@ -260,7 +260,7 @@ def framework_version(name: str, locked: str | None = None) -> str | None:
         return _machine.python_version()
     if name == "r":
         return _machine.rscript_version()
-    quick: Sequence[str | object | None] = [_machine.quick_distribution_version(d) for d in entry["distributions"]]
+    quick: Sequence[str | object | None] = [_machine.quick_distribution_version(d) for d in distributions]
     if _machine.UNSURE not in quick:
         return next((found for found in quick if found is not None), None)  # type: ignore[return-value]
     from .. import frameworks

@@ -13,14 +13,16 @@ second set of lock rules.
   error (or the value).
 * :func:`check` validates parsed data and returns it normalised (``42.0`` → ``42``), or raises the first
   fault as a coded :class:`~seedlock.spec.errors.SeedlockError`. Framework names and settings are checked
-  against ``spec/registry.json``; where a value is not plainly valid, the framework's own checks in
-  :mod:`seedlock.spec.settings` word the error (they are imported only then).
+  against the registry's generated literals (:mod:`seedlock.spec._registry`, already loaded: parsing
+  ``registry.json`` took a third of a millisecond before every run); where a value is not plainly valid,
+  the framework's own checks in :mod:`seedlock.spec.settings` word the error (imported only then).
 """
 
 from __future__ import annotations
 
 import os
 
+from . import _registry
 from . import _validate as v
 from .derivation import DERIVATION, check_label, check_rules, derive
 from .errors import SeedlockError, pointer_join
@@ -131,35 +133,6 @@ def scan(text: str) -> Any:
     return value
 
 
-_REGISTRY: dict[str, Any] | None = None
-
-
-def registry() -> dict[str, Any]:
-    """``registry.json`` where :mod:`seedlock.spec._files` finds it (``$SEEDLOCK_SPEC_DIR`` or the packaged copy)."""
-    global _REGISTRY
-    if _REGISTRY is None:
-        base = os.environ.get("SEEDLOCK_SPEC_DIR") or os.path.join(os.path.dirname(os.path.dirname(__file__)), "_spec")
-        with open(os.path.join(base, "registry.json"), "rb") as handle:
-            text = handle.read().decode("utf-8")
-        # Our own file, read before every run: json's C scanner builds its objects itself (scan's hook,
-        # which finds duplicate keys in a user's text, is a Python call per object: twice the time).
-        from _json import make_scanner  # type: ignore[import-not-found]
-
-        class _Plain:
-            strict = True
-            object_hook = object_pairs_hook = None
-            parse_float, parse_int, parse_constant = float, int, None
-            memo: ClassVar[dict[str, str]] = {}
-
-        _REGISTRY = make_scanner(_Plain())(text, 0)[0]  # type: ignore[arg-type]
-    return _REGISTRY
-
-
-def frameworks() -> dict[str, dict[str, Any]]:
-    """The registry's frameworks by name, in application order."""
-    return {fw["name"]: fw for fw in registry()["frameworks"]}
-
-
 def check(data: Any) -> dict[str, Any]:
     """Validate a parsed lock, including its integrity (spec §5.1); the lock's data, normalised."""
     v.obj(data, "")
@@ -179,12 +152,11 @@ def check(data: Any) -> dict[str, Any]:
     stages_raw = v.obj(data["stages"], "/stages")
     if not stages_raw:
         raise SeedlockError("invalid-value", "A lock needs at least one stage", "/stages")
-    known = frameworks()
     stages = {}
     for name in stages_raw:
         pointer = pointer_join("/stages", name)
         check_label(name, pointer)
-        stages[name] = _stage(name, stages_raw[name], pointer, root["seed"], version, known)
+        stages[name] = _stage(name, stages_raw[name], pointer, root["seed"], version)
     manifest_raw = v.obj(data["manifest"], "/manifest")
     v.members(manifest_raw, "/manifest", ("sha256",), ("path",))
     sha = v.string(manifest_raw["sha256"], "/manifest/sha256")
@@ -229,9 +201,7 @@ def _resolved(value: Any, pointer: str, extra: tuple[str, ...], optional: tuple[
     return out
 
 
-def _stage(
-    name: str, value: Any, pointer: str, root_seed: int, version: str, known: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+def _stage(name: str, value: Any, pointer: str, root_seed: int, version: str) -> dict[str, Any]:
     stage = _resolved(value, pointer, ("frameworks",), ("take_over",))
     take_over = v.take_over_member(value, pointer, version)
     if take_over is not None:
@@ -250,7 +220,7 @@ def _stage(
     fws = {}
     for fw in fws_raw:
         fw_pointer = pointer_join(fws_pointer, fw)
-        _framework(fw, fw_pointer, version, known)
+        _framework(fw, fw_pointer, version)
         entry = _resolved(fws_raw[fw], fw_pointer, ("settings",))
         if entry["source"] == "derived" and entry["seed"] != derive(seed, fw):
             raise SeedlockError(
@@ -258,23 +228,23 @@ def _stage(
                 f"Framework seed {entry['seed']} does not match derive({seed}, {fw!r}) = {derive(seed, fw)}",
                 pointer_join(fw_pointer, "seed"),
             )
-        entry["settings"] = _settings(fw, fws_raw[fw]["settings"], pointer_join(fw_pointer, "settings"), known)
+        entry["settings"] = _settings(fw, fws_raw[fw]["settings"], pointer_join(fw_pointer, "settings"))
         fws[fw] = entry
     stage["frameworks"] = fws
     return stage
 
 
-def _framework(name: str, pointer: str, version: str, known: dict[str, dict[str, Any]]) -> None:
+def _framework(name: str, pointer: str, version: str) -> None:
     """A name a document of ``version`` may list; :func:`seedlock.spec.settings.framework` words a refusal."""
     if name.startswith("x-"):
-        since = registry()["extensions"]["since"]
+        since: str | None = _registry.EXTENSIONS_SINCE
         plain = (
             3 <= len(name) <= 63 and name[2] in _LABEL_REST and name[2] not in "_.-" and set(name[3:]) <= _LABEL_REST
         )
     else:
-        since = known[name]["since"] if name in known else None
+        since = _registry.SINCE.get(name)
         plain = since is not None
-    if plain and v.version_tuple(version) >= v.version_tuple(since):
+    if plain and since is not None and v.version_tuple(version) >= v.version_tuple(since):
         return
     from .settings import framework
 
@@ -282,16 +252,16 @@ def _framework(name: str, pointer: str, version: str, known: dict[str, dict[str,
     raise AssertionError(f"settings.framework accepted {name!r}, which the registry does not")  # pragma: no cover
 
 
-def _settings(fw: str, value: Any, pointer: str, known: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _settings(fw: str, value: Any, pointer: str) -> dict[str, Any]:
     """A framework's complete settings in a lock, normalised; the framework's own checks word a fault."""
-    specs = known[fw]["settings"] if fw in known else []
-    if type(value) is dict and len(value) == len(specs) and all(s["name"] in value for s in specs):
+    specs = _registry.SETTINGS.get(fw, {})
+    if type(value) is dict and len(value) == len(specs) and all(name in value for name in specs):
         out = {}
-        for spec in specs:
-            found = _setting(spec, value[spec["name"]])
+        for name, spec in specs.items():
+            found = _setting(spec, value[name])
             if found is _FAULT:
                 break
-            out[spec["name"]] = found
+            out[name] = found
         else:
             return out
     from .settings import framework_settings
@@ -320,4 +290,4 @@ def _setting(spec: dict[str, Any], value: Any) -> Any:
     return _FAULT  # a setting type this module does not know: the framework's checks decide
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "check", "frameworks", "parse", "read", "registry", "scan"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "check", "parse", "read", "scan"]
