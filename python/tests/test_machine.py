@@ -211,3 +211,24 @@ def test_a_seeder_two_distributions_register_is_the_one_importlib_metadata_lists
             == first
             == f"{'alpha' if order == 'ab' else 'beta'}:seed"
         )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.5\n\n" + "A long description.\n" * 5000,
+        "Metadata-Version: 2.1\nName: demo-pkg\n" + "Classifier: Topic :: Demo\n" * 1000 + "Version: 1.5\n\n",
+        "Metadata-Version: 2.1\nName: demo-pkg\n" + "Classifier: Topic :: Demo\n" * 315 + "Version: 1.5",
+        "Metadata-Version: 2.1\r\nName: demo-pkg\r\nVersion: 1.5\r\n\r\nDescription\r\n",
+        "Name: demo-pkg\nVersion: 1.5",
+    ],
+    ids=["long description", "version past the first 8 kB", "no newline at the end", "CRLF", "two lines"],
+)
+def test_the_version_header_is_read_as_importlib_metadata_reads_it_from_the_first_kilobytes(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = tmp_path / "demo_pkg-1.5.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_bytes(text.encode())
+    _with_path(monkeypatch, tmp_path)
+    assert _machine.quick_distribution_version("demo-pkg") == metadata.version("demo-pkg") == "1.5"

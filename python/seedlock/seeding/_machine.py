@@ -196,22 +196,37 @@ def _metadata_version(path: str) -> str | _Unsure:
     """The ``Version`` header of a metadata directory's ``METADATA`` (``PKG-INFO`` for egg-info)."""
     for filename in ("METADATA", "PKG-INFO"):
         try:
-            with open(os.path.join(path, filename), encoding="utf-8") as handle:
-                text = handle.read()
+            with open(os.path.join(path, filename), "rb") as handle:
+                # The headers come first (Version is the third): numpy's or torch's whole METADATA, tens of
+                # kilobytes of description, took a quarter of a millisecond to read and split per check.
+                head = handle.read(_HEAD_BYTES)
+                whole = len(head) < _HEAD_BYTES
+                found = _version_header((head if whole else head[: head.rfind(b"\n") + 1]).decode("utf-8"))
+                if found is None and not whole:  # not decided by the first complete lines
+                    found = _version_header((head + handle.read()).decode("utf-8"))
         except FileNotFoundError:
             continue
         except (OSError, UnicodeDecodeError):
             return UNSURE
-        if not text:
+        if not head:
             continue
-        for line in text.splitlines():
-            if not line.strip():
-                break  # end of the headers
-            key, sep, value = line.partition(":")
-            if sep and key.strip().lower() == "version":
-                return value.strip() if value.strip() else UNSURE
-        return UNSURE
+        return UNSURE if found is None else found
     return UNSURE
+
+
+_HEAD_BYTES = 8192
+
+
+def _version_header(text: str) -> str | _Unsure | None:
+    """The ``Version`` header's value in ``text``'s header lines, UNSURE when the headers end (a blank
+    line) without one or with an empty one; None when ``text`` ends first."""
+    for line in text.splitlines():
+        if not line.strip():
+            return UNSURE  # end of the headers
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "version":
+            return value.strip() if value.strip() else UNSURE
+    return None
 
 
 def registered_with_version(group: str, name: str, version: str) -> bool:
