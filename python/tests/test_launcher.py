@@ -591,3 +591,15 @@ def test_the_launcher_takes_the_registry_from_its_generated_literals_not_from_re
         "run", str(lock), "--stage", "train", "--", *PRINT_PROGRAM, cwd=tmp_path, env={"SEEDLOCK_SPEC_DIR": str(empty)}
     )
     assert (out.returncode, out.stdout, out.stderr) == (0, "program\n", "")
+
+
+def test_a_command_that_cannot_start_is_reported_after_the_start_of_run_checks_warnings(tmp_path: Path) -> None:
+    lock = _resolved(tmp_path)
+    doc = json.loads(lock.read_text())
+    doc["provenance"]["platform"] = "another-platform"
+    lock.write_text(json.dumps(doc))
+    out = seedlock_cli("run", str(lock), "--stage", "train", "--", str(tmp_path / "no-such-program"), cwd=tmp_path)
+    lines = out.stderr.splitlines()
+    assert out.returncode == 2 and len(lines) == 2, out.stderr
+    assert "another-platform when locked" in lines[0]
+    assert lines[1].startswith("seedlock: error[io-error] Cannot run ")
