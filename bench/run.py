@@ -438,13 +438,15 @@ def bench_launcher(repeat: int, tmp: Path) -> list[Row]:
         (
             " (lock with inputs and params)",
             {"inputs": ["rows.csv"], "params": ["params.yaml"], "stages": stages},
-            "as above, and the lock records a 12 kB input and a parameter file, hashed before the child starts",
+            "as above, and the lock records a 12 kB input and a parameter file, hashed before the child starts (their "
+            "paths can refuse the lock); the comparisons run while the child starts up",
         ),
         (
             " (lock with provenance, inputs, params, jax and extension x-faker)",
             {"version": "1.1", "inputs": ["rows.csv"], "params": ["params.yaml"], "stages": rich},
             "the lock records an input, a parameter file, and the versions of python, numpy, jax and the x-faker "
-            "seeder's distribution (read from its entry_points.txt), all checked before the child starts",
+            "seeder's distribution (read from its entry_points.txt, while the child starts up); in the child, finding "
+            "the x-faker seeder (every entry_points.txt on sys.path) and importing its module",
         ),
     ):
         if "x-faker" in json.dumps(extra) and not have_faker:
