@@ -603,3 +603,44 @@ def test_a_command_that_cannot_start_is_reported_after_the_start_of_run_checks_w
     assert out.returncode == 2 and len(lines) == 2, out.stderr
     assert "another-platform when locked" in lines[0]
     assert lines[1].startswith("seedlock: error[io-error] Cannot run ")
+
+
+def _stale(tmp_path: Path) -> Path:
+    """A lock whose manifest was edited after resolve: its start-of-run check warns."""
+    manifest = tmp_path / "seedlock.json"
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 7, "stages": {"train": {"frameworks": ["python"]}}}))
+    lock = tmp_path / "seedlock.lock.json"
+    out = seedlock_cli("resolve", str(manifest), "-o", str(lock), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    manifest.write_text(json.dumps({"version": "1.0", "seed": 8, "stages": {"train": {"frameworks": ["python"]}}}))
+    return lock
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["sh", "-c", "echo program"],
+        ["echo", "program"],
+        [sys.executable, "-I", "-c", "print('program')"],
+        [sys.executable, "-c", "print('program')"],
+    ],
+    ids=["a shell", "a program", "python -I", "python"],
+)
+def test_the_start_of_run_checks_warning_comes_before_any_commands_first_line(tmp_path: Path, cmd: list[str]) -> None:
+    # Only an interpreter that waits at the start gate may start before the check is done; a shell used to
+    # print first in most runs (the check ran beside it).
+    lock = _stale(tmp_path)
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *cmd],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=tmp_path,
+            env=child_environ(),
+            timeout=60,
+        )
+        lines = out.stdout.splitlines()
+        assert out.returncode == 0, out.stdout
+        assert "stale" in lines[0] or "seedlock.json" in lines[0], out.stdout
+        assert "program" in lines

@@ -195,10 +195,10 @@ def run_lock(options: _Options) -> int:
 
         provenance = run_provenance(data, path, name, base, command=options.cmd)
     gated: Callable[[], None] | None = None
-    if options.auto_seed and not (options.strict or options.record or options.check_reuse):
+    if options.auto_seed and not (options.strict or options.record or options.check_reuse) and _waits(options.cmd):
         # The check's refusals (an input outside the project, a special file) come before the command
         # starts; the rest of it (versions, the manifest, its imports: about 2 ms) runs while the command
-        # starts up, and its Python programs wait for its warnings at the start gate (run_stage).
+        # starts up, and the interpreter waits for its warnings at the start gate (run_stage).
         hashes = None
         if type(prov) is dict and (prov.get("inputs") or prov.get("params")):
             from ..spec.fingerprint import recorded_hashes  # loaded already: base_directory
@@ -276,6 +276,25 @@ def run_lock(options: _Options) -> int:
             provenance = {**provenance, "seeding": outcomes[0].record()}  # type: ignore[dict-item]
         _record(options, ledger, data, raw[0].decode("utf-8-sig"), name, code, provenance, tuple(metrics))
     return code
+
+
+def _waits(cmd: Sequence[str]) -> bool:
+    """Whether ``cmd`` is a Python interpreter started directly, without the options that skip its start-up
+    files (``-I``, ``-E``, ``-S``): it waits at the start gate, so the check's warnings can come while it
+    starts and still precede its output. Anything else (a shell, ``env``, R, a program's own script) may
+    print before it could be held back: the check runs before it starts."""
+    name = os.path.basename(cmd[0])
+    if name != "python" and not (name.startswith("python") and name[6:].replace(".", "").isdigit()):
+        return False
+    args = iter(cmd[1:])
+    for arg in args:
+        if arg in ("-c", "-m", "-") or not arg.startswith("-") or arg.startswith("--"):
+            break  # the program (or a long option, which none of those three is): options end
+        if set(arg[1:]) & {"I", "E", "S"}:
+            return False
+        if arg in ("-W", "-X"):
+            next(args, None)  # their value
+    return True
 
 
 def _warn(lines: Sequence[str]) -> None:
