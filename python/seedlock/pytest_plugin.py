@@ -86,6 +86,10 @@ _STATE = pytest.StashKey[_State]()
 def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--seedlock") or config.getini("seedlock")
     if not path:
+        options = ("--seedlock-seed", "--seedlock-stage", "--seedlock-strict")
+        given = [name for name in options if config.getoption(name)]
+        if given:  # silently ignored, they would leave the tests unseeded while the command line says otherwise
+            raise pytest.UsageError(f"{', '.join(given)} need --seedlock FILE (or the seedlock ini option)")
         return
     from .spec.documents import from_data
     from .spec.errors import SeedlockError
@@ -229,11 +233,13 @@ class _XdistHooks:
             }
 
 
-def _reproduce(state: _State) -> str:
+def _reproduce(state: _State, config: pytest.Config) -> str:
     """How to run these tests with the same seeds again."""
     if state.from_lock:
         return f"reproduce with --seedlock {state.path} (a lock is final)"
-    line = f"reproduce with --seedlock-seed={state.lock.root.seed} or --seedlock-seed=last"
+    line = f"reproduce with --seedlock-seed={state.lock.root.seed}"
+    if getattr(config, "cache", None) is not None:  # `last` reads pytest's cache (absent: -p no:cacheprovider)
+        line += " or --seedlock-seed=last"
     stage = state.stage
     if stage.source in ("generated", "env"):
         # The stage seed was not derived from the root seed: the root seed alone does not bring it back.
@@ -254,7 +260,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     root = state.lock.root
     return [
         f"seedlock: root seed {root.seed} ({state.source}) from {state.path}, stage {state.stage.name!r} "
-        f"({', '.join(state.stage.frameworks)}); {_reproduce(state)}",
+        f"({', '.join(state.stage.frameworks)}); {_reproduce(state, config)}",
         *config.stash.get(_START_WARNINGS, []),
     ]
 
@@ -264,7 +270,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if state is None or not (terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")):
         return
     # Repeated last, under the failures, where a person reading a red CI log looks.
-    terminalreporter.write_line(f"seedlock: {_reproduce(state)}")
+    terminalreporter.write_line(f"seedlock: {_reproduce(state, config)}")
 
 
 def _with_seeds(stage: Any, seeds: dict[str, int]) -> Any:
@@ -548,6 +554,11 @@ class _SeedOnFirstImport:
         if direct is not None:
             direct(seeds.seed(phase, framework))
             return
+        # What the framework holds right after its import (its flags' defaults) is put back after the test,
+        # as for a framework the test found imported.
+        own = runner.module(framework)
+        if own is not None:
+            seeds.restorers.append(own.save())
         from .seeding._autoseed import seed_on_import
 
         actions = seed_on_import(

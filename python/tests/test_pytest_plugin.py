@@ -482,3 +482,42 @@ def test_what_a_test_saved_is_released_after_it(project: pytest.Pytester) -> Non
     held = [line for line in result.outlines if "HELD " in line]
     assert held
     assert not [line for line in held if "_TestSeeds" in line]
+
+
+FLAG_CONFTEST = """
+def pytest_unconfigure(config):
+    import sys
+    torch = sys.modules.get("torch")
+    print("DETERMINISTIC-AFTER", None if torch is None else torch.are_deterministic_algorithms_enabled())
+"""
+FLAG_TESTS = """
+def test_imports_torch_in_its_body():
+    import torch
+    assert torch.are_deterministic_algorithms_enabled()  # the stage's setting, applied on the import
+"""
+
+
+def test_a_framework_first_imported_in_a_test_gets_its_flags_back_after_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makefile(".json", seedlock=json.dumps(LAZY_MANIFEST))
+    pytester.makeconftest(FLAG_CONFTEST)
+    pytester.makepyfile(test_flag=FLAG_TESTS)
+    result = pytester.runpytest_subprocess("-s", "--seedlock", "seedlock.json")
+    result.assert_outcomes(passed=1)
+    assert "DETERMINISTIC-AFTER False" in result.stdout.str()
+
+
+def test_a_seedlock_option_without_seedlock_is_an_error_not_ignored(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess("--seedlock-seed=5", "test_draws.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--seedlock-seed need --seedlock FILE" in result.stderr.str()
+
+
+def test_the_reproduce_line_offers_last_only_where_pytest_keeps_its_cache(project: pytest.Pytester) -> None:
+    with_cache = project.runpytest_subprocess("--seedlock", "seedlock.json", "--seedlock-seed", "3", "test_draws.py")
+    assert "or --seedlock-seed=last" in with_cache.stdout.str()
+    without = project.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--seedlock", "seedlock.json", "--seedlock-seed", "3", "test_draws.py"
+    )
+    assert "reproduce with --seedlock-seed=3" in without.stdout.str()
+    assert "--seedlock-seed=last" not in without.stdout.str()
