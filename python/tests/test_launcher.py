@@ -553,6 +553,19 @@ def test_a_descriptor_that_is_not_the_launchers_pipe_is_no_start_gate(tmp_path: 
 PRINT_PROGRAM = [sys.executable, "-c", "print('program')"]
 
 
+def _run_merged(lock: Path, cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``seedlock run LOCK --stage train -- CMD`` with stderr in stdout: the order the user sees."""
+    return subprocess.run(
+        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+        env=child_environ(),
+        timeout=60,
+    )
+
+
 def test_strict_mode_checks_the_start_of_the_run_before_the_command_starts(tmp_path: Path) -> None:
     lock = _resolved(tmp_path)
     doc = json.loads(lock.read_text())
@@ -562,14 +575,7 @@ def test_strict_mode_checks_the_start_of_the_run_before_the_command_starts(tmp_p
     assert out.returncode == 2 and "error[lock-mismatch]" in out.stderr, out.stderr
     assert not (tmp_path / "ran").exists()
     # Without --strict the same difference is a warning, printed before the program's first line.
-    out = subprocess.run(
-        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *PRINT_PROGRAM],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=tmp_path,
-        env=child_environ(),
-    )
+    out = _run_merged(lock, PRINT_PROGRAM, tmp_path)
     assert out.returncode == 0, out.stdout
     assert out.stdout.index("another-platform when locked") < out.stdout.index("program\n")
 
@@ -631,15 +637,7 @@ def test_the_start_of_run_checks_warning_comes_before_any_commands_first_line(tm
     # print first in most runs (the check ran beside it).
     lock = _stale(tmp_path)
     for _ in range(5):
-        out = subprocess.run(
-            [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *cmd],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=tmp_path,
-            env=child_environ(),
-            timeout=60,
-        )
+        out = _run_merged(lock, cmd, tmp_path)
         lines = out.stdout.splitlines()
         assert out.returncode == 0, out.stdout
         assert "stale" in lines[0] or "seedlock.json" in lines[0], out.stdout
