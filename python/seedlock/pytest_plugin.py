@@ -91,6 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if given:  # silently ignored, they would leave the tests unseeded while the command line says otherwise
             raise pytest.UsageError(f"{', '.join(given)} need --seedlock FILE (or the seedlock ini option)")
         return
+    _leave_unrewritten(config)
     from .spec.documents import from_data
     from .spec.errors import SeedlockError
 
@@ -122,6 +123,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_TestHooks(config, config.stash[_STATE]), "seedlock-tests")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "seedlock-xdist")
+
+
+def _leave_unrewritten(config: pytest.Config) -> None:
+    """Take seedlock's package off pytest's list of modules to rewrite for assertions. pytest puts every
+    package of a plug-in's distribution there, and then loads each of its modules through its rewriter (a
+    second path search, file-name patterns and its own bytecode cache per import: about 2 M instructions a
+    module, some 10 ms for the modules that read a manifest). seedlock has no asserts (the package says
+    PYTEST_DONT_REWRITE). pytest has no public way to do this: where its private list is not what this
+    expects, nothing changes and the imports take the slow way."""
+    marked = getattr(getattr(config.pluginmanager, "rewrite_hook", None), "_must_rewrite", None)
+    if isinstance(marked, set):
+        marked.discard(__package__)
 
 
 def _resolve(config: pytest.Config, path: str) -> tuple[Any, str, bool]:

@@ -521,3 +521,20 @@ def test_the_reproduce_line_offers_last_only_where_pytest_keeps_its_cache(projec
     )
     assert "reproduce with --seedlock-seed=3" in without.stdout.str()
     assert "--seedlock-seed=last" not in without.stdout.str()
+
+
+LOADER_TESTS = """
+import sys
+
+def test_loaders():
+    print("LOADER", type(sys.modules["seedlock.spec.lock"].__loader__).__name__)
+"""
+
+
+def test_seedlocks_modules_skip_pytests_assertion_rewriter(project: pytest.Pytester) -> None:
+    # pytest loads every module of a plug-in's package through its rewriter (about 2 M instructions each);
+    # seedlock has no asserts, and the modules that read the manifest load as plain modules.
+    project.makepyfile(test_loaders=LOADER_TESTS)
+    result = project.runpytest_subprocess("-s", "--seedlock", "seedlock.json", "test_loaders.py")
+    assert result.ret == 0
+    assert "LOADER SourceFileLoader" in result.stdout.str()
