@@ -12,10 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import seedlock
-from conftest import SPEC, child_environ, seedlock_cli
+from conftest import SPEC, child_environ, seedlock_cli, vector_files
 from seedlock.launching.launch import stage_environment
 
 CLASSIC = SPEC / "examples" / "classic.json"
@@ -587,6 +588,12 @@ def test_the_launcher_names_the_checked_variable_as_the_check_does() -> None:
     assert _launch_fast.CHECKED_VARIABLE == runcheck.CHECKED_VARIABLE
 
 
+def test_the_lock_reader_bounds_seeds_as_the_derivation_does() -> None:
+    from seedlock.spec import _lockfile, derivation
+
+    assert _lockfile._SEED_MAX == derivation.SEED_MAX
+
+
 def test_the_launcher_takes_the_registry_from_its_generated_literals_not_from_registry_json(tmp_path: Path) -> None:
     # Parsing registry.json cost a third of a millisecond before every run; seedlock.spec._registry, which
     # the launcher and every auto-seeded child load anyway, holds the same (CI fails when it is stale).
@@ -642,3 +649,225 @@ def test_the_start_of_run_checks_warning_comes_before_any_commands_first_line(tm
         assert out.returncode == 0, out.stdout
         assert "stale" in lines[0] or "seedlock.json" in lines[0], out.stdout
         assert "program" in lines
+
+
+# A Python interpreter `seedlock run` starts directly waits at the start gate, so the lock is checked while
+# it starts up: it starts with the stage's values read plainly (plain_stage), which must be exactly what
+# the validator returns, and a lock the validator refuses must end it before its program runs.
+def _lock_vectors() -> list[Any]:
+    """Every lock of the lock vectors (the expected lock of each resolution)."""
+    return [
+        pytest.param(case["expected"]["lock"], id=f"{path.stem}: {case['description']}")
+        for path in vector_files("lock")
+        for case in json.loads(path.read_text("utf-8"))["cases"]
+        if "lock" in case.get("expected", {})
+    ]
+
+
+@pytest.mark.parametrize("lock", _lock_vectors())
+def test_a_stage_read_plainly_is_what_the_validator_returns_for_every_lock_vector(lock: dict[str, Any]) -> None:
+    from seedlock.spec import _lockfile
+
+    checked = _lockfile.check(lock)
+    for name, stage in checked["stages"].items():
+        expected = {fw: {"seed": e["seed"], "settings": e["settings"]} for fw, e in stage["frameworks"].items()}
+        plain = _lockfile.plain_stage(lock, name)
+        assert plain is not None, name
+        assert plain["frameworks"] == expected
+        assert list(plain["frameworks"]) == list(expected)  # the order seeds are applied in
+        assert plain.get("take_over") == stage.get("take_over")
+    assert _lockfile.plain_stage(lock, "no-such-stage") is None
+
+
+_PLAIN = {
+    "lock-version": "1.2",
+    "stages": {
+        "train": {
+            "frameworks": {
+                "python": {"seed": 5, "settings": {"hash_seed": True}},
+                "torch": {"seed": 6, "settings": {"deterministic": True, "warn_only": False, "num_threads": 2}},
+            }
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("pointer", "value"),
+    [
+        ("/stages/train/frameworks/python/seed", 5.0),  # the validator writes 5
+        ("/stages/train/frameworks/python/seed", True),
+        ("/stages/train/frameworks/python/seed", -1),
+        ("/stages/train/frameworks/python/seed", 2**31),  # PYTHONHASHSEED would be out of the spec's range
+        ("/stages/train/frameworks/python/seed", "5"),
+        ("/stages/train/frameworks/torch/settings/num_threads", 2.0),
+        ("/stages/train/frameworks/torch/settings/num_threads", 0),
+        ("/stages/train/frameworks/torch/settings/deterministic", 1),
+        ("/stages/train/frameworks/torch/settings/extra", True),
+        ("/stages/train/frameworks/python/settings", []),
+        ("/stages/train/frameworks", {}),
+        ("/stages/train/take_over", 1),
+        ("/stages/train", []),
+        ("/stages", None),
+        ("/lock-version", None),
+    ],
+)
+def test_a_value_the_validator_would_refuse_or_rewrite_is_not_read_plainly(pointer: str, value: object) -> None:
+    import copy
+
+    from seedlock.spec import _lockfile
+
+    assert _lockfile.plain_stage(_PLAIN, "train") is not None
+    lock = copy.deepcopy(_PLAIN)
+    *parents, last = pointer.strip("/").split("/")
+    target: Any = lock
+    for part in parents:
+        target = target[part]
+    if value is None:
+        del target[last]
+    else:
+        target[last] = value
+    assert _lockfile.plain_stage(lock, "train") is None
+
+
+def _invalid_locks() -> list[Any]:
+    return [
+        pytest.param(case, id=f"{path.stem}: {case['description']}")
+        for path in vector_files("invalid")
+        for case in json.loads(path.read_text("utf-8"))["cases"]
+        if case["input"].get("kind") == "lock"
+    ]
+
+
+@pytest.mark.parametrize("case", _invalid_locks())
+def test_seedlock_run_refuses_every_invalid_lock_vector_before_a_python_program_runs(
+    tmp_path: Path, case: dict[str, Any]
+) -> None:
+    document = case["input"]["document"]
+    lock = tmp_path / "l.json"
+    lock.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    stages = document.get("stages") if isinstance(document, dict) else None
+    stage = next(iter(stages), "train") if isinstance(stages, dict) and stages else "train"
+    program = [sys.executable, "-c", "open('ran', 'w').close(); print('program ran')"]
+    held = seedlock_cli("run", str(lock), "--stage", stage, "--", *program, cwd=tmp_path)
+    # The same lock with the check first (no interpreter held back at the gate): the same one line.
+    first = seedlock_cli("run", str(lock), "--stage", stage, "--no-auto-seed", "--", *program, cwd=tmp_path)
+    assert held.returncode == first.returncode == 2, (held.stderr, first.stderr)
+    assert held.stdout == "" and not (tmp_path / "ran").exists()
+    assert held.stderr == first.stderr
+    codes = [fault["code"] for fault in case.get("errors") or [case["error"]]]  # several: the first found
+    assert held.stderr.startswith(tuple(f"seedlock: error[{code}] " for code in codes)), held.stderr
+    assert held.stderr.count("\n") == 1
+
+
+def test_most_invalid_lock_vectors_reach_an_interpreter_held_at_the_start_gate() -> None:
+    # Else the test above would only see locks checked before the command starts.
+    from seedlock.spec import _lockfile
+
+    held = [
+        case
+        for case in (param.values[0] for param in _invalid_locks())
+        if isinstance(case["input"]["document"], dict)
+        and _lockfile.plain_stage(case["input"]["document"], next(iter(case["input"]["document"]["stages"])))
+        is not None
+    ]
+    assert len(held) >= 15
+
+
+# The seeders of a stage's extensions are looked up in every auto-seeded interpreter, which read every
+# distribution's entry_points.txt (about a millisecond): the launcher looks them up while the interpreter
+# starts and hands them over through the start gate, for that interpreter and its children.
+_HANDED = (
+    "import os, sys\n"
+    "print('machine loaded:', 'seedlock.seeding._machine' in sys.modules)\n"
+    "print('handed:', bool(os.environ.get('SEEDLOCK_SEEDERS')))\n"
+    "from faker import Faker\n"
+    "print(Faker().name())\n"
+)
+
+
+def test_an_interpreter_seedlock_run_starts_is_handed_its_extensions_seeder(
+    tmp_path: Path, faker_installed: None
+) -> None:
+    lock = _rich_lock(tmp_path)
+    out = seedlock_cli("run", str(lock), "--stage", "train", "-v", "--", sys.executable, "-c", _HANDED, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[:2] == ["machine loaded: False", "handed: True"]  # no entry_points.txt was read
+    seed = json.loads(lock.read_text())["stages"]["train"]["frameworks"]["x-faker"]["seed"]
+    assert f"x-faker    applied  Faker.seed({seed})" in out.stderr
+    # Its name is the one the seeder's own lookup gives (a child searching sys.path itself).
+    nested = (
+        "import os, subprocess, sys\n"
+        f"subprocess.run([sys.executable, '-c', {_HANDED!r}], env={{**os.environ, 'SEEDLOCK_SEEDERS': ''}})\n"
+    )
+    again = seedlock_cli("run", str(lock), "--stage", "train", "--", sys.executable, "-c", nested, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[1:] == ["handed: False", lines[2]]
+
+
+@pytest.fixture
+def handoff_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """This interpreter's path as a launcher's (its first entry: the launcher's own directory), and
+    SEEDLOCK_SEEDERS as that launcher hands x-faker over (registered or not: the hand-over says so)."""
+    from seedlock.seeding import extensions
+
+    launcher = [str(tmp_path / "bin"), *sys.path[1:]]
+    monkeypatch.setattr(sys, "path", launcher)
+    text = extensions.handoff(["x-faker", "x-unregistered"])
+    assert text is not None and text.endswith("\nx-unregistered=")
+    monkeypatch.setenv(extensions.SEEDERS_VARIABLE, text)
+    return launcher[1:]
+
+
+def _handed(path: list[str], monkeypatch: pytest.MonkeyPatch, name: str = "x-faker") -> object:
+    from seedlock.seeding import extensions
+
+    monkeypatch.setattr(sys, "path", path)
+    return extensions._handed_over(name)
+
+
+def test_a_handed_over_seeder_holds_only_where_the_path_ends_as_the_launchers(
+    tmp_path: Path, handoff_path: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seedlock.seeding import _machine, extensions
+
+    found = _machine.entry_point_value(extensions.GROUP, "x-faker")
+    assert _handed(handoff_path, monkeypatch) == found  # the interpreter's path at start: the launcher's
+    assert _handed(handoff_path, monkeypatch, "x-unregistered") is None  # looked up: none registered
+    assert _handed(handoff_path, monkeypatch, "x-other") is extensions._NOT_HANDED  # not looked up
+    empty = tmp_path / "program"
+    empty.mkdir()
+    assert _handed([str(empty), *handoff_path], monkeypatch) == found  # a directory with no distribution
+    assert _handed(handoff_path[1:], monkeypatch) is extensions._NOT_HANDED  # another path: its own search
+    assert _handed([*handoff_path, str(empty)], monkeypatch) is extensions._NOT_HANDED
+
+
+def test_a_distribution_ahead_of_the_launchers_path_makes_the_interpreter_search_itself(
+    tmp_path: Path, handoff_path: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seedlock.seeding import extensions
+
+    program = tmp_path / "program"
+    info = program / "local_faker-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "entry_points.txt").write_text("[seedlock.seeders]\nx-faker = local_faker:seed\n")
+    assert _handed([str(program), *handoff_path], monkeypatch) is extensions._NOT_HANDED
+    (tmp_path / "zipped.zip").write_bytes(b"")
+    assert _handed([str(tmp_path / "zipped.zip"), *handoff_path], monkeypatch) is extensions._NOT_HANDED
+
+
+def test_a_finder_that_lists_distributions_makes_the_interpreter_search_itself(
+    handoff_path: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seedlock.seeding import extensions
+
+    class Finder:
+        def find_spec(self, *args: object) -> None:
+            return None
+
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
+    assert _handed(handoff_path, monkeypatch) is extensions._NOT_HANDED

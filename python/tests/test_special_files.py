@@ -137,6 +137,8 @@ def test_a_hand_edited_lock_naming_a_special_file_is_refused_before_the_command_
     for args in (
         ["run", "p.lock.json", "--stage", "train", "--", "touch", "ran"],
         ["run", "p.lock.json", "--stage", "train", "--record", "--", "touch", "ran"],
+        # A Python interpreter is held at the start gate while the lock is checked: ended before its program.
+        ["run", "p.lock.json", "--stage", "train", "--", sys.executable, "-c", "open('ran', 'w').close()"],
     ):
         out = _cli(tmp_path, *args)
         assert _error(out) == (2, "io-error", "/provenance/inputs/dev"), out.stderr
@@ -150,9 +152,10 @@ def test_a_hand_edited_lock_naming_a_file_outside_the_project_is_path_outside_ro
     lock, doc = _locked(work)
     digest = hashlib.sha256(b"not the project's\n").hexdigest()
     _edit_inputs(lock, doc, {"data.csv": doc["provenance"]["inputs"]["data.csv"], "../../secret.txt": digest})
-    out = _cli(work, "run", "p.lock.json", "--stage", "train", "--", "touch", "ran")
-    assert _error(out) == (2, "path-outside-root", "/provenance/inputs/..~1..~1secret.txt"), out.stderr
-    assert not (work / "ran").exists()
+    for command in (["touch", "ran"], [sys.executable, "-c", "open('ran', 'w').close()"]):
+        out = _cli(work, "run", "p.lock.json", "--stage", "train", "--", *command)
+        assert _error(out) == (2, "path-outside-root", "/provenance/inputs/..~1..~1secret.txt"), out.stderr
+        assert not (work / "ran").exists()
     # A manifest that allows external paths allows them in its lock too.
     manifest = json.loads((work / "pipeline.json").read_text())
     (work / "pipeline.json").write_text(json.dumps({**manifest, "allow_external_paths": True}))

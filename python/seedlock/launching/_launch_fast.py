@@ -11,13 +11,16 @@ misspelt one) go to the argparse command line, whose ``run`` calls :func:`run_lo
 :func:`run_lock`:
 
 1. reads the lock file once (:func:`seedlock.spec._lockfile.read`: a pipe, ``/dev/stdin`` or ``<(cat lock)``
-   cannot be read twice) and checks it with the one lock validator (:func:`seedlock.spec._lockfile.check`);
+   cannot be read twice) and checks it with the one lock validator (:func:`seedlock.spec._lockfile.check`):
+   first, or, for an interpreter held back at the start gate, while it starts up (from the stage's values
+   read plainly, :func:`seedlock.spec._lockfile.plain_stage`);
 2. runs the start-of-run check (:func:`seedlock.seeding.runcheck.check_start`, spec §5.4) on every run; git,
-   the CI variables and the ledger are read only with ``--record`` or ``--check-reuse``. What can refuse
-   the lock (:func:`seedlock.spec.fingerprint.recorded_hashes`) runs first; the rest runs while the command
-   starts up (on another core), and auto-seeded Python programs wait for its warnings at the start gate
-   (:func:`run_stage`). With ``--strict``, ``--record``, ``--check-reuse`` or ``--no-auto-seed`` it all runs
-   before the command starts;
+   the CI variables and the ledger are read only with ``--record`` or ``--check-reuse``. When the command
+   is a Python interpreter started directly, it runs while that starts up (on another core): the
+   interpreter waits at the start gate (:func:`run_stage`) until the check is done, so its warnings come
+   before the program's output and a refusal (:func:`seedlock.spec.fingerprint.recorded_hashes`: a path
+   outside the project, a special file) ends it before its program runs. With ``--strict``, ``--record``,
+   ``--check-reuse``, ``--no-auto-seed`` or any other command it all runs before the command starts;
 3. starts the command with the stage's variables (:func:`stage_variables`) and the auto-seeding ones
    (:func:`autoseed_environment`) through :func:`run_command`, the one foreground child runner, which
    ``seedlock verify`` uses too (:func:`seedlock.launching.launch.run_child`);
@@ -170,53 +173,44 @@ def run_lock(options: _Options) -> int:
         from ..ledger import check_address
 
         check_address(options.ledger)  # before any child starts: out of `ps`, and refused before the run
-    raw = _read_lock(path)
-    data = raw[1]
-    stage = data["stages"].get(name)
-    if stage is None:
-        from ..spec._suggest import hint
-
-        stages = data["stages"]
-        raise SeedlockError(
-            "unknown-stage",
-            f"No stage {name!r}{hint(name, stages)} (stages: {', '.join(stages)})",
-            pointer_join("/stages", name),
-        )
-    prov = data["provenance"]
-    if options.record or options.check_reuse or (type(prov) is dict and (prov.get("inputs") or prov.get("params"))):
-        from ..spec.fingerprint import base_directory
-
-        base = base_directory(data, path)
-    else:
-        base = os.path.dirname(os.path.abspath(path))  # nothing is hashed: no need to find the manifest's directory
-    provenance = None
-    if options.record or options.check_reuse:
-        from ..records.recording import run_provenance
-
-        provenance = run_provenance(data, path, name, base, command=options.cmd)
-    gated: Callable[[], None] | None = None
+    raw, document = _read_lock(path)
+    gated: Callable[[], None] | None
     if options.auto_seed and not (options.strict or options.record or options.check_reuse) and _waits(options.cmd):
-        # The check's refusals (an input outside the project, a special file) come before the command
-        # starts; the rest of it (versions, the manifest, its imports: about 2 ms) runs while the command
-        # starts up, and the interpreter waits for its warnings at the start gate (run_stage).
-        hashes = None
-        if type(prov) is dict and (prov.get("inputs") or prov.get("params")):
-            from ..spec.fingerprint import recorded_hashes  # loaded already: base_directory
-
-            hashes = recorded_hashes(data, base)
+        # The command is an interpreter that waits at the start gate (run_stage) before its program runs:
+        # it starts with the stage's seeds read plainly from the lock (plain_stage), and the lock is
+        # checked while it starts up, with the start-of-run check (hashing the inputs, versions, the
+        # manifest; their imports: 2-4 ms). A refusal (a lock fault, an input outside the project, a special
+        # file) ends the interpreter before its program runs; the check's warnings come before its
+        # first line. A stage that is not plainly readable is checked first.
+        stage: Mapping[str, Any] | None = plain_stage(document, name)
+        data: dict[str, Any] | None = _checked(document, path) if stage is None else None
 
         def gated() -> None:
             from ..seeding.runcheck import check_start
 
-            _warn(check_start(data, name, base=base, lock_path=path, hashes=hashes).warnings(name))
+            checked = data if data is not None else _checked(document, path)
+            base = _base_directory(checked, path)
+            _warn(check_start(checked, name, base=base, lock_path=path).warnings(name))
 
+        provenance = None
     else:
+        gated, stage = None, None
+        data = _checked(document, path)
+        base = _base_directory(data, path)
+        provenance = None
+        if options.record or options.check_reuse:
+            from ..records.recording import run_provenance
+
+            provenance = run_provenance(data, path, name, base, command=options.cmd)
         from ..seeding.runcheck import check_start
 
         check = check_start(data, name, base=base, current=provenance, lock_path=path)
         if options.strict:
             check.raise_if_any(path)  # strict refuses before the command starts
         _warn(check.warnings(name))
+    if stage is None:
+        assert data is not None  # checked above: no plain stage means a checked lock
+        stage = _stage_of(data, name)
     ledger = None
     if options.check_reuse:
         from ..records.recording import ledger_for, reuse_report
@@ -242,7 +236,7 @@ def run_lock(options: _Options) -> int:
     try:
         if not _is_regular(path):
             # The child's apply_from_env() reads $SEEDLOCK_LOCK again: a pipe's text is gone by then.
-            env["SEEDLOCK_LOCK"] = _keep_copy(status_dir, raw[0])
+            env["SEEDLOCK_LOCK"] = _keep_copy(status_dir, raw)
         if options.record:
             from ..records.metrics import collecting_metrics
 
@@ -274,8 +268,20 @@ def run_lock(options: _Options) -> int:
     if options.record:
         if outcomes:  # what the run's processes seeded, failed to seed and did not control (spec §5.4)
             provenance = {**provenance, "seeding": outcomes[0].record()}  # type: ignore[dict-item]
-        _record(options, ledger, data, raw[0].decode("utf-8-sig"), name, code, provenance, tuple(metrics))
+        assert data is not None  # a recorded run checks the lock before it starts
+        _record(options, ledger, data, raw.decode("utf-8-sig"), name, code, provenance, tuple(metrics))
     return code
+
+
+def _base_directory(data: Mapping[str, Any], path: str) -> str:
+    """Where the lock's inputs and parameter files are (:func:`seedlock.spec.fingerprint.base_directory`)
+    when it records any; the lock's directory otherwise (nothing is hashed: no need to find the manifest)."""
+    prov = data["provenance"]
+    if type(prov) is dict and (prov.get("inputs") or prov.get("params")):
+        from ..spec.fingerprint import base_directory
+
+        return base_directory(data, path)
+    return os.path.dirname(os.path.abspath(path))
 
 
 def _waits(cmd: Sequence[str]) -> bool:
@@ -303,23 +309,54 @@ def _warn(lines: Sequence[str]) -> None:
     sys.stderr.flush()
 
 
-def _read_lock(path: str) -> tuple[bytes, dict[str, Any]]:
-    """The lock's bytes and checked data; errors name the file (a manifest is ``not-a-lock``)."""
+def _read_lock(path: str) -> tuple[bytes, Any]:
+    """The lock's bytes, read once, and their JSON; errors name the file."""
     from ..spec import _lockfile
 
     try:
         raw = _lockfile.read(path)
-        document = _lockfile.parse(raw)
+        return raw, _lockfile.parse(raw)
+    except SeedlockError as err:
+        raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
+
+
+def plain_stage(document: Any, name: str) -> dict[str, Any] | None:
+    """:func:`seedlock.spec._lockfile.plain_stage` (loaded already: :func:`_read_lock`)."""
+    from ..spec._lockfile import plain_stage
+
+    return plain_stage(document, name)
+
+
+def _checked(document: Any, path: str) -> dict[str, Any]:
+    """The lock's checked data; errors name the file (a manifest is ``not-a-lock``)."""
+    from ..spec import _lockfile
+
+    try:
         if type(document) is not dict or "lock-version" not in document:
             from ..spec.documents import from_data
 
             from_data(document, path=path)  # a manifest's own faults first, as `seedlock.read` reports them
             raise SeedlockError("not-a-lock", f"{path}: a manifest, not a lock (resolve it first)", "/lock-version")
-        return raw, _lockfile.check(document)
+        return _lockfile.check(document)
     except SeedlockError as err:
         if err.code == "not-a-lock":
             raise
         raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
+
+
+def _stage_of(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """Stage ``name`` of checked lock data (``unknown-stage`` with the stages there are)."""
+    stage = data["stages"].get(name)
+    if stage is None:
+        from ..spec._suggest import hint
+
+        stages = data["stages"]
+        raise SeedlockError(
+            "unknown-stage",
+            f"No stage {name!r}{hint(name, stages)} (stages: {', '.join(stages)})",
+            pointer_join("/stages", name),
+        )
+    return stage  # type: ignore[no-any-return]
 
 
 def _record(
@@ -549,6 +586,7 @@ def run_stage(
             os.close(gate.pop(0))
             try:
                 gated()  # type: ignore[misc]
+                _hand_over(gate[0], stage)
             finally:
                 os.close(gate.pop())  # the gate opens: the command's programs run
         _remove_stale(os.path.dirname(status_dir))
@@ -569,6 +607,29 @@ def run_stage(
     if outcomes is not None:  # a run record keeps what was and was not controlled
         outcomes.append(outcome)
     return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
+
+
+def _hand_over(gate: int, stage: Any) -> None:
+    """Send what the command's interpreters would each look up at start through the start gate, found
+    while they start up: the seeders of the stage's extensions (:func:`seedlock.seeding.extensions.handoff`;
+    reading every ``entry_points.txt`` took each interpreter about a millisecond). The sitecustomize sets
+    each ``NAME=VALUE`` item (ended by a NUL byte) in its environment before seeding."""
+    from ..spec import _registry
+
+    names = [name for name in stage.frameworks if name.startswith(_registry.EXTENSION_PREFIX)]
+    if not names:
+        return
+    from ..seeding.extensions import SEEDERS_VARIABLE, handoff
+
+    text = handoff(names)
+    if text is None:
+        return
+    data = f"{SEEDERS_VARIABLE}={text}\0".encode("utf-8", "surrogateescape")
+    try:
+        while data:
+            data = data[os.write(gate, data) :]
+    except BrokenPipeError:
+        pass  # the interpreter is gone already (or never read the gate): nothing is lost
 
 
 _PREFIX = "seedlock-status-"

@@ -282,11 +282,11 @@ def _registers(path: str, group: str, name: str) -> bool:
     return False
 
 
-def entry_point_value(group: str, name: str) -> str | _Unsure | None:
+def entry_point_value(group: str, name: str, path: Iterable[str] | None = None) -> str | _Unsure | None:
     """The value (``module:attr``) of the first entry point ``name`` in ``group`` that
-    :func:`importlib.metadata.entry_points` lists, read from ``sys.path``'s ``entry_points.txt`` files;
-    None when no distribution registers it, :data:`UNSURE` where only the standard library can say
-    (other finders, zips, eggs, two metadata directories for one name)."""
+    :func:`importlib.metadata.entry_points` lists, read from the ``entry_points.txt`` files of ``path``
+    (``sys.path``); None when no distribution registers it, :data:`UNSURE` where only the standard
+    library can say (other finders, zips, eggs, two metadata directories for one name)."""
     import _frozen_importlib_external  # type: ignore[import-not-found]
 
     for finder in sys.meta_path:
@@ -299,7 +299,7 @@ def entry_point_value(group: str, name: str) -> str | _Unsure | None:
     # (the index keeps it), the first distribution of a name only; its first entry point of that name
     # is what extensions.find loads, so the search stops there.
     seen: set[str] = set()
-    for entry in sys.path:
+    for entry in sys.path if path is None else path:
         index = _index(entry or ".")
         if index is UNSURE:
             return UNSURE

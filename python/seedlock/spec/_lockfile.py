@@ -1,9 +1,10 @@
-"""Reading and checking a lock (spec §5): the one lock validator, with few imports.
+"""Reading a lock (spec §5), and the one lock validator's entry point, with few imports.
 
-``seedlock run`` reads and checks a lock before every job it starts, so this module imports only
-:mod:`seedlock.spec.errors`, :mod:`seedlock.spec.derivation` and :mod:`seedlock.spec._validate` (no ``json``, ``re``,
-``typing`` or ``dataclasses``). :meth:`seedlock.spec.lock.Lock.from_dict` wraps :func:`check`: there is no
-second set of lock rules.
+``seedlock run`` reads a lock before every job it starts, so this module imports only
+:mod:`seedlock.spec.errors` and the registry's literals (no ``json``, ``re``, ``typing`` or
+``dataclasses``); the rules :func:`check` applies are in :mod:`seedlock.spec._lockrules`, loaded when a lock
+is checked. :meth:`seedlock.spec.lock.Lock.from_dict` wraps :func:`check`: there is no second set of
+lock rules.
 
 * :func:`read` reads a file once, whatever it is (a regular file, a pipe, ``/dev/stdin``, a process
   substitution ``<(cat lock)``), capped at :data:`seedlock.spec._json.MAX_DOCUMENT_BYTES`.
@@ -16,6 +17,7 @@ second set of lock rules.
   against the registry's generated literals (:mod:`seedlock.spec._registry`, already loaded: parsing
   ``registry.json`` took a third of a millisecond before every run); where a value is not plainly valid,
   the framework's own checks in :mod:`seedlock.spec.settings` word the error (imported only then).
+* :func:`plain_stage` reads one stage as :func:`check` would return it, where that needs no checking.
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from __future__ import annotations
 import os
 
 from . import _registry
-from . import _validate as v
-from .derivation import DERIVATION, check_label, check_rules, derive
-from .errors import SeedlockError, pointer_join
+from .errors import SeedlockError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,10 +35,8 @@ SOURCES = ("manifest", "env", "generated", "derived")
 MAX_BYTES = 16 * 1024 * 1024  # seedlock.spec._json.MAX_DOCUMENT_BYTES (a test checks they agree)
 MAX_DEPTH = 64  # seedlock.spec._json.MAX_DEPTH
 _BOM = b"\xef\xbb\xbf"
-_HEX = frozenset("0123456789abcdef")
-_LABEL_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
-_LOCK_REQUIRED = ("lock-version", "derivation", "root", "stages", "manifest")
-_LOCK_OPTIONAL = ("$schema", "provenance", "rules")
+#: derivation.SEED_MAX (spec §1.3; a test holds them equal): the derivation is not loaded to read a lock.
+_SEED_MAX = 2**31 - 1
 
 
 def read(path: str) -> bytes:
@@ -134,160 +132,68 @@ def scan(text: str) -> Any:
 
 
 def check(data: Any) -> dict[str, Any]:
-    """Validate a parsed lock, including its integrity (spec §5.1); the lock's data, normalised."""
-    v.obj(data, "")
-    if "lock-version" in data:
-        v.version(data["lock-version"], "/lock-version")
-    v.members(data, "", _LOCK_REQUIRED, _LOCK_OPTIONAL)
-    version = data["lock-version"]
-    rules = check_rules(v.integer(data["rules"], "/rules")) if "rules" in data else 1
-    if "$schema" in data:
-        v.string(data["$schema"], "/$schema")
-    v.string(data["derivation"], "/derivation")
-    if data["derivation"] != DERIVATION:
-        raise SeedlockError("unknown-derivation", f"Unknown derivation {data['derivation']!r}", "/derivation")
-    root = _resolved(data["root"], "/root", ())
-    if root["source"] == "derived":
-        raise SeedlockError("invalid-value", "The root seed cannot be derived", "/root/source")
-    stages_raw = v.obj(data["stages"], "/stages")
-    if not stages_raw:
-        raise SeedlockError("invalid-value", "A lock needs at least one stage", "/stages")
-    stages = {}
-    for name in stages_raw:
-        pointer = pointer_join("/stages", name)
-        check_label(name, pointer)
-        stages[name] = _stage(name, stages_raw[name], pointer, root["seed"], version)
-    manifest_raw = v.obj(data["manifest"], "/manifest")
-    v.members(manifest_raw, "/manifest", ("sha256",), ("path",))
-    sha = v.string(manifest_raw["sha256"], "/manifest/sha256")
-    if len(sha) != 64 or not set(sha) <= _HEX:
-        raise SeedlockError("invalid-value", "Expected 64 lower-case hex digits", "/manifest/sha256")
-    manifest = {"sha256": sha}
-    if "path" in manifest_raw:
-        manifest["path"] = v.string(manifest_raw["path"], "/manifest/path")
-    out: dict[str, Any] = {
-        "lock-version": version,
-        "derivation": DERIVATION,
-        "rules": rules,
-        "root": root,
-        "stages": stages,
-        "manifest": manifest,
-        "provenance": v.obj(data["provenance"], "/provenance") if "provenance" in data else {},
-    }
-    if "$schema" in data:
-        out["$schema"] = data["$schema"]
-    return out
+    """Validate a parsed lock, including its integrity (spec §5.1); the lock's data, normalised
+    (the rules: :mod:`seedlock.spec._lockrules`)."""
+    from ._lockrules import check
+
+    return check(data)
 
 
-def _resolved(value: Any, pointer: str, extra: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    v.obj(value, pointer)
-    v.members(value, pointer, ("seed", "source", *extra), ("variable", *optional))
-    out = {
-        "seed": v.seed(value["seed"], pointer_join(pointer, "seed")),
-        "source": v.choice(value["source"], SOURCES, pointer_join(pointer, "source")),
-    }
-    if out["source"] == "env":
-        if "variable" not in value:
-            raise SeedlockError(
-                "missing-field", "Missing required field 'variable' (source is env)", pointer_join(pointer, "variable")
-            )
-        out["variable"] = v.string(value["variable"], pointer_join(pointer, "variable"))
-    elif "variable" in value:
-        raise SeedlockError(
-            "unknown-field",
-            f"Field 'variable' is only allowed with source env, not {out['source']}",
-            pointer_join(pointer, "variable"),
-        )
-    return out
+def plain_stage(data: Any, name: str) -> dict[str, Any] | None:
+    """Stage ``name`` of a parsed lock as :func:`check` returns it (its ``frameworks``, each ``seed`` and
+    ``settings``, and ``take_over``), read without checking the lock, where every value it holds is
+    plainly valid and written as :func:`check` would return it; None otherwise (and for a document
+    that is not a lock). ``seedlock run`` starts an interpreter it holds back at the start gate with
+    these and checks the whole lock while it starts up: a value :func:`check` would refuse or rewrite
+    (``42.0``) makes it check first. Seeds are within spec §1.3's range, so ``PYTHONHASHSEED`` made of
+    one is one the interpreter accepts."""
+    try:
+        if type(data) is not dict or "lock-version" not in data:
+            return None
+        stage = data["stages"][name]
+        frameworks = stage["frameworks"]
+        take_over = stage.get("take_over")
+        if type(frameworks) is not dict or not frameworks or (take_over is not None and type(take_over) is not bool):
+            return None
+        out: dict[str, Any] = {}
+        for framework, entry in frameworks.items():
+            seed, settings = entry["seed"], entry["settings"]
+            specs = _registry.SETTINGS.get(framework, {})
+            if type(seed) is not int or not 0 <= seed <= _SEED_MAX or type(settings) is not dict:
+                return None
+            if len(settings) != len(specs):
+                return None
+            for key, spec in specs.items():
+                value = settings.get(key, NOT_PLAIN)
+                found = plain_setting(spec, value)
+                if found is NOT_PLAIN or type(found) is not type(value) or found != value:
+                    return None
+            out[framework] = {"seed": seed, "settings": dict(settings)}
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return {"frameworks": out} if take_over is None else {"frameworks": out, "take_over": take_over}
 
 
-def _stage(name: str, value: Any, pointer: str, root_seed: int, version: str) -> dict[str, Any]:
-    stage = _resolved(value, pointer, ("frameworks",), ("take_over",))
-    take_over = v.take_over_member(value, pointer, version)
-    if take_over is not None:
-        stage["take_over"] = take_over
-    seed = stage["seed"]
-    if stage["source"] == "derived" and seed != derive(root_seed, name):
-        raise SeedlockError(
-            "lock-mismatch",
-            f"Stage seed {seed} does not match derive({root_seed}, {name!r}) = {derive(root_seed, name)}",
-            pointer_join(pointer, "seed"),
-        )
-    fws_pointer = pointer_join(pointer, "frameworks")
-    fws_raw = v.obj(value["frameworks"], fws_pointer)
-    if not fws_raw:
-        raise SeedlockError("invalid-value", "A stage needs at least one framework", fws_pointer)
-    fws = {}
-    for fw in fws_raw:
-        fw_pointer = pointer_join(fws_pointer, fw)
-        _framework(fw, fw_pointer, version)
-        entry = _resolved(fws_raw[fw], fw_pointer, ("settings",))
-        if entry["source"] == "derived" and entry["seed"] != derive(seed, fw):
-            raise SeedlockError(
-                "lock-mismatch",
-                f"Framework seed {entry['seed']} does not match derive({seed}, {fw!r}) = {derive(seed, fw)}",
-                pointer_join(fw_pointer, "seed"),
-            )
-        entry["settings"] = _settings(fw, fws_raw[fw]["settings"], pointer_join(fw_pointer, "settings"))
-        fws[fw] = entry
-    stage["frameworks"] = fws
-    return stage
+#: What :func:`plain_setting` returns for a value the framework's own checks must judge.
+NOT_PLAIN = object()
 
 
-def _framework(name: str, pointer: str, version: str) -> None:
-    """A name a document of ``version`` may list; :func:`seedlock.spec.settings.framework` words a refusal."""
-    if name.startswith("x-"):
-        since: str | None = _registry.EXTENSIONS_SINCE
-        plain = (
-            3 <= len(name) <= 63 and name[2] in _LABEL_REST and name[2] not in "_.-" and set(name[3:]) <= _LABEL_REST
-        )
-    else:
-        since = _registry.SINCE.get(name)
-        plain = since is not None
-    if plain and since is not None and v.version_tuple(version) >= v.version_tuple(since):
-        return
-    from .settings import framework
-
-    framework(name, pointer, version)  # raises: unknown-framework, invalid-label
-    raise AssertionError(f"settings.framework accepted {name!r}, which the registry does not")  # pragma: no cover
-
-
-def _settings(fw: str, value: Any, pointer: str) -> dict[str, Any]:
-    """A framework's complete settings in a lock, normalised; the framework's own checks word a fault."""
-    specs = _registry.SETTINGS.get(fw, {})
-    if type(value) is dict and len(value) == len(specs) and all(name in value for name in specs):
-        out = {}
-        for name, spec in specs.items():
-            found = _setting(spec, value[name])
-            if found is _FAULT:
-                break
-            out[name] = found
-        else:
-            return out
-    from .settings import framework_settings
-
-    return framework_settings(fw, value, pointer, complete=True)  # raises (or, if it accepts, decides)
-
-
-_FAULT = object()
-
-
-def _setting(spec: dict[str, Any], value: Any) -> Any:
-    """``value`` normalised when it is plainly valid for the registry's setting ``spec``, else ``_FAULT``."""
+def plain_setting(spec: dict[str, Any], value: Any) -> Any:
+    """``value`` normalised when it is plainly valid for the registry's setting ``spec``, else :data:`NOT_PLAIN`."""
     kind = spec["type"]
     if kind == "boolean":
-        return value if type(value) is bool else _FAULT
+        return value if type(value) is bool else NOT_PLAIN
     if kind == "enum":
-        return value if type(value) is str and value in spec["values"] else _FAULT
+        return value if type(value) is str and value in spec["values"] else NOT_PLAIN
     if kind == "string-array":
-        return list(value) if type(value) is list and all(type(x) is str and x for x in value) else _FAULT
+        return list(value) if type(value) is list and all(type(x) is str and x for x in value) else NOT_PLAIN
     if kind == "integer-or-null":
         if value is None:
             return None
         if type(value) is float and value.is_integer():
             value = int(value)
-        return value if type(value) is int and value >= spec.get("minimum", value) else _FAULT
-    return _FAULT  # a setting type this module does not know: the framework's checks decide
+        return value if type(value) is int and value >= spec.get("minimum", value) else NOT_PLAIN
+    return NOT_PLAIN  # a setting type this module does not know: the framework's checks decide
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "check", "parse", "read", "scan"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "check", "parse", "plain_stage", "read", "scan"]

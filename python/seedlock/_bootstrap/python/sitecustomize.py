@@ -94,8 +94,11 @@ def _start():
 def _wait_for_launcher():
     """`seedlock run` finishes its start-of-run check while this interpreter starts up: wait until its
     warnings are out (it closes the pipe), so that they come before the program's first line. Usually
-    they are out already. The variable goes (a child of the program never waits); a descriptor of that
-    number that is not the launcher's pipe (another program in between reused the number) is left alone."""
+    they are out already. What the launcher found meanwhile comes through the pipe as "NAME=VALUE" items
+    ended by NUL bytes, variables of seedlock's own (``SEEDLOCK_SEEDERS``: the extensions' seeders), set
+    here for seeding and for this program's own children. The gate variable goes (a child of the program
+    never waits); a descriptor of that number that is not the launcher's pipe (another program in between
+    reused the number) is left alone."""
     gate = os.environ.pop("SEEDLOCK_START_GATE", None)  # _seedstatus.GATE_VARIABLE
     if not gate:
         return
@@ -105,11 +108,19 @@ def _wait_for_launcher():
         st = os.fstat(fd)
         if st.st_ino != int(inode) or st.st_mode & 0o170000 != 0o010000:  # a FIFO (stat.S_IFIFO)
             return
-        while os.read(fd, 64):
-            pass
+        sent = b""
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            sent += chunk
         os.close(fd)
     except (OSError, ValueError):
-        pass
+        return
+    for item in sent.split(b"\0"):
+        name, _, value = item.decode("utf-8", "surrogateescape").partition("=")
+        if name.startswith("SEEDLOCK_") and name != "SEEDLOCK_START_GATE":
+            os.environ[name] = value
 
 
 def _chain():
@@ -126,9 +137,9 @@ def _chain():
 # The program should not find this directory on its path; its children still get it from PYTHONPATH.
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 try:
+    # The launcher's warnings first, and what it found for seeding (its check is done long before this
+    # interpreter gets here: the wait is rarely a wait).
+    _wait_for_launcher()
     _start()
 finally:
-    try:
-        _wait_for_launcher()
-    finally:
-        _chain()
+    _chain()
