@@ -15,8 +15,6 @@ PYTEST_DONT_REWRITE: the package holds no asserts, and ``seedlock run`` imports 
 (auto-seeding), so pytest, which marks the package of every plug-in for assertion rewriting, would warn.
 """
 
-from __future__ import annotations
-
 # `typing` alone costs several milliseconds to import; the CLI's fast paths must not pay for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -588,6 +588,15 @@ def test_the_launcher_names_the_checked_variable_as_the_check_does() -> None:
     assert _launch_fast.CHECKED_VARIABLE == runcheck.CHECKED_VARIABLE
 
 
+def test_the_launcher_names_the_status_and_seeding_variables_as_the_seeding_side_does() -> None:
+    from seedlock.launching import _launch_fast
+    from seedlock.seeding import _seedstatus
+
+    names = ("STATUS", "AUTOSEED", "AUTOSEED_SETTINGS", "AUTOSEED_R", "R_PROFILE", "GATE")
+    for name in (f"{stem}_VARIABLE" for stem in names):
+        assert getattr(_launch_fast, name) == getattr(_seedstatus, name), name
+
+
 def test_the_lock_reader_bounds_seeds_as_the_derivation_does() -> None:
     from seedlock.spec import _lockfile, derivation
 

@@ -29,8 +29,6 @@ misspelt one) go to the argparse command line, whose ``run`` calls :func:`run_lo
    on stderr and never replaces the command's status.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -59,6 +57,15 @@ _SI_KERNEL = 0x80
 #: runcheck.CHECKED_VARIABLE, which seedlock run sets for its child: named here because the launcher
 #: imports runcheck only while the command starts up (a test holds the two names equal).
 CHECKED_VARIABLE = "SEEDLOCK_RUN_CHECKED"
+#: seeding._seedstatus's names of the variables that tell the command's processes where to report, what
+#: to seed and when to start: named here because the launcher loads _seedstatus (and the seeding package,
+#: about 0.2 ms) only once the command has started (a test holds each pair equal).
+STATUS_VARIABLE = "SEEDLOCK_STATUS"
+AUTOSEED_VARIABLE = "SEEDLOCK_AUTOSEED"
+AUTOSEED_SETTINGS_VARIABLE = "SEEDLOCK_AUTOSEED_SETTINGS"
+AUTOSEED_R_VARIABLE = "SEEDLOCK_AUTOSEED_R"
+R_PROFILE_VARIABLE = "SEEDLOCK_R_PROFILE_USER"
+GATE_VARIABLE = "SEEDLOCK_START_GATE"
 #: replicates.REPLICATE_VARIABLE, VARY_VARIABLE, GROUP_VARIABLE, which a replicate's launcher sets and every
 #: other run clears (launch.child_environment too); named here because replicates imports dataclasses.
 REPLICATE_VARIABLES = ("SEEDLOCK_REPLICATE", "SEEDLOCK_VARY", "SEEDLOCK_GROUP")
@@ -104,7 +111,7 @@ def launch(argv: list[str]) -> None:
     exit_now(code)
 
 
-def _parse(argv: list[str]) -> _Options | None:
+def _parse(argv: list[str]) -> "_Options | None":
     """The options when they are all plainly ones ``seedlock run`` knows; None otherwise."""
     if "--" not in argv:
         return None
@@ -156,16 +163,16 @@ class _Stage:
     """What the launcher reads of a stage (a :class:`seedlock.spec.lock.LockedStage` offers the same): its
     name and, per framework in lock order, an entry with ``seed`` and ``settings``."""
 
-    def __init__(self, name: str, frameworks: dict[str, Any], take_over: bool | None = None) -> None:
+    def __init__(self, name: str, frameworks: "dict[str, Any]", take_over: bool | None = None) -> None:
         self.name, self.frameworks, self.take_over = name, frameworks, take_over
 
 
 class _Entry:
-    def __init__(self, seed: int, settings: dict[str, Any]) -> None:
+    def __init__(self, seed: int, settings: "dict[str, Any]") -> None:
         self.seed, self.settings = seed, settings
 
 
-def run_lock(options: _Options) -> int:
+def run_lock(options: "_Options") -> int:
     """Read and check the lock once, check the start of the run, run the command, record it when asked;
     the command's exit status (2 and a coded error when seedlock itself refuses)."""
     path, name = options.lock, options.stage
@@ -273,7 +280,7 @@ def run_lock(options: _Options) -> int:
     return code
 
 
-def _base_directory(data: Mapping[str, Any], path: str) -> str:
+def _base_directory(data: "Mapping[str, Any]", path: str) -> str:
     """Where the lock's inputs and parameter files are (:func:`seedlock.spec.fingerprint.base_directory`)
     when it records any; the lock's directory otherwise (nothing is hashed: no need to find the manifest)."""
     prov = data["provenance"]
@@ -284,7 +291,7 @@ def _base_directory(data: Mapping[str, Any], path: str) -> str:
     return os.path.dirname(os.path.abspath(path))
 
 
-def _waits(cmd: Sequence[str]) -> bool:
+def _waits(cmd: "Sequence[str]") -> bool:
     """Whether ``cmd`` is a Python interpreter started directly, without the options that skip its start-up
     files (``-I``, ``-E``, ``-S``): it waits at the start gate, so the check's warnings can come while it
     starts and still precede its output. Anything else (a shell, ``env``, R, a program's own script) may
@@ -303,13 +310,13 @@ def _waits(cmd: Sequence[str]) -> bool:
     return True
 
 
-def _warn(lines: Sequence[str]) -> None:
+def _warn(lines: "Sequence[str]") -> None:
     for line in lines:
         print(f"seedlock: {line}", file=sys.stderr)
     sys.stderr.flush()
 
 
-def _read_lock(path: str) -> tuple[bytes, Any]:
+def _read_lock(path: str) -> "tuple[bytes, Any]":
     """The lock's bytes, read once, and their JSON; errors name the file."""
     from ..spec import _lockfile
 
@@ -320,14 +327,14 @@ def _read_lock(path: str) -> tuple[bytes, Any]:
         raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
 
 
-def plain_stage(document: Any, name: str) -> dict[str, Any] | None:
+def plain_stage(document: "Any", name: str) -> "dict[str, Any] | None":
     """:func:`seedlock.spec._lockfile.plain_stage` (loaded already: :func:`_read_lock`)."""
     from ..spec._lockfile import plain_stage
 
     return plain_stage(document, name)
 
 
-def _checked(document: Any, path: str) -> dict[str, Any]:
+def _checked(document: "Any", path: str) -> "dict[str, Any]":
     """The lock's checked data; errors name the file (a manifest is ``not-a-lock``)."""
     from ..spec import _lockfile
 
@@ -344,7 +351,7 @@ def _checked(document: Any, path: str) -> dict[str, Any]:
         raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
 
 
-def _stage_of(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+def _stage_of(data: "Mapping[str, Any]", name: str) -> "Mapping[str, Any]":
     """Stage ``name`` of checked lock data (``unknown-stage`` with the stages there are)."""
     stage = data["stages"].get(name)
     if stage is None:
@@ -360,14 +367,14 @@ def _stage_of(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def _record(
-    options: _Options,
-    ledger: Any,
-    data: Mapping[str, Any],
+    options: "_Options",
+    ledger: "Any",
+    data: "Mapping[str, Any]",
     text: str,
     stage: str,
     code: int,
-    provenance: Any,
-    metrics: tuple[Any, ...] = (),
+    provenance: "Any",
+    metrics: "tuple[Any, ...]" = (),
 ) -> None:
     """Append the run to the ledger. A failure (the record is then spooled) is reported on stderr and
     does not change the exit status: the command's status is what CI needs to see (docs/reliability.md)."""
@@ -389,7 +396,7 @@ def _record(
     )
 
 
-def stage_variables(lock_path: str | os.PathLike[str], stage: Any) -> dict[str, str]:
+def stage_variables(lock_path: str | os.PathLike[str], stage: "Any") -> dict[str, str]:
     """The variables ``seedlock run`` sets for ``stage`` (spec §6): where the lock is, which stage, and
     each framework's start-up variables as ``spec/registry.json`` lists them, in application order."""
     from ..spec import _registry  # the registry's literals, loaded already (spec.errors)
@@ -435,7 +442,7 @@ def _keep_copy(status_dir: str, raw: bytes) -> str:
     return path
 
 
-def run_command(cmd: Sequence[str], env: Mapping[str, str], meanwhile: Callable[[], None] | None = None) -> int:
+def run_command(cmd: "Sequence[str]", env: "Mapping[str, str]", meanwhile: "Callable[[], None] | None" = None) -> int:
     """Run ``cmd`` in the foreground as a wrapper does: same terminal and process group, every inherited
     descriptor passed on, ``PR_SET_PDEATHSIG`` (it dies with seedlock, even on SIGKILL). SIGTERM, SIGINT
     and SIGHUP sent to seedlock alone are forwarded; those the terminal sends to the whole foreground
@@ -541,17 +548,17 @@ def _exec(file: str, args: list[str], env: dict[str, str]) -> None:
 
 
 def run_stage(
-    cmd: Sequence[str],
-    env: Mapping[str, str],
-    stage: Any,
+    cmd: "Sequence[str]",
+    env: "Mapping[str, str]",
+    stage: "Any",
     status_dir: str,
     *,
     auto_seed: bool,
     strict: bool,
     verbose: bool,
-    outcomes: list[Any] | None = None,
-    child: Callable[[Sequence[str], Mapping[str, str]], int] | None = None,
-    gated: Callable[[], None] | None = None,
+    outcomes: "list[Any] | None" = None,
+    child: "Callable[[Sequence[str], Mapping[str, str]], int] | None" = None,
+    gated: "Callable[[], None] | None" = None,
 ) -> int:
     """:func:`run_command` for a stage: its Python and R programs seed themselves (unless not
     ``auto_seed``) and report to ``status_dir``; then say what was seeded. The report's module (json,
@@ -561,7 +568,7 @@ def run_stage(
 
     ``gated`` is work whose output must come before the program's (the start-of-run check's warnings):
     with ``auto_seed`` it runs while the command starts up, and each auto-seeded Python interpreter waits
-    at the start gate (:data:`seedlock.seeding._seedstatus.GATE_VARIABLE`, a pipe this launcher closes once
+    at the start gate (:data:`GATE_VARIABLE`, a pipe this launcher closes once
     ``gated`` returns) after seeding itself and before the program runs; without, it runs first. When it
     raises, the command is killed (a Python program never ran) and the error goes on."""
     extra = autoseed_environment(stage, status_dir, env, auto_seed=auto_seed)
@@ -572,8 +579,6 @@ def run_stage(
     gate: list[int] = []
     if gated is not None:
         if auto_seed and child is None:
-            from ..seeding._seedstatus import GATE_VARIABLE
-
             gate += os.pipe()
             os.set_inheritable(gate[0], True)  # the command's interpreters read it; the write end stays here
             # The pipe's inode too: an interpreter whose descriptor of that number is something else waits for nothing.
@@ -582,6 +587,8 @@ def run_stage(
             gated()
 
     def meanwhile() -> None:
+        from ..seeding import _seedstatus  # noqa: F401  # what _all_well reads once the command ends
+
         if gate:
             os.close(gate.pop(0))
             try:
@@ -609,7 +616,7 @@ def run_stage(
     return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
 
 
-def _hand_over(gate: int, stage: Any) -> None:
+def _hand_over(gate: int, stage: "Any") -> None:
     """Send what the command's interpreters would each look up at start through the start gate, found
     while they start up: the seeders of the stage's extensions (:func:`seedlock.seeding.extensions.handoff`;
     reading every ``entry_points.txt`` took each interpreter about a millisecond). The sitecustomize sets
@@ -718,7 +725,7 @@ def _remove(directory: str) -> None:
 def _all_well(status_dir: str) -> bool:
     """True when the run's processes reported at least one applied step and no failed one, and every
     line reads plainly; anything else goes to :func:`seedlock.launching._seedreport.read_outcome`."""
-    from ..seeding._seedstatus import CONTROLLED_KINDS  # loaded already: autoseed_environment reads its names
+    from ..seeding._seedstatus import CONTROLLED_KINDS  # loaded while the command ran (run_stage)
     from ..spec._lockfile import scan
 
     seeded = False
@@ -743,7 +750,9 @@ def _all_well(status_dir: str) -> bool:
     return seeded
 
 
-def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *, auto_seed: bool) -> dict[str, str]:
+def autoseed_environment(
+    stage: "Any", status_dir: str, base: "Mapping[str, str]", *, auto_seed: bool
+) -> dict[str, str]:
     """The variables that make ``stage``'s Python and R children seed themselves and report back (a
     :class:`seedlock.spec.lock.LockedStage` or this module's view of one; :func:`run_stage` adds strict mode),
     without json and pathlib.
@@ -756,19 +765,17 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
     are read only when a framework is imported."""
     from _json import encode_basestring_ascii  # type: ignore[import-not-found]  # what json.dumps uses
 
-    from ..seeding import _seedstatus as s
-
-    env = {s.STATUS_VARIABLE: status_dir}
+    env = {STATUS_VARIABLE: status_dir}
     if getattr(stage, "take_over", None):  # spec §6.4: take-over mode, for apply_from_env() too
         env["SEEDLOCK_TAKEOVER"] = "1"
     if not auto_seed:
         return env
-    env[s.AUTOSEED_VARIABLE] = " ".join(
+    env[AUTOSEED_VARIABLE] = " ".join(
         f"{name}={fw.seed}" + (":hash" if name == "python" and fw.settings["hash_seed"] else "")
         for name, fw in stage.frameworks.items()
     )
 
-    def dumps(value: Any) -> str:
+    def dumps(value: "Any") -> str:
         if value is None or type(value) is bool:
             return {None: "null", True: "true", False: "false"}[value]
         if type(value) is int:
@@ -783,7 +790,7 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
 
         return json.dumps(value, separators=(",", ":"))
 
-    env[s.AUTOSEED_SETTINGS_VARIABLE] = dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()})
+    env[AUTOSEED_SETTINGS_VARIABLE] = dumps({name: dict(fw.settings) for name, fw in stage.frameworks.items()})
     here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     boot = os.path.join(here, "_bootstrap", "python")
     r_profile = os.path.join(here, "_bootstrap", "Rprofile.R")
@@ -794,8 +801,8 @@ def autoseed_environment(stage: Any, status_dir: str, base: Mapping[str, str], *
     r = stage.frameworks.get("r")
     if r is not None:
         t = r.settings
-        env[s.AUTOSEED_R_VARIABLE] = f"{r.seed},{t['kind']},{t['normal_kind']},{t['sample_kind']}"
-    if "R_PROFILE_USER" in base and s.R_PROFILE_VARIABLE not in base and base["R_PROFILE_USER"] != r_profile:
-        env[s.R_PROFILE_VARIABLE] = base["R_PROFILE_USER"]
+        env[AUTOSEED_R_VARIABLE] = f"{r.seed},{t['kind']},{t['normal_kind']},{t['sample_kind']}"
+    if "R_PROFILE_USER" in base and R_PROFILE_VARIABLE not in base and base["R_PROFILE_USER"] != r_profile:
+        env[R_PROFILE_VARIABLE] = base["R_PROFILE_USER"]
     env["R_PROFILE_USER"] = r_profile
     return env

@@ -7,8 +7,6 @@ its type classes) while its C core ``_ctypes`` costs nothing measurable; so the 
 with ``_ctypes`` directly, falling back to ``ctypes`` should the core's interface ever differ.
 """
 
-from __future__ import annotations
-
 import sys
 
 PR_SET_PDEATHSIG = 1

@@ -16,8 +16,6 @@ A program that calls ``seedlock.apply_from_env()`` itself re-seeds at that point
 asks for; the seeds are the same, so the two never disagree.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -36,7 +34,7 @@ if TYPE_CHECKING:
 # Module whose first import triggers seeding -> the framework it belongs to (spec/registry.json "module"
 # and "extra_modules"). numpy's global generator lives in numpy.random, which numpy 2 loads on first
 # use: a program (or torch) that imports numpy without drawing from it pays nothing.
-TRIGGERS: Mapping[str, str] = _registry.TRIGGERS
+TRIGGERS: "Mapping[str, str]" = _registry.TRIGGERS
 
 #: Names a stage lists that are extensions (spec §2.2; spec/registry.json "extensions").
 EXTENSION_PREFIX = _registry.EXTENSION_PREFIX
@@ -55,7 +53,7 @@ _WORKER_PROGRAMS = (
 )
 
 
-def is_multiprocessing_worker(argv: Sequence[str]) -> bool:
+def is_multiprocessing_worker(argv: "Sequence[str]") -> bool:
     """Workers started by multiprocessing (spawn, forkserver) or joblib's loky (scikit-learn's
     ``n_jobs``) are not the program: they keep the per-process randomness the program's framework
     gives them (torch seeds DataLoader workers itself; ``session.worker_init_fn()`` derives worker
@@ -82,7 +80,7 @@ def parse_seeds(text: str) -> tuple[dict[str, int], bool]:
     return seeds, hash_seed
 
 
-def python_rows(seed: int, hash_seed: bool) -> list[Row]:
+def python_rows(seed: int, hash_seed: bool) -> "list[Row]":
     """``random.seed`` and the ``PYTHONHASHSEED`` check, reported exactly as ``apply`` reports them
     (a test holds the two to the same lines) without importing ``apply`` at every start-up.
 
@@ -118,12 +116,11 @@ def start() -> None:
     seeds, hash_seed = parse_seeds(text)
     stage = os.environ.get("SEEDLOCK_STAGE", "")
     strict = os.environ.get(_seedstatus.STRICT_VARIABLE) == "1"
-    _seedstatus.record_start(stage, "auto")
     hooks = {module: fw for module, fw in TRIGGERS.items() if fw in seeds}
+    rows = python_rows(seeds["python"], hash_seed) if "python" in seeds else []
+    _seedstatus.record_start(stage, "auto", rows)
     if "python" in seeds:
         hooks[RANDOM_MODULE] = "python"
-        rows = python_rows(seeds["python"], hash_seed)
-        _seedstatus.record("auto", stage, rows)
         _stop_if_failed(rows, stage, strict)
     extensions = sorted(name for name in seeds if name.startswith(EXTENSION_PREFIX))
     if extensions:
@@ -146,7 +143,7 @@ def start() -> None:
         _intercept.start(stage, seeds, via="auto", strict=strict, takeover=_intercept.takeover_requested())
 
 
-def _stop_if_failed(rows: Sequence[Row], stage: str, strict: bool) -> None:
+def _stop_if_failed(rows: "Sequence[Row]", stage: str, strict: bool) -> None:
     """In strict mode, end the process before the program runs when a step at start failed."""
     failed = [r for r in rows if r[1] == "failed"]
     if strict and failed:
@@ -159,7 +156,7 @@ def _stop_if_failed(rows: Sequence[Row], stage: str, strict: bool) -> None:
         os._exit(2)
 
 
-def _start_extensions(names: Sequence[str], seeds: Mapping[str, int], hooks: dict[str, str]) -> list[Row]:
+def _start_extensions(names: "Sequence[str]", seeds: "Mapping[str, int]", hooks: dict[str, str]) -> "list[Row]":
     """Load each extension's seeder: hook the module it names, or call it now; report what failed or ran."""
     from . import extensions
 
@@ -183,12 +180,12 @@ def _start_extensions(names: Sequence[str], seeds: Mapping[str, int], hooks: dic
 _finder: SeedOnImport | None = None
 #: Module -> the extensions whose seeders wait for its first import; extension -> its loaded seeder.
 _waiting: dict[str, list[str]] = {}
-_seeders: dict[str, Any] = {}
+_seeders: "dict[str, Any]" = {}
 #: The process auto-seeding started in; a child it forks inherits the import hook, not the program's role.
 _owner: int | None = None
 
 
-def forget(frameworks: Iterable[str]) -> None:
+def forget(frameworks: "Iterable[str]") -> None:
     """Stop auto-seeding ``frameworks``: the program applies them itself (``apply()`` calls this first),
     so importing them inside ``apply`` must not seed them once more on the way."""
     frameworks = set(frameworks)
@@ -199,7 +196,7 @@ def forget(frameworks: Iterable[str]) -> None:
         _finder.forget(frameworks, keep={m: names[0] for m, names in _waiting.items() if names})
 
 
-def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], strict: bool) -> None:
+def _seed(module: str, framework: str, stage: str, seeds: "Mapping[str, int]", strict: bool) -> None:
     if os.getpid() != _owner:
         # A forked worker (multiprocessing's fork, a Pool) importing the framework first: like spawned
         # workers (is_multiprocessing_worker) it keeps the per-process randomness the framework gives
@@ -240,7 +237,7 @@ def _seed(module: str, framework: str, stage: str, seeds: Mapping[str, int], str
         )
 
 
-def _seed_framework(module: str, framework: str, stage: str, seed: int) -> list[Action]:
+def _seed_framework(module: str, framework: str, stage: str, seed: int) -> "list[Action]":
     import json
 
     from . import _seedstatus
@@ -249,7 +246,7 @@ def _seed_framework(module: str, framework: str, stage: str, seed: int) -> list[
     return seed_on_import(module, framework, stage, seed, settings)
 
 
-def seed_on_import(module: str, framework: str, stage: str, seed: int, settings: Mapping[str, Any]) -> list[Action]:
+def seed_on_import(module: str, framework: str, stage: str, seed: int, settings: "Mapping[str, Any]") -> "list[Action]":
     """Seed ``framework`` right after its module ``module`` was first executed (auto-seeding, and the
     pytest plugin for a framework a test imports): the framework module's ``seed_on_import``."""
     from .. import frameworks
@@ -291,7 +288,7 @@ _UNLISTED = {module: fw for fw, module in _registry.MODULES.items() if module is
 _unlisted_finder: SeedOnImport | None = None
 
 
-def _watch_unlisted(seeds: Mapping[str, int], stage: str, strict: bool) -> None:
+def _watch_unlisted(seeds: "Mapping[str, int]", stage: str, strict: bool) -> None:
     """Report each framework the program imports that the stage does not list (a warning naming the fix;
     in strict mode the import fails)."""
     global _unlisted_finder, _owner
@@ -456,7 +453,7 @@ _DRAWS = {
 }
 
 
-def watch_forks(seeds: Mapping[str, int], stage: str, strict: bool) -> None:
+def watch_forks(seeds: "Mapping[str, int]", stage: str, strict: bool) -> None:
     """In a process seedlock seeded: a process forked from it (multiprocessing's ``fork`` start method, a
     ``Pool``, ``os.fork``) holds a copy of its global generators. numpy's then gives every such worker the
     same numbers; Python re-seeds ``random`` from the OS in each (numbers that never repeat). Neither is
@@ -503,10 +500,10 @@ def _guard_globals(module: str, framework: str, stage: str, strict: bool, *, inh
             if getattr(target, n, None) is wrappers.get(n):
                 setattr(target, n, f)
 
-    def wrap(n: str) -> Callable[..., Any]:
+    def wrap(n: str) -> "Callable[..., Any]":
         original = originals[n]
 
-        def first_call(*args: Any, **kwargs: Any) -> Any:
+        def first_call(*args: "Any", **kwargs: "Any") -> "Any":
             unwrap()
             if n not in _SEEDERS[module]:
                 from . import _seedstatus

@@ -6,8 +6,6 @@ lives apart so that none of them imports another for it. It imports nothing the 
 loaded at start (every auto-seeded process pays for it).
 """
 
-from __future__ import annotations
-
 import sys
 
 TYPE_CHECKING = False
@@ -22,12 +20,12 @@ class SeedOnImport:
     first executed. It finds the module with the finders after it and wraps only that spec's loader,
     so the module, its spec and its loader's type are what they would be without seedlock."""
 
-    def __init__(self, hooks: dict[str, str], callback: Callable[[str, str], None]) -> None:
+    def __init__(self, hooks: dict[str, str], callback: "Callable[[str, str], None]") -> None:
         self._hooks = hooks
         self._callback = callback
         self._looking: set[str] = set()
 
-    def forget(self, frameworks: set[str], keep: Mapping[str, str] | None = None) -> None:
+    def forget(self, frameworks: set[str], keep: "Mapping[str, str] | None" = None) -> None:
         """Stop watching the modules of ``frameworks``; a module in ``keep`` is watched on for the
         extension it maps to (its seeder still waits for it)."""
         for module in [m for m, fw in self._hooks.items() if fw in frameworks]:
@@ -46,8 +44,8 @@ class SeedOnImport:
             self._callback(module, framework)
 
     def find_spec(
-        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
+        self, fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
+    ) -> "ModuleSpec | None":
         if fullname not in self._hooks or fullname in self._looking:
             return None  # another such finder asking the rest of sys.meta_path, this one included
         spec = None
@@ -67,7 +65,7 @@ class SeedOnImport:
             return None  # not found, a namespace package or a class-level loader: import it the usual way
         original = loader.exec_module
 
-        def exec_module(module: ModuleType) -> None:
+        def exec_module(module: "ModuleType") -> None:
             try:
                 original(module)
             finally:

@@ -24,8 +24,6 @@ Runs at every auto-seeded interpreter start: imports nothing beyond ``os`` and `
 call happens.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -89,14 +87,14 @@ class _State:
     strict = False
     takeover = False
     owner = -1
-    seeds: ClassVar[Mapping[str, int]] = {}
+    seeds: "ClassVar[Mapping[str, int]]" = {}  # noqa: RUF012  (ClassVar, quoted: typing is not imported at run time)
     #: (kind, framework, where) already reported: one finding per call site, however often it runs.
-    reported: ClassVar[set[tuple[str, str, str]]] = set()
+    reported: "ClassVar[set[tuple[str, str, str]]]" = set()  # noqa: RUF012  (ClassVar, quoted: typing is not imported at run time)
     #: thread id -> what the intercepted call running on that thread is ("direct" or a collecting list).
-    active: ClassVar[dict[int, Any]] = {}
+    active: "ClassVar[dict[int, Any]]" = {}  # noqa: RUF012  (ClassVar, quoted: typing is not imported at run time)
 
 
-_finder: Any = None
+_finder: "Any" = None
 
 
 def label_of(value: object) -> str | None:
@@ -122,7 +120,7 @@ def takeover_seed(framework_seed: int, value: object) -> int | None:
     return derive(framework_seed, "takeover", label)
 
 
-def start(stage: str, seeds: Mapping[str, int], *, via: str, strict: bool, takeover: bool) -> None:
+def start(stage: str, seeds: "Mapping[str, int]", *, via: str, strict: bool, takeover: bool) -> None:
     """Watch this process's seeding calls from now on (idempotent; later calls update the seeds)."""
     global _finder
     _State.stage, _State.via, _State.strict, _State.takeover = stage, via, strict, takeover
@@ -168,8 +166,8 @@ def _wrap(module_name: str) -> None:
             setattr(module, bundle, _bundle(original, bundle, module_name))
 
 
-def _direct(original: Callable[..., Any], framework: str, name: str) -> Callable[..., Any]:
-    def seed(*args: Any, **kwargs: Any) -> Any:
+def _direct(original: "Callable[..., Any]", framework: str, name: str) -> "Callable[..., Any]":
+    def seed(*args: "Any", **kwargs: "Any") -> "Any":
         if framework not in _State.seeds or os.getpid() != _State.owner:
             return original(*args, **kwargs)
         import _thread
@@ -199,8 +197,8 @@ def _direct(original: Callable[..., Any], framework: str, name: str) -> Callable
     return seed
 
 
-def _bundle(original: Callable[..., Any], function: str, module_name: str) -> Callable[..., Any]:
-    def seed_all(*args: Any, **kwargs: Any) -> Any:
+def _bundle(original: "Callable[..., Any]", function: str, module_name: str) -> "Callable[..., Any]":
+    def seed_all(*args: "Any", **kwargs: "Any") -> "Any":
         if os.getpid() != _State.owner:
             return original(*args, **kwargs)
         import _thread
@@ -322,8 +320,13 @@ def _is_lock_seed(value: object, framework: str) -> bool:
 
 
 def _call(
-    original: Callable[..., Any], me: int, role: Any, new: int | None, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+    original: "Callable[..., Any]",
+    me: int,
+    role: "Any",
+    new: int | None,
+    args: "tuple[Any, ...]",
+    kwargs: "dict[str, Any]",
+) -> "Any":
     if new is not None:
         if args:
             args = (new, *args[1:])
@@ -340,7 +343,7 @@ def _call(
             _State.active[me] = outer  # back to the bundle this call was made in
 
 
-def _call_site(frame: FrameType | None) -> str | None:
+def _call_site(frame: "FrameType | None") -> str | None:
     """``file:line`` of the program's frame that made the call: the first frame, walking out, that is
     not a library's (:data:`_LIBRARIES`); None when seedlock's own frame comes first, or none is found.
     A library's own test modules (``numpy.random.tests.test_random``) are the program that calls: run

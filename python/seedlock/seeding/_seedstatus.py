@@ -11,8 +11,6 @@ This module runs at the start of every auto-seeded interpreter, so it imports no
 ``json``: a few milliseconds on every Python process of a pipeline).
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -68,24 +66,31 @@ def _append(lines: list[str]) -> None:
         pass
 
 
-def record_start(stage: str, via: str) -> None:
-    """Say that this process started with the stage (before anything was seeded)."""
+def record_start(stage: str, via: str, rows: "Iterable[Row]" = ()) -> None:
+    """Say that this process started with the stage, and the steps ``rows`` it took at once (one write)."""
     argv = ",".join(json_string(a) for a in getattr(sys, "orig_argv", sys.argv))
-    _append([f'{{"event":"start","via":{json_string(via)},"stage":{json_string(stage)},"argv":[{argv}]}}'])
+    _append(
+        [
+            f'{{"event":"start","via":{json_string(via)},"stage":{json_string(stage)},"argv":[{argv}]}}',
+            *_action_lines(via, stage, rows),
+        ]
+    )
 
 
-def record(via: str, stage: str, rows: Iterable[Row]) -> None:
+def record(via: str, stage: str, rows: "Iterable[Row]") -> None:
     """Append seeding steps to this process's status, when run by ``seedlock run``."""
     if not os.environ.get(STATUS_VARIABLE):
         return
+    _append(_action_lines(via, stage, rows))
+
+
+def _action_lines(via: str, stage: str, rows: "Iterable[Row]") -> list[str]:
     head = f'{{"event":"action","via":{json_string(via)},"stage":{json_string(stage)}'
-    _append(
-        [
-            f'{head},"framework":{json_string(fw)},"status":{json_string(status)},"what":{json_string(what)},'
-            f'"detail":{json_string(detail)}}}'
-            for fw, status, what, detail in rows
-        ]
-    )
+    return [
+        f'{head},"framework":{json_string(fw)},"status":{json_string(status)},"what":{json_string(what)},'
+        f'"detail":{json_string(detail)}}}'
+        for fw, status, what, detail in rows
+    ]
 
 
 #: The kinds of finding a process reports about randomness seedlock does not control (spec §6.1):
@@ -126,7 +131,7 @@ def record_finding(
     )
 
 
-def frame_line(frame: Any) -> str:
+def frame_line(frame: "Any") -> str:
     """``file:line`` of a program's frame (the file relative to the working directory when below it), as
     findings name where they happened."""
     path = frame.f_code.co_filename

@@ -25,8 +25,6 @@ Which seeders are installed never changes validation or resolution: only applyin
 them up, and a missing one is reported as not applied (``strict``: ``not-applied``).
 """
 
-from __future__ import annotations
-
 # Every auto-seeded interpreter of a stage with an extension imports this module at start: typing and
 # the Action dataclass (dataclasses, inspect: a bare interpreter start's worth) only where an action is made.
 from ..spec import _registry
@@ -39,13 +37,13 @@ if TYPE_CHECKING:
     from .actions import Action
 
 #: The entry-point group of seeders (spec/registry.json "extensions").
-GROUP: Final = _registry.ENTRY_POINT_GROUP
+GROUP: "Final" = _registry.ENTRY_POINT_GROUP
 #: What ``seedlock run`` found of a stage's seeders while its command started up (:func:`handoff`): set
 #: in each auto-seeded interpreter it started (through the start gate) and so in that program's children.
-SEEDERS_VARIABLE: Final = "SEEDLOCK_SEEDERS"
+SEEDERS_VARIABLE: "Final" = "SEEDLOCK_SEEDERS"
 
 
-def find(name: str) -> Any | None:
+def find(name: str) -> "Any | None":
     """The seeder registered for extension ``name``, or None when no installed package provides one.
 
     Every auto-seeded interpreter of a stage with an extension looks its seeder up at start:
@@ -78,7 +76,7 @@ def find(name: str) -> Any | None:
     return None
 
 
-def handoff(names: Iterable[str]) -> str | None:
+def handoff(names: "Iterable[str]") -> str | None:
     """For ``seedlock run``, while its command starts up: the entry points of extensions ``names`` as
     :func:`find` would read them from this interpreter's ``sys.path`` after its first entry (the
     launcher's own directory), for :data:`SEEDERS_VARIABLE`. An interpreter whose ``sys.path`` ends with
@@ -104,7 +102,7 @@ def handoff(names: Iterable[str]) -> str | None:
 _NOT_HANDED = object()
 
 
-def _handed_over(name: str) -> Any:
+def _handed_over(name: str) -> "Any":
     """The entry point of ``name`` in :data:`SEEDERS_VARIABLE` (None: none registered) where the launcher's
     search holds for this interpreter: its ``sys.path`` ends with the entries the launcher searched, the
     entries before them (the program's directory) hold no distribution metadata, and no finder other
@@ -153,7 +151,7 @@ def version(name: str) -> str | None:
     return None
 
 
-def load(name: str, seed: int) -> tuple[Any | None, Action | None]:
+def load(name: str, seed: int) -> "tuple[Any | None, Action | None]":
     """The seeder of extension ``name``, or None with the failed action that reports why."""
     try:
         seeder = find(name)
@@ -172,13 +170,13 @@ def _missing(name: str) -> str:
     return f"no seeder installed (a package must register entry point {name!r} in group {GROUP!r})"
 
 
-def module_of(seeder: Any) -> str | None:
+def module_of(seeder: "Any") -> str | None:
     """The module whose first import ``seedlock run`` waits for before calling ``seeder`` (its ``module``)."""
     module = getattr(seeder, "module", None)
     return module if isinstance(module, str) and module else None
 
 
-def apply(name: str, seed: int) -> Action:
+def apply(name: str, seed: int) -> "Action":
     """Call the seeder of extension ``name`` with ``seed``; a missing or failing seeder is a failed action."""
     seeder, failure = load(name, seed)
     if failure is not None:
@@ -186,7 +184,7 @@ def apply(name: str, seed: int) -> Action:
     return call(name, seeder, seed)
 
 
-def call(name: str, seeder: Any, seed: int) -> Action:
+def call(name: str, seeder: "Any", seed: int) -> "Action":
     """Call a loaded ``seeder`` of extension ``name``, reporting it as :func:`apply` does."""
     from .actions import Action
 
@@ -198,7 +196,7 @@ def call(name: str, seeder: Any, seed: int) -> Action:
     return Action(framework=name, what=str(done) if done else what, status="applied")
 
 
-def save(name: str) -> Callable[[], None] | None:
+def save(name: str) -> "Callable[[], None] | None":
     """A restorer from the seeder's optional ``save``; None when it has none (state is not restored)."""
     try:
         seeder = find(name)
@@ -208,7 +206,7 @@ def save(name: str) -> Callable[[], None] | None:
     return saver() if callable(saver) else None
 
 
-def capture_state(name: str) -> dict[str, Any]:
+def capture_state(name: str) -> "dict[str, Any]":
     """The extension's entry in a state dict: ``{"captured": True, "state": ...}`` from the seeder's
     ``capture``, or ``{"captured": False, "reason": ...}`` saying why there is none."""
     try:
@@ -229,7 +227,7 @@ def capture_state(name: str) -> dict[str, Any]:
         return {"captured": False, "reason": f"its capture raised {exc!r}"}
 
 
-def _hook(seeder: Any, *names: str) -> Callable[..., Any] | None:
+def _hook(seeder: "Any", *names: str) -> "Callable[..., Any] | None":
     """The seeder's first callable attribute of ``names`` (the frameworks' name first, then the old one)."""
     for attribute in names:
         found = getattr(seeder, attribute, None)
@@ -238,7 +236,7 @@ def _hook(seeder: Any, *names: str) -> Callable[..., Any] | None:
     return None
 
 
-def restore_state(name: str, entry: Mapping[str, Any], seed: int) -> str | None:
+def restore_state(name: str, entry: "Mapping[str, Any]", seed: int) -> str | None:
     """Put back what :func:`capture_state` captured. An entry without state re-seeds the extension with
     ``seed`` (the process seed), so a resumed run is still a function of the lock and the checkpoint;
     returns what the caller must warn about (None when the state was restored)."""

@@ -20,8 +20,6 @@ lock rules.
 * :func:`plain_stage` reads one stage as :func:`check` would return it, where that needs no checking.
 """
 
-from __future__ import annotations
-
 import os
 
 from . import _registry
@@ -73,7 +71,7 @@ class _Unsure(Exception):
     """The quick parser cannot take this text plainly: :func:`seedlock.spec._json.loads` decides."""
 
 
-def parse(raw: bytes) -> Any:
+def parse(raw: bytes) -> "Any":
     """One JSON document by spec §1.1 (a leading byte-order mark ignored)."""
     try:
         text = (raw[len(_BOM) :] if raw.startswith(_BOM) else raw).decode("utf-8")
@@ -86,25 +84,25 @@ def parse(raw: bytes) -> Any:
         return _json.loads(raw)
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _pairs(pairs: "list[tuple[str, Any]]") -> "dict[str, Any]":
     out = dict(pairs)
     if len(out) != len(pairs):
         raise _Unsure  # a duplicate key: _json names it
     return out
 
 
-def _constant(name: str) -> Any:
+def _constant(name: str) -> "Any":
     raise _Unsure  # NaN, Infinity
 
 
-def _float(text: str) -> Any:
+def _float(text: str) -> "Any":
     raise _Unsure  # a lock holds integers; 42.0 or 1e-400 is judged as written by _json (spec §1.2)
 
 
-_scanner: Any = None
+_scanner: "Any" = None
 
 
-def scan(text: str) -> Any:
+def scan(text: str) -> "Any":
     """One JSON document by the C scanner ``json`` uses, without importing ``json`` (and ``re``);
     ``_Unsure`` (or the scanner's own exception) for anything but a plain document."""
     global _scanner
@@ -118,7 +116,7 @@ def scan(text: str) -> Any:
             parse_float = staticmethod(_float)
             parse_int = int  # past 4300 digits int() raises: _json turns the token into an infinity
             parse_constant = staticmethod(_constant)
-            memo: ClassVar[dict[str, str]] = {}
+            memo: "ClassVar[dict[str, str]]" = {}  # noqa: RUF012  (ClassVar, quoted: typing is not imported at run time)
 
         _scanner = make_scanner(_Context())  # type: ignore[arg-type]  # any object with these attributes
     start = len(text) - len(text.lstrip(" \t\n\r"))
@@ -131,7 +129,7 @@ def scan(text: str) -> Any:
     return value
 
 
-def check(data: Any) -> dict[str, Any]:
+def check(data: "Any") -> "dict[str, Any]":
     """Validate a parsed lock, including its integrity (spec §5.1); the lock's data, normalised
     (the rules: :mod:`seedlock.spec._lockrules`)."""
     from ._lockrules import check
@@ -139,7 +137,7 @@ def check(data: Any) -> dict[str, Any]:
     return check(data)
 
 
-def plain_stage(data: Any, name: str) -> dict[str, Any] | None:
+def plain_stage(data: "Any", name: str) -> "dict[str, Any] | None":
     """Stage ``name`` of a parsed lock as :func:`check` returns it (its ``frameworks``, each ``seed`` and
     ``settings``, and ``take_over``), read without checking the lock, where every value it holds is
     plainly valid and written as :func:`check` would return it; None otherwise (and for a document
@@ -178,7 +176,7 @@ def plain_stage(data: Any, name: str) -> dict[str, Any] | None:
 NOT_PLAIN = object()
 
 
-def plain_setting(spec: dict[str, Any], value: Any) -> Any:
+def plain_setting(spec: "dict[str, Any]", value: "Any") -> "Any":
     """``value`` normalised when it is plainly valid for the registry's setting ``spec``, else :data:`NOT_PLAIN`."""
     kind = spec["type"]
     if kind == "boolean":

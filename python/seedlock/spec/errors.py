@@ -1,7 +1,5 @@
 """The one exception type seedlock raises, and the closed set of error codes (spec §7)."""
 
-from __future__ import annotations
-
 from . import _registry
 
 #: Every code a binding may report; stable across releases (spec §7, ``spec/registry.json``).
@@ -42,7 +40,7 @@ class SeedlockWarning(UserWarning):
     Carries ``code`` and ``pointer`` like :class:`SeedlockError`; strict mode raises the error instead.
     """
 
-    def __init__(self, error: SeedlockError) -> None:
+    def __init__(self, error: "SeedlockError") -> None:
         self.code = error.code
         self.pointer = error.pointer
         self.problem = error.problem
