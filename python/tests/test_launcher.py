@@ -551,6 +551,22 @@ def test_a_descriptor_that_is_not_the_launchers_pipe_is_no_start_gate(tmp_path: 
     assert (out.returncode, out.stdout) == (0, "None\n"), out.stderr
 
 
+def test_the_start_gate_sets_the_launchers_complete_items_and_drops_one_cut_short(tmp_path: Path) -> None:
+    reader, writer = os.pipe()
+    os.write(writer, b"SEEDLOCK_FIRST=a=b\0NOT_OURS=1\0SEEDLOCK_CUT=shor")
+    os.close(writer)
+    env = {**child_environ(), "SEEDLOCK_START_GATE": f"{reader}:{os.fstat(reader).st_ino}"}
+    env["PYTHONPATH"] = str(Path(seedlock.__file__).parent / "_bootstrap" / "python")
+    program = "import os; print([os.environ.get(n) for n in ('SEEDLOCK_FIRST', 'NOT_OURS', 'SEEDLOCK_CUT')])"
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", program], pass_fds=[reader], capture_output=True, text=True, env=env, timeout=30
+        )
+    finally:
+        os.close(reader)
+    assert (out.returncode, out.stdout) == (0, "['a=b', None, None]\n"), out.stderr
+
+
 PRINT_PROGRAM = [sys.executable, "-c", "print('program')"]
 
 

@@ -632,11 +632,13 @@ def _hand_over(gate: int, stage: "Any") -> None:
     if text is None:
         return
     data = f"{SEEDERS_VARIABLE}={text}\0".encode("utf-8", "surrogateescape")
+    # Never blocking: a message the pipe cannot hold at once (an interpreter that does not read the gate)
+    # is cut short, and the interpreter drops an item without its NUL: it then searches for itself.
+    os.set_blocking(gate, False)
     try:
-        while data:
-            data = data[os.write(gate, data) :]
-    except BrokenPipeError:
-        pass  # the interpreter is gone already (or never read the gate): nothing is lost
+        os.write(gate, data)
+    except OSError:
+        pass  # the interpreter is gone already, or the pipe is full: nothing is lost
 
 
 _PREFIX = "seedlock-status-"

@@ -117,7 +117,7 @@ def _wait_for_launcher():
         os.close(fd)
     except (OSError, ValueError):
         return
-    for item in sent.split(b"\0"):
+    for item in sent.split(b"\0")[:-1]:  # an item cut short (the launcher's write did not fit) is dropped
         name, _, value = item.decode("utf-8", "surrogateescape").partition("=")
         if name.startswith("SEEDLOCK_") and name != "SEEDLOCK_START_GATE":
             os.environ[name] = value
