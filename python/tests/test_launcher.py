@@ -551,20 +551,151 @@ def test_a_descriptor_that_is_not_the_launchers_pipe_is_no_start_gate(tmp_path: 
     assert (out.returncode, out.stdout) == (0, "None\n"), out.stderr
 
 
-def test_the_start_gate_sets_the_launchers_complete_items_and_drops_one_cut_short(tmp_path: Path) -> None:
+def _behind_gate(sent: bytes, program: str) -> subprocess.CompletedProcess[str]:
+    """An auto-seeding interpreter started at a start gate that holds ``sent``, then ends."""
     reader, writer = os.pipe()
-    os.write(writer, b"SEEDLOCK_FIRST=a=b\0NOT_OURS=1\0SEEDLOCK_CUT=shor")
+    os.write(writer, sent)
     os.close(writer)
     env = {**child_environ(), "SEEDLOCK_START_GATE": f"{reader}:{os.fstat(reader).st_ino}"}
     env["PYTHONPATH"] = str(Path(seedlock.__file__).parent / "_bootstrap" / "python")
-    program = "import os; print([os.environ.get(n) for n in ('SEEDLOCK_FIRST', 'NOT_OURS', 'SEEDLOCK_CUT')])"
     try:
-        out = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-c", program], pass_fds=[reader], capture_output=True, text=True, env=env, timeout=30
         )
     finally:
         os.close(reader)
+
+
+def test_the_start_gate_sets_the_launchers_complete_items_and_drops_one_cut_short() -> None:
+    program = "import os; print([os.environ.get(n) for n in ('SEEDLOCK_FIRST', 'NOT_OURS', 'SEEDLOCK_CUT')])"
+    out = _behind_gate(b"SEEDLOCK_FIRST=a=b\0NOT_OURS=1\0open\0SEEDLOCK_CUT=shor", program)
     assert (out.returncode, out.stdout) == (0, "['a=b', None, None]\n"), out.stderr
+
+
+@pytest.mark.parametrize("sent", [b"", b"SEEDLOCK_FIRST=1\0", b"SEEDLOCK_FIRST=1\0ope"])
+def test_a_start_gate_that_ends_without_open_does_not_let_the_program_run(sent: bytes) -> None:
+    # The launcher was killed (or refused, and kills the interpreter) before its check was done.
+    out = _behind_gate(sent, "print('program ran')")
+    assert (out.returncode, out.stdout) == (1, "")
+    assert out.stderr == "seedlock: the launcher ended before the start of the run was checked: not running\n"
+
+
+_CREATES_RAN = [sys.executable, "-c", "open('ran', 'w').close()"]
+
+
+def _slow_check_lock(tmp_path: Path) -> Path:
+    """A lock whose start-of-run check takes seconds: a 1 GiB input (sparse) is hashed while the
+    interpreter waits at the start gate."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as handle:
+        handle.truncate(1 << 30)
+    manifest = tmp_path / "m.json"
+    manifest.write_text(
+        json.dumps(
+            {"version": "1.0", "seed": 7, "inputs": ["big.bin"], "stages": {"train": {"frameworks": ["python"]}}}
+        )
+    )
+    return _resolved(tmp_path, manifest=manifest)
+
+
+def _held_child(launcher: int) -> int:
+    """The pid of ``launcher``'s child (the interpreter it holds), once it has one."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == launcher:
+                    return int(entry)
+        time.sleep(0.01)
+    raise AssertionError("the launcher started no command")
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":  # ended, not yet reaped by its new parent
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_while_the_check_holds_the_program_ends_seedlock_and_the_program_never_runs(
+    tmp_path: Path, signum: int
+) -> None:
+    lock = _slow_check_lock(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *_CREATES_RAN],
+        cwd=tmp_path,
+        env=child_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child = _held_child(proc.pid)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    if signum == signal.SIGINT:  # as Ctrl-C before the command started
+        assert (proc.returncode, err) == (2, "seedlock: interrupted\n")
+    else:  # as the signal's default action before the command started
+        assert proc.returncode == -signum, err
+    assert _gone(child) and not (tmp_path / "ran").exists() and out == ""
+
+
+def test_ctrl_c_while_the_check_holds_the_program_ends_both_without_a_traceback(tmp_path: Path) -> None:
+    # A terminal's Ctrl-C goes to the whole foreground group: the held interpreter gets it too.
+    lock = _slow_check_lock(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *_CREATES_RAN],
+        cwd=tmp_path,
+        env=child_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    child = _held_child(proc.pid)
+    time.sleep(0.3)  # the interpreter reaches the gate
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (2, "", "seedlock: interrupted\n")
+    assert _gone(child) and not (tmp_path / "ran").exists()
+
+
+def test_a_refusal_found_while_the_interpreter_is_held_never_lets_its_program_run(tmp_path: Path) -> None:
+    # Once the gate opened in a `finally` before the interpreter was killed: the program ran 7 times in 20.
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    (tmp_path / "outside.txt").write_text("not the project's\n")
+    lock = _rich_free_lock(work)
+    doc = json.loads(lock.read_text())
+    doc["provenance"]["inputs"] = {"../../outside.txt": "0" * 64}
+    lock.write_text(json.dumps(doc))
+    for _ in range(20):
+        out = seedlock_cli(
+            "run", str(lock), "--stage", "train", "--", sys.executable, "-c", "open('ran', 'w').close()", cwd=work
+        )
+        assert out.returncode == 2 and "error[path-outside-root]" in out.stderr, out.stderr
+        assert not (work / "ran").exists()
+
+
+def _rich_free_lock(work: Path) -> Path:
+    (work / "rows.csv").write_text("a\n")
+    manifest = work / "m.json"
+    manifest.write_text(
+        json.dumps(
+            {"version": "1.0", "seed": 7, "inputs": ["rows.csv"], "stages": {"train": {"frameworks": ["python"]}}}
+        )
+    )
+    return _resolved(work, manifest=manifest)
 
 
 PRINT_PROGRAM = [sys.executable, "-c", "print('program')"]
@@ -691,9 +822,9 @@ def _lock_vectors() -> list[Any]:
 
 @pytest.mark.parametrize("lock", _lock_vectors())
 def test_a_stage_read_plainly_is_what_the_validator_returns_for_every_lock_vector(lock: dict[str, Any]) -> None:
-    from seedlock.spec import _lockfile
+    from seedlock.spec import _lockcheck, _lockfile
 
-    checked = _lockfile.check(lock)
+    checked = _lockcheck.check(lock)
     for name, stage in checked["stages"].items():
         expected = {fw: {"seed": e["seed"], "settings": e["settings"]} for fw, e in stage["frameworks"].items()}
         plain = _lockfile.plain_stage(lock, name)

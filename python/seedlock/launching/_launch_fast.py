@@ -11,7 +11,7 @@ misspelt one) go to the argparse command line, whose ``run`` calls :func:`run_lo
 :func:`run_lock`:
 
 1. reads the lock file once (:func:`seedlock.spec._lockfile.read`: a pipe, ``/dev/stdin`` or ``<(cat lock)``
-   cannot be read twice) and checks it with the one lock validator (:func:`seedlock.spec._lockfile.check`):
+   cannot be read twice) and checks it with the one lock validator (:func:`seedlock.spec._lockcheck.check`):
    first, or, for an interpreter held back at the start gate, while it starts up (from the stage's values
    read plainly, :func:`seedlock.spec._lockfile.plain_stage`);
 2. runs the start-of-run check (:func:`seedlock.seeding.runcheck.check_start`, spec §5.4) on every run; git,
@@ -336,7 +336,7 @@ def plain_stage(document: "Any", name: str) -> "dict[str, Any] | None":
 
 def _checked(document: "Any", path: str) -> "dict[str, Any]":
     """The lock's checked data; errors name the file (a manifest is ``not-a-lock``)."""
-    from ..spec import _lockfile
+    from ..spec._lockcheck import check
 
     try:
         if type(document) is not dict or "lock-version" not in document:
@@ -344,7 +344,7 @@ def _checked(document: "Any", path: str) -> "dict[str, Any]":
 
             from_data(document, path=path)  # a manifest's own faults first, as `seedlock.read` reports them
             raise SeedlockError("not-a-lock", f"{path}: a manifest, not a lock (resolve it first)", "/lock-version")
-        return _lockfile.check(document)
+        return check(document)
     except SeedlockError as err:
         if err.code == "not-a-lock":
             raise
@@ -590,12 +590,22 @@ def run_stage(
         from ..seeding import _seedstatus  # noqa: F401  # what _all_well reads once the command ends
 
         if gate:
+            import _signal
+
             os.close(gate.pop(0))
+            # While the program is held, a signal to seedlock acts as it would before the command started:
+            # Ctrl-C ends seedlock ("interrupted"; run_command kills the held interpreter), SIGTERM and SIGHUP
+            # end it as they do by default (the held interpreter follows: PR_SET_PDEATHSIG, and the gate
+            # never says "open"). The program's own signals are forwarded once it runs.
+            held = {_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP}
+            _signal.pthread_sigmask(_signal.SIG_UNBLOCK, held)
             try:
                 gated()  # type: ignore[misc]
-                _hand_over(gate[0], stage)
             finally:
-                os.close(gate.pop())  # the gate opens: the command's programs run
+                _signal.pthread_sigmask(_signal.SIG_BLOCK, held)
+            # A refusal (gated raised) leaves the gate shut: run_command kills the interpreter, then run_stage
+            # closes the pipe. Else it opens: the command's programs run.
+            _open_gate(gate.pop(), stage)
         _remove_stale(os.path.dirname(status_dir))
 
     try:
@@ -616,29 +626,33 @@ def run_stage(
     return report_outcome(outcome, cmd, stage.name, code, auto_seed=auto_seed, strict=strict, verbose=verbose)
 
 
-def _hand_over(gate: int, stage: "Any") -> None:
-    """Send what the command's interpreters would each look up at start through the start gate, found
-    while they start up: the seeders of the stage's extensions (:func:`seedlock.seeding.extensions.handoff`;
-    reading every ``entry_points.txt`` took each interpreter about a millisecond). The sitecustomize sets
-    each ``NAME=VALUE`` item (ended by a NUL byte) in its environment before seeding."""
+#: Items longer than this are not handed over: the gate's one write must fit an empty pipe (at least a page).
+_HAND_OVER_BYTES = 3072
+
+
+def _open_gate(gate: int, stage: "Any") -> None:
+    """Open the start gate: send what the command's interpreters would each look up at start, found while
+    they started up (the seeders of the stage's extensions, :func:`seedlock.seeding.extensions.handoff`:
+    reading every ``entry_points.txt`` took each interpreter about a millisecond) as ``NAME=VALUE`` items,
+    then ``open``, each ended by a NUL byte, in one write that never blocks; then close the pipe."""
     from ..spec import _registry
 
+    data = b""
     names = [name for name in stage.frameworks if name.startswith(_registry.EXTENSION_PREFIX)]
-    if not names:
-        return
-    from ..seeding.extensions import SEEDERS_VARIABLE, handoff
+    if names:
+        from ..seeding.extensions import SEEDERS_VARIABLE, handoff
 
-    text = handoff(names)
-    if text is None:
-        return
-    data = f"{SEEDERS_VARIABLE}={text}\0".encode("utf-8", "surrogateescape")
-    # Never blocking: a message the pipe cannot hold at once (an interpreter that does not read the gate)
-    # is cut short, and the interpreter drops an item without its NUL: it then searches for itself.
+        text = handoff(names)
+        item = f"{SEEDERS_VARIABLE}={text}\0".encode("utf-8", "surrogateescape")
+        if text is not None and len(item) <= _HAND_OVER_BYTES:
+            data = item  # else the interpreters search for themselves
     os.set_blocking(gate, False)
     try:
-        os.write(gate, data)
+        os.write(gate, data + b"open\0")
     except OSError:
-        pass  # the interpreter is gone already, or the pipe is full: nothing is lost
+        pass  # the interpreter is gone already
+    finally:
+        os.close(gate)
 
 
 _PREFIX = "seedlock-status-"

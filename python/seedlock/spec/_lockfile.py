@@ -1,10 +1,8 @@
-"""Reading a lock (spec §5), and the one lock validator's entry point, with few imports.
+"""Reading a lock (spec §5) with few imports: ``seedlock run`` reads one before every job it starts.
 
-``seedlock run`` reads a lock before every job it starts, so this module imports only
-:mod:`seedlock.spec.errors` and the registry's literals (no ``json``, ``re``, ``typing`` or
-``dataclasses``); the rules :func:`check` applies are in :mod:`seedlock.spec._lockrules`, loaded when a lock
-is checked. :meth:`seedlock.spec.lock.Lock.from_dict` wraps :func:`check`: there is no second set of
-lock rules.
+This module imports only :mod:`seedlock.spec.errors` and the registry's literals (no ``json``, ``re``,
+``typing`` or ``dataclasses``). The one lock validator is :func:`seedlock.spec._lockcheck.check`, loaded
+when a lock is checked.
 
 * :func:`read` reads a file once, whatever it is (a regular file, a pipe, ``/dev/stdin``, a process
   substitution ``<(cat lock)``), capped at :data:`seedlock.spec._json.MAX_DOCUMENT_BYTES`.
@@ -12,12 +10,8 @@ lock rules.
   :mod:`seedlock.spec._json`; anything the scanner cannot take plainly (a syntax error, a duplicate key,
   ``NaN``, ``\\u`` escapes, deep nesting) is handed to :func:`seedlock.spec._json.loads`, which gives the exact
   error (or the value).
-* :func:`check` validates parsed data and returns it normalised (``42.0`` → ``42``), or raises the first
-  fault as a coded :class:`~seedlock.spec.errors.SeedlockError`. Framework names and settings are checked
-  against the registry's generated literals (:mod:`seedlock.spec._registry`, already loaded: parsing
-  ``registry.json`` took a third of a millisecond before every run); where a value is not plainly valid,
-  the framework's own checks in :mod:`seedlock.spec.settings` word the error (imported only then).
-* :func:`plain_stage` reads one stage as :func:`check` would return it, where that needs no checking.
+* :func:`plain_stage` reads one stage as the validator would return it, where that needs no checking, and
+  :func:`plain_setting` one setting (the validator's test of a plainly valid value).
 """
 
 import os
@@ -129,22 +123,14 @@ def scan(text: str) -> "Any":
     return value
 
 
-def check(data: "Any") -> "dict[str, Any]":
-    """Validate a parsed lock, including its integrity (spec §5.1); the lock's data, normalised
-    (the rules: :mod:`seedlock.spec._lockrules`)."""
-    from ._lockrules import check
-
-    return check(data)
-
-
 def plain_stage(data: "Any", name: str) -> "dict[str, Any] | None":
-    """Stage ``name`` of a parsed lock as :func:`check` returns it (its ``frameworks``, each ``seed`` and
-    ``settings``, and ``take_over``), read without checking the lock, where every value it holds is
-    plainly valid and written as :func:`check` would return it; None otherwise (and for a document
-    that is not a lock). ``seedlock run`` starts an interpreter it holds back at the start gate with
-    these and checks the whole lock while it starts up: a value :func:`check` would refuse or rewrite
-    (``42.0``) makes it check first. Seeds are within spec §1.3's range, so ``PYTHONHASHSEED`` made of
-    one is one the interpreter accepts."""
+    """Stage ``name`` of a parsed lock as the validator (:func:`seedlock.spec._lockcheck.check`) returns it
+    (its ``frameworks``, each ``seed`` and ``settings``, and ``take_over``), read without checking the
+    lock, where every value it holds is plainly valid and written as the validator would return it; None
+    otherwise (and for a document that is not a lock). ``seedlock run`` starts an interpreter it holds
+    back at the start gate with these and checks the whole lock while it starts up: a value the validator
+    would refuse or rewrite (``42.0``) makes it check first. Seeds are within spec §1.3's range, so
+    ``PYTHONHASHSEED`` made of one is one the interpreter accepts."""
     try:
         if type(data) is not dict or "lock-version" not in data:
             return None
@@ -194,4 +180,4 @@ def plain_setting(spec: "dict[str, Any]", value: "Any") -> "Any":
     return NOT_PLAIN  # a setting type this module does not know: the framework's checks decide
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "check", "parse", "plain_stage", "read", "scan"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "NOT_PLAIN", "SOURCES", "parse", "plain_setting", "plain_stage", "read", "scan"]

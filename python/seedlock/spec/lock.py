@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ._lockcheck import check
 from ._lockfile import SOURCES as _SOURCES
-from ._lockfile import check
 from .derivation import CURRENT_RULES, DERIVATION, rank_seed, worker_seed
 from .errors import SeedlockError, pointer_join
 
@@ -205,12 +205,12 @@ class Lock:
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Lock:
-        """Validate a parsed lock, including its integrity (spec §5.1), by :func:`seedlock.spec._lockfile.check`."""
+        """Validate a parsed lock, including its integrity (spec §5.1), by :func:`seedlock.spec._lockcheck.check`."""
         return cls.from_checked(check(data), path=path)
 
     @classmethod
     def from_checked(cls, data: Mapping[str, Any], *, path: str | None = None) -> Lock:
-        """The lock of data that :func:`seedlock.spec._lockfile.check` returned (nothing is checked again)."""
+        """The lock of data that :func:`seedlock.spec._lockcheck.check` returned (nothing is checked again)."""
         rules = data["rules"]
         stages = {name: _locked_stage(name, stage, rules) for name, stage in data["stages"].items()}
         return cls(

@@ -92,13 +92,16 @@ def _start():
 
 
 def _wait_for_launcher():
-    """`seedlock run` finishes its start-of-run check while this interpreter starts up: wait until its
-    warnings are out (it closes the pipe), so that they come before the program's first line. Usually
-    they are out already. What the launcher found meanwhile comes through the pipe as "NAME=VALUE" items
-    ended by NUL bytes, variables of seedlock's own (``SEEDLOCK_SEEDERS``: the extensions' seeders), set
-    here for seeding and for this program's own children. The gate variable goes (a child of the program
-    never waits); a descriptor of that number that is not the launcher's pipe (another program in between
-    reused the number) is left alone."""
+    """`seedlock run` checks the lock and the start of the run while this interpreter starts up: wait at
+    the start gate (a pipe) until it says "open", so that its warnings come before the program's first
+    line and a refusal ends this interpreter before its program runs. Usually it is done already. Before
+    "open" come what the launcher found meanwhile, "NAME=VALUE" items of seedlock's own variables
+    (``SEEDLOCK_SEEDERS``: the extensions' seeders), set here for seeding and for the program's children;
+    every item ends with a NUL byte. The pipe ending without "open" means the launcher is gone (killed,
+    or it refused and kills this interpreter): the program does not run. Ctrl-C here ends this interpreter
+    as it ends an interrupted program. The gate variable goes (a child of the program never waits); a
+    descriptor of that number that is not the launcher's pipe (another program in between reused the
+    number) is left alone."""
     gate = os.environ.pop("SEEDLOCK_START_GATE", None)  # _seedstatus.GATE_VARIABLE
     if not gate:
         return
@@ -117,7 +120,18 @@ def _wait_for_launcher():
         os.close(fd)
     except (OSError, ValueError):
         return
-    for item in sent.split(b"\0")[:-1]:  # an item cut short (the launcher's write did not fit) is dropped
+    except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # as Python ends on an uncaught KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)
+        os._exit(130)
+    items = sent.split(b"\0")[:-1]  # an item cut short (the launcher's write did not fit) is dropped
+    if not items or items[-1] != b"open":
+        sys.stderr.write("seedlock: the launcher ended before the start of the run was checked: not running\n")
+        sys.stderr.flush()
+        os._exit(1)
+    for item in items[:-1]:
         name, _, value = item.decode("utf-8", "surrogateescape").partition("=")
         if name.startswith("SEEDLOCK_") and name != "SEEDLOCK_START_GATE":
             os.environ[name] = value

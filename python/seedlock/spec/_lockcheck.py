@@ -1,8 +1,12 @@
-"""The rules of a lock (spec §5), checked by :func:`seedlock.spec._lockfile.check`.
+"""The one lock validator (spec §5): :func:`check`, which :meth:`seedlock.spec.lock.Lock.from_dict` wraps.
 
-Apart from :mod:`seedlock.spec._lockfile` so that reading a lock does not load the validation helpers
-and the derivation (``_sha256``): ``seedlock run`` reads a lock before it starts the command and, for
-an interpreter it holds back at the start gate, checks it while that interpreter starts up.
+Apart from :mod:`seedlock.spec._lockfile`, which reads a lock, so that reading one does not load the
+validation helpers and the derivation (``_sha256``): ``seedlock run`` reads a lock before it starts the
+command and, for an interpreter it holds back at the start gate, checks it while that interpreter starts
+up. Framework names and settings are checked against the registry's generated literals
+(:mod:`seedlock.spec._registry`); where a value is not plainly valid
+(:func:`seedlock.spec._lockfile.plain_setting`), the framework's own checks in
+:mod:`seedlock.spec.settings` word the error (imported only then).
 """
 
 from __future__ import annotations
