@@ -216,9 +216,9 @@ def test_a_framework_that_raises_while_being_seeded_is_reported_and_strict_fails
 def test_a_command_that_nothing_seeds_is_a_warning_and_with_strict_an_error(tmp_path: Path) -> None:
     lock = _lock(tmp_path)
     why = (
-        "no Python or R program started with auto-seeding (a program that is neither, or started with "
-        "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() or "
-        "seedlock_from_env()"
+        "no Python or R program started with auto-seeding (a program that is neither, started with "
+        "python -I/-E/-S or Rscript --vanilla, or with PYTHONPATH or R_PROFILE_USER replaced, skips it) "
+        "and none called seedlock.apply_from_env() or seedlock_from_env()"
     )
     assert _run(lock, "true") == (0, "", f"seedlock: warning: nothing in `true` was seeded by seedlock: {why}\n")
     assert _run(lock, "true", flags=("--strict",)) == (

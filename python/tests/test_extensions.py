@@ -211,7 +211,10 @@ def test_without_the_seeder_seedlock_run_reports_the_extension_and_strict_never_
 ) -> None:
     lock = _lock(tmp_path, ABSENT)
     seed = derive(derive(42, "fake"), "x-absent")
-    why = "no seeder installed (a package must register entry point 'x-absent' in group 'seedlock.seeders')"
+    why = (
+        f"no seeder installed for {sys.executable} "
+        "(a package must register entry point 'x-absent' in group 'seedlock.seeders')"
+    )
     out = _auto(lock, _env())
     assert out.returncode == 0 and out.stdout.count("|") == 1  # ran, unseeded, and said so
     assert out.stderr.endswith(f"auto-seeded): x-absent x-absent seeder({seed}) failed: {why}\n"), out.stderr
@@ -319,7 +322,10 @@ def test_a_state_dict_says_an_extension_offered_nothing_to_capture_and_loading_i
 
 def test_a_state_dict_of_a_stage_whose_seeder_is_missing_says_so_and_loading_it_warns() -> None:
     stage = seedlock.apply_stage(seedlock.resolve(seedlock.Manifest.from_dict(ABSENT)).stage("fake"))
-    why = "no seeder installed (a package must register entry point 'x-absent' in group 'seedlock.seeders')"
+    why = (
+        f"no seeder installed for {sys.executable} "
+        "(a package must register entry point 'x-absent' in group 'seedlock.seeders')"
+    )
     state = stage.state_dict()
     assert state["frameworks"]["x-absent"] == {"captured": False, "reason": why}
     with pytest.warns(SeedlockWarning) as caught:

@@ -210,9 +210,9 @@ class Outcome:
             )
         elif auto_seed:
             why = (
-                "no Python or R program started with auto-seeding (a program that is neither, or started with "
-                "python -I/-E/-S or Rscript --vanilla, skips it) and none called seedlock.apply_from_env() "
-                "or seedlock_from_env()"
+                "no Python or R program started with auto-seeding (a program that is neither, started with "
+                "python -I/-E/-S or Rscript --vanilla, or with PYTHONPATH or R_PROFILE_USER replaced, skips it) "
+                "and none called seedlock.apply_from_env() or seedlock_from_env()"
             )
         else:
             why = "with --no-auto-seed the program must call seedlock.apply_from_env() (R: seedlock_from_env())"

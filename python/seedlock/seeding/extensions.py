@@ -167,7 +167,10 @@ def load(name: str, seed: int) -> "tuple[Any | None, Action | None]":
 
 
 def _missing(name: str) -> str:
-    return f"no seeder installed (a package must register entry point {name!r} in group {GROUP!r})"
+    import sys
+
+    # The interpreter named: a program run by another environment's Python misses the launcher's plug-ins.
+    return f"no seeder installed for {sys.executable} (a package must register entry point {name!r} in group {GROUP!r})"
 
 
 def module_of(seeder: "Any") -> str | None:
