@@ -620,7 +620,11 @@ def test_an_auto_seeded_interpreter_loads_nothing_but_seedlocks_start_modules(tm
     assert code == 0, err
     extra = set(out.split()) - set(bare.stdout.split())
     # Not even __future__ (about 0.1 ms): the start modules' annotations that name typing-only types are strings.
+    # An interpreter `seedlock run` holds at its start gate binds PR_SET_PDEATHSIG itself (_prctl, _ctypes).
     assert extra == {
+        "_ctypes",
+        "seedlock.launching",
+        "seedlock.launching._prctl",
         "sitecustomize",
         "seedlock",
         "seedlock.spec",

@@ -1,4 +1,6 @@
-"""libc's ``prctl`` (Linux), looked up once; shared by :mod:`seedlock.launching.launch` and the fast ``run`` path.
+"""libc's ``prctl`` (Linux), looked up once; shared by :mod:`seedlock.launching.launch`, the fast ``run`` path
+and the interpreter ``seedlock run`` holds at the start gate (started with ``posix_spawn``, it binds
+``PR_SET_PDEATHSIG`` itself: ``_bootstrap/python/sitecustomize.py``).
 
 Looked up in the parent, never in a child between fork and exec (another thread may hold the loader's
 lock at fork time; the conformance runner forks from many). ``seedlock run`` starts before every

@@ -106,11 +106,14 @@ def _wait_for_launcher():
     if not gate:
         return
     try:
-        fd, _, inode = gate.partition(":")
+        fd, _, rest = gate.partition(":")
+        inode, _, launcher = rest.partition(":")
         fd = int(fd)
         st = os.fstat(fd)
         if st.st_ino != int(inode) or st.st_mode & 0o170000 != 0o010000:  # a FIFO (stat.S_IFIFO)
             return
+        if launcher:
+            _die_with_launcher()
         sent = b""
         while True:
             chunk = os.read(fd, 4096)
@@ -135,6 +138,20 @@ def _wait_for_launcher():
         name, _, value = item.decode("utf-8", "surrogateescape").partition("=")
         if name.startswith("SEEDLOCK_") and name != "SEEDLOCK_START_GATE":
             os.environ[name] = value
+
+
+def _die_with_launcher():
+    """`seedlock run` started this interpreter with posix_spawn, which cannot set PR_SET_PDEATHSIG: bind
+    it here, before waiting at the gate, so that the program dies with the launcher even on SIGKILL. A
+    launcher gone before this leaves the gate without "open": the program does not run."""
+    try:
+        _import_seedlock()
+        from seedlock.launching import _prctl
+    except Exception:
+        return  # no seedlock to bind it with: reported by _start
+    prctl = _prctl.load()
+    if prctl is not None:
+        prctl(_prctl.PR_SET_PDEATHSIG, 15)  # SIGTERM
 
 
 def _chain():
