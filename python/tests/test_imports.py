@@ -97,9 +97,11 @@ def test_an_auto_seeded_interpreter_loads_only_random_and_seedlocks_bootstrap_at
     # Every Python process of a pipeline pays for these: no json, typing, dataclasses or framework.
     # (seedlock.seeding._intercept watches the program's own seeding calls: about 0.2 ms, os and sys only;
     # seedlock.spec._registry is the registry as plain literals, generated, importing nothing;
-    # seedlock.seeding._importhook waits for a framework's first import to seed it.)
+    # seedlock.seeding._importhook waits for a framework's first import to seed it; an interpreter held at
+    # the start gate binds PR_SET_PDEATHSIG itself with seedlock.launching._prctl.)
     expected = {
         "seedlock",
+        "seedlock.launching._prctl",
         "seedlock.seeding._autoseed",
         "seedlock.seeding._seedstatus",
         "seedlock.seeding._intercept",
@@ -112,7 +114,6 @@ def test_an_auto_seeded_interpreter_loads_only_random_and_seedlocks_bootstrap_at
         "itertools",
         "operator",
         "warnings",
-        "__future__",
     }
     packages = {m.rsplit(".", n)[0] for m in expected for n in range(1, m.count(".") + 1)}  # loaded with them
     assert {m for m in added if not m.startswith("_")} <= expected | packages
