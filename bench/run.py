@@ -442,15 +442,16 @@ def bench_launcher(repeat: int, tmp: Path) -> list[Row]:
         (
             " (lock with inputs and params)",
             {"inputs": ["rows.csv"], "params": ["params.yaml"], "stages": stages},
-            "as above, and the lock records a 12 kB input and a parameter file, hashed before the child starts (their "
-            "paths can refuse the lock); the comparisons run while the child starts up",
+            "as above, and the lock records a 12 kB input and a parameter file, hashed (their paths can refuse "
+            "the lock) while the child starts up and waits at the start gate",
         ),
         (
             " (lock with provenance, inputs, params, jax and extension x-faker)",
             {"version": "1.1", "inputs": ["rows.csv"], "params": ["params.yaml"], "stages": rich},
             "the lock records an input, a parameter file, and the versions of python, numpy, jax and the x-faker "
-            "seeder's distribution (read from its entry_points.txt, while the child starts up); in the child, finding "
-            "the x-faker seeder (every entry_points.txt on sys.path) and importing its module",
+            "seeder's distribution; while the child starts up the launcher finds the x-faker seeder (every "
+            "entry_points.txt on sys.path) and hands it over through the start gate; the child imports the "
+            "seeder's module",
         ),
     ):
         if "x-faker" in json.dumps(extra) and not have_faker:
@@ -481,10 +482,11 @@ def bench_launcher(repeat: int, tmp: Path) -> list[Row]:
                 "<= 2.5x",
                 ratio <= 2.5,
                 "two interpreter starts are the floor (2x), and the child is auto-seeded (its own cost: the "
-                "auto-seeded interpreter start row); median of paired ratios; the rest is reading and checking "
-                f"the lock, the start-of-run check ({note}), binding prctl, starting the child and reading its "
-                f"seeding status. CPU time (user + system of the launcher and its child) {cpu:.2f}x; load "
-                f"average {os.getloadavg()[0]:.1f} at the end",
+                "auto-seeded interpreter start row); median of paired ratios; the rest is reading the lock, "
+                "binding prctl, starting the child and reading its seeding status, while checking the lock and "
+                f"the start-of-run check ({note}) run as the child starts up (it waits at the start gate). CPU "
+                f"time (user + system of the launcher and its child) {cpu:.2f}x; load average "
+                f"{os.getloadavg()[0]:.1f} at the end",
             )
         )
     return rows
