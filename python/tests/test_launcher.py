@@ -598,6 +598,22 @@ def _slow_check_lock(tmp_path: Path) -> Path:
     return _resolved(tmp_path, manifest=manifest)
 
 
+def _held_by_a_slow_check(tmp_path: Path, **options: Any) -> tuple[subprocess.Popen[str], int]:
+    """``seedlock run`` of a program that creates ``ran``, held while a 1 GiB input is hashed; its pid and
+    the held interpreter's."""
+    lock = _slow_check_lock(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *_CREATES_RAN],
+        cwd=tmp_path,
+        env=child_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **options,
+    )
+    return proc, _held_child(proc.pid)
+
+
 def _held_child(launcher: int) -> int:
     """The pid of ``launcher``'s child (the interpreter it holds), once it has one."""
     deadline = time.monotonic() + 60
@@ -631,16 +647,7 @@ def _gone(pid: int) -> bool:
 def test_a_signal_while_the_check_holds_the_program_ends_seedlock_and_the_program_never_runs(
     tmp_path: Path, signum: int
 ) -> None:
-    lock = _slow_check_lock(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *_CREATES_RAN],
-        cwd=tmp_path,
-        env=child_environ(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    child = _held_child(proc.pid)
+    proc, child = _held_by_a_slow_check(tmp_path)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
     if signum == signal.SIGINT:  # as Ctrl-C before the command started
@@ -652,17 +659,7 @@ def test_a_signal_while_the_check_holds_the_program_ends_seedlock_and_the_progra
 
 def test_ctrl_c_while_the_check_holds_the_program_ends_both_without_a_traceback(tmp_path: Path) -> None:
     # A terminal's Ctrl-C goes to the whole foreground group: the held interpreter gets it too.
-    lock = _slow_check_lock(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seedlock", "run", str(lock), "--stage", "train", "--", *_CREATES_RAN],
-        cwd=tmp_path,
-        env=child_environ(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    child = _held_child(proc.pid)
+    proc, child = _held_by_a_slow_check(tmp_path, start_new_session=True)
     time.sleep(0.3)  # the interpreter reaches the gate
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)
