@@ -576,8 +576,8 @@ def test_the_start_gate_sets_the_launchers_complete_items_and_drops_one_cut_shor
 def test_a_start_gate_that_ends_without_open_does_not_let_the_program_run(sent: bytes) -> None:
     # The launcher was killed (or refused, and kills the interpreter) before its check was done.
     out = _behind_gate(sent, "print('program ran')")
-    assert (out.returncode, out.stdout) == (1, "")
-    assert out.stderr == "seedlock: the launcher ended before the start of the run was checked: not running\n"
+    # Quietly: the launcher's own end is what the user sees (a line here raced its death signal).
+    assert (out.returncode, out.stdout, out.stderr) == (1, "", "")
 
 
 _CREATES_RAN = [sys.executable, "-c", "open('ran', 'w').close()"]

@@ -98,10 +98,10 @@ def _wait_for_launcher():
     "open" come what the launcher found meanwhile, "NAME=VALUE" items of seedlock's own variables
     (``SEEDLOCK_SEEDERS``: the extensions' seeders), set here for seeding and for the program's children;
     every item ends with a NUL byte. The pipe ending without "open" means the launcher is gone (killed,
-    or it refused and kills this interpreter): the program does not run. Ctrl-C here ends this interpreter
-    as it ends an interrupted program. The gate variable goes (a child of the program never waits); a
-    descriptor of that number that is not the launcher's pipe (another program in between reused the
-    number) is left alone."""
+    or it refused and kills this interpreter): the program does not run, and nothing is printed. Ctrl-C
+    here ends this interpreter as it ends an interrupted program. The gate variable goes (a child of the
+    program never waits); a descriptor of that number that is not the launcher's pipe (another program in
+    between reused the number) is left alone."""
     gate = os.environ.pop("SEEDLOCK_START_GATE", None)  # _seedstatus.GATE_VARIABLE
     if not gate:
         return
@@ -131,8 +131,8 @@ def _wait_for_launcher():
         os._exit(130)
     items = sent.split(b"\0")[:-1]  # an item cut short (the launcher's write did not fit) is dropped
     if not items or items[-1] != b"open":
-        sys.stderr.write("seedlock: the launcher ended before the start of the run was checked: not running\n")
-        sys.stderr.flush()
+        # The launcher is gone (its own end is what the user sees, as when it dies before starting a
+        # command; PR_SET_PDEATHSIG races this read) or refused and is killing this interpreter: quietly.
         os._exit(1)
     for item in items[:-1]:
         name, _, value = item.decode("utf-8", "surrogateescape").partition("=")
