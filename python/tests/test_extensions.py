@@ -95,7 +95,7 @@ def test_without_the_seeder_the_extension_is_reported_not_applied_and_strict_fai
     lock = _lock(tmp_path, ABSENT)
     out = _run(lock, _env())
     assert out.returncode != 0
-    assert "Not applied: x-absent x-absent seeder(" in out.stderr and "no seeder installed" in out.stderr
+    assert "Not applied: x-absent seeder(" in out.stderr and "no seeder installed" in out.stderr
     alone = {**MANIFEST, "stages": {"fake": {"frameworks": ["x-absent"]}}}
     stage = seedlock.resolve(seedlock.Manifest.from_dict(alone)).stage("fake")
     report = seedlock.apply_stage(stage).report
@@ -217,11 +217,11 @@ def test_without_the_seeder_seedlock_run_reports_the_extension_and_strict_never_
     )
     out = _auto(lock, _env())
     assert out.returncode == 0 and out.stdout.count("|") == 1  # ran, unseeded, and said so
-    assert out.stderr.endswith(f"auto-seeded): x-absent x-absent seeder({seed}) failed: {why}\n"), out.stderr
+    assert out.stderr.endswith(f"auto-seeded): x-absent seeder({seed}) failed: {why}\n"), out.stderr
     strict = _auto(lock, _env(), "--strict")
     assert (strict.returncode, strict.stdout) == (2, "")  # the program must not run unseeded
     assert strict.stderr.splitlines()[0] == (
-        f"seedlock: error[not-applied] Not applied: x-absent x-absent seeder({seed}): "
+        f"seedlock: error[not-applied] Not applied: x-absent seeder({seed}): "
         f"{why} at '/stages/fake/frameworks/x-absent'"
     )
 

@@ -163,7 +163,7 @@ def load(name: str, seed: int) -> "tuple[Any | None, Action | None]":
         detail = _missing(name)
     from .actions import Action
 
-    return None, Action(framework=name, what=f"{name} seeder({seed})", status="failed", detail=detail)
+    return None, Action(framework=name, what=f"seeder({seed})", status="failed", detail=detail)
 
 
 def _missing(name: str) -> str:
@@ -191,7 +191,7 @@ def call(name: str, seeder: "Any", seed: int) -> "Action":
     """Call a loaded ``seeder`` of extension ``name``, reporting it as :func:`apply` does."""
     from .actions import Action
 
-    what = f"{name} seeder({seed})"
+    what = f"seeder({seed})"  # the report names the extension before it
     try:
         done = seeder(seed)
     except Exception as exc:
