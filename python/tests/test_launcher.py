@@ -531,37 +531,35 @@ def test_a_refusal_from_the_check_ends_the_command_before_its_program_runs(tmp_p
     assert not (tmp_path / "ran").exists()
 
 
-def test_a_descriptor_that_is_not_the_launchers_pipe_is_no_start_gate(tmp_path: Path) -> None:
+def _at_gate(gate: str, program: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """An auto-seeding interpreter (``python -c program``) started with start gate variable ``gate``."""
+    env = {**child_environ(), "SEEDLOCK_AUTOSEED": "python=7", "SEEDLOCK_START_GATE": gate, **options.pop("env", {})}
+    env.setdefault("PYTHONPATH", str(Path(seedlock.__file__).parent / "_bootstrap" / "python"))
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=30, **options
+    )
+
+
+def test_a_descriptor_that_is_not_the_launchers_pipe_is_no_start_gate() -> None:
     # A program in between may have reused the number: the interpreter must not read (here: wait on) it.
-    env = {**child_environ(), "SEEDLOCK_AUTOSEED": "python=7", "SEEDLOCK_START_GATE": "0:1"}
-    env["PYTHONPATH"] = str(Path(seedlock.__file__).parent / "_bootstrap" / "python")
     reader, writer = os.pipe()  # stdin held open: reading it would wait forever
     try:
-        out = subprocess.run(
-            [sys.executable, "-c", "import os; print(os.environ.get('SEEDLOCK_START_GATE'))"],
-            stdin=reader,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=30,
-        )
+        out = _at_gate("0:1", "import os; print(os.environ.get('SEEDLOCK_START_GATE'))", stdin=reader)
     finally:
         os.close(reader)
         os.close(writer)
     assert (out.returncode, out.stdout) == (0, "None\n"), out.stderr
 
 
-def _behind_gate(sent: bytes, program: str) -> subprocess.CompletedProcess[str]:
-    """An auto-seeding interpreter started at a start gate that holds ``sent``, then ends."""
+def _behind_gate(sent: bytes, program: str, launcher: str = "", **options: Any) -> subprocess.CompletedProcess[str]:
+    """An auto-seeding interpreter started at a start gate that holds ``sent``, then ends (``launcher``:
+    the pid the gate names, as `seedlock run` gives it)."""
     reader, writer = os.pipe()
     os.write(writer, sent)
     os.close(writer)
-    env = {**child_environ(), "SEEDLOCK_START_GATE": f"{reader}:{os.fstat(reader).st_ino}"}
-    env["PYTHONPATH"] = str(Path(seedlock.__file__).parent / "_bootstrap" / "python")
+    gate = f"{reader}:{os.fstat(reader).st_ino}" + (f":{launcher}" if launcher else "")
     try:
-        return subprocess.run(
-            [sys.executable, "-c", program], pass_fds=[reader], capture_output=True, text=True, env=env, timeout=30
-        )
+        return _at_gate(gate, program, pass_fds=[reader], **options)
     finally:
         os.close(reader)
 
@@ -581,6 +579,21 @@ def test_a_start_gate_that_ends_without_open_does_not_let_the_program_run(sent: 
 
 
 _CREATES_RAN = [sys.executable, "-c", "open('ran', 'w').close()"]
+
+
+def test_a_programs_own_seedlock_that_cannot_tie_it_to_the_launcher_says_so(tmp_path: Path) -> None:
+    # The held interpreter binds PR_SET_PDEATHSIG with seedlock.launching._prctl: a program's own older
+    # seedlock without it must not leave the program silently able to outlive `seedlock run`.
+    old = tmp_path / "seedlock"
+    (old / "seeding").mkdir(parents=True)
+    (old / "__init__.py").write_text("")
+    (old / "seeding" / "__init__.py").write_text("")
+    (old / "seeding" / "_autoseed.py").write_text("def start():\n    pass\n")
+    boot = Path(seedlock.__file__).parent / "_bootstrap" / "python"
+    out = _behind_gate(b"open\0", "print('program')", str(os.getpid()), env={"PYTHONPATH": f"{boot}:{tmp_path}"})
+    assert (out.returncode, out.stdout) == (0, "program\n"), out.stderr
+    assert out.stderr.startswith("seedlock: warning: cannot bind this program to seedlock run's end"), out.stderr
+    assert out.stderr.endswith("it may outlive it\n")
 
 
 def _slow_check_lock(tmp_path: Path) -> Path:

@@ -181,6 +181,7 @@ def run_lock(options: "_Options") -> int:
 
         check_address(options.ledger)  # before any child starts: out of `ps`, and refused before the run
     raw, document = _read_lock(path)
+    provenance = None
     gated: Callable[[], None] | None
     if options.auto_seed and not (options.strict or options.record or options.check_reuse) and _waits(options.cmd):
         # The command is an interpreter that waits at the start gate (run_stage) before its program runs:
@@ -189,6 +190,8 @@ def run_lock(options: "_Options") -> int:
         # manifest; their imports: 2-4 ms). A refusal (a lock fault, an input outside the project, a special
         # file) ends the interpreter before its program runs; the check's warnings come before its
         # first line. A stage that is not plainly readable is checked first.
+        from ..spec._lockfile import plain_stage  # loaded already: _read_lock
+
         stage: Mapping[str, Any] | None = plain_stage(document, name)
         data: dict[str, Any] | None = _checked(document, path) if stage is None else None
 
@@ -199,12 +202,10 @@ def run_lock(options: "_Options") -> int:
             base = _base_directory(checked, path)
             _warn(check_start(checked, name, base=base, lock_path=path).warnings(name))
 
-        provenance = None
     else:
         gated, stage = None, None
         data = _checked(document, path)
         base = _base_directory(data, path)
-        provenance = None
         if options.record or options.check_reuse:
             from ..records.recording import run_provenance
 
@@ -325,13 +326,6 @@ def _read_lock(path: str) -> "tuple[bytes, Any]":
         return raw, _lockfile.parse(raw)
     except SeedlockError as err:
         raise SeedlockError(err.code, f"{path}: {err.problem}", err.pointer) from None
-
-
-def plain_stage(document: "Any", name: str) -> "dict[str, Any] | None":
-    """:func:`seedlock.spec._lockfile.plain_stage` (loaded already: :func:`_read_lock`)."""
-    from ..spec._lockfile import plain_stage
-
-    return plain_stage(document, name)
 
 
 def _checked(document: "Any", path: str) -> "dict[str, Any]":
@@ -603,11 +597,12 @@ def run_stage(
     ``verbose``. With ``strict`` a failed step or a run nothing seeded is ``not-applied`` (unless the
     command failed: its status is returned).
 
-    ``gated`` is work whose output must come before the program's (the start-of-run check's warnings):
-    with ``auto_seed`` it runs while the command starts up, and each auto-seeded Python interpreter waits
-    at the start gate (:data:`GATE_VARIABLE`, a pipe this launcher closes once
-    ``gated`` returns) after seeding itself and before the program runs; without, it runs first. When it
-    raises, the command is killed (a Python program never ran) and the error goes on."""
+    ``gated`` is work that must be done before the program runs (checking the lock, the start-of-run
+    check and its warnings): with ``auto_seed`` it runs while the command starts up, and the auto-seeded
+    Python interpreter waits at the start gate (:data:`GATE_VARIABLE`, a pipe) before it seeds and runs
+    its program, until this launcher writes ``open`` there (:func:`_open_gate`); without, it runs first.
+    When it raises, the gate stays shut, the command is killed (its program never ran) and the error goes
+    on."""
     extra = autoseed_environment(stage, status_dir, env, auto_seed=auto_seed)
     if strict:
         from ..seeding._seedstatus import STRICT_VARIABLE

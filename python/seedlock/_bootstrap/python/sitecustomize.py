@@ -146,9 +146,15 @@ def _die_with_launcher():
     launcher gone before this leaves the gate without "open": the program does not run."""
     try:
         _import_seedlock()
-        from seedlock.launching import _prctl
     except Exception:
-        return  # no seedlock to bind it with: reported by _start
+        return  # no seedlock at all: _start tries again and reports why
+    try:
+        from seedlock.launching import _prctl
+    except ImportError as exc:  # the program's own seedlock, older than the launcher
+        sys.stderr.write(
+            f"seedlock: warning: cannot bind this program to seedlock run's end ({exc}): it may outlive it\n"
+        )
+        return
     prctl = _prctl.load()
     if prctl is not None:
         prctl(_prctl.PR_SET_PDEATHSIG, 15)  # SIGTERM
